@@ -1,0 +1,106 @@
+/** Row types as they sit in SQL. Booleans are 0/1 integers and times ISO-8601 text, so one schema fits SQLite and PostgreSQL. */
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  public_key: string;
+  auto_store: number;
+  signed_uploads: number;
+  max_file_size: number | null;
+  allowed_mime_types: string | null;
+  created_at: string;
+}
+
+export interface SecretKeysTable {
+  id: string;
+  project_id: string;
+  secret: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface FilesTable {
+  uuid: string;
+  project_id: string;
+  size: number;
+  mime_type: string;
+  is_image: number;
+  original_filename: string;
+  filename: string;
+  sha256: string;
+  blob_key: string;
+  content_info: string | null;
+  metadata: string;
+  tags: string;
+  source: string | null;
+  source_url: string | null;
+  datetime_uploaded: string;
+  datetime_stored: string | null;
+  datetime_removed: string | null;
+  expires_at: string | null;
+}
+
+export interface MultipartUploadsTable {
+  uuid: string;
+  project_id: string;
+  blob_key: string;
+  blob_upload_id: string;
+  part_token: string;
+  size: number;
+  part_size: number;
+  part_count: number;
+  original_filename: string;
+  store: number;
+  metadata: string;
+  tags: string;
+  source: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface MultipartPartsTable {
+  upload_uuid: string;
+  part_number: number;
+  etag: string;
+  size: number;
+}
+
+export interface FromUrlTasksTable {
+  token: string;
+  project_id: string;
+  source_url: string;
+  status: string;
+  done: number;
+  total: number | null;
+  file_uuid: string | null;
+  error: string | null;
+  error_code: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GroupsTable {
+  id: string;
+  project_id: string;
+  files_count: number;
+  datetime_created: string;
+  datetime_stored: string | null;
+}
+
+export interface GroupFilesTable {
+  group_id: string;
+  position: number;
+  file_uuid: string;
+  effects: string;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  secret_keys: SecretKeysTable;
+  files: FilesTable;
+  multipart_uploads: MultipartUploadsTable;
+  multipart_parts: MultipartPartsTable;
+  from_url_tasks: FromUrlTasksTable;
+  groups: GroupsTable;
+  group_files: GroupFilesTable;
+}

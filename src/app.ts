@@ -1,0 +1,78 @@
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
+import { deliveryRoutes } from './http/routes/delivery/originals.js';
+import { systemRoutes } from './http/routes/system/system.js';
+import { uploadApiRoutes } from './http/routes/upload/index.js';
+import { loggerOptions } from './observability/logger.js';
+
+export interface BuildAppOptions {
+  /** false in tests that do not want log output. */
+  logger?: boolean;
+  /** The process's pino logger, shared with the services. */
+  loggerInstance?: FastifyBaseLogger;
+}
+
+/** Builds the HTTP application for the roles in the configuration, without listening: tests inject into it. */
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger === false ? false : loggerOptions(config) }),
+    trustProxy: config.http.trustProxy,
+    // One log line per request would cost the delivery hot path more than it tells; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    requestIdHeader: 'x-request-id',
+    // Keep-alive clients (CDNs, SDKs) reuse connections; a little longer than common LB idle timeouts.
+    keepAliveTimeout: 72_000,
+  });
+
+  registerErrorHandler(app, ctx.metrics);
+  registerMetricsHooks(app, ctx.metrics);
+
+  await app.register(cors, {
+    origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match'],
+    exposedHeaders: ['ETag', 'Content-Length', 'Content-Range', 'Content-Disposition', 'Accept-Ranges'],
+    maxAge: 86_400,
+  });
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.upload.maxDirectUploadSize + 1,
+      files: config.upload.maxFilesPerRequest,
+      fields: 2_000,
+      fieldSize: 64 * 1024,
+      parts: config.upload.maxFilesPerRequest + 2_000,
+      headerPairs: 200,
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Trove',
+        version: '0.1.0',
+        description: 'Self-hostable file infrastructure with an Uploadcare-compatible Upload API and CDN delivery.',
+      },
+      tags: [
+        { name: 'Upload API', description: `Uploadcare Upload API, mounted at ${config.http.uploadPrefix || '/'}` },
+        { name: 'Delivery', description: 'Files by uuid' },
+        { name: 'System', description: 'Health, readiness, metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(systemRoutes, { ctx });
+  if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
+  if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, prefix: config.http.deliveryPrefix });
+  return app;
+}

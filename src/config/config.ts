@@ -1,0 +1,69 @@
+import path from 'node:path';
+
+export const ROLES = ['upload', 'api', 'delivery', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export type StorageConfig =
+  | { kind: 'fs'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      endpoint: string | undefined;
+      region: string;
+      forcePathStyle: boolean;
+      credentials: S3Credentials | undefined;
+      requestChecksum: 'when_supported' | 'when_required';
+    };
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  roles: ReadonlySet<Role>;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  database: DatabaseConfig;
+  storage: StorageConfig;
+  http: {
+    /** Absolute base URL clients reach Trove at; null: derived from each request's Host. */
+    publicUrl: string | null;
+    uploadPrefix: string;
+    deliveryPrefix: string;
+    trustProxy: boolean;
+    corsOrigins: string[] | '*';
+  };
+  bootstrap: { publicKey: string | null; secretKey: string | null };
+  upload: {
+    maxDirectUploadSize: number;
+    maxFileSize: number;
+    maxFilesPerRequest: number;
+    multipartMinFileSize: number;
+    multipartMinPartSize: number;
+    multipartMaxPartSize: number;
+    multipartExpiryMs: number;
+    unstoredFileTtlMs: number;
+    sweepIntervalMs: number;
+    maxGroupFiles: number;
+  };
+  fetch: {
+    allowPrivate: boolean;
+    timeoutMs: number;
+    maxRedirects: number;
+    maxBytes: number;
+    concurrency: number;
+  };
+}
+
+export function resolveDataPath(dataDir: string, ...segments: string[]): string {
+  return path.resolve(dataDir, ...segments);
+}

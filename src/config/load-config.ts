@@ -1,0 +1,226 @@
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig } from './config.js';
+import {
+  parseBoolean,
+  parseBytes,
+  parseDuration,
+  parseEnum,
+  parseInteger,
+  parsePathPrefix,
+  parseUrl,
+} from './parse-values.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One documented environment variable. The README's configuration table is printed from this list. */
+export interface EnvVarDoc {
+  name: string;
+  default: string;
+  description: string;
+}
+
+export const ENV_VARS: EnvVarDoc[] = [
+  { name: 'PORT', default: '3000', description: 'HTTP port.' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
+  { name: 'DATA_DIR', default: './data', description: 'Folder for the embedded SQLite database and file bytes.' },
+  { name: 'DATABASE_URL', default: '(SQLite in DATA_DIR)', description: '`postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:///abs/path.db`.' },
+  { name: 'DATABASE_POOL_SIZE', default: '10', description: 'PostgreSQL connections per process.' },
+  { name: 'STORAGE_URL', default: '(files in DATA_DIR/blobs)', description: '`s3://bucket/optional/prefix?endpoint=http://host:9000&region=us-east-1&forcePathStyle=true`, or `file:///abs/dir`.' },
+  { name: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN', default: '(none)', description: 'S3 credentials. Without them the AWS SDK default chain is used.' },
+  { name: 'AWS_REGION', default: 'us-east-1', description: 'S3 region when STORAGE_URL does not name one.' },
+  { name: 'TROVE_S3_REQUEST_CHECKSUM', default: 'when_required', description: '`when_supported` sends CRC checksums on every S3 request (AWS default); `when_required` only where S3 demands them, which S3-compatible services such as R2 or older MinIO accept.' },
+  { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides).' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'TROVE_PUBLIC_URL', default: '(from the request)', description: 'Absolute URL clients reach Trove at, used in multipart part URLs and CDN URLs.' },
+  { name: 'TROVE_UPLOAD_PREFIX', default: '/upload', description: 'Path the Upload API is mounted at.' },
+  { name: 'TROVE_DELIVERY_PREFIX', default: '/', description: 'Path file delivery (`/:uuid/`) is mounted at.' },
+  { name: 'TROVE_TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
+  { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
+  { name: 'TROVE_PUBLIC_KEY', default: '(generated)', description: 'Fixes the default project\'s public key.' },
+  { name: 'TROVE_SECRET_KEY', default: '(generated)', description: 'Fixes a secret key of the default project.' },
+  { name: 'TROVE_MAX_DIRECT_UPLOAD_SIZE', default: '100MiB', description: 'Largest file accepted by `POST /base/` (larger files use multipart).' },
+  { name: 'TROVE_MAX_FILE_SIZE', default: '5GiB', description: 'Largest file accepted at all (multipart, from_url); a project may set a lower limit.' },
+  { name: 'TROVE_MAX_FILES_PER_REQUEST', default: '100', description: 'File fields accepted in one `POST /base/`.' },
+  { name: 'TROVE_MULTIPART_MIN_FILE_SIZE', default: '10MiB', description: 'Smallest file `POST /multipart/start/` accepts.' },
+  { name: 'TROVE_MULTIPART_MIN_PART_SIZE', default: '5MiB', description: 'Smallest `part_size`.' },
+  { name: 'TROVE_MULTIPART_MAX_PART_SIZE', default: '512MiB', description: 'Largest `part_size`.' },
+  { name: 'TROVE_MULTIPART_EXPIRY', default: '24h', description: 'How long an unfinished multipart upload keeps its parts.' },
+  { name: 'TROVE_UNSTORED_FILE_TTL', default: '24h', description: 'How long a file that was not stored lives before it is removed with its bytes.' },
+  { name: 'TROVE_SWEEP_INTERVAL', default: '5m', description: 'How often expired files, uploads and tasks are swept.' },
+  { name: 'TROVE_MAX_GROUP_FILES', default: '1000', description: 'Most files in one group.' },
+  { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` fetch from loopback and private-network addresses.' },
+  { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
+  { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
+  { name: 'TROVE_FETCH_MAX_SIZE', default: '(TROVE_MAX_FILE_SIZE)', description: 'Largest body a `from_url` download may deliver.' },
+  { name: 'TROVE_FETCH_CONCURRENCY', default: '4', description: '`from_url` downloads run at once per process.' },
+];
+
+/**
+ * Reads every setting from the environment once, at start. Collects all problems and throws one
+ * ConfigError listing each bad value, so an operator fixes them in one go.
+ */
+export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config {
+  const problems: string[] = [];
+  function read<T>(name: string, fallback: T, parse: (raw: string) => T): T {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    try {
+      return parse(raw);
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return fallback;
+    }
+  }
+
+  const dataDir = path.resolve(read('DATA_DIR', './data', (v) => v.trim()));
+  const database = read<DatabaseConfig>(
+    'DATABASE_URL',
+    { kind: 'sqlite', path: path.join(dataDir, 'trove.db') },
+    (raw) => parseDatabaseUrl(raw, read('DATABASE_POOL_SIZE', 10, (v) => parseInteger(v, 1, 1000))),
+  );
+  const storage = read<StorageConfig>('STORAGE_URL', { kind: 'fs', root: path.join(dataDir, 'blobs') }, (raw) =>
+    parseStorageUrl(raw, env, problems),
+  );
+  const roles = overrides.roles ?? read<Role[]>('TROVE_ROLES', [...ROLES], parseRoles);
+  const maxFileSize = read('TROVE_MAX_FILE_SIZE', 5 * 1024 ** 3, parseBytes);
+
+  const config: Config = {
+    port: read('PORT', 3000, (v) => parseInteger(v, 0, 65535)),
+    host: read('HOST', '0.0.0.0', (v) => v.trim()),
+    dataDir,
+    roles: new Set(roles),
+    logLevel: read('LOG_LEVEL', 'info', (v) =>
+      parseEnum(v, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    ),
+    database,
+    storage,
+    http: {
+      publicUrl: read<string | null>('TROVE_PUBLIC_URL', null, (v) =>
+        parseUrl(v, ['http:', 'https:']).toString().replace(/\/+$/, ''),
+      ),
+      uploadPrefix: read('TROVE_UPLOAD_PREFIX', '/upload', parsePathPrefix),
+      deliveryPrefix: read('TROVE_DELIVERY_PREFIX', '', parsePathPrefix),
+      trustProxy: read('TROVE_TRUST_PROXY', false, parseBoolean),
+      corsOrigins: read<string[] | '*'>('TROVE_CORS_ORIGINS', '*', parseOrigins),
+    },
+    bootstrap: {
+      publicKey: read<string | null>('TROVE_PUBLIC_KEY', null, (v) => parseKey(v, 'public')),
+      secretKey: read<string | null>('TROVE_SECRET_KEY', null, (v) => parseKey(v, 'secret')),
+    },
+    upload: {
+      maxDirectUploadSize: read('TROVE_MAX_DIRECT_UPLOAD_SIZE', 100 * 1024 ** 2, parseBytes),
+      maxFileSize,
+      maxFilesPerRequest: read('TROVE_MAX_FILES_PER_REQUEST', 100, (v) => parseInteger(v, 1, 10_000)),
+      multipartMinFileSize: read('TROVE_MULTIPART_MIN_FILE_SIZE', 10 * 1024 ** 2, parseBytes),
+      multipartMinPartSize: read('TROVE_MULTIPART_MIN_PART_SIZE', 5 * 1024 ** 2, parseBytes),
+      multipartMaxPartSize: read('TROVE_MULTIPART_MAX_PART_SIZE', 512 * 1024 ** 2, parseBytes),
+      multipartExpiryMs: read('TROVE_MULTIPART_EXPIRY', 24 * 3_600_000, parseDuration),
+      unstoredFileTtlMs: read('TROVE_UNSTORED_FILE_TTL', 24 * 3_600_000, parseDuration),
+      sweepIntervalMs: read('TROVE_SWEEP_INTERVAL', 5 * 60_000, parseDuration),
+      maxGroupFiles: read('TROVE_MAX_GROUP_FILES', 1000, (v) => parseInteger(v, 1, 100_000)),
+    },
+    fetch: {
+      allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),
+      timeoutMs: read('TROVE_FETCH_TIMEOUT', 60_000, parseDuration),
+      maxRedirects: read('TROVE_FETCH_MAX_REDIRECTS', 5, (v) => parseInteger(v, 0, 20)),
+      maxBytes: read('TROVE_FETCH_MAX_SIZE', maxFileSize, parseBytes),
+      concurrency: read('TROVE_FETCH_CONCURRENCY', 4, (v) => parseInteger(v, 1, 256)),
+    },
+  };
+
+  if (config.upload.multipartMinPartSize > config.upload.multipartMaxPartSize) {
+    problems.push('TROVE_MULTIPART_MIN_PART_SIZE: must not exceed TROVE_MULTIPART_MAX_PART_SIZE');
+  }
+  if (config.upload.maxDirectUploadSize > config.upload.maxFileSize) {
+    problems.push('TROVE_MAX_DIRECT_UPLOAD_SIZE: must not exceed TROVE_MAX_FILE_SIZE');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseDatabaseUrl(raw: string, poolSize: number): DatabaseConfig {
+  const url = parseUrl(raw, ['postgres:', 'postgresql:', 'sqlite:']);
+  if (url.protocol === 'sqlite:') {
+    const file = decodeURIComponent(url.pathname);
+    if (!file || file === '/') throw new Error('sqlite: URL needs a file path, e.g. sqlite:///var/lib/trove/trove.db');
+    return { kind: 'sqlite', path: path.resolve(file) };
+  }
+  return { kind: 'postgres', url: raw, poolSize };
+}
+
+function parseStorageUrl(raw: string, env: Env, problems: string[]): StorageConfig {
+  const url = parseUrl(raw, ['s3:', 'file:']);
+  if (url.protocol === 'file:') {
+    const root = decodeURIComponent(url.pathname);
+    if (!root || root === '/') throw new Error('file: URL needs a folder, e.g. file:///var/lib/trove/blobs');
+    return { kind: 'fs', root: path.resolve(root) };
+  }
+  const bucket = url.hostname;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(`"${bucket}" is not a valid bucket name (s3://bucket-name/optional/prefix?…)`);
+  }
+  const params = url.searchParams;
+  const known = new Set(['endpoint', 'region', 'forcePathStyle']);
+  for (const key of params.keys()) {
+    if (!known.has(key)) throw new Error(`unknown STORAGE_URL parameter "${key}" (known: ${[...known].join(', ')})`);
+  }
+  const endpoint = params.get('endpoint') ?? undefined;
+  if (endpoint !== undefined) parseUrl(endpoint, ['http:', 'https:']);
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    problems.push('AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both or neither');
+  }
+  let requestChecksum: 'when_supported' | 'when_required' = 'when_required';
+  const checksumRaw = env.TROVE_S3_REQUEST_CHECKSUM;
+  if (checksumRaw !== undefined && checksumRaw.trim() !== '') {
+    try {
+      requestChecksum = parseEnum(checksumRaw, ['when_supported', 'when_required'] as const);
+    } catch (error) {
+      problems.push(`TROVE_S3_REQUEST_CHECKSUM: ${(error as Error).message}`);
+    }
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN?.trim();
+  return {
+    kind: 's3',
+    bucket,
+    prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, ''),
+    endpoint,
+    region: params.get('region') ?? env.AWS_REGION?.trim() ?? 'us-east-1',
+    forcePathStyle: params.has('forcePathStyle') ? parseBoolean(params.get('forcePathStyle') ?? '') : false,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }
+        : undefined,
+    requestChecksum,
+  };
+}
+
+function parseRoles(raw: string): Role[] {
+  const roles = raw
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
+  if (roles.length === 0) throw new Error(`expected a comma-separated list of ${ROLES.join(', ')}`);
+  for (const role of roles) {
+    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`unknown role "${role}" (known: ${ROLES.join(', ')})`);
+  }
+  return roles as Role[];
+}
+
+function parseOrigins(raw: string): string[] | '*' {
+  if (raw.trim() === '*') return '*';
+  return raw.split(',').map((origin) => {
+    const url = parseUrl(origin.trim(), ['http:', 'https:']);
+    return url.origin;
+  });
+}
+
+function parseKey(raw: string, kind: 'public' | 'secret'): string {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9_-]{8,128}$/.test(v)) {
+    throw new Error(`a ${kind} key is 8 to 128 characters of letters, digits, "_" or "-"`);
+  }
+  return v;
+}

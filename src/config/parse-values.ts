@@ -1,0 +1,81 @@
+/** Parsers for environment values. Each returns the value or throws a message saying what is wrong. */
+
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+/** `104857600`, `100MiB`, `100 MB`, `1.5GiB`. */
+export function parseBytes(raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(raw);
+  if (!match) throw new Error(`expected a size such as 104857600, 100MiB or 1GB, got "${raw}"`);
+  const unit = (match[2] ?? '').toLowerCase() || 'b';
+  const factor = BYTE_UNITS[unit];
+  if (factor === undefined) throw new Error(`unknown size unit "${match[2]}" (use B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)`);
+  const value = Math.floor(Number(match[1]) * factor);
+  if (!Number.isSafeInteger(value)) throw new Error(`size "${raw}" is too large`);
+  return value;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds from `500ms`, `30s`, `15m`, `24h`, `7d`, or a bare number of milliseconds. */
+export function parseDuration(raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+  if (!match) throw new Error(`expected a duration such as 30s, 15m or 24h, got "${raw}"`);
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!);
+}
+
+export function parseInteger(raw: string, min: number, max: number): number {
+  if (!/^\s*-?\d+\s*$/.test(raw)) throw new Error(`expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new Error(`expected a number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+export function parseBoolean(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+}
+
+export function parseUrl(raw: string, protocols: string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`expected a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${url.protocol}//…"`);
+  }
+  return url;
+}
+
+export function parseEnum<T extends string>(raw: string, allowed: readonly T[]): T {
+  const v = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(v)) throw new Error(`expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return v;
+}
+
+/** A URL path prefix: `/upload`, `/` → `` (root). */
+export function parsePathPrefix(raw: string): string {
+  const v = raw.trim();
+  if (!v.startsWith('/')) throw new Error(`expected a path starting with "/", got "${raw}"`);
+  if (!/^[A-Za-z0-9/_.-]*$/.test(v) || v.includes('//') || v.includes('..')) {
+    throw new Error(`expected a plain path such as /upload, got "${raw}"`);
+  }
+  return v.replace(/\/+$/, '');
+}

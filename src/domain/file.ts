@@ -1,0 +1,53 @@
+import type { ContentInfo } from './content-info.js';
+
+export type FileMetadata = Record<string, string>;
+
+/** A file as Trove keeps it. Immutable once written, except for storage state and metadata. */
+export interface StoredFile {
+  uuid: string;
+  projectId: string;
+  size: number;
+  mimeType: string;
+  isImage: boolean;
+  originalFilename: string;
+  filename: string;
+  sha256: string;
+  blobKey: string;
+  contentInfo: ContentInfo | null;
+  metadata: FileMetadata;
+  tags: string[];
+  /** Where the upload came from: `local`, `url`, an integration name… (client-declared, informational). */
+  source: string | null;
+  /** The URL a from_url upload was fetched from, kept only when duplicates are to be recognised. */
+  sourceUrl: string | null;
+  datetimeUploaded: string;
+  datetimeStored: string | null;
+  datetimeRemoved: string | null;
+  /** When an unstored file is removed; null for stored files. */
+  expiresAt: string | null;
+}
+
+/** Blob key of a file's original bytes; the fan-out keeps directories small on disk. */
+export function originalBlobKey(uuid: string): string {
+  return `originals/${uuid.slice(0, 2)}/${uuid}`;
+}
+
+/** `UPLOADCARE_STORE`: `1` store, `0` leave temporary, `auto` follow the project setting. */
+export type StoreMode = 'store' | 'temporary' | 'auto';
+
+export function parseStoreMode(raw: string | undefined): StoreMode | null {
+  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
+  if (raw === '1' || raw === 'true') return 'store';
+  if (raw === '0' || raw === 'false') return 'temporary';
+  return null;
+}
+
+export function shouldStore(mode: StoreMode, projectAutoStore: boolean): boolean {
+  return mode === 'store' || (mode === 'auto' && projectAutoStore);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}

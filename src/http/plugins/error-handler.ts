@@ -1,0 +1,98 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { Metrics } from '../../observability/metrics.js';
+import '../route-config.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Errors thrown by Fastify, @fastify/multipart and busboy, translated into what a client can act on. */
+function fromFrameworkError(error: FastifyError & { part?: unknown }): AppError | null {
+  switch (error.code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new AppError('FileSizeLimitExceededError', 413, 'File is larger than the limit for direct uploads.');
+    case 'FST_FILES_LIMIT':
+      return new AppError('RequestFileNumberLimitExceededError', 400, 'Too many files in one request.');
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new AppError('RequestFiledsNumberLimitExceededError', 400, 'Too many form fields in one request.');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new AppError('PostRequestParserFailedError', 400, 'Expected a multipart/form-data body.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('PostRequestParserFailedError', 415, `Unsupported Content-Type: ${error.message}`);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('RequestSizeLimitExceededError', 413, 'Request body is too large.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('PostRequestParserFailedError', 400, 'Request body is not valid JSON.');
+    default:
+      break;
+  }
+  // busboy reports a broken form body with plain Errors.
+  if (/Unexpected end of (form|multipart data)|Malformed part header|Multipart: Boundary not found|boundary/i.test(error.message)) {
+    return new AppError('PostRequestParserFailedError', 400, `Malformed multipart/form-data body: ${error.message}.`);
+  }
+  if (error.validation) {
+    return new AppError('RequestParamRequiredError', 400, error.message);
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError(error.code ?? 'BadRequest', error.statusCode, error.message);
+  }
+  return null;
+}
+
+export function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers) void reply.headers(error.headers);
+  const style = request.routeOptions.config?.errorStyle ?? 'trove';
+  // A refused upload body may still be streaming in; closing the connection stops it.
+  if (style === 'upload' && request.method !== 'GET' && request.method !== 'HEAD' && error.statusCode >= 400) {
+    void reply.header('connection', 'close');
+  }
+  void reply.code(error.statusCode).type('application/json; charset=utf-8');
+  if (style === 'upload') {
+    return reply.send({ error: { status_code: error.statusCode, content: error.message, error_code: error.code } });
+  }
+  return reply.send({
+    statusCode: error.statusCode,
+    code: error.code,
+    error: STATUS_TEXT[error.statusCode] ?? 'Error',
+    message: error.message,
+    ...(error.details ? { details: error.details } : {}),
+    requestId: request.id,
+  });
+}
+
+export function registerErrorHandler(app: FastifyInstance, metrics: Metrics): void {
+  app.setErrorHandler((rawError: FastifyError, request, reply) => {
+    const known = rawError instanceof AppError ? rawError : fromFrameworkError(rawError);
+    const method = request.routeOptions.config?.uploadMethod;
+    if (known) {
+      if (method) metrics.uploadFailures.inc({ method, code: known.code });
+      if (known.statusCode >= 500) request.log.error({ err: rawError }, known.message);
+      return renderError(request, reply, known);
+    }
+    request.log.error({ err: rawError }, 'unhandled error');
+    if (method) metrics.uploadFailures.inc({ method, code: 'InternalError' });
+    // Unknown errors never leak their message or stack to the client.
+    return renderError(
+      request,
+      reply,
+      new AppError('InternalServerError', 500, `Internal server error; quote request id ${request.id} when reporting it.`),
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    renderError(request, reply, new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

@@ -1,0 +1,12 @@
+/** How a route renders its errors: Uploadcare's Upload API shape, or Trove's own. */
+export type ErrorStyle = 'upload' | 'trove';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    errorStyle?: ErrorStyle;
+    /** Upload method for metrics (base, multipart, from_url). */
+    uploadMethod?: string;
+  }
+}
+
+export {};

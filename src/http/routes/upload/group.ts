@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from '../../../config/config.js';
+import type { AppContext } from '../../../context.js';
+import { lastField, readFields } from '../../form-fields.js';
+import { toUploadGroupInfo } from '../../presenters/upload-file-info.js';
+import { cdnBase, originOf } from '../../public-urls.js';
+import { GroupInfoSchema, errorResponses } from './schemas.js';
+
+function groupUrls(request: FastifyRequest, config: Config) {
+  return { cdnBase: cdnBase(request, config), apiBase: `${originOf(request, config)}/api` };
+}
+
+/** `POST /group/` + `GET /group/info/`: immutable groups of files. */
+export function registerGroups(app: FastifyInstance, ctx: AppContext): void {
+  app.post(
+    '/group/',
+    {
+      config: { errorStyle: 'upload' },
+      schema: {
+        tags: ['Upload API'],
+        summary: 'Create a group',
+        description: '`pub_key`, `files[]` (uuid, `uuid/-/ops/` or CDN URL; also `files[0]`, `files[1]`, …), `signature` + `expire`.',
+        response: { 200: GroupInfoSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const fields = await readFields(request);
+      const indexed: Array<[number, string]> = [];
+      const listed: string[] = [];
+      for (const [name, value] of fields) {
+        if (name === 'files[]' || name === 'files') listed.push(value);
+        const match = /^files\[(\d{1,6})\]$/.exec(name);
+        if (match) indexed.push([Number(match[1]), value]);
+      }
+      const entries = [...listed, ...indexed.sort((a, b) => a[0] - b[0]).map(([, v]) => v)];
+      const view = await ctx.services.groups.create(
+        {
+          publicKey: lastField(fields, 'pub_key') ?? lastField(fields, 'UPLOADCARE_PUB_KEY'),
+          signature: lastField(fields, 'signature'),
+          expire: lastField(fields, 'expire'),
+        },
+        entries,
+      );
+      return toUploadGroupInfo(view, groupUrls(request, ctx.config));
+    },
+  );
+
+  app.get(
+    '/group/info/',
+    {
+      config: { errorStyle: 'upload' },
+      schema: {
+        tags: ['Upload API'],
+        summary: 'Group info',
+        querystring: Type.Object(
+          { pub_key: Type.Optional(Type.String()), group_id: Type.Optional(Type.String()) },
+          { additionalProperties: true },
+        ),
+        response: { 200: GroupInfoSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const query = request.query as Record<string, string | undefined>;
+      const view = await ctx.services.groups.info(query.pub_key, query.group_id);
+      return toUploadGroupInfo(view, groupUrls(request, ctx.config));
+    },
+  );
+}

@@ -1,0 +1,26 @@
+import type { LoggerOptions } from 'pino';
+import type { Config } from '../config/config.js';
+
+/** Secrets travel in headers, form fields and query strings; none of them may reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.secret',
+  '*.secretKey',
+  '*.signature',
+];
+
+export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      req(request: { method: string; url: string; id: string; ip?: string }) {
+        // Query strings carry signatures and part tokens: log the path only.
+        return { id: request.id, method: request.method, path: request.url.split('?')[0], ip: request.ip };
+      },
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import type { StoredFile } from '../domain/file.js';
+import type { Project, SecretKey } from '../domain/project.js';
+
+export interface NewProject {
+  name: string;
+  publicKey: string;
+  autoStore?: boolean;
+  signedUploads?: boolean;
+  maxFileSize?: number | null;
+  allowedMimeTypes?: string[] | null;
+}
+
+export type ProjectSettingsPatch = Partial<Pick<Project, 'name' | 'autoStore' | 'signedUploads' | 'maxFileSize' | 'allowedMimeTypes'>>;
+
+export interface ProjectsRepository {
+  create(project: NewProject): Promise<Project>;
+  findById(id: string): Promise<Project | null>;
+  findByPublicKey(publicKey: string): Promise<Project | null>;
+  list(): Promise<Project[]>;
+  update(id: string, patch: ProjectSettingsPatch): Promise<Project | null>;
+  addSecretKey(projectId: string, secret: string): Promise<SecretKey>;
+  /** Active (unrevoked) secrets of a project, oldest first. */
+  listSecretKeys(projectId: string, options?: { includeRevoked?: boolean }): Promise<SecretKey[]>;
+  revokeSecretKey(projectId: string, keyId: string): Promise<boolean>;
+}
+
+export interface FilesRepository {
+  /** Inserts all in one transaction. */
+  insertMany(files: StoredFile[]): Promise<void>;
+  /** A file of this project that has not been removed. */
+  findForProject(projectId: string, uuid: string): Promise<StoredFile | null>;
+  /** Delivery lookup: any live file by uuid, whatever the project (uuids are unguessable and public by design). */
+  findLive(uuid: string): Promise<StoredFile | null>;
+  findManyForProject(projectId: string, uuids: string[]): Promise<StoredFile[]>;
+  findBySourceUrl(projectId: string, sourceUrl: string): Promise<StoredFile | null>;
+  /** Unstored files past their expiry, oldest first. */
+  listExpired(now: string, limit: number): Promise<StoredFile[]>;
+  /** Removes the row for good (after its bytes are gone). */
+  deleteRow(uuid: string): Promise<void>;
+}
+
+export interface MultipartUpload {
+  uuid: string;
+  projectId: string;
+  blobKey: string;
+  blobUploadId: string;
+  /** Random secret embedded in part URLs so they authorise themselves, like presigned URLs. */
+  partToken: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  originalFilename: string;
+  store: boolean;
+  metadata: Record<string, string>;
+  tags: string[];
+  source: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+export interface MultipartRepository {
+  create(upload: MultipartUpload): Promise<void>;
+  find(uuid: string): Promise<MultipartUpload | null>;
+  /** Records (or re-records, for a re-sent part) one uploaded part. */
+  savePart(uuid: string, part: MultipartPart): Promise<void>;
+  listParts(uuid: string): Promise<MultipartPart[]>;
+  /** Deletes the upload and its parts; true when this call removed it (guards double completion). */
+  delete(uuid: string): Promise<boolean>;
+  listExpired(now: string, limit: number): Promise<MultipartUpload[]>;
+}
+
+export type FromUrlTaskStatus = 'waiting' | 'progress' | 'success' | 'error';
+
+export interface FromUrlTask {
+  token: string;
+  projectId: string;
+  sourceUrl: string;
+  status: FromUrlTaskStatus;
+  done: number;
+  total: number | null;
+  fileUuid: string | null;
+  error: string | null;
+  errorCode: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FromUrlTasksRepository {
+  create(task: FromUrlTask): Promise<void>;
+  find(token: string): Promise<FromUrlTask | null>;
+  update(token: string, patch: Partial<Pick<FromUrlTask, 'status' | 'done' | 'total' | 'fileUuid' | 'error' | 'errorCode'>>): Promise<void>;
+  /** Tasks still waiting or in progress that were last touched before `olderThan` (their worker died). */
+  listStale(olderThan: string, limit: number): Promise<FromUrlTask[]>;
+  deleteFinishedBefore(before: string): Promise<number>;
+}
+
+export interface GroupRecord {
+  id: string;
+  projectId: string;
+  filesCount: number;
+  datetimeCreated: string;
+  datetimeStored: string | null;
+}
+
+export interface GroupMember {
+  position: number;
+  fileUuid: string;
+  /** CDN operations attached to this member, e.g. `-/resize/100x/` (Uploadcare's default_effects). */
+  effects: string;
+}
+
+export interface GroupsRepository {
+  create(group: GroupRecord, members: GroupMember[]): Promise<void>;
+  findForProject(projectId: string, id: string): Promise<{ group: GroupRecord; members: GroupMember[] } | null>;
+}
+
+/** Everything Trove keeps in its SQL database. */
+export interface MetadataStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly projects: ProjectsRepository;
+  readonly files: FilesRepository;
+  readonly multipart: MultipartRepository;
+  readonly fromUrlTasks: FromUrlTasksRepository;
+  readonly groups: GroupsRepository;
+  migrate(): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import type { Readable } from 'node:stream';
+import type { StoredFile } from '../domain/file.js';
+import { createAppError } from '../errors.js';
+import type { ByteRange, BlobStore } from '../ports/blob-store.js';
+import type { FilesRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import { LruCache } from './lru-cache.js';
+
+export interface DeliverySettings {
+  /** File records kept in memory so a repeated original costs no database query. */
+  recordCacheEntries: number;
+  /** How long a cached record is trusted; bounds how stale another node's delete can look. */
+  recordCacheTtlMs: number;
+}
+
+/** Finds originals for delivery and opens their bytes. */
+export class DeliveryService {
+  private readonly records: LruCache<string, { file: StoredFile; cachedAt: number }>;
+
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly settings: DeliverySettings,
+  ) {
+    this.records = new LruCache(settings.recordCacheEntries);
+  }
+
+  async findOriginal(uuid: string): Promise<StoredFile> {
+    const now = this.clock.now();
+    const cached = this.records.get(uuid);
+    let file: StoredFile | null;
+    if (cached && now.getTime() - cached.cachedAt < this.settings.recordCacheTtlMs) {
+      file = cached.file;
+    } else {
+      file = await this.files.findLive(uuid);
+      if (file) this.records.set(uuid, { file, cachedAt: now.getTime() });
+      else this.records.delete(uuid);
+    }
+    // An unstored file past its expiry is gone for clients even before the sweeper removes it.
+    if (!file || (file.expiresAt !== null && file.expiresAt <= now.toISOString())) {
+      throw createAppError('FILE_NOT_FOUND', 404, `File ${uuid} not found.`);
+    }
+    return file;
+  }
+
+  async open(file: StoredFile, range?: ByteRange): Promise<Readable> {
+    const stream = await this.blobs.get(file.blobKey, range);
+    if (!stream) throw createAppError('FILE_NOT_FOUND', 404, `File ${file.uuid} not found.`);
+    return stream;
+  }
+
+  evict(uuid: string): void {
+    this.records.delete(uuid);
+  }
+}

@@ -1,0 +1,121 @@
+import type { Readable } from 'node:stream';
+import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import type { Project } from '../domain/project.js';
+import { createAppError } from '../errors.js';
+import type { FileIngestService, ReceivedBlob } from './file-ingest.service.js';
+import type { UploadAuthService } from './upload-auth.service.js';
+
+/** One part of a multipart/form-data body, as the HTTP layer hands it over. */
+export type FormPart =
+  | { kind: 'field'; name: string; value: string }
+  | { kind: 'file'; fieldName: string; filename: string | undefined; stream: Readable };
+
+export interface DirectUploadSettings {
+  maxDirectUploadSize: number;
+  maxFilesPerRequest: number;
+}
+
+interface ReceivedField {
+  fieldName: string;
+  filename: string | undefined;
+  blob: ReceivedBlob;
+}
+
+/** `POST /base/`: any number of file fields in one form; every file is stored, or none is. */
+export class DirectUploadService {
+  constructor(
+    private readonly auth: UploadAuthService,
+    private readonly ingest: FileIngestService,
+    private readonly settings: DirectUploadSettings,
+  ) {}
+
+  async upload(parts: AsyncIterable<FormPart>, query: Readonly<Record<string, string | undefined>>): Promise<Record<string, string>> {
+    const fields: Array<[string, string]> = [];
+    const received: ReceivedField[] = [];
+    let earlyProject: Project | null = null;
+    try {
+      for await (const part of parts) {
+        if (part.kind === 'field') {
+          fields.push([part.name, part.value]);
+          continue;
+        }
+        if (received.length >= this.settings.maxFilesPerRequest) {
+          part.stream.resume();
+          throw createAppError(
+            'RequestFileNumberLimitExceededError',
+            400,
+            `At most ${this.settings.maxFilesPerRequest} files may be sent in one request.`,
+          );
+        }
+        // When the key came before the file (or in the query), refuse a bad key or a file over the
+        // project's own limit before reading its bytes.
+        if (!earlyProject && credentialsOf(fields, query).publicKey) {
+          earlyProject = await this.auth.authenticate(credentialsOf(fields, query));
+        }
+        const limit = earlyProject
+          ? Math.min(this.settings.maxDirectUploadSize, this.ingest.maxFileSizeFor(earlyProject))
+          : this.settings.maxDirectUploadSize;
+        const blob = await this.ingest.receive(part.stream, limit, () =>
+          createAppError(
+            'FileSizeLimitExceededError',
+            413,
+            `File "${part.fieldName}" is larger than ${limit} bytes, the limit for direct uploads${
+              limit === this.settings.maxDirectUploadSize ? ' (use multipart upload for larger files)' : ''
+            }.`,
+          ),
+        );
+        received.push({ fieldName: part.fieldName, filename: part.filename, blob });
+      }
+
+      const project = await this.auth.authenticate(credentialsOf(fields, query));
+      if (received.length === 0) {
+        throw createAppError('FileRequiredError', 400, 'The request has no file: send at least one file field.');
+      }
+      const storeRaw = lastValue(fields, 'UPLOADCARE_STORE');
+      const storeMode = parseStoreMode(storeRaw);
+      if (storeMode === null) {
+        throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
+      }
+      const metadata = validateMetadata(metadataEntriesFromFields(fields));
+      const tags = parseTags(lastValue(fields, 'tags'));
+      const source = lastValue(fields, 'source') ?? 'local';
+
+      const prepared: StoredFile[] = [];
+      for (const item of received) {
+        prepared.push(
+          await this.ingest.prepare(project, item.blob, {
+            originalFilename: item.filename,
+            store: shouldStore(storeMode, project.autoStore),
+            metadata,
+            tags,
+            source: source.slice(0, 64),
+          }),
+        );
+      }
+      await this.ingest.commit(prepared);
+      const result: Record<string, string> = {};
+      for (const item of received) result[item.fieldName] = item.blob.uuid;
+      return result;
+    } catch (error) {
+      await this.ingest.discard(received.map((r) => r.blob));
+      throw error;
+    }
+  }
+}
+
+function lastValue(fields: Array<[string, string]>, name: string): string | undefined {
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const field = fields[i]!;
+    if (field[0] === name) return field[1];
+  }
+  return undefined;
+}
+
+function credentialsOf(fields: Array<[string, string]>, query: Readonly<Record<string, string | undefined>>) {
+  return {
+    publicKey: lastValue(fields, 'UPLOADCARE_PUB_KEY') ?? query.UPLOADCARE_PUB_KEY ?? query.pub_key,
+    signature: lastValue(fields, 'signature') ?? query.signature,
+    expire: lastValue(fields, 'expire') ?? query.expire,
+  };
+}

@@ -1,0 +1,22 @@
+import type { StoredFile } from '../domain/file.js';
+import { isUuid } from '../domain/file.js';
+import { createAppError } from '../errors.js';
+import type { FilesRepository } from '../ports/repositories.js';
+import type { UploadAuthService } from './upload-auth.service.js';
+
+/** `GET /info/`: a file of the caller's project, by uuid. */
+export class FileInfoService {
+  constructor(
+    private readonly auth: UploadAuthService,
+    private readonly files: FilesRepository,
+  ) {}
+
+  async get(publicKey: string | undefined, fileId: string | undefined): Promise<StoredFile> {
+    const project = await this.auth.resolveProject(publicKey);
+    if (!fileId) throw createAppError('FileIdRequiredError', 400, '`file_id` is required.');
+    if (!isUuid(fileId)) throw createAppError('FileIdInvalidError', 400, `file_id "${fileId.slice(0, 80)}" is not a uuid.`);
+    const file = await this.files.findForProject(project.id, fileId);
+    if (!file) throw createAppError('FileNotFoundError', 404, `File ${fileId} not found.`);
+    return file;
+  }
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { pipeline, Writable, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { sanitizeOriginalFilename, safeFilename } from '../domain/filename.js';
+import { originalBlobKey, type FileMetadata, type StoredFile } from '../domain/file.js';
+import { effectiveMaxFileSize, isMimeTypeAllowed, type Project } from '../domain/project.js';
+import { createAppError } from '../errors.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { ContentInspector } from '../ports/content-inspector.js';
+import type { FilesRepository } from '../ports/repositories.js';
+import { isoAfter, type Clock } from './clock.js';
+import { ByteMeter } from './ingest/byte-meter.js';
+
+/** Bytes that reached the blob store but have no file record yet. */
+export interface ReceivedBlob {
+  uuid: string;
+  blobKey: string;
+  size: number;
+  sha256: string;
+  head: Buffer;
+}
+
+export interface RegisterOptions {
+  originalFilename: string | undefined;
+  store: boolean;
+  metadata: FileMetadata;
+  tags: string[];
+  source: string | null;
+  sourceUrl?: string | null;
+}
+
+export interface FileIngestSettings {
+  maxFileSize: number;
+  unstoredFileTtlMs: number;
+}
+
+/**
+ * Turns incoming bytes into files. Bytes land in the blob store first (atomically, bounded in size
+ * while streaming); the file record is written last, so a file exists only once its bytes do, and
+ * any failure before that removes what was written.
+ */
+export class FileIngestService {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly inspector: ContentInspector,
+    private readonly files: FilesRepository,
+    private readonly clock: Clock,
+    private readonly settings: FileIngestSettings,
+  ) {}
+
+  /** Streams `body` into a new blob, refusing it as soon as it passes `maxBytes`. */
+  async receive(body: Readable, maxBytes: number, onTooLarge?: () => Error): Promise<ReceivedBlob> {
+    const uuid = randomUUID();
+    const blobKey = originalBlobKey(uuid);
+    const meter = new ByteMeter(maxBytes, this.inspector.headBytes, onTooLarge);
+    const metered = pipeline(body, meter, () => undefined);
+    await this.blobs.put(blobKey, metered);
+    return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
+  }
+
+  /**
+   * Reads back bytes that were assembled in the store (multipart) to learn their size, hash and head.
+   * The whole object is streamed once: SHA-256 needs every byte in order.
+   */
+  async measureStored(uuid: string, blobKey: string): Promise<ReceivedBlob> {
+    const stream = await this.blobs.get(blobKey);
+    if (!stream) throw createAppError('MultipartFileCompletionFailedError', 500, 'Assembled file bytes are missing from storage.');
+    const meter = new ByteMeter(Number.MAX_SAFE_INTEGER, this.inspector.headBytes);
+    await pipelineAsync(stream, meter, new Writable({ write: (_chunk, _enc, done) => done(), highWaterMark: 1024 * 1024 }));
+    return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
+  }
+
+  /** Removes bytes whose file will never be registered. Never throws: cleanup must not mask the real error. */
+  async discard(received: Iterable<Pick<ReceivedBlob, 'blobKey'>>): Promise<void> {
+    await Promise.all([...received].map((r) => this.blobs.delete(r.blobKey).catch(() => undefined)));
+  }
+
+  /** Checks the project's rules against the received bytes, then writes the file record. */
+  async register(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
+    const file = await this.prepare(project, received, options);
+    await this.files.insertMany([file]);
+    return file;
+  }
+
+  /** Writes the records of prepared files in one transaction: all become visible, or none. */
+  async commit(files: StoredFile[]): Promise<void> {
+    await this.files.insertMany(files);
+  }
+
+  /** Checks the project's rules and learns the file's type; writes nothing. */
+  async prepare(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
+    this.assertAcceptable(project, received.size);
+    const inspected = await this.inspector.inspect(received.head, received.size);
+    if (!isMimeTypeAllowed(project, inspected.mimeType)) {
+      throw createAppError(
+        'FileTypeForbiddenError',
+        415,
+        `Files of type ${inspected.mimeType} are not accepted by this project (allowed: ${(project.allowedMimeTypes ?? []).join(', ')}).`,
+      );
+    }
+    const now = this.clock.now().toISOString();
+    const originalFilename = sanitizeOriginalFilename(options.originalFilename);
+    const file: StoredFile = {
+      uuid: received.uuid,
+      projectId: project.id,
+      size: received.size,
+      mimeType: inspected.mimeType,
+      isImage: inspected.isImage,
+      originalFilename,
+      filename: safeFilename(originalFilename),
+      sha256: received.sha256,
+      blobKey: received.blobKey,
+      contentInfo: inspected.contentInfo,
+      metadata: options.metadata,
+      tags: options.tags,
+      source: options.source,
+      sourceUrl: options.sourceUrl ?? null,
+      datetimeUploaded: now,
+      datetimeStored: options.store ? now : null,
+      datetimeRemoved: null,
+      expiresAt: options.store ? null : isoAfter(this.clock, this.settings.unstoredFileTtlMs),
+    };
+    return file;
+  }
+
+  /** Size rules known before any byte arrives (multipart start) or after the last one. */
+  assertAcceptable(project: Project, size: number): void {
+    if (size === 0) throw createAppError('FileRequiredError', 400, 'The file is empty (0 bytes).');
+    const limit = this.maxFileSizeFor(project);
+    if (size > limit) {
+      throw createAppError('FileSizeLimitExceededError', 413, `File size ${size} bytes exceeds the ${limit}-byte limit.`);
+    }
+  }
+
+  maxFileSizeFor(project: Project): number {
+    return effectiveMaxFileSize(project, this.settings.maxFileSize);
+  }
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import type { Project } from '../domain/project.js';
+import { AppError, createAppError } from '../errors.js';
+import { FetchError, type FetchErrorCode, type GuardedFetcher } from '../ports/fetcher.js';
+import type { FilesRepository, FromUrlTask, FromUrlTasksRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import type { FileIngestService } from './file-ingest.service.js';
+import type { UploadAuthService } from './upload-auth.service.js';
+
+export interface FromUrlSettings {
+  concurrency: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  maxBytes: number;
+}
+
+export type FromUrlStartResult = { type: 'token'; token: string } | { type: 'file_info'; file: StoredFile };
+
+export interface FromUrlStatus {
+  task: FromUrlTask;
+  file: StoredFile | null;
+}
+
+export interface TaskLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+/** Uploadcare error codes for each way a download can fail. */
+const FETCH_ERROR_CODES: Record<FetchErrorCode, string> = {
+  URL_INVALID: 'URLParsingFailedError',
+  URL_SCHEME_INVALID: 'URLSchemeInvalidError',
+  URL_HOST_FORBIDDEN: 'URLHostPrivateIPForbiddenError',
+  HOST_NOT_FOUND: 'HostnameNotFoundError',
+  TOO_MANY_REDIRECTS: 'URLRedirectsLimitExceededError',
+  TIMEOUT: 'DownloadFileTimeLimitExceededError',
+  TOO_LARGE: 'DownloadFileSizeLimitExceededError',
+  HTTP_ERROR: 'DownloadFileHTTPClientError',
+  NETWORK_ERROR: 'DownloadFileHTTPNetworkError',
+};
+
+type Params = Readonly<Record<string, string | undefined>>;
+
+/** Progress is written at most this often, so a fast download does not hammer the database. */
+const PROGRESS_WRITE_INTERVAL_MS = 250;
+
+/**
+ * `POST /from_url/`: Trove downloads a file from a URL in the background, through the guarded
+ * fetcher, and the client follows it by token at `/from_url/status/`.
+ */
+export class FromUrlService {
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly auth: UploadAuthService,
+    private readonly ingest: FileIngestService,
+    private readonly files: FilesRepository,
+    private readonly tasks: FromUrlTasksRepository,
+    private readonly fetcher: GuardedFetcher,
+    private readonly clock: Clock,
+    private readonly settings: FromUrlSettings,
+    private readonly logger: TaskLogger,
+  ) {
+    this.limiter = new ConcurrencyLimiter(settings.concurrency);
+  }
+
+  async start(params: Params, fields: Array<[string, string]>): Promise<FromUrlStartResult> {
+    const project = await this.auth.authenticate({
+      publicKey: params.pub_key ?? params.UPLOADCARE_PUB_KEY,
+      signature: params.signature,
+      expire: params.expire,
+    });
+    const sourceUrl = params.source_url;
+    if (!sourceUrl) throw createAppError('SourceURLRequiredError', 400, '`source_url` is required.');
+    let parsed: URL;
+    try {
+      parsed = new URL(sourceUrl);
+    } catch {
+      throw createAppError('URLParsingFailedError', 400, `source_url "${sourceUrl.slice(0, 200)}" is not a valid URL.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw createAppError('URLSchemeInvalidError', 400, `source_url must use http or https, not ${parsed.protocol.replace(':', '')}.`);
+    }
+    const storeRaw = params.store ?? params.UPLOADCARE_STORE;
+    const storeMode = parseStoreMode(storeRaw);
+    if (storeMode === null) throw createAppError('RequestParamRequiredError', 400, `store must be 0, 1 or auto, got "${storeRaw}".`);
+    const metadata = validateMetadata(metadataEntriesFromFields(fields));
+    const tags = parseTags(params.tags);
+    const checkDuplicates = params.check_URL_duplicates === '1';
+    const saveDuplicates = params.save_URL_duplicates === undefined ? checkDuplicates : params.save_URL_duplicates === '1';
+
+    if (checkDuplicates) {
+      const existing = await this.files.findBySourceUrl(project.id, parsed.toString());
+      if (existing) return { type: 'file_info', file: existing };
+    }
+
+    const now = this.clock.now().toISOString();
+    const task: FromUrlTask = {
+      token: randomUUID(),
+      projectId: project.id,
+      sourceUrl: parsed.toString(),
+      status: 'waiting',
+      done: 0,
+      total: null,
+      fileUuid: null,
+      error: null,
+      errorCode: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.tasks.create(task);
+    const job = this.limiter
+      .run(() =>
+        this.download(project, task, {
+          filename: params.filename,
+          store: shouldStore(storeMode, project.autoStore),
+          metadata,
+          tags,
+          source: (params.source ?? 'url').slice(0, 64),
+          saveSourceUrl: saveDuplicates,
+        }),
+      )
+      .catch((error: unknown) => this.logger.warn({ err: error, token: task.token }, 'from_url task failed to record its outcome'));
+    this.inFlight.add(job);
+    void job.finally(() => this.inFlight.delete(job));
+    return { type: 'token', token: task.token };
+  }
+
+  async status(token: string | undefined): Promise<FromUrlStatus | null> {
+    if (!token) throw createAppError('TokenRequiredError', 400, '`token` is required.');
+    const task = await this.tasks.find(token);
+    if (!task) return null;
+    const file = task.fileUuid ? await this.files.findForProject(task.projectId, task.fileUuid) : null;
+    return { task, file };
+  }
+
+  /** Waits for downloads in progress (graceful shutdown, tests). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Sweeper: tasks whose process died mid-download are reported as failed, not left waiting forever. */
+  async failStale(): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - this.settings.timeoutMs * 2 - 60_000).toISOString();
+    const stale = await this.tasks.listStale(cutoff, 100);
+    for (const task of stale) {
+      await this.tasks.update(task.token, {
+        status: 'error',
+        error: 'The download was interrupted by a server restart; please try again.',
+        errorCode: 'DownloadFileTaskFailedError',
+      });
+    }
+    const finishedCutoff = new Date(this.clock.now().getTime() - 24 * 3_600_000).toISOString();
+    await this.tasks.deleteFinishedBefore(finishedCutoff);
+    return stale.length;
+  }
+
+  private async download(
+    project: Project,
+    task: FromUrlTask,
+    options: { filename: string | undefined; store: boolean; metadata: Record<string, string>; tags: string[]; source: string; saveSourceUrl: boolean },
+  ): Promise<void> {
+    let receivedKey: string | null = null;
+    try {
+      const maxBytes = Math.min(this.settings.maxBytes, this.ingest.maxFileSizeFor(project));
+      const resource = await this.fetcher.fetch(task.sourceUrl, {
+        maxBytes,
+        timeoutMs: this.settings.timeoutMs,
+        maxRedirects: this.settings.maxRedirects,
+      });
+      await this.tasks.update(task.token, { status: 'progress', total: resource.contentLength, done: 0 });
+      let done = 0;
+      let lastWrite = 0;
+      const progress = new Transform({
+        transform: (chunk: Buffer, _enc, callback) => {
+          done += chunk.length;
+          const now = Date.now();
+          if (now - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
+            lastWrite = now;
+            void this.tasks.update(task.token, { done }).catch(() => undefined);
+          }
+          callback(null, chunk);
+        },
+      });
+      resource.body.on('error', (error) => progress.destroy(error));
+      const received = await this.ingest.receive(resource.body.pipe(progress), maxBytes, () =>
+        createAppError('DownloadFileSizeLimitExceededError', 413, `The file at the URL is larger than ${maxBytes} bytes.`),
+      );
+      receivedKey = received.blobKey;
+      const file = await this.ingest.register(project, received, {
+        originalFilename: options.filename ?? resource.suggestedFilename ?? undefined,
+        store: options.store,
+        metadata: options.metadata,
+        tags: options.tags,
+        source: options.source,
+        sourceUrl: options.saveSourceUrl ? task.sourceUrl : null,
+      });
+      receivedKey = null;
+      await this.tasks.update(task.token, { status: 'success', done: file.size, total: file.size, fileUuid: file.uuid });
+    } catch (error) {
+      if (receivedKey) await this.ingest.discard([{ blobKey: receivedKey }]);
+      const { code, message } = describeFailure(error);
+      await this.tasks.update(task.token, { status: 'error', error: message, errorCode: code });
+    }
+  }
+}
+
+function describeFailure(error: unknown): { code: string; message: string } {
+  if (error instanceof FetchError) {
+    let code = FETCH_ERROR_CODES[error.code];
+    if (error.code === 'HTTP_ERROR' && error.status !== undefined && error.status >= 500) code = 'DownloadFileHTTPServerError';
+    if (error.code === 'HTTP_ERROR' && error.status === 404) code = 'DownloadFileNotFoundError';
+    return { code, message: error.message };
+  }
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  return { code: 'DownloadFileInternalServerError', message: 'The download failed because of an internal error.' };
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { StoredFile } from '../domain/file.js';
+import { groupId, isGroupId, parseGroupEntry, type GroupEntry } from '../domain/group.js';
+import { createAppError } from '../errors.js';
+import type { FilesRepository, GroupRecord, GroupsRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import type { UploadAuthService } from './upload-auth.service.js';
+
+export interface GroupView {
+  group: GroupRecord;
+  /** In group order; null where a member file has since been removed. */
+  members: Array<{ file: StoredFile | null; effects: string }>;
+}
+
+/** Immutable groups of files of one project (Uploadcare `/group/`). */
+export class GroupService {
+  constructor(
+    private readonly auth: UploadAuthService,
+    private readonly files: FilesRepository,
+    private readonly groups: GroupsRepository,
+    private readonly clock: Clock,
+    private readonly settings: { maxGroupFiles: number },
+  ) {}
+
+  async create(
+    credentials: { publicKey: string | undefined; signature: string | undefined; expire: string | undefined },
+    rawEntries: string[],
+  ): Promise<GroupView> {
+    const project = await this.auth.authenticate(credentials);
+    if (rawEntries.length === 0) throw createAppError('FilesRequiredError', 400, 'Send the files of the group as files[]=<uuid>.');
+    if (rawEntries.length > this.settings.maxGroupFiles) {
+      throw createAppError('FilesNumberLimitExceededError', 400, `A group holds at most ${this.settings.maxGroupFiles} files.`);
+    }
+    const entries: GroupEntry[] = rawEntries.map((raw, index) => {
+      const entry = parseGroupEntry(raw);
+      if (!entry) {
+        throw createAppError('GroupFilesInvalidError', 400, `files[${index}] "${raw.slice(0, 100)}" is not a file uuid or CDN URL.`);
+      }
+      return entry;
+    });
+    const uuids = [...new Set(entries.map((e) => e.uuid))];
+    const found = await this.files.findManyForProject(project.id, uuids);
+    const byUuid = new Map(found.map((f) => [f.uuid, f]));
+    const missing = uuids.filter((u) => !byUuid.has(u));
+    if (missing.length > 0) {
+      throw createAppError(
+        'GroupFilesNotFoundError',
+        400,
+        `These files do not exist in this project: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}.`,
+      );
+    }
+    const group: GroupRecord = {
+      id: groupId(randomUUID(), entries.length),
+      projectId: project.id,
+      filesCount: entries.length,
+      datetimeCreated: this.clock.now().toISOString(),
+      datetimeStored: null,
+    };
+    await this.groups.create(
+      group,
+      entries.map((e, position) => ({ position, fileUuid: e.uuid, effects: e.effects })),
+    );
+    return { group, members: entries.map((e) => ({ file: byUuid.get(e.uuid) ?? null, effects: e.effects })) };
+  }
+
+  async info(publicKey: string | undefined, id: string | undefined): Promise<GroupView> {
+    const project = await this.auth.resolveProject(publicKey);
+    if (!id) throw createAppError('GroupIdRequiredError', 400, '`group_id` is required.');
+    if (!isGroupId(id)) throw createAppError('GroupNotFoundError', 404, `Group "${id.slice(0, 80)}" not found.`);
+    const found = await this.groups.findForProject(project.id, id);
+    if (!found) throw createAppError('GroupNotFoundError', 404, `Group "${id}" not found.`);
+    const files = await this.files.findManyForProject(
+      project.id,
+      [...new Set(found.members.map((m) => m.fileUuid))],
+    );
+    const byUuid = new Map(files.map((f) => [f.uuid, f]));
+    return {
+      group: found.group,
+      members: found.members.map((m) => ({ file: byUuid.get(m.fileUuid) ?? null, effects: m.effects })),
+    };
+  }
+}

@@ -1,0 +1,228 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import { createAppError } from '../errors.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MultipartRepository, MultipartUpload } from '../ports/repositories.js';
+import { isoAfter, type Clock } from './clock.js';
+import type { FileIngestService } from './file-ingest.service.js';
+import type { UploadAuthService } from './upload-auth.service.js';
+
+/** S3 allows at most 10 000 parts per upload; Trove keeps the same ceiling on every store. */
+const MAX_PARTS = 10_000;
+
+export interface MultipartSettings {
+  minFileSize: number;
+  minPartSize: number;
+  maxPartSize: number;
+  expiryMs: number;
+}
+
+export type Fields = ReadonlyArray<readonly [string, string]>;
+
+function field(fields: Fields, name: string): string | undefined {
+  for (let i = fields.length - 1; i >= 0; i--) if (fields[i]![0] === name) return fields[i]![1];
+  return undefined;
+}
+
+function parseSize(raw: string | undefined, name: string, code: string): number {
+  if (raw === undefined || raw === '') throw createAppError('RequestParamRequiredError', 400, `\`${name}\` is required.`);
+  if (!/^\d{1,16}$/.test(raw.trim())) throw createAppError(code, 400, `\`${name}\` must be a whole number of bytes, got "${raw.slice(0, 32)}".`);
+  return Number(raw.trim());
+}
+
+export interface StartedMultipart {
+  uuid: string;
+  /** Relative part paths (`<uuid>/<index>/?token=…`); the HTTP layer makes them absolute. */
+  partPaths: string[];
+}
+
+/**
+ * Multipart uploads: start hands out one URL per part; parts arrive in any order and in parallel;
+ * complete assembles them, checks that nothing is missing and registers the file.
+ */
+export class MultipartUploadService {
+  constructor(
+    private readonly auth: UploadAuthService,
+    private readonly ingest: FileIngestService,
+    private readonly uploads: MultipartRepository,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly settings: MultipartSettings,
+  ) {}
+
+  async start(fields: Fields): Promise<StartedMultipart> {
+    const project = await this.auth.authenticate({
+      publicKey: field(fields, 'UPLOADCARE_PUB_KEY'),
+      signature: field(fields, 'signature'),
+      expire: field(fields, 'expire'),
+    });
+    const size = parseSize(field(fields, 'size'), 'size', 'MultipartSizeInvalidError');
+    if (size < this.settings.minFileSize) {
+      throw createAppError(
+        'MultipartFileSizeTooSmallError',
+        400,
+        `File size ${size} is below the ${this.settings.minFileSize}-byte minimum for multipart uploads; use /base/.`,
+      );
+    }
+    const limit = this.ingest.maxFileSizeFor(project);
+    if (size > limit) {
+      throw createAppError('MultipartFileSizeLimitExceededError', 413, `File size ${size} bytes exceeds the ${limit}-byte limit.`);
+    }
+    const partSizeRaw = field(fields, 'part_size');
+    const partSize = partSizeRaw ? parseSize(partSizeRaw, 'part_size', 'MultipartPartSizeInvalidError') : this.settings.minPartSize;
+    if (partSize < this.settings.minPartSize) {
+      throw createAppError('MultipartPartSizeTooSmallError', 400, `part_size must be at least ${this.settings.minPartSize} bytes.`);
+    }
+    if (partSize > this.settings.maxPartSize) {
+      throw createAppError('MultipartPartSizeTooBigError', 400, `part_size must be at most ${this.settings.maxPartSize} bytes.`);
+    }
+    const partCount = Math.ceil(size / partSize);
+    if (partCount > MAX_PARTS) {
+      throw createAppError(
+        'MultipartPartSizeTooSmallError',
+        400,
+        `A ${size}-byte file in ${partSize}-byte parts needs ${partCount} parts; at most ${MAX_PARTS} are allowed. Use a larger part_size.`,
+      );
+    }
+    const storeRaw = field(fields, 'UPLOADCARE_STORE');
+    const storeMode = parseStoreMode(storeRaw);
+    if (storeMode === null) {
+      throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
+    }
+    const metadata = validateMetadata(metadataEntriesFromFields(fields));
+    const tags = parseTags(field(fields, 'tags'));
+
+    const uuid = randomUUID();
+    const blobKey = originalBlobKey(uuid);
+    const { uploadId } = await this.blobs.createMultipart(blobKey, { size });
+    const upload: MultipartUpload = {
+      uuid,
+      projectId: project.id,
+      blobKey,
+      blobUploadId: uploadId,
+      partToken: randomBytes(24).toString('base64url'),
+      size,
+      partSize,
+      partCount,
+      originalFilename: field(fields, 'filename') ?? 'original',
+      store: shouldStore(storeMode, project.autoStore),
+      metadata,
+      tags,
+      source: (field(fields, 'source') ?? 'local').slice(0, 64),
+      createdAt: this.clock.now().toISOString(),
+      expiresAt: isoAfter(this.clock, this.settings.expiryMs),
+    };
+    try {
+      await this.uploads.create(upload);
+    } catch (error) {
+      await this.blobs.abortMultipart(blobKey, uploadId).catch(() => undefined);
+      throw error;
+    }
+    const partPaths = Array.from({ length: partCount }, (_, i) => `${uuid}/${i}/?token=${upload.partToken}`);
+    return { uuid, partPaths };
+  }
+
+  /** Stores one part. `index` is 0-based, in the order of the URLs start returned. */
+  async uploadPart(uuid: string, index: number, token: string, body: Readable, declaredLength: number | null): Promise<void> {
+    const upload = await this.uploads.find(uuid);
+    if (!upload || upload.expiresAt <= this.clock.now().toISOString()) {
+      throw createAppError('MultipartFileNotFoundError', 404, 'Multipart upload not found: it was completed, aborted or has expired.');
+    }
+    const expected = Buffer.from(upload.partToken);
+    const given = Buffer.from(token);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw createAppError('InternalRequestForbiddenError', 403, 'Part URL token is invalid.');
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= upload.partCount) {
+      throw createAppError('MultipartPartSizeInvalidError', 400, `Part index ${index} is out of range 0–${upload.partCount - 1}.`);
+    }
+    const size = index === upload.partCount - 1 ? upload.size - upload.partSize * (upload.partCount - 1) : upload.partSize;
+    if (declaredLength !== null && declaredLength !== size) {
+      throw createAppError(
+        'MultipartPartSizeInvalidError',
+        400,
+        `Part ${index} must be exactly ${size} bytes; the request declares ${declaredLength}.`,
+      );
+    }
+    let part;
+    try {
+      part = await this.blobs.uploadPart(
+        upload.blobKey,
+        upload.blobUploadId,
+        { partNumber: index + 1, offset: index * upload.partSize, size },
+        body,
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'PartSizeMismatchError') {
+        throw createAppError('MultipartPartSizeInvalidError', 400, `Part ${index} must be exactly ${size} bytes.`, { cause: error });
+      }
+      throw error;
+    }
+    await this.uploads.savePart(uuid, { partNumber: part.partNumber, etag: part.etag, size });
+  }
+
+  async complete(fields: Fields): Promise<StoredFile> {
+    const project = await this.auth.resolveProject(field(fields, 'UPLOADCARE_PUB_KEY'));
+    const uuid = field(fields, 'uuid');
+    if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
+    const upload = await this.uploads.find(uuid);
+    if (!upload || upload.projectId !== project.id) {
+      throw createAppError('MultipartFileNotFoundError', 404, `Multipart upload ${uuid.slice(0, 40)} not found.`);
+    }
+    const parts = await this.uploads.listParts(uuid);
+    const have = new Set(parts.map((p) => p.partNumber));
+    const missing: number[] = [];
+    for (let n = 1; n <= upload.partCount; n++) if (!have.has(n)) missing.push(n - 1);
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, … (${missing.length} in all)` : '');
+      throw createAppError('MultipartFileCompletionFailedError', 400, `Cannot complete: parts ${shown} have not been uploaded.`);
+    }
+    const total = parts.reduce((sum, p) => sum + p.size, 0);
+    if (total !== upload.size) {
+      throw createAppError('MultipartFileCompletionFailedError', 400, `Parts hold ${total} bytes; the upload was started for ${upload.size}.`);
+    }
+    // Deleting the row is the claim: of two concurrent completes, only one proceeds.
+    if (!(await this.uploads.delete(uuid))) {
+      throw createAppError('MultipartFileAlreadyUploadedError', 409, 'This multipart upload is already being completed.');
+    }
+    try {
+      await this.blobs.completeMultipart(
+        upload.blobKey,
+        upload.blobUploadId,
+        parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })),
+      );
+    } catch (error) {
+      await this.blobs.abortMultipart(upload.blobKey, upload.blobUploadId).catch(() => undefined);
+      throw error;
+    }
+    try {
+      const received = await this.ingest.measureStored(upload.uuid, upload.blobKey);
+      if (received.size !== upload.size) {
+        throw createAppError('MultipartFileCompletionFailedError', 500, `Assembled file has ${received.size} bytes, expected ${upload.size}.`);
+      }
+      return await this.ingest.register(project, received, {
+        originalFilename: upload.originalFilename,
+        store: upload.store,
+        metadata: upload.metadata,
+        tags: upload.tags,
+        source: upload.source,
+      });
+    } catch (error) {
+      await this.ingest.discard([{ blobKey: upload.blobKey }]);
+      throw error;
+    }
+  }
+
+  /** Sweeper: drops uploads nobody completed in time, with their parts. */
+  async expire(limit = 100): Promise<number> {
+    const expired = await this.uploads.listExpired(this.clock.now().toISOString(), limit);
+    for (const upload of expired) {
+      if (await this.uploads.delete(upload.uuid)) {
+        await this.blobs.abortMultipart(upload.blobKey, upload.blobUploadId).catch(() => undefined);
+      }
+    }
+    return expired.length;
+  }
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import type { Project, SecretKey } from '../domain/project.js';
+import { createAppError } from '../errors.js';
+import type { NewProject, ProjectSettingsPatch, ProjectsRepository } from '../ports/repositories.js';
+
+export interface ProjectWithSecrets {
+  project: Project;
+  secrets: SecretKey[];
+}
+
+export interface BootstrapResult extends ProjectWithSecrets {
+  /** True when this call created the project, so its keys should be shown once. */
+  created: boolean;
+}
+
+const newPublicKey = (): string => randomBytes(10).toString('hex');
+const newSecretKey = (): string => randomBytes(20).toString('hex');
+
+/** Projects and their keys: creation, listing, rotation, and the default project of a fresh install. */
+export class ProjectService {
+  constructor(private readonly projects: ProjectsRepository) {}
+
+  async create(input: Partial<NewProject> & { name: string }): Promise<ProjectWithSecrets> {
+    const publicKey = input.publicKey ?? newPublicKey();
+    if (await this.projects.findByPublicKey(publicKey)) {
+      throw createAppError('PROJECT_KEY_TAKEN', 409, `A project with public key ${publicKey} already exists.`);
+    }
+    const project = await this.projects.create({ ...input, publicKey });
+    const secret = await this.projects.addSecretKey(project.id, newSecretKey());
+    return { project, secrets: [secret] };
+  }
+
+  async list(): Promise<ProjectWithSecrets[]> {
+    const projects = await this.projects.list();
+    return Promise.all(projects.map(async (project) => ({ project, secrets: await this.projects.listSecretKeys(project.id) })));
+  }
+
+  async findByPublicKey(publicKey: string): Promise<Project> {
+    const project = await this.projects.findByPublicKey(publicKey);
+    if (!project) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
+    return project;
+  }
+
+  async update(publicKey: string, patch: ProjectSettingsPatch): Promise<Project> {
+    const project = await this.findByPublicKey(publicKey);
+    const updated = await this.projects.update(project.id, patch);
+    if (!updated) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
+    return updated;
+  }
+
+  async addSecret(publicKey: string, secret?: string): Promise<SecretKey> {
+    const project = await this.findByPublicKey(publicKey);
+    return this.projects.addSecretKey(project.id, secret ?? newSecretKey());
+  }
+
+  async revokeSecret(publicKey: string, keyId: string): Promise<void> {
+    const project = await this.findByPublicKey(publicKey);
+    if (!(await this.projects.revokeSecretKey(project.id, keyId))) {
+      throw createAppError('SECRET_KEY_NOT_FOUND', 404, `Project ${publicKey} has no active secret key ${keyId}.`);
+    }
+  }
+
+  /**
+   * Makes sure a fresh install has a project to upload into. Keys fixed by the deployment
+   * (TROVE_PUBLIC_KEY / TROVE_SECRET_KEY) are created when missing; otherwise a first start
+   * creates a project with random keys.
+   */
+  async ensureDefaultProject(fixed: { publicKey: string | null; secretKey: string | null }): Promise<BootstrapResult | null> {
+    if (fixed.publicKey) {
+      let project = await this.projects.findByPublicKey(fixed.publicKey);
+      let created = false;
+      if (!project) {
+        project = await this.projects.create({ name: 'Default project', publicKey: fixed.publicKey });
+        created = true;
+      }
+      const secrets = await this.projects.listSecretKeys(project.id);
+      if (fixed.secretKey && !secrets.some((s) => s.secret === fixed.secretKey)) {
+        secrets.push(await this.projects.addSecretKey(project.id, fixed.secretKey));
+      } else if (!fixed.secretKey && secrets.length === 0) {
+        secrets.push(await this.projects.addSecretKey(project.id, newSecretKey()));
+      }
+      return { project, secrets, created };
+    }
+    if ((await this.projects.list()).length > 0) return null;
+    const created = await this.create({ name: 'Default project' });
+    if (fixed.secretKey) created.secrets.push(await this.projects.addSecretKey(created.project.id, fixed.secretKey));
+    return { ...created, created: true };
+  }
+}

@@ -1,0 +1,81 @@
+import type { BlobStore } from '../ports/blob-store.js';
+import type { FilesRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import type { FromUrlService } from './from-url.service.js';
+import type { MultipartUploadService } from './multipart-upload.service.js';
+
+export interface SweepReport {
+  expiredFiles: number;
+  expiredMultipartUploads: number;
+  staleFromUrlTasks: number;
+}
+
+export interface SweepLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Removes what has outlived its welcome: unstored files past their expiry (bytes first, then the
+ * record, so a crash in between leaves a record the next sweep retries rather than orphan bytes),
+ * multipart uploads nobody completed, and from_url tasks whose process died.
+ */
+export class SweeperService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepReport> | null = null;
+
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly blobs: BlobStore,
+    private readonly multipart: MultipartUploadService,
+    private readonly fromUrl: FromUrlService,
+    private readonly clock: Clock,
+    private readonly onFileRemoved: (uuid: string) => void,
+    private readonly logger: SweepLogger,
+  ) {}
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.sweep().catch(() => undefined), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; concurrent calls share it. */
+  sweep(): Promise<SweepReport> {
+    this.running ??= this.sweepOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<SweepReport> {
+    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0 };
+    try {
+      for (;;) {
+        const expired = await this.files.listExpired(this.clock.now().toISOString(), 200);
+        for (const file of expired) {
+          await this.blobs.delete(file.blobKey);
+          await this.files.deleteRow(file.uuid);
+          this.onFileRemoved(file.uuid);
+          report.expiredFiles++;
+        }
+        if (expired.length < 200) break;
+      }
+      report.expiredMultipartUploads = await this.multipart.expire();
+      report.staleFromUrlTasks = await this.fromUrl.failStale();
+      if (report.expiredFiles + report.expiredMultipartUploads + report.staleFromUrlTasks > 0) {
+        this.logger.info({ ...report }, 'sweep removed expired uploads');
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'sweep failed; it will be retried');
+      throw error;
+    }
+    return report;
+  }
+}
