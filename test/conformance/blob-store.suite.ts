@@ -221,7 +221,8 @@ export function runBlobStoreConformance(name: string, setup: () => Promise<BlobS
     it('aborts a multipart upload without leaving anything, idempotently', async () => {
       const key = 'originals/ef/aborted';
       const { uploadId } = await store.createMultipart(key, { size: PART_BYTES + 10 });
-      await store.uploadPart(key, uploadId, { partNumber: 1, offset: 0, size: PART_BYTES }, streamOf(randomBytes(PART_BYTES)));
+      const part = { partNumber: 1, offset: 0, size: PART_BYTES };
+      await store.uploadPart(key, uploadId, part, streamOf(randomBytes(PART_BYTES)));
       await store.abortMultipart(key, uploadId);
       await store.abortMultipart(key, uploadId);
       expect(await store.head(key)).toBeNull();

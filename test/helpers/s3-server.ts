@@ -11,8 +11,10 @@
  *   abort as "nothing to do": uncompleted parts are invisible either way.
  * - `Range: bytes=0-0` is read as "0 to end" (it tests `end` for truthiness), so S3BlobStore trims
  *   any ranged body that is longer than requested.
- * - ListObjectsV2 continuation tokens are DES-encrypted, which OpenSSL 3 refuses, so any truncated
- *   listing fails; S3BlobStore pages with StartAfter instead.
+ * - s3rver DES-encrypts ListObjectsV2 continuation tokens. OpenSSL 3 (Node >= 17) has single DES
+ *   only in its legacy provider, so every truncated listing (> 1000 keys) fails with a 500
+ *   InternalError. startS3Server() reroutes s3rver's 'des' to the equivalent two-key 3DES with
+ *   K1 = K2 (see allowS3rverContinuationTokens); tokens must also be minted for us-east-1.
  * - Parts smaller than 5 MiB are accepted (real S3 rejects them at Complete), ETags of parts are
  *   not checked at Complete, and HeadBucket is served by the list-objects route.
  */
@@ -48,8 +50,36 @@ interface S3rverInstance {
 
 type S3rverConstructor = new (options: S3rverOptions) => S3rverInstance;
 
+const requireCjs = createRequire(import.meta.url);
 // s3rver is CommonJS and ships no type declarations.
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+const S3rver = requireCjs('s3rver') as S3rverConstructor;
+
+type CipherFactory = (algorithm: string, key: Buffer, iv: Buffer, ...rest: unknown[]) => unknown;
+interface PatchableCrypto {
+  createCipheriv: CipherFactory;
+  createDecipheriv: CipherFactory;
+}
+let continuationTokensAllowed = false;
+
+/**
+ * Makes s3rver's continuation tokens work on OpenSSL 3: its single-DES 'des' (CBC, 8-byte key)
+ * becomes 'des-ede-cbc' with the key doubled, which computes exactly the same cipher. Only calls
+ * naming 'des' change, and nothing else in this process asks for that retired algorithm.
+ */
+function allowS3rverContinuationTokens(): void {
+  if (continuationTokensAllowed) return;
+  continuationTokensAllowed = true;
+  // The CommonJS module object: the one s3rver's require('crypto') sees, and writable.
+  const nodeCrypto = requireCjs('node:crypto') as PatchableCrypto;
+  const reroute =
+    (original: CipherFactory): CipherFactory =>
+    (algorithm, key, iv, ...rest) =>
+      algorithm === 'des'
+        ? original('des-ede-cbc', Buffer.concat([key, key]), iv, ...rest)
+        : original(algorithm, key, iv, ...rest);
+  nodeCrypto.createCipheriv = reroute(nodeCrypto.createCipheriv);
+  nodeCrypto.createDecipheriv = reroute(nodeCrypto.createDecipheriv);
+}
 
 const BUCKET = 'trove-test';
 // s3rver only accepts continuation tokens minted for us-east-1; keep every client on it.
@@ -57,6 +87,7 @@ const REGION = 'us-east-1';
 const ACCESS_KEY = 'S3RVER';
 
 export async function startS3Server(): Promise<TestS3Server> {
+  allowS3rverContinuationTokens();
   const directory = await mkdtemp(path.join(tmpdir(), 'trove-s3rver-'));
   const server = new S3rver({
     address: '127.0.0.1',

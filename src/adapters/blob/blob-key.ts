@@ -65,8 +65,12 @@ export function assertValidPart(part: UploadPartInput): void {
   if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || part.partNumber > MAX_PART_NUMBER) {
     throw new InvalidBlobArgumentError(`Part number must be an integer in 1..${MAX_PART_NUMBER}`);
   }
-  if (!isNonNegativeInteger(part.offset)) throw new InvalidBlobArgumentError('Part offset must be a non-negative integer');
-  if (!isNonNegativeInteger(part.size)) throw new InvalidBlobArgumentError('Part size must be a non-negative integer');
+  if (!isNonNegativeInteger(part.offset)) {
+    throw new InvalidBlobArgumentError('Part offset must be a non-negative integer');
+  }
+  if (!isNonNegativeInteger(part.size)) {
+    throw new InvalidBlobArgumentError('Part size must be a non-negative integer');
+  }
 }
 
 export function assertValidObjectSize(size: number): void {

@@ -70,10 +70,9 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: Readable, options: PutBlobOptions = {}): Promise<BlobInfo> {
     const target = this.objectPath(key);
     if (options.size !== undefined) assertValidObjectSize(options.size);
-    await this.ensureStagingDir();
     const tempPath = path.join(this.stagingDir, `put-${randomUUID()}`);
     // Opened before streaming, so the cleanup below can never run ahead of the file's creation.
-    const handle = await open(tempPath, 'wx');
+    const handle = await this.createStagingFile(tempPath);
     // flush: fsync before close, so the bytes are durable before the rename makes them visible.
     const out = handle.createWriteStream({ highWaterMark: IO_CHUNK_BYTES, flush: true });
     try {
@@ -150,10 +149,9 @@ export class FsBlobStore implements BlobStore {
   async createMultipart(key: string, options: { size: number; contentType?: string }): Promise<MultipartBlobUpload> {
     this.objectPath(key);
     assertValidObjectSize(options.size);
-    await this.ensureStagingDir();
     const uploadId = randomUUID();
     const stagingPath = this.multipartPath(uploadId);
-    const handle = await open(stagingPath, 'wx');
+    const handle = await this.createStagingFile(stagingPath);
     try {
       // Full length up front: parts land at their offsets in any order, and completion is a rename.
       await handle.truncate(options.size);
@@ -244,6 +242,19 @@ export class FsBlobStore implements BlobStore {
     const handle = await openIfExists(this.multipartPath(uploadId), 'r+');
     if (!handle) throw new MultipartUploadNotFoundError(uploadId);
     return handle;
+  }
+
+  private async createStagingFile(filePath: string): Promise<FileHandle> {
+    await this.ensureStagingDir();
+    try {
+      return await open(filePath, 'wx');
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      // The staging directory vanished under us (an operator cleaned up); make it again once.
+      this.stagingDirReady = undefined;
+      await this.ensureStagingDir();
+      return open(filePath, 'wx');
+    }
   }
 
   private ensureStagingDir(): Promise<void> {

@@ -11,6 +11,7 @@ import {
   S3Client,
   S3ServiceException,
   UploadPartCommand,
+  type GetObjectCommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -98,19 +99,20 @@ export class S3BlobStore implements BlobStore {
     );
     // pipeline, not pipe: an error or early destroy of `body` must reach lib-storage's reader.
     pipeline(body, counted).catch(() => undefined);
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: objectKey, Body: counted, ContentType: options.contentType },
-      partSize: putPartSize(expectedSize),
-      queueSize: PUT_QUEUE_SIZE,
-      // We abort ourselves so a failing abort (some servers lack it) cannot mask the real error.
-      leavePartsOnError: true,
-    });
+    let upload: Upload | undefined;
     try {
+      upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: objectKey, Body: counted, ContentType: options.contentType },
+        partSize: putPartSize(expectedSize),
+        queueSize: PUT_QUEUE_SIZE,
+        // We abort ourselves so a failing abort (some servers lack it) cannot mask the real error.
+        leavePartsOnError: true,
+      });
       await upload.done();
     } catch (error) {
       counted.destroy();
-      if (upload.uploadId) await this.abortQuietly(objectKey, upload.uploadId);
+      if (upload?.uploadId) await this.abortQuietly(objectKey, upload.uploadId);
       throw error;
     }
     return { size: counted.bytes };
@@ -119,7 +121,7 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<Readable | null> {
     const objectKey = this.objectKey(key);
     if (range) assertValidByteRange(range);
-    let response;
+    let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(
         new GetObjectCommand({
@@ -165,25 +167,25 @@ export class S3BlobStore implements BlobStore {
     assertSafeBlobPrefix(prefix);
     const fullPrefix = this.keyPrefix + prefix;
     let deleted = 0;
-    // StartAfter rather than ContinuationToken: the keys before it are gone anyway, and s3rver's
-    // continuation tokens use DES, which OpenSSL 3 (Node >= 17) refuses.
-    let startAfter: string | undefined;
-    for (;;) {
+    let continuationToken: string | undefined;
+    // Each page is deleted before the next is listed: memory stays at one page, and a token
+    // marks a position in key order, so deleting keys behind it does not disturb the listing.
+    do {
       const page = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: fullPrefix,
-          StartAfter: startAfter,
+          ContinuationToken: continuationToken,
           MaxKeys: DELETE_BATCH_KEYS,
         }),
       );
       const keys = (page.Contents ?? []).map((object) => object.Key).filter((k): k is string => Boolean(k));
-      if (keys.length === 0) break;
-      await this.deleteKeys(keys);
-      deleted += keys.length;
-      if (!page.IsTruncated) break;
-      startAfter = keys[keys.length - 1];
-    }
+      if (keys.length > 0) {
+        await this.deleteKeys(keys);
+        deleted += keys.length;
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
     return deleted;
   }
 
@@ -210,7 +212,7 @@ export class S3BlobStore implements BlobStore {
     let bodyError: unknown;
     pipeline(body, counted).catch((error: unknown) => {
       bodyError ??= error;
-      void abort;
+      abort.abort(error);
     });
     try {
       // The SDK never retries a stream body (it cannot be replayed); the caller re-sends the part.
@@ -475,7 +477,11 @@ function takeBytes(source: Readable, limit: number): Readable {
   return Readable.from(firstBytes(), { objectMode: false, highWaterMark: STREAM_HIGH_WATER_MARK });
 }
 
-async function forEachConcurrently<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+async function forEachConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

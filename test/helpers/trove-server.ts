@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createContext, type AppContext } from '../../src/context.js';
+import { createTestDatabase, type BackendName } from './backends.js';
+import { MutableClock } from './clock.js';
+import { startS3Server, type TestS3Server } from './s3-server.js';
+
+export interface TestTrove {
+  backend: BackendName;
+  /** http://127.0.0.1:port */
+  url: string;
+  /** Base URL for the Upload API (what SDKs take as baseURL). */
+  uploadUrl: string;
+  publicKey: string;
+  secretKey: string;
+  ctx: AppContext;
+  app: FastifyInstance;
+  clock: MutableClock;
+  dataDir: string;
+  /** Objects under `originals/` in the blob store: a test of "nothing left behind" compares it. */
+  countOriginals(): Promise<number>;
+  /** Temporary files a failed write could leave (filesystem store only; 0 for S3). */
+  countStagingFiles(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  backend?: BackendName;
+  /** Extra environment, e.g. { TROVE_MAX_DIRECT_UPLOAD_SIZE: '2MiB' }. */
+  env?: Record<string, string>;
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let count = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    count += entry.isDirectory() ? await countFiles(path.join(dir, entry.name)) : 1;
+  }
+  return count;
+}
+
+/** Starts a real Trove server on a loopback port, on its own data folder (and database and bucket). */
+export async function startTrove(options: StartOptions = {}): Promise<TestTrove> {
+  const backend = options.backend ?? 'embedded';
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'trove-test-'));
+  const publicKey = `pk_${randomBytes(8).toString('hex')}`;
+  const secretKey = `sk_${randomBytes(16).toString('hex')}`;
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    TROVE_PUBLIC_KEY: publicKey,
+    TROVE_SECRET_KEY: secretKey,
+    TROVE_FETCH_ALLOW_PRIVATE: 'true',
+  };
+  let s3: TestS3Server | null = null;
+  let database: { url: string; drop(): Promise<void> } | null = null;
+  if (backend === 'scale') {
+    database = await createTestDatabase();
+    s3 = await startS3Server();
+    env.DATABASE_URL = database.url;
+    env.STORAGE_URL = `s3://${s3.bucket}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&forcePathStyle=true`;
+    env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+  }
+  Object.assign(env, options.env ?? {});
+  const config = loadConfig(env);
+  const clock = new MutableClock();
+  const ctx = await createContext(config, { clock, collectDefaultMetrics: false });
+  await ctx.services.projects.ensureDefaultProject(config.bootstrap);
+  const app = await buildApp(ctx, { logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no port');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  const s3Client =
+    s3 &&
+    new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+  const s3Bucket = s3?.bucket;
+
+  return {
+    backend,
+    url,
+    uploadUrl: `${url}${config.http.uploadPrefix}`,
+    publicKey,
+    secretKey,
+    ctx,
+    app,
+    clock,
+    dataDir,
+    async countOriginals() {
+      if (s3Client && s3Bucket) {
+        const listed = await s3Client.send(new ListObjectsV2Command({ Bucket: s3Bucket, Prefix: 'originals/' }));
+        return listed.KeyCount ?? listed.Contents?.length ?? 0;
+      }
+      return countFiles(path.join(dataDir, 'blobs', 'originals'));
+    },
+    async countStagingFiles() {
+      return s3Client ? 0 : countFiles(path.join(dataDir, 'blobs', '.staging'));
+    },
+    async close() {
+      await app.close();
+      await ctx.close();
+      s3Client?.destroy();
+      await s3?.stop();
+      await database?.drop().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
