@@ -19,7 +19,7 @@ describe.each(backends)('@uploadcare/upload-client against Trove (%s)', (backend
   let client: UploadClient;
   let origin: Server;
   let originUrl: string;
-  const remotePng = { bytes: Buffer.alloc(0) };
+  const remotePng: { bytes: Buffer } = { bytes: Buffer.alloc(0) };
 
   beforeAll(async () => {
     trove = await startTrove({ backend });

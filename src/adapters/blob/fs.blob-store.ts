@@ -213,6 +213,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
+    // A fresh install has written nothing yet; its store is ready all the same.
+    await mkdir(this.root, { recursive: true });
     const stats = await stat(this.root);
     if (!stats.isDirectory()) throw new Error(`Blob root ${this.root} is not a directory`);
     await access(this.root, fsConstants.W_OK);
