@@ -107,7 +107,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, (uuid) => delivery.evict(uuid), logger);
 
   const services: AppContext['services'] = {
-    projects: new ProjectService(metadata.projects),
+    projects: new ProjectService(metadata.projects, () => uploadAuth.forgetProjects()),
     uploadAuth,
     ingest,
     directUpload: new DirectUploadService(uploadAuth, ingest, {

@@ -18,7 +18,11 @@ const newSecretKey = (): string => randomBytes(20).toString('hex');
 
 /** Projects and their keys: creation, listing, rotation, and the default project of a fresh install. */
 export class ProjectService {
-  constructor(private readonly projects: ProjectsRepository) {}
+  constructor(
+    private readonly projects: ProjectsRepository,
+    /** Called after a project's settings change, so caches of it are dropped. */
+    private readonly onProjectChanged: () => void = () => undefined,
+  ) {}
 
   async create(input: Partial<NewProject> & { name: string }): Promise<ProjectWithSecrets> {
     const publicKey = input.publicKey ?? newPublicKey();
@@ -44,6 +48,7 @@ export class ProjectService {
   async update(publicKey: string, patch: ProjectSettingsPatch): Promise<Project> {
     const project = await this.findByPublicKey(publicKey);
     const updated = await this.projects.update(project.id, patch);
+    this.onProjectChanged();
     if (!updated) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
     return updated;
   }

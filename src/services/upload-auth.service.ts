@@ -11,7 +11,12 @@ export interface UploadCredentials {
 }
 
 /** Decides whether an Upload API call may act for a project: public key, then signature rules. */
+/** How long a project looked up by public key is reused: settings changes apply within this time. */
+const PROJECT_CACHE_TTL_MS = 5_000;
+
 export class UploadAuthService {
+  private readonly cache = new Map<string, { project: Project; at: number }>();
+
   constructor(
     private readonly projects: ProjectsRepository,
     private readonly clock: Clock,
@@ -23,11 +28,23 @@ export class UploadAuthService {
     return project;
   }
 
+  /** Forgets cached projects, so a settings change applies at once (tests, admin actions). */
+  forgetProjects(): void {
+    this.cache.clear();
+  }
+
   async resolveProject(publicKey: string | undefined): Promise<Project> {
     if (!publicKey) {
       throw createAppError('ProjectPublicKeyRequiredError', 400, 'UPLOADCARE_PUB_KEY is required.');
     }
+    const now = Date.now();
+    const cached = this.cache.get(publicKey);
+    if (cached && now - cached.at < PROJECT_CACHE_TTL_MS) return cached.project;
     const project = await this.projects.findByPublicKey(publicKey);
+    if (project) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(publicKey, { project, at: now });
+    }
     if (!project) {
       throw createAppError('ProjectPublicKeyInvalidError', 403, `UPLOADCARE_PUB_KEY "${publicKey.slice(0, 64)}" is invalid.`);
     }

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../config/config.js';
 import type { MetadataStore } from '../../ports/repositories.js';
+import { CachedSqliteDatabase } from './cached-sqlite-database.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyFilesRepository } from './repositories/files.repository.js';
 import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
@@ -25,7 +26,7 @@ function createKysely(config: DatabaseConfig): Kysely<Database> {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedSqliteDatabase(database) }) });
   }
   const pool = new pg.Pool({
     connectionString: config.url,
