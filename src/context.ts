@@ -89,8 +89,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     userAgent: 'Trove/0.1 (+from_url)',
   });
   const inspector = new BytesContentInspector();
-  const metrics = new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true });
 
+  const metrics = new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true });
   const uploadAuth = new UploadAuthService(metadata.projects, clock);
   const ingest = new FileIngestService(blobs, inspector, metadata.files, clock, {
     maxFileSize: config.upload.maxFileSize,
@@ -102,9 +102,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     maxPartSize: config.upload.multipartMaxPartSize,
     expiryMs: config.upload.multipartExpiryMs,
   });
-  const fromUrl = new FromUrlService(uploadAuth, ingest, metadata.files, metadata.fromUrlTasks, fetcher, clock, config.fetch, logger);
+  const fromUrl = new FromUrlService(uploadAuth, ingest, metadata.files, metadata.fromUrlTasks, fetcher, clock, config.fetch, logger, (file) => {
+    metrics.uploads.inc({ method: 'from_url' });
+    metrics.bytesIn.inc({ method: 'from_url' }, file.size);
+  });
   const delivery = new DeliveryService(metadata.files, blobs, clock, { recordCacheEntries: 10_000, recordCacheTtlMs: 30_000 });
-  const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, (uuid) => delivery.evict(uuid), logger);
+  const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, (uuid) => delivery.evict(uuid), logger, {
+    putOlderThanMs: 6 * 3_600_000,
+    multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
+  });
 
   const services: AppContext['services'] = {
     projects: new ProjectService(metadata.projects, () => uploadAuth.forgetProjects()),

@@ -62,6 +62,13 @@ export interface BlobStore {
   /** Discards an unfinished upload and its parts. Idempotent. */
   abortMultipart(key: string, uploadId: string): Promise<void>;
 
+  /**
+   * Removes what a crashed process may have left half-written: single-object temp files older than
+   * `putOlderThanMs` and multipart staging older than `multipartOlderThanMs`. Stores whose
+   * unfinished writes are invisible and expire on their own (S3 with a lifecycle rule) do nothing.
+   */
+  pruneStale(options: { putOlderThanMs: number; multipartOlderThanMs: number }): Promise<number>;
+
   /** Throws when the store cannot be reached (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -64,6 +64,8 @@ export class FromUrlService {
     private readonly clock: Clock,
     private readonly settings: FromUrlSettings,
     private readonly logger: TaskLogger,
+    /** Told of every file a download produced (metrics). */
+    private readonly onUploaded: (file: StoredFile) => void = () => undefined,
   ) {
     this.limiter = new ConcurrencyLimiter(settings.concurrency);
   }
@@ -200,6 +202,7 @@ export class FromUrlService {
         sourceUrl: options.saveSourceUrl ? task.sourceUrl : null,
       });
       receivedKey = null;
+      this.onUploaded(file);
       await this.tasks.update(task.token, { status: 'success', done: file.size, total: file.size, fileUuid: file.uuid });
     } catch (error) {
       if (receivedKey) await this.ingest.discard([{ blobKey: receivedKey }]);

@@ -8,6 +8,7 @@ export interface SweepReport {
   expiredFiles: number;
   expiredMultipartUploads: number;
   staleFromUrlTasks: number;
+  staleBlobWrites: number;
 }
 
 export interface SweepLogger {
@@ -32,6 +33,8 @@ export class SweeperService {
     private readonly clock: Clock,
     private readonly onFileRemoved: (uuid: string) => void,
     private readonly logger: SweepLogger,
+    /** Temp writes older than these belong to a process that died (no live upload runs that long). */
+    private readonly staleWriteAges: { putOlderThanMs: number; multipartOlderThanMs: number },
   ) {}
 
   start(intervalMs: number): void {
@@ -55,7 +58,7 @@ export class SweeperService {
   }
 
   private async sweepOnce(): Promise<SweepReport> {
-    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0 };
+    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0 };
     try {
       for (;;) {
         const expired = await this.files.listExpired(this.clock.now().toISOString(), 200);
@@ -69,7 +72,8 @@ export class SweeperService {
       }
       report.expiredMultipartUploads = await this.multipart.expire();
       report.staleFromUrlTasks = await this.fromUrl.failStale();
-      if (report.expiredFiles + report.expiredMultipartUploads + report.staleFromUrlTasks > 0) {
+      report.staleBlobWrites = await this.blobs.pruneStale(this.staleWriteAges);
+      if (report.expiredFiles + report.expiredMultipartUploads + report.staleFromUrlTasks + report.staleBlobWrites > 0) {
         this.logger.info({ ...report }, 'sweep removed expired uploads');
       }
     } catch (error) {

@@ -212,6 +212,33 @@ export class FsBlobStore implements BlobStore {
     await rm(this.multipartPath(uploadId), { force: true });
   }
 
+  async pruneStale(options: { putOlderThanMs: number; multipartOlderThanMs: number }): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.stagingDir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return 0;
+      throw error;
+    }
+    const now = Date.now();
+    let removed = 0;
+    for (const name of names) {
+      const maxAge = name.startsWith('put-') ? options.putOlderThanMs : name.startsWith('mp-') ? options.multipartOlderThanMs : null;
+      if (maxAge === null) continue;
+      const file = path.join(this.stagingDir, name);
+      try {
+        const stats = await stat(file);
+        if (now - stats.mtimeMs > maxAge) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
+    return removed;
+  }
+
   async ping(): Promise<void> {
     // A fresh install has written nothing yet; its store is ready all the same.
     await mkdir(this.root, { recursive: true });

@@ -275,6 +275,15 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Unfinished S3 uploads are invisible and cost only storage until aborted; the sweep aborts the
+   * ones Trove knows about, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) catches the
+   * rest, so there is nothing to scan here.
+   */
+  async pruneStale(): Promise<number> {
+    return 0;
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }

@@ -52,6 +52,25 @@ function fromFrameworkError(error: FastifyError & { part?: unknown }): AppError 
   return null;
 }
 
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY', '57P01', '57P02', '57P03', '53300']);
+
+/**
+ * A dependency (database, object storage) that cannot be reached is the server's trouble, not the
+ * client's, and usually passes: 503 with Retry-After, so SDKs retry instead of giving up.
+ */
+function fromDependencyOutage(error: Error & { code?: unknown; name?: string }): AppError | null {
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  const unreachable =
+    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
+      error.message,
+    );
+  if (!unreachable) return null;
+  return new AppError('ServiceUnavailable', 503, 'A storage service Trove depends on is unavailable; nothing was saved. Try again shortly.', {
+    headers: { 'retry-after': '5' },
+  });
+}
+
 export function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) void reply.headers(error.headers);
   const style = request.routeOptions.config?.errorStyle ?? 'trove';
@@ -75,11 +94,12 @@ export function renderError(request: FastifyRequest, reply: FastifyReply, error:
 
 export function registerErrorHandler(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler((rawError: FastifyError, request, reply) => {
-    const known = rawError instanceof AppError ? rawError : fromFrameworkError(rawError);
+    const known = rawError instanceof AppError ? rawError : (fromDependencyOutage(rawError) ?? fromFrameworkError(rawError));
     const method = request.routeOptions.config?.uploadMethod;
     if (known) {
       if (method) metrics.uploadFailures.inc({ method, code: known.code });
-      if (known.statusCode >= 500) request.log.error({ err: rawError }, known.message);
+      if (known.statusCode === 503) request.log.warn({ err: rawError }, known.message);
+      else if (known.statusCode >= 500) request.log.error({ err: rawError }, known.message);
       return renderError(request, reply, known);
     }
     request.log.error({ err: rawError }, 'unhandled error');
