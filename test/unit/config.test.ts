@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import { parseBytes, parseDuration } from '../../src/config/parse-values.js';
+import { ConfigError } from '../../src/errors.js';
+
+describe('parseBytes / parseDuration', () => {
+  it.each([
+    ['104857600', 104857600],
+    ['100MiB', 100 * 1024 ** 2],
+    ['100 MB', 100_000_000],
+    ['1.5GiB', 1.5 * 1024 ** 3],
+    ['5kb', 5000],
+  ])('%s bytes', (raw, expected) => expect(parseBytes(raw)).toBe(expected));
+
+  it.each(['', 'lots', '10 parsecs', '-5MB'])('refuses %j', (raw) => expect(() => parseBytes(raw)).toThrow());
+
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    ['250', 250],
+  ])('%s', (raw, expected) => expect(parseDuration(raw)).toBe(expected));
+});
+
+describe('loadConfig', () => {
+  it('runs with no environment at all: SQLite and files under ./data', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.database.kind).toBe('sqlite');
+    expect(config.storage.kind).toBe('fs');
+    expect(config.http.uploadPrefix).toBe('/upload');
+    expect(config.http.deliveryPrefix).toBe('');
+    expect([...config.roles]).toEqual(['upload', 'api', 'delivery', 'worker']);
+    expect(config.fetch.allowPrivate).toBe(false);
+  });
+
+  it('switches to PostgreSQL and S3 by environment alone', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://trove:pw@db:5432/trove',
+      STORAGE_URL: 's3://media-bucket/trove/files?endpoint=http://minio:9000&region=eu-west-1&forcePathStyle=true',
+      AWS_ACCESS_KEY_ID: 'AKIA',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://trove:pw@db:5432/trove' });
+    expect(config.storage).toMatchObject({
+      kind: 's3',
+      bucket: 'media-bucket',
+      prefix: 'trove/files',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' },
+      requestChecksum: 'when_required',
+    });
+  });
+
+  it('reports every bad value at once, one line each, naming the variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', TROVE_MAX_FILE_SIZE: 'huge', DATABASE_URL: 'mysql://x', TROVE_ROLES: 'upload,cooking', STORAGE_URL: 's3://B!/x?colour=red' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/^PORT: /m);
+    expect(problems.join('\n')).toMatch(/^TROVE_MAX_FILE_SIZE: /m);
+    expect(problems.join('\n')).toMatch(/^DATABASE_URL: .*postgres/m);
+    expect(problems.join('\n')).toMatch(/^TROVE_ROLES: unknown role "cooking"/m);
+    expect(problems.join('\n')).toMatch(/^STORAGE_URL: /m);
+  });
+
+  it('refuses credentials given by half', () => {
+    expect(() => loadConfig({ STORAGE_URL: 's3://bucket-a', AWS_ACCESS_KEY_ID: 'only-id' })).toThrow(/set both or neither/);
+  });
+});
