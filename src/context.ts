@@ -106,7 +106,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     metrics.uploads.inc({ method: 'from_url' });
     metrics.bytesIn.inc({ method: 'from_url' }, file.size);
   });
-  const delivery = new DeliveryService(metadata.files, blobs, clock, { recordCacheEntries: 10_000, recordCacheTtlMs: 30_000 });
+  const delivery = new DeliveryService(metadata.files, blobs, clock, {
+    recordCacheEntries: 10_000,
+    recordCacheTtlMs: 30_000,
+    originalCacheBytes: config.delivery.originalCacheBytes,
+    originalCacheMaxEntryBytes: config.delivery.originalCacheMaxEntryBytes,
+  });
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, (uuid) => delivery.evict(uuid), logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,

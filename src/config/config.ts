@@ -55,6 +55,10 @@ export interface Config {
     sweepIntervalMs: number;
     maxGroupFiles: number;
   };
+  delivery: {
+    originalCacheBytes: number;
+    originalCacheMaxEntryBytes: number;
+  };
   fetch: {
     allowPrivate: boolean;
     timeoutMs: number;

@@ -49,6 +49,8 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_UNSTORED_FILE_TTL', default: '24h', description: 'How long a file that was not stored lives before it is removed with its bytes.' },
   { name: 'TROVE_SWEEP_INTERVAL', default: '5m', description: 'How often expired files, uploads and tasks are swept.' },
   { name: 'TROVE_MAX_GROUP_FILES', default: '1000', description: 'Most files in one group.' },
+  { name: 'TROVE_ORIGINAL_CACHE_SIZE', default: '64MiB', description: 'Memory for the bytes of small, frequently served originals (0 turns it off).' },
+  { name: 'TROVE_ORIGINAL_CACHE_MAX_ENTRY', default: '1MiB', description: 'Originals larger than this are always streamed from storage.' },
   { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` fetch from loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
@@ -119,6 +121,10 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       unstoredFileTtlMs: read('TROVE_UNSTORED_FILE_TTL', 24 * 3_600_000, parseDuration),
       sweepIntervalMs: read('TROVE_SWEEP_INTERVAL', 5 * 60_000, parseDuration),
       maxGroupFiles: read('TROVE_MAX_GROUP_FILES', 1000, (v) => parseInteger(v, 1, 100_000)),
+    },
+    delivery: {
+      originalCacheBytes: read('TROVE_ORIGINAL_CACHE_SIZE', 64 * 1024 ** 2, parseBytes),
+      originalCacheMaxEntryBytes: read('TROVE_ORIGINAL_CACHE_MAX_ENTRY', 1024 ** 2, parseBytes),
     },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),

@@ -4,9 +4,14 @@ import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
 import type { FilesRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
+import { ByteLruCache } from './byte-lru-cache.js';
 import { LruCache } from './lru-cache.js';
 
 export interface DeliverySettings {
+  /** Memory for the bytes of small, hot originals; 0 turns the cache off. */
+  originalCacheBytes: number;
+  /** Originals larger than this are always streamed from the store. */
+  originalCacheMaxEntryBytes: number;
   /** File records kept in memory so a repeated original costs no database query. */
   recordCacheEntries: number;
   /** How long a cached record is trusted; bounds how stale another node's delete can look. */
@@ -16,6 +21,7 @@ export interface DeliverySettings {
 /** Finds originals for delivery and opens their bytes. */
 export class DeliveryService {
   private readonly records: LruCache<string, { file: StoredFile; cachedAt: number }>;
+  private readonly bytes: ByteLruCache;
 
   constructor(
     private readonly files: FilesRepository,
@@ -24,6 +30,7 @@ export class DeliveryService {
     private readonly settings: DeliverySettings,
   ) {
     this.records = new LruCache(settings.recordCacheEntries);
+    this.bytes = new ByteLruCache(settings.originalCacheBytes, settings.originalCacheMaxEntryBytes);
   }
 
   async findOriginal(uuid: string): Promise<StoredFile> {
@@ -44,6 +51,31 @@ export class DeliveryService {
     return file;
   }
 
+  /**
+   * The bytes of a small original, from memory when cached. Originals are immutable, so a cached
+   * copy is valid until the file is deleted (evict). Larger files return null: stream them.
+   */
+  async readSmall(file: StoredFile): Promise<Buffer | null> {
+    if (file.size > this.bytes.maxEntryBytes || this.settings.originalCacheBytes === 0) return null;
+    const cached = this.bytes.get(file.uuid);
+    if (cached) return cached;
+    const stream = await this.open(file);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > file.size) {
+        stream.destroy();
+        throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} exceed the recorded size.`);
+      }
+      chunks.push(chunk);
+    }
+    const buffer = Buffer.concat(chunks, length);
+    if (buffer.length !== file.size) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} do not match the recorded size.`);
+    this.bytes.set(file.uuid, buffer);
+    return buffer;
+  }
+
   async open(file: StoredFile, range?: ByteRange): Promise<Readable> {
     const stream = await this.blobs.get(file.blobKey, range);
     if (!stream) throw createAppError('FILE_NOT_FOUND', 404, `File ${file.uuid} not found.`);
@@ -52,5 +84,6 @@ export class DeliveryService {
 
   evict(uuid: string): void {
     this.records.delete(uuid);
+    this.bytes.delete(uuid);
   }
 }

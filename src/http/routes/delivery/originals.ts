@@ -61,9 +61,10 @@ async function serveOriginal(ctx: AppContext, request: FastifyRequest<{ Params: 
   void reply.header('content-length', length);
   if (range) void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
   if (request.method === 'HEAD') return reply.send();
-  const body = await ctx.services.delivery.open(file, range);
   ctx.metrics.bytesOut.inc({ kind: 'original' }, length);
-  return reply.send(body);
+  const small = await ctx.services.delivery.readSmall(file);
+  if (small) return reply.send(range ? small.subarray(range.start, range.end + 1) : small);
+  return reply.send(await ctx.services.delivery.open(file, range));
 }
 
 /** Delivery of originals: `GET|HEAD /:uuid/`, `/:uuid/:filename`, `/:uuid/-/inline/yes|no/[filename]`. */
