@@ -7,11 +7,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, openAsBlob } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { percentile, printTable, startTroveProcess } from './lib/trove-process.js';
 
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
@@ -39,51 +40,85 @@ function timeCp(source: string, target: string): number {
   return (performance.now() - started) / 1000;
 }
 
+/** PUT or POST a stream with node:http: the client must cost as little CPU as possible (2 cores shared). */
+function send(url: string, method: string, headers: Record<string, string | number>, body: Readable | Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers, agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    if (Buffer.isBuffer(body)) request.end(body);
+    else body.pipe(request);
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const BOUNDARY = '----trove-bench-boundary';
+
+function formBody(fields: Record<string, string>, file?: { name: string; size: number }): { head: Buffer; tail: Buffer; length: number } {
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) {
+    head += `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  }
+  if (file) {
+    head += `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  }
+  const tail = Buffer.from(`${file ? '\r\n' : ''}--${BOUNDARY}--\r\n`);
+  const headBuffer = Buffer.from(head);
+  return { head: headBuffer, tail, length: headBuffer.length + (file?.size ?? 0) + tail.length };
+}
+
+async function postForm(url: string, fields: Record<string, string>, file?: { name: string; size: number; stream: () => Readable }) {
+  const { head, tail, length } = formBody(fields, file);
+  const headers = { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': length };
+  if (!file) return send(url, 'POST', headers, Buffer.concat([head, tail]));
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  body.write(head);
+  const source = file.stream();
+  source.pipe(body, { end: false });
+  source.on('end', () => body.end(tail));
+  return send(url, 'POST', headers, body);
+}
+
 async function multipartUpload(uploadUrl: string, publicKey: string, file: string): Promise<{ seconds: number; uuid: string }> {
   const size = (await stat(file)).size;
   const started = performance.now();
-  const form = new FormData();
-  form.set('UPLOADCARE_PUB_KEY', publicKey);
-  form.set('filename', path.basename(file));
-  form.set('size', String(size));
-  form.set('part_size', String(PART_SIZE));
-  form.set('content_type', 'application/octet-stream');
-  const startResponse = await fetch(`${uploadUrl}/multipart/start/`, { method: 'POST', body: form });
-  const { uuid, parts } = (await startResponse.json()) as { uuid: string; parts: string[] };
+  const startResponse = await postForm(`${uploadUrl}/multipart/start/`, {
+    UPLOADCARE_PUB_KEY: publicKey,
+    filename: path.basename(file),
+    size: String(size),
+    part_size: String(PART_SIZE),
+    content_type: 'application/octet-stream',
+  });
+  const { uuid, parts } = JSON.parse(startResponse.text) as { uuid: string; parts: string[] };
   let next = 0;
   async function worker() {
     while (next < parts.length) {
       const index = next++;
       const start = index * PART_SIZE;
       const end = Math.min(size, start + PART_SIZE) - 1;
-      const body = Readable.toWeb(createReadStream(file, { start, end, highWaterMark: 1024 * 1024 })) as ReadableStream;
-      const response = await fetch(parts[index]!, {
-        method: 'PUT',
-        body,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start + 1) },
-        duplex: 'half',
-      } as RequestInit);
-      if (!response.ok) throw new Error(`part ${index}: ${response.status} ${await response.text()}`);
-      await response.arrayBuffer();
+      const response = await send(
+        parts[index]!,
+        'PUT',
+        { 'content-type': 'application/octet-stream', 'content-length': end - start + 1 },
+        createReadStream(file, { start, end, highWaterMark: 1024 * 1024 }),
+      );
+      if (response.status !== 200) throw new Error(`part ${index}: ${response.status} ${response.text}`);
     }
   }
   await Promise.all(Array.from({ length: PART_CONCURRENCY }, worker));
-  const complete = new FormData();
-  complete.set('UPLOADCARE_PUB_KEY', publicKey);
-  complete.set('uuid', uuid);
-  const done = await fetch(`${uploadUrl}/multipart/complete/`, { method: 'POST', body: complete });
-  if (!done.ok) throw new Error(`complete: ${done.status} ${await done.text()}`);
+  const done = await postForm(`${uploadUrl}/multipart/complete/`, { UPLOADCARE_PUB_KEY: publicKey, uuid });
+  if (done.status !== 200) throw new Error(`complete: ${done.status} ${done.text}`);
   return { seconds: (performance.now() - started) / 1000, uuid };
 }
 
-async function directUpload(uploadUrl: string, publicKey: string, body: Blob, name: string): Promise<number> {
+async function directUpload(uploadUrl: string, publicKey: string, file: { name: string; size: number; stream: () => Readable }): Promise<number> {
   const started = performance.now();
-  const form = new FormData();
-  form.set('UPLOADCARE_PUB_KEY', publicKey);
-  form.set('file', body, name);
-  const response = await fetch(`${uploadUrl}/base/`, { method: 'POST', body: form });
-  if (!response.ok) throw new Error(`base: ${response.status} ${await response.text()}`);
-  await response.json();
+  const response = await postForm(`${uploadUrl}/base/`, { UPLOADCARE_PUB_KEY: publicKey }, file);
+  if (response.status !== 200) throw new Error(`base: ${response.status} ${response.text}`);
   return performance.now() - started;
 }
 
@@ -104,7 +139,12 @@ async function main() {
     try {
       const idleRss = trove.rssMiB();
       const multi = await multipartUpload(trove.uploadUrl, trove.publicKey, big);
-      const directSeconds = (await directUpload(trove.uploadUrl, trove.publicKey, await openAsBlob(direct), 'direct.bin')) / 1000;
+      const directSeconds =
+        (await directUpload(trove.uploadUrl, trove.publicKey, {
+          name: 'direct.bin',
+          size: DIRECT_MIB * 1024 * 1024,
+          stream: () => createReadStream(direct, { highWaterMark: 1024 * 1024 }),
+        })) / 1000;
       const peakAfterBig = trove.peakRssMiB();
       printTable('Large uploads into the filesystem store (same disk as cp)', [
         {
@@ -122,14 +162,15 @@ async function main() {
       ]);
       printTable('Server memory', [{ 'idle RSS MiB': idleRss.toFixed(0), 'peak RSS MiB (VmHWM)': peakAfterBig.toFixed(0), 'target MiB': 250 }]);
 
-      const small = new Blob([randomBytes(50 * 1000)]);
+      const smallBytes = randomBytes(50 * 1000);
+      const small = { name: 'small.bin', size: smallBytes.length, stream: () => Readable.from([smallBytes]) };
       const latencies: number[] = [];
       let issued = 0;
       const started = performance.now();
       async function client() {
         while (issued < SMALL_COUNT) {
           issued++;
-          latencies.push(await directUpload(trove.uploadUrl, trove.publicKey, small, 'small.bin'));
+          latencies.push(await directUpload(trove.uploadUrl, trove.publicKey, small));
         }
       }
       await Promise.all(Array.from({ length: SMALL_CONCURRENCY }, client));

@@ -128,7 +128,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     multipart,
     fromUrl,
     groups: new GroupService(uploadAuth, metadata.files, metadata.groups, clock, { maxGroupFiles: config.upload.maxGroupFiles }),
-    fileInfo: new FileInfoService(uploadAuth, metadata.files),
+    fileInfo: new FileInfoService(uploadAuth, metadata.files, clock),
     delivery,
     sweeper,
   };

@@ -51,3 +51,8 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function isUuid(value: string): boolean {
   return UUID_RE.test(value);
 }
+
+/** An unstored file past its expiry is gone for every client, even before the sweep removes it. */
+export function isExpired(file: Pick<StoredFile, 'expiresAt'>, now: Date): boolean {
+  return file.expiresAt !== null && file.expiresAt <= now.toISOString();
+}

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { StoredFile } from '../domain/file.js';
+import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
 import type { FilesRepository } from '../ports/repositories.js';
@@ -45,7 +45,7 @@ export class DeliveryService {
       else this.records.delete(uuid);
     }
     // An unstored file past its expiry is gone for clients even before the sweeper removes it.
-    if (!file || (file.expiresAt !== null && file.expiresAt <= now.toISOString())) {
+    if (!file || isExpired(file, now)) {
       throw createAppError('FILE_NOT_FOUND', 404, `File ${uuid} not found.`);
     }
     return file;

@@ -48,10 +48,19 @@ export class DirectUploadService {
             `At most ${this.settings.maxFilesPerRequest} files may be sent in one request.`,
           );
         }
-        // When the key came before the file (or in the query), refuse a bad key or a file over the
-        // project's own limit before reading its bytes.
+        if (received.some((r) => r.fieldName === part.fieldName)) {
+          part.stream.resume();
+          throw createAppError(
+            'RequestParamRequiredError',
+            400,
+            `File field "${part.fieldName}" appears more than once; give every file its own field name.`,
+          );
+        }
+        // When the key came before the file (or in the query), refuse an unknown key or a file over
+        // the project's own limit before reading its bytes. The signature may still follow the
+        // file, so it is checked once the whole form is read.
         if (!earlyProject && credentialsOf(fields, query).publicKey) {
-          earlyProject = await this.auth.authenticate(credentialsOf(fields, query));
+          earlyProject = await this.auth.resolveProject(credentialsOf(fields, query).publicKey);
         }
         const limit = earlyProject
           ? Math.min(this.settings.maxDirectUploadSize, this.ingest.maxFileSizeFor(earlyProject))

@@ -1,5 +1,6 @@
 import type { StoredFile } from '../domain/file.js';
-import { isUuid } from '../domain/file.js';
+import { isExpired, isUuid } from '../domain/file.js';
+import type { Clock } from './clock.js';
 import { createAppError } from '../errors.js';
 import type { FilesRepository } from '../ports/repositories.js';
 import type { UploadAuthService } from './upload-auth.service.js';
@@ -9,6 +10,7 @@ export class FileInfoService {
   constructor(
     private readonly auth: UploadAuthService,
     private readonly files: FilesRepository,
+    private readonly clock: Clock,
   ) {}
 
   async get(publicKey: string | undefined, fileId: string | undefined): Promise<StoredFile> {
@@ -16,7 +18,7 @@ export class FileInfoService {
     if (!fileId) throw createAppError('FileIdRequiredError', 400, '`file_id` is required.');
     if (!isUuid(fileId)) throw createAppError('FileIdInvalidError', 400, `file_id "${fileId.slice(0, 80)}" is not a uuid.`);
     const file = await this.files.findForProject(project.id, fileId);
-    if (!file) throw createAppError('FileNotFoundError', 404, `File ${fileId} not found.`);
+    if (!file || isExpired(file, this.clock.now())) throw createAppError('FileNotFoundError', 404, `File ${fileId} not found.`);
     return file;
   }
 }

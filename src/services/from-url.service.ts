@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { isExpired, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
 import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import { AppError, createAppError } from '../errors.js';
@@ -97,7 +97,7 @@ export class FromUrlService {
 
     if (checkDuplicates) {
       const existing = await this.files.findBySourceUrl(project.id, parsed.toString());
-      if (existing) return { type: 'file_info', file: existing };
+      if (existing && !isExpired(existing, this.clock.now())) return { type: 'file_info', file: existing };
     }
 
     const now = this.clock.now().toISOString();
@@ -136,8 +136,8 @@ export class FromUrlService {
     if (!token) throw createAppError('TokenRequiredError', 400, '`token` is required.');
     const task = await this.tasks.find(token);
     if (!task) return null;
-    const file = task.fileUuid ? await this.files.findForProject(task.projectId, task.fileUuid) : null;
-    return { task, file };
+    const found = task.fileUuid ? await this.files.findForProject(task.projectId, task.fileUuid) : null;
+    return { task, file: found && !isExpired(found, this.clock.now()) ? found : null };
   }
 
   /** Waits for downloads in progress (graceful shutdown, tests). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StoredFile } from '../domain/file.js';
+import { isExpired, type StoredFile } from '../domain/file.js';
 import { groupId, isGroupId, parseGroupEntry, type GroupEntry } from '../domain/group.js';
 import { createAppError } from '../errors.js';
 import type { FilesRepository, GroupRecord, GroupsRepository } from '../ports/repositories.js';
@@ -39,7 +39,8 @@ export class GroupService {
       return entry;
     });
     const uuids = [...new Set(entries.map((e) => e.uuid))];
-    const found = await this.files.findManyForProject(project.id, uuids);
+    const now = this.clock.now();
+    const found = (await this.files.findManyForProject(project.id, uuids)).filter((f) => !isExpired(f, now));
     const byUuid = new Map(found.map((f) => [f.uuid, f]));
     const missing = uuids.filter((u) => !byUuid.has(u));
     if (missing.length > 0) {
@@ -69,9 +70,9 @@ export class GroupService {
     if (!isGroupId(id)) throw createAppError('GroupNotFoundError', 404, `Group "${id.slice(0, 80)}" not found.`);
     const found = await this.groups.findForProject(project.id, id);
     if (!found) throw createAppError('GroupNotFoundError', 404, `Group "${id}" not found.`);
-    const files = await this.files.findManyForProject(
-      project.id,
-      [...new Set(found.members.map((m) => m.fileUuid))],
+    const now = this.clock.now();
+    const files = (await this.files.findManyForProject(project.id, [...new Set(found.members.map((m) => m.fileUuid))])).filter(
+      (f) => !isExpired(f, now),
     );
     const byUuid = new Map(files.map((f) => [f.uuid, f]));
     return {

@@ -168,7 +168,7 @@ export class MultipartUploadService {
     const uuid = field(fields, 'uuid');
     if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
     const upload = await this.uploads.find(uuid);
-    if (!upload || upload.projectId !== project.id) {
+    if (!upload || upload.projectId !== project.id || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, `Multipart upload ${uuid.slice(0, 40)} not found.`);
     }
     const parts = await this.uploads.listParts(uuid);

@@ -37,7 +37,7 @@ export class UploadAuthService {
     if (!publicKey) {
       throw createAppError('ProjectPublicKeyRequiredError', 400, 'UPLOADCARE_PUB_KEY is required.');
     }
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const cached = this.cache.get(publicKey);
     if (cached && now - cached.at < PROJECT_CACHE_TTL_MS) return cached.project;
     const project = await this.projects.findByPublicKey(publicKey);

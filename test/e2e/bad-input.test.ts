@@ -27,6 +27,7 @@ import {
   uploadFile,
   uploadSignature,
   waitForFromUrl,
+  updateDefaultProject,
   type Leftovers,
   type OriginServer,
 } from '../helpers/upload-http.js';
@@ -41,7 +42,6 @@ async function expectHealthy(trove: TestTrove): Promise<void> {
 
 describe.each(backends)('bad input (%s)', (backend) => {
   let trove: TestTrove;
-  let projectId: string;
   let before: Leftovers;
 
   beforeAll(async () => {
@@ -53,8 +53,6 @@ describe.each(backends)('bad input (%s)', (backend) => {
         TROVE_FETCH_MAX_SIZE: '1MiB',
       },
     });
-    const project = await trove.ctx.metadata.projects.findByPublicKey(trove.publicKey);
-    projectId = project!.id;
   });
   afterAll(async () => {
     await trove?.close();
@@ -98,14 +96,14 @@ describe.each(backends)('bad input (%s)', (backend) => {
       ['before', false],
       ['after', true],
     ])("a file over the project's max_file_size, key %s the file, is 413", async (_where, keyAfterFiles) => {
-      await trove.ctx.metadata.projects.update(projectId, { maxFileSize: 1000 });
+      await updateDefaultProject(trove, { maxFileSize: 1000 });
       try {
         const response = await postBase(trove, buildForm(trove, [{ bytes: randomBytes(2000) }], { keyAfterFiles }));
         const error = await expectUploadError(response, 413, 'FileSizeLimitExceededError');
         expect(error.content).toMatch(/1000/);
         await expectNothingLeft(trove, before);
       } finally {
-        await trove.ctx.metadata.projects.update(projectId, { maxFileSize: null });
+        await updateDefaultProject(trove, { maxFileSize: null });
       }
     });
   });
@@ -193,6 +191,27 @@ describe.each(backends)('bad input (%s)', (backend) => {
       await expectNothingLeft(trove, before);
     });
 
+    it('two files under one field name are refused, or every stored file is reported', async () => {
+      const response = await postBase(
+        trove,
+        buildForm(trove, [
+          { field: 'file', bytes: randomBytes(200), filename: 'one.bin' },
+          { field: 'file', bytes: randomBytes(200), filename: 'two.bin' },
+        ]),
+      );
+      const text = await response.text();
+      if (response.status === 200) {
+        // No stored file may be left without the uuid that reaches it.
+        const reported = Object.keys(JSON.parse(text) as Record<string, string>).length;
+        const now = await leftovers(trove);
+        expect(now.records - before.records, text).toBe(reported);
+        expect(now.originals - before.originals, text).toBe(reported);
+      } else {
+        expect(response.status, text).toBe(400);
+        await expectNothingLeft(trove, before);
+      }
+    });
+
     it('more files than TROVE_MAX_FILES_PER_REQUEST is 400 RequestFileNumberLimitExceededError', async () => {
       const files = Array.from({ length: 4 }, (_, i) => ({ field: `f${i}`, bytes: randomBytes(500), filename: `${i}.bin` }));
       const response = await postBase(trove, buildForm(trove, files));
@@ -219,10 +238,10 @@ describe.each(backends)('bad input (%s)', (backend) => {
 
   describe('signatures', () => {
     beforeAll(async () => {
-      await trove.ctx.metadata.projects.update(projectId, { signedUploads: true });
+      await updateDefaultProject(trove, { signedUploads: true });
     });
     afterAll(async () => {
-      await trove.ctx.metadata.projects.update(projectId, { signedUploads: false });
+      await updateDefaultProject(trove, { signedUploads: false });
     });
 
     const future = () => String(Math.floor(trove.clock.now().getTime() / 1000) + 600);
@@ -296,6 +315,33 @@ describe.each(backends)('bad input (%s)', (backend) => {
     });
   });
 
+  describe('client hang-ups are not dependency outages', () => {
+    it('an aborted upload is not counted as ServiceUnavailable', async () => {
+      const boundary = `abort-${randomUUID()}`;
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="UPLOADCARE_PUB_KEY"\r\n\r\n${trove.publicKey}\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        ),
+        randomBytes(300 * 1024),
+      ]);
+      const response = await rawRequest(`${trove.uploadUrl}/base/`, {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 5 * MiB },
+        chunks: [body],
+        mode: 'destroy',
+        destroyAfterMs: 200,
+      });
+      expect(response).toBeNull();
+      await sleep(300);
+      await expectNothingLeft(trove, before, 3_000);
+      // The client went away; no database or storage was unreachable.
+      const metrics = await (await fetch(`${trove.url}/metrics`)).text();
+      const outages = metrics.split('\n').filter((line) => line.startsWith('trove_upload_failures_total') && line.includes('ServiceUnavailable'));
+      expect(outages).toEqual([]);
+    });
+  });
+
   describe('multipart', () => {
     const size = 11 * MiB;
     const partSize = 5 * MiB;
@@ -356,6 +402,21 @@ describe.each(backends)('bad input (%s)', (backend) => {
       const late = await putPart(started.parts[0]!, randomBytes(partSize));
       await expectUploadError(late, 404, 'MultipartFileNotFoundError');
       await expectUploadError(await multipartComplete(trove, started.uuid), 404, 'MultipartFileNotFoundError');
+    });
+
+    it('complete of an upload past its expiry is 404 even before the sweep', async () => {
+      const bytes = randomBytes(size);
+      const started = await startedMultipart(trove, { filename: 'late.bin', size: String(size), part_size: String(partSize) });
+      const puts = await Promise.all(
+        started.parts.map((url, i) => putPart(url, bytes.subarray(i * partSize, Math.min(size, (i + 1) * partSize)))),
+      );
+      expect(puts.map((p) => p.status)).toEqual([200, 200, 200]);
+      trove.clock.advance(25 * 3_600_000);
+      // Parts are already refused once the upload expired; completing must be refused the same way.
+      await expectUploadError(await putPart(started.parts[0]!, bytes.subarray(0, partSize)), 404, 'MultipartFileNotFoundError');
+      await expectUploadError(await multipartComplete(trove, started.uuid), 404, 'MultipartFileNotFoundError');
+      const now = await leftovers(trove);
+      expect({ originals: now.originals, records: now.records }).toEqual({ originals: before.originals, records: before.records });
     });
 
     it('a part PUT with a wrong token is 403', async () => {

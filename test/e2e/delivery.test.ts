@@ -288,5 +288,25 @@ describe.each(backends)('delivery of originals (%s)', (backend) => {
       expect(stored.status).toBe(200);
       await stored.arrayBuffer();
     });
+
+    it('an expired temporary file is gone from the Upload API too, before the sweep', async () => {
+      const uuid = await uploadFile(trove, randomBytes(300), 'temp2.bin', { UPLOADCARE_STORE: '0' });
+      expect((await getInfo(trove, uuid)).status).toBe(200);
+      trove.clock.advance(2 * 3_600_000);
+      await expectDeliveryError(await fetch(`${trove.url}/${uuid}/`), 404);
+
+      // Delivery already says 404; the Upload API must agree rather than describe a dead file…
+      const info = await getInfo(trove, uuid);
+      expect(info.status, await info.text()).toBe(404);
+
+      // …and must not let a new group reference it.
+      const form = new FormData();
+      form.append('pub_key', trove.publicKey);
+      form.append('files[]', uuid);
+      const group = await fetch(`${trove.uploadUrl}/group/`, { method: 'POST', body: form });
+      const text = await group.text();
+      expect(group.status, text).toBe(400);
+      expect(text).toContain('GroupFilesNotFoundError');
+    });
   });
 });

@@ -22,6 +22,7 @@ import {
   startOrigin,
   startedMultipart,
   uploadFile,
+  updateDefaultProject,
   uploadSignature,
   UUID_RE,
   waitForFromUrl,
@@ -316,10 +317,13 @@ describe.each(backends)('Upload API (%s)', (backend) => {
 
   describe('signed uploads', () => {
     it('accepts a correct signature when the project requires one', async () => {
-      const project = await trove.ctx.metadata.projects.findByPublicKey(trove.publicKey);
-      expect(project).not.toBeNull();
-      await trove.ctx.metadata.projects.update(project!.id, { signedUploads: true });
+      await updateDefaultProject(trove, { signedUploads: true });
       try {
+        // Signing is really enforced now…
+        const unsigned = await postBase(trove, buildForm(trove, [{ bytes: randomBytes(32) }]));
+        expect(unsigned.status, await unsigned.text()).toBe(403);
+
+        // …and a correct signature passes.
         const expire = String(Math.floor(trove.clock.now().getTime() / 1000) + 600);
         const uuid = await uploadFile(trove, randomBytes(32), 'signed.bin', {
           signature: uploadSignature(trove.secretKey, expire),
@@ -328,7 +332,28 @@ describe.each(backends)('Upload API (%s)', (backend) => {
         const info = await fileInfo(trove, uuid);
         expect(info.size).toBe(32);
       } finally {
-        await trove.ctx.metadata.projects.update(project!.id, { signedUploads: false });
+        await updateDefaultProject(trove, { signedUploads: false });
+      }
+    });
+
+    it('accepts a correct signature sent after the file when the key came before it', async () => {
+      await updateDefaultProject(trove, { signedUploads: true });
+      try {
+        const expire = String(Math.floor(trove.clock.now().getTime() / 1000) + 600);
+        const bytes = randomBytes(48);
+        const form = new FormData();
+        // Field order is the client's choice: key, then the file, then signature and expire.
+        form.append('UPLOADCARE_PUB_KEY', trove.publicKey);
+        form.append('file', new Blob([new Uint8Array(bytes)]), 'late-signature.bin');
+        form.append('signature', uploadSignature(trove.secretKey, expire));
+        form.append('expire', expire);
+        const response = await postBase(trove, form);
+        const text = await response.text();
+        expect(response.status, text).toBe(200);
+        const { file } = JSON.parse(text) as { file: string };
+        expect((await fileInfo(trove, file)).sha256).toBe(sha256Hex(bytes));
+      } finally {
+        await updateDefaultProject(trove, { signedUploads: false });
       }
     });
   });

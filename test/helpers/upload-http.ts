@@ -6,10 +6,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { expect } from 'vitest';
+import type { ProjectSettingsPatch } from '../../src/ports/repositories.js';
 import type { TestTrove } from './trove-server.js';
 
 export type Fields = Record<string, string> | Array<[string, string]>;
@@ -443,7 +443,10 @@ export function multipartComplete(trove: TestTrove, uuid: string, publicKey = tr
   return fetch(`${trove.uploadUrl}/multipart/complete/`, { method: 'POST', body: form });
 }
 
-/** Path of the embedded SQLite database, for suites that look at the data folder. */
-export function sqlitePath(trove: TestTrove): string {
-  return path.join(trove.dataDir, 'trove.db');
+/**
+ * Changes the default project's settings through ProjectService, which also drops the Upload API's
+ * short-lived project cache, so the change applies to the very next request.
+ */
+export async function updateDefaultProject(trove: TestTrove, patch: ProjectSettingsPatch): Promise<void> {
+  await trove.ctx.services.projects.update(trove.publicKey, patch);
 }

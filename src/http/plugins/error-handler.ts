@@ -94,7 +94,15 @@ export function renderError(request: FastifyRequest, reply: FastifyReply, error:
 
 export function registerErrorHandler(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler((rawError: FastifyError, request, reply) => {
-    const known = rawError instanceof AppError ? rawError : (fromDependencyOutage(rawError) ?? fromFrameworkError(rawError));
+    // A client that hung up mid-upload surfaces as ECONNRESET/"aborted" from its own request stream:
+    // that is not an outage, and nobody is left to read the answer.
+    const clientGone = request.raw.aborted || (request.raw.destroyed && !request.raw.complete);
+    const known =
+      rawError instanceof AppError
+        ? rawError
+        : clientGone
+          ? new AppError('ClientAborted', 400, 'The client closed the connection before the request body was complete; nothing was saved.')
+          : (fromDependencyOutage(rawError) ?? fromFrameworkError(rawError));
     const method = request.routeOptions.config?.uploadMethod;
     if (known) {
       if (method) metrics.uploadFailures.inc({ method, code: known.code });
