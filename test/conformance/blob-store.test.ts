@@ -1,5 +1,5 @@
 import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -109,9 +109,10 @@ describe('FsBlobStore', () => {
       expect(await store.put('second', streamOf(Buffer.from('22')))).toEqual({ size: 2 });
     });
 
-    it('fails ping when the root is missing or not a directory', async () => {
+    it('creates a missing root on ping (a fresh install is ready) and fails when the root is not a directory', async () => {
       const { root } = fixture;
-      await expect(new FsBlobStore({ root: path.join(root, 'nope') }).ping()).rejects.toThrow();
+      await new FsBlobStore({ root: path.join(root, 'fresh', 'blobs') }).ping();
+      expect((await stat(path.join(root, 'fresh', 'blobs'))).isDirectory()).toBe(true);
       await writeFile(path.join(root, 'file'), 'x');
       await expect(new FsBlobStore({ root: path.join(root, 'file') }).ping()).rejects.toThrow();
     });
