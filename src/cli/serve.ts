@@ -1,33 +1,38 @@
-import pino from 'pino';
+import cluster from 'node:cluster';
+import pino, { type Logger } from 'pino';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
-import { createContext } from '../context.js';
+import { createContext, type AppContext } from '../context.js';
 import { loggerOptions } from '../observability/logger.js';
 import { printBootstrapKeys } from './print.js';
 
-/** `trove serve`: runs the configured roles until SIGINT/SIGTERM, then drains and closes. */
+/**
+ * `trove serve`. With TROVE_WORKERS=1 one process does everything. With more, the primary process
+ * migrates, creates the default project and runs the background sweep, and forks that many HTTP
+ * processes sharing the port, so request handling uses every core; a crashed HTTP process is
+ * replaced.
+ */
 export async function serve(config: Config): Promise<void> {
   const logger = pino(loggerOptions(config));
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  if (cluster.isWorker) return runHttp(config, logger, { background: false });
+  return runHttp(config, logger, { background: true });
+}
+
+async function prepare(config: Config, logger: Logger): Promise<AppContext> {
   const ctx = await createContext(config, { logger });
   const bootstrap = await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   if (bootstrap?.created) printBootstrapKeys(bootstrap);
+  return ctx;
+}
 
-  const app = await buildApp(ctx, { loggerInstance: logger });
-  if (config.roles.has('worker')) {
-    ctx.services.sweeper.start(config.upload.sweepIntervalMs);
-    void ctx.services.sweeper.sweep().catch(() => undefined);
-  }
-  await app.listen({ port: config.port, host: config.host });
-  logger.info(
-    {
-      roles: [...config.roles],
-      database: config.database.kind,
-      storage: config.storage.kind,
-      uploadApi: `${config.http.uploadPrefix}/`,
-    },
-    `Trove is serving on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
-  );
+function startBackground(ctx: AppContext, config: Config): void {
+  if (!config.roles.has('worker')) return;
+  ctx.services.sweeper.start(config.upload.sweepIntervalMs);
+  void ctx.services.sweeper.sweep().catch(() => undefined);
+}
 
+function onSignals(logger: Logger, stop: () => Promise<void>): void {
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -36,8 +41,7 @@ export async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     try {
-      await app.close();
-      await ctx.close();
+      await stop();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
@@ -46,4 +50,62 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function runHttp(config: Config, logger: Logger, options: { background: boolean }): Promise<void> {
+  const ctx = options.background ? await prepare(config, logger) : await createContext(config, { logger });
+  const app = await buildApp(ctx, { loggerInstance: logger });
+  if (options.background) startBackground(ctx, config);
+  await app.listen({ port: config.port, host: config.host });
+  if (!cluster.isWorker) logStarted(config, logger);
+  onSignals(logger, async () => {
+    await app.close();
+    await ctx.close();
+  });
+}
+
+async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  const ctx = await prepare(config, logger);
+  startBackground(ctx, config);
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.error({ pid: worker.process.pid, code, signal }, 'HTTP process exited; starting a replacement');
+    setTimeout(fork, 1_000).unref();
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  let listening = 0;
+  cluster.on('listening', () => {
+    listening++;
+    if (listening === config.workers) logStarted(config, logger);
+  });
+  onSignals(logger, async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (!worker || worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await ctx.close();
+  });
+}
+
+function logStarted(config: Config, logger: Logger): void {
+  logger.info(
+    {
+      roles: [...config.roles],
+      processes: config.workers,
+      database: config.database.kind,
+      storage: config.storage.kind,
+      uploadApi: `${config.http.uploadPrefix}/`,
+    },
+    `Trove is serving on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
+  );
 }

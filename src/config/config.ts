@@ -31,6 +31,8 @@ export interface Config {
   host: string;
   dataDir: string;
   roles: ReadonlySet<Role>;
+  /** HTTP processes sharing the port; 1 runs everything in one process. */
+  workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   database: DatabaseConfig;
   storage: StorageConfig;

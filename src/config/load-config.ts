@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig } from './config.js';
@@ -31,6 +32,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'AWS_REGION', default: 'us-east-1', description: 'S3 region when STORAGE_URL does not name one.' },
   { name: 'TROVE_S3_REQUEST_CHECKSUM', default: 'when_required', description: '`when_supported` sends CRC checksums on every S3 request (AWS default); `when_required` only where S3 demands them, which S3-compatible services such as R2 or older MinIO accept.' },
   { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides).' },
+  { name: 'TROVE_WORKERS', default: '1', description: 'HTTP processes sharing the port (`auto`: one per CPU core). With more than one, a primary process runs migrations and the background sweep.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'TROVE_PUBLIC_URL', default: '(from the request)', description: 'Absolute URL clients reach Trove at, used in multipart part URLs and CDN URLs.' },
   { name: 'TROVE_UPLOAD_PREFIX', default: '/upload', description: 'Path the Upload API is mounted at.' },
@@ -92,6 +94,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     host: read('HOST', '0.0.0.0', (v) => v.trim()),
     dataDir,
     roles: new Set(roles),
+    workers: read('TROVE_WORKERS', 1, (v) => (v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 256))),
     logLevel: read('LOG_LEVEL', 'info', (v) =>
       parseEnum(v, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     ),

@@ -1,0 +1,106 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = path.resolve('src/main.ts');
+const TSX = ['--import', 'tsx'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function runCli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [...TSX, MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`trove exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error('trove did not become healthy');
+}
+
+describe('trove command line', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'trove-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses bad configuration with one line per problem and exit code 1', () => {
+    const result = runCli(['migrate'], { DATA_DIR: dataDir, PORT: 'eighty', TROVE_MAX_FILE_SIZE: 'big' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^ {2}- PORT: /m);
+    expect(result.stderr).toMatch(/^ {2}- TROVE_MAX_FILE_SIZE: /m);
+  });
+
+  it('creates, lists and rotates keys of projects', () => {
+    const env = { DATA_DIR: dataDir };
+    expect(runCli(['migrate'], env).status).toBe(0);
+    const created = runCli(['projects', 'create', '--name', 'Site', '--public-key', 'sitepublickey1', '--signed-uploads', 'true'], env);
+    expect(created.status).toBe(0);
+    const secret = /secret key:\s+([0-9a-f]{40})/.exec(created.stdout)?.[1];
+    expect(secret).toBeDefined();
+    const hidden = runCli(['projects', 'list'], env);
+    expect(hidden.stdout).toContain('sitepublickey1');
+    expect(hidden.stdout).toContain('signed uploads: required');
+    expect(hidden.stdout).not.toContain(secret);
+    expect(runCli(['projects', 'list', '--show-secrets'], env).stdout).toContain(secret);
+    const added = runCli(['keys', 'create', '--public-key', 'sitepublickey1'], env);
+    expect(added.stdout).toMatch(/secret key: [0-9a-f]{40}/);
+    expect(runCli(['projects', 'create', '--name', 'Dup', '--public-key', 'sitepublickey1'], env).status).toBe(1);
+  });
+
+  it('serves with two HTTP processes, prints the default project keys once, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const ownDir = await mkdtemp(path.join(tmpdir(), 'trove-cli-serve-'));
+    const child = spawn(process.execPath, [...TSX, MAIN, 'serve'], {
+      env: { ...process.env, DATA_DIR: ownDir, PORT: String(port), HOST: '127.0.0.1', TROVE_WORKERS: '2', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitForHealth(url, child);
+      const publicKey = /public key:\s+(\S+)/.exec(stdout)?.[1];
+      expect(publicKey).toBeDefined();
+      const uploads = await Promise.all(
+        Array.from({ length: 6 }, async (_, i) => {
+          const form = new FormData();
+          form.set('UPLOADCARE_PUB_KEY', publicKey!);
+          form.set('file', new Blob([`file number ${i}`]), `f${i}.txt`);
+          const response = await fetch(`${url}/upload/base/`, { method: 'POST', body: form });
+          return ((await response.json()) as { file: string }).file;
+        }),
+      );
+      for (const [i, uuid] of uploads.entries()) {
+        expect(await (await fetch(`${url}/${uuid}/`)).text()).toBe(`file number ${i}`);
+      }
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(ownDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
