@@ -106,7 +106,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     metrics.uploads.inc({ method: 'from_url' });
     metrics.bytesIn.inc({ method: 'from_url' }, file.size);
   });
-  const delivery = new DeliveryService(metadata.files, blobs, clock, {
+  const delivery = new DeliveryService(metadata.groups, metadata.files, blobs, clock, {
     recordCacheEntries: 10_000,
     recordCacheTtlMs: 30_000,
     originalCacheBytes: config.delivery.originalCacheBytes,

@@ -118,6 +118,8 @@ export interface GroupMember {
 export interface GroupsRepository {
   create(group: GroupRecord, members: GroupMember[]): Promise<void>;
   findForProject(projectId: string, id: string): Promise<{ group: GroupRecord; members: GroupMember[] } | null>;
+  /** Delivery lookup of one member (`/:group/nth/:i/`): the file uuid at that position, whatever the project. */
+  findMember(id: string, position: number): Promise<GroupMember | null>;
 }
 
 /** Everything Trove keeps in its SQL database. */

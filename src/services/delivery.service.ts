@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
-import type { FilesRepository } from '../ports/repositories.js';
+import type { FilesRepository, GroupsRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
 import { ByteLruCache } from './byte-lru-cache.js';
 import { LruCache } from './lru-cache.js';
@@ -24,6 +24,7 @@ export class DeliveryService {
   private readonly bytes: ByteLruCache;
 
   constructor(
+    private readonly groups: GroupsRepository,
     private readonly files: FilesRepository,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
@@ -74,6 +75,13 @@ export class DeliveryService {
     if (buffer.length !== file.size) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} do not match the recorded size.`);
     this.bytes.set(file.uuid, buffer);
     return buffer;
+  }
+
+  /** `/:group_id/nth/:i/`: the i-th file of a group (0-based), as Uploadcare's CDN serves it. */
+  async findGroupMember(groupId: string, index: number): Promise<{ file: StoredFile; effects: string }> {
+    const member = await this.groups.findMember(groupId, index);
+    if (!member) throw createAppError('FILE_NOT_FOUND', 404, `Group ${groupId} has no file at position ${index}.`);
+    return { file: await this.findOriginal(member.fileUuid), effects: member.effects };
   }
 
   async open(file: StoredFile, range?: ByteRange): Promise<Readable> {

@@ -117,6 +117,14 @@ describe.each(backends)('@uploadcare/upload-client against Trove (%s)', (backend
     const info = await client.groupInfo(group.id);
     expect(info.id).toBe(group.id);
     expect(info.files.map((f) => f?.uuid)).toEqual([a.uuid, b.uuid]);
+    // The group's CDN URL serves its members by position, with each member's own operations applied.
+    expect(group.cdnUrl).toBe(`${trove.url}/${group.id}/`);
+    expect(await (await fetch(`${group.cdnUrl}nth/0/`)).text()).toBe('first file');
+    const second = await fetch(`${group.cdnUrl}nth/1/`);
+    expect(await second.text()).toBe('second file');
+    expect(second.headers.get('content-disposition')).toMatch(/^inline/);
+    expect((await fetch(`${group.cdnUrl}nth/2/`)).status).toBe(404);
+    expect((await fetch(group.cdnUrl)).status).toBe(404);
   });
 
   it('uploads several files as a group in one call', async () => {

@@ -58,4 +58,14 @@ export class KyselyGroupsRepository implements GroupsRepository {
       members: members.map((m) => ({ position: Number(m.position), fileUuid: m.file_uuid, effects: m.effects })),
     };
   }
+
+  async findMember(id: string, position: number): Promise<GroupMember | null> {
+    const row = await this.db
+      .selectFrom('group_files')
+      .select(['position', 'file_uuid', 'effects'])
+      .where('group_id', '=', id)
+      .where('position', '=', position)
+      .executeTakeFirst();
+    return row ? { position: Number(row.position), fileUuid: row.file_uuid, effects: row.effects } : null;
+  }
 }

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../../context.js';
 import { parseDeliveryPath } from '../../../domain/delivery-path.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
+import { isGroupId } from '../../../domain/group.js';
 import { createAppError } from '../../../errors.js';
 import { contentDisposition, defaultDisposition } from '../../delivery/content-disposition.js';
 import { decideRange } from '../../delivery/range.js';
@@ -25,10 +26,22 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 async function serveOriginal(ctx: AppContext, request: FastifyRequest<{ Params: { uuid: string; '*'?: string } }>, reply: FastifyReply) {
-  const uuid = request.params.uuid.toLowerCase();
-  if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
-  const wanted = parseDeliveryPath(request.params['*'] ?? '');
-  const file = await ctx.services.delivery.findOriginal(uuid);
+  const id = request.params.uuid.toLowerCase();
+  let rest = request.params['*'] ?? '';
+  let file: StoredFile;
+  if (isUuid(id)) {
+    file = await ctx.services.delivery.findOriginal(id);
+  } else if (isGroupId(id)) {
+    const nth = /^nth\/(\d{1,6})(?:\/|$)(.*)$/s.exec(rest);
+    if (!nth) throw createAppError('NOT_FOUND', 404, `Address a file of group ${id} as /${id}/nth/<index>/.`);
+    const member = await ctx.services.delivery.findGroupMember(id, Number(nth[1]));
+    file = member.file;
+    // The member's own operations (default_effects) apply first, then the URL's.
+    rest = `${member.effects}${nth[2] ?? ''}`;
+  } else {
+    throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
+  }
+  const wanted = parseDeliveryPath(rest);
   const etag = etagOf(file);
   const disposition = wanted.inline === null ? defaultDisposition(file.mimeType) : wanted.inline ? 'inline' : 'attachment';
   const contentType = TEXT_TYPES.test(file.mimeType) ? `${file.mimeType}; charset=utf-8` : file.mimeType;
