@@ -23,8 +23,8 @@ function hasWrk(): boolean {
   }
 }
 
-function runWrk(url: string): { rps: number; p50: number; p99: number } {
-  const out = execFileSync('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', url], { encoding: 'utf8' });
+function runWrk(url: string, seconds = SECONDS): { rps: number; p50: number; p99: number } {
+  const out = execFileSync('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const toMs = (v: string, unit: string) => Number(v) * (unit === 's' ? 1000 : unit === 'us' ? 0.001 : 1);
   const pick = (p: string) => {
@@ -50,7 +50,10 @@ async function main() {
     const url = `${trove.url}/${file}/`;
     await fetch(url);
     const tool = hasWrk() ? 'wrk' : 'autocannon';
-    const result = tool === 'wrk' ? runWrk(url) : await runAutocannon(url);
+    const run = () => (tool === 'wrk' ? Promise.resolve(runWrk(url)) : runAutocannon(url));
+    // A first run warms the JIT and the caches; its numbers describe a cold process, not steady state.
+    await run();
+    const result = await run();
     printTable(`Original delivery, 100 KB file, ${CONNECTIONS} keep-alive connections, ${SECONDS}s (${tool})`, [
       {
         'requests/s': result.rps.toFixed(0),

@@ -1,41 +1,41 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpMetrics } from './http-metrics.js';
 
 /** Every Prometheus metric Trove exports, in one registry per app instance (tests build many apps). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly http = new HttpMetrics();
+  /** Bytes sent, by kind (original, derivative): incremented per response without label hashing. */
+  readonly deliveredBytes: Record<string, number> = { original: 0 };
   readonly bytesIn: Counter<'method'>;
   readonly bytesOut: Counter<'kind'>;
   readonly uploads: Counter<'method'>;
   readonly uploadFailures: Counter<'method' | 'code'>;
 
+  /** The whole exposition: prom-client's registry plus the hot-path HTTP series. */
+  async render(): Promise<string> {
+    return `${await this.registry.metrics()}${this.http.render()}`;
+  }
+
   constructor(options: { collectDefault: boolean } = { collectDefault: true }) {
     if (options.collectDefault) collectDefaultMetrics({ register: this.registry, prefix: 'trove_' });
-    this.httpRequests = new Counter({
-      name: 'trove_http_requests_total',
-      help: 'HTTP requests answered, by route and status.',
-      labelNames: ['method', 'route', 'status'],
-      registers: [this.registry],
-    });
-    this.httpDuration = new Histogram({
-      name: 'trove_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request.',
-      labelNames: ['method', 'route'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [this.registry],
-    });
     this.bytesIn = new Counter({
       name: 'trove_upload_bytes_total',
       help: 'Bytes of files received, by upload method.',
       labelNames: ['method'],
       registers: [this.registry],
     });
+    const delivered = this.deliveredBytes;
     this.bytesOut = new Counter({
       name: 'trove_delivery_bytes_total',
       help: 'Bytes of file content sent to clients.',
       labelNames: ['kind'],
       registers: [this.registry],
+      // Summed in a plain object on the hot path and handed to prom-client only when scraped.
+      collect() {
+        this.reset();
+        for (const [kind, bytes] of Object.entries(delivered)) this.inc({ kind }, bytes);
+      },
     });
     this.uploads = new Counter({
       name: 'trove_uploads_total',

@@ -6,8 +6,7 @@ export function registerMetricsHooks(app: FastifyInstance, metrics: Metrics): vo
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route === '/metrics' || route === '/health' || route === '/ready') return done();
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

@@ -74,7 +74,7 @@ async function serveOriginal(ctx: AppContext, request: FastifyRequest<{ Params: 
   void reply.header('content-length', length);
   if (range) void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
   if (request.method === 'HEAD') return reply.send();
-  ctx.metrics.bytesOut.inc({ kind: 'original' }, length);
+  ctx.metrics.deliveredBytes.original = (ctx.metrics.deliveredBytes.original ?? 0) + length;
   const small = await ctx.services.delivery.readSmall(file);
   if (small) return reply.send(range ? small.subarray(range.start, range.end + 1) : small);
   return reply.send(await ctx.services.delivery.open(file, range));

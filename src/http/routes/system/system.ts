@@ -16,7 +16,7 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: AppCont
   });
 
   app.get('/metrics', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });
 }
 
