@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ROLES, type Role } from './config/config.js';
-import { ENV_VARS, loadConfig } from './config/load-config.js';
+import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
 import { parseArgs } from './cli/args.js';
 import { formatProjects } from './cli/print.js';
 import { serve } from './cli/serve.js';
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
     for (const v of ENV_VARS) process.stdout.write(`| \`${v.name}\` | ${v.default} | ${v.description} |\n`);
     return;
   }
-  const config = loadConfig(process.env, roles ? { roles } : {});
+  const config = loadConfigFromEnvironment(roles ? { roles } : {});
   switch (command) {
     case undefined:
     case 'serve':

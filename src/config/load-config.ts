@@ -233,3 +233,8 @@ function parseKey(raw: string, kind: 'public' | 'secret'): string {
   }
   return v;
 }
+
+/** The process environment, read here and nowhere else. */
+export function loadConfigFromEnvironment(overrides: { roles?: Role[] } = {}): Config {
+  return loadConfig(process.env, overrides);
+}

@@ -8,7 +8,7 @@ export interface Project {
   signedUploads: boolean;
   /** Per-project cap in bytes; null: the server-wide limit applies. */
   maxFileSize: number | null;
-  /** MIME types (`image/*` wildcards allowed) accepted; null: any. */
+  /** MIME types (`image/*` wildcards allowed) accepted; null: every type. */
   allowedMimeTypes: string[] | null;
   createdAt: string;
 }

@@ -29,7 +29,7 @@ export interface FilesRepository {
   insertMany(files: StoredFile[]): Promise<void>;
   /** A file of this project that has not been removed. */
   findForProject(projectId: string, uuid: string): Promise<StoredFile | null>;
-  /** Delivery lookup: any live file by uuid, whatever the project (uuids are unguessable and public by design). */
+  /** Delivery lookup: a live file by uuid, whatever the project (uuids are unguessable and public by design). */
   findLive(uuid: string): Promise<StoredFile | null>;
   findManyForProject(projectId: string, uuids: string[]): Promise<StoredFile[]>;
   findBySourceUrl(projectId: string, sourceUrl: string): Promise<StoredFile | null>;

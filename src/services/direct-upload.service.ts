@@ -22,7 +22,7 @@ interface ReceivedField {
   blob: ReceivedBlob;
 }
 
-/** `POST /base/`: any number of file fields in one form; every file is stored, or none is. */
+/** `POST /base/`: one or more file fields in one form; every file is stored, or none is. */
 export class DirectUploadService {
   constructor(
     private readonly auth: UploadAuthService,
