@@ -81,7 +81,7 @@ export type Operation =
    */
   | { op: 'overlay'; source: string | 'self'; width: Length | null; height: Length | null; placement: Placement; opacity: number };
 
-export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif';
+export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
 export type QualityPreset = 'normal' | 'better' | 'best' | 'lighter' | 'lightest' | 'smart' | 'smart_retina';
 
