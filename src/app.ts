@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AppContext } from './context.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
-import { deliveryRoutes } from './http/routes/delivery/originals.js';
+import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
 import { loggerOptions } from './observability/logger.js';

@@ -1,4 +1,12 @@
+import cluster from 'node:cluster';
 import type { Config } from './config/config.js';
+import { SharpImageEngine } from './adapters/image/sharp.engine.js';
+import { ClusterLockService } from './adapters/lock/cluster.lock.js';
+import { MemoryLockService } from './adapters/lock/memory.lock.js';
+import type { LockService } from './ports/lock-service.js';
+import { DerivativeCache } from './services/transform/derivative-cache.js';
+import { FairScheduler } from './services/transform/fair-scheduler.js';
+import { TransformService } from './services/transform/transform.service.js';
 import { FsBlobStore } from './adapters/blob/fs.blob-store.js';
 import { S3BlobStore } from './adapters/blob/s3.blob-store.js';
 import { KyselyMetadataStore } from './adapters/db/kysely-metadata-store.js';
@@ -43,8 +51,10 @@ export interface AppContext {
     groups: GroupService;
     fileInfo: FileInfoService;
     delivery: DeliveryService;
+    transform: TransformService;
     sweeper: SweeperService;
   };
+  scheduler: FairScheduler;
   close(): Promise<void>;
 }
 
@@ -53,6 +63,8 @@ export interface ContextOverrides {
   logger?: ServiceLogger;
   /** Tests build many contexts in one process; default process metrics would register twice. */
   collectDefaultMetrics?: boolean;
+  /** Replaces the lock service (tests of single-flight across processes). */
+  locks?: LockService;
 }
 
 const silentLogger: ServiceLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -112,7 +124,46 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     originalCacheBytes: config.delivery.originalCacheBytes,
     originalCacheMaxEntryBytes: config.delivery.originalCacheMaxEntryBytes,
   });
-  const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, (uuid) => delivery.evict(uuid), logger, {
+  const scheduler = new FairScheduler({
+    concurrency: config.transform.concurrency,
+    maxQueuedPerProject: config.transform.maxQueuedPerProject,
+  });
+  metrics.queueDepth = () => scheduler.queued();
+  const transform = new TransformService(
+    delivery,
+    metadata.files,
+    new DerivativeCache(blobs, {
+      l1Bytes: config.transform.cacheBytes,
+      l1MaxEntryBytes: config.transform.cacheMaxEntryBytes,
+      l2MaxEntryBytes: 64 * 1024 ** 2,
+    }),
+    new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: config.transform.concurrency }),
+    scheduler,
+    // HTTP processes of one node share locks through the primary; a single process keeps them in memory.
+    overrides.locks ?? (cluster.isWorker ? new ClusterLockService() : new MemoryLockService()),
+    {
+      hit: (tier) => metrics.derivativeLookups[tier]++,
+      miss: () => metrics.derivativeLookups.miss++,
+      transformed: (seconds) => metrics.transformSeconds.observe(seconds),
+      rejected: (code) => metrics.transformRejections.inc({ code }),
+    },
+    {
+      limits: {
+        maxSourcePixels: config.transform.maxSourcePixels,
+        maxOutputDimension: config.transform.maxOutputDimension,
+        maxAnimationPixels: config.transform.maxAnimationPixels,
+        timeoutMs: config.transform.timeoutMs,
+      },
+      maxSourceBytes: config.transform.maxSourceBytes,
+      lockTtlMs: config.transform.timeoutMs * 2 + 10_000,
+      waitTimeoutMs: config.transform.timeoutMs + 5_000,
+    },
+  );
+  const forgetFile = async (uuid: string) => {
+    delivery.evict(uuid);
+    await transform.purge(uuid);
+  };
+  const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });
@@ -130,6 +181,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     groups: new GroupService(uploadAuth, metadata.files, metadata.groups, clock, { maxGroupFiles: config.upload.maxGroupFiles }),
     fileInfo: new FileInfoService(uploadAuth, metadata.files, clock),
     delivery,
+    transform,
     sweeper,
   };
 
@@ -141,6 +193,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     blobs,
     fetcher,
     services,
+    scheduler,
     async close() {
       await sweeper.stop();
       await fromUrl.drain();

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 export interface TroveProcess {
   url: string;
+  dataDir: string;
   uploadUrl: string;
   publicKey: string;
   pid: number;
@@ -50,6 +51,7 @@ export async function startTroveProcess(options: { dataDir: string; port: number
   const pid = child.pid!;
   return {
     url,
+    dataDir: options.dataDir,
     uploadUrl: `${url}/upload`,
     publicKey,
     pid,

@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
 import { createContext, type AppContext } from '../context.js';
+import { serveClusterLocks } from '../adapters/lock/cluster.lock.js';
 import { loggerOptions } from '../observability/logger.js';
 import { printBootstrapKeys } from './print.js';
 
@@ -65,6 +66,7 @@ async function runHttp(config: Config, logger: Logger, options: { background: bo
 }
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  serveClusterLocks();
   const ctx = await prepare(config, logger);
   startBackground(ctx, config);
   let stopping = false;

@@ -61,6 +61,21 @@ export interface Config {
     originalCacheBytes: number;
     originalCacheMaxEntryBytes: number;
   };
+  transform: {
+    /** Transformations running at once in this process. */
+    concurrency: number;
+    maxQueuedPerProject: number;
+    maxSourcePixels: number;
+    maxSourceBytes: number;
+    maxOutputDimension: number;
+    maxAnimationPixels: number;
+    timeoutMs: number;
+    maxOperations: number;
+    maxUrlLength: number;
+    cacheBytes: number;
+    cacheMaxEntryBytes: number;
+    avifEffort: number;
+  };
   fetch: {
     allowPrivate: boolean;
     timeoutMs: number;

@@ -53,6 +53,18 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_MAX_GROUP_FILES', default: '1000', description: 'Most files in one group.' },
   { name: 'TROVE_ORIGINAL_CACHE_SIZE', default: '64MiB', description: 'Memory for the bytes of small, frequently served originals (0 turns it off).' },
   { name: 'TROVE_ORIGINAL_CACHE_MAX_ENTRY', default: '1MiB', description: 'Originals larger than this are always streamed from storage.' },
+  { name: 'TROVE_TRANSFORM_CONCURRENCY', default: '(cores ÷ TROVE_WORKERS, at least 1)', description: 'Image transformations running at once per process; the rest wait in per-project queues served in turn.' },
+  { name: 'TROVE_TRANSFORM_QUEUE_PER_PROJECT', default: '64', description: 'Transformations a project may have waiting; more are refused with 503 and Retry-After.' },
+  { name: 'TROVE_MAX_SOURCE_PIXELS', default: '50000000', description: 'Largest source image (pixels of one frame, read from its header before decoding).' },
+  { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
+  { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image.' },
+  { name: 'TROVE_MAX_ANIMATION_PIXELS', default: '200000000', description: 'Animated images: frames × output pixels per frame allowed; beyond it a clear error, never a silent still.' },
+  { name: 'TROVE_TRANSFORM_TIMEOUT', default: '30s', description: 'Wall-clock budget of one transformation.' },
+  { name: 'TROVE_MAX_OPERATIONS', default: '32', description: 'Operations allowed in one URL.' },
+  { name: 'TROVE_MAX_URL_LENGTH', default: '2048', description: 'Longest operations part of a delivery URL.' },
+  { name: 'TROVE_DERIVATIVE_CACHE_SIZE', default: '256MiB', description: 'Memory (L1) for transformed images, per process; the blob store is L2.' },
+  { name: 'TROVE_DERIVATIVE_CACHE_MAX_ENTRY', default: '8MiB', description: 'Larger derivatives skip the memory cache.' },
+  { name: 'TROVE_AVIF_EFFORT', default: '2', description: 'AVIF encoder effort 0–9 for on-the-fly output; sharp\'s default (4) is several times slower.' },
   { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` fetch from loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
@@ -129,6 +141,20 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       originalCacheBytes: read('TROVE_ORIGINAL_CACHE_SIZE', 64 * 1024 ** 2, parseBytes),
       originalCacheMaxEntryBytes: read('TROVE_ORIGINAL_CACHE_MAX_ENTRY', 1024 ** 2, parseBytes),
     },
+    transform: {
+      concurrency: 0,
+      maxQueuedPerProject: read('TROVE_TRANSFORM_QUEUE_PER_PROJECT', 64, (v) => parseInteger(v, 1, 100_000)),
+      maxSourcePixels: read('TROVE_MAX_SOURCE_PIXELS', 50_000_000, (v) => parseInteger(v, 1, 1_000_000_000)),
+      maxSourceBytes: read('TROVE_MAX_SOURCE_SIZE', 100 * 1024 ** 2, parseBytes),
+      maxOutputDimension: read('TROVE_MAX_OUTPUT_DIMENSION', 8192, (v) => parseInteger(v, 1, 65_535)),
+      maxAnimationPixels: read('TROVE_MAX_ANIMATION_PIXELS', 200_000_000, (v) => parseInteger(v, 1, 10_000_000_000)),
+      timeoutMs: read('TROVE_TRANSFORM_TIMEOUT', 30_000, parseDuration),
+      maxOperations: read('TROVE_MAX_OPERATIONS', 32, (v) => parseInteger(v, 1, 256)),
+      maxUrlLength: read('TROVE_MAX_URL_LENGTH', 2048, (v) => parseInteger(v, 64, 16_384)),
+      cacheBytes: read('TROVE_DERIVATIVE_CACHE_SIZE', 256 * 1024 ** 2, parseBytes),
+      cacheMaxEntryBytes: read('TROVE_DERIVATIVE_CACHE_MAX_ENTRY', 8 * 1024 ** 2, parseBytes),
+      avifEffort: read('TROVE_AVIF_EFFORT', 2, (v) => parseInteger(v, 0, 9)),
+    },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),
       timeoutMs: read('TROVE_FETCH_TIMEOUT', 60_000, parseDuration),
@@ -138,6 +164,9 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     },
   };
 
+  config.transform.concurrency = read('TROVE_TRANSFORM_CONCURRENCY', Math.max(1, Math.floor(availableParallelism() / config.workers)), (v) =>
+    parseInteger(v, 1, 256),
+  );
   if (config.upload.multipartMinPartSize > config.upload.multipartMaxPartSize) {
     problems.push('TROVE_MULTIPART_MIN_PART_SIZE: must not exceed TROVE_MULTIPART_MAX_PART_SIZE');
   }

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HttpMetrics } from './http-metrics.js';
 
 /** Every Prometheus metric Trove exports, in one registry per app instance (tests build many apps). */
@@ -11,6 +11,12 @@ export class Metrics {
   readonly bytesOut: Counter<'kind'>;
   readonly uploads: Counter<'method'>;
   readonly uploadFailures: Counter<'method' | 'code'>;
+  /** Derivative cache results, counted in plain fields on the hot path and exported at scrape time. */
+  readonly derivativeLookups = { l1: 0, l2: 0, miss: 0 };
+  readonly transformSeconds: Histogram;
+  readonly transformRejections: Counter<'code'>;
+  /** Set by the composition root: waiting transformations per project, read at scrape time. */
+  queueDepth: () => Map<string, number> = () => new Map();
 
   /** The whole exposition: prom-client's registry plus the hot-path HTTP series. */
   async render(): Promise<string> {
@@ -35,6 +41,40 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [kind, bytes] of Object.entries(delivered)) this.inc({ kind }, bytes);
+      },
+    });
+    const lookups = this.derivativeLookups;
+    new Counter({
+      name: 'trove_derivative_cache_total',
+      help: 'Transformed-image lookups by outcome: l1 (memory) hit, l2 (blob store) hit, or miss (transformed).',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(lookups)) this.inc({ result }, count);
+      },
+    });
+    this.transformSeconds = new Histogram({
+      name: 'trove_transform_duration_seconds',
+      help: 'Time one image transformation took (excluding queueing).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.transformRejections = new Counter({
+      name: 'trove_transform_rejections_total',
+      help: 'Transformations refused or failed, by reason (limits, queue full, bad operation…).',
+      labelNames: ['code'],
+      registers: [this.registry],
+    });
+    const depthOf = () => this.queueDepth();
+    new Gauge({
+      name: 'trove_transform_queue_depth',
+      help: 'Transformations waiting for a slot, per project.',
+      labelNames: ['project'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [project, depth] of depthOf()) this.set({ project }, depth);
       },
     });
     this.uploads = new Counter({

@@ -31,7 +31,7 @@ export class SweeperService {
     private readonly multipart: MultipartUploadService,
     private readonly fromUrl: FromUrlService,
     private readonly clock: Clock,
-    private readonly onFileRemoved: (uuid: string) => void,
+    private readonly onFileRemoved: (uuid: string) => Promise<void>,
     private readonly logger: SweepLogger,
     /** Temp writes older than these belong to a process that died (no live upload runs that long). */
     private readonly staleWriteAges: { putOlderThanMs: number; multipartOlderThanMs: number },
@@ -63,9 +63,10 @@ export class SweeperService {
       for (;;) {
         const expired = await this.files.listExpired(this.clock.now().toISOString(), 200);
         for (const file of expired) {
+          // Derivatives and caches go first: a derivative must never outlive its original.
+          await this.onFileRemoved(file.uuid);
           await this.blobs.delete(file.blobKey);
           await this.files.deleteRow(file.uuid);
-          this.onFileRemoved(file.uuid);
           report.expiredFiles++;
         }
         if (expired.length < 200) break;

@@ -255,9 +255,9 @@ describe.each(backends)('delivery of originals (%s)', (backend) => {
       expect(response.status).toBe(404);
     });
 
-    it('an image operation on an original is a JSON 400 naming the operation', async () => {
-      const error = await expectDeliveryError(await fetch(`${trove.url}/${pngUuid}/-/resize/100x/`), 400);
-      expect(error.message).toContain('resize');
+    it('an unknown operation is a JSON 400 naming it', async () => {
+      const error = await expectDeliveryError(await fetch(`${trove.url}/${pngUuid}/-/levitate/100x/`), 400);
+      expect(error.message).toContain('levitate');
     });
   });
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeliveryPath } from '../../src/domain/delivery-path.js';
 import { parseStoreMode, shouldStore } from '../../src/domain/file.js';
 import { groupId, isGroupId, parseGroupEntry } from '../../src/domain/group.js';
 import { parseTags, validateMetadata } from '../../src/domain/metadata.js';
@@ -94,22 +93,6 @@ describe('MIME allow-list', () => {
     expect(isMimeTypeAllowed({ allowedMimeTypes: ['image/*'] }, 'image/png')).toBe(true);
     expect(isMimeTypeAllowed({ allowedMimeTypes: ['image/*', 'application/pdf'] }, 'application/pdf')).toBe(true);
     expect(isMimeTypeAllowed({ allowedMimeTypes: ['image/*'] }, 'text/html')).toBe(false);
-  });
-});
-
-describe('delivery path', () => {
-  it('reads inline and a filename', () => {
-    expect(parseDeliveryPath('')).toEqual({ inline: null, filename: null });
-    expect(parseDeliveryPath('photo.jpg')).toEqual({ inline: null, filename: 'photo.jpg' });
-    expect(parseDeliveryPath('-/inline/no/')).toEqual({ inline: false, filename: null });
-    expect(parseDeliveryPath('-/inline/yes/r%C3%A9sum%C3%A9.pdf')).toEqual({ inline: true, filename: 'résumé.pdf' });
-  });
-  it('names what it cannot do', () => {
-    expect(codeOf(() => parseDeliveryPath('-/resize/100x/'))).toBe('UNSUPPORTED_OPERATION');
-    expect(codeOf(() => parseDeliveryPath('-/inline/maybe/'))).toBe('INVALID_OPERATION');
-    expect(codeOf(() => parseDeliveryPath('a/b'))).toBe('INVALID_OPERATION');
-    expect(codeOf(() => parseDeliveryPath('bad%ZZname'))).toBe('INVALID_FILENAME');
-    expect(codeOf(() => parseDeliveryPath('a%2F..%2Fb'))).toBe('INVALID_FILENAME');
   });
 });
 

@@ -1,0 +1,252 @@
+/**
+ * On-the-fly transformation benchmarks (issue: transformations). Sections, all side by side in one
+ * run on this machine:
+ *   cold      every request a distinct derivative, 2 in flight: Trove over HTTP vs sharp called
+ *             directly (the ceiling) vs ipx over HTTP; 24 MP JPEG → 800 px JPEG q80 / WebP / AVIF
+ *             and a PNG with alpha → 800 px PNG/WebP.
+ *   hits      a cached ~40 KB derivative over 64 keep-alive connections (wrk): Trove vs nginx
+ *             serving the same bytes with the same headers.
+ *   flight    100 concurrent requests for one uncached derivative → transformations counted.
+ *   fairness  project A floods 300 distinct requests; project B's one request vs idle.
+ *   memory    16 concurrent transformations of 50 MP sources (JPEG, PNG with alpha): peak RSS.
+ *
+ *   npm run build && npm run bench:transform     (BENCH_SECTIONS=cold,hits BENCH_COLD_N=24)
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import path from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
+
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'cold,hits,flight,fairness,memory').split(','));
+const COLD_N = Number(process.env.BENCH_COLD_N ?? 24);
+const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; ms: number; body: Buffer }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { agent, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: response.statusCode ?? 0, bytes: body.length, ms: performance.now() - started, body });
+      });
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function upload(trove: TroveProcess, bytes: Buffer, name: string, publicKey = trove.publicKey): Promise<string> {
+  const form = new FormData();
+  form.set('UPLOADCARE_PUB_KEY', publicKey);
+  form.set('file', new Blob([new Uint8Array(bytes)]), name);
+  const response = await fetch(`${trove.uploadUrl}/base/`, { method: 'POST', body: form });
+  const body = (await response.json()) as { file?: string };
+  if (!body.file) throw new Error(`upload failed: ${JSON.stringify(body)}`);
+  return body.file;
+}
+
+/** Runs `count` tasks with `concurrency` in flight; returns elapsed seconds. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function metric(trove: TroveProcess, name: string, labels: string): Promise<number> {
+  const text = (await get(`${trove.url}/metrics`)).body.toString();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+async function makeSources(dir: string) {
+  const jpeg = await sharp({ create: { width: 6000, height: 4000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .blur(1.2)
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const png = await sharp({ create: { width: 3000, height: 2000, channels: 4, background: { r: 30, g: 120, b: 200, alpha: 0.6 } } })
+    .composite([{ input: await sharp({ create: { width: 1500, height: 1000, channels: 4, background: '#0000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer(), gravity: 'center' }])
+    .png()
+    .toBuffer();
+  await writeFile(path.join(dir, 'photo.jpg'), jpeg);
+  await writeFile(path.join(dir, 'alpha.png'), png);
+  return { jpeg, png };
+}
+
+async function startIpx(dir: string, port: number): Promise<() => void> {
+  const child = fork(path.resolve('bench/peers/ipx-server.ts'), [dir, String(port)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`ipx exited with ${code}`)));
+  });
+  return () => child.kill();
+}
+
+async function cold(trove: TroveProcess, dir: string, sources: { jpeg: Buffer; png: Buffer }) {
+  const photo = await upload(trove, sources.jpeg, 'photo.jpg');
+  const alpha = await upload(trove, sources.png, 'alpha.png');
+  const stopIpx = await startIpx(dir, 3941);
+  const cases = [
+    { name: '24 MP JPEG → 800 px JPEG q80', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/jpeg/-/quality/normal', ipx: 'f_jpeg,q_80', direct: (s: Sharp) => s.jpeg({ quality: 80 }) },
+    { name: '24 MP JPEG → 800 px WebP', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/webp/-/quality/normal', ipx: 'f_webp,q_80', direct: (s: Sharp) => s.webp({ quality: 80 }) },
+    { name: '24 MP JPEG → 800 px AVIF', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/avif/-/quality/normal', ipx: 'f_avif,q_60', direct: (s: Sharp) => s.avif({ quality: 60, effort: 2 }) },
+    { name: '6 MP PNG alpha → 800 px PNG', src: sources.png, file: alpha, ipxName: 'alpha.png', trove: 'format/png', ipx: 'f_png', direct: (s: Sharp) => s.png() },
+  ];
+  const rows = [];
+  let offset = 0;
+  for (const c of cases) {
+    // Direct sharp: the same pipeline in a Node loop, two in flight.
+    await c.direct(sharp(c.src).resize(800)).toBuffer();
+    const directSeconds = await pool(COLD_N, 2, (i) => c.direct(sharp(c.src).resize(800 + (i % 7))).toBuffer());
+    offset += COLD_N + 10;
+    const base = offset;
+    await get(`${trove.url}/${c.file}/-/resize/${800 + base + 999}x/-/${c.trove}/`);
+    const troveSeconds = await pool(COLD_N, 2, async (i) => {
+      const r = await get(`${trove.url}/${c.file}/-/resize/${800 + base + i}x/-/${c.trove}/`);
+      if (r.status !== 200) throw new Error(`trove ${r.status} ${r.body.toString().slice(0, 200)}`);
+    });
+    await get(`http://127.0.0.1:3941/w_${801 + base},${c.ipx}/${c.ipxName}`);
+    const ipxSeconds = await pool(COLD_N, 2, async (i) => {
+      const r = await get(`http://127.0.0.1:3941/w_${800 + base + i},${c.ipx}/${c.ipxName}`);
+      if (r.status !== 200) throw new Error(`ipx ${r.status}`);
+    });
+    rows.push({
+      case: c.name,
+      'sharp direct img/s': (COLD_N / directSeconds).toFixed(2),
+      'Trove img/s': (COLD_N / troveSeconds).toFixed(2),
+      'ipx img/s': (COLD_N / ipxSeconds).toFixed(2),
+      'Trove / sharp': (directSeconds / troveSeconds).toFixed(2),
+      'Trove / ipx': (ipxSeconds / troveSeconds).toFixed(2),
+    });
+  }
+  stopIpx();
+  printTable(`Cold transformations, ${COLD_N} distinct derivatives each, 2 in flight (target: ≥ 0.90× sharp, ≥ 1.3× ipx)`, rows);
+}
+
+function wrk(url: string, seconds = 8, connections = 64): { rps: number; p50: number; p99: number } {
+  const out = execFileSync('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const toMs = (v: string, unit: string) => Number(v) * (unit === 's' ? 1000 : unit === 'us' ? 0.001 : 1);
+  const pick = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: pick('50'), p99: pick('99') };
+}
+
+async function hits(trove: TroveProcess, work: string, sources: { jpeg: Buffer }) {
+  const photo = await upload(trove, sources.jpeg, 'hit.jpg');
+  const url = `${trove.url}/${photo}/-/resize/640x/-/format/jpeg/-/quality/normal/`;
+  const first = await get(url);
+  const www = path.join(work, 'nginx', 'www');
+  await mkdir(path.join(work, 'nginx', 'logs'), { recursive: true });
+  await mkdir(www, { recursive: true });
+  await writeFile(path.join(www, 'derivative.jpg'), first.body);
+  await writeFile(
+    path.join(work, 'nginx', 'nginx.conf'),
+    `worker_processes 2; error_log ${work}/nginx/logs/error.log; pid ${work}/nginx/nginx.pid;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; keepalive_requests 1000000; types { image/jpeg jpg; }
+  server { listen 127.0.0.1:3942; root ${www};
+    location / { add_header Cache-Control "public, max-age=31536000, immutable"; add_header X-Content-Type-Options nosniff;
+      add_header Content-Security-Policy "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
+      add_header Cross-Origin-Resource-Policy cross-origin; add_header Access-Control-Allow-Origin *; add_header Content-Disposition inline; } } }
+`,
+  );
+  let nginx = true;
+  try {
+    execFileSync('nginx', ['-c', path.join(work, 'nginx', 'nginx.conf'), '-p', path.join(work, 'nginx')]);
+  } catch {
+    nginx = false;
+  }
+  wrk(url, 3);
+  const troveResult = wrk(url);
+  const rows = [{ server: `Trove (${first.bytes} B derivative, memory hit)`, 'requests/s': troveResult.rps.toFixed(0), 'p50 ms': troveResult.p50.toFixed(2), 'p99 ms': troveResult.p99.toFixed(2), '% of nginx': '' }];
+  if (nginx) {
+    wrk('http://127.0.0.1:3942/derivative.jpg', 3);
+    const n = wrk('http://127.0.0.1:3942/derivative.jpg');
+    rows[0]!['% of nginx'] = `${((100 * troveResult.rps) / n.rps).toFixed(0)}%`;
+    rows.push({ server: 'nginx (same bytes, same headers)', 'requests/s': n.rps.toFixed(0), 'p50 ms': n.p50.toFixed(2), 'p99 ms': n.p99.toFixed(2), '% of nginx': '100%' });
+    execFileSync('nginx', ['-c', path.join(work, 'nginx', 'nginx.conf'), '-p', path.join(work, 'nginx'), '-s', 'stop']);
+  }
+  printTable('Cache hits, 64 keep-alive connections, wrk (target: ≥ 60% of nginx, p99 < 10 ms)', rows);
+}
+
+async function flight(trove: TroveProcess, sources: { jpeg: Buffer }) {
+  const photo = await upload(trove, sources.jpeg, 'flight.jpg');
+  const alone = await get(`${trove.url}/${photo}/-/resize/500x/-/format/jpeg/`);
+  const missesBefore = await metric(trove, 'trove_derivative_cache_total', 'result="miss"');
+  const url = `${trove.url}/${photo}/-/resize/501x/-/format/jpeg/`;
+  const results = await Promise.all(Array.from({ length: 100 }, () => get(url)));
+  const misses = (await metric(trove, 'trove_derivative_cache_total', 'result="miss"')) - missesBefore;
+  const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
+  printTable('Single-flight: 100 concurrent requests for one new derivative', [
+    { transformations: misses, 'one transformation alone ms': alone.ms.toFixed(0), 'p50 ms': percentile(latencies, 50).toFixed(0), 'p99 ms': percentile(latencies, 99).toFixed(0), 'all 200': String(results.every((r) => r.status === 200)) },
+  ]);
+}
+
+async function fairness(trove: TroveProcess, sources: { jpeg: Buffer }) {
+  const a = await upload(trove, sources.jpeg, 'a.jpg');
+  const otherKey = 'benchprojectb';
+  execFileSync(process.execPath, ['dist/src/main.js', 'projects', 'create', '--name', 'B', '--public-key', otherKey], { env: { ...process.env, DATA_DIR: trove.dataDir }, stdio: 'ignore' });
+  const b = await upload(trove, sources.jpeg, 'b.jpg', otherKey);
+  const idle = await get(`${trove.url}/${b}/-/resize/700x/-/format/jpeg/`);
+  const flood = Promise.all(Array.from({ length: 300 }, (_, i) => get(`${trove.url}/${a}/-/resize/${1000 + i}x/-/format/jpeg/`)));
+  await new Promise((r) => setTimeout(r, 300));
+  const busy = await get(`${trove.url}/${b}/-/resize/701x/-/format/jpeg/`);
+  const floodResults = await flood;
+  const refused = floodResults.filter((r) => r.status === 503).length;
+  printTable('Fairness: project A floods 300 distinct requests; B sends one (target: ≤ 3× idle)', [
+    { 'B idle ms': idle.ms.toFixed(0), 'B during flood ms': busy.ms.toFixed(0), ratio: (busy.ms / idle.ms).toFixed(2), 'A refused (503)': refused, 'A served': floodResults.length - refused },
+  ]);
+}
+
+async function memory(trove: TroveProcess) {
+  const jpeg = await sharp({ create: { width: 8660, height: 5774, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).jpeg({ quality: 85 }).toBuffer();
+  const png = await sharp({ create: { width: 8660, height: 5774, channels: 4, background: { r: 10, g: 200, b: 90, alpha: 0.5 } } }).png({ compressionLevel: 1 }).toBuffer();
+  const rows = [];
+  for (const [name, bytes] of [['50 MP JPEG', jpeg], ['50 MP PNG with alpha', png]] as const) {
+    const uuid = await upload(trove, bytes, `${name}.bin`);
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => get(`${trove.url}/${uuid}/-/resize/${900 + i}x/-/format/jpeg/`)));
+    rows.push({ source: name, 'all 200': String(results.every((r) => r.status === 200)), seconds: ((performance.now() - started) / 1000).toFixed(1), 'peak RSS MiB': trove.peakRssMiB().toFixed(0), 'target MiB': 1536 });
+  }
+  printTable('Memory: 16 concurrent transformations of 50 MP sources', rows);
+}
+
+async function main() {
+  const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-transform-'));
+  try {
+    const sources = await makeSources(work);
+    const env = { TROVE_MAX_SOURCE_PIXELS: '60000000', TROVE_TRANSFORM_QUEUE_PER_PROJECT: '400' };
+    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3940, env: { ...env, TROVE_WORKERS: process.env.TROVE_WORKERS ?? '2' } });
+    try {
+      if (SECTIONS.has('cold')) await cold(trove, work, sources);
+      if (SECTIONS.has('hits')) await hits(trove, work, sources);
+    } finally {
+      await trove.stop();
+    }
+    // Counting transformations and measuring RSS need one process.
+    const single = await startTroveProcess({ dataDir: path.join(work, 'data1'), port: 3943, env: { ...env, TROVE_WORKERS: '1' } });
+    try {
+      if (SECTIONS.has('flight')) await flight(single, sources);
+      if (SECTIONS.has('fairness')) await fairness(single, sources);
+      if (SECTIONS.has('memory')) await memory(single);
+    } finally {
+      await single.stop();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+
+await main();

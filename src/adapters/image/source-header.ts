@@ -1,0 +1,100 @@
+/** What the engine reads from an image's header before deciding anything (no pixel is decoded). */
+
+import sharp, { type Metadata } from 'sharp';
+import type { OutputFormat } from '../../domain/transform/operations.js';
+import { EngineError, type EngineLimits, type ImageProbe } from '../../ports/image-engine.js';
+import { engineCall } from './engine-errors.js';
+import { isSrgbProfile } from './icc.js';
+import type { Size } from './geometry.js';
+
+export interface SourceHeader {
+  /** Probe format name: jpeg, png, webp, gif, avif, heif, tiff, svg… */
+  format: string;
+  width: number;
+  /** Height of one frame/page. */
+  frameHeight: number;
+  pages: number;
+  hasAlpha: boolean;
+  /** EXIF orientation 1–8 (1 when absent). */
+  orientation: number;
+  /** One grey channel (plus alpha), 8- or 16-bit. */
+  grey: boolean;
+  /** The embedded ICC profile: none, sRGB itself, or another space (wide-gamut, CMYK…). */
+  profile: 'none' | 'srgb' | 'other';
+  metadata: Metadata;
+}
+
+/** Formats whose pages are the frames of an animation (multi-page TIFF/HEIF pages are documents). */
+const ANIMATION_FORMATS: ReadonlySet<string> = new Set(['gif', 'webp']);
+/** Outputs that can carry an animation. */
+export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['gif', 'webp']);
+
+export async function readSourceHeader(source: Buffer): Promise<SourceHeader> {
+  const metadata = await engineCall('reading the image header', () =>
+    // Header only: no pixel limit applies yet (the engine checks limits itself with better messages).
+    sharp(source, { limitInputPixels: false }).metadata(),
+  );
+  const format = formatName(metadata);
+  if (!(metadata.width > 0 && metadata.height > 0)) {
+    throw new EngineError('CORRUPT_SOURCE', `the ${format} header declares no image size`);
+  }
+  if (metadata.format === 'heif' && metadata.compression === 'hevc') {
+    // The prebuilt libvips reads HEIF containers but carries no HEVC decoder (patent-encumbered).
+    throw new EngineError('UNSUPPORTED_SOURCE', 'HEVC-compressed HEIF/HEIC images cannot be decoded');
+  }
+  const pages = Math.max(1, metadata.pages ?? 1);
+  return {
+    format,
+    width: metadata.width,
+    // Without `animated`, sharp reports the first page's height.
+    frameHeight: metadata.pageHeight ?? metadata.height,
+    pages,
+    hasAlpha: metadata.hasAlpha,
+    grey: metadata.space === 'b-w' || metadata.space === 'grey16',
+    orientation: validOrientation(metadata.orientation),
+    profile: metadata.icc === undefined ? (metadata.hasProfile === true ? 'other' : 'none') : isSrgbProfile(metadata.icc) ? 'srgb' : 'other',
+    metadata,
+  };
+}
+
+function formatName(metadata: Metadata): string {
+  // libvips calls AVIF "heif" (the container); the codec tells them apart.
+  if (metadata.format === 'heif' && metadata.compression === 'av1') return 'avif';
+  return String(metadata.format);
+}
+
+function validOrientation(orientation: number | undefined): number {
+  return orientation !== undefined && Number.isInteger(orientation) && orientation >= 1 && orientation <= 8 ? orientation : 1;
+}
+
+export function probeOf(header: SourceHeader): ImageProbe {
+  return {
+    format: header.format,
+    width: header.width,
+    height: header.frameHeight,
+    pages: header.pages,
+    hasAlpha: header.hasAlpha,
+    orientation: header.orientation,
+  };
+}
+
+export function isAnimation(header: SourceHeader): boolean {
+  return header.pages > 1 && ANIMATION_FORMATS.has(header.format);
+}
+
+/** EXIF orientations 5–8 turn the image a quarter: width and height swap once applied. */
+export function orientedSourceSize(header: SourceHeader, autorotate: boolean): Size {
+  const swaps = autorotate && header.orientation >= 5;
+  return swaps ? { width: header.frameHeight, height: header.width } : { width: header.width, height: header.frameHeight };
+}
+
+/** Refuses a source whose declared size exceeds the budget, before anything decodes it. */
+export function checkSourceLimits(header: SourceHeader, limits: EngineLimits): void {
+  const pixels = header.width * header.frameHeight;
+  if (pixels > limits.maxSourcePixels) {
+    throw new EngineError(
+      'SOURCE_TOO_LARGE',
+      `source is ${header.width}×${header.frameHeight} = ${pixels} pixels, more than the ${limits.maxSourcePixels} pixels allowed`,
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AppContext } from '../../../context.js';
+import { isUuid, type StoredFile } from '../../../domain/file.js';
+import { isGroupId } from '../../../domain/group.js';
+import type { DeliveryPlan } from '../../../domain/transform/operations.js';
+import { parseUploadcarePath } from '../../../domain/transform/uploadcare-parser.js';
+import { createAppError } from '../../../errors.js';
+import { contentDisposition, defaultDisposition } from '../../delivery/content-disposition.js';
+import { decideRange } from '../../delivery/range.js';
+
+/** Scripts in an uploaded SVG or HTML file must never run on Trove's origin. */
+const SANDBOX_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
+const STORED_CACHE = 'public, max-age=31536000, immutable';
+/** A temporary file disappears within a day unless stored: caches must not outlive it by much. */
+const TEMPORARY_CACHE = 'public, max-age=600';
+const TEXT_TYPES = /^(text\/|application\/json$|image\/svg\+xml$)/;
+
+type DeliveryRequest = FastifyRequest<{ Params: { uuid: string; '*'?: string } }>;
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+}
+
+function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string): void {
+  void reply.headers({
+    etag,
+    'cache-control': cacheControl,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': SANDBOX_CSP,
+    'cross-origin-resource-policy': 'cross-origin',
+    'access-control-allow-origin': '*',
+  });
+}
+
+async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
+  const etag = `"${file.sha256}"`;
+  commonHeaders(reply, etag, file.datetimeStored ? STORED_CACHE : TEMPORARY_CACHE);
+  void reply.header('last-modified', new Date(file.datetimeUploaded).toUTCString()).header('accept-ranges', 'bytes');
+  if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+
+  const disposition = plan.inline === null ? defaultDisposition(file.mimeType) : plan.inline ? 'inline' : 'attachment';
+  void reply.header('content-type', TEXT_TYPES.test(file.mimeType) ? `${file.mimeType}; charset=utf-8` : file.mimeType);
+  void reply.header('content-disposition', contentDisposition(disposition, plan.filename ?? file.originalFilename));
+  const ifRange = request.headers['if-range'];
+  const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
+  const decision = decideRange(rangeHeader, file.size);
+  if (decision.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${file.size}`);
+    throw createAppError('RANGE_NOT_SATISFIABLE', 416, `Range ${rangeHeader} is outside the file's ${file.size} bytes.`);
+  }
+  const range = decision.kind === 'partial' ? decision.range : undefined;
+  const length = range ? range.end - range.start + 1 : file.size;
+  void reply.header('content-length', length);
+  if (range) void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
+  if (request.method === 'HEAD') return reply.send();
+  ctx.metrics.deliveredBytes.original = (ctx.metrics.deliveredBytes.original ?? 0) + length;
+  const small = await ctx.services.delivery.readSmall(file);
+  if (small) return reply.send(range ? small.subarray(range.start, range.end + 1) : small);
+  return reply.send(await ctx.services.delivery.open(file, range));
+}
+
+async function serveDerivative(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, uuid: string, plan: DeliveryPlan) {
+  const derivative = await ctx.services.transform.deliver(uuid, plan, request.headers.accept);
+  commonHeaders(reply, derivative.etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE);
+  if (derivative.varyAccept) void reply.header('vary', 'Accept');
+  if (matchesEtag(request.headers['if-none-match'], derivative.etag)) return reply.code(304).send();
+  const disposition = plan.inline === false ? 'attachment' : 'inline';
+  void reply.headers({
+    'content-type': derivative.contentType,
+    'content-length': derivative.data.length,
+    'content-disposition': plan.filename ? contentDisposition(disposition, plan.filename) : disposition,
+  });
+  if (request.method === 'HEAD') return reply.send();
+  ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + derivative.data.length;
+  return reply.send(derivative.data);
+}
+
+async function serveFile(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply) {
+  const id = request.params.uuid.toLowerCase();
+  let rest = request.params['*'] ?? '';
+  let file: StoredFile | null = null;
+  let uuid: string;
+  if (isUuid(id)) {
+    uuid = id;
+  } else if (isGroupId(id)) {
+    const nth = /^nth\/(\d{1,6})(?:\/|$)(.*)$/s.exec(rest);
+    if (!nth) throw createAppError('NOT_FOUND', 404, `Address a file of group ${id} as /${id}/nth/<index>/.`);
+    const member = await ctx.services.delivery.findGroupMember(id, Number(nth[1]));
+    file = member.file;
+    uuid = file.uuid;
+    // The member's own operations (default_effects) apply first, then the URL's.
+    rest = `${member.effects}${nth[2] ?? ''}`;
+  } else {
+    throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
+  }
+  const { maxOperations, maxUrlLength } = ctx.config.transform;
+  const plan = parseUploadcarePath(rest, { maxOperations, maxUrlLength });
+  if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan);
+  return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan);
+}
+
+/**
+ * Delivery: `GET|HEAD /:uuid/[-/op/params/…][filename]` and `/:group_id/nth/:i/…`. Without image
+ * operations the original is served; with them, the derivative (see TransformService).
+ */
+export async function deliveryRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+  const { ctx } = options;
+  const schema = {
+    tags: ['Delivery'],
+    summary: 'A file, original or transformed',
+    description:
+      "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`. Originals support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
+    params: Type.Object({ uuid: Type.String(), '*': Type.Optional(Type.String()) }),
+  };
+  const handler = (request: DeliveryRequest, reply: FastifyReply) => serveFile(ctx, request, reply);
+  app.route({ method: ['GET', 'HEAD'], url: '/:uuid/*', schema, handler, exposeHeadRoute: false });
+  app.route({ method: ['GET', 'HEAD'], url: '/:uuid', schema: { ...schema, hide: true }, handler, exposeHeadRoute: false });
+}

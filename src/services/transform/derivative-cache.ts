@@ -1,0 +1,104 @@
+import { Readable } from 'node:stream';
+import type { BlobStore } from '../../ports/blob-store.js';
+import { ByteLruCache } from '../byte-lru-cache.js';
+
+/** A finished derivative as the delivery path serves it. */
+export interface Derivative {
+  data: Buffer;
+  contentType: string;
+  /** Made from a temporary (unstored) file: caches must not keep it for long. */
+  temporary: boolean;
+}
+
+export type CacheTier = 'l1' | 'l2';
+
+/**
+ * Derivatives are stored in the blob store with a small envelope that carries their content type,
+ * so an L2 hit needs neither the database nor a sidecar object: `TRV1`, a flags byte (bit 0:
+ * made from a temporary file), a length byte, the content type, then the bytes.
+ */
+const MAGIC = Buffer.from('TRV1');
+const HEADER = MAGIC.length + 2;
+
+export function encodeEnvelope(derivative: Derivative): Buffer {
+  const type = Buffer.from(derivative.contentType, 'utf8');
+  if (type.length > 255) throw new Error('content type too long for a derivative envelope');
+  return Buffer.concat([MAGIC, Buffer.from([derivative.temporary ? 1 : 0, type.length]), type, derivative.data]);
+}
+
+export function decodeEnvelope(buffer: Buffer): Derivative | null {
+  if (buffer.length < HEADER || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  const flags = buffer[MAGIC.length]!;
+  const typeLength = buffer[MAGIC.length + 1]!;
+  if (buffer.length < HEADER + typeLength) return null;
+  return {
+    temporary: (flags & 1) === 1,
+    contentType: buffer.subarray(HEADER, HEADER + typeLength).toString('utf8'),
+    data: buffer.subarray(HEADER + typeLength),
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, length);
+}
+
+/**
+ * Two tiers: L1, an in-process LRU bounded in bytes; L2, the blob store (filesystem or S3), shared
+ * by every process and node. A hit touches no database and takes no lock.
+ */
+export class DerivativeCache {
+  private readonly l1: ByteLruCache<Derivative>;
+  private readonly l2MaxEntryBytes: number;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    settings: { l1Bytes: number; l1MaxEntryBytes: number; l2MaxEntryBytes: number },
+  ) {
+    this.l2MaxEntryBytes = settings.l2MaxEntryBytes;
+    this.l1 = new ByteLruCache<Derivative>(settings.l1Bytes, settings.l1MaxEntryBytes, (d) => d.data.length + d.contentType.length);
+  }
+
+  /** From memory only: the cheapest possible hit. */
+  getL1(key: string): Derivative | null {
+    return this.l1.get(key) ?? null;
+  }
+
+  /** From the blob store; promoted to L1 when found. */
+  async getL2(key: string): Promise<Derivative | null> {
+    const stream = await this.blobs.get(key);
+    if (!stream) return null;
+    const envelope = await readAll(stream, this.l2MaxEntryBytes + HEADER + 255);
+    const derivative = envelope ? decodeEnvelope(envelope) : null;
+    if (derivative) this.remember(key, derivative);
+    return derivative;
+  }
+
+  /** Writes both tiers. L2 failures are reported but do not fail the request that computed it. */
+  async put(key: string, derivative: Derivative): Promise<void> {
+    this.remember(key, derivative);
+    if (derivative.data.length > this.l2MaxEntryBytes) return;
+    await this.blobs.put(key, Readable.from([encodeEnvelope(derivative)]));
+  }
+
+  clearMemory(): void {
+    this.l1.deleteWhere(() => true);
+  }
+
+  /** Drops every derivative of a file from both tiers. */
+  async purge(fileUuid: string): Promise<number> {
+    const prefix = `derivatives/${fileUuid}/`;
+    this.l1.deleteWhere((key) => key.startsWith(prefix));
+    return this.blobs.deletePrefix(prefix);
+  }
+
+  private remember(key: string, derivative: Derivative): void {
+    this.l1.set(key, derivative);
+  }
+}

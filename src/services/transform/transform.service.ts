@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { planHash } from '../../domain/transform/cache-key.js';
+import { negotiateFormat } from '../../domain/transform/negotiate.js';
+import { GEOMETRIC_OPERATIONS, type DeliveryPlan, type TransformPlan } from '../../domain/transform/operations.js';
+import type { StoredFile } from '../../domain/file.js';
+import { AppError, createAppError } from '../../errors.js';
+import { EngineError, type EngineLimits, type ImageEngine } from '../../ports/image-engine.js';
+import type { LockService } from '../../ports/lock-service.js';
+import type { FilesRepository } from '../../ports/repositories.js';
+import type { DeliveryService } from '../delivery.service.js';
+import { formatVariant, representativeAccept, type FormatVariant } from './accept-variant.js';
+import type { Derivative, DerivativeCache } from './derivative-cache.js';
+import type { FairScheduler } from './fair-scheduler.js';
+
+export interface TransformSettings {
+  limits: EngineLimits;
+  /** Largest original Trove loads into memory to transform. */
+  maxSourceBytes: number;
+  /** How long a transformation lock lives if its holder dies. */
+  lockTtlMs: number;
+  /** How long a request waits for another process's identical transformation before doing it itself. */
+  waitTimeoutMs: number;
+}
+
+export interface TransformObserver {
+  hit(tier: 'l1' | 'l2'): void;
+  miss(): void;
+  transformed(seconds: number): void;
+  rejected(code: string): void;
+}
+
+export interface DeliveredDerivative extends Derivative {
+  etag: string;
+  /** The answer depended on the Accept header. */
+  varyAccept: boolean;
+  tier: 'l1' | 'l2' | 'miss';
+}
+
+const ENGINE_STATUS: Record<EngineError['code'], number> = {
+  SOURCE_TOO_LARGE: 422,
+  OUTPUT_TOO_LARGE: 400,
+  ANIMATION_TOO_LARGE: 422,
+  UNSUPPORTED_SOURCE: 400,
+  INVALID_OPERATION: 400,
+  TIMEOUT: 503,
+  CORRUPT_SOURCE: 422,
+};
+
+/**
+ * Transformed delivery. A request maps to a derivative key from its URL and Accept header alone,
+ * so hits (memory, then the blob store) touch no database, decode nothing and take no lock. A miss
+ * runs the transformation once: identical requests in this process share one promise, other
+ * processes and nodes wait on the lock service, and the work itself goes through the fair
+ * scheduler.
+ */
+export class TransformService {
+  private readonly inFlight = new Map<string, Promise<DeliveredDerivative>>();
+
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly files: FilesRepository,
+    private readonly cache: DerivativeCache,
+    private readonly engine: ImageEngine,
+    private readonly scheduler: FairScheduler,
+    private readonly locks: LockService,
+    private readonly observer: TransformObserver,
+    private readonly settings: TransformSettings,
+  ) {}
+
+  async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined): Promise<DeliveredDerivative> {
+    const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
+    const key = `derivatives/${uuid}/${planHash(request.plan)}-${variant}`;
+    const varyAccept = variant.startsWith('auto-');
+    const etag = `"${createHash('sha1').update(key).digest('base64url')}"`;
+
+    const l1 = this.cache.getL1(key);
+    if (l1) {
+      this.observer.hit('l1');
+      return { ...l1, etag, varyAccept, tier: 'l1' };
+    }
+    const shared = this.inFlight.get(key);
+    if (shared) return shared;
+    const work = this.resolveMiss(uuid, key, request.plan, variant).then((derivative) => ({ ...derivative, etag, varyAccept }));
+    this.inFlight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Empties this process's memory tier; the blob store keeps every derivative (memory pressure, tests). */
+  clearMemoryTier(): void {
+    this.cache.clearMemory();
+  }
+
+  /** Drops a file's derivatives everywhere (called when the file is deleted or expires). */
+  purge(uuid: string): Promise<number> {
+    return this.cache.purge(uuid);
+  }
+
+  private async resolveMiss(uuid: string, key: string, plan: TransformPlan, variant: FormatVariant): Promise<Derivative & { tier: 'l2' | 'miss' }> {
+    const fromStore = await this.cache.getL2(key);
+    if (fromStore) {
+      this.observer.hit('l2');
+      return { ...fromStore, tier: 'l2' };
+    }
+    const lock = await this.locks.tryAcquire(key, this.settings.lockTtlMs);
+    if (!lock) {
+      // Someone else is computing it: wait for them (bounded), then take their result from L2.
+      await this.locks.waitForRelease(key, this.settings.waitTimeoutMs);
+      const computed = await this.cache.getL2(key);
+      if (computed) {
+        this.observer.hit('l2');
+        return { ...computed, tier: 'l2' };
+      }
+    }
+    try {
+      this.observer.miss();
+      const derivative = await this.compute(uuid, plan, variant);
+      await this.cache.put(key, derivative);
+      return { ...derivative, tier: 'miss' };
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant): Promise<Derivative> {
+    const file = await this.delivery.findOriginal(uuid);
+    if (!file.isImage) {
+      throw createAppError('NOT_AN_IMAGE', 400, `File ${uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
+    }
+    if (file.size > this.settings.maxSourceBytes) {
+      throw createAppError('SOURCE_TOO_LARGE', 422, `File ${uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);
+    }
+    const source = await this.loadBytes(file);
+    const temporary = file.datetimeStored === null;
+    try {
+      const probe = await this.engine.probe(source);
+      if (plan.info) {
+        const info = await this.scheduler.run(file.projectId, 'interactive', () =>
+          this.engine.describe(source, plan, plan.info!, this.settings.limits),
+        );
+        return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary };
+      }
+      const { format } = negotiateFormat(plan.output.format, representativeAccept(variant), {
+        format: probe.format,
+        hasAlpha: probe.hasAlpha,
+        animated: probe.pages > 1,
+      });
+      const overlays = await this.loadOverlays(file, plan, source);
+      const started = performance.now();
+      const result = await this.scheduler.run(file.projectId, 'interactive', () =>
+        this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits }),
+      );
+      this.observer.transformed((performance.now() - started) / 1000);
+      const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
+      // Re-encoding without a geometric change must never cost the client more bytes than the original.
+      if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary };
+      return { data: result.data, contentType: result.contentType, temporary };
+    } catch (error) {
+      if (error instanceof EngineError) {
+        this.observer.rejected(error.code);
+        throw createAppError(error.code, ENGINE_STATUS[error.code], error.message, {
+          ...(error.code === 'TIMEOUT' ? { headers: { 'retry-after': '5' } } : {}),
+        });
+      }
+      if (error instanceof AppError) this.observer.rejected(error.code);
+      throw error;
+    }
+  }
+
+  private async loadBytes(file: StoredFile): Promise<Buffer> {
+    const stream = await this.delivery.open(file);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  /** Overlay sources are files of the same project as the image (or the image itself). */
+  private async loadOverlays(file: StoredFile, plan: TransformPlan, source: Buffer): Promise<Map<string, Buffer>> {
+    const overlays = new Map<string, Buffer>();
+    for (const op of plan.operations) {
+      if (op.op !== 'overlay' || overlays.has(op.source)) continue;
+      if (op.source === 'self') {
+        overlays.set('self', source);
+        continue;
+      }
+      const overlay = await this.files.findForProject(file.projectId, op.source);
+      if (!overlay || !overlay.isImage) {
+        throw createAppError('INVALID_OPERATION', 400, `overlay: ${op.source} is not an image of this project.`);
+      }
+      if (overlay.size > this.settings.maxSourceBytes) {
+        throw createAppError('SOURCE_TOO_LARGE', 422, `overlay: ${op.source} is larger than ${this.settings.maxSourceBytes} bytes.`);
+      }
+      overlays.set(op.source, await this.loadBytes(overlay));
+    }
+    return overlays;
+  }
+}

@@ -1,0 +1,151 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
+import { makeAnimatedGif, makeJpeg, makePngWithAlpha } from '../helpers/images.js';
+import { startTrove, type TestTrove } from '../helpers/trove-server.js';
+import { expectDeliveryError, uploadFile } from '../helpers/upload-http.js';
+
+const backends = await availableBackends();
+
+async function metric(trove: TestTrove, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${trove.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+async function imageOf(response: Response) {
+  const data = Buffer.from(await response.arrayBuffer());
+  return { data, meta: await sharp(data, { animated: true }).metadata() };
+}
+
+/** On-the-fly transformations over real HTTP: Uploadcare's CDN grammar, caches, negotiation, limits. */
+describe.each(backends)('image transformations (%s)', (backend) => {
+  let trove: TestTrove;
+  let photo: string;
+  let logo: string;
+  let animation: string;
+  let document: string;
+
+  beforeAll(async () => {
+    trove = await startTrove({ backend, env: { TROVE_MAX_SOURCE_PIXELS: '4000000' } });
+    photo = await uploadFile(trove, await makeJpeg({ width: 1200, height: 800, noise: true }), 'photo.jpg');
+    logo = await uploadFile(trove, await makePngWithAlpha(300, 200), 'logo.png');
+    animation = await uploadFile(trove, await makeAnimatedGif({ width: 64, height: 48, frames: 3 }), 'anim.gif');
+    document = await uploadFile(trove, Buffer.from('%PDF-1.4\n%%EOF\n'), 'doc.pdf');
+  });
+
+  afterAll(async () => {
+    await trove?.close();
+  });
+
+  it('resizes by the URL and caches the result (L1 hit the second time)', async () => {
+    const url = `${trove.url}/${photo}/-/resize/300x/-/format/jpeg/`;
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('image/jpeg');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(first.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const { meta } = await imageOf(first);
+    expect([meta.width, meta.height]).toEqual([300, 200]);
+    const hitsBefore = await metric(trove, 'trove_derivative_cache_total', 'result="l1"');
+    const second = await fetch(url);
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    await second.arrayBuffer();
+    expect(await metric(trove, 'trove_derivative_cache_total', 'result="l1"')).toBe(hitsBefore + 1);
+    const notModified = await fetch(url, { headers: { 'if-none-match': first.headers.get('etag')! } });
+    expect(notModified.status).toBe(304);
+  });
+
+  it('negotiates format/auto from Accept and says Vary: Accept', async () => {
+    const url = `${trove.url}/${photo}/-/preview/200x200/-/format/auto/`;
+    const avif = await fetch(url, { headers: { accept: 'image/avif,image/webp,*/*' } });
+    expect(avif.headers.get('content-type')).toBe('image/avif');
+    expect(avif.headers.get('vary')).toBe('Accept');
+    const webp = await fetch(url, { headers: { accept: 'image/webp,*/*' } });
+    expect(webp.headers.get('content-type')).toBe('image/webp');
+    const plain = await fetch(url, { headers: { accept: '*/*' } });
+    expect(plain.headers.get('content-type')).toBe('image/jpeg');
+    const alpha = await fetch(`${trove.url}/${logo}/-/resize/100x/-/format/auto/`, { headers: { accept: '*/*' } });
+    expect(alpha.headers.get('content-type')).toBe('image/png');
+    expect((await imageOf(alpha)).meta.hasAlpha).toBe(true);
+  });
+
+  it('crops and scales to an exact box', async () => {
+    const response = await fetch(`${trove.url}/${photo}/-/scale_crop/160x160/center/-/format/png/`);
+    const { meta } = await imageOf(response);
+    expect([meta.width, meta.height, meta.format]).toEqual([160, 160, 'png']);
+  });
+
+  it('keeps animation through a resize', async () => {
+    const response = await fetch(`${trove.url}/${animation}/-/resize/32x/-/format/gif/`);
+    expect(response.status).toBe(200);
+    const { meta } = await imageOf(response);
+    expect(meta.pages).toBe(3);
+    expect(meta.width).toBe(32);
+  });
+
+  it('answers -/json/ with image facts', async () => {
+    const response = await fetch(`${trove.url}/${photo}/-/json/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({ width: 1200, height: 800 });
+  });
+
+  it('names a bad operation or parameter in a 400', async () => {
+    const unknown = await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/levitate/3/`), 400);
+    expect(unknown.message).toContain('levitate');
+    const bad = await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/resize/800y/`), 400);
+    expect(bad.message).toContain('resize');
+  });
+
+  it('refuses image operations on a file that is not an image', async () => {
+    const error = await expectDeliveryError(await fetch(`${trove.url}/${document}/-/resize/100x/`), 400);
+    expect(error.code).toBe('NOT_AN_IMAGE');
+  });
+
+  it('refuses a source above the pixel limit before decoding it', async () => {
+    const huge = await uploadFile(trove, await makeJpeg({ width: 2500, height: 2000 }), 'huge.jpg');
+    const error = await expectDeliveryError(await fetch(`${trove.url}/${huge}/-/resize/100x/`), 422);
+    expect(error.code).toBe('SOURCE_TOO_LARGE');
+  });
+
+  it('runs one transformation for many identical concurrent requests', async () => {
+    const url = `${trove.url}/${photo}/-/resize/123x/-/format/webp/`;
+    const missesBefore = await metric(trove, 'trove_derivative_cache_total', 'result="miss"');
+    const responses = await Promise.all(Array.from({ length: 25 }, () => fetch(url)));
+    const etags = new Set(responses.map((r) => r.headers.get('etag')));
+    await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(etags.size).toBe(1);
+    expect(await metric(trove, 'trove_derivative_cache_total', 'result="miss"')).toBe(missesBefore + 1);
+  });
+
+  it('serves from the blob store (L2) after the memory tier is gone', async () => {
+    const url = `${trove.url}/${photo}/-/resize/77x/-/format/png/`;
+    const first = await fetch(url);
+    const bytes = Buffer.from(await first.arrayBuffer());
+    const l2Before = await metric(trove, 'trove_derivative_cache_total', 'result="l2"');
+    trove.ctx.services.transform.clearMemoryTier();
+    const again = await fetch(url);
+    expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await metric(trove, 'trove_derivative_cache_total', 'result="l2"')).toBe(l2Before + 1);
+  });
+
+  it('serves the original when re-encoding without geometry would only make it bigger', async () => {
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).png({ compressionLevel: 9 }).toBuffer();
+    const uuid = await uploadFile(trove, tiny, 'tiny.png');
+    const response = await fetch(`${trove.url}/${uuid}/-/quality/best/-/format/png/`);
+    expect(Buffer.from(await response.arrayBuffer()).length).toBeLessThanOrEqual(tiny.length);
+  });
+
+  it('forgets derivatives of a file that expired', async () => {
+    const temporary = await uploadFile(trove, await makeJpeg({ width: 400, height: 300 }), 't.jpg', { UPLOADCARE_STORE: '0' });
+    const url = `${trove.url}/${temporary}/-/resize/50x/-/format/jpeg/`;
+    const response = await fetch(url);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=600');
+    await response.arrayBuffer();
+    trove.clock.advance(25 * 3_600_000);
+    await trove.ctx.services.sweeper.sweep();
+    expect((await fetch(url)).status).toBe(404);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Counts the sharp instances the engine creates: the fast path must be one header read plus one
+ * pipeline from the source to the encoded bytes — no intermediate buffers.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const opened: { input: unknown }[] = [];
+
+vi.mock('sharp', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('sharp')>();
+  const real = actual.default;
+  const counting = ((...args: Parameters<typeof real>) => {
+    opened.push({ input: args[0] });
+    return real(...args);
+  }) as typeof real;
+  Object.assign(counting, real);
+  return { ...actual, default: counting };
+});
+
+const { default: sharp } = await import('sharp');
+const { SharpImageEngine } = await import('../../../src/adapters/image/sharp.engine.js');
+const { DEFAULT_OUTPUT } = await import('../../../src/domain/transform/operations.js');
+type Operation = import('../../../src/domain/transform/operations.js').Operation;
+
+const engine = new SharpImageEngine();
+const limits = { maxSourcePixels: 50_000_000, maxOutputDimension: 5000, maxAnimationPixels: 50_000_000, timeoutMs: 15_000 };
+
+async function pipelinesFor(source: Buffer, operations: Operation[], quality: 'normal' | 'smart' = 'normal'): Promise<number> {
+  opened.length = 0;
+  await engine.transform(source, { operations, output: { ...DEFAULT_OUTPUT, quality }, info: null }, { format: 'jpeg', overlays: new Map(), limits });
+  return opened.length;
+}
+
+describe('fast path', () => {
+  let source: Buffer;
+  beforeEach(async () => {
+    source = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
+  });
+
+  it('resize + format + quality is one pipeline after the header read', async () => {
+    const resize: Operation = { op: 'resize', width: 320, height: null, upscale: 'on', background: DEFAULT_OUTPUT.background };
+    expect(await pipelinesFor(source, [resize])).toBe(2);
+    expect(opened.every(({ input }) => input === source)).toBe(true);
+  });
+
+  it('geometry followed by effects stays one pipeline', async () => {
+    const operations: Operation[] = [
+      { op: 'rotate', quarterTurns: 1 },
+      { op: 'scale_crop', width: 200, height: 200, placement: { type: 'align', x: 'center', y: 'top' }, upscale: 'on', background: DEFAULT_OUTPUT.background },
+      { op: 'blur', strength: 15 },
+      { op: 'sharpen', strength: 5 },
+      { op: 'saturation', value: 20 },
+      { op: 'contrast', value: 10 },
+    ];
+    expect(await pipelinesFor(source, operations)).toBe(2);
+  });
+
+  it('materialises only where sharp cannot continue, and for smart quality', async () => {
+    const resize: Operation = { op: 'resize', width: 320, height: null, upscale: 'on', background: DEFAULT_OUTPUT.background };
+    // exposure is a pixel pass: source → raw, pass, raw → encoded.
+    expect(await pipelinesFor(source, [resize, { op: 'exposure', value: 50 }])).toBe(3);
+    expect(await pipelinesFor(source, [resize], 'smart')).toBe(3);
+  });
+});
