@@ -137,7 +137,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       l1MaxEntryBytes: config.transform.cacheMaxEntryBytes,
       l2MaxEntryBytes: 64 * 1024 ** 2,
     }),
-    new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: config.transform.concurrency }),
+    // One libvips thread per image: the scheduler already runs one image per core, and more threads only contend.
+    new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: 1 }),
     scheduler,
     // HTTP processes of one node share locks through the primary; a single process keeps them in memory.
     overrides.locks ?? (cluster.isWorker ? new ClusterLockService() : new MemoryLockService()),

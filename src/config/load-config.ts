@@ -64,7 +64,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_MAX_URL_LENGTH', default: '2048', description: 'Longest operations part of a delivery URL.' },
   { name: 'TROVE_DERIVATIVE_CACHE_SIZE', default: '256MiB', description: 'Memory (L1) for transformed images, per process; the blob store is L2.' },
   { name: 'TROVE_DERIVATIVE_CACHE_MAX_ENTRY', default: '8MiB', description: 'Larger derivatives skip the memory cache.' },
-  { name: 'TROVE_AVIF_EFFORT', default: '2', description: 'AVIF encoder effort 0–9 for on-the-fly output; sharp\'s default (4) is several times slower.' },
+  { name: 'TROVE_AVIF_EFFORT', default: '1', description: 'AVIF encoder effort 0–9 for on-the-fly output: about 50 ms for an 800 px image at 1 here, 100 ms at 2, 1.4 s at sharp\'s default 4.' },
   { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` fetch from loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
@@ -153,7 +153,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       maxUrlLength: read('TROVE_MAX_URL_LENGTH', 2048, (v) => parseInteger(v, 64, 16_384)),
       cacheBytes: read('TROVE_DERIVATIVE_CACHE_SIZE', 256 * 1024 ** 2, parseBytes),
       cacheMaxEntryBytes: read('TROVE_DERIVATIVE_CACHE_MAX_ENTRY', 8 * 1024 ** 2, parseBytes),
-      avifEffort: read('TROVE_AVIF_EFFORT', 2, (v) => parseInteger(v, 0, 9)),
+      avifEffort: read('TROVE_AVIF_EFFORT', 1, (v) => parseInteger(v, 0, 9)),
     },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),

@@ -121,8 +121,10 @@ export function lowerOperations(operations: readonly Operation[], context: Lower
   for (const operation of operations) lowerOperation(state, operation);
   if (!context.outputHasAlpha && !state.opaque) {
     // Flattening comes last: colour operations must not tint the background colour.
-    state.push({ kind: 'flatten', background: opaqueBackground(context) });
+    const background = opaqueBackground(context);
+    state.push({ kind: 'flatten', background });
     state.opaque = true;
+    if (!isGreyColour(background)) state.grey = false;
   }
   return { primitives: state.primitives, size: state.size, grey: state.grey, opaque: state.opaque };
 }

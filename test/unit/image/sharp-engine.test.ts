@@ -27,7 +27,7 @@ import {
   solidPng,
   YELLOW,
 } from '../../helpers/image-fixtures.js';
-import { makeAnimatedGif, makeAvif, makeCmykJpeg, makePngWithAlpha } from '../../helpers/images.js';
+import { makeAnimatedGif, makeAvif, makeCmykJpeg, makeGreyAlphaPng, makeGreyPng, makePngWithAlpha } from '../../helpers/images.js';
 
 const engine = new SharpImageEngine();
 
@@ -455,6 +455,15 @@ describe('colour management and output', () => {
     const sixteen = await sharp(await quadrantsPng(20, 10)).toColourspace('rgb16').png().toBuffer();
     expect((await sharp(sixteen).metadata()).depth).toBe('ushort');
     expect((await sharp((await run(sixteen, [], 'png')).data).metadata()).depth).toBe('uchar');
+  });
+
+  it('grey sources stay one channel, and still take coloured padding and backgrounds', async () => {
+    const grey = await makeGreyPng(40, 30);
+    expect((await sharp((await run(grey, [resize(20, null)], 'jpeg')).data).metadata()).channels).toBe(1);
+    const padded = await pixels((await run(grey, [{ op: 'smart_resize', width: 40, height: 60, background: MAGENTA }])).data);
+    expect(padded.at(1, 1)).toEqual([255, 0, 255]);
+    const flattened = await pixels((await run(await makeGreyAlphaPng(40, 30), [], 'jpeg', { background: { r: 255, g: 0, b: 0, alpha: 255 } })).data);
+    expect(flattened.at(5, 5)[0]! - flattened.at(5, 5)[1]!).toBeGreaterThan(80);
   });
 
   it('flattens transparency onto the background for JPEG', async () => {
