@@ -3,7 +3,10 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
 import type { AppContext } from './context.js';
+import { createFastLane } from './http/delivery/fast-lane.js';
+import { ParsedPaths } from './http/delivery/parsed-paths.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
@@ -21,7 +24,19 @@ export interface BuildAppOptions {
 /** Builds the HTTP application for the roles in the configuration, without listening: tests inject into it. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
+  const paths = new ParsedPaths({ maxOperations: config.transform.maxOperations, maxUrlLength: config.transform.maxUrlLength });
+  const fastLane = config.roles.has('delivery') ? createFastLane(ctx, paths) : null;
   const app = Fastify({
+    // Memory hits of transformed images are answered before routing (see fast-lane.ts).
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
+        if (fastLane?.(request, response)) return;
+        handler(request, response);
+      });
+      // Keep-alive clients (CDNs, SDKs) reuse connections; a little longer than common LB idle timeouts.
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
     ...(options.loggerInstance
       ? { loggerInstance: options.loggerInstance }
       : { logger: options.logger === false ? false : loggerOptions(config) }),
@@ -30,8 +45,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
-    // Keep-alive clients (CDNs, SDKs) reuse connections; a little longer than common LB idle timeouts.
-    keepAliveTimeout: 72_000,
   });
 
   registerErrorHandler(app, ctx.metrics);
@@ -73,6 +86,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   await app.register(systemRoutes, { ctx });
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
-  if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, prefix: config.http.deliveryPrefix });
+  if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, paths, prefix: config.http.deliveryPrefix });
   return app;
 }

@@ -56,6 +56,25 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     expect(notModified.status).toBe(304);
   });
 
+  it('answers a memory hit with exactly the headers of the full route (fast lane)', async () => {
+    const url = `${trove.url}/${photo}/-/resize/222x/-/format/auto/named.webp`;
+    const headersOf = (r: Response) => {
+      const h = Object.fromEntries(r.headers.entries());
+      delete h.date;
+      return h;
+    };
+    const viaRoute = await fetch(url, { headers: { accept: 'image/webp' } });
+    const routeBody = Buffer.from(await viaRoute.arrayBuffer());
+    const viaFastLane = await fetch(url, { headers: { accept: 'image/webp' } });
+    expect(Buffer.from(await viaFastLane.arrayBuffer()).equals(routeBody)).toBe(true);
+    expect(headersOf(viaFastLane)).toEqual(headersOf(viaRoute));
+    expect(viaFastLane.headers.get('content-disposition')).toContain('named.webp');
+    const head = await fetch(url, { method: 'HEAD', headers: { accept: 'image/webp' } });
+    expect(head.headers.get('content-length')).toBe(String(routeBody.length));
+    const cached = await fetch(url, { headers: { accept: 'image/webp', 'if-none-match': viaRoute.headers.get('etag')! } });
+    expect(cached.status).toBe(304);
+  });
+
   it('negotiates format/auto from Accept and says Vary: Accept', async () => {
     const url = `${trove.url}/${photo}/-/preview/200x200/-/format/auto/`;
     const avif = await fetch(url, { headers: { accept: 'image/avif,image/webp,*/*' } });

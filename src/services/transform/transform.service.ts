@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { planHash } from '../../domain/transform/cache-key.js';
 import { negotiateFormat } from '../../domain/transform/negotiate.js';
 import { GEOMETRIC_OPERATIONS, type DeliveryPlan, type TransformPlan } from '../../domain/transform/operations.js';
@@ -55,6 +54,8 @@ const ENGINE_STATUS: Record<EngineError['code'], number> = {
  */
 export class TransformService {
   private readonly inFlight = new Map<string, Promise<DeliveredDerivative>>();
+  /** Plans come from the route's parse cache, so the same object recurs: hash it once. */
+  private readonly hashes = new WeakMap<TransformPlan, string>();
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -67,17 +68,35 @@ export class TransformService {
     private readonly settings: TransformSettings,
   ) {}
 
-  async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined): Promise<DeliveredDerivative> {
-    const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
-    const key = `derivatives/${uuid}/${planHash(request.plan)}-${variant}`;
-    const varyAccept = variant.startsWith('auto-');
-    const etag = `"${createHash('sha1').update(key).digest('base64url')}"`;
-
+  /** The memory tier only, synchronously: the HTTP fast lane answers hits with this before any routing. */
+  peek(uuid: string, request: DeliveryPlan, accept: string | undefined): DeliveredDerivative | null {
+    const { key, etag, varyAccept } = this.identify(uuid, request, accept);
     const l1 = this.cache.getL1(key);
-    if (l1) {
-      this.observer.hit('l1');
-      return { ...l1, etag, varyAccept, tier: 'l1' };
+    if (!l1) return null;
+    this.observer.hit('l1');
+    return { data: l1.data, contentType: l1.contentType, temporary: l1.temporary, etag, varyAccept, tier: 'l1' };
+  }
+
+  private identify(uuid: string, request: DeliveryPlan, accept: string | undefined) {
+    const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
+    let hash = this.hashes.get(request.plan);
+    if (hash === undefined) {
+      hash = planHash(request.plan);
+      this.hashes.set(request.plan, hash);
     }
+    return {
+      variant,
+      key: `derivatives/${uuid}/${hash}-${variant}`,
+      varyAccept: variant.startsWith('auto-'),
+      // Unique per URL and Accept class (the uuid is in the URL), and stable across processes and restarts.
+      etag: `"${hash}-${variant}"`,
+    };
+  }
+
+  async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined): Promise<DeliveredDerivative> {
+    const hit = this.peek(uuid, request, accept);
+    if (hit) return hit;
+    const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
     const shared = this.inFlight.get(key);
     if (shared) return shared;
     const work = this.resolveMiss(uuid, key, request.plan, variant).then((derivative) => ({ ...derivative, etag, varyAccept }));
@@ -133,31 +152,31 @@ export class TransformService {
     if (file.size > this.settings.maxSourceBytes) {
       throw createAppError('SOURCE_TOO_LARGE', 422, `File ${uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);
     }
-    const source = await this.loadBytes(file);
     const temporary = file.datetimeStored === null;
     try {
-      const probe = await this.engine.probe(source);
-      if (plan.info) {
-        const info = await this.scheduler.run(file.projectId, 'interactive', () =>
-          this.engine.describe(source, plan, plan.info!, this.settings.limits),
-        );
-        return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary };
-      }
-      const { format } = negotiateFormat(plan.output.format, representativeAccept(variant), {
-        format: probe.format,
-        hasAlpha: probe.hasAlpha,
-        animated: probe.pages > 1,
+      // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
+      // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
+      return await this.scheduler.run(file.projectId, 'interactive', async () => {
+        const source = await this.loadBytes(file);
+        const probe = await this.engine.probe(source);
+        if (plan.info) {
+          const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
+          return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary };
+        }
+        const { format } = negotiateFormat(plan.output.format, representativeAccept(variant), {
+          format: probe.format,
+          hasAlpha: probe.hasAlpha,
+          animated: probe.pages > 1,
+        });
+        const overlays = await this.loadOverlays(file, plan, source);
+        const started = performance.now();
+        const result = await this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits });
+        this.observer.transformed((performance.now() - started) / 1000);
+        const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
+        // Re-encoding without a geometric change must never cost the client more bytes than the original.
+        if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary };
+        return { data: result.data, contentType: result.contentType, temporary };
       });
-      const overlays = await this.loadOverlays(file, plan, source);
-      const started = performance.now();
-      const result = await this.scheduler.run(file.projectId, 'interactive', () =>
-        this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits }),
-      );
-      this.observer.transformed((performance.now() - started) / 1000);
-      const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
-      // Re-encoding without a geometric change must never cost the client more bytes than the original.
-      if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary };
-      return { data: result.data, contentType: result.contentType, temporary };
     } catch (error) {
       if (error instanceof EngineError) {
         this.observer.rejected(error.code);

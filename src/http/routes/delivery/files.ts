@@ -4,16 +4,12 @@ import type { AppContext } from '../../../context.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
 import { isGroupId } from '../../../domain/group.js';
 import type { DeliveryPlan } from '../../../domain/transform/operations.js';
-import { parseUploadcarePath } from '../../../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../../../errors.js';
 import { contentDisposition, defaultDisposition } from '../../delivery/content-disposition.js';
+import type { ParsedPaths } from '../../delivery/parsed-paths.js';
 import { decideRange } from '../../delivery/range.js';
+import { DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from '../../delivery/response-headers.js';
 
-/** Scripts in an uploaded SVG or HTML file must never run on Trove's origin. */
-const SANDBOX_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
-const STORED_CACHE = 'public, max-age=31536000, immutable';
-/** A temporary file disappears within a day unless stored: caches must not outlive it by much. */
-const TEMPORARY_CACHE = 'public, max-age=600';
 const TEXT_TYPES = /^(text\/|application\/json$|image\/svg\+xml$)/;
 
 type DeliveryRequest = FastifyRequest<{ Params: { uuid: string; '*'?: string } }>;
@@ -25,14 +21,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string): void {
-  void reply.headers({
-    etag,
-    'cache-control': cacheControl,
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': SANDBOX_CSP,
-    'cross-origin-resource-policy': 'cross-origin',
-    'access-control-allow-origin': '*',
-  });
+  void reply.headers({ ...DELIVERY_SECURITY_HEADERS, etag, 'cache-control': cacheControl });
 }
 
 async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
@@ -78,7 +67,7 @@ async function serveDerivative(ctx: AppContext, request: DeliveryRequest, reply:
   return reply.send(derivative.data);
 }
 
-async function serveFile(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply) {
+async function serveFile(ctx: AppContext, paths: ParsedPaths, request: DeliveryRequest, reply: FastifyReply) {
   const id = request.params.uuid.toLowerCase();
   let rest = request.params['*'] ?? '';
   let file: StoredFile | null = null;
@@ -96,8 +85,7 @@ async function serveFile(ctx: AppContext, request: DeliveryRequest, reply: Fasti
   } else {
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
   }
-  const { maxOperations, maxUrlLength } = ctx.config.transform;
-  const plan = parseUploadcarePath(rest, { maxOperations, maxUrlLength });
+  const plan = paths.parse(rest);
   if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan);
   return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan);
 }
@@ -106,8 +94,8 @@ async function serveFile(ctx: AppContext, request: DeliveryRequest, reply: Fasti
  * Delivery: `GET|HEAD /:uuid/[-/op/params/…][filename]` and `/:group_id/nth/:i/…`. Without image
  * operations the original is served; with them, the derivative (see TransformService).
  */
-export async function deliveryRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
-  const { ctx } = options;
+export async function deliveryRoutes(app: FastifyInstance, options: { ctx: AppContext; paths: ParsedPaths }): Promise<void> {
+  const { ctx, paths } = options;
   const schema = {
     tags: ['Delivery'],
     summary: 'A file, original or transformed',
@@ -115,7 +103,7 @@ export async function deliveryRoutes(app: FastifyInstance, options: { ctx: AppCo
       "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`. Originals support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
     params: Type.Object({ uuid: Type.String(), '*': Type.Optional(Type.String()) }),
   };
-  const handler = (request: DeliveryRequest, reply: FastifyReply) => serveFile(ctx, request, reply);
+  const handler = (request: DeliveryRequest, reply: FastifyReply) => serveFile(ctx, paths, request, reply);
   app.route({ method: ['GET', 'HEAD'], url: '/:uuid/*', schema, handler, exposeHeadRoute: false });
   app.route({ method: ['GET', 'HEAD'], url: '/:uuid', schema: { ...schema, hide: true }, handler, exposeHeadRoute: false });
 }

@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppContext } from '../../context.js';
+import { contentDisposition } from './content-disposition.js';
+import type { ParsedPaths } from './parsed-paths.js';
+import { CORS_EXPOSED_HEADERS, DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from './response-headers.js';
+
+const UUID_PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(.*)$/;
+
+/**
+ * Answers transformed-image requests that hit the memory tier before the request reaches the web
+ * framework: no routing, no hooks, one header write. Everything else — misses, originals, errors,
+ * URLs never parsed before — falls through to the normal route, which produces the same headers.
+ */
+export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const prefix = ctx.config.http.deliveryPrefix;
+  const route = `${prefix}/:uuid/*`;
+  return (request, response) => {
+    const method = request.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const url = request.url ?? '';
+    if (url.includes('?') || url.includes('%') || (prefix !== '' && !url.startsWith(`${prefix}/`))) return false;
+    const match = UUID_PATH.exec(prefix === '' ? url : url.slice(prefix.length));
+    if (!match) return false;
+    const plan = paths.peek(match[2]!);
+    if (!plan || !plan.transforms) return false;
+    const started = performance.now();
+    const hit = ctx.services.transform.peek(match[1]!, plan, request.headers.accept);
+    if (!hit) return false;
+
+    const headers: Record<string, string | number> = {
+      ...DELIVERY_SECURITY_HEADERS,
+      'access-control-expose-headers': CORS_EXPOSED_HEADERS,
+      etag: hit.etag,
+      'cache-control': hit.temporary ? TEMPORARY_CACHE : STORED_CACHE,
+    };
+    if (hit.varyAccept) headers.vary = 'Accept';
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === hit.etag)) {
+      response.writeHead(304, headers).end();
+      ctx.metrics.http.record(method, route, 304, (performance.now() - started) / 1000);
+      return true;
+    }
+    const disposition = plan.inline === false ? 'attachment' : 'inline';
+    headers['content-type'] = hit.contentType;
+    headers['content-length'] = hit.data.length;
+    headers['content-disposition'] = plan.filename ? contentDisposition(disposition, plan.filename) : disposition;
+    response.writeHead(200, headers);
+    if (method === 'HEAD') response.end();
+    else {
+      response.end(hit.data);
+      ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + hit.data.length;
+    }
+    ctx.metrics.http.record(method, route, 200, (performance.now() - started) / 1000);
+    return true;
+  };
+}

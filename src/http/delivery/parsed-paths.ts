@@ -1,0 +1,28 @@
+import type { DeliveryPlan } from '../../domain/transform/operations.js';
+import { parseUploadcarePath } from '../../domain/transform/uploadcare-parser.js';
+import { LruCache } from '../../services/lru-cache.js';
+
+/**
+ * Delivery URL tails (`-/resize/800x/…`) parsed once each: a popular URL costs a map lookup, and
+ * its plan object is reused, so its hash is computed once too.
+ */
+export class ParsedPaths {
+  private readonly cache = new LruCache<string, DeliveryPlan>(10_000);
+
+  constructor(private readonly limits: { maxOperations: number; maxUrlLength: number }) {}
+
+  /** Parses (throwing a 400 AppError for a bad URL) or returns the cached plan. */
+  parse(rest: string): DeliveryPlan {
+    let plan = this.cache.get(rest);
+    if (!plan) {
+      plan = parseUploadcarePath(rest, this.limits);
+      this.cache.set(rest, plan);
+    }
+    return plan;
+  }
+
+  /** Only what was parsed before; never parses (the fast lane must not throw or do work). */
+  peek(rest: string): DeliveryPlan | undefined {
+    return this.cache.get(rest);
+  }
+}
