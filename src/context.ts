@@ -147,6 +147,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       miss: () => metrics.derivativeLookups.miss++,
       transformed: (seconds) => metrics.transformSeconds.observe(seconds),
       rejected: (code) => metrics.transformRejections.inc({ code }),
+      storeFailed: (key, error) => logger.warn({ err: error, key }, 'could not write a derivative to the blob store'),
     },
     {
       limits: {
@@ -198,6 +199,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     async close() {
       await sweeper.stop();
       await fromUrl.drain();
+      await transform.drain();
       await blobs.close();
       await metadata.close();
     },

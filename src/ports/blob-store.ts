@@ -14,6 +14,11 @@ export interface PutBlobOptions {
   contentType?: string;
   /** Exact size when known in advance; lets S3 skip buffering. */
   size?: number;
+  /**
+   * The object can be rebuilt (a derivative): it still appears all at once, but need not survive a
+   * power cut, so the filesystem store skips its fsyncs.
+   */
+  rebuildable?: boolean;
 }
 
 export interface MultipartBlobUpload {

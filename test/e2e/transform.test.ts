@@ -143,6 +143,7 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     const url = `${trove.url}/${photo}/-/resize/77x/-/format/png/`;
     const first = await fetch(url);
     const bytes = Buffer.from(await first.arrayBuffer());
+    await trove.ctx.services.transform.drain();
     const l2Before = await metric(trove, 'trove_derivative_cache_total', 'result="l2"');
     trove.ctx.services.transform.clearMemoryTier();
     const again = await fetch(url);

@@ -74,13 +74,14 @@ export class FsBlobStore implements BlobStore {
     // Opened before streaming, so the cleanup below can never run ahead of the file's creation.
     const handle = await this.createStagingFile(tempPath);
     // flush: fsync before close, so the bytes are durable before the rename makes them visible.
-    const out = handle.createWriteStream({ highWaterMark: IO_CHUNK_BYTES, flush: true });
+    const durable = options.rebuildable !== true;
+    const out = handle.createWriteStream({ highWaterMark: IO_CHUNK_BYTES, flush: durable });
     try {
       await pipeline(body, out);
       if (options.size !== undefined && out.bytesWritten !== options.size) {
         throw new BlobSizeMismatchError(options.size, out.bytesWritten);
       }
-      await this.moveIntoPlace(tempPath, target);
+      await this.moveIntoPlace(tempPath, target, durable);
       return { size: out.bytesWritten };
     } catch (error) {
       await rm(tempPath, { force: true });
@@ -298,7 +299,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Renames a fully written, fsynced file over `target`, then makes the rename itself durable. */
-  private async moveIntoPlace(source: string, target: string): Promise<void> {
+  private async moveIntoPlace(source: string, target: string, durable = true): Promise<void> {
     const dir = path.dirname(target);
     for (let attempt = 1; ; attempt += 1) {
       await mkdir(dir, { recursive: true });
@@ -309,7 +310,7 @@ export class FsBlobStore implements BlobStore {
         if (errorCode(error) !== 'ENOENT' || attempt >= RENAME_ATTEMPTS) throw error;
       }
     }
-    await fsyncDirectory(dir);
+    if (durable) await fsyncDirectory(dir);
   }
 }
 

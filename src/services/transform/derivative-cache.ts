@@ -80,11 +80,11 @@ export class DerivativeCache {
     return derivative;
   }
 
-  /** Writes both tiers. L2 failures are reported but do not fail the request that computed it. */
+  /** Memory tier now; the returned promise settles when the blob store has it too. */
   async put(key: string, derivative: Derivative): Promise<void> {
     this.remember(key, derivative);
     if (derivative.data.length > this.l2MaxEntryBytes) return;
-    await this.blobs.put(key, Readable.from([encodeEnvelope(derivative)]));
+    await this.blobs.put(key, Readable.from([encodeEnvelope(derivative)]), { rebuildable: true });
   }
 
   clearMemory(): void {

@@ -26,6 +26,8 @@ export interface TransformObserver {
   miss(): void;
   transformed(seconds: number): void;
   rejected(code: string): void;
+  /** Writing a derivative to the blob store failed: it will simply be computed again later. */
+  storeFailed(key: string, error: unknown): void;
 }
 
 export interface DeliveredDerivative extends Derivative {
@@ -56,6 +58,8 @@ export class TransformService {
   private readonly inFlight = new Map<string, Promise<DeliveredDerivative>>();
   /** Plans come from the route's parse cache, so the same object recurs: hash it once. */
   private readonly hashes = new WeakMap<TransformPlan, string>();
+  /** Derivatives on their way to the blob store, by file. */
+  private readonly pendingWrites = new Map<string, Set<Promise<void>>>();
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -113,8 +117,17 @@ export class TransformService {
     this.cache.clearMemory();
   }
 
+  /** Waits until every derivative computed so far is in the blob store (shutdown, tests). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pendingWrites.values()].flatMap((writes) => [...writes]));
+  }
+
   /** Drops a file's derivatives everywhere (called when the file is deleted or expires). */
-  purge(uuid: string): Promise<number> {
+  async purge(uuid: string): Promise<number> {
+    // A write still on its way to the blob store would otherwise land after the purge.
+    const writes = this.pendingWrites.get(uuid);
+    if (writes) await Promise.allSettled([...writes]);
+    this.pendingWrites.delete(uuid);
     return this.cache.purge(uuid);
   }
 
@@ -134,14 +147,30 @@ export class TransformService {
         return { ...computed, tier: 'l2' };
       }
     }
+    let derivative: Derivative;
     try {
       this.observer.miss();
-      const derivative = await this.compute(uuid, plan, variant);
-      await this.cache.put(key, derivative);
-      return { ...derivative, tier: 'miss' };
-    } finally {
+      derivative = await this.compute(uuid, plan, variant);
+    } catch (error) {
       await lock?.release();
+      throw error;
     }
+    // The client is answered from memory at once; the lock is held until the blob store has the
+    // result too, so processes waiting on it find it there.
+    const stored = this.cache
+      .put(key, derivative)
+      .catch((error: unknown) => this.observer.storeFailed(key, error))
+      .finally(() => {
+        this.pendingWrites.get(uuid)?.delete(stored);
+        void lock?.release();
+      });
+    let writes = this.pendingWrites.get(uuid);
+    if (!writes) {
+      writes = new Set();
+      this.pendingWrites.set(uuid, writes);
+    }
+    writes.add(stored);
+    return { ...derivative, tier: 'miss' };
   }
 
   private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant): Promise<Derivative> {
