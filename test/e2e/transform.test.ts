@@ -89,6 +89,14 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     expect((await imageOf(alpha)).meta.hasAlpha).toBe(true);
   });
 
+  it('reads the trailing slash: the last operation keeps its parameters, with or without a filename', async () => {
+    const slash = await imageOf(await fetch(`${trove.url}/${photo}/-/preview/100x100/`));
+    expect(Math.max(slash.meta.width!, slash.meta.height!)).toBe(100);
+    const named = await fetch(`${trove.url}/${photo}/-/preview/100x100/thumb.jpg`);
+    expect(named.headers.get('content-disposition')).toContain('thumb.jpg');
+    expect((await imageOf(named)).meta.width).toBe(100);
+  });
+
   it('crops and scales to an exact box', async () => {
     const response = await fetch(`${trove.url}/${photo}/-/scale_crop/160x160/center/-/format/png/`);
     const { meta } = await imageOf(response);

@@ -4,6 +4,7 @@ import { contentDisposition } from './content-disposition.js';
 import type { ParsedPaths } from './parsed-paths.js';
 import { CORS_EXPOSED_HEADERS, DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from './response-headers.js';
 
+/** The route parses the same raw tail (see pathTail in routes/delivery/files.ts), so cached plans match. */
 const UUID_PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(.*)$/;
 
 /**
@@ -18,7 +19,7 @@ export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: I
     const method = request.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = request.url ?? '';
-    if (url.includes('?') || url.includes('%') || (prefix !== '' && !url.startsWith(`${prefix}/`))) return false;
+    if (url.includes('?') || (prefix !== '' && !url.startsWith(`${prefix}/`))) return false;
     const match = UUID_PATH.exec(prefix === '' ? url : url.slice(prefix.length));
     if (!match) return false;
     const plan = paths.peek(match[2]!);

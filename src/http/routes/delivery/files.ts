@@ -67,9 +67,20 @@ async function serveDerivative(ctx: AppContext, request: DeliveryRequest, reply:
   return reply.send(derivative.data);
 }
 
+/**
+ * The path after `/:id/`, raw (still percent-encoded) and with its trailing slash: the router drops
+ * that slash, but in Uploadcare's grammar it separates the last operation from a filename.
+ */
+function pathTail(url: string, prefix: string): string {
+  const query = url.indexOf('?');
+  const path = (query === -1 ? url : url.slice(0, query)).slice(prefix.length);
+  const afterId = path.indexOf('/', 1);
+  return afterId === -1 ? '' : path.slice(afterId + 1);
+}
+
 async function serveFile(ctx: AppContext, paths: ParsedPaths, request: DeliveryRequest, reply: FastifyReply) {
   const id = request.params.uuid.toLowerCase();
-  let rest = request.params['*'] ?? '';
+  let rest = pathTail(request.url, ctx.config.http.deliveryPrefix);
   let file: StoredFile | null = null;
   let uuid: string;
   if (isUuid(id)) {
