@@ -144,7 +144,7 @@ function wrk(url: string, seconds = 8, connections = 64): { rps: number; p50: nu
 
 async function hits(trove: TroveProcess, work: string, sources: { jpeg: Buffer }) {
   const photo = await upload(trove, sources.jpeg, 'hit.jpg');
-  const url = `${trove.url}/${photo}/-/resize/1200x/-/format/jpeg/-/quality/better/`;
+  const url = `${trove.url}/${photo}/-/resize/950x/-/format/jpeg/-/quality/normal/`;
   const first = await get(url);
   const www = path.join(work, 'nginx', 'www');
   await mkdir(path.join(work, 'nginx', 'logs'), { recursive: true });
