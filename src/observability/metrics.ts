@@ -43,6 +43,11 @@ export class Metrics {
         for (const [kind, bytes] of Object.entries(delivered)) this.inc({ kind }, bytes);
       },
     });
+    // Names the process that answered a scrape: with TROVE_WORKERS > 1 each HTTP process has its own numbers.
+    new Gauge({ name: 'trove_process_info', help: 'Always 1; its pid label tells which process answered.', labelNames: ['pid'], registers: [this.registry] }).set(
+      { pid: String(process.pid) },
+      1,
+    );
     const lookups = this.derivativeLookups;
     new Counter({
       name: 'trove_derivative_cache_total',

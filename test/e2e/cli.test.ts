@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const MAIN = path.resolve('src/main.ts');
@@ -95,6 +96,27 @@ describe('trove command line', () => {
       for (const [i, uuid] of uploads.entries()) {
         expect(await (await fetch(`${url}/${uuid}/`)).text()).toBe(`file number ${i}`);
       }
+
+      // Single-flight across the two HTTP processes: many identical requests, one transformation.
+      const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366aa' } }).png().toBuffer();
+      const form = new FormData();
+      form.set('UPLOADCARE_PUB_KEY', publicKey!);
+      form.set('file', new Blob([new Uint8Array(png)]), 'blue.png');
+      const image = ((await (await fetch(`${url}/upload/base/`, { method: 'POST', body: form })).json()) as { file: string }).file;
+      const derivative = `${url}/${image}/-/resize/123x/-/format/webp/`;
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => fetch(derivative, { headers: { connection: 'close' } }).then(async (r) => [r.status, (await r.arrayBuffer()).byteLength])),
+      );
+      expect(answers.every(([status]) => status === 200)).toBe(true);
+      const missesByProcess = new Map<string, number>();
+      for (let attempt = 0; attempt < 40 && missesByProcess.size < 2; attempt++) {
+        const text = await (await fetch(`${url}/metrics`, { headers: { connection: 'close' } })).text();
+        const pid = /trove_process_info\{pid="(\d+)"\} 1/.exec(text)?.[1];
+        const misses = Number(/trove_derivative_cache_total\{result="miss"\} (\d+)/.exec(text)?.[1] ?? 0);
+        if (pid) missesByProcess.set(pid, misses);
+      }
+      expect(missesByProcess.size).toBe(2);
+      expect([...missesByProcess.values()].reduce((a, b) => a + b, 0)).toBe(1);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
