@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../../context.js';
+import type { DeliveryPlan } from '../../domain/transform/operations.js';
+import type { Derivative } from '../../services/transform/derivative-cache.js';
 import { contentDisposition } from './content-disposition.js';
 import type { ParsedPaths } from './parsed-paths.js';
 import { CORS_EXPOSED_HEADERS, DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from './response-headers.js';
@@ -12,9 +14,40 @@ const UUID_PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * framework: no routing, no hooks, one header write. Everything else — misses, originals, errors,
  * URLs never parsed before — falls through to the normal route, which produces the same headers.
  */
+interface PreparedHeaders {
+  plan: DeliveryPlan;
+  etag: string;
+  ok: Record<string, string | number>;
+  notModified: Record<string, string | number>;
+}
+
+function prepareHeaders(entry: Derivative, plan: DeliveryPlan, etag: string, varyAccept: boolean): PreparedHeaders {
+  const common: Record<string, string | number> = {
+    ...DELIVERY_SECURITY_HEADERS,
+    'access-control-expose-headers': CORS_EXPOSED_HEADERS,
+    etag,
+    'cache-control': entry.temporary ? TEMPORARY_CACHE : STORED_CACHE,
+  };
+  if (varyAccept) common.vary = 'Accept';
+  const disposition = plan.inline === false ? 'attachment' : 'inline';
+  return {
+    plan,
+    etag,
+    notModified: common,
+    ok: {
+      ...common,
+      'content-type': entry.contentType,
+      'content-length': entry.data.length,
+      'content-disposition': plan.filename ? contentDisposition(disposition, plan.filename) : disposition,
+    },
+  };
+}
+
 export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: IncomingMessage, response: ServerResponse) => boolean {
   const prefix = ctx.config.http.deliveryPrefix;
   const route = `${prefix}/:uuid/*`;
+  // Headers built once per cached derivative (and URL shape), reused until the entry leaves memory.
+  const prepared = new WeakMap<Derivative, PreparedHeaders>();
   return (request, response) => {
     const method = request.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -25,31 +58,24 @@ export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: I
     const plan = paths.peek(match[2]!);
     if (!plan || !plan.transforms) return false;
     const started = performance.now();
-    const hit = ctx.services.transform.peek(match[1]!, plan, request.headers.accept);
+    const hit = ctx.services.transform.peekEntry(match[1]!, plan, request.headers.accept);
     if (!hit) return false;
-
-    const headers: Record<string, string | number> = {
-      ...DELIVERY_SECURITY_HEADERS,
-      'access-control-expose-headers': CORS_EXPOSED_HEADERS,
-      etag: hit.etag,
-      'cache-control': hit.temporary ? TEMPORARY_CACHE : STORED_CACHE,
-    };
-    if (hit.varyAccept) headers.vary = 'Accept';
+    let headers = prepared.get(hit.entry);
+    if (!headers || headers.plan !== plan || headers.etag !== hit.etag) {
+      headers = prepareHeaders(hit.entry, plan, hit.etag, hit.varyAccept);
+      prepared.set(hit.entry, headers);
+    }
     const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === hit.etag)) {
-      response.writeHead(304, headers).end();
+      response.writeHead(304, headers.notModified).end();
       ctx.metrics.http.record(method, route, 304, (performance.now() - started) / 1000);
       return true;
     }
-    const disposition = plan.inline === false ? 'attachment' : 'inline';
-    headers['content-type'] = hit.contentType;
-    headers['content-length'] = hit.data.length;
-    headers['content-disposition'] = plan.filename ? contentDisposition(disposition, plan.filename) : disposition;
-    response.writeHead(200, headers);
+    response.writeHead(200, headers.ok);
     if (method === 'HEAD') response.end();
     else {
-      response.end(hit.data);
-      ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + hit.data.length;
+      response.end(hit.entry.data);
+      ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + hit.entry.data.length;
     }
     ctx.metrics.http.record(method, route, 200, (performance.now() - started) / 1000);
     return true;

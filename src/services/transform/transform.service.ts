@@ -72,13 +72,24 @@ export class TransformService {
     private readonly settings: TransformSettings,
   ) {}
 
-  /** The memory tier only, synchronously: the HTTP fast lane answers hits with this before any routing. */
-  peek(uuid: string, request: DeliveryPlan, accept: string | undefined): DeliveredDerivative | null {
+  /**
+   * The memory tier only, synchronously: the HTTP fast lane answers hits with this before any
+   * routing. `entry` is the cached object itself (stable until evicted), so callers may memoise
+   * what they derive from it.
+   */
+  peekEntry(uuid: string, request: DeliveryPlan, accept: string | undefined): { entry: Derivative; etag: string; varyAccept: boolean } | null {
     const { key, etag, varyAccept } = this.identify(uuid, request, accept);
-    const l1 = this.cache.getL1(key);
-    if (!l1) return null;
+    const entry = this.cache.getL1(key);
+    if (!entry) return null;
     this.observer.hit('l1');
-    return { data: l1.data, contentType: l1.contentType, temporary: l1.temporary, etag, varyAccept, tier: 'l1' };
+    return { entry, etag, varyAccept };
+  }
+
+  peek(uuid: string, request: DeliveryPlan, accept: string | undefined): DeliveredDerivative | null {
+    const hit = this.peekEntry(uuid, request, accept);
+    if (!hit) return null;
+    const { data, contentType, temporary } = hit.entry;
+    return { data, contentType, temporary, etag: hit.etag, varyAccept: hit.varyAccept, tier: 'l1' };
   }
 
   private identify(uuid: string, request: DeliveryPlan, accept: string | undefined) {
