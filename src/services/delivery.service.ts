@@ -6,6 +6,7 @@ import type { FilesRepository, GroupsRepository } from '../ports/repositories.js
 import type { Clock } from './clock.js';
 import { ByteLruCache } from './byte-lru-cache.js';
 import { LruCache } from './lru-cache.js';
+import { readStream } from './read-stream.js';
 
 export interface DeliverySettings {
   /** Memory for the bytes of small, hot originals; 0 turns the cache off. */
@@ -60,20 +61,16 @@ export class DeliveryService {
     if (file.size > this.bytes.maxEntryBytes || this.settings.originalCacheBytes === 0) return null;
     const cached = this.bytes.get(file.uuid);
     if (cached) return cached;
-    const stream = await this.open(file);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > file.size) {
-        stream.destroy();
-        throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} exceed the recorded size.`);
-      }
-      chunks.push(chunk);
-    }
-    const buffer = Buffer.concat(chunks, length);
-    if (buffer.length !== file.size) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} do not match the recorded size.`);
+    const buffer = await this.readAll(file);
     this.bytes.set(file.uuid, buffer);
+    return buffer;
+  }
+
+  /** All of a file's bytes in memory, checked against its recorded size. */
+  async readAll(file: StoredFile): Promise<Buffer> {
+    const buffer = await readStream(await this.open(file), file.size);
+    if (!buffer) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} exceed the recorded size.`);
+    if (buffer.length !== file.size) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} do not match the recorded size.`);
     return buffer;
   }
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../../ports/blob-store.js';
 import { ByteLruCache } from '../byte-lru-cache.js';
+import { readStream } from '../read-stream.js';
 
 /** A finished derivative as the delivery path serves it. */
 export interface Derivative {
@@ -38,17 +39,6 @@ export function decodeEnvelope(buffer: Buffer): Derivative | null {
   };
 }
 
-async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > limit) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, length);
-}
-
 /**
  * Two tiers: L1, an in-process LRU bounded in bytes; L2, the blob store (filesystem or S3), shared
  * by every process and node. A hit touches no database and takes no lock.
@@ -74,7 +64,7 @@ export class DerivativeCache {
   async getL2(key: string): Promise<Derivative | null> {
     const stream = await this.blobs.get(key);
     if (!stream) return null;
-    const envelope = await readAll(stream, this.l2MaxEntryBytes + HEADER + 255);
+    const envelope = await readStream(stream, this.l2MaxEntryBytes + HEADER + 255);
     const derivative = envelope ? decodeEnvelope(envelope) : null;
     if (derivative) this.remember(key, derivative);
     return derivative;

@@ -79,17 +79,14 @@ export class TransformService {
    */
   peekEntry(uuid: string, request: DeliveryPlan, accept: string | undefined): { entry: Derivative; etag: string; varyAccept: boolean } | null {
     const { key, etag, varyAccept } = this.identify(uuid, request, accept);
-    const entry = this.cache.getL1(key);
-    if (!entry) return null;
-    this.observer.hit('l1');
-    return { entry, etag, varyAccept };
+    const entry = this.fromMemory(key);
+    return entry ? { entry, etag, varyAccept } : null;
   }
 
-  peek(uuid: string, request: DeliveryPlan, accept: string | undefined): DeliveredDerivative | null {
-    const hit = this.peekEntry(uuid, request, accept);
-    if (!hit) return null;
-    const { data, contentType, temporary } = hit.entry;
-    return { data, contentType, temporary, etag: hit.etag, varyAccept: hit.varyAccept, tier: 'l1' };
+  private fromMemory(key: string): Derivative | null {
+    const entry = this.cache.getL1(key);
+    if (entry) this.observer.hit('l1');
+    return entry;
   }
 
   private identify(uuid: string, request: DeliveryPlan, accept: string | undefined) {
@@ -109,9 +106,9 @@ export class TransformService {
   }
 
   async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined): Promise<DeliveredDerivative> {
-    const hit = this.peek(uuid, request, accept);
-    if (hit) return hit;
     const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
+    const l1 = this.fromMemory(key);
+    if (l1) return { data: l1.data, contentType: l1.contentType, temporary: l1.temporary, etag, varyAccept, tier: 'l1' };
     const shared = this.inFlight.get(key);
     if (shared) return shared;
     const work = this.resolveMiss(uuid, key, request.plan, variant).then((derivative) => ({ ...derivative, etag, varyAccept }));
@@ -197,7 +194,7 @@ export class TransformService {
       // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
       // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
       return await this.scheduler.run(file.projectId, 'interactive', async () => {
-        const source = await this.loadBytes(file);
+        const source = await this.delivery.readAll(file);
         const probe = await this.engine.probe(source);
         if (plan.info) {
           const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
@@ -229,13 +226,6 @@ export class TransformService {
     }
   }
 
-  private async loadBytes(file: StoredFile): Promise<Buffer> {
-    const stream = await this.delivery.open(file);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  }
-
   /** Overlay sources are files of the same project as the image (or the image itself). */
   private async loadOverlays(file: StoredFile, plan: TransformPlan, source: Buffer): Promise<Map<string, Buffer>> {
     const overlays = new Map<string, Buffer>();
@@ -252,7 +242,7 @@ export class TransformService {
       if (overlay.size > this.settings.maxSourceBytes) {
         throw createAppError('SOURCE_TOO_LARGE', 422, `overlay: ${op.source} is larger than ${this.settings.maxSourceBytes} bytes.`);
       }
-      overlays.set(op.source, await this.loadBytes(overlay));
+      overlays.set(op.source, await this.delivery.readAll(overlay));
     }
     return overlays;
   }
