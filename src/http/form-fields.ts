@@ -2,6 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { createAppError } from '../errors.js';
 import type { FormPart } from '../services/direct-upload.service.js';
 
+export { lastField } from '../domain/form-fields.js';
+
 export type FieldList = Array<[string, string]>;
 
 /** Adapts @fastify/multipart's part iterator to the framework-free FormPart stream services read. */
@@ -41,11 +43,6 @@ export async function readFields(request: FastifyRequest): Promise<FieldList> {
 export function queryFields(request: FastifyRequest): FieldList {
   const query = new URL(request.url, 'http://trove.invalid').searchParams;
   return [...query.entries()];
-}
-
-export function lastField(fields: FieldList, name: string): string | undefined {
-  for (let i = fields.length - 1; i >= 0; i--) if (fields[i]![0] === name) return fields[i]![1];
-  return undefined;
 }
 
 export function toRecord(fields: FieldList): Record<string, string> {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { lastField } from '../domain/form-fields.js';
 import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import { createAppError } from '../errors.js';
@@ -81,14 +82,14 @@ export class DirectUploadService {
       if (received.length === 0) {
         throw createAppError('FileRequiredError', 400, 'The request has no file: send at least one file field.');
       }
-      const storeRaw = lastValue(fields, 'UPLOADCARE_STORE');
+      const storeRaw = lastField(fields, 'UPLOADCARE_STORE');
       const storeMode = parseStoreMode(storeRaw);
       if (storeMode === null) {
         throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
       }
       const metadata = validateMetadata(metadataEntriesFromFields(fields));
-      const tags = parseTags(lastValue(fields, 'tags'));
-      const source = lastValue(fields, 'source') ?? 'local';
+      const tags = parseTags(lastField(fields, 'tags'));
+      const source = lastField(fields, 'source') ?? 'local';
 
       const prepared: StoredFile[] = [];
       for (const item of received) {
@@ -113,18 +114,10 @@ export class DirectUploadService {
   }
 }
 
-function lastValue(fields: Array<[string, string]>, name: string): string | undefined {
-  for (let i = fields.length - 1; i >= 0; i--) {
-    const field = fields[i]!;
-    if (field[0] === name) return field[1];
-  }
-  return undefined;
-}
-
 function credentialsOf(fields: Array<[string, string]>, query: Readonly<Record<string, string | undefined>>) {
   return {
-    publicKey: lastValue(fields, 'UPLOADCARE_PUB_KEY') ?? query.UPLOADCARE_PUB_KEY ?? query.pub_key,
-    signature: lastValue(fields, 'signature') ?? query.signature,
-    expire: lastValue(fields, 'expire') ?? query.expire,
+    publicKey: lastField(fields, 'UPLOADCARE_PUB_KEY') ?? query.UPLOADCARE_PUB_KEY ?? query.pub_key,
+    signature: lastField(fields, 'signature') ?? query.signature,
+    expire: lastField(fields, 'expire') ?? query.expire,
   };
 }

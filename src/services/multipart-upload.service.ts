@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { lastField, type Fields } from '../domain/form-fields.js';
 import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -19,12 +20,6 @@ export interface MultipartSettings {
   expiryMs: number;
 }
 
-export type Fields = ReadonlyArray<readonly [string, string]>;
-
-function field(fields: Fields, name: string): string | undefined {
-  for (let i = fields.length - 1; i >= 0; i--) if (fields[i]![0] === name) return fields[i]![1];
-  return undefined;
-}
 
 function parseSize(raw: string | undefined, name: string, code: string): number {
   if (raw === undefined || raw === '') throw createAppError('RequestParamRequiredError', 400, `\`${name}\` is required.`);
@@ -54,11 +49,11 @@ export class MultipartUploadService {
 
   async start(fields: Fields): Promise<StartedMultipart> {
     const project = await this.auth.authenticate({
-      publicKey: field(fields, 'UPLOADCARE_PUB_KEY'),
-      signature: field(fields, 'signature'),
-      expire: field(fields, 'expire'),
+      publicKey: lastField(fields, 'UPLOADCARE_PUB_KEY'),
+      signature: lastField(fields, 'signature'),
+      expire: lastField(fields, 'expire'),
     });
-    const size = parseSize(field(fields, 'size'), 'size', 'MultipartSizeInvalidError');
+    const size = parseSize(lastField(fields, 'size'), 'size', 'MultipartSizeInvalidError');
     if (size < this.settings.minFileSize) {
       throw createAppError(
         'MultipartFileSizeTooSmallError',
@@ -70,7 +65,7 @@ export class MultipartUploadService {
     if (size > limit) {
       throw createAppError('MultipartFileSizeLimitExceededError', 413, `File size ${size} bytes exceeds the ${limit}-byte limit.`);
     }
-    const partSizeRaw = field(fields, 'part_size');
+    const partSizeRaw = lastField(fields, 'part_size');
     const partSize = partSizeRaw ? parseSize(partSizeRaw, 'part_size', 'MultipartPartSizeInvalidError') : this.settings.minPartSize;
     if (partSize < this.settings.minPartSize) {
       throw createAppError('MultipartPartSizeTooSmallError', 400, `part_size must be at least ${this.settings.minPartSize} bytes.`);
@@ -86,13 +81,13 @@ export class MultipartUploadService {
         `A ${size}-byte file in ${partSize}-byte parts needs ${partCount} parts; at most ${MAX_PARTS} are allowed. Use a larger part_size.`,
       );
     }
-    const storeRaw = field(fields, 'UPLOADCARE_STORE');
+    const storeRaw = lastField(fields, 'UPLOADCARE_STORE');
     const storeMode = parseStoreMode(storeRaw);
     if (storeMode === null) {
       throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
     }
     const metadata = validateMetadata(metadataEntriesFromFields(fields));
-    const tags = parseTags(field(fields, 'tags'));
+    const tags = parseTags(lastField(fields, 'tags'));
 
     const uuid = randomUUID();
     const blobKey = originalBlobKey(uuid);
@@ -106,11 +101,11 @@ export class MultipartUploadService {
       size,
       partSize,
       partCount,
-      originalFilename: field(fields, 'filename') ?? 'original',
+      originalFilename: lastField(fields, 'filename') ?? 'original',
       store: shouldStore(storeMode, project.autoStore),
       metadata,
       tags,
-      source: (field(fields, 'source') ?? 'local').slice(0, 64),
+      source: (lastField(fields, 'source') ?? 'local').slice(0, 64),
       createdAt: this.clock.now().toISOString(),
       expiresAt: isoAfter(this.clock, this.settings.expiryMs),
     };
@@ -164,8 +159,8 @@ export class MultipartUploadService {
   }
 
   async complete(fields: Fields): Promise<StoredFile> {
-    const project = await this.auth.resolveProject(field(fields, 'UPLOADCARE_PUB_KEY'));
-    const uuid = field(fields, 'uuid');
+    const project = await this.auth.resolveProject(lastField(fields, 'UPLOADCARE_PUB_KEY'));
+    const uuid = lastField(fields, 'uuid');
     if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
     const upload = await this.uploads.find(uuid);
     if (!upload || upload.projectId !== project.id || upload.expiresAt <= this.clock.now().toISOString()) {

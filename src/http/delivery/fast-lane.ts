@@ -4,7 +4,7 @@ import type { DeliveryPlan } from '../../domain/transform/operations.js';
 import type { Derivative } from '../../services/transform/derivative-cache.js';
 import { contentDisposition } from './content-disposition.js';
 import type { ParsedPaths } from './parsed-paths.js';
-import { CORS_EXPOSED_HEADERS, DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from './response-headers.js';
+import { CORS_EXPOSED_HEADERS, DELIVERY_SECURITY_HEADERS, matchesEtag, STORED_CACHE, TEMPORARY_CACHE } from './response-headers.js';
 
 /** The route parses the same raw tail (see pathTail in routes/delivery/files.ts), so cached plans match. */
 const UUID_PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(.*)$/;
@@ -65,8 +65,7 @@ export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: I
       headers = prepareHeaders(hit.entry, plan, hit.etag, hit.varyAccept);
       prepared.set(hit.entry, headers);
     }
-    const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === hit.etag)) {
+    if (matchesEtag(request.headers['if-none-match'], hit.etag)) {
       response.writeHead(304, headers.notModified).end();
       ctx.metrics.http.record(method, route, 304, (performance.now() - started) / 1000);
       return true;

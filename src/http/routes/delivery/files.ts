@@ -8,17 +8,11 @@ import { createAppError } from '../../../errors.js';
 import { contentDisposition, defaultDisposition } from '../../delivery/content-disposition.js';
 import type { ParsedPaths } from '../../delivery/parsed-paths.js';
 import { decideRange } from '../../delivery/range.js';
-import { DELIVERY_SECURITY_HEADERS, STORED_CACHE, TEMPORARY_CACHE } from '../../delivery/response-headers.js';
+import { DELIVERY_SECURITY_HEADERS, matchesEtag, STORED_CACHE, TEMPORARY_CACHE } from '../../delivery/response-headers.js';
 
 const TEXT_TYPES = /^(text\/|application\/json$|image\/svg\+xml$)/;
 
 type DeliveryRequest = FastifyRequest<{ Params: { uuid: string; '*'?: string } }>;
-
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
-}
 
 function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string): void {
   void reply.headers({ ...DELIVERY_SECURITY_HEADERS, etag, 'cache-control': cacheControl });
