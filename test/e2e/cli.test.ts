@@ -53,7 +53,7 @@ describe('trove command line', () => {
     expect(result.stderr).toMatch(/^ {2}- TROVE_MAX_FILE_SIZE: /m);
   });
 
-  it('creates, lists and rotates keys of projects', () => {
+  it('creates, lists and rotates keys of projects', { timeout: 120_000 }, () => {
     const env = { DATA_DIR: dataDir };
     expect(runCli(['migrate'], env).status).toBe(0);
     const created = runCli(['projects', 'create', '--name', 'Site', '--public-key', 'sitepublickey1', '--signed-uploads', 'true'], env);

@@ -15,7 +15,8 @@ type LockMessage =
 
 type LockReply = { trove: 'lock-reply'; id: string; granted?: string | null; released?: boolean };
 
-const IPC_TIMEOUT_MS = 1_000;
+/** A loaded primary can lag; failing open too early would duplicate the very work the lock saves. */
+const IPC_TIMEOUT_MS = 3_000;
 
 function isLockMessage(value: unknown): value is LockMessage {
   return typeof value === 'object' && value !== null && (value as { trove?: unknown }).trove === 'lock';
