@@ -27,8 +27,9 @@ const WEBP_EFFORT = 2;
 
 const LIMITS: EngineLimits = { maxSourcePixels: 100_000_000, maxOutputDimension: 10_000, maxAnimationPixels: 100_000_000, timeoutMs: 60_000 };
 
-const BARE: Record<'jpeg' | 'webp' | 'avif', (pipeline: Sharp) => Sharp> = {
+const BARE: Record<'jpeg' | 'webp' | 'avif' | 'png', (pipeline: Sharp) => Sharp> = {
   jpeg: (pipeline) => pipeline.jpeg({ quality: 80 }),
+  png: (pipeline) => pipeline.png({ compressionLevel: 6, adaptiveFiltering: false }),
   webp: (pipeline) => pipeline.webp({ quality: 80, effort: WEBP_EFFORT }),
   avif: (pipeline) => pipeline.avif({ quality: 50, effort: AVIF_EFFORT }),
 };
@@ -61,13 +62,25 @@ async function main(): Promise<void> {
     info: null,
   };
 
+  // PNG with alpha has no shrink-on-load: the whole 6 MP RGBA image is decoded and premultiplied.
+  const alpha = await sharp({ create: { width: 3000, height: 2000, channels: 4, background: { r: 30, g: 120, b: 200, alpha: 0.6 } } })
+    .composite([{ input: await sharp({ create: { width: 1500, height: 1000, channels: 4, background: '#0000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer(), gravity: 'center' }])
+    .png()
+    .toBuffer();
+
   const rows: Record<string, string>[] = [];
-  for (const format of ['jpeg', 'webp', 'avif'] as const satisfies readonly OutputFormat[]) {
-    const bare = () => BARE[format](sharp(source).resize(WIDTH)).toBuffer();
-    const ours = () => engine.transform(source, plan, { format, overlays: new Map(), limits: LIMITS });
+  const cases = [
+    { format: 'jpeg', input: source, height: 533 },
+    { format: 'webp', input: source, height: 533 },
+    { format: 'avif', input: source, height: 533 },
+    { format: 'png', input: alpha, height: 533 },
+  ] as const satisfies readonly { format: OutputFormat; input: Buffer; height: number }[];
+  for (const { format, input, height } of cases) {
+    const bare = () => BARE[format](sharp(input).resize(WIDTH)).toBuffer();
+    const ours = () => engine.transform(input, plan, { format, overlays: new Map(), limits: LIMITS });
     const [bareSample, oursSample] = await Promise.all([bare(), ours()]);
     const oursMeta = await sharp(oursSample.data).metadata();
-    if (oursMeta.width !== WIDTH || oursMeta.height !== 533) throw new Error(`engine produced ${oursMeta.width}×${oursMeta.height}`);
+    if (oursMeta.width !== WIDTH || oursMeta.height !== height) throw new Error(`engine produced ${oursMeta.width}×${oursMeta.height}`);
 
     await throughput(bare, WARM_UP);
     await throughput(ours, WARM_UP);
@@ -80,7 +93,7 @@ async function main(): Promise<void> {
     const bestBare = Math.max(...bareRuns);
     const bestOurs = Math.max(...oursRuns);
     rows.push({
-      output: `${format} ${WIDTH}px`,
+      output: `${input === alpha ? 'PNG alpha → ' : ''}${format} ${WIDTH}px`,
       'bare sharp img/s': bestBare.toFixed(2),
       'engine img/s': bestOurs.toFixed(2),
       'engine / bare': (bestOurs / bestBare).toFixed(3),

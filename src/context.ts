@@ -123,6 +123,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     recordCacheTtlMs: 30_000,
     originalCacheBytes: config.delivery.originalCacheBytes,
     originalCacheMaxEntryBytes: config.delivery.originalCacheMaxEntryBytes,
+    sourceCacheBytes: config.delivery.sourceCacheBytes,
+    sourceCacheMaxEntryBytes: config.delivery.sourceCacheMaxEntryBytes,
   });
   const scheduler = new FairScheduler({
     concurrency: config.transform.concurrency,

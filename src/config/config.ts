@@ -60,6 +60,9 @@ export interface Config {
   delivery: {
     originalCacheBytes: number;
     originalCacheMaxEntryBytes: number;
+    /** Memory for the originals transformations read, so a hot image's many sizes read it once. */
+    sourceCacheBytes: number;
+    sourceCacheMaxEntryBytes: number;
   };
   transform: {
     /** Transformations running at once in this process. */

@@ -53,7 +53,9 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_MAX_GROUP_FILES', default: '1000', description: 'Most files in one group.' },
   { name: 'TROVE_ORIGINAL_CACHE_SIZE', default: '64MiB', description: 'Memory for the bytes of small, frequently served originals (0 turns it off).' },
   { name: 'TROVE_ORIGINAL_CACHE_MAX_ENTRY', default: '1MiB', description: 'Originals larger than this are always streamed from storage.' },
-  { name: 'TROVE_TRANSFORM_CONCURRENCY', default: '(cores ÷ TROVE_WORKERS, at least 1)', description: 'Image transformations running at once per process; the rest wait in per-project queues served in turn.' },
+  { name: 'TROVE_SOURCE_CACHE_SIZE', default: '128MiB', description: 'Memory per process for the originals transformations read (the many sizes of a hot image read it from storage once; 0 turns it off).' },
+  { name: 'TROVE_SOURCE_CACHE_MAX_ENTRY', default: '32MiB', description: 'Originals larger than this are read from storage for every transformation.' },
+  { name: 'TROVE_TRANSFORM_CONCURRENCY', default: '(number of cores)', description: 'Image transformations running at once per process; the rest wait in per-project queues served in turn. Every process gets the core count because a client\'s keep-alive connections may all land on one process.' },
   { name: 'TROVE_TRANSFORM_QUEUE_PER_PROJECT', default: '64', description: 'Transformations a project may have waiting; more are refused with 503 and Retry-After.' },
   { name: 'TROVE_MAX_SOURCE_PIXELS', default: '50000000', description: 'Largest source image (pixels of one frame, read from its header before decoding).' },
   { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
@@ -140,6 +142,8 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     delivery: {
       originalCacheBytes: read('TROVE_ORIGINAL_CACHE_SIZE', 64 * 1024 ** 2, parseBytes),
       originalCacheMaxEntryBytes: read('TROVE_ORIGINAL_CACHE_MAX_ENTRY', 1024 ** 2, parseBytes),
+      sourceCacheBytes: read('TROVE_SOURCE_CACHE_SIZE', 128 * 1024 ** 2, parseBytes),
+      sourceCacheMaxEntryBytes: read('TROVE_SOURCE_CACHE_MAX_ENTRY', 32 * 1024 ** 2, parseBytes),
     },
     transform: {
       concurrency: 0,
@@ -164,7 +168,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     },
   };
 
-  config.transform.concurrency = read('TROVE_TRANSFORM_CONCURRENCY', Math.max(1, Math.floor(availableParallelism() / config.workers)), (v) =>
+  config.transform.concurrency = read('TROVE_TRANSFORM_CONCURRENCY', Math.max(1, availableParallelism()), (v) =>
     parseInteger(v, 1, 256),
   );
   if (config.upload.multipartMinPartSize > config.upload.multipartMaxPartSize) {

@@ -13,6 +13,9 @@ export interface DeliverySettings {
   originalCacheBytes: number;
   /** Originals larger than this are always streamed from the store. */
   originalCacheMaxEntryBytes: number;
+  /** Memory for the originals transformations read; 0 turns the cache off. */
+  sourceCacheBytes: number;
+  sourceCacheMaxEntryBytes: number;
   /** File records kept in memory so a repeated original costs no database query. */
   recordCacheEntries: number;
   /** How long a cached record is trusted; bounds how stale another node's delete can look. */
@@ -23,6 +26,7 @@ export interface DeliverySettings {
 export class DeliveryService {
   private readonly records: LruCache<string, { file: StoredFile; cachedAt: number }>;
   private readonly bytes: ByteLruCache;
+  private readonly sources: ByteLruCache;
 
   constructor(
     private readonly groups: GroupsRepository,
@@ -33,6 +37,7 @@ export class DeliveryService {
   ) {
     this.records = new LruCache(settings.recordCacheEntries);
     this.bytes = new ByteLruCache(settings.originalCacheBytes, settings.originalCacheMaxEntryBytes);
+    this.sources = new ByteLruCache(settings.sourceCacheBytes, settings.sourceCacheMaxEntryBytes);
   }
 
   async findOriginal(uuid: string): Promise<StoredFile> {
@@ -66,6 +71,18 @@ export class DeliveryService {
     return buffer;
   }
 
+  /**
+   * An original as a transformation source. Pages ask for several sizes of one image at once
+   * (srcset), so the bytes are kept for the next derivative instead of read from storage again.
+   */
+  async readSource(file: StoredFile): Promise<Buffer> {
+    const cached = this.sources.get(file.uuid);
+    if (cached) return cached;
+    const buffer = (file.size <= this.bytes.maxEntryBytes ? this.bytes.get(file.uuid) : undefined) ?? (await this.readAll(file));
+    this.sources.set(file.uuid, buffer);
+    return buffer;
+  }
+
   /** All of a file's bytes in memory, checked against its recorded size. */
   async readAll(file: StoredFile): Promise<Buffer> {
     const buffer = await readStream(await this.open(file), file.size);
@@ -90,5 +107,6 @@ export class DeliveryService {
   evict(uuid: string): void {
     this.records.delete(uuid);
     this.bytes.delete(uuid);
+    this.sources.delete(uuid);
   }
 }

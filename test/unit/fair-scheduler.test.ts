@@ -38,6 +38,25 @@ describe('FairScheduler', () => {
     expect(order.indexOf('B')).toBeLessThanOrEqual(1);
   });
 
+  it('starts a quiet project at once in a burst slot while a flood holds every slot', async () => {
+    const scheduler = new FairScheduler({ concurrency: 2, maxQueuedPerProject: 1000 });
+    const gate = deferred();
+    const flood = Array.from({ length: 20 }, () => scheduler.run('A', 'interactive', () => gate.promise));
+    let started: string[] = [];
+    const fromB = scheduler.run('B', 'interactive', async () => void started.push('B'));
+    const secondFromB = scheduler.run('B', 'interactive', async () => void started.push('B2'));
+    const fromC = scheduler.run('C', 'interactive', async () => void started.push('C'));
+    const backgroundFromD = scheduler.run('D', 'background', async () => void started.push('D'));
+    await fromB;
+    // One burst slot: B took it; B's second request, C and background work wait for a free slot.
+    expect(started).toEqual(['B']);
+    expect(scheduler.active).toBe(2);
+    started = [];
+    gate.resolve();
+    await Promise.all([...flood, secondFromB, fromC, backgroundFromD]);
+    expect(started.indexOf('D')).toBe(2);
+  });
+
   it('runs interactive work before background work', async () => {
     const scheduler = new FairScheduler({ concurrency: 1, maxQueuedPerProject: 100 });
     const gate = deferred();

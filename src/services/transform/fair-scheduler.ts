@@ -16,16 +16,23 @@ export interface SchedulerSettings {
   concurrency: number;
   /** Tasks a project may have waiting; beyond it new ones are refused with 503 + Retry-After. */
   maxQueuedPerProject: number;
+  /**
+   * Extra slots for interactive work of a project that has nothing running (default 1). Without
+   * them a quiet project's one request waits for a flood's task to finish before it can start.
+   */
+  idleProjectBurst?: number;
 }
 
 /**
  * Runs CPU-heavy work with a fixed number of slots shared fairly between projects: each project
  * has its own queue, and a free slot goes to the next project in turn (round robin), so a project
  * that floods Trove waits behind itself, not in front of everyone else. Interactive requests are
- * served before background (eager) work.
+ * served before background (eager) work. A project with nothing running starts its interactive
+ * request at once, in a burst slot beyond the fixed ones, so it never queues behind a busy tenant.
  */
 export class FairScheduler {
   private running = 0;
+  private readonly runningByProject = new Map<string, number>();
   private readonly queues = new Map<string, ProjectQueue>();
   /** Projects with waiting work, in turn order. */
   private readonly ring: string[] = [];
@@ -38,9 +45,13 @@ export class FairScheduler {
       const job: Job = {
         start: () => {
           this.running++;
+          this.runningByProject.set(projectId, (this.runningByProject.get(projectId) ?? 0) + 1);
           // The slot is freed before the caller hears the outcome, so what it schedules next sees it free.
           const settle = () => {
             this.running--;
+            const left = this.runningByProject.get(projectId)! - 1;
+            if (left === 0) this.runningByProject.delete(projectId);
+            else this.runningByProject.set(projectId, left);
             this.dispatch();
           };
           task().then(
@@ -56,6 +67,10 @@ export class FairScheduler {
         },
       };
       if (this.running < this.settings.concurrency && this.ring.length === 0) {
+        job.start();
+        return;
+      }
+      if (priority === 'interactive' && this.mayBurst(projectId)) {
         job.start();
         return;
       }
@@ -87,6 +102,14 @@ export class FairScheduler {
 
   get active(): number {
     return this.running;
+  }
+
+  private mayBurst(projectId: string): boolean {
+    return (
+      !this.runningByProject.has(projectId) &&
+      !this.queues.has(projectId) &&
+      this.running < this.settings.concurrency + (this.settings.idleProjectBurst ?? 1)
+    );
   }
 
   private dispatch(): void {

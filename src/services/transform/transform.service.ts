@@ -194,7 +194,7 @@ export class TransformService {
       // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
       // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
       return await this.scheduler.run(file.projectId, 'interactive', async () => {
-        const source = await this.delivery.readAll(file);
+        const source = await this.delivery.readSource(file);
         const probe = await this.engine.probe(source);
         if (plan.info) {
           const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
@@ -242,7 +242,7 @@ export class TransformService {
       if (overlay.size > this.settings.maxSourceBytes) {
         throw createAppError('SOURCE_TOO_LARGE', 422, `overlay: ${op.source} is larger than ${this.settings.maxSourceBytes} bytes.`);
       }
-      overlays.set(op.source, await this.delivery.readAll(overlay));
+      overlays.set(op.source, await this.delivery.readSource(overlay));
     }
     return overlays;
   }
