@@ -12,6 +12,7 @@ import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
+import { restApiRoutes } from './http/routes/rest/index.js';
 import { loggerOptions } from './observability/logger.js';
 
 export interface BuildAppOptions {
@@ -52,8 +53,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   await app.register(cors, {
     origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match', 'Authorization', 'Accept', 'X-Uploadcare-Date'],
     exposedHeaders: ['ETag', 'Content-Length', 'Content-Range', 'Content-Disposition', 'Accept-Ranges'],
     maxAge: 86_400,
   });
@@ -76,6 +77,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       },
       tags: [
         { name: 'Upload API', description: `Uploadcare Upload API, mounted at ${config.http.uploadPrefix || '/'}` },
+        { name: 'REST API', description: `Uploadcare REST API v0.7, mounted at ${config.http.restPrefix || '/'} (send Accept: application/vnd.uploadcare-v0.7+json)` },
         { name: 'Delivery', description: 'Files by uuid' },
         { name: 'System', description: 'Health, readiness, metrics' },
       ],
@@ -86,6 +88,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   await app.register(systemRoutes, { ctx });
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
+  if (config.roles.has('api')) await app.register(restApiRoutes, { ctx, prefix: config.http.restPrefix });
   if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, paths, prefix: config.http.deliveryPrefix });
   return app;
 }

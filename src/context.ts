@@ -4,6 +4,22 @@ import { SharpImageEngine } from './adapters/image/sharp.engine.js';
 import { ClusterLockService } from './adapters/lock/cluster.lock.js';
 import { MemoryLockService } from './adapters/lock/memory.lock.js';
 import type { LockService } from './ports/lock-service.js';
+import { RedisLockService } from './adapters/lock/redis.lock.js';
+import { MemoryEventBus } from './adapters/events/memory.event-bus.js';
+import { RedisEventBus } from './adapters/events/redis.event-bus.js';
+import { BullMqJobQueue } from './adapters/queue/bullmq.job-queue.js';
+import { MemoryRateLimiter } from './adapters/rate-limit/memory.rate-limiter.js';
+import { RedisRateLimiter } from './adapters/rate-limit/redis.rate-limiter.js';
+import { RedisConnection } from './adapters/redis/redis-connection.js';
+import type { EventBus } from './ports/event-bus.js';
+import type { JobQueue } from './ports/job-queue.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
+import { buildJobRegistry } from './jobs/registry.js';
+import type { JobRegistry } from './ports/job-queue.js';
+import { ApiAuthService } from './services/api-auth.service.js';
+import { FileManagementService } from './services/file-management.service.js';
+import { RateLimitService } from './services/rate-limit.service.js';
+import { WebhookService } from './services/webhook.service.js';
 import { DerivativeCache } from './services/transform/derivative-cache.js';
 import { FairScheduler } from './services/transform/fair-scheduler.js';
 import { TransformService } from './services/transform/transform.service.js';
@@ -17,6 +33,9 @@ import type { BlobStore } from './ports/blob-store.js';
 import type { GuardedFetcher } from './ports/fetcher.js';
 import type { MetadataStore } from './ports/repositories.js';
 import { systemClock, type Clock } from './services/clock.js';
+import type { StoredFile } from './domain/file.js';
+import type { Project } from './domain/project.js';
+import type { WebhookEvent } from './domain/webhook.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { DirectUploadService } from './services/direct-upload.service.js';
 import { FileInfoService } from './services/file-info.service.js';
@@ -41,7 +60,16 @@ export interface AppContext {
   metadata: MetadataStore;
   blobs: BlobStore;
   fetcher: GuardedFetcher;
+  /** Null unless REDIS_URL is set. */
+  redis: RedisConnection | null;
+  jobs: JobQueue;
+  jobRegistry: JobRegistry;
+  events: EventBus;
   services: {
+    apiAuth: ApiAuthService;
+    rateLimits: RateLimitService;
+    files: FileManagementService;
+    webhooks: WebhookService;
     projects: ProjectService;
     uploadAuth: UploadAuthService;
     ingest: FileIngestService;
@@ -65,6 +93,8 @@ export interface ContextOverrides {
   collectDefaultMetrics?: boolean;
   /** Replaces the lock service (tests of single-flight across processes). */
   locks?: LockService;
+  /** Replaces the rate limiter (tests that exhaust a budget). */
+  rateLimiter?: RateLimiter;
 }
 
 const silentLogger: ServiceLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -103,7 +133,24 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const inspector = new BytesContentInspector();
 
   const metrics = new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true });
-  const uploadAuth = new UploadAuthService(metadata.projects, clock);
+  // Redis is best effort: when it is away, locks and rate limits fail open and the node says so once.
+  const redis = config.redisUrl
+    ? new RedisConnection({
+        url: config.redisUrl,
+        onHealthChange: (change) => {
+          if (change.state === 'down') logger.warn({ err: change.error?.message }, 'Redis unreachable: locks and rate limits fail open, other nodes miss cache evictions until it is back');
+          else logger.info({}, change.previous === 'connecting' ? 'Redis connected' : 'Redis is back');
+        },
+        onCommandError: (report) => logger.warn({ operation: report.operation, err: report.error.message, suppressed: report.suppressed }, 'Redis command failed; working without it'),
+      })
+    : null;
+  const events: EventBus = redis ? new RedisEventBus(redis) : new MemoryEventBus();
+  const rateLimiter: RateLimiter = overrides.rateLimiter ?? (redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter());
+  const jobs: JobQueue = config.redisUrl
+    ? new BullMqJobQueue({ url: config.redisUrl, onError: (error) => logger.warn({ err: error.message }, 'job queue error') })
+    : metadata.createJobQueue({ onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'job queue error') });
+  const rateLimits = new RateLimitService(rateLimiter, config.rateLimits);
+  const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
   const ingest = new FileIngestService(blobs, inspector, metadata.files, clock, {
     maxFileSize: config.upload.maxFileSize,
     unstoredFileTtlMs: config.upload.unstoredFileTtlMs,
@@ -143,7 +190,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: 1 }),
     scheduler,
     // HTTP processes of one node share locks through the primary; a single process keeps them in memory.
-    overrides.locks ?? (cluster.isWorker ? new ClusterLockService() : new MemoryLockService()),
+    overrides.locks ?? (redis ? new RedisLockService(redis) : cluster.isWorker ? new ClusterLockService() : new MemoryLockService()),
     {
       hit: (tier) => metrics.derivativeLookups[tier]++,
       miss: () => metrics.derivativeLookups.miss++,
@@ -161,19 +208,62 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       maxSourceBytes: config.transform.maxSourceBytes,
       lockTtlMs: config.transform.timeoutMs * 2 + 10_000,
       waitTimeoutMs: config.transform.timeoutMs + 5_000,
+      admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
     },
   );
   const forgetFile = async (uuid: string) => {
     delivery.evict(uuid);
     await transform.purge(uuid);
   };
+  // Every process (and node, with Redis) drops a deleted file from its memory caches.
+  events.subscribe((event) => {
+    if (event.type === 'file.evicted') {
+      delivery.evict(event.uuid);
+      transform.forgetFromMemory(event.uuid);
+    }
+  });
+  const evictEverywhere = async (uuid: string) => {
+    delivery.evict(uuid);
+    transform.forgetFromMemory(uuid);
+    await events.publish({ type: 'file.evicted', uuid });
+  };
+  const publicBases = {
+    cdnBase: `${config.http.publicUrl ?? `http://localhost:${config.port}`}${config.http.deliveryPrefix}`,
+    apiBase: `${config.http.publicUrl ?? `http://localhost:${config.port}`}${config.http.restPrefix}`,
+  };
+  const webhooks = new WebhookService(metadata.webhooks, jobs, fetcher, clock, { timeoutMs: config.webhooks.timeoutMs, bases: publicBases });
+  const fileEvents = (project: Project, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) => {
+    webhooks.dispatch(project, event, file, { previousValues }).catch((error: unknown) => {
+      logger.error({ err: error instanceof Error ? error.message : String(error), uuid: file.uuid, event }, 'could not record a webhook event');
+    });
+  };
+  ingest.onCommitted((files) => {
+    void (async () => {
+      for (const file of files) {
+        const project = await metadata.projects.findById(file.projectId);
+        if (!project) continue;
+        fileEvents(project, 'file.uploaded', file);
+        if (file.datetimeStored) fileEvents(project, 'file.stored', file);
+      }
+    })().catch((error: unknown) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'could not record upload events'));
+  });
+  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, fileEvents, evictEverywhere);
+  const apiAuth = new ApiAuthService(metadata.projects, clock);
+  const jobRegistry = buildJobRegistry({ webhooks, files });
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });
 
   const services: AppContext['services'] = {
-    projects: new ProjectService(metadata.projects, () => uploadAuth.forgetProjects()),
+    apiAuth,
+    rateLimits,
+    files,
+    webhooks,
+    projects: new ProjectService(metadata.projects, () => {
+      uploadAuth.forgetProjects();
+      apiAuth.forgetProjects();
+    }),
     uploadAuth,
     ingest,
     directUpload: new DirectUploadService(uploadAuth, ingest, {
@@ -196,12 +286,20 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     metadata,
     blobs,
     fetcher,
+    redis,
+    jobs,
+    jobRegistry,
+    events,
     services,
     scheduler,
     async close() {
       await sweeper.stop();
+      await jobs.stopWorker(10_000);
       await fromUrl.drain();
       await transform.drain();
+      await jobs.close();
+      await events.close();
+      await redis?.close();
       await blobs.close();
       await metadata.close();
     },

@@ -31,6 +31,7 @@ function startBackground(ctx: AppContext, config: Config): void {
   if (!config.roles.has('worker')) return;
   ctx.services.sweeper.start(config.upload.sweepIntervalMs);
   void ctx.services.sweeper.sweep().catch(() => undefined);
+  void ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency });
 }
 
 function onSignals(logger: Logger, stop: () => Promise<void>): void {

@@ -41,6 +41,8 @@ export interface Config {
     publicUrl: string | null;
     uploadPrefix: string;
     deliveryPrefix: string;
+    /** Where the REST API answers; '' (root) is what Uploadcare's SDKs require, as they drop any path of their base URL. */
+    restPrefix: string;
     trustProxy: boolean;
     corsOrigins: string[] | '*';
   };
@@ -78,6 +80,16 @@ export interface Config {
     cacheBytes: number;
     cacheMaxEntryBytes: number;
     avifEffort: number;
+  };
+  /** Redis for locks, rate limits, events and jobs shared by every node; null: all in process. */
+  redisUrl: string | null;
+  rateLimits: Record<'rest-read' | 'rest-write' | 'upload' | 'delivery-miss', { perSecond: number; burst: number } | null>;
+  jobs: {
+    /** Jobs running at once in each worker process. */
+    concurrency: number;
+  };
+  webhooks: {
+    timeoutMs: number;
   };
   fetch: {
     allowPrivate: boolean;

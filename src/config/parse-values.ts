@@ -70,6 +70,17 @@ export function parseEnum<T extends string>(raw: string, allowed: readonly T[]):
   return v;
 }
 
+/** A token bucket: `<per second>:<burst>` (e.g. `50:150`), or `off`. */
+export function parseRateLimit(raw: string): { perSecond: number; burst: number } | null {
+  const v = raw.trim().toLowerCase();
+  if (v === 'off' || v === '0') return null;
+  const match = /^(\d+(?:\.\d+)?):(\d+)$/.exec(v);
+  if (!match || Number(match[1]) <= 0 || Number(match[2]) < 1) {
+    throw new Error(`expected <requests per second>:<burst> such as 50:150, or off, got "${raw}"`);
+  }
+  return { perSecond: Number(match[1]), burst: Number(match[2]) };
+}
+
 /** A URL path prefix: `/upload`, `/` → `` (root). */
 export function parsePathPrefix(raw: string): string {
   const v = raw.trim();

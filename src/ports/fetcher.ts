@@ -43,11 +43,18 @@ export class FetchError extends Error {
   }
 }
 
+/** A request with a body (webhook deliveries). Redirects are not followed for these: a 3xx is an answer. */
+export interface OutgoingRequest {
+  method: 'POST' | 'PUT';
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 /**
  * The one way Trove fetches anything from a URL a user gave it. Guards against SSRF: only http(s),
  * every resolved address checked on the first request and after every redirect, and the connection
  * made to the address that was checked.
  */
 export interface GuardedFetcher {
-  fetch(url: string, limits?: Partial<FetchLimits>, signal?: AbortSignal): Promise<FetchedResource>;
+  fetch(url: string, limits?: Partial<FetchLimits>, signal?: AbortSignal, send?: OutgoingRequest): Promise<FetchedResource>;
 }

@@ -1,5 +1,6 @@
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
+import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from '../domain/webhook.js';
 
 export interface NewProject {
   name: string;
@@ -24,19 +25,45 @@ export interface ProjectsRepository {
   revokeSecretKey(projectId: string, keyId: string): Promise<boolean>;
 }
 
+export interface FileCounts {
+  stored: number;
+  unstored: number;
+  removed: number;
+}
+
+/** One page of a project's files, in upload order, after a keyset position. */
+export interface FileListQuery {
+  /** true: stored only; false: unstored only; null: both. */
+  stored: boolean | null;
+  /** true: removed files only; false: live files only. */
+  removed: boolean;
+  order: 'asc' | 'desc';
+  /** Start after this file (exclusive); uuid null: from this instant on (inclusive). */
+  after: { datetime: string; uuid: string | null } | null;
+  limit: number;
+}
+
 export interface FilesRepository {
   /** Inserts all in one transaction. */
   insertMany(files: StoredFile[]): Promise<void>;
-  /** A file of this project that has not been removed. */
-  findForProject(projectId: string, uuid: string): Promise<StoredFile | null>;
+  /** A file of this project that has not been removed (unless `includeRemoved`). */
+  findForProject(projectId: string, uuid: string, options?: { includeRemoved?: boolean }): Promise<StoredFile | null>;
   /** Delivery lookup: a live file by uuid, whatever the project (uuids are unguessable and public by design). */
   findLive(uuid: string): Promise<StoredFile | null>;
-  findManyForProject(projectId: string, uuids: string[]): Promise<StoredFile[]>;
+  findManyForProject(projectId: string, uuids: string[], options?: { includeRemoved?: boolean }): Promise<StoredFile[]>;
   findBySourceUrl(projectId: string, sourceUrl: string): Promise<StoredFile | null>;
   /** Unstored files past their expiry, oldest first. */
   listExpired(now: string, limit: number): Promise<StoredFile[]>;
   /** Removes the row for good (after its bytes are gone). */
   deleteRow(uuid: string): Promise<void>;
+  list(projectId: string, query: FileListQuery): Promise<StoredFile[]>;
+  /** The project's files by state, kept as counters so no rows are counted. */
+  counts(projectId: string): Promise<FileCounts>;
+  /** Stores the live, unstored files among `uuids`; returns the files this call changed. */
+  markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
+  /** Marks the live files among `uuids` removed; returns the files this call changed. */
+  markRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
+  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>): Promise<StoredFile | null>;
 }
 
 export interface MultipartUpload {
@@ -115,11 +142,59 @@ export interface GroupMember {
   effects: string;
 }
 
+export interface GroupListQuery {
+  order: 'asc' | 'desc';
+  /** Start after this group (exclusive); id null: from this instant on (inclusive). */
+  after: { datetime: string; id: string | null } | null;
+  limit: number;
+}
+
 export interface GroupsRepository {
   create(group: GroupRecord, members: GroupMember[]): Promise<void>;
   findForProject(projectId: string, id: string): Promise<{ group: GroupRecord; members: GroupMember[] } | null>;
   /** Delivery lookup of one member (`/:group/nth/:i/`): the file uuid at that position, whatever the project. */
   findMember(id: string, position: number): Promise<GroupMember | null>;
+  list(projectId: string, query: GroupListQuery): Promise<GroupRecord[]>;
+  count(projectId: string): Promise<number>;
+  /** Deletes the group (its files stay); false when the project has no such group. */
+  delete(projectId: string, id: string): Promise<boolean>;
+}
+
+export interface NewWebhook {
+  projectId: string;
+  targetUrl: string;
+  event: WebhookEvent;
+  isActive: boolean;
+  signingSecret: string | null;
+  version: string;
+  at: string;
+}
+
+export type WebhookPatch = Partial<Pick<Webhook, 'targetUrl' | 'event' | 'isActive' | 'signingSecret'>>;
+
+export interface AttemptOutcome {
+  attempt: WebhookAttempt;
+  status: DeliveryStatus;
+}
+
+export interface WebhooksRepository {
+  create(webhook: NewWebhook): Promise<Webhook>;
+  list(projectId: string): Promise<Webhook[]>;
+  find(projectId: string, id: number): Promise<Webhook | null>;
+  findByTarget(projectId: string, targetUrl: string, event: WebhookEvent): Promise<Webhook | null>;
+  update(projectId: string, id: number, patch: WebhookPatch, at: string): Promise<Webhook | null>;
+  /** Removes the project's subscriptions to this URL; returns how many. */
+  deleteByTarget(projectId: string, targetUrl: string): Promise<number>;
+  active(projectId: string, event: WebhookEvent): Promise<Webhook[]>;
+  createDeliveries(deliveries: WebhookDelivery[]): Promise<void>;
+  findDelivery(id: string): Promise<WebhookDelivery | null>;
+  /** Appends an attempt and moves the delivery to `status` in one transaction. */
+  recordAttempt(outcome: AttemptOutcome): Promise<void>;
+  /** Puts a finished delivery back to pending for a replay. */
+  reopenDelivery(id: string, at: string): Promise<void>;
+  /** Newest first, before the `before` creation time when given. */
+  listDeliveries(projectId: string, webhookId: number, options: { limit: number; before: string | null }): Promise<WebhookDelivery[]>;
+  listAttempts(deliveryIds: string[]): Promise<WebhookAttempt[]>;
 }
 
 /** Everything Trove keeps in its SQL database. */
@@ -130,6 +205,7 @@ export interface MetadataStore {
   readonly multipart: MultipartRepository;
   readonly fromUrlTasks: FromUrlTasksRepository;
   readonly groups: GroupsRepository;
+  readonly webhooks: WebhooksRepository;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

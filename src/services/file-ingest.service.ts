@@ -40,6 +40,8 @@ export interface FileIngestSettings {
  * any failure before that removes what was written.
  */
 export class FileIngestService {
+  private readonly committedListeners: Array<(files: StoredFile[]) => void> = [];
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
@@ -79,12 +81,23 @@ export class FileIngestService {
   async register(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     const file = await this.prepare(project, received, options);
     await this.files.insertMany([file]);
+    this.announce([file]);
     return file;
+  }
+
+  /** Called with every batch of files once their records are written (webhooks, metrics). */
+  onCommitted(listener: (files: StoredFile[]) => void): void {
+    this.committedListeners.push(listener);
+  }
+
+  private announce(files: StoredFile[]): void {
+    for (const listener of this.committedListeners) listener(files);
   }
 
   /** Writes the records of prepared files in one transaction: all become visible, or none. */
   async commit(files: StoredFile[]): Promise<void> {
     await this.files.insertMany(files);
+    this.announce(files);
   }
 
   /** Checks the project's rules and learns the file's type; writes nothing. */

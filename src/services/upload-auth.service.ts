@@ -20,10 +20,13 @@ export class UploadAuthService {
   constructor(
     private readonly projects: ProjectsRepository,
     private readonly clock: Clock,
+    /** Spends the project's Upload API budget; throws (429) when it is spent. */
+    private readonly admit: (projectId: string) => Promise<void> = async () => undefined,
   ) {}
 
   async authenticate(credentials: UploadCredentials): Promise<Project> {
     const project = await this.resolveProject(credentials.publicKey);
+    await this.admit(project.id);
     await this.checkSignature(project, credentials);
     return project;
   }

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../config/config.js';
 import type { MetadataStore } from '../../ports/repositories.js';
+import { SqlJobQueue, type SqlJobQueueOptions } from '../queue/sql.job-queue.js';
 import { CachedSqliteDatabase } from './cached-sqlite-database.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyFilesRepository } from './repositories/files.repository.js';
@@ -12,6 +13,7 @@ import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repo
 import { KyselyGroupsRepository } from './repositories/groups.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
+import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -50,6 +52,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly multipart: KyselyMultipartRepository;
   readonly fromUrlTasks: KyselyFromUrlTasksRepository;
   readonly groups: KyselyGroupsRepository;
+  readonly webhooks: KyselyWebhooksRepository;
   private readonly db: Kysely<Database>;
 
   constructor(config: DatabaseConfig) {
@@ -60,6 +63,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.multipart = new KyselyMultipartRepository(this.db);
     this.fromUrlTasks = new KyselyFromUrlTasksRepository(this.db);
     this.groups = new KyselyGroupsRepository(this.db);
+    this.webhooks = new KyselyWebhooksRepository(this.db);
   }
 
   /** Applies pending migrations; returns the names applied. */
@@ -77,6 +81,14 @@ export class KyselyMetadataStore implements MetadataStore {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  /**
+   * A job queue in this database's `jobs` table (run migrate() first). It shares this store's
+   * connection: close the queue before the store, and only the store closes the database.
+   */
+  createJobQueue(options: Omit<SqlJobQueueOptions, 'dialect'> = {}): SqlJobQueue {
+    return new SqlJobQueue(this.db, { ...options, dialect: this.dialect });
   }
 
   async close(): Promise<void> {

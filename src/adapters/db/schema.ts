@@ -94,6 +94,71 @@ export interface GroupFilesTable {
   effects: string;
 }
 
+export interface ProjectFileCountsTable {
+  project_id: string;
+  stored: number;
+  unstored: number;
+  removed: number;
+}
+
+export interface WebhooksTable {
+  id: number;
+  project_id: string;
+  target_url: string;
+  event: string;
+  is_active: number;
+  signing_secret: string | null;
+  version: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdSequencesTable {
+  name: string;
+  value: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: number;
+  project_id: string;
+  event: string;
+  target_url: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  created_at: string;
+}
+
+export interface JobsTable {
+  id: string;
+  name: string;
+  payload: string;
+  status: 'waiting' | 'active' | 'dead';
+  attempt: number;
+  /** Epoch milliseconds, like locked_until: compared and added to on every poll. */
+  run_at: number;
+  locked_until: number | null;
+  dedupe_key: string | null;
+  last_error: string | null;
+  enqueued_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -103,4 +168,10 @@ export interface Database {
   from_url_tasks: FromUrlTasksTable;
   groups: GroupsTable;
   group_files: GroupFilesTable;
+  project_file_counts: ProjectFileCountsTable;
+  webhooks: WebhooksTable;
+  id_sequences: IdSequencesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  jobs: JobsTable;
 }

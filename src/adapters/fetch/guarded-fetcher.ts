@@ -8,6 +8,7 @@ import {
   type FetchLimits,
   type FetchedResource,
   type GuardedFetcher,
+  type OutgoingRequest,
 } from '../../ports/fetcher.js';
 import { classifyAddress, ipLiteralOfHostname, type AddressPolicyOptions } from './address-policy.js';
 
@@ -49,12 +50,12 @@ export function createGuardedFetcher(options: GuardedFetcherOptions): GuardedFet
   };
 
   return {
-    async fetch(url, overrides, signal) {
+    async fetch(url, overrides, signal, send) {
       const limits = mergeLimits(options.defaults, overrides);
       if (signal?.aborted) throw signal.reason;
       const cancellation = startCancellation(limits.timeoutMs, signal);
       try {
-        return await fetchFollowingRedirects(url, limits, context, cancellation);
+        return await fetchFollowingRedirects(url, limits, context, cancellation, send);
       } catch (error) {
         cancellation.dispose();
         throw error;
@@ -74,15 +75,16 @@ async function fetchFollowingRedirects(
   limits: FetchLimits,
   context: FetchContext,
   cancellation: Cancellation,
+  send?: OutgoingRequest,
 ): Promise<FetchedResource> {
   let url = parseFetchableUrl(rawUrl);
   for (let redirectsFollowed = 0; ; redirectsFollowed += 1) {
     const addresses = await abortable(checkedAddressesOf(url, context), cancellation.signal);
-    const response = await sendRequest(url, addresses, context.userAgent, cancellation.signal);
+    const response = await sendRequest(url, addresses, context.userAgent, cancellation.signal, send);
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
 
-    if (REDIRECT_STATUSES.has(status) && location !== undefined) {
+    if (send === undefined && REDIRECT_STATUSES.has(status) && location !== undefined) {
       // The redirect's own body is of no interest; closing beats draining an unbounded stream.
       response.destroy();
       if (redirectsFollowed >= limits.maxRedirects) {
@@ -201,6 +203,7 @@ function sendRequest(
   addresses: readonly CheckedAddress[],
   userAgent: string,
   signal: AbortSignal,
+  send?: OutgoingRequest,
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
@@ -209,8 +212,14 @@ function sendRequest(
       hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: url.port === '' ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
-      method: 'GET',
-      headers: { host: url.host, 'user-agent': userAgent, accept: '*/*' },
+      method: send?.method ?? 'GET',
+      headers: {
+        ...send?.headers,
+        host: url.host,
+        'user-agent': userAgent,
+        accept: '*/*',
+        ...(send ? { 'content-length': String(send.body.length) } : {}),
+      },
       // A private agent per request: no pooled socket, opened under another fetcher's policy or an
       // earlier DNS answer, can ever be reused, and nothing stays open once the exchange is over.
       agent: false,
@@ -232,7 +241,7 @@ function sendRequest(
       signal.removeEventListener('abort', onAbort);
       reject(new FetchError('NETWORK_ERROR', `Request to ${url.host} failed: ${describe(error)}`));
     });
-    request.end();
+    request.end(send?.body);
   });
 }
 

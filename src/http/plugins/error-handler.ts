@@ -78,6 +78,10 @@ export function renderError(request: FastifyRequest, reply: FastifyReply, error:
   if (style === 'upload' && request.method !== 'GET' && request.method !== 'HEAD' && error.statusCode >= 400) {
     void reply.header('connection', 'close');
   }
+  if (style === 'rest') {
+    // Uploadcare's REST SDK accepts exactly `application/json`, without a charset parameter.
+    return reply.code(error.statusCode).header('content-type', 'application/json').send(JSON.stringify({ detail: error.message }));
+  }
   void reply.code(error.statusCode).type('application/json; charset=utf-8');
   if (style === 'upload') {
     return reply.send({ error: { status_code: error.statusCode, content: error.message, error_code: error.code } });

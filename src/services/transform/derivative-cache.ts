@@ -81,6 +81,12 @@ export class DerivativeCache {
     this.l1.deleteWhere(() => true);
   }
 
+  /** Drops a file's derivatives from this process's memory only (another node purged the store). */
+  forgetFromMemory(fileUuid: string): void {
+    const prefix = `derivatives/${fileUuid}/`;
+    this.l1.deleteWhere((key) => key.startsWith(prefix));
+  }
+
   /** Drops every derivative of a file from both tiers. */
   async purge(fileUuid: string): Promise<number> {
     const prefix = `derivatives/${fileUuid}/`;

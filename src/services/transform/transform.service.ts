@@ -19,6 +19,8 @@ export interface TransformSettings {
   lockTtlMs: number;
   /** How long a request waits for another process's identical transformation before doing it itself. */
   waitTimeoutMs: number;
+  /** Spends the project's budget for new transformations; throws (429) when it is spent. Hits never pay. */
+  admitMiss?: (projectId: string) => Promise<void>;
 }
 
 export interface TransformObserver {
@@ -130,6 +132,11 @@ export class TransformService {
     await Promise.allSettled([...this.pendingWrites.values()].flatMap((writes) => [...writes]));
   }
 
+  /** Drops a file's derivatives from this process's memory: the file is gone, its L2 purge is queued. */
+  forgetFromMemory(uuid: string): void {
+    this.cache.forgetFromMemory(uuid);
+  }
+
   /** Drops a file's derivatives everywhere (called when the file is deleted or expires). */
   async purge(uuid: string): Promise<number> {
     // A write still on its way to the blob store would otherwise land after the purge.
@@ -186,6 +193,7 @@ export class TransformService {
     if (!file.isImage) {
       throw createAppError('NOT_AN_IMAGE', 400, `File ${uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
     }
+    await this.settings.admitMiss?.(file.projectId);
     if (file.size > this.settings.maxSourceBytes) {
       throw createAppError('SOURCE_TOO_LARGE', 422, `File ${uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);
     }

@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { ContentInfo } from '../../../domain/content-info.js';
 import type { StoredFile } from '../../../domain/file.js';
-import type { FilesRepository } from '../../../ports/repositories.js';
+import type { FileCounts, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
 
@@ -60,17 +60,93 @@ export class KyselyFilesRepository implements FilesRepository {
       for (let i = 0; i < files.length; i += 50) {
         await trx.insertInto('files').values(files.slice(i, i + 50).map(toRow)).execute();
       }
+      const byProject = new Map<string, FileCounts>();
+      for (const file of files) {
+        const delta = byProject.get(file.projectId) ?? { stored: 0, unstored: 0, removed: 0 };
+        if (file.datetimeStored) delta.stored += 1;
+        else delta.unstored += 1;
+        byProject.set(file.projectId, delta);
+      }
+      for (const [projectId, delta] of byProject) await addCounts(trx, projectId, delta);
     });
   }
 
-  async findForProject(projectId: string, uuid: string): Promise<StoredFile | null> {
+  async list(projectId: string, query: FileListQuery): Promise<StoredFile[]> {
+    const descending = query.order === 'desc';
+    let select = this.db.selectFrom('files').selectAll().where('project_id', '=', projectId);
+    select = query.removed ? select.where('datetime_removed', 'is not', null) : select.where('datetime_removed', 'is', null);
+    if (query.stored === true) select = select.where('datetime_stored', 'is not', null);
+    if (query.stored === false) select = select.where('datetime_stored', 'is', null);
+    if (query.after) {
+      const { datetime, uuid } = query.after;
+      const op = descending ? '<' : '>';
+      select =
+        uuid === null
+          ? select.where('datetime_uploaded', descending ? '<=' : '>=', datetime)
+          : select.where((eb) =>
+              eb.or([eb('datetime_uploaded', op, datetime), eb.and([eb('datetime_uploaded', '=', datetime), eb('uuid', op, uuid)])]),
+            );
+    }
+    const direction = descending ? 'desc' : 'asc';
+    const rows = await select.orderBy('datetime_uploaded', direction).orderBy('uuid', direction).limit(query.limit).execute();
+    return rows.map(toFile);
+  }
+
+  async counts(projectId: string): Promise<FileCounts> {
+    const row = await this.db.selectFrom('project_file_counts').selectAll().where('project_id', '=', projectId).executeTakeFirst();
+    return row ? { stored: Number(row.stored), unstored: Number(row.unstored), removed: Number(row.removed) } : { stored: 0, unstored: 0, removed: 0 };
+  }
+
+  async markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+    if (uuids.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('files')
+        .set({ datetime_stored: at, expires_at: null })
+        .where('project_id', '=', projectId)
+        .where('uuid', 'in', uuids)
+        .where('datetime_removed', 'is', null)
+        .where('datetime_stored', 'is', null)
+        .returningAll()
+        .execute();
+      if (rows.length > 0) await addCounts(trx, projectId, { stored: rows.length, unstored: -rows.length, removed: 0 });
+      return rows.map(toFile);
+    });
+  }
+
+  async markRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+    if (uuids.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('files')
+        .set({ datetime_removed: at, expires_at: null })
+        .where('project_id', '=', projectId)
+        .where('uuid', 'in', uuids)
+        .where('datetime_removed', 'is', null)
+        .returningAll()
+        .execute();
+      const stored = rows.filter((row) => row.datetime_stored !== null).length;
+      if (rows.length > 0) await addCounts(trx, projectId, { stored: -stored, unstored: -(rows.length - stored), removed: rows.length });
+      return rows.map(toFile);
+    });
+  }
+
+  async updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>): Promise<StoredFile | null> {
     const row = await this.db
-      .selectFrom('files')
-      .selectAll()
-      .where('uuid', '=', uuid)
+      .updateTable('files')
+      .set({ metadata: JSON.stringify(metadata) })
       .where('project_id', '=', projectId)
+      .where('uuid', '=', uuid)
       .where('datetime_removed', 'is', null)
+      .returningAll()
       .executeTakeFirst();
+    return row ? toFile(row) : null;
+  }
+
+  async findForProject(projectId: string, uuid: string, options: { includeRemoved?: boolean } = {}): Promise<StoredFile | null> {
+    let select = this.db.selectFrom('files').selectAll().where('uuid', '=', uuid).where('project_id', '=', projectId);
+    if (!options.includeRemoved) select = select.where('datetime_removed', 'is', null);
+    const row = await select.executeTakeFirst();
     return row ? toFile(row) : null;
   }
 
@@ -84,18 +160,14 @@ export class KyselyFilesRepository implements FilesRepository {
     return row ? toFile(row) : null;
   }
 
-  async findManyForProject(projectId: string, uuids: string[]): Promise<StoredFile[]> {
+  async findManyForProject(projectId: string, uuids: string[], options: { includeRemoved?: boolean } = {}): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
     const found: StoredFile[] = [];
     // Chunked so a 1000-file group stays under SQLite's bound-parameter limit.
     for (let i = 0; i < uuids.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('files')
-        .selectAll()
-        .where('project_id', '=', projectId)
-        .where('uuid', 'in', uuids.slice(i, i + 500))
-        .where('datetime_removed', 'is', null)
-        .execute();
+      let select = this.db.selectFrom('files').selectAll().where('project_id', '=', projectId).where('uuid', 'in', uuids.slice(i, i + 500));
+      if (!options.includeRemoved) select = select.where('datetime_removed', 'is', null);
+      const rows = await select.execute();
       found.push(...rows.map(toFile));
     }
     return found;
@@ -128,6 +200,29 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async deleteRow(uuid: string): Promise<void> {
     // Group memberships stay: a group is immutable and reports a removed member as null.
-    await this.db.deleteFrom('files').where('uuid', '=', uuid).execute();
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.deleteFrom('files').where('uuid', '=', uuid).returning(['project_id', 'datetime_stored', 'datetime_removed']).executeTakeFirst();
+      if (!row) return;
+      const delta = { stored: 0, unstored: 0, removed: 0 };
+      if (row.datetime_removed !== null) delta.removed = -1;
+      else if (row.datetime_stored !== null) delta.stored = -1;
+      else delta.unstored = -1;
+      await addCounts(trx, row.project_id, delta);
+    });
   }
+}
+
+/** Keeps a project's counters in step with its files, inside the transaction that changed them. */
+async function addCounts(trx: Transaction<Database>, projectId: string, delta: FileCounts): Promise<void> {
+  await trx
+    .insertInto('project_file_counts')
+    .values({ project_id: projectId, stored: Math.max(0, delta.stored), unstored: Math.max(0, delta.unstored), removed: Math.max(0, delta.removed) })
+    .onConflict((oc) =>
+      oc.column('project_id').doUpdateSet({
+        stored: sql<number>`project_file_counts.stored + ${delta.stored}`,
+        unstored: sql<number>`project_file_counts.unstored + ${delta.unstored}`,
+        removed: sql<number>`project_file_counts.removed + ${delta.removed}`,
+      }),
+    )
+    .execute();
 }

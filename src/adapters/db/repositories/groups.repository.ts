@@ -1,6 +1,16 @@
 import type { Kysely } from 'kysely';
-import type { GroupMember, GroupRecord, GroupsRepository } from '../../../ports/repositories.js';
-import type { Database } from '../schema.js';
+import type { GroupListQuery, GroupMember, GroupRecord, GroupsRepository } from '../../../ports/repositories.js';
+import type { Database, GroupsTable } from '../schema.js';
+
+function toGroup(row: GroupsTable): GroupRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    filesCount: Number(row.files_count),
+    datetimeCreated: row.datetime_created,
+    datetimeStored: row.datetime_stored,
+  };
+}
 
 export class KyselyGroupsRepository implements GroupsRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -48,13 +58,7 @@ export class KyselyGroupsRepository implements GroupsRepository {
       .orderBy('position')
       .execute();
     return {
-      group: {
-        id: row.id,
-        projectId: row.project_id,
-        filesCount: Number(row.files_count),
-        datetimeCreated: row.datetime_created,
-        datetimeStored: row.datetime_stored,
-      },
+      group: toGroup(row),
       members: members.map((m) => ({ position: Number(m.position), fileUuid: m.file_uuid, effects: m.effects })),
     };
   }
@@ -67,5 +71,36 @@ export class KyselyGroupsRepository implements GroupsRepository {
       .where('position', '=', position)
       .executeTakeFirst();
     return row ? { position: Number(row.position), fileUuid: row.file_uuid, effects: row.effects } : null;
+  }
+
+  async list(projectId: string, query: GroupListQuery): Promise<GroupRecord[]> {
+    const descending = query.order === 'desc';
+    const op = descending ? '<' : '>';
+    let select = this.db.selectFrom('groups').selectAll().where('project_id', '=', projectId);
+    if (query.after) {
+      const { datetime, id } = query.after;
+      select =
+        id === null
+          ? select.where('datetime_created', descending ? '<=' : '>=', datetime)
+          : select.where((eb) => eb.or([eb('datetime_created', op, datetime), eb.and([eb('datetime_created', '=', datetime), eb('id', op, id)])]));
+    }
+    const direction = descending ? 'desc' : 'asc';
+    const rows = await select.orderBy('datetime_created', direction).orderBy('id', direction).limit(query.limit).execute();
+    return rows.map(toGroup);
+  }
+
+  async count(projectId: string): Promise<number> {
+    const row = await this.db.selectFrom('groups').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async delete(projectId: string, id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('groups').select('id').where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+      if (!found) return false;
+      await trx.deleteFrom('group_files').where('group_id', '=', id).execute();
+      await trx.deleteFrom('groups').where('id', '=', id).execute();
+      return true;
+    });
   }
 }

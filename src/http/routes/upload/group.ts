@@ -8,7 +8,7 @@ import { cdnBase, originOf } from '../../public-urls.js';
 import { GroupInfoSchema, errorResponses } from './schemas.js';
 
 function groupUrls(request: FastifyRequest, config: Config) {
-  return { cdnBase: cdnBase(request, config), apiBase: `${originOf(request, config)}/api` };
+  return { cdnBase: cdnBase(request, config), apiBase: `${originOf(request, config)}${config.http.restPrefix}` };
 }
 
 /** `POST /group/` + `GET /group/info/`: immutable groups of files. */

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import { registerRestFiles } from './files.js';
+import { registerRestGroups } from './groups.js';
+import { registerRestMetadata } from './metadata.js';
+import { registerRestProject } from './project.js';
+import { registerRestWebhooks } from './webhooks.js';
+import { registerRestPipeline } from './rest-request.js';
+
+/** Uploadcare's REST API v0.7 (`Accept: application/vnd.uploadcare-v0.7+json`), with Trove's webhook delivery log. */
+export async function restApiRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+  const { ctx } = options;
+  registerRestPipeline(app, ctx);
+  registerRestFiles(app, ctx);
+  registerRestMetadata(app, ctx);
+  registerRestGroups(app, ctx);
+  registerRestProject(app);
+  registerRestWebhooks(app, ctx);
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import type { Project } from '../../../domain/project.js';
+import { acceptsRestV07 } from '../../../domain/rest-auth.js';
+import type { PublicBases } from '../../../domain/rest-file.js';
+import { createAppError } from '../../../errors.js';
+import { cdnBase, originOf } from '../../public-urls.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The project a REST API call acts for, set by the authentication hook. */
+    restProject?: Project;
+    /** The body exactly as received: signed requests sign its MD5. */
+    rawBody?: Buffer;
+  }
+}
+
+export function projectOf(request: FastifyRequest): Project {
+  const project = request.restProject;
+  if (!project) throw createAppError('AUTH_REQUIRED', 401, 'Incorrect authentication credentials.');
+  return project;
+}
+
+export function restBases(request: FastifyRequest, ctx: AppContext): PublicBases {
+  return { cdnBase: cdnBase(request, ctx.config), apiBase: `${originOf(request, ctx.config)}${ctx.config.http.restPrefix}` };
+}
+
+/**
+ * Everything every REST route shares, registered inside the REST plugin's scope: body parsers that
+ * keep the raw bytes, the API version check, authentication, per-project rate limits, and answers
+ * typed exactly `application/json` (Uploadcare's SDK refuses anything else).
+ */
+export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')) as unknown);
+    } catch {
+      done(createAppError('JSON_INVALID', 400, 'Expected JSON object.'), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, undefined);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!acceptsRestV07(request.headers.accept)) {
+      throw createAppError(
+        'ACCEPT_INVALID',
+        406,
+        'Incorrect Accept header provided. Make sure to specify API version. Refer to REST API docs for details.',
+      );
+    }
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const date = request.headers['x-uploadcare-date'] ?? request.headers.date;
+    request.restProject = await ctx.services.apiAuth.authenticate({
+      authorization: request.headers.authorization,
+      date: Array.isArray(date) ? date[0] : date,
+      method: request.method,
+      body: request.rawBody ?? '',
+      contentType: request.headers['content-type'] ?? '',
+      uri: request.url,
+    });
+    const kind = request.method === 'GET' || request.method === 'HEAD' ? 'rest-read' : 'rest-write';
+    await ctx.services.rateLimits.check(request.restProject.id, kind);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 204 && request.routeOptions.config?.errorStyle === 'rest') void reply.header('content-type', 'application/json');
+    return payload;
+  });
+}

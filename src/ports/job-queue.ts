@@ -1,0 +1,74 @@
+/**
+ * Durable background jobs: webhook deliveries, expiry of unstored files, derivative purges, eager
+ * transformations. Delivery is at least once — a handler may see a job again after a crash, so
+ * handlers are idempotent. Adapters: a table in the metadata database (embedded and PostgreSQL)
+ * and BullMQ when REDIS_URL is set.
+ */
+
+/** A job's payload: plain JSON, kept as it was given. */
+export type JobPayload = { readonly [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
+  /**
+   * While a job with this key is waiting or delayed, enqueueing another one with the same key adds
+   * nothing (the existing job's id is returned). Used for purges and sweeps that must not pile up.
+   */
+  dedupeKey?: string;
+}
+
+export interface RetryPolicy {
+  /** Attempts in total, the first one included; after the last failure the job is dead. */
+  maxAttempts: number;
+  /** Delay before the second attempt; it doubles with each further attempt, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RunningJob {
+  id: string;
+  name: string;
+  payload: JobPayload;
+  /** 1 on the first run. */
+  attempt: number;
+  /** When the job was first enqueued (ISO-8601). */
+  enqueuedAt: string;
+}
+
+export interface JobRegistration {
+  handler: (job: RunningJob) => Promise<void>;
+  retry: RetryPolicy;
+  /**
+   * How long a taken job stays invisible to other workers; if its worker dies, the job runs again
+   * after this time. Must exceed the handler's own deadline.
+   */
+  visibilityTimeoutMs: number;
+}
+
+/** Every job name Trove enqueues, each with exactly one registration (checked at start). */
+export type JobRegistry = ReadonlyMap<string, JobRegistration>;
+
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  /** Jobs whose retries are exhausted, kept for inspection. */
+  dead: number;
+}
+
+export interface JobQueue {
+  enqueue(name: string, payload: JobPayload, options?: EnqueueOptions): Promise<string>;
+  /**
+   * Starts taking jobs and running them with at most `concurrency` at once in this process. Jobs
+   * whose name has no registration are not taken (another Trove version may own them).
+   */
+  startWorker(registry: JobRegistry, options: { concurrency: number }): Promise<void>;
+  /** Stops taking new jobs and waits (bounded by `graceMs`) for running ones to finish. */
+  stopWorker(graceMs: number): Promise<void>;
+  counts(): Promise<JobCounts>;
+  /** Reachability of the queue's backing service, for /ready. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

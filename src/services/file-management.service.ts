@@ -1,0 +1,302 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isExpired, isUuid, originalBlobKey, type FileMetadata, type StoredFile } from '../domain/file.js';
+import { validateMetadata } from '../domain/metadata.js';
+import type { Project } from '../domain/project.js';
+import type { DeliveryPlan } from '../domain/transform/operations.js';
+import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
+import type { WebhookEvent } from '../domain/webhook.js';
+import { createAppError } from '../errors.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { ContentInspector } from '../ports/content-inspector.js';
+import type { JobQueue, RunningJob } from '../ports/job-queue.js';
+import type { FileCounts, FileListQuery, FilesRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import type { DeliveryService } from './delivery.service.js';
+import type { TransformService } from './transform/transform.service.js';
+
+export const FILE_PURGE_JOB = 'file.purge';
+
+/** Receives file events (webhooks); never makes the API call fail. */
+export type FileEventSink = (project: Project, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) => void;
+
+export interface FileListRequest {
+  stored: boolean | null;
+  removed: boolean;
+  order: 'asc' | 'desc';
+  /** Keyset position: inclusive when only a time is given, after the file when a uuid is given too. */
+  from: { datetime: string; uuid: string | null } | null;
+  limit: number;
+}
+
+export interface FileListPage {
+  files: StoredFile[];
+  /** Files matching the filters (not just this page). */
+  total: number;
+  totals: FileCounts;
+  /** Cursor of the next page; null on the last one. */
+  next: { datetime: string; uuid: string } | null;
+}
+
+export interface BatchResult {
+  problems: Record<string, string>;
+  result: StoredFile[];
+}
+
+export const MAX_BATCH_UUIDS = 100;
+
+/** Managing a project's files through the REST API: listing, storing, deleting, metadata, copies. */
+export class FileManagementService {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly blobs: BlobStore,
+    private readonly inspector: ContentInspector,
+    private readonly jobs: JobQueue,
+    private readonly delivery: DeliveryService,
+    private readonly transform: TransformService,
+    private readonly clock: Clock,
+    private readonly events: FileEventSink,
+    /** Drops a file from this node's memory caches and tells the other nodes to do the same. */
+    private readonly evict: (uuid: string) => Promise<void>,
+  ) {}
+
+  async list(project: Project, request: FileListRequest): Promise<FileListPage> {
+    const query: FileListQuery = {
+      stored: request.stored,
+      removed: request.removed,
+      order: request.order,
+      after: request.from,
+      limit: request.limit + 1,
+    };
+    const [rows, totals] = await Promise.all([this.files.list(project.id, query), this.files.counts(project.id)]);
+    const now = this.clock.now();
+    const visible = request.removed ? rows : rows.filter((file) => !isExpired(file, now));
+    const files = visible.slice(0, request.limit);
+    const last = files.at(-1);
+    const next = rows.length > request.limit && last ? { datetime: last.datetimeUploaded, uuid: last.uuid } : null;
+    const total = request.removed
+      ? totals.removed
+      : request.stored === true
+        ? totals.stored
+        : request.stored === false
+          ? totals.unstored
+          : totals.stored + totals.unstored;
+    return { files, total, totals, next };
+  }
+
+  /** A file of the project, removed ones included (their info says when). */
+  async info(project: Project, uuid: string): Promise<StoredFile> {
+    return this.find(project, uuid, { includeRemoved: true });
+  }
+
+  async store(project: Project, uuid: string): Promise<StoredFile> {
+    const file = await this.find(project, uuid, { includeRemoved: false });
+    if (file.datetimeStored) return file;
+    const [stored] = await this.files.markStored(project.id, [uuid], this.clock.now().toISOString());
+    if (!stored) return this.find(project, uuid, { includeRemoved: false });
+    this.delivery.evict(uuid);
+    this.events(project, 'file.stored', stored);
+    return stored;
+  }
+
+  async remove(project: Project, uuid: string): Promise<StoredFile> {
+    const file = await this.find(project, uuid, { includeRemoved: true });
+    if (file.datetimeRemoved) return file;
+    const [removed] = await this.files.markRemoved(project.id, [uuid], this.clock.now().toISOString());
+    if (!removed) return this.find(project, uuid, { includeRemoved: true });
+    await this.afterRemoval(project, [removed]);
+    return removed;
+  }
+
+  async storeMany(project: Project, body: unknown): Promise<BatchResult> {
+    const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: false });
+    const changed = await this.files.markStored(project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
+    const byUuid = new Map(changed.map((file) => [file.uuid, file]));
+    for (const file of changed) {
+      this.delivery.evict(file.uuid);
+      this.events(project, 'file.stored', file);
+    }
+    return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
+  }
+
+  async removeMany(project: Project, body: unknown): Promise<BatchResult> {
+    const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: true });
+    const changed = await this.files.markRemoved(project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
+    await this.afterRemoval(project, changed);
+    const byUuid = new Map(changed.map((file) => [file.uuid, file]));
+    return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
+  }
+
+  async metadata(project: Project, uuid: string): Promise<FileMetadata> {
+    return (await this.find(project, uuid, { includeRemoved: false })).metadata;
+  }
+
+  async metadataValue(project: Project, uuid: string, key: string): Promise<string> {
+    const metadata = await this.metadata(project, uuid);
+    const value = Object.prototype.hasOwnProperty.call(metadata, key) ? metadata[key] : undefined;
+    if (value === undefined) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    return value;
+  }
+
+  /** Sets one key; `created` tells a new key (201) from a changed one (200). */
+  async setMetadataValue(project: Project, uuid: string, key: string, value: unknown): Promise<{ value: string; created: boolean }> {
+    if (typeof value !== 'string') throw createAppError('METADATA_VALUE_INVALID', 400, 'The request body must be a JSON string: the metadata value.');
+    const file = await this.find(project, uuid, { includeRemoved: false });
+    const created = !Object.prototype.hasOwnProperty.call(file.metadata, key);
+    const next = validateMetadata([...Object.entries({ ...file.metadata, [key]: value })]);
+    await this.saveMetadata(project, file, next);
+    return { value, created };
+  }
+
+  async deleteMetadataValue(project: Project, uuid: string, key: string): Promise<void> {
+    const file = await this.find(project, uuid, { includeRemoved: false });
+    if (!Object.prototype.hasOwnProperty.call(file.metadata, key)) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const next = { ...file.metadata };
+    delete next[key];
+    await this.saveMetadata(project, file, next);
+  }
+
+  /**
+   * `POST /files/local_copy/`: a new file from a file of the project, or from its CDN URL with
+   * operations, which are applied by the transformation engine and baked into the copy.
+   */
+  async localCopy(project: Project, source: unknown, store: unknown, metadata: unknown): Promise<StoredFile> {
+    if (source === undefined || source === null || source === '') throw createAppError('SOURCE_REQUIRED', 400, '`source` parameter is required.');
+    const parsed = typeof source === 'string' ? parseCopySource(source) : null;
+    if (!parsed) throw createAppError('SOURCE_INVALID', 400, 'Bad `source` parameter. Use UUID or CDN URL.');
+    const storeFlag = parseStoreFlag(store);
+    const extra = parseMetadataObject(metadata);
+    const original = await this.find(project, parsed.uuid, { includeRemoved: false });
+    let bytes: Buffer;
+    let mimeType = original.mimeType;
+    let plan: DeliveryPlan | null = null;
+    if (parsed.operations !== '') {
+      try {
+        plan = parseUploadcarePath(parsed.operations);
+      } catch {
+        throw createAppError('SOURCE_INVALID', 400, 'Bad `source` parameter: its CDN operations are not valid.');
+      }
+    }
+    if (plan?.transforms) {
+      // No Accept header: `format/auto` resolves to the format every client understands.
+      const derivative = await this.transform.deliver(original.uuid, plan, undefined);
+      bytes = derivative.data;
+      mimeType = derivative.contentType;
+    } else {
+      bytes = await this.delivery.readAll(original);
+    }
+    const uuid = randomUUID();
+    const blobKey = originalBlobKey(uuid);
+    await this.blobs.put(blobKey, Readable.from([bytes]), { size: bytes.length, contentType: mimeType });
+    const now = this.clock.now().toISOString();
+    // A transformed copy has its own type and dimensions: read them from its bytes, as uploads are.
+    const inspected = plan?.transforms ? await this.inspector.inspect(bytes.subarray(0, this.inspector.headBytes), bytes.length) : null;
+    const copy: StoredFile = {
+      ...original,
+      uuid,
+      blobKey,
+      size: bytes.length,
+      mimeType: inspected?.mimeType ?? mimeType,
+      isImage: inspected?.isImage ?? original.isImage,
+      contentInfo: inspected ? inspected.contentInfo : original.contentInfo,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      metadata: { ...original.metadata, ...extra },
+      source: 'local_copy',
+      sourceUrl: null,
+      datetimeUploaded: now,
+      datetimeStored: storeFlag ? now : null,
+      datetimeRemoved: null,
+      expiresAt: storeFlag ? null : original.expiresAt ?? null,
+    };
+    try {
+      await this.files.insertMany([copy]);
+    } catch (error) {
+      await this.blobs.delete(blobKey).catch(() => undefined);
+      throw error;
+    }
+    this.events(project, 'file.uploaded', copy);
+    return copy;
+  }
+
+  /** The job that deletes a removed file's bytes and derivatives (durable: retried until done). */
+  async purge(job: RunningJob): Promise<void> {
+    const { uuid, blobKey } = job.payload;
+    if (typeof uuid !== 'string' || typeof blobKey !== 'string') return;
+    await this.transform.purge(uuid);
+    await this.blobs.delete(blobKey);
+  }
+
+  private async afterRemoval(project: Project, removed: StoredFile[]): Promise<void> {
+    for (const file of removed) {
+      await this.evict(file.uuid);
+      // Derivatives go at once so that no node serves them from the store; the job makes sure of it.
+      await this.transform.purge(file.uuid).catch(() => undefined);
+      await this.jobs.enqueue(FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
+      this.events(project, 'file.deleted', file);
+    }
+  }
+
+  private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {
+    const updated = await this.files.updateMetadata(project.id, file.uuid, next);
+    if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    this.delivery.evict(file.uuid);
+    this.events(project, 'file.info_updated', updated, { metadata: file.metadata });
+  }
+
+  private async find(project: Project, uuid: string, options: { includeRemoved: boolean }): Promise<StoredFile> {
+    if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const file = await this.files.findForProject(project.id, uuid, options);
+    if (!file || (!file.datetimeRemoved && isExpired(file, this.clock.now()))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    if (file.datetimeRemoved && !options.includeRemoved) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    return file;
+  }
+
+  private async checkBatch(project: Project, body: unknown, options: { includeRemoved: boolean }): Promise<{ valid: StoredFile[]; problems: Record<string, string> }> {
+    if (!Array.isArray(body)) throw createAppError('UUIDS_EXPECTED', 400, 'Expected list of UUIDs');
+    if (body.length === 0) throw createAppError('UUIDS_EMPTY', 400, 'List of UUIDs can not be empty');
+    if (body.length > MAX_BATCH_UUIDS) throw createAppError('UUIDS_TOO_MANY', 400, `Maximum UUIDs per request is exceeded. The limit is ${MAX_BATCH_UUIDS}`);
+    const problems: Record<string, string> = {};
+    const wanted: string[] = [];
+    for (const item of body) {
+      const raw = typeof item === 'string' ? item : JSON.stringify(item);
+      const uuid = typeof item === 'string' ? parseCopySource(item)?.uuid : undefined;
+      if (!uuid || !isUuid(uuid)) problems[raw] = 'Invalid';
+      else if (!wanted.includes(uuid)) wanted.push(uuid);
+    }
+    const found = await this.files.findManyForProject(project.id, wanted, options);
+    const now = this.clock.now();
+    const usable = new Map(found.filter((f) => f.datetimeRemoved !== null || !isExpired(f, now)).map((f) => [f.uuid, f]));
+    const valid: StoredFile[] = [];
+    for (const uuid of wanted) {
+      const file = usable.get(uuid);
+      if (file) valid.push(file);
+      else problems[uuid] = 'Missing in the project';
+    }
+    return { valid, problems };
+  }
+}
+
+/** A uuid, or a CDN URL / path `…/<uuid>/-/ops/…/[filename]`: the uuid and the operations part. */
+function parseCopySource(source: string): { uuid: string; operations: string } | null {
+  const trimmed = source.trim();
+  if (isUuid(trimmed.toLowerCase())) return { uuid: trimmed.toLowerCase(), operations: '' };
+  const match = /(?:^|\/)([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\/(.*)$/.exec(trimmed.split('?')[0]!);
+  if (!match) return null;
+  return { uuid: match[1]!.toLowerCase(), operations: match[2] ?? '' };
+}
+
+function parseStoreFlag(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw createAppError('STORE_INVALID', 400, '`store` parameter should be `true` or `false`.');
+}
+
+function parseMetadataObject(value: unknown): FileMetadata {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw createAppError('METADATA_INVALID', 400, '`metadata` must be an object of string values.');
+  const entries = Object.entries(value as Record<string, unknown>).map(([key, v]) => {
+    if (typeof v !== 'string') throw createAppError('METADATA_INVALID', 400, `Metadata value for "${key}" must be a string.`);
+    return [key, v] as [string, string];
+  });
+  return validateMetadata(entries);
+}

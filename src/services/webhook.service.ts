@@ -1,0 +1,252 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { StoredFile } from '../domain/file.js';
+import type { Project } from '../domain/project.js';
+import { type PublicBases, toRestFile } from '../domain/rest-file.js';
+import {
+  isWebhookEvent,
+  MAX_SIGNING_SECRET_LENGTH,
+  MAX_TARGET_URL_LENGTH,
+  type Webhook,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEvent,
+} from '../domain/webhook.js';
+import { createAppError } from '../errors.js';
+import { FetchError, type GuardedFetcher } from '../ports/fetcher.js';
+import type { JobQueue, RetryPolicy, RunningJob } from '../ports/job-queue.js';
+import type { WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+
+export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
+
+/**
+ * Uploadcare keeps retrying for days; Trove retries for about a day: 10 s doubling up to 2 h between
+ * attempts, 21 attempts (≈ 24 h in all). Then the delivery is marked failed and can be replayed.
+ */
+export const WEBHOOK_RETRY: RetryPolicy = { maxAttempts: 21, baseDelayMs: 10_000, maxDelayMs: 2 * 3_600_000 };
+
+export interface WebhookInput {
+  targetUrl?: unknown;
+  event?: unknown;
+  isActive?: unknown;
+  signingSecret?: unknown;
+  version?: unknown;
+}
+
+export interface DeliveryLogEntry extends WebhookDelivery {
+  attemptLog: WebhookAttempt[];
+}
+
+export interface WebhookSettings {
+  /** Deadline of one delivery attempt. */
+  timeoutMs: number;
+  /** Where file URLs in payloads point. */
+  bases: PublicBases;
+}
+
+/** Webhook subscriptions of a project, and the delivery of file events to them. */
+export class WebhookService {
+  constructor(
+    private readonly webhooks: WebhooksRepository,
+    private readonly jobs: JobQueue,
+    private readonly fetcher: GuardedFetcher,
+    private readonly clock: Clock,
+    private readonly settings: WebhookSettings,
+  ) {}
+
+  list(project: Project): Promise<Webhook[]> {
+    return this.webhooks.list(project.id);
+  }
+
+  async create(project: Project, input: WebhookInput): Promise<Webhook> {
+    if (input.targetUrl === undefined || input.targetUrl === null || input.targetUrl === '') {
+      throw createAppError('TARGET_URL_MISSING', 400, '`target_url` is missing.');
+    }
+    const targetUrl = checkTargetUrl(input.targetUrl);
+    const event = input.event === undefined ? 'file.uploaded' : checkEvent(input.event);
+    if (await this.webhooks.findByTarget(project.id, targetUrl, event)) {
+      throw createAppError('WEBHOOK_EXISTS', 400, `A webhook for ${event} to this target_url already exists.`);
+    }
+    return this.webhooks.create({
+      projectId: project.id,
+      targetUrl,
+      event,
+      isActive: input.isActive === undefined ? true : checkBoolean(input.isActive, 'is_active'),
+      signingSecret: input.signingSecret === undefined || input.signingSecret === null ? null : checkSecret(input.signingSecret),
+      version: input.version === undefined || input.version === '' ? '0.7' : checkVersion(input.version),
+      at: this.clock.now().toISOString(),
+    });
+  }
+
+  async update(project: Project, id: number, input: WebhookInput): Promise<Webhook> {
+    const patch: WebhookPatch = {};
+    if (input.targetUrl !== undefined) patch.targetUrl = checkTargetUrl(input.targetUrl);
+    if (input.event !== undefined) patch.event = checkEvent(input.event);
+    if (input.isActive !== undefined) patch.isActive = checkBoolean(input.isActive, 'is_active');
+    if (input.signingSecret !== undefined) patch.signingSecret = input.signingSecret === null || input.signingSecret === '' ? null : checkSecret(input.signingSecret);
+    const updated = await this.webhooks.update(project.id, id, patch, this.clock.now().toISOString());
+    if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    return updated;
+  }
+
+  async unsubscribe(project: Project, targetUrl: unknown): Promise<void> {
+    if (typeof targetUrl !== 'string' || targetUrl === '') throw createAppError('TARGET_URL_MISSING', 400, '`target_url` is missing.');
+    const removed = await this.webhooks.deleteByTarget(project.id, targetUrl);
+    if (removed === 0) throw createAppError('NOT_FOUND', 404, 'Not found.');
+  }
+
+  /**
+   * Records one delivery per active subscription and queues it. The delivery rows are written
+   * before the jobs, so a crash in between leaves pending deliveries a replay can still send.
+   */
+  async dispatch(project: Project, event: WebhookEvent, file: StoredFile, extra: { previousValues?: Record<string, unknown> } = {}): Promise<number> {
+    const hooks = await this.webhooks.active(project.id, event);
+    if (hooks.length === 0) return 0;
+    const at = this.clock.now().toISOString();
+    const deliveries: WebhookDelivery[] = hooks.map((hook) => ({
+      id: randomUUID(),
+      webhookId: hook.id,
+      projectId: project.id,
+      event,
+      targetUrl: hook.targetUrl,
+      payload: JSON.stringify(this.payload(project, hook, event, file, extra.previousValues)),
+      status: 'pending',
+      attempts: 0,
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: at,
+      updatedAt: at,
+      deliveredAt: null,
+    }));
+    await this.webhooks.createDeliveries(deliveries);
+    for (const delivery of deliveries) await this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
+    return deliveries.length;
+  }
+
+  /** The job handler: one attempt; a failure throws so the queue retries with backoff. */
+  async deliver(job: RunningJob): Promise<void> {
+    const deliveryId = job.payload.deliveryId;
+    if (typeof deliveryId !== 'string') return;
+    const delivery = await this.webhooks.findDelivery(deliveryId);
+    // At-least-once queues may hand a job out twice; a delivered event is not sent again.
+    if (!delivery || delivery.status === 'delivered') return;
+    const hook = await this.webhooks.find(delivery.projectId, delivery.webhookId);
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    if (!hook) {
+      error = 'The webhook was deleted before this event could be delivered.';
+    } else {
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (hook.signingSecret) headers['x-uc-signature'] = `v1=${createHmac('sha256', hook.signingSecret).update(delivery.payload).digest('hex')}`;
+        const response = await this.fetcher.fetch(delivery.targetUrl, { timeoutMs: this.settings.timeoutMs, maxBytes: 64 * 1024, maxRedirects: 0 }, undefined, {
+          method: 'POST',
+          headers,
+          body: Buffer.from(delivery.payload),
+        });
+        statusCode = response.status;
+        response.body.destroy();
+      } catch (caught) {
+        if (caught instanceof FetchError) {
+          statusCode = caught.status ?? null;
+          error = caught.message;
+        } else {
+          error = caught instanceof Error ? caught.message : String(caught);
+        }
+      }
+    }
+    const delivered = error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
+    const lastAttempt = !hook || job.attempt >= WEBHOOK_RETRY.maxAttempts;
+    await this.webhooks.recordAttempt({
+      attempt: {
+        id: randomUUID(),
+        deliveryId: delivery.id,
+        attempt: delivery.attempts + 1,
+        statusCode,
+        latencyMs: Math.round(performance.now() - started),
+        error,
+        createdAt: this.clock.now().toISOString(),
+      },
+      status: delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending',
+    });
+    if (!delivered && !lastAttempt) throw new Error(error ?? `The receiver answered HTTP ${statusCode}.`);
+  }
+
+  async deliveryLog(project: Project, webhookId: number, options: { limit: number; before: string | null }): Promise<DeliveryLogEntry[]> {
+    if (!(await this.webhooks.find(project.id, webhookId))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const deliveries = await this.webhooks.listDeliveries(project.id, webhookId, options);
+    const attempts = await this.webhooks.listAttempts(deliveries.map((d) => d.id));
+    return deliveries.map((delivery) => ({ ...delivery, attemptLog: attempts.filter((a) => a.deliveryId === delivery.id) }));
+  }
+
+  /** Sends a past delivery again (after a receiver outage, or to test a receiver). */
+  async replay(project: Project, webhookId: number, deliveryId: string): Promise<WebhookDelivery> {
+    const delivery = await this.webhooks.findDelivery(deliveryId);
+    if (!delivery || delivery.projectId !== project.id || delivery.webhookId !== webhookId) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    await this.webhooks.reopenDelivery(delivery.id, this.clock.now().toISOString());
+    await this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
+    return { ...delivery, status: 'pending' };
+  }
+
+  private payload(project: Project, hook: Webhook, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) {
+    const data = toRestFile(file, this.settings.bases, { appdata: true });
+    return {
+      initiator: { type: 'api', detail: { request_id: null, addon_name: null, source_file_uuid: null } },
+      hook: {
+        id: hook.id,
+        project_id: project.id,
+        project_pub_key: project.publicKey,
+        target: hook.targetUrl,
+        event,
+        is_active: hook.isActive,
+        version: hook.version,
+        created_at: hook.createdAt,
+        updated_at: hook.updatedAt,
+      },
+      data,
+      file: `${this.settings.bases.cdnBase}/${file.uuid}/${encodeURIComponent(file.filename)}`,
+      ...(previousValues ? { previous_values: previousValues } : {}),
+    };
+  }
+}
+
+function checkTargetUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.length > MAX_TARGET_URL_LENGTH) {
+    throw createAppError('TARGET_URL_INVALID', 400, `\`target_url\` must be an http(s) URL of at most ${MAX_TARGET_URL_LENGTH} characters.`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw createAppError('TARGET_URL_INVALID', 400, '`target_url` is not a valid URL.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw createAppError('TARGET_URL_INVALID', 400, '`target_url` must use http or https.');
+  if (url.username || url.password) throw createAppError('TARGET_URL_INVALID', 400, '`target_url` must not carry credentials.');
+  return value;
+}
+
+function checkEvent(value: unknown): WebhookEvent {
+  if (!isWebhookEvent(value)) {
+    throw createAppError('EVENT_INVALID', 400, '`event` must be one of file.uploaded, file.stored, file.deleted, file.info_updated, file.infected.');
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw createAppError('PARAMETER_INVALID', 400, `\`${name}\` should be \`true\` or \`false\`.`);
+}
+
+function checkSecret(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SIGNING_SECRET_LENGTH) {
+    throw createAppError('SIGNING_SECRET_INVALID', 400, `\`signing_secret\` must be a string of 1 to ${MAX_SIGNING_SECRET_LENGTH} characters.`);
+  }
+  return value;
+}
+
+function checkVersion(value: unknown): string {
+  if (value !== '0.7') throw createAppError('VERSION_INVALID', 400, '`version` must be "0.7".');
+  return value;
+}

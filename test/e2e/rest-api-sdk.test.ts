@@ -1,0 +1,222 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  copyFileToLocalStorage,
+  createWebhook,
+  deleteFile,
+  deleteFiles,
+  deleteGroup,
+  deleteMetadata,
+  deleteWebhook,
+  fileInfo,
+  getMetadata,
+  getMetadataValue,
+  groupInfo,
+  listOfFiles,
+  listOfGroups,
+  listOfWebhooks,
+  paginate,
+  storeFile,
+  storeFiles,
+  updateMetadata,
+  updateWebhook,
+  UploadcareAuthSchema,
+  UploadcareSimpleAuthSchema,
+  type UserSettings,
+  WebhookEvent,
+} from '@uploadcare/rest-client';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
+import { makeJpeg } from '../helpers/images.js';
+import { startTrove, type TestTrove } from '../helpers/trove-server.js';
+import { uploadFile } from '../helpers/upload-http.js';
+
+const backends = await availableBackends();
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/**
+ * The public @uploadcare/rest-client SDK, unchanged, pointed at Trove by `apiBaseURL` only, with
+ * both of Uploadcare's authentication schemes.
+ */
+describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) => {
+  let trove: TestTrove;
+  let simple: UserSettings;
+  let signed: UserSettings;
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Received[] = [];
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    // Webhook receivers on loopback are refused by default (SSRF protection); this test's receiver is one.
+    trove = await startTrove({ backend, env: { TROVE_FETCH_ALLOW_PRIVATE: 'true' } });
+    simple = { authSchema: new UploadcareSimpleAuthSchema({ publicKey: trove.publicKey, secretKey: trove.secretKey }), apiBaseURL: `${trove.url}/api/` };
+    signed = { authSchema: new UploadcareAuthSchema({ publicKey: trove.publicKey, secretKey: trove.secretKey }), apiBaseURL: `${trove.url}/` };
+  }, 60_000);
+
+  afterAll(async () => {
+    await trove?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('lists files with totals and pages through them with the SDK paginator', async () => {
+    const uuids: string[] = [];
+    for (let i = 0; i < 5; i += 1) uuids.push(await uploadFile(trove, Buffer.from(`file ${i}`), `f${i}.txt`, { UPLOADCARE_STORE: i < 3 ? '1' : '0' }));
+    const page = await listOfFiles({ limit: 2, ordering: '-datetime_uploaded' }, signed);
+    expect(page.results).toHaveLength(2);
+    expect(page.total).toBeGreaterThanOrEqual(5);
+    expect(page.totals.stored).toBeGreaterThanOrEqual(3);
+    expect(page.totals.unstored).toBeGreaterThanOrEqual(2);
+    expect(page.results[0]!.uuid).toBe(uuids[4]);
+    expect(page.next).toMatch(/^http:\/\/.+\/files\/\?/);
+
+    const seen: string[] = [];
+    for await (const each of paginate(listOfFiles)({ limit: 2 }, simple)) seen.push(...each.results.map((f) => f.uuid));
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const uuid of uuids) expect(seen).toContain(uuid);
+
+    const stored = await listOfFiles({ stored: true, limit: 100 }, signed);
+    expect(stored.results.every((f) => f.datetimeStored !== null)).toBe(true);
+    expect(stored.total).toBe(stored.totals.stored);
+  });
+
+  it('pages correctly through files that share one upload instant', async () => {
+    const form = new FormData();
+    form.set('UPLOADCARE_PUB_KEY', trove.publicKey);
+    for (let i = 0; i < 7; i += 1) form.append(`file${i}`, new Blob([`same instant ${i}`]), `same${i}.txt`);
+    const response = await fetch(`${trove.uploadUrl}/base/`, { method: 'POST', body: form });
+    const batch = Object.values((await response.json()) as Record<string, string>);
+    const seen: string[] = [];
+    for await (const each of paginate(listOfFiles)({ limit: 3 }, signed)) seen.push(...each.results.map((f) => f.uuid));
+    for (const uuid of batch) expect(seen.filter((s) => s === uuid)).toHaveLength(1);
+  });
+
+  it('reads, stores and deletes one file; a deleted file is gone from the CDN and reported as removed', async () => {
+    const uuid = await uploadFile(trove, await makeJpeg({ width: 120, height: 80 }), 'photo.jpg', { UPLOADCARE_STORE: '0' });
+    const info = await fileInfo({ uuid }, signed);
+    expect(info).toMatchObject({ uuid, isImage: true, mimeType: 'image/jpeg', originalFilename: 'photo.jpg', datetimeStored: null, datetimeRemoved: null });
+    expect(info.contentInfo?.image).toMatchObject({ width: 120, height: 80 });
+    expect(info.originalFileUrl).toBe(`${trove.url}/${uuid}/photo.jpg`);
+
+    const stored = await storeFile({ uuid }, simple);
+    expect(stored.datetimeStored).not.toBeNull();
+    expect((await fetch(`${trove.url}/${uuid}/-/resize/60x/`)).status).toBe(200);
+
+    const removed = await deleteFile({ uuid }, signed);
+    expect(removed.datetimeRemoved).not.toBeNull();
+    expect((await fetch(`${trove.url}/${uuid}/`)).status).toBe(404);
+    expect((await fetch(`${trove.url}/${uuid}/-/resize/60x/`)).status).toBe(404);
+    expect((await fileInfo({ uuid }, signed)).datetimeRemoved).not.toBeNull();
+    const removedList = await listOfFiles({ removed: true, limit: 100 }, signed);
+    expect(removedList.results.map((f) => f.uuid)).toContain(uuid);
+  });
+
+  it('stores and deletes in batches, naming each problem uuid', async () => {
+    const a = await uploadFile(trove, Buffer.from('a'), 'a.txt', { UPLOADCARE_STORE: '0' });
+    const b = await uploadFile(trove, Buffer.from('b'), 'b.txt', { UPLOADCARE_STORE: '0' });
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const storedBatch = await storeFiles({ uuids: [a, b, missing, 'not-a-uuid'] }, signed);
+    expect(storedBatch.result.map((f) => f.uuid).sort()).toEqual([a, b].sort());
+    expect(storedBatch.result.every((f) => f.datetimeStored !== null)).toBe(true);
+    expect(storedBatch.problems).toEqual({ [missing]: 'Missing in the project', 'not-a-uuid': 'Invalid' });
+    const deletedBatch = await deleteFiles({ uuids: [a, b] }, simple);
+    expect(deletedBatch.result.every((f) => f.datetimeRemoved !== null)).toBe(true);
+    await expect(storeFiles({ uuids: Array.from({ length: 101 }, () => a) }, signed)).rejects.toThrow(/Maximum UUIDs per request is exceeded/);
+  });
+
+  it('manages metadata key by key', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('m'), 'm.txt', { 'metadata[kind]': 'note' });
+    expect(await getMetadata({ uuid }, signed)).toEqual({ kind: 'note' });
+    expect(await updateMetadata({ uuid, key: 'pet', value: 'cat' }, signed)).toBe('cat');
+    expect(await updateMetadata({ uuid, key: 'pet', value: 'dog' }, simple)).toBe('dog');
+    expect(await getMetadataValue({ uuid, key: 'pet' }, signed)).toBe('dog');
+    await deleteMetadata({ uuid, key: 'kind' }, signed);
+    expect(await getMetadata({ uuid }, signed)).toEqual({ pet: 'dog' });
+    await expect(getMetadataValue({ uuid, key: 'kind' }, signed)).rejects.toThrow(/Not found/);
+    await expect(updateMetadata({ uuid, key: 'bad key!', value: 'x' }, signed)).rejects.toThrow(/letters, digits/);
+  });
+
+  it('copies a file, baking CDN operations into the copy', async () => {
+    const uuid = await uploadFile(trove, await makeJpeg({ width: 400, height: 300 }), 'big.jpg');
+    const plain = await copyFileToLocalStorage({ source: uuid, store: true }, signed);
+    expect(plain.result.uuid).not.toBe(uuid);
+    expect(plain.result.datetimeStored).not.toBeNull();
+    const resized = await copyFileToLocalStorage({ source: `${trove.url}/${uuid}/-/resize/100x/-/format/png/`, store: false, metadata: { origin: 'copy' } }, signed);
+    const bytes = Buffer.from(await (await fetch(`${trove.url}/${resized.result.uuid}/`)).arrayBuffer());
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 100, 75]);
+    expect(resized.result.metadata).toMatchObject({ origin: 'copy' });
+    expect(resized.result.mimeType).toBe('image/png');
+  });
+
+  it('lists, reads and deletes groups', async () => {
+    const a = await uploadFile(trove, Buffer.from('g1'), 'g1.txt');
+    const b = await uploadFile(trove, Buffer.from('g2'), 'g2.txt');
+    const form = new FormData();
+    form.set('pub_key', trove.publicKey);
+    form.append('files[]', a);
+    form.append('files[]', `${b}/-/resize/10x/`);
+    const created = (await (await fetch(`${trove.uploadUrl}/group/`, { method: 'POST', body: form })).json()) as { id: string };
+    const list = await listOfGroups({ limit: 100 }, signed);
+    expect(list.results.map((g) => g.id)).toContain(created.id);
+    const info = await groupInfo({ uuid: created.id }, signed);
+    expect(info.filesCount).toBe(2);
+    expect(info.files?.map((f) => f?.uuid)).toEqual([a, b]);
+    await deleteGroup({ uuid: created.id }, signed);
+    await expect(groupInfo({ uuid: created.id }, signed)).rejects.toThrow(/Not found/);
+    expect((await fetch(`${trove.url}/${a}/`)).status).toBe(200);
+  });
+
+  it('manages webhooks and delivers signed file events to them', async () => {
+    const hook = await createWebhook({ targetUrl: receiverUrl, event: WebhookEvent.FILE_UPLOADED, signingSecret: 'whsec-test' }, signed);
+    expect(hook).toMatchObject({ targetUrl: receiverUrl, event: 'file.uploaded', isActive: true });
+    expect((await listOfWebhooks({}, signed)).map((h) => h.id)).toContain(hook.id);
+    const updated = await updateWebhook({ id: hook.id, isActive: true, signingSecret: 'whsec-2' }, signed);
+    expect(updated.signingSecret).toBe('whsec-2');
+
+    const uuid = await uploadFile(trove, Buffer.from('event me'), 'event.txt');
+    const delivery = await waitFor(() => received.find((r) => r.body.includes(uuid)));
+    const payload = JSON.parse(delivery.body) as { hook: { event: string; target: string }; data: { uuid: string }; file: string };
+    expect(payload.hook).toMatchObject({ event: 'file.uploaded', target: receiverUrl });
+    expect(payload.data.uuid).toBe(uuid);
+    expect(payload.file).toBe(`http://localhost:${trove.ctx.config.port}/${uuid}/event.txt`);
+    const expected = createHmac('sha256', 'whsec-2').update(delivery.body).digest('hex');
+    expect(delivery.headers['x-uc-signature']).toBe(`v1=${expected}`);
+
+    const log = (await (
+      await fetch(`${trove.url}/webhooks/${hook.id}/deliveries/`, {
+        headers: { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
+      })
+    ).json()) as { results: Array<{ status: string; attempt_log: Array<{ status_code: number }> }> };
+    expect(log.results[0]).toMatchObject({ status: 'delivered' });
+    expect(log.results[0]!.attempt_log[0]!.status_code).toBe(200);
+
+    await deleteWebhook({ targetUrl: receiverUrl }, signed);
+    expect((await listOfWebhooks({}, signed)).map((h) => h.id)).not.toContain(hook.id);
+  });
+});
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
