@@ -6,6 +6,7 @@ import { MemoryLockService } from './adapters/lock/memory.lock.js';
 import type { LockService } from './ports/lock-service.js';
 import { RedisLockService } from './adapters/lock/redis.lock.js';
 import { MemoryEventBus } from './adapters/events/memory.event-bus.js';
+import { ClusterEventBus } from './adapters/events/cluster.event-bus.js';
 import { RedisEventBus } from './adapters/events/redis.event-bus.js';
 import { BullMqJobQueue } from './adapters/queue/bullmq.job-queue.js';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory.rate-limiter.js';
@@ -144,7 +145,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         onCommandError: (report) => logger.warn({ operation: report.operation, err: report.error.message, suppressed: report.suppressed }, 'Redis command failed; working without it'),
       })
     : null;
-  const events: EventBus = redis ? new RedisEventBus(redis) : new MemoryEventBus();
+  const events: EventBus = redis ? new RedisEventBus(redis) : cluster.isWorker ? new ClusterEventBus() : new MemoryEventBus();
   const rateLimiter: RateLimiter = overrides.rateLimiter ?? (redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter());
   const jobs: JobQueue = config.redisUrl
     ? new BullMqJobQueue({ url: config.redisUrl, onError: (error) => logger.warn({ err: error.message }, 'job queue error') })

@@ -4,6 +4,7 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
 import { createContext, type AppContext } from '../context.js';
 import { serveClusterLocks } from '../adapters/lock/cluster.lock.js';
+import { relayClusterEvents } from '../adapters/events/cluster.event-bus.js';
 import { loggerOptions } from '../observability/logger.js';
 import { printBootstrapKeys } from './print.js';
 
@@ -27,11 +28,15 @@ async function prepare(config: Config, logger: Logger): Promise<AppContext> {
   return ctx;
 }
 
-function startBackground(ctx: AppContext, config: Config): void {
+function startBackground(ctx: AppContext, config: Config, logger: Logger): void {
   if (!config.roles.has('worker')) return;
   ctx.services.sweeper.start(config.upload.sweepIntervalMs);
   void ctx.services.sweeper.sweep().catch(() => undefined);
-  void ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency });
+  ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency }).catch((error: unknown) => {
+    // A job without a handler is a build defect: better to stop than to let its jobs pile up.
+    logger.fatal({ err: error }, 'the job worker could not start');
+    process.exit(1);
+  });
 }
 
 function onSignals(logger: Logger, stop: () => Promise<void>): void {
@@ -57,7 +62,7 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
 async function runHttp(config: Config, logger: Logger, options: { background: boolean }): Promise<void> {
   const ctx = options.background ? await prepare(config, logger) : await createContext(config, { logger });
   const app = await buildApp(ctx, { loggerInstance: logger });
-  if (options.background) startBackground(ctx, config);
+  if (options.background) startBackground(ctx, config, logger);
   await app.listen({ port: config.port, host: config.host });
   if (!cluster.isWorker) logStarted(config, logger);
   onSignals(logger, async () => {
@@ -68,8 +73,9 @@ async function runHttp(config: Config, logger: Logger, options: { background: bo
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   serveClusterLocks();
+  relayClusterEvents();
   const ctx = await prepare(config, logger);
-  startBackground(ctx, config);
+  startBackground(ctx, config, logger);
   let stopping = false;
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {

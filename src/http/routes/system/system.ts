@@ -6,14 +6,30 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: AppCont
   const { ctx } = options;
   app.get('/health', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Readiness: database and storage reachable' } }, async (_request, reply) => {
-    const checks = await Promise.all([
-      probe('database', () => ctx.metadata.ping()),
-      probe('storage', () => ctx.blobs.ping()),
-    ]);
-    const ok = checks.every((c) => c.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'degraded', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
-  });
+  app.get(
+    '/ready',
+    {
+      logLevel: 'silent',
+      schema: {
+        tags: ['System'],
+        summary: 'Readiness',
+        description:
+          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`.',
+      },
+    },
+    async (_request, reply) => {
+      const required = await Promise.all([probe('database', () => ctx.metadata.ping()), probe('storage', () => ctx.blobs.ping())]);
+      const optional = await Promise.all([
+        ...(ctx.redis ? [probe('redis', () => ctx.redis!.ping())] : []),
+        probe('jobs', () => ctx.jobs.ping()),
+      ]);
+      const ok = required.every((c) => c.ok);
+      const degraded = !ok || optional.some((c) => !c.ok);
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: degraded ? 'degraded' : 'ready', checks: Object.fromEntries([...required, ...optional].map((c) => [c.name, c])) });
+    },
+  );
 
   app.get('/metrics', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
