@@ -19,8 +19,9 @@ import { buildJobRegistry } from './jobs/registry.js';
 import type { JobRegistry } from './ports/job-queue.js';
 import { ApiAuthService } from './services/api-auth.service.js';
 import { FileManagementService } from './services/file-management.service.js';
+import { EagerTransformService } from './services/eager-transform.service.js';
 import { RateLimitService } from './services/rate-limit.service.js';
-import { WebhookService } from './services/webhook.service.js';
+import { WebhookService, webhookRetryPolicy } from './services/webhook.service.js';
 import { DerivativeCache } from './services/transform/derivative-cache.js';
 import { FairScheduler } from './services/transform/fair-scheduler.js';
 import { TransformService } from './services/transform/transform.service.js';
@@ -71,6 +72,7 @@ export interface AppContext {
     rateLimits: RateLimitService;
     files: FileManagementService;
     webhooks: WebhookService;
+    eager: EagerTransformService;
     projects: ProjectService;
     uploadAuth: UploadAuthService;
     ingest: FileIngestService;
@@ -232,7 +234,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     cdnBase: `${config.http.publicUrl ?? `http://localhost:${config.port}`}${config.http.deliveryPrefix}`,
     apiBase: `${config.http.publicUrl ?? `http://localhost:${config.port}`}${config.http.restPrefix}`,
   };
-  const webhooks = new WebhookService(metadata.webhooks, jobs, fetcher, clock, { timeoutMs: config.webhooks.timeoutMs, bases: publicBases });
+  const webhooks = new WebhookService(metadata.webhooks, jobs, fetcher, clock, {
+    timeoutMs: config.webhooks.timeoutMs,
+    bases: publicBases,
+    retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
+  });
   const fileEvents = (project: Project, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) => {
     webhooks.dispatch(project, event, file, { previousValues }).catch((error: unknown) => {
       logger.error({ err: error instanceof Error ? error.message : String(error), uuid: file.uuid, event }, 'could not record a webhook event');
@@ -250,7 +256,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   });
   const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, fileEvents, evictEverywhere);
   const apiAuth = new ApiAuthService(metadata.projects, clock);
-  const jobRegistry = buildJobRegistry({ webhooks, files });
+  const eager = new EagerTransformService(metadata.files, jobs, transform);
+  const jobRegistry = buildJobRegistry({ webhooks, files, eager, transformTimeoutMs: config.transform.timeoutMs });
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
@@ -261,6 +268,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     rateLimits,
     files,
     webhooks,
+    eager,
     projects: new ProjectService(metadata.projects, () => {
       uploadAuth.forgetProjects();
       apiAuth.forgetProjects();

@@ -90,6 +90,8 @@ export interface Config {
   };
   webhooks: {
     timeoutMs: number;
+    /** Delay before a failed delivery's second attempt; it doubles for each further one. */
+    retryBaseMs: number;
   };
   fetch: {
     allowPrivate: boolean;

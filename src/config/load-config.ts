@@ -44,7 +44,8 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_RATE_LIMIT_UPLOAD', default: '50:200', description: 'Upload API calls per project (`<per second>:<burst>` or `off`).' },
   { name: 'TROVE_RATE_LIMIT_DELIVERY_MISS', default: '50:500', description: 'New transformations per project (`<per second>:<burst>` or `off`); cache hits are never limited.' },
   { name: 'TROVE_JOB_CONCURRENCY', default: '8', description: 'Background jobs (webhook deliveries, purges) running at once per worker process.' },
-  { name: 'TROVE_WEBHOOK_TIMEOUT', default: '10s', description: 'Deadline of one webhook delivery attempt; failed deliveries are retried with backoff for about a day.' },
+  { name: 'TROVE_WEBHOOK_TIMEOUT', default: '10s', description: 'Deadline of one webhook delivery attempt. An attempt lost with its worker is taken again after 3 × this + 5 s.' },
+  { name: 'TROVE_WEBHOOK_RETRY_BASE', default: '10s', description: 'Wait before retrying a failed delivery; it doubles per attempt up to 2 h, 21 attempts (about a day with the default).' },
   { name: 'TROVE_DELIVERY_PREFIX', default: '/', description: 'Path file delivery (`/:uuid/`) is mounted at.' },
   { name: 'TROVE_TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
   { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
@@ -177,7 +178,10 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       'delivery-miss': read('TROVE_RATE_LIMIT_DELIVERY_MISS', { perSecond: 50, burst: 500 }, parseRateLimit),
     },
     jobs: { concurrency: read('TROVE_JOB_CONCURRENCY', 8, (v) => parseInteger(v, 1, 256)) },
-    webhooks: { timeoutMs: read('TROVE_WEBHOOK_TIMEOUT', 10_000, parseDuration) },
+    webhooks: {
+      timeoutMs: read('TROVE_WEBHOOK_TIMEOUT', 10_000, parseDuration),
+      retryBaseMs: read('TROVE_WEBHOOK_RETRY_BASE', 10_000, parseDuration),
+    },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),
       timeoutMs: read('TROVE_FETCH_TIMEOUT', 60_000, parseDuration),

@@ -1,20 +1,16 @@
 import type { JobRegistration, JobRegistry } from '../ports/job-queue.js';
+import { EAGER_TRANSFORM_JOB, type EagerTransformService } from '../services/eager-transform.service.js';
 import { FILE_PURGE_JOB, type FileManagementService } from '../services/file-management.service.js';
-import { WEBHOOK_DELIVERY_JOB, WEBHOOK_RETRY, type WebhookService } from '../services/webhook.service.js';
+import { WEBHOOK_DELIVERY_JOB, type WebhookService } from '../services/webhook.service.js';
 
 /** Every job Trove enqueues. A name without exactly one registration stops Trove at start. */
-export const JOB_NAMES = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB] as const;
+export const JOB_NAMES = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB] as const;
 
-export function buildJobRegistry(services: { webhooks: WebhookService; files: FileManagementService }): JobRegistry {
+export function buildJobRegistry(services: { webhooks: WebhookService; files: FileManagementService; eager: EagerTransformService; transformTimeoutMs: number }): JobRegistry {
   const registrations: Array<[string, JobRegistration]> = [
     [
       WEBHOOK_DELIVERY_JOB,
-      {
-        handler: (job) => services.webhooks.deliver(job),
-        retry: WEBHOOK_RETRY,
-        // Longer than one attempt's deadline (TROVE_WEBHOOK_TIMEOUT, at most a few minutes in practice).
-        visibilityTimeoutMs: 5 * 60_000,
-      },
+      { handler: (job) => services.webhooks.deliver(job), ...services.webhooks.jobRegistration() },
     ],
     [
       FILE_PURGE_JOB,
@@ -22,6 +18,15 @@ export function buildJobRegistry(services: { webhooks: WebhookService; files: Fi
         handler: (job) => services.files.purge(job),
         retry: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 3_600_000 },
         visibilityTimeoutMs: 10 * 60_000,
+      },
+    ],
+    [
+      EAGER_TRANSFORM_JOB,
+      {
+        handler: (job) => services.eager.run(job),
+        retry: { maxAttempts: 5, baseDelayMs: 5_000, maxDelayMs: 300_000 },
+        // A transformation is bounded by its own timeout; its wait in the scheduler's queue is not.
+        visibilityTimeoutMs: 10 * 60_000 + services.transformTimeoutMs,
       },
     ],
   ];

@@ -13,17 +13,20 @@ import {
 } from '../domain/webhook.js';
 import { createAppError } from '../errors.js';
 import { FetchError, type GuardedFetcher } from '../ports/fetcher.js';
-import type { JobQueue, RetryPolicy, RunningJob } from '../ports/job-queue.js';
+import type { JobQueue, JobRegistration, RetryPolicy, RunningJob } from '../ports/job-queue.js';
 import type { WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
 
 export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
 
 /**
- * Uploadcare keeps retrying for days; Trove retries for about a day: 10 s doubling up to 2 h between
- * attempts, 21 attempts (≈ 24 h in all). Then the delivery is marked failed and can be replayed.
+ * Uploadcare keeps retrying for days; Trove retries for about a day: 10 s (the default base) doubling
+ * up to 2 h between attempts, 21 attempts (≈ 24 h in all). Then the delivery is marked failed and
+ * can be replayed.
  */
-export const WEBHOOK_RETRY: RetryPolicy = { maxAttempts: 21, baseDelayMs: 10_000, maxDelayMs: 2 * 3_600_000 };
+export function webhookRetryPolicy(baseDelayMs: number): RetryPolicy {
+  return { maxAttempts: 21, baseDelayMs, maxDelayMs: 2 * 3_600_000 };
+}
 
 export interface WebhookInput {
   targetUrl?: unknown;
@@ -42,6 +45,7 @@ export interface WebhookSettings {
   timeoutMs: number;
   /** Where file URLs in payloads point. */
   bases: PublicBases;
+  retry: RetryPolicy;
 }
 
 /** Webhook subscriptions of a project, and the delivery of file events to them. */
@@ -157,7 +161,7 @@ export class WebhookService {
       }
     }
     const delivered = error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
-    const lastAttempt = !hook || job.attempt >= WEBHOOK_RETRY.maxAttempts;
+    const lastAttempt = !hook || job.attempt >= this.settings.retry.maxAttempts;
     await this.webhooks.recordAttempt({
       attempt: {
         id: randomUUID(),
@@ -171,6 +175,12 @@ export class WebhookService {
       status: delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending',
     });
     if (!delivered && !lastAttempt) throw new Error(error ?? `The receiver answered HTTP ${statusCode}.`);
+  }
+
+  /** How the job queue should retry deliveries, and how long one may stay taken. */
+  jobRegistration(): Omit<JobRegistration, 'handler'> {
+    // A lost attempt (its worker died) is taken again once it cannot still be running.
+    return { retry: this.settings.retry, visibilityTimeoutMs: 3 * this.settings.timeoutMs + 5_000 };
   }
 
   async deliveryLog(project: Project, webhookId: number, options: { limit: number; before: string | null }): Promise<DeliveryLogEntry[]> {

@@ -164,6 +164,31 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(resized.result.mimeType).toBe('image/png');
   });
 
+  it('computes derivatives ahead of time, so the first request for one is a hit', async () => {
+    const uuid = await uploadFile(trove, await makeJpeg({ width: 300, height: 200 }), 'eager.jpg');
+    const misses = () => trove.ctx.metrics.derivativeLookups.miss;
+    const before = misses();
+    const response = await fetch(`${trove.url}/files/${uuid}/derivatives/`, {
+      method: 'POST',
+      headers: { ...restHeaders(trove), 'content-type': 'application/json' },
+      body: JSON.stringify({ operations: ['-/resize/120x/', 'scale_crop/50x50/-/format/png'] }),
+    });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { derivatives: string[] };
+    expect(body.derivatives).toEqual([`${trove.url}/${uuid}/-/resize/120x/`, `${trove.url}/${uuid}/-/scale_crop/50x50/-/format/png/`]);
+    await waitFor(() => (misses() - before >= 2 ? true : undefined));
+    const png = await fetch(`${trove.url}/${uuid}/-/scale_crop/50x50/-/format/png/`);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(misses() - before).toBe(2);
+    const bad = await fetch(`${trove.url}/files/${uuid}/derivatives/`, {
+      method: 'POST',
+      headers: { ...restHeaders(trove), 'content-type': 'application/json' },
+      body: JSON.stringify({ operations: ['-/resize/abc/'] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/operations\[0\]/);
+  });
+
   it('lists, reads and deletes groups', async () => {
     const a = await uploadFile(trove, Buffer.from('g1'), 'g1.txt');
     const b = await uploadFile(trove, Buffer.from('g2'), 'g2.txt');
@@ -200,7 +225,7 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
 
     const log = (await (
       await fetch(`${trove.url}/webhooks/${hook.id}/deliveries/`, {
-        headers: { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
+        headers: restHeaders(trove),
       })
     ).json()) as { results: Array<{ status: string; attempt_log: Array<{ status_code: number }> }> };
     expect(log.results[0]).toMatchObject({ status: 'delivered' });
@@ -210,6 +235,10 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect((await listOfWebhooks({}, signed)).map((h) => h.id)).not.toContain(hook.id);
   });
 });
+
+function restHeaders(trove: TestTrove): Record<string, string> {
+  return { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` };
+}
 
 async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

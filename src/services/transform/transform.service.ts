@@ -9,7 +9,7 @@ import type { FilesRepository } from '../../ports/repositories.js';
 import type { DeliveryService } from '../delivery.service.js';
 import { formatVariant, representativeAccept, type FormatVariant } from './accept-variant.js';
 import type { Derivative, DerivativeCache } from './derivative-cache.js';
-import type { FairScheduler } from './fair-scheduler.js';
+import type { FairScheduler, Priority } from './fair-scheduler.js';
 
 export interface TransformSettings {
   limits: EngineLimits;
@@ -107,13 +107,14 @@ export class TransformService {
     };
   }
 
-  async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined): Promise<DeliveredDerivative> {
+  /** `background`: eager work, which waits behind every interactive request of its project's turn. */
+  async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined, priority: Priority = 'interactive'): Promise<DeliveredDerivative> {
     const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
     const l1 = this.fromMemory(key);
     if (l1) return { data: l1.data, contentType: l1.contentType, temporary: l1.temporary, etag, varyAccept, tier: 'l1' };
     const shared = this.inFlight.get(key);
     if (shared) return shared;
-    const work = this.resolveMiss(uuid, key, request.plan, variant).then((derivative) => ({ ...derivative, etag, varyAccept }));
+    const work = this.resolveMiss(uuid, key, request.plan, variant, priority).then((derivative) => ({ ...derivative, etag, varyAccept }));
     this.inFlight.set(key, work);
     try {
       return await work;
@@ -146,7 +147,13 @@ export class TransformService {
     return this.cache.purge(uuid);
   }
 
-  private async resolveMiss(uuid: string, key: string, plan: TransformPlan, variant: FormatVariant): Promise<Derivative & { tier: 'l2' | 'miss' }> {
+  private async resolveMiss(
+    uuid: string,
+    key: string,
+    plan: TransformPlan,
+    variant: FormatVariant,
+    priority: Priority,
+  ): Promise<Derivative & { tier: 'l2' | 'miss' }> {
     const fromStore = await this.cache.getL2(key);
     if (fromStore) {
       this.observer.hit('l2');
@@ -165,7 +172,7 @@ export class TransformService {
     let derivative: Derivative;
     try {
       this.observer.miss();
-      derivative = await this.compute(uuid, plan, variant);
+      derivative = await this.compute(uuid, plan, variant, priority);
     } catch (error) {
       await lock?.release();
       throw error;
@@ -188,7 +195,7 @@ export class TransformService {
     return { ...derivative, tier: 'miss' };
   }
 
-  private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant): Promise<Derivative> {
+  private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant, priority: Priority): Promise<Derivative> {
     const file = await this.delivery.findOriginal(uuid);
     if (!file.isImage) {
       throw createAppError('NOT_AN_IMAGE', 400, `File ${uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
@@ -201,7 +208,7 @@ export class TransformService {
     try {
       // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
       // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
-      return await this.scheduler.run(file.projectId, 'interactive', async () => {
+      return await this.scheduler.run(file.projectId, priority, async () => {
         const source = await this.delivery.readSource(file);
         const probe = await this.engine.probe(source);
         if (plan.info) {

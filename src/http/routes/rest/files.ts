@@ -61,6 +61,17 @@ export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
     return reply.code(201).send({ type: 'file', result: toRestFile(copy, restBases(request, ctx)) });
   });
 
+  app.post(
+    '/files/:uuid/derivatives/',
+    restRoute('Compute derivatives ahead of time (Trove)', 'Body `{"operations": ["-/resize/200x/", "-/scale_crop/100x100/-/format/webp/"]}`: each is computed in the background at low priority. 202.'),
+    async (request, reply) => {
+      const queued = await ctx.services.eager.request(projectOf(request), uuidParam(request), bodyObject(request.body).operations);
+      const bases = restBases(request, ctx);
+      const uuid = uuidParam(request);
+      return reply.code(202).send({ status: 'queued', derivatives: queued.map((path) => `${bases.cdnBase}/${uuid}/${path}`) });
+    },
+  );
+
   app.get('/files/:uuid/', restRoute('File info'), async (request) => {
     const file = await files().info(projectOf(request), uuidParam(request));
     return toRestFile(file, restBases(request, ctx), { appdata: queryOf(request).include === 'appdata' });

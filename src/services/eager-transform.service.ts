@@ -1,0 +1,65 @@
+import { isUuid } from '../domain/file.js';
+import type { Project } from '../domain/project.js';
+import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
+import { createAppError, AppError } from '../errors.js';
+import type { JobQueue, RunningJob } from '../ports/job-queue.js';
+import type { FilesRepository } from '../ports/repositories.js';
+import type { TransformService } from './transform/transform.service.js';
+
+export const EAGER_TRANSFORM_JOB = 'transform.eager';
+
+/** Derivatives one request may ask to have computed ahead of time. */
+export const MAX_EAGER_DERIVATIVES = 20;
+
+/**
+ * Eager transformations: derivatives computed in the background before anyone asks for them (a
+ * site's thumbnail sizes right after upload), at background priority so they never delay
+ * interactive requests. The results land in the derivative store like any other miss.
+ */
+export class EagerTransformService {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly jobs: JobQueue,
+    private readonly transform: TransformService,
+  ) {}
+
+  /** Checks every operations path now (a 400 names the bad one), then queues one job per path. */
+  async request(project: Project, uuid: string, rawPaths: unknown): Promise<string[]> {
+    if (!isUuid(uuid) || !(await this.files.findForProject(project.id, uuid))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    if (!Array.isArray(rawPaths) || rawPaths.length === 0 || rawPaths.length > MAX_EAGER_DERIVATIVES) {
+      throw createAppError('OPERATIONS_INVALID', 400, `\`operations\` must be a list of 1 to ${MAX_EAGER_DERIVATIVES} CDN operation paths such as "-/resize/200x/".`);
+    }
+    const paths = rawPaths.map((raw, index) => {
+      if (typeof raw !== 'string') throw createAppError('OPERATIONS_INVALID', 400, `operations[${index}] must be a string.`);
+      const path = normalisePath(raw);
+      let transforms = false;
+      try {
+        transforms = parseUploadcarePath(path).transforms;
+      } catch (error) {
+        throw createAppError('OPERATIONS_INVALID', 400, `operations[${index}]: ${error instanceof AppError ? error.message : 'not a valid operations path'}`);
+      }
+      if (!transforms) throw createAppError('OPERATIONS_INVALID', 400, `operations[${index}] has no image operation.`);
+      return path;
+    });
+    for (const path of paths) await this.jobs.enqueue(EAGER_TRANSFORM_JOB, { uuid, path }, { dedupeKey: `eager:${uuid}:${path}` });
+    return paths;
+  }
+
+  async run(job: RunningJob): Promise<void> {
+    const { uuid, path } = job.payload;
+    if (typeof uuid !== 'string' || typeof path !== 'string') return;
+    try {
+      await this.transform.deliver(uuid, parseUploadcarePath(path), undefined, 'background');
+    } catch (error) {
+      // A file deleted meanwhile, or an image the limits refuse, will not get better with retries.
+      if (error instanceof AppError && error.statusCode < 500 && error.statusCode !== 429) return;
+      throw error;
+    }
+  }
+}
+
+function normalisePath(raw: string): string {
+  const trimmed = raw.trim().replace(/^\/+/, '');
+  const withDash = trimmed.startsWith('-/') ? trimmed : `-/${trimmed}`;
+  return withDash.endsWith('/') ? withDash : `${withDash}/`;
+}
