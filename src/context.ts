@@ -153,6 +153,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     ? new BullMqJobQueue({ url: config.redisUrl, onError: (error) => logger.warn({ err: error.message }, 'job queue error') })
     : metadata.createJobQueue({ onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'job queue error') });
   const rateLimits = new RateLimitService(rateLimiter, config.rateLimits);
+  metrics.jobCounts = async () => ({ ...(await jobs.counts()) });
   const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
   const ingest = new FileIngestService(blobs, inspector, metadata.files, clock, {
     maxFileSize: config.upload.maxFileSize,

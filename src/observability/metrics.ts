@@ -17,6 +17,8 @@ export class Metrics {
   readonly transformRejections: Counter<'code'>;
   /** Set by the composition root: waiting transformations per project, read at scrape time. */
   queueDepth: () => Map<string, number> = () => new Map();
+  /** Background jobs by state (waiting, active, delayed, dead), read from the queue at scrape time. */
+  jobCounts: () => Promise<Record<string, number>> = async () => ({});
 
   /** The whole exposition: prom-client's registry plus the hot-path HTTP series. */
   async render(): Promise<string> {
@@ -70,6 +72,19 @@ export class Metrics {
       help: 'Transformations refused or failed, by reason (limits, queue full, bad operation…).',
       labelNames: ['code'],
       registers: [this.registry],
+    });
+    const jobCountsOf = () => this.jobCounts();
+    new Gauge({
+      name: 'trove_jobs',
+      help: 'Background jobs (webhook deliveries, purges, eager transformations) by state; dead jobs ran out of retries.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        // A queue that cannot be reached leaves the gauge empty rather than failing the scrape.
+        const counts = await jobCountsOf().catch(() => ({}));
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
     });
     const depthOf = () => this.queueDepth();
     new Gauge({

@@ -231,6 +231,9 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(log.results[0]).toMatchObject({ status: 'delivered' });
     expect(log.results[0]!.attempt_log[0]!.status_code).toBe(200);
 
+    const metrics = await (await fetch(`${trove.url}/metrics`)).text();
+    expect(metrics).toMatch(/trove_jobs\{state="dead"\} 0/);
+
     await deleteWebhook({ targetUrl: receiverUrl }, signed);
     expect((await listOfWebhooks({}, signed)).map((h) => h.id)).not.toContain(hook.id);
   });
