@@ -63,6 +63,8 @@ export class ProjectService {
     if (!(await this.projects.revokeSecretKey(project.id, keyId))) {
       throw createAppError('SECRET_KEY_NOT_FOUND', 404, `Project ${publicKey} has no active secret key ${keyId}.`);
     }
+    // A revoked key must stop working at once in this process, not when its cache entry ages out.
+    this.onProjectChanged();
   }
 
   /**

@@ -88,6 +88,12 @@ export class WebhookService {
     if (input.event !== undefined) patch.event = checkEvent(input.event);
     if (input.isActive !== undefined) patch.isActive = checkBoolean(input.isActive, 'is_active');
     if (input.signingSecret !== undefined) patch.signingSecret = input.signingSecret === null || input.signingSecret === '' ? null : checkSecret(input.signingSecret);
+    const current = await this.webhooks.find(project.id, id);
+    if (!current) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const target = patch.targetUrl ?? current.targetUrl;
+    const event = patch.event ?? current.event;
+    const clash = await this.webhooks.findByTarget(project.id, target, event);
+    if (clash && clash.id !== id) throw createAppError('WEBHOOK_EXISTS', 400, `A webhook for ${event} to this target_url already exists.`);
     const updated = await this.webhooks.update(project.id, id, patch, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return updated;

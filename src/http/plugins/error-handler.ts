@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { acceptsRestV07 } from '../../domain/rest-auth.js';
 import { AppError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import '../route-config.js';
@@ -124,7 +125,11 @@ export function registerErrorHandler(app: FastifyInstance, metrics: Metrics): vo
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    renderError(request, reply, new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A REST client (it asks for the v0.7 media type) gets the REST error shape even where no route matched.
+    if (acceptsRestV07(request.headers.accept)) {
+      return reply.code(404).header('content-type', 'application/json').send(JSON.stringify({ detail: 'Not found.' }));
+    }
+    return renderError(request, reply, new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`));
+  });
 }
