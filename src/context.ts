@@ -20,6 +20,7 @@ import type { JobRegistry } from './ports/job-queue.js';
 import { ApiAuthService } from './services/api-auth.service.js';
 import { FileManagementService } from './services/file-management.service.js';
 import { EagerTransformService } from './services/eager-transform.service.js';
+import { EventDispatcher } from './services/event-dispatcher.service.js';
 import { RateLimitService } from './services/rate-limit.service.js';
 import { WebhookService, webhookRetryPolicy } from './services/webhook.service.js';
 import { DerivativeCache } from './services/transform/derivative-cache.js';
@@ -35,9 +36,6 @@ import type { BlobStore } from './ports/blob-store.js';
 import type { GuardedFetcher } from './ports/fetcher.js';
 import type { MetadataStore } from './ports/repositories.js';
 import { systemClock, type Clock } from './services/clock.js';
-import type { StoredFile } from './domain/file.js';
-import type { Project } from './domain/project.js';
-import type { WebhookEvent } from './domain/webhook.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { DirectUploadService } from './services/direct-upload.service.js';
 import { FileInfoService } from './services/file-info.service.js';
@@ -66,6 +64,7 @@ export interface AppContext {
   redis: RedisConnection | null;
   jobs: JobQueue;
   jobRegistry: JobRegistry;
+  dispatcher: EventDispatcher;
   events: EventBus;
   services: {
     apiAuth: ApiAuthService;
@@ -149,9 +148,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     : null;
   const events: EventBus = redis ? new RedisEventBus(redis) : cluster.isWorker ? new ClusterEventBus() : new MemoryEventBus();
   const rateLimiter: RateLimiter = overrides.rateLimiter ?? (redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter());
-  const jobs: JobQueue = config.redisUrl
-    ? new BullMqJobQueue({ url: config.redisUrl, onError: (error) => logger.warn({ err: error.message }, 'job queue error') })
-    : metadata.createJobQueue({ onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'job queue error') });
+  // While its service is away the queue reports every reconnect attempt: one line per 30 s is enough.
+  let lastQueueError = 0;
+  const onQueueError = (error: unknown) => {
+    if (Date.now() - lastQueueError < 30_000) return;
+    lastQueueError = Date.now();
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'job queue error (repeats within 30 s are not logged)');
+  };
+  const jobs: JobQueue = config.redisUrl ? new BullMqJobQueue({ url: config.redisUrl, onError: onQueueError }) : metadata.createJobQueue({ onError: onQueueError });
   const rateLimits = new RateLimitService(rateLimiter, config.rateLimits);
   metrics.jobCounts = async () => ({ ...(await jobs.counts()) });
   const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
@@ -240,22 +244,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     bases: publicBases,
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
-  const fileEvents = (project: Project, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) => {
-    webhooks.dispatch(project, event, file, { previousValues }).catch((error: unknown) => {
-      logger.error({ err: error instanceof Error ? error.message : String(error), uuid: file.uuid, event }, 'could not record a webhook event');
-    });
-  };
-  ingest.onCommitted((files) => {
-    void (async () => {
-      for (const file of files) {
-        const project = await metadata.projects.findById(file.projectId);
-        if (!project) continue;
-        fileEvents(project, 'file.uploaded', file);
-        if (file.datetimeStored) fileEvents(project, 'file.stored', file);
-      }
-    })().catch((error: unknown) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'could not record upload events'));
-  });
-  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, fileEvents, evictEverywhere);
+  // File events are written with each change (the outbox); the dispatcher turns them into webhook
+  // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
+  const dispatcher: EventDispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, webhooks, () => files, logger);
+  ingest.onCommitted(() => dispatcher.nudge());
+  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere);
   const apiAuth = new ApiAuthService(metadata.projects, clock);
   const eager = new EagerTransformService(metadata.files, jobs, transform);
   const jobRegistry = buildJobRegistry({ webhooks, files, eager, transformTimeoutMs: config.transform.timeoutMs });
@@ -299,11 +292,13 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     redis,
     jobs,
     jobRegistry,
+    dispatcher,
     events,
     services,
     scheduler,
     async close() {
       await sweeper.stop();
+      await dispatcher.stop();
       await jobs.stopWorker(10_000);
       await fromUrl.drain();
       await transform.drain();

@@ -32,6 +32,7 @@ function startBackground(ctx: AppContext, config: Config, logger: Logger): void 
   if (!config.roles.has('worker')) return;
   ctx.services.sweeper.start(config.upload.sweepIntervalMs);
   void ctx.services.sweeper.sweep().catch(() => undefined);
+  ctx.dispatcher.start(5_000);
   ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency }).catch((error: unknown) => {
     // A job without a handler is a build defect: better to stop than to let its jobs pile up.
     logger.fatal({ err: error }, 'the job worker could not start');

@@ -23,6 +23,23 @@ export interface ProjectsRepository {
   /** Active (unrevoked) secrets of a project, oldest first. */
   listSecretKeys(projectId: string, options?: { includeRevoked?: boolean }): Promise<SecretKey[]>;
   revokeSecretKey(projectId: string, keyId: string): Promise<boolean>;
+  /** True for exactly one caller ever, across every node: who creates the default project of a fresh install. */
+  claimBootstrap(): Promise<boolean>;
+}
+
+/** A file event recorded with the change itself; the dispatcher turns it into webhooks and purges. */
+export interface OutboxEvent {
+  id: string;
+  projectId: string;
+  event: WebhookEvent;
+  fileUuid: string;
+  previousValues: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+export interface EventOutboxRepository {
+  oldest(limit: number): Promise<OutboxEvent[]>;
+  remove(id: string): Promise<void>;
 }
 
 export interface FileCounts {
@@ -44,7 +61,7 @@ export interface FileListQuery {
 }
 
 export interface FilesRepository {
-  /** Inserts all in one transaction. */
+  /** Inserts all in one transaction, with their `file.uploaded` (and `file.stored`) events. */
   insertMany(files: StoredFile[]): Promise<void>;
   /** A file of this project that has not been removed (unless `includeRemoved`). */
   findForProject(projectId: string, uuid: string, options?: { includeRemoved?: boolean }): Promise<StoredFile | null>;
@@ -59,11 +76,12 @@ export interface FilesRepository {
   list(projectId: string, query: FileListQuery): Promise<StoredFile[]>;
   /** The project's files by state, kept as counters so no rows are counted. */
   counts(projectId: string): Promise<FileCounts>;
-  /** Stores the live, unstored files among `uuids`; returns the files this call changed. */
+  /** Stores the live, unstored files among `uuids` (recording `file.stored`); returns the files this call changed. */
   markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
-  /** Marks the live files among `uuids` removed; returns the files this call changed. */
+  /** Marks the live files among `uuids` removed (recording `file.deleted`); returns the files this call changed. */
   markRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
-  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>): Promise<StoredFile | null>;
+  /** Replaces the metadata, recording `file.info_updated` with the previous metadata. */
+  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>, previous: Record<string, string>, at: string): Promise<StoredFile | null>;
 }
 
 export interface MultipartUpload {
@@ -186,7 +204,10 @@ export interface WebhooksRepository {
   /** Removes the project's subscriptions to this URL; returns how many. */
   deleteByTarget(projectId: string, targetUrl: string): Promise<number>;
   active(projectId: string, event: WebhookEvent): Promise<Webhook[]>;
+  /** Inserts the deliveries whose id is new (ids derive from the event, so a retried dispatch adds nothing). */
   createDeliveries(deliveries: WebhookDelivery[]): Promise<void>;
+  /** Pending deliveries untouched since `before`: their job may have been lost with the queue's data. */
+  listStalePending(before: string, limit: number): Promise<WebhookDelivery[]>;
   findDelivery(id: string): Promise<WebhookDelivery | null>;
   /** Appends an attempt and moves the delivery to `status` in one transaction. */
   recordAttempt(outcome: AttemptOutcome): Promise<void>;
@@ -206,6 +227,7 @@ export interface MetadataStore {
   readonly fromUrlTasks: FromUrlTasksRepository;
   readonly groups: GroupsRepository;
   readonly webhooks: WebhooksRepository;
+  readonly outbox: EventOutboxRepository;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,7 +5,6 @@ import { validateMetadata } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';
 import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
-import type { WebhookEvent } from '../domain/webhook.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
@@ -16,9 +15,6 @@ import type { DeliveryService } from './delivery.service.js';
 import type { TransformService } from './transform/transform.service.js';
 
 export const FILE_PURGE_JOB = 'file.purge';
-
-/** Receives file events (webhooks); never makes the API call fail. */
-export type FileEventSink = (project: Project, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) => void;
 
 export interface FileListRequest {
   stored: boolean | null;
@@ -55,7 +51,8 @@ export class FileManagementService {
     private readonly delivery: DeliveryService,
     private readonly transform: TransformService,
     private readonly clock: Clock,
-    private readonly events: FileEventSink,
+    /** Tells the event dispatcher that the change just committed recorded events (webhooks, purges). */
+    private readonly nudge: () => void,
     /** Drops a file from this node's memory caches and tells the other nodes to do the same. */
     private readonly evict: (uuid: string) => Promise<void>,
   ) {}
@@ -95,7 +92,7 @@ export class FileManagementService {
     const [stored] = await this.files.markStored(project.id, [uuid], this.clock.now().toISOString());
     if (!stored) return this.find(project, uuid, { includeRemoved: false });
     this.delivery.evict(uuid);
-    this.events(project, 'file.stored', stored);
+    this.nudge();
     return stored;
   }
 
@@ -104,7 +101,7 @@ export class FileManagementService {
     if (file.datetimeRemoved) return file;
     const [removed] = await this.files.markRemoved(project.id, [uuid], this.clock.now().toISOString());
     if (!removed) return this.find(project, uuid, { includeRemoved: true });
-    await this.afterRemoval(project, [removed]);
+    await this.afterRemoval([removed]);
     return removed;
   }
 
@@ -112,17 +109,15 @@ export class FileManagementService {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: false });
     const changed = await this.files.markStored(project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
-    for (const file of changed) {
-      this.delivery.evict(file.uuid);
-      this.events(project, 'file.stored', file);
-    }
+    for (const file of changed) this.delivery.evict(file.uuid);
+    if (changed.length > 0) this.nudge();
     return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
   }
 
   async removeMany(project: Project, body: unknown): Promise<BatchResult> {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: true });
     const changed = await this.files.markRemoved(project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
-    await this.afterRemoval(project, changed);
+    await this.afterRemoval(changed);
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
     return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
   }
@@ -214,7 +209,7 @@ export class FileManagementService {
       await this.blobs.delete(blobKey).catch(() => undefined);
       throw error;
     }
-    this.events(project, 'file.uploaded', copy);
+    this.nudge();
     return copy;
   }
 
@@ -226,21 +221,28 @@ export class FileManagementService {
     await this.blobs.delete(blobKey);
   }
 
-  private async afterRemoval(project: Project, removed: StoredFile[]): Promise<void> {
+  /**
+   * The removal is committed with its `file.deleted` event, from which the dispatcher queues the
+   * durable purge; derivatives also go at once, best effort, so no node serves them from the store.
+   */
+  private async afterRemoval(removed: StoredFile[]): Promise<void> {
     for (const file of removed) {
-      await this.evict(file.uuid);
-      // Derivatives go at once so that no node serves them from the store; the job makes sure of it.
+      await this.evict(file.uuid).catch(() => undefined);
       await this.transform.purge(file.uuid).catch(() => undefined);
-      await this.jobs.enqueue(FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
-      this.events(project, 'file.deleted', file);
     }
+    if (removed.length > 0) this.nudge();
+  }
+
+  /** The purge job of a deleted file, queued by the event dispatcher. */
+  enqueuePurge(file: Pick<StoredFile, 'uuid' | 'blobKey'>): Promise<string> {
+    return this.jobs.enqueue(FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
   }
 
   private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {
-    const updated = await this.files.updateMetadata(project.id, file.uuid, next);
+    const updated = await this.files.updateMetadata(project.id, file.uuid, next, file.metadata, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     this.delivery.evict(file.uuid);
-    this.events(project, 'file.info_updated', updated, { metadata: file.metadata });
+    this.nudge();
   }
 
   private async find(project: Project, uuid: string, options: { includeRemoved: boolean }): Promise<StoredFile> {

@@ -73,22 +73,35 @@ export class ProjectService {
    * creates a project with random keys.
    */
   async ensureDefaultProject(fixed: { publicKey: string | null; secretKey: string | null }): Promise<BootstrapResult | null> {
+    // Several nodes may start at once on a fresh database: every step tolerates losing a race.
     if (fixed.publicKey) {
       let project = await this.projects.findByPublicKey(fixed.publicKey);
       let created = false;
       if (!project) {
-        project = await this.projects.create({ name: 'Default project', publicKey: fixed.publicKey });
-        created = true;
+        try {
+          project = await this.projects.create({ name: 'Default project', publicKey: fixed.publicKey });
+          created = true;
+        } catch (error) {
+          project = await this.projects.findByPublicKey(fixed.publicKey);
+          if (!project) throw error;
+        }
       }
-      const secrets = await this.projects.listSecretKeys(project.id);
+      let secrets = await this.projects.listSecretKeys(project.id);
       if (fixed.secretKey && !secrets.some((s) => s.secret === fixed.secretKey)) {
-        secrets.push(await this.projects.addSecretKey(project.id, fixed.secretKey));
+        try {
+          secrets.push(await this.projects.addSecretKey(project.id, fixed.secretKey));
+        } catch (error) {
+          secrets = await this.projects.listSecretKeys(project.id);
+          if (!secrets.some((s) => s.secret === fixed.secretKey)) throw error;
+        }
       } else if (!fixed.secretKey && secrets.length === 0) {
         secrets.push(await this.projects.addSecretKey(project.id, newSecretKey()));
       }
       return { project, secrets, created };
     }
     if ((await this.projects.list()).length > 0) return null;
+    // One node creates the default project; the others find it made.
+    if (!(await this.projects.claimBootstrap())) return null;
     const created = await this.create({ name: 'Default project' });
     if (fixed.secretKey) created.secrets.push(await this.projects.addSecretKey(created.project.id, fixed.secretKey));
     return { ...created, created: true };

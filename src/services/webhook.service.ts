@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import { type PublicBases, toRestFile } from '../domain/rest-file.js';
@@ -14,7 +14,7 @@ import {
 import { createAppError } from '../errors.js';
 import { FetchError, type GuardedFetcher } from '../ports/fetcher.js';
 import type { JobQueue, JobRegistration, RetryPolicy, RunningJob } from '../ports/job-queue.js';
-import type { WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
+import type { OutboxEvent, WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
 
 export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
@@ -106,20 +106,21 @@ export class WebhookService {
   }
 
   /**
-   * Records one delivery per active subscription and queues it. The delivery rows are written
-   * before the jobs, so a crash in between leaves pending deliveries a replay can still send.
+   * One delivery per active subscription for a recorded event, and its job. Delivery ids derive
+   * from the event and the subscription, so dispatching the same event again (after a crash or a
+   * queue outage) adds no delivery and, through the dedupe key, no second job.
    */
-  async dispatch(project: Project, event: WebhookEvent, file: StoredFile, extra: { previousValues?: Record<string, unknown> } = {}): Promise<number> {
-    const hooks = await this.webhooks.active(project.id, event);
+  async dispatch(project: Project, event: OutboxEvent, file: StoredFile): Promise<number> {
+    const hooks = await this.webhooks.active(project.id, event.event);
     if (hooks.length === 0) return 0;
     const at = this.clock.now().toISOString();
     const deliveries: WebhookDelivery[] = hooks.map((hook) => ({
-      id: randomUUID(),
+      id: deliveryId(event.id, hook.id),
       webhookId: hook.id,
       projectId: project.id,
-      event,
+      event: event.event,
       targetUrl: hook.targetUrl,
-      payload: JSON.stringify(this.payload(project, hook, event, file, extra.previousValues)),
+      payload: JSON.stringify(this.payload(project, hook, event.event, file, event.previousValues ?? undefined)),
       status: 'pending',
       attempts: 0,
       lastStatusCode: null,
@@ -129,8 +130,19 @@ export class WebhookService {
       deliveredAt: null,
     }));
     await this.webhooks.createDeliveries(deliveries);
-    for (const delivery of deliveries) await this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
+    for (const delivery of deliveries) await this.enqueue(delivery.id);
     return deliveries.length;
+  }
+
+  /** Queues again pending deliveries nobody has touched for `idleMs`: their job was lost with the queue's data. */
+  async requeueStale(idleMs: number): Promise<number> {
+    const stale = await this.webhooks.listStalePending(new Date(this.clock.now().getTime() - idleMs).toISOString(), 100);
+    for (const delivery of stale) await this.enqueue(delivery.id);
+    return stale.length;
+  }
+
+  private enqueue(id: string): Promise<string> {
+    return this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: id }, { dedupeKey: `webhook:${id}` });
   }
 
   /** The job handler: one attempt; a failure throws so the queue retries with backoff. */
@@ -201,6 +213,7 @@ export class WebhookService {
     const delivery = await this.webhooks.findDelivery(deliveryId);
     if (!delivery || delivery.projectId !== project.id || delivery.webhookId !== webhookId) throw createAppError('NOT_FOUND', 404, 'Not found.');
     await this.webhooks.reopenDelivery(delivery.id, this.clock.now().toISOString());
+    // Not deduplicated: a replay runs now, even while a retry of the same delivery waits its turn.
     await this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
     return { ...delivery, status: 'pending' };
   }
@@ -225,6 +238,11 @@ export class WebhookService {
       ...(previousValues ? { previous_values: previousValues } : {}),
     };
   }
+}
+
+function deliveryId(eventId: string, webhookId: number): string {
+  const hex = createHash('sha256').update(`${eventId}:${webhookId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 function checkTargetUrl(value: unknown): string {

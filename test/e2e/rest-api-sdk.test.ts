@@ -223,13 +223,14 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     const expected = createHmac('sha256', 'whsec-2').update(delivery.body).digest('hex');
     expect(delivery.headers['x-uc-signature']).toBe(`v1=${expected}`);
 
-    const log = (await (
-      await fetch(`${trove.url}/webhooks/${hook.id}/deliveries/`, {
-        headers: restHeaders(trove),
-      })
-    ).json()) as { results: Array<{ status: string; attempt_log: Array<{ status_code: number }> }> };
-    expect(log.results[0]).toMatchObject({ status: 'delivered' });
-    expect(log.results[0]!.attempt_log[0]!.status_code).toBe(200);
+    // The attempt is recorded once the receiver's answer is back, a moment after it got the body.
+    const logged = await waitFor(async () => {
+      const log = (await (await fetch(`${trove.url}/webhooks/${hook.id}/deliveries/`, { headers: restHeaders(trove) })).json()) as {
+        results: Array<{ status: string; attempt_log: Array<{ status_code: number }> }>;
+      };
+      return log.results[0]?.status === 'delivered' ? log.results[0] : undefined;
+    });
+    expect(logged.attempt_log[0]!.status_code).toBe(200);
 
     const metrics = await (await fetch(`${trove.url}/metrics`)).text();
     expect(metrics).toMatch(/trove_jobs\{state="dead"\} 0/);
@@ -243,10 +244,10 @@ function restHeaders(trove: TestTrove): Record<string, string> {
   return { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` };
 }
 
-async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(find: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = find();
+    const found = await find();
     if (found !== undefined) return found;
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -80,7 +80,10 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   const app = await buildApp(ctx, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  if (config.roles.has('worker')) await ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency });
+  if (config.roles.has('worker')) {
+    await ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency });
+    ctx.dispatcher.start(1_000);
+  }
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');
   const url = `http://127.0.0.1:${address.port}`;

@@ -14,6 +14,7 @@ import { KyselyGroupsRepository } from './repositories/groups.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
+import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -53,6 +54,7 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly fromUrlTasks: KyselyFromUrlTasksRepository;
   readonly groups: KyselyGroupsRepository;
   readonly webhooks: KyselyWebhooksRepository;
+  readonly outbox: KyselyEventOutboxRepository;
   private readonly db: Kysely<Database>;
 
   constructor(config: DatabaseConfig) {
@@ -64,6 +66,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.fromUrlTasks = new KyselyFromUrlTasksRepository(this.db);
     this.groups = new KyselyGroupsRepository(this.db);
     this.webhooks = new KyselyWebhooksRepository(this.db);
+    this.outbox = new KyselyEventOutboxRepository(this.db);
   }
 
   /** Applies pending migrations; returns the names applied. */

@@ -159,6 +159,15 @@ export interface JobsTable {
   updated_at: string;
 }
 
+export interface EventOutboxTable {
+  id: string;
+  project_id: string;
+  event: string;
+  file_uuid: string;
+  previous_values: string | null;
+  created_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -174,4 +183,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   jobs: JobsTable;
+  event_outbox: EventOutboxTable;
 }

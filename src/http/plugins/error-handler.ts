@@ -62,6 +62,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 function fromDependencyOutage(error: Error & { code?: unknown; name?: string }): AppError | null {
   const code = typeof error.code === 'string' ? error.code : undefined;
   const unreachable =
+    error.name === 'JobQueueUnavailableError' ||
     (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
       error.message,

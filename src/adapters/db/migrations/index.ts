@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as webhooks from './0002-webhooks.js';
 import * as jobs from './0003-jobs.js';
+import * as eventOutbox from './0004-event-outbox.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-webhooks': webhooks,
   '0003-jobs': jobs,
+  '0004-event-outbox': eventOutbox,
 };
 
 export const migrationProvider: MigrationProvider = {

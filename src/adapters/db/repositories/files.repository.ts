@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { ContentInfo } from '../../../domain/content-info.js';
 import type { StoredFile } from '../../../domain/file.js';
+import type { WebhookEvent } from '../../../domain/webhook.js';
 import type { FileCounts, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
@@ -68,6 +70,11 @@ export class KyselyFilesRepository implements FilesRepository {
         byProject.set(file.projectId, delta);
       }
       for (const [projectId, delta] of byProject) await addCounts(trx, projectId, delta);
+      const events = files.flatMap((file) => [
+        outboxRow(file, 'file.uploaded', file.datetimeUploaded),
+        ...(file.datetimeStored ? [outboxRow(file, 'file.stored', file.datetimeStored)] : []),
+      ]);
+      for (let i = 0; i < events.length; i += 100) await trx.insertInto('event_outbox').values(events.slice(i, i + 100)).execute();
     });
   }
 
@@ -110,7 +117,9 @@ export class KyselyFilesRepository implements FilesRepository {
         .returningAll()
         .execute();
       if (rows.length > 0) await addCounts(trx, projectId, { stored: rows.length, unstored: -rows.length, removed: 0 });
-      return rows.map(toFile);
+      const files = rows.map(toFile);
+      if (files.length > 0) await trx.insertInto('event_outbox').values(files.map((file) => outboxRow(file, 'file.stored', at))).execute();
+      return files;
     });
   }
 
@@ -127,20 +136,33 @@ export class KyselyFilesRepository implements FilesRepository {
         .execute();
       const stored = rows.filter((row) => row.datetime_stored !== null).length;
       if (rows.length > 0) await addCounts(trx, projectId, { stored: -stored, unstored: -(rows.length - stored), removed: rows.length });
-      return rows.map(toFile);
+      const files = rows.map(toFile);
+      if (files.length > 0) await trx.insertInto('event_outbox').values(files.map((file) => outboxRow(file, 'file.deleted', at))).execute();
+      return files;
     });
   }
 
-  async updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>): Promise<StoredFile | null> {
-    const row = await this.db
-      .updateTable('files')
-      .set({ metadata: JSON.stringify(metadata) })
-      .where('project_id', '=', projectId)
-      .where('uuid', '=', uuid)
-      .where('datetime_removed', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    return row ? toFile(row) : null;
+  async updateMetadata(
+    projectId: string,
+    uuid: string,
+    metadata: Record<string, string>,
+    previous: Record<string, string>,
+    at: string,
+  ): Promise<StoredFile | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('files')
+        .set({ metadata: JSON.stringify(metadata) })
+        .where('project_id', '=', projectId)
+        .where('uuid', '=', uuid)
+        .where('datetime_removed', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const file = toFile(row);
+      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, { metadata: previous })).execute();
+      return file;
+    });
   }
 
   async findForProject(projectId: string, uuid: string, options: { includeRemoved?: boolean } = {}): Promise<StoredFile | null> {
@@ -210,6 +232,17 @@ export class KyselyFilesRepository implements FilesRepository {
       await addCounts(trx, row.project_id, delta);
     });
   }
+}
+
+function outboxRow(file: StoredFile, event: WebhookEvent, at: string, previousValues?: Record<string, unknown>) {
+  return {
+    id: randomUUID(),
+    project_id: file.projectId,
+    event,
+    file_uuid: file.uuid,
+    previous_values: previousValues ? JSON.stringify(previousValues) : null,
+    created_at: at,
+  };
 }
 
 /** Keeps a project's counters in step with its files, inside the transaction that changed them. */

@@ -97,4 +97,14 @@ export class KyselyProjectsRepository implements ProjectsRepository {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
+
+  async claimBootstrap(): Promise<boolean> {
+    const row = await this.db
+      .insertInto('id_sequences')
+      .values({ name: 'bootstrap', value: 1 })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returning('name')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
 }

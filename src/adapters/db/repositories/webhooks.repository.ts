@@ -159,7 +159,20 @@ export class KyselyWebhooksRepository implements WebhooksRepository {
           delivered_at: d.deliveredAt,
         })),
       )
+      .onConflict((oc) => oc.column('id').doNothing())
       .execute();
+  }
+
+  async listStalePending(before: string, limit: number): Promise<WebhookDelivery[]> {
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toDelivery);
   }
 
   async findDelivery(id: string): Promise<WebhookDelivery | null> {

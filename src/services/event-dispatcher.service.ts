@@ -1,0 +1,101 @@
+import type { Project } from '../domain/project.js';
+import type { EventOutboxRepository, FilesRepository, OutboxEvent, ProjectsRepository } from '../ports/repositories.js';
+import type { FileManagementService } from './file-management.service.js';
+import type { WebhookService } from './webhook.service.js';
+
+export interface DispatcherLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+/** Pending deliveries untouched this long lost their job (the longest retry gap is 2 h). */
+const STALE_DELIVERY_MS = 3 * 3_600_000;
+const BATCH = 100;
+
+/**
+ * Turns recorded file events (the outbox, written with each change) into webhook deliveries and
+ * purge jobs, then forgets them. It runs right after a change commits and on a timer, so events
+ * left behind by a crash or a queue outage go out as soon as the queue is reachable again. Every
+ * step is idempotent: several dispatchers on several nodes may see the same event.
+ */
+export class EventDispatcher {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastStaleCheck = 0;
+  private readonly projects = new Map<string, { project: Project | null; at: number }>();
+
+  constructor(
+    private readonly outbox: EventOutboxRepository,
+    private readonly projectsRepository: ProjectsRepository,
+    private readonly files: FilesRepository,
+    private readonly webhooks: WebhookService,
+    private readonly management: () => FileManagementService,
+    private readonly logger: DispatcherLogger,
+  ) {}
+
+  /** Dispatches soon; calls while a pass runs fold into one more pass. */
+  nudge(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'file events wait for the next dispatch'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.nudge(), intervalMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Waits for the pass in progress (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const events = await this.outbox.oldest(BATCH);
+      for (const event of events) {
+        await this.dispatch(event);
+        await this.outbox.remove(event.id);
+      }
+      if (events.length < BATCH) break;
+    }
+    if (Date.now() - this.lastStaleCheck > 60_000) {
+      this.lastStaleCheck = Date.now();
+      await this.webhooks.requeueStale(STALE_DELIVERY_MS);
+    }
+  }
+
+  private async dispatch(event: OutboxEvent): Promise<void> {
+    const file = await this.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true });
+    if (!file) return;
+    if (event.event === 'file.deleted') await this.management().enqueuePurge(file);
+    const project = await this.project(event.projectId);
+    if (project) await this.webhooks.dispatch(project, event, file);
+  }
+
+  private async project(id: string): Promise<Project | null> {
+    const cached = this.projects.get(id);
+    if (cached && Date.now() - cached.at < 5_000) return cached.project;
+    const project = await this.projectsRepository.findById(id);
+    if (this.projects.size > 10_000) this.projects.clear();
+    this.projects.set(id, { project, at: Date.now() });
+    return project;
+  }
+}
