@@ -16,8 +16,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** The built CLI (`npm run build`). */
-export const TROVE_MAIN = path.resolve('dist/src/main.js');
+/** The CLI from the sources, run through tsx: tests see the code as it is, no build step needed. */
+export const TROVE_MAIN = path.resolve('src/main.ts');
 
 // ---------------------------------------------------------------------------------------------
 // Tracking and clean-up
@@ -167,10 +167,9 @@ export interface SpawnTroveOptions {
   startTimeoutMs?: number;
 }
 
-/** Starts `node dist/src/main.js serve` and waits for /health. */
+/** Starts `trove serve` (from the sources) and waits for /health. */
 export async function spawnTrove(options: SpawnTroveOptions): Promise<TroveNode> {
   installExitHook();
-  if (!existsSync(TROVE_MAIN)) throw new Error(`${TROVE_MAIN} is missing: run \`npm run build\` first`);
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const name = options.name ?? `trove:${port}`;
@@ -178,7 +177,7 @@ export async function spawnTrove(options: SpawnTroveOptions): Promise<TroveNode>
   let child: ChildProcess;
 
   const start = async () => {
-    child = spawn(process.execPath, [TROVE_MAIN, 'serve'], {
+    child = spawn(process.execPath, ['--import', 'tsx', TROVE_MAIN, 'serve'], {
       env: {
         ...process.env,
         HOST: '127.0.0.1',
