@@ -7,6 +7,7 @@ export interface TroveProcess {
   dataDir: string;
   uploadUrl: string;
   publicKey: string;
+  secretKey: string;
   pid: number;
   /** Peak resident set size of the server process so far, in MiB (Linux VmHWM). */
   peakRssMiB(): number;
@@ -24,6 +25,7 @@ function statusField(pid: number, field: string): number {
 /** Runs the built server (`dist/`) as its own process, so its memory and CPU are measured alone. */
 export async function startTroveProcess(options: { dataDir: string; port: number; env?: Record<string, string> }): Promise<TroveProcess> {
   const publicKey = 'benchpublickey';
+  const secretKey = 'benchsecretkey0000';
   const child: ChildProcess = spawn(process.execPath, [path.resolve('dist/src/main.js'), 'serve'], {
     env: {
       ...process.env,
@@ -32,7 +34,7 @@ export async function startTroveProcess(options: { dataDir: string; port: number
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       TROVE_PUBLIC_KEY: publicKey,
-      TROVE_SECRET_KEY: 'benchsecretkey0000',
+      TROVE_SECRET_KEY: secretKey,
       ...options.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -54,6 +56,7 @@ export async function startTroveProcess(options: { dataDir: string; port: number
     dataDir: options.dataDir,
     uploadUrl: `${url}/upload`,
     publicKey,
+    secretKey,
     pid,
     peakRssMiB: () => statusField(pid, 'VmHWM'),
     rssMiB: () => statusField(pid, 'VmRSS'),

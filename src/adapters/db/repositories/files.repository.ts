@@ -90,9 +90,10 @@ export class KyselyFilesRepository implements FilesRepository {
       select =
         uuid === null
           ? select.where('datetime_uploaded', descending ? '<=' : '>=', datetime)
-          : select.where((eb) =>
-              eb.or([eb('datetime_uploaded', op, datetime), eb.and([eb('datetime_uploaded', '=', datetime), eb('uuid', op, uuid)])]),
-            );
+          : select
+              // The redundant bound lets the index start at the cursor instead of filtering every row before it.
+              .where('datetime_uploaded', descending ? '<=' : '>=', datetime)
+              .where((eb) => eb.or([eb('datetime_uploaded', op, datetime), eb.and([eb('datetime_uploaded', '=', datetime), eb('uuid', op, uuid)])]));
     }
     const direction = descending ? 'desc' : 'asc';
     const rows = await select.orderBy('datetime_uploaded', direction).orderBy('uuid', direction).limit(query.limit).execute();

@@ -82,7 +82,10 @@ export class KyselyGroupsRepository implements GroupsRepository {
       select =
         id === null
           ? select.where('datetime_created', descending ? '<=' : '>=', datetime)
-          : select.where((eb) => eb.or([eb('datetime_created', op, datetime), eb.and([eb('datetime_created', '=', datetime), eb('id', op, id)])]));
+          : select
+              // The redundant bound lets the index start at the cursor instead of filtering every row before it.
+              .where('datetime_created', descending ? '<=' : '>=', datetime)
+              .where((eb) => eb.or([eb('datetime_created', op, datetime), eb.and([eb('datetime_created', '=', datetime), eb('id', op, id)])]));
     }
     const direction = descending ? 'desc' : 'asc';
     const rows = await select.orderBy('datetime_created', direction).orderBy('id', direction).limit(query.limit).execute();
