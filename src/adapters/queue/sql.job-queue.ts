@@ -227,19 +227,32 @@ export class SqlJobQueue implements JobQueue {
    * queueing behind them; on SQLite a write statement holds the database's single write lock from
    * its start, so the select and the update inside it cannot interleave with another claim.
    */
+  /**
+   * Jobs whose lease ran out first (their worker died), then due waiting jobs. Two statements, each
+   * walking its own (status, time) index in order: one query over both would sort every due job,
+   * which grows with the backlog.
+   */
   private async claim(worker: WorkerState, limit: number): Promise<ClaimedJob[]> {
     const now = this.now();
+    const expired = await this.claimWhere(worker, limit, now, 'active', 'locked_until');
+    if (expired.length >= limit) return expired;
+    return [...expired, ...(await this.claimWhere(worker, limit - expired.length, now, 'waiting', 'run_at'))];
+  }
+
+  private async claimWhere(
+    worker: WorkerState,
+    limit: number,
+    now: number,
+    status: 'active' | 'waiting',
+    dueColumn: 'locked_until' | 'run_at',
+  ): Promise<ClaimedJob[]> {
     let due = this.db
       .selectFrom('jobs')
       .select('id')
+      .where('status', '=', status)
+      .where(dueColumn, '<=', now)
       .where('name', 'in', worker.names)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'waiting'), eb('run_at', '<=', now)]),
-          eb.and([eb('status', '=', 'active'), eb('locked_until', '<=', now)]),
-        ]),
-      )
-      .orderBy('run_at')
+      .orderBy(dueColumn)
       .limit(limit);
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
 
@@ -250,7 +263,7 @@ export class SqlJobQueue implements JobQueue {
     );
     const lockedUntil = sql<number>`case ${sql.ref('name')} ${sql.join(leaseEnds, sql` `)} end`;
 
-    const rows = await this.db
+    return this.db
       .updateTable('jobs')
       .set((eb) => ({
         status: 'active',
@@ -261,7 +274,6 @@ export class SqlJobQueue implements JobQueue {
       .where('id', 'in', due)
       .returning(['id', 'name', 'payload', 'attempt', 'enqueued_at'])
       .execute();
-    return rows;
   }
 
   private start(worker: WorkerState, job: ClaimedJob): void {
