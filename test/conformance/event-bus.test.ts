@@ -1,51 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '../../src/adapters/events/memory.event-bus.js';
 import { RedisEventBus } from '../../src/adapters/events/redis.event-bus.js';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
+import { connectTestRedis as connectRedis, describeWhenRedis, freePort, REDIS_URL, testRedisPrefix } from '../helpers/test-redis.js';
 import type { EventBus, TroveEvent } from '../../src/ports/event-bus.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REQUIRE_SCALE = process.env.TROVE_TEST_REQUIRE_SCALE === '1';
-/** One prefix per run, so concurrent runs against one Redis never hear each other's events. */
-const PREFIX = `trove-test-${randomBytes(4).toString('hex')}:`;
-
-async function redisUnavailableReason(): Promise<string | null> {
-  const probe = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX });
-  try {
-    if (await probe.waitUntilUp(2_000)) return null;
-    return `Redis at ${probe.target} is not reachable (${probe.lastError?.message ?? 'no answer'})`;
-  } finally {
-    await probe.close();
-  }
-}
-
-const redisSkipReason = await redisUnavailableReason();
-if (redisSkipReason && !REQUIRE_SCALE) {
-  console.warn(`[trove tests] skipping the Redis event bus cases: ${redisSkipReason}. Set TROVE_TEST_REQUIRE_SCALE=1 to make this an error.`);
-}
-const describeRedis = redisSkipReason && !REQUIRE_SCALE ? describe.skip : describe;
-
-async function connectTestRedis(options: Partial<RedisConnectionOptions> = {}): Promise<RedisConnection> {
-  const connection = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX, ...options });
-  if (!(await connection.waitUntilUp(3_000))) {
-    await connection.close();
-    throw new Error(`Redis at ${connection.target} is required (TROVE_TEST_REQUIRE_SCALE=1) but not reachable`);
-  }
-  return connection;
-}
-
-/** A port nothing listens on: taken from the OS, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const PREFIX = testRedisPrefix();
+const describeRedis = await describeWhenRedis('event bus', PREFIX);
+const connectTestRedis = (options: Partial<RedisConnectionOptions> = {}) => connectRedis(PREFIX, options);
 
 function evicted(): TroveEvent {
   return { type: 'file.evicted', uuid: randomBytes(8).toString('hex') };

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { describe } from 'vitest';
+import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REQUIRE_SCALE = process.env.TROVE_TEST_REQUIRE_SCALE === '1';
+
+/** A key prefix of its own per test file and run, so runs against one Redis never see each other. */
+export function testRedisPrefix(): string {
+  return `trove-test-${randomBytes(4).toString('hex')}:`;
+}
+
+async function redisUnavailableReason(prefix: string): Promise<string | null> {
+  const probe = new RedisConnection({ url: REDIS_URL, keyPrefix: prefix });
+  try {
+    if (await probe.waitUntilUp(2_000)) return null;
+    return `Redis at ${probe.target} is not reachable (${probe.lastError?.message ?? 'no answer'})`;
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
+ * `describe` for the Redis cases of a suite: skipped with a message when Redis is unreachable,
+ * unless TROVE_TEST_REQUIRE_SCALE=1 makes that a failure.
+ */
+export async function describeWhenRedis(what: string, prefix: string): Promise<typeof describe | typeof describe.skip> {
+  const reason = await redisUnavailableReason(prefix);
+  if (!reason || REQUIRE_SCALE) return describe;
+  console.warn(`[trove tests] skipping the Redis ${what} cases: ${reason}. Set TROVE_TEST_REQUIRE_SCALE=1 to make this an error.`);
+  return describe.skip;
+}
+
+export async function connectTestRedis(prefix: string, options: Partial<RedisConnectionOptions> = {}): Promise<RedisConnection> {
+  const connection = new RedisConnection({ url: REDIS_URL, keyPrefix: prefix, ...options });
+  if (!(await connection.waitUntilUp(3_000))) {
+    await connection.close();
+    throw new Error(`Redis at ${connection.target} is required (TROVE_TEST_REQUIRE_SCALE=1) but not reachable`);
+  }
+  return connection;
+}
+
+/** A port nothing listens on: taken from the OS, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
