@@ -8,7 +8,7 @@ import { connectTestRedis as connectRedis, describeWhenRedis, freePort, REDIS_UR
 import type { EventBus, TroveEvent } from '../../src/ports/event-bus.js';
 
 const PREFIX = testRedisPrefix();
-const describeRedis = await describeWhenRedis('event bus', PREFIX);
+const describeRedis = await describeWhenRedis('event bus');
 const connectTestRedis = (options: Partial<RedisConnectionOptions> = {}) => connectRedis(PREFIX, options);
 
 function evicted(): TroveEvent {

@@ -13,6 +13,7 @@ import { retryDelayMs } from '../../src/adapters/queue/retry-delay.js';
 import type { SqlJobQueue } from '../../src/adapters/queue/sql.job-queue.js';
 import type { JobQueue, RunningJob } from '../../src/ports/job-queue.js';
 import { createTestDatabase, postgresUnavailableReason, REQUIRE_SCALE } from '../helpers/backends.js';
+import { redisUnavailableReason } from '../helpers/test-redis.js';
 import {
   recorder,
   registration,
@@ -339,19 +340,6 @@ describe.skipIf(skipRedis)('BullMqJobQueue on Redis', () => {
   });
 });
 
-async function redisUnavailableReason(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `Redis at ${url} is not reachable (${(error as Error).message})`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 async function deleteKeys(url: string, pattern: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });

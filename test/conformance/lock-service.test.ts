@@ -11,7 +11,7 @@ import type { LockService } from '../../src/ports/lock-service.js';
 import { connectTestRedis as connectRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
 
 const PREFIX = testRedisPrefix();
-const describeRedis = await describeWhenRedis('lock', PREFIX);
+const describeRedis = await describeWhenRedis('lock');
 const connectTestRedis = (options: Partial<RedisConnectionOptions> = {}) => connectRedis(PREFIX, options);
 
 async function waitForListener(port: number, timeoutMs: number): Promise<void> {

@@ -8,7 +8,7 @@ import { connectTestRedis as connectRedis, describeWhenRedis, freePort, testRedi
 import type { RateDecision, RateLimiter } from '../../src/ports/rate-limiter.js';
 
 const PREFIX = testRedisPrefix();
-const describeRedis = await describeWhenRedis('rate limiter', PREFIX);
+const describeRedis = await describeWhenRedis('rate limiter');
 const connectTestRedis = (options: Partial<RedisConnectionOptions> = {}) => connectRedis(PREFIX, options);
 
 function uniqueKey(): string {

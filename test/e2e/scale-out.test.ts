@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailableReason, REQUIRE_SCALE } from '../helpers/backends.js';
+import { redisUnavailableReason } from '../helpers/test-redis.js';
 import { makeJpeg } from '../helpers/images.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import {
@@ -91,19 +92,6 @@ function requireService(ctx: SkipContext, reason: string | null): void {
   ctx.skip(reason);
 }
 
-async function redisUnavailableReason(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `Redis at ${url} is not reachable (${(error as Error).message})`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers

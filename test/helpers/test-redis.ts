@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
 
@@ -11,13 +12,18 @@ export function testRedisPrefix(): string {
   return `trove-test-${randomBytes(4).toString('hex')}:`;
 }
 
-async function redisUnavailableReason(prefix: string): Promise<string | null> {
-  const probe = new RedisConnection({ url: REDIS_URL, keyPrefix: prefix });
+/** null when Redis at `url` answers a PING; else why not (for a skip message). */
+export async function redisUnavailableReason(url: string = REDIS_URL): Promise<string | null> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
   try {
-    if (await probe.waitUntilUp(2_000)) return null;
-    return `Redis at ${probe.target} is not reachable (${probe.lastError?.message ?? 'no answer'})`;
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (error) {
+    return `Redis at ${url} is not reachable (${(error as Error).message})`;
   } finally {
-    await probe.close();
+    client.disconnect();
   }
 }
 
@@ -25,8 +31,8 @@ async function redisUnavailableReason(prefix: string): Promise<string | null> {
  * `describe` for the Redis cases of a suite: skipped with a message when Redis is unreachable,
  * unless TROVE_TEST_REQUIRE_SCALE=1 makes that a failure.
  */
-export async function describeWhenRedis(what: string, prefix: string): Promise<typeof describe | typeof describe.skip> {
-  const reason = await redisUnavailableReason(prefix);
+export async function describeWhenRedis(what: string): Promise<typeof describe | typeof describe.skip> {
+  const reason = await redisUnavailableReason();
   if (!reason || REQUIRE_SCALE) return describe;
   console.warn(`[trove tests] skipping the Redis ${what} cases: ${reason}. Set TROVE_TEST_REQUIRE_SCALE=1 to make this an error.`);
   return describe.skip;
