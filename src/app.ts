@@ -13,7 +13,10 @@ import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
 import { restApiRoutes } from './http/routes/rest/index.js';
+import { dashboardRoutes } from './http/routes/dashboard/index.js';
+import { widgetRoutes } from './http/routes/web/widget.js';
 import { loggerOptions } from './observability/logger.js';
+import { WebAssets } from './web/web-assets.js';
 
 export interface BuildAppOptions {
   /** false in tests that do not want log output. */
@@ -80,6 +83,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'REST API', description: `Uploadcare REST API v0.7, mounted at ${config.http.restPrefix || '/'} (send Accept: application/vnd.uploadcare-v0.7+json)` },
         { name: 'Delivery', description: 'Files by uuid' },
         { name: 'System', description: 'Health, readiness, metrics' },
+        { name: 'Widget', description: 'The <trove-uploader> web component' },
       ],
     },
   });
@@ -89,6 +93,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(systemRoutes, { ctx });
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
   if (config.roles.has('api')) await app.register(restApiRoutes, { ctx, prefix: config.http.restPrefix });
+  const webAssets = new WebAssets();
+  if (config.roles.has('upload')) await app.register(widgetRoutes, { assets: webAssets });
+  if (config.roles.has('api')) await app.register(dashboardRoutes, { ctx, assets: webAssets });
   if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, paths, prefix: config.http.deliveryPrefix });
   return app;
 }
