@@ -44,6 +44,8 @@ import { FromUrlService } from './services/from-url.service.js';
 import { GroupService } from './services/group.service.js';
 import { MultipartUploadService } from './services/multipart-upload.service.js';
 import { ProjectService } from './services/project.service.js';
+import { DashboardSessionService } from './services/dashboard-session.service.js';
+import { UsageService } from './services/usage.service.js';
 import { SweeperService } from './services/sweeper.service.js';
 import { UploadAuthService } from './services/upload-auth.service.js';
 
@@ -83,6 +85,8 @@ export interface AppContext {
     delivery: DeliveryService;
     transform: TransformService;
     sweeper: SweeperService;
+    usage: UsageService;
+    dashboardSessions: DashboardSessionService;
   };
   scheduler: FairScheduler;
   close(): Promise<void>;
@@ -257,6 +261,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });
 
+  const usage = new UsageService(metadata.usage, (projectId) => metadata.files.counts(projectId), clock, logger);
+  if (config.roles.has('delivery')) usage.start();
+  const dashboardSessions = new DashboardSessionService(metadata.projects, metadata.sessions, rateLimiter, clock, config.dashboard.adminPassword);
+
   const services: AppContext['services'] = {
     apiAuth,
     rateLimits,
@@ -280,6 +288,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     delivery,
     transform,
     sweeper,
+    usage,
+    dashboardSessions,
   };
 
   return {
@@ -298,6 +308,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     scheduler,
     async close() {
       await sweeper.stop();
+      await usage.stop();
       await dispatcher.stop();
       await jobs.stopWorker(10_000);
       await fromUrl.drain();

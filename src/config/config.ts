@@ -47,6 +47,10 @@ export interface Config {
     corsOrigins: string[] | '*';
   };
   bootstrap: { publicKey: string | null; secretKey: string | null };
+  dashboard: {
+    /** Signs the dashboard in to every project; null: only projects' own keys sign in. */
+    adminPassword: string | null;
+  };
   upload: {
     maxDirectUploadSize: number;
     maxFileSize: number;

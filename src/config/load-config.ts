@@ -51,6 +51,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
   { name: 'TROVE_PUBLIC_KEY', default: '(generated)', description: 'Fixes the default project\'s public key.' },
   { name: 'TROVE_SECRET_KEY', default: '(generated)', description: 'Fixes a secret key of the default project.' },
+  { name: 'TROVE_ADMIN_PASSWORD', default: '(off)', description: 'Lets the dashboard sign in to every project with this password (at least 12 characters); without it, each project signs in with its own keys.' },
   { name: 'TROVE_MAX_DIRECT_UPLOAD_SIZE', default: '100MiB', description: 'Largest file accepted by `POST /base/` (larger files use multipart).' },
   { name: 'TROVE_MAX_FILE_SIZE', default: '5GiB', description: 'Largest file accepted at all (multipart, from_url); a project may set a lower limit.' },
   { name: 'TROVE_MAX_FILES_PER_REQUEST', default: '100', description: 'File fields accepted in one `POST /base/`.' },
@@ -133,6 +134,12 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       restPrefix: read('TROVE_REST_PREFIX', '', parsePathPrefix),
       trustProxy: read('TROVE_TRUST_PROXY', false, parseBoolean),
       corsOrigins: read<string[] | '*'>('TROVE_CORS_ORIGINS', '*', parseOrigins),
+    },
+    dashboard: {
+      adminPassword: read<string | null>('TROVE_ADMIN_PASSWORD', null, (v) => {
+        if (v.length < 12) throw new Error('must be at least 12 characters');
+        return v;
+      }),
     },
     bootstrap: {
       publicKey: read<string | null>('TROVE_PUBLIC_KEY', null, (v) => parseKey(v, 'public')),

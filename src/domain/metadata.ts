@@ -72,3 +72,18 @@ export function parseTags(raw: string | undefined): string[] {
   if (tags.length > 50) throw createAppError('RequestParamRequiredError', 400, 'At most 50 tags are allowed.');
   return [...new Set(tags)];
 }
+
+/** A JSON array of tags (REST API): the same rules as the Upload API's comma-separated `tags`. */
+export function validateTagList(value: unknown): string[] {
+  if (!Array.isArray(value)) throw createAppError('TAGS_INVALID', 400, 'Expected a JSON array of tags, e.g. ["cats", "2026"].');
+  if (value.length > 50) throw createAppError('TAGS_INVALID', 400, 'At most 50 tags are allowed.');
+  const tags: string[] = [];
+  for (const item of value) {
+    const tag = typeof item === 'string' ? item.trim() : '';
+    if (tag.length === 0 || tag.length > 64 || tag.includes(',') || /[\u0000-\u001f\u007f]/.test(tag)) {
+      throw createAppError('TAGS_INVALID', 400, `Each tag must be 1–64 printable characters without commas; got ${JSON.stringify(item)?.slice(0, 40) ?? String(item)}.`);
+    }
+    tags.push(tag);
+  }
+  return [...new Set(tags)];
+}

@@ -25,6 +25,7 @@ export interface RestFileInfo {
   variations: null;
   content_info: unknown;
   metadata: Record<string, string>;
+  tags: string[];
   appdata?: Record<string, unknown>;
 }
 
@@ -44,6 +45,8 @@ export function toRestFile(file: StoredFile, bases: PublicBases, options: { appd
     variations: null,
     content_info: file.contentInfo,
     metadata: file.metadata,
+    // Trove extension: the file's tags (Upload API `tags`, REST `PUT /files/:uuid/tags/`).
+    tags: file.tags,
     // Trove runs no add-ons, so there is no application data to report.
     ...(options.appdata ? { appdata: {} } : {}),
   };

@@ -10,6 +10,8 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.secretKey',
   '*.signature',
+  '*.password',
+  'req.headers["x-csrf-token"]',
 ];
 
 export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {

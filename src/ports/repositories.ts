@@ -1,3 +1,4 @@
+import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
 import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from '../domain/webhook.js';
@@ -48,6 +49,18 @@ export interface FileCounts {
   removed: number;
 }
 
+/** Narrowing of a files list beyond Uploadcare's filters (Trove extensions). */
+export interface FileSearchFilters {
+  /** Case-insensitive text in the original filename, the metadata (keys and values) or the tags. */
+  text: string | null;
+  /** Files carrying exactly this tag. */
+  tag: string | null;
+  /** Exact MIME types or `type/*` prefixes; any of them matches. */
+  mimeTypes: string[] | null;
+  /** Uploaded strictly before this instant. */
+  before: string | null;
+}
+
 /** One page of a project's files, in upload order, after a keyset position. */
 export interface FileListQuery {
   /** true: stored only; false: unstored only; null: both. */
@@ -58,6 +71,7 @@ export interface FileListQuery {
   /** Start after this file (exclusive); uuid null: from this instant on (inclusive). */
   after: { datetime: string; uuid: string | null } | null;
   limit: number;
+  filters?: FileSearchFilters;
 }
 
 export interface FilesRepository {
@@ -76,6 +90,10 @@ export interface FilesRepository {
   list(projectId: string, query: FileListQuery): Promise<StoredFile[]>;
   /** The project's files by state, kept as counters so no rows are counted. */
   counts(projectId: string): Promise<FileCounts>;
+  /** Files matching a search (its state filters and search filters, not its position): these are counted. */
+  countMatching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>): Promise<number>;
+  /** Replaces the tags, recording `file.info_updated` with the previous tags. */
+  updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null>;
   /** Stores the live, unstored files among `uuids` (recording `file.stored`); returns the files this call changed. */
   markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
   /** Marks the live files among `uuids` removed (recording `file.deleted`); returns the files this call changed. */
@@ -218,6 +236,43 @@ export interface WebhooksRepository {
   listAttempts(deliveryIds: string[]): Promise<WebhookAttempt[]>;
 }
 
+export interface DashboardSessionsRepository {
+  create(session: DashboardSession): Promise<void>;
+  /** A session that has not expired at `now`. */
+  find(id: string, now: string): Promise<DashboardSession | null>;
+  setProject(id: string, projectId: string): Promise<void>;
+  delete(id: string): Promise<void>;
+  deleteExpired(now: string): Promise<number>;
+}
+
+/** Delivery counts of one project on one UTC day (added to what is stored). */
+export interface DailyDeliveries {
+  projectId: string;
+  /** YYYY-MM-DD */
+  day: string;
+  deliveries: number;
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+export interface DailyUploads {
+  day: string;
+  uploads: number;
+  uploadBytes: number;
+}
+
+export interface UsageRepository {
+  addDeliveries(counts: DailyDeliveries[]): Promise<void>;
+  /** Days from `fromDay` on (inclusive) that have counts, oldest first. */
+  deliveriesSince(projectId: string, fromDay: string): Promise<DailyDeliveries[]>;
+  /** Files uploaded per UTC day since `fromDay` (removed ones included: they were uploads). */
+  uploadsSince(projectId: string, fromDay: string): Promise<DailyUploads[]>;
+  /** Bytes of the project's live files. */
+  bytes(projectId: string): Promise<{ stored: number; unstored: number }>;
+  /** The project of each file among `uuids` (removed files included); unknown uuids are left out. */
+  projectsOfFiles(uuids: string[]): Promise<Map<string, string>>;
+}
+
 /** Everything Trove keeps in its SQL database. */
 export interface MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -228,6 +283,8 @@ export interface MetadataStore {
   readonly groups: GroupsRepository;
   readonly webhooks: WebhooksRepository;
   readonly outbox: EventOutboxRepository;
+  readonly sessions: DashboardSessionsRepository;
+  readonly usage: UsageRepository;
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

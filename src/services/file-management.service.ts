@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isExpired, isUuid, originalBlobKey, type FileMetadata, type StoredFile } from '../domain/file.js';
-import { validateMetadata } from '../domain/metadata.js';
+import { validateMetadata, validateTagList } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';
 import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
@@ -9,7 +9,7 @@ import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FileCounts, FileListQuery, FilesRepository } from '../ports/repositories.js';
+import type { FileCounts, FileListQuery, FileSearchFilters, FilesRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
 import type { DeliveryService } from './delivery.service.js';
 import type { TransformService } from './transform/transform.service.js';
@@ -23,6 +23,8 @@ export interface FileListRequest {
   /** Keyset position: inclusive when only a time is given, after the file when a uuid is given too. */
   from: { datetime: string; uuid: string | null } | null;
   limit: number;
+  /** Search filters (Trove extensions); with them, `total` counts the matching files. */
+  filters?: FileSearchFilters;
 }
 
 export interface FileListPage {
@@ -64,14 +66,19 @@ export class FileManagementService {
       order: request.order,
       after: request.from,
       limit: request.limit + 1,
+      ...(request.filters ? { filters: request.filters } : {}),
     };
-    const [rows, totals] = await Promise.all([this.files.list(project.id, query), this.files.counts(project.id)]);
+    const [rows, totals, matching] = await Promise.all([
+      this.files.list(project.id, query),
+      this.files.counts(project.id),
+      request.filters ? this.files.countMatching(project.id, query) : Promise.resolve(null),
+    ]);
     const now = this.clock.now();
     const visible = request.removed ? rows : rows.filter((file) => !isExpired(file, now));
     const files = visible.slice(0, request.limit);
     const last = files.at(-1);
     const next = rows.length > request.limit && last ? { datetime: last.datetimeUploaded, uuid: last.uuid } : null;
-    const total = request.removed
+    const total = matching !== null ? matching : request.removed
       ? totals.removed
       : request.stored === true
         ? totals.stored
@@ -236,6 +243,15 @@ export class FileManagementService {
   /** The purge job of a deleted file, queued by the event dispatcher. */
   enqueuePurge(file: Pick<StoredFile, 'uuid' | 'blobKey'>): Promise<string> {
     return this.jobs.enqueue(FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
+  }
+
+  async setTags(project: Project, uuid: string, value: unknown): Promise<StoredFile> {
+    const tags = validateTagList(value);
+    const file = await this.find(project, uuid, { includeRemoved: false });
+    const updated = await this.files.updateTags(project.id, file.uuid, tags, file.tags, this.clock.now().toISOString());
+    if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    this.nudge();
+    return updated;
   }
 
   private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {

@@ -58,8 +58,20 @@ export class ProjectService {
     return this.projects.addSecretKey(project.id, secret ?? newSecretKey());
   }
 
-  async revokeSecret(publicKey: string, keyId: string): Promise<void> {
+  async listSecrets(publicKey: string): Promise<SecretKey[]> {
     const project = await this.findByPublicKey(publicKey);
+    return this.projects.listSecretKeys(project.id);
+  }
+
+  /** `keepOne`: refuse to revoke the last active key (the API and dashboard could not reach the project again). */
+  async revokeSecret(publicKey: string, keyId: string, options: { keepOne?: boolean } = {}): Promise<void> {
+    const project = await this.findByPublicKey(publicKey);
+    if (options.keepOne) {
+      const active = await this.projects.listSecretKeys(project.id);
+      if (active.length <= 1 && active.some((key) => key.id === keyId)) {
+        throw createAppError('LAST_SECRET_KEY', 409, 'This is the project’s last active secret key: create another one before revoking it.');
+      }
+    }
     if (!(await this.projects.revokeSecretKey(project.id, keyId))) {
       throw createAppError('SECRET_KEY_NOT_FOUND', 404, `Project ${publicKey} has no active secret key ${keyId}.`);
     }

@@ -15,6 +15,8 @@ import { KyselyMultipartRepository } from './repositories/multipart.repository.j
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
 import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
+import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
+import { KyselyUsageRepository } from './repositories/usage.repository.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -55,6 +57,8 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly groups: KyselyGroupsRepository;
   readonly webhooks: KyselyWebhooksRepository;
   readonly outbox: KyselyEventOutboxRepository;
+  readonly sessions: KyselyDashboardSessionsRepository;
+  readonly usage: KyselyUsageRepository;
   private readonly db: Kysely<Database>;
 
   constructor(config: DatabaseConfig) {
@@ -67,6 +71,8 @@ export class KyselyMetadataStore implements MetadataStore {
     this.groups = new KyselyGroupsRepository(this.db);
     this.webhooks = new KyselyWebhooksRepository(this.db);
     this.outbox = new KyselyEventOutboxRepository(this.db);
+    this.sessions = new KyselyDashboardSessionsRepository(this.db);
+    this.usage = new KyselyUsageRepository(this.db);
   }
 
   /** Applies pending migrations; returns the names applied. */

@@ -168,6 +168,26 @@ export interface EventOutboxTable {
   created_at: string;
 }
 
+export interface DashboardSessionsTable {
+  /** SHA-256 of the cookie's token: a leaked table opens no session. */
+  id: string;
+  project_id: string;
+  admin: number;
+  secret_key_id: string | null;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface UsageDailyTable {
+  project_id: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  deliveries: number;
+  cache_hits: number;
+  cache_misses: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -184,4 +204,6 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   jobs: JobsTable;
   event_outbox: EventOutboxTable;
+  dashboard_sessions: DashboardSessionsTable;
+  usage_daily: UsageDailyTable;
 }

@@ -65,6 +65,7 @@ export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: I
       headers = prepareHeaders(hit.entry, plan, hit.etag, hit.varyAccept);
       prepared.set(hit.entry, headers);
     }
+    ctx.services.usage.record(match[1]!, 'hit');
     if (matchesEtag(request.headers['if-none-match'], hit.etag)) {
       response.writeHead(304, headers.notModified).end();
       ctx.metrics.http.record(method, route, 304, (performance.now() - started) / 1000);

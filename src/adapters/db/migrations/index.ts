@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as webhooks from './0002-webhooks.js';
 import * as jobs from './0003-jobs.js';
 import * as eventOutbox from './0004-event-outbox.js';
+import * as dashboard from './0005-dashboard.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-webhooks': webhooks,
   '0003-jobs': jobs,
   '0004-event-outbox': eventOutbox,
+  '0005-dashboard': dashboard,
 };
 
 export const migrationProvider: MigrationProvider = {

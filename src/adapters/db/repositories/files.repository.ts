@@ -80,10 +80,7 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async list(projectId: string, query: FileListQuery): Promise<StoredFile[]> {
     const descending = query.order === 'desc';
-    let select = this.db.selectFrom('files').selectAll().where('project_id', '=', projectId);
-    select = query.removed ? select.where('datetime_removed', 'is not', null) : select.where('datetime_removed', 'is', null);
-    if (query.stored === true) select = select.where('datetime_stored', 'is not', null);
-    if (query.stored === false) select = select.where('datetime_stored', 'is', null);
+    let select = this.matching(projectId, query);
     if (query.after) {
       const { datetime, uuid } = query.after;
       const op = descending ? '<' : '>';
@@ -98,6 +95,61 @@ export class KyselyFilesRepository implements FilesRepository {
     const direction = descending ? 'desc' : 'asc';
     const rows = await select.orderBy('datetime_uploaded', direction).orderBy('uuid', direction).limit(query.limit).execute();
     return rows.map(toFile);
+  }
+
+  async countMatching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>): Promise<number> {
+    const row = await this.matching(projectId, query).clearSelect().select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('files')
+        .set({ tags: JSON.stringify(tags) })
+        .where('project_id', '=', projectId)
+        .where('uuid', '=', uuid)
+        .where('datetime_removed', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const file = toFile(row);
+      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, { tags: previous })).execute();
+      return file;
+    });
+  }
+
+  /** The project's files that pass a query's state and search filters. */
+  private matching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>) {
+    let select = this.db.selectFrom('files').selectAll().where('project_id', '=', projectId);
+    select = query.removed ? select.where('datetime_removed', 'is not', null) : select.where('datetime_removed', 'is', null);
+    if (query.stored === true) select = select.where('datetime_stored', 'is not', null);
+    if (query.stored === false) select = select.where('datetime_stored', 'is', null);
+    const filters = query.filters;
+    if (!filters) return select;
+    if (filters.before) select = select.where('datetime_uploaded', '<', filters.before);
+    if (filters.text) {
+      const pattern = `%${escapeLike(filters.text.toLowerCase())}%`;
+      // JSON text of metadata and tags is searched as written: keys, values and tags all match.
+      select = select.where((eb) =>
+        eb.or([
+          eb(sql`lower(original_filename)`, 'like', sql`${pattern} escape '\\'`),
+          eb(sql`lower(metadata)`, 'like', sql`${pattern} escape '\\'`),
+          eb(sql`lower(tags)`, 'like', sql`${pattern} escape '\\'`),
+        ]),
+      );
+    }
+    if (filters.tag) {
+      // Tags are stored as a JSON array: the quoted tag matches one element exactly.
+      select = select.where(sql`tags`, 'like', sql`${`%${escapeLike(JSON.stringify(filters.tag))}%`} escape '\\'`);
+    }
+    if (filters.mimeTypes && filters.mimeTypes.length > 0) {
+      const types = filters.mimeTypes;
+      select = select.where((eb) =>
+        eb.or(types.map((type) => (type.endsWith('/*') ? eb('mime_type', 'like', sql<string>`${`${escapeLike(type.slice(0, -1))}%`} escape '\\'`) : eb('mime_type', '=', type)))),
+      );
+    }
+    return select;
   }
 
   async counts(projectId: string): Promise<FileCounts> {
@@ -247,6 +299,11 @@ function outboxRow(file: StoredFile, event: WebhookEvent, at: string, previousVa
 }
 
 /** Keeps a project's counters in step with its files, inside the transaction that changed them. */
+/** Escapes LIKE's wildcards (with backslash, named in each ESCAPE clause). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
 async function addCounts(trx: Transaction<Database>, projectId: string, delta: FileCounts): Promise<void> {
   await trx
     .insertInto('project_file_counts')

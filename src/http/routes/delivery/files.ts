@@ -20,6 +20,7 @@ function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string):
 
 async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
   const etag = `"${file.sha256}"`;
+  ctx.services.usage.record(file.uuid, 'original');
   commonHeaders(reply, etag, file.datetimeStored ? STORED_CACHE : TEMPORARY_CACHE);
   void reply.header('last-modified', new Date(file.datetimeUploaded).toUTCString()).header('accept-ranges', 'bytes');
   if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -47,6 +48,7 @@ async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: F
 
 async function serveDerivative(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, uuid: string, plan: DeliveryPlan) {
   const derivative = await ctx.services.transform.deliver(uuid, plan, request.headers.accept);
+  ctx.services.usage.record(uuid, derivative.tier === 'miss' ? 'miss' : 'hit');
   commonHeaders(reply, derivative.etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE);
   if (derivative.varyAccept) void reply.header('vary', 'Accept');
   if (matchesEtag(request.headers['if-none-match'], derivative.etag)) return reply.code(304).send();

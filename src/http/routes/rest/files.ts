@@ -5,45 +5,58 @@ import { toRestFile } from '../../../domain/rest-file.js';
 import { createAppError } from '../../../errors.js';
 import type { FileListRequest } from '../../../services/file-management.service.js';
 import { projectOf, restBases } from './rest-request.js';
-import { parseBooleanParam, parseFromParam, parseLimitParam, parseOrderingParam, queryOf, restRoute } from './rest-params.js';
+import { parseBooleanParam, parseFileSearchParams, parseFromParam, parseLimitParam, parseOrderingParam, queryOf, restRoute } from './rest-params.js';
 
 /** `/files/…`: list, info, store, delete (single and batch), local copies. */
 export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
   const files = () => ctx.services.files;
 
-  app.get('/files/', restRoute('List files', 'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000), `include=appdata`.'), async (request) => {
-    const query = queryOf(request);
-    const listRequest: FileListRequest = {
-      stored: parseBooleanParam(query.stored, 'stored', null),
-      removed: parseBooleanParam(query.removed, 'removed', false) ?? false,
-      order: parseOrderingParam(query.ordering, 'datetime_uploaded'),
-      from: parseFromParam(query.from),
-      limit: parseLimitParam(query.limit),
-    };
-    const page = await files().list(projectOf(request), listRequest);
-    const bases = restBases(request, ctx);
-    const appdata = query.include === 'appdata';
-    let next: string | null = null;
-    if (page.next) {
-      const params = new URLSearchParams();
-      params.set('limit', String(listRequest.limit));
-      params.set('ordering', listRequest.order === 'desc' ? '-datetime_uploaded' : 'datetime_uploaded');
-      if (listRequest.stored !== null) params.set('stored', String(listRequest.stored));
-      if (listRequest.removed) params.set('removed', 'true');
-      if (appdata) params.set('include', 'appdata');
-      // The position travels in `from` alone: SDK paginators keep only `from`, `limit` and the filters of a `next` URL.
-      params.set('from', `${page.next.datetime}~${page.next.uuid}`);
-      next = `${bases.apiBase}/files/?${params.toString()}`;
-    }
-    return {
-      next,
-      previous: null,
-      total: page.total,
-      totals: page.totals,
-      per_page: listRequest.limit,
-      results: page.files.map((file) => toRestFile(file, bases, { appdata })),
-    };
-  });
+  app.get(
+    '/files/',
+    restRoute(
+      'List files',
+      'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000), `include=appdata`. Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `to` (uploaded before).',
+    ),
+    async (request) => {
+      const query = queryOf(request);
+      const filters = parseFileSearchParams(query);
+      const listRequest: FileListRequest = {
+        ...(filters ? { filters } : {}),
+        stored: parseBooleanParam(query.stored, 'stored', null),
+        removed: parseBooleanParam(query.removed, 'removed', false) ?? false,
+        order: parseOrderingParam(query.ordering, 'datetime_uploaded'),
+        from: parseFromParam(query.from),
+        limit: parseLimitParam(query.limit),
+      };
+      const page = await files().list(projectOf(request), listRequest);
+      const bases = restBases(request, ctx);
+      const appdata = query.include === 'appdata';
+      let next: string | null = null;
+      if (page.next) {
+        const params = new URLSearchParams();
+        params.set('limit', String(listRequest.limit));
+        params.set('ordering', listRequest.order === 'desc' ? '-datetime_uploaded' : 'datetime_uploaded');
+        if (listRequest.stored !== null) params.set('stored', String(listRequest.stored));
+        if (listRequest.removed) params.set('removed', 'true');
+        if (appdata) params.set('include', 'appdata');
+        for (const name of ['search', 'tag', 'mime_type', 'to'] as const) {
+          const value = query[name];
+          if (value) params.set(name, value);
+        }
+        // The position travels in `from` alone: SDK paginators keep only `from`, `limit` and the filters of a `next` URL.
+        params.set('from', `${page.next.datetime}~${page.next.uuid}`);
+        next = `${bases.apiBase}/files/?${params.toString()}`;
+      }
+      return {
+        next,
+        previous: null,
+        total: page.total,
+        totals: page.totals,
+        per_page: listRequest.limit,
+        results: page.files.map((file) => toRestFile(file, bases, { appdata })),
+      };
+    },
+  );
 
   app.put('/files/storage/', restRoute('Store files (batch)', 'JSON array of up to 100 uuids; unknown or invalid ones are reported in `problems`.'), async (request) => {
     const result = await files().storeMany(projectOf(request), request.body);
@@ -71,6 +84,10 @@ export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
       return reply.code(202).send({ status: 'queued', derivatives: queued.map((path) => `${bases.cdnBase}/${uuid}/${path}`) });
     },
   );
+
+  app.put('/files/:uuid/tags/', restRoute('Replace tags (Trove)', 'JSON array of up to 50 tags, 1–64 characters each, no commas. Answers the file.'), async (request) => {
+    return toRestFile(await files().setTags(projectOf(request), uuidParam(request), request.body), restBases(request, ctx));
+  });
 
   app.get('/files/:uuid/', restRoute('File info'), async (request) => {
     const file = await files().info(projectOf(request), uuidParam(request));

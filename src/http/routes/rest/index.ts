@@ -14,6 +14,6 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: AppCon
   registerRestFiles(app, ctx);
   registerRestMetadata(app, ctx);
   registerRestGroups(app, ctx);
-  registerRestProject(app);
+  registerRestProject(app, ctx);
   registerRestWebhooks(app, ctx);
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { isUuid } from '../../../domain/file.js';
 import { createAppError } from '../../../errors.js';
+import type { FileSearchFilters } from '../../../ports/repositories.js';
 
 /** Route options shared by every REST route: its error shape and its place in the OpenAPI document. */
 export function restRoute(summary: string, description?: string): RouteShorthandOptions {
@@ -53,4 +54,35 @@ export function parseFromParam(raw: string | undefined, isId: (value: string) =>
   }
   // A cursor carries the stored timestamp verbatim; a user's date is normalised to the stored form.
   return { datetime: idPart !== null ? datePart : new Date(ms).toISOString(), uuid: idPart };
+}
+
+/** An ISO 8601 date-time parameter, normalised to the stored form. */
+export function parseDateParam(raw: string | undefined, name: string): string | null {
+  if (raw === undefined || raw === '') return null;
+  const text = raw.replace(' ', '+');
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) throw createAppError('PARAMETER_INVALID', 400, `\`${name}\` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.`);
+  return new Date(ms).toISOString();
+}
+
+const MIME_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
+
+/** Search filters of `GET /files/` (Trove extensions); null when none is given. */
+export function parseFileSearchParams(query: Record<string, string | undefined>): FileSearchFilters | null {
+  const text = query.search?.trim() || null;
+  if (text !== null && text.length > 200) throw createAppError('PARAMETER_INVALID', 400, '`search` must be at most 200 characters.');
+  const tag = query.tag?.trim() || null;
+  if (tag !== null && (tag.length > 64 || tag.includes(',') || /[\u0000-\u001f\u007f]/.test(tag))) {
+    throw createAppError('PARAMETER_INVALID', 400, '`tag` must be 1–64 printable characters without commas.');
+  }
+  let mimeTypes: string[] | null = null;
+  if (query.mime_type) {
+    mimeTypes = query.mime_type.split(',').map((type) => type.trim().toLowerCase()).filter(Boolean);
+    if (mimeTypes.length > 20 || mimeTypes.some((type) => !MIME_PATTERN.test(type))) {
+      throw createAppError('PARAMETER_INVALID', 400, '`mime_type` must be up to 20 comma-separated MIME types or `type/*` prefixes, e.g. image/*,application/pdf.');
+    }
+  }
+  const before = parseDateParam(query.to, 'to');
+  if (text === null && tag === null && mimeTypes === null && before === null) return null;
+  return { text, tag, mimeTypes, before };
 }

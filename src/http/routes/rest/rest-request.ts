@@ -5,6 +5,7 @@ import { acceptsRestV07 } from '../../../domain/rest-auth.js';
 import type { PublicBases } from '../../../domain/rest-file.js';
 import { createAppError } from '../../../errors.js';
 import { cdnBase, originOf } from '../../public-urls.js';
+import { requireSession, sessionTokenOf } from '../dashboard/session-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,15 +62,9 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
   });
 
   app.addHook('preHandler', async (request) => {
-    const date = request.headers['x-uploadcare-date'] ?? request.headers.date;
-    request.restProject = await ctx.services.apiAuth.authenticate({
-      authorization: request.headers.authorization,
-      date: Array.isArray(date) ? date[0] : date,
-      method: request.method,
-      body: request.rawBody ?? '',
-      contentType: request.headers['content-type'] ?? '',
-      uri: request.url,
-    });
+    // The dashboard calls the REST API with its session cookie (and CSRF header) instead of keys.
+    const bySession = request.headers.authorization === undefined && sessionTokenOf(request) !== null;
+    request.restProject = bySession ? (await requireSession(request, ctx)).project : await authenticateByKeys(request, ctx);
     const kind = request.method === 'GET' || request.method === 'HEAD' ? 'rest-read' : 'rest-write';
     await ctx.services.rateLimits.check(request.restProject.id, kind);
   });
@@ -77,5 +72,18 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode !== 204 && request.routeOptions.config?.errorStyle === 'rest') void reply.header('content-type', 'application/json');
     return payload;
+  });
+}
+
+/** Uploadcare's schemes: `Uploadcare.Simple` or a signed request. */
+function authenticateByKeys(request: FastifyRequest, ctx: AppContext): Promise<Project> {
+  const date = request.headers['x-uploadcare-date'] ?? request.headers.date;
+  return ctx.services.apiAuth.authenticate({
+    authorization: request.headers.authorization,
+    date: Array.isArray(date) ? date[0] : date,
+    method: request.method,
+    body: request.rawBody ?? '',
+    contentType: request.headers['content-type'] ?? '',
+    uri: request.url,
   });
 }

@@ -1,0 +1,161 @@
+import type { DailyDeliveries, UsageRepository } from '../ports/repositories.js';
+import type { Clock } from './clock.js';
+import { LruCache } from './lru-cache.js';
+
+/** What one delivery was: an original, a transformed image from a cache, or one computed for it. */
+export type DeliveryKind = 'original' | 'hit' | 'miss';
+
+interface Tally {
+  deliveries: number;
+  hits: number;
+  misses: number;
+}
+
+export interface UsageDay {
+  date: string;
+  uploads: number;
+  upload_bytes: number;
+  deliveries: number;
+  cache_hits: number;
+  cache_misses: number;
+}
+
+export interface UsageReport {
+  files: { stored: number; unstored: number; removed: number };
+  bytes: { stored: number; unstored: number };
+  days: UsageDay[];
+  cache_hit_ratio: number | null;
+}
+
+interface UsageLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+const DAY_MS = 86_400_000;
+/** A burst of distinct files between flushes is written early rather than held without bound. */
+const MAX_PENDING = 50_000;
+
+/**
+ * Counts deliveries per project and day for the usage charts. A delivery costs a map increment on
+ * the hot path; which project a file belongs to is looked up in batches when the tallies are
+ * written (every few seconds, and at shutdown), so a cache hit still needs no database.
+ */
+export class UsageService {
+  private pending = new Map<string, Tally>();
+  private readonly projectOf = new LruCache<string, string>(100_000);
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly usage: UsageRepository,
+    private readonly fileCounts: (projectId: string) => Promise<{ stored: number; unstored: number; removed: number }>,
+    private readonly clock: Clock,
+    private readonly logger: UsageLogger,
+    private readonly flushIntervalMs = 10_000,
+  ) {}
+
+  record(uuid: string, kind: DeliveryKind): void {
+    const key = `${this.clock.now().toISOString().slice(0, 10)}|${uuid}`;
+    let tally = this.pending.get(key);
+    if (!tally) {
+      tally = { deliveries: 0, hits: 0, misses: 0 };
+      this.pending.set(key, tally);
+      if (this.pending.size >= MAX_PENDING) void this.flush();
+    }
+    tally.deliveries += 1;
+    if (kind === 'hit') tally.hits += 1;
+    else if (kind === 'miss') tally.misses += 1;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Writes what was counted since the last flush. Counts that cannot be written are kept for the next one. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  async report(projectId: string, days: number): Promise<UsageReport> {
+    await this.flush();
+    const today = Date.parse(this.clock.now().toISOString().slice(0, 10));
+    const firstDay = new Date(today - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+    const [files, bytes, uploads, deliveries] = await Promise.all([
+      this.fileCounts(projectId),
+      this.usage.bytes(projectId),
+      this.usage.uploadsSince(projectId, firstDay),
+      this.usage.deliveriesSince(projectId, firstDay),
+    ]);
+    const uploadsByDay = new Map(uploads.map((row) => [row.day, row]));
+    const deliveriesByDay = new Map(deliveries.map((row) => [row.day, row]));
+    const series: UsageDay[] = [];
+    let hits = 0;
+    let misses = 0;
+    for (let i = 0; i < days; i += 1) {
+      const date = new Date(Date.parse(firstDay) + i * DAY_MS).toISOString().slice(0, 10);
+      const up = uploadsByDay.get(date);
+      const out = deliveriesByDay.get(date);
+      hits += out?.cacheHits ?? 0;
+      misses += out?.cacheMisses ?? 0;
+      series.push({
+        date,
+        uploads: up?.uploads ?? 0,
+        upload_bytes: up?.uploadBytes ?? 0,
+        deliveries: out?.deliveries ?? 0,
+        cache_hits: out?.cacheHits ?? 0,
+        cache_misses: out?.cacheMisses ?? 0,
+      });
+    }
+    return { files, bytes, days: series, cache_hit_ratio: hits + misses === 0 ? null : hits / (hits + misses) };
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      const unknown = new Set<string>();
+      for (const key of batch.keys()) {
+        const uuid = key.slice(11);
+        if (this.projectOf.get(uuid) === undefined) unknown.add(uuid);
+      }
+      if (unknown.size > 0) for (const [uuid, projectId] of await this.usage.projectsOfFiles([...unknown])) this.projectOf.set(uuid, projectId);
+      const byProjectDay = new Map<string, DailyDeliveries>();
+      for (const [key, tally] of batch) {
+        const day = key.slice(0, 10);
+        const projectId = this.projectOf.get(key.slice(11));
+        // A file deleted for good before the flush has no project left to charge.
+        if (projectId === undefined) continue;
+        const groupKey = `${projectId}|${day}`;
+        const row = byProjectDay.get(groupKey) ?? { projectId, day, deliveries: 0, cacheHits: 0, cacheMisses: 0 };
+        row.deliveries += tally.deliveries;
+        row.cacheHits += tally.hits;
+        row.cacheMisses += tally.misses;
+        byProjectDay.set(groupKey, row);
+      }
+      await this.usage.addDeliveries([...byProjectDay.values()]);
+    } catch (error) {
+      // The database is away: fold the batch back in so the counts are written by a later flush.
+      for (const [key, tally] of batch) {
+        const current = this.pending.get(key);
+        if (current) {
+          current.deliveries += tally.deliveries;
+          current.hits += tally.hits;
+          current.misses += tally.misses;
+        } else if (this.pending.size < MAX_PENDING * 2) this.pending.set(key, tally);
+      }
+      this.logger.warn({ err: error }, 'usage counts could not be written; keeping them for the next attempt');
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The transformation playground's state → an Uploadcare CDN operation path. Pure (no DOM), so it
+ * can be unit-tested in Node.
+ *
+ * The builder writes whatever numbers it is given, even out of range: the playground shows the
+ * server's own 400 text for a refused URL, which explains the limit better than a client copy of
+ * the rules would. `transformIssues` lists the same limits for inline hints.
+ */
+
+export const GRAVITIES = [
+  'center',
+  'top',
+  'bottom',
+  'left',
+  'right',
+  'top_left',
+  'top_right',
+  'bottom_left',
+  'bottom_right',
+  'smart',
+  'smart_faces',
+  'smart_objects',
+  'smart_faces_objects',
+] as const;
+export type Gravity = (typeof GRAVITIES)[number];
+
+export const FORMATS = ['auto', 'jpeg', 'png', 'webp', 'avif', 'gif', 'preserve'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+export const QUALITIES = ['smart', 'smart_retina', 'normal', 'better', 'best', 'lighter', 'lightest'] as const;
+export type Quality = (typeof QUALITIES)[number];
+
+export const ROTATIONS = [0, 90, 180, 270] as const;
+export type Rotation = (typeof ROTATIONS)[number];
+
+export interface TransformState {
+  /** `-/resize/`: either side alone keeps the aspect ratio. */
+  resizeWidth: number | null;
+  resizeHeight: number | null;
+  /** `-/scale_crop/WxH/gravity/`: written only when both sides are set. */
+  cropWidth: number | null;
+  cropHeight: number | null;
+  gravity: Gravity;
+  /** Counterclockwise degrees, as Uploadcare counts them. */
+  rotate: Rotation;
+  flip: boolean;
+  mirror: boolean;
+  /** null: off. 0–100. */
+  enhance: number | null;
+  /** 0: unchanged. −100…100. */
+  brightness: number;
+  /** 0: unchanged. −100…500. */
+  contrast: number;
+  /** 0: unchanged. −100…500. */
+  saturation: number;
+  grayscale: boolean;
+  invert: boolean;
+  /** null: off. 0–20. */
+  sharpen: number | null;
+  /** null: off. 0–5000. */
+  blur: number | null;
+  /** null: the server's default (the original's format). */
+  format: OutputFormat | null;
+  quality: Quality | null;
+  progressive: boolean;
+}
+
+export const DEFAULT_TRANSFORM: Readonly<TransformState> = Object.freeze({
+  resizeWidth: null,
+  resizeHeight: null,
+  cropWidth: null,
+  cropHeight: null,
+  gravity: 'center',
+  rotate: 0,
+  flip: false,
+  mirror: false,
+  enhance: null,
+  brightness: 0,
+  contrast: 0,
+  saturation: 0,
+  grayscale: false,
+  invert: false,
+  sharpen: null,
+  blur: null,
+  format: null,
+  quality: null,
+  progressive: false,
+});
+
+/** The limits the server enforces (src/domain/transform/uploadcare-parser.ts). */
+export const LIMITS = {
+  side: { min: 1, max: 5000 },
+  enhance: { min: 0, max: 100 },
+  brightness: { min: -100, max: 100 },
+  contrast: { min: -100, max: 500 },
+  saturation: { min: -100, max: 500 },
+  sharpen: { min: 0, max: 20 },
+  blur: { min: 0, max: 5000 },
+} as const;
+
+const isSet = (value: number | null): value is number => value !== null && Number.isFinite(value);
+
+/**
+ * The operations in the order they apply: orientation first, so a crop box means what the user sees;
+ * then crop and resize; colour before sharpening and blurring; output settings last.
+ * Each entry is one directive like `-/resize/800x/`.
+ */
+export function transformOperations(state: TransformState): string[] {
+  const ops: string[] = [];
+  if (state.rotate !== 0) ops.push(`-/rotate/${state.rotate}/`);
+  if (state.flip) ops.push('-/flip/');
+  if (state.mirror) ops.push('-/mirror/');
+  if (isSet(state.cropWidth) && isSet(state.cropHeight)) {
+    ops.push(`-/scale_crop/${int(state.cropWidth)}x${int(state.cropHeight)}/${state.gravity}/`);
+  }
+  if (isSet(state.resizeWidth) || isSet(state.resizeHeight)) {
+    const width = isSet(state.resizeWidth) ? String(int(state.resizeWidth)) : '';
+    const height = isSet(state.resizeHeight) ? String(int(state.resizeHeight)) : '';
+    ops.push(`-/resize/${width}x${height}/`);
+  }
+  if (isSet(state.enhance)) ops.push(`-/enhance/${int(state.enhance)}/`);
+  if (isSet(state.brightness) && state.brightness !== 0) ops.push(`-/brightness/${int(state.brightness)}/`);
+  if (isSet(state.contrast) && state.contrast !== 0) ops.push(`-/contrast/${int(state.contrast)}/`);
+  if (isSet(state.saturation) && state.saturation !== 0) ops.push(`-/saturation/${int(state.saturation)}/`);
+  if (state.grayscale) ops.push('-/grayscale/');
+  if (state.invert) ops.push('-/invert/');
+  if (isSet(state.sharpen)) ops.push(`-/sharp/${int(state.sharpen)}/`);
+  if (isSet(state.blur)) ops.push(`-/blur/${int(state.blur)}/`);
+  if (state.format !== null) ops.push(`-/format/${state.format}/`);
+  if (state.quality !== null) ops.push(`-/quality/${state.quality}/`);
+  if (state.progressive) ops.push('-/progressive/yes/');
+  return ops;
+}
+
+/** `-/resize/800x/-/format/webp/`, or `''` when nothing is set. Ends with `/` whenever non-empty. */
+export function operationPath(state: TransformState): string {
+  return transformOperations(state).join('');
+}
+
+/** `${cdnBase}/${uuid}/${operationPath}`: always ends with `/`. */
+export function transformUrl(cdnBase: string, uuid: string, state: TransformState): string {
+  return `${cdnBase.replace(/\/+$/, '')}/${uuid}/${operationPath(state)}`;
+}
+
+export interface TransformIssue {
+  field: keyof TransformState;
+  message: string;
+}
+
+/** Values the server will refuse or the builder leaves out; empty when the URL should work. */
+export function transformIssues(state: TransformState): TransformIssue[] {
+  const issues: TransformIssue[] = [];
+  const range = (field: keyof TransformState, label: string, value: number | null, limits: { min: number; max: number }) => {
+    if (!isSet(value)) return;
+    const whole = int(value);
+    if (whole < limits.min || whole > limits.max) issues.push({ field, message: `${label} must be from ${limits.min} to ${limits.max}.` });
+  };
+  range('resizeWidth', 'Width', state.resizeWidth, LIMITS.side);
+  range('resizeHeight', 'Height', state.resizeHeight, LIMITS.side);
+  range('cropWidth', 'Crop width', state.cropWidth, LIMITS.side);
+  range('cropHeight', 'Crop height', state.cropHeight, LIMITS.side);
+  if (isSet(state.cropWidth) !== isSet(state.cropHeight)) {
+    issues.push({ field: isSet(state.cropWidth) ? 'cropHeight' : 'cropWidth', message: 'Crop needs both width and height.' });
+  }
+  range('enhance', 'Enhance', state.enhance, LIMITS.enhance);
+  range('brightness', 'Brightness', state.brightness, LIMITS.brightness);
+  range('contrast', 'Contrast', state.contrast, LIMITS.contrast);
+  range('saturation', 'Saturation', state.saturation, LIMITS.saturation);
+  range('sharpen', 'Sharpen', state.sharpen, LIMITS.sharpen);
+  range('blur', 'Blur', state.blur, LIMITS.blur);
+  return issues;
+}
+
+/**
+ * Reads a path written by `operationPath` back into a state (for links that carry the playground's
+ * settings). Directives it does not know are skipped; null when the text is not an operation path.
+ */
+export function parseOperationPath(path: string): TransformState | null {
+  const segments = path.split('/').filter((segment) => segment !== '');
+  if (segments.length === 0) return { ...DEFAULT_TRANSFORM };
+  if (segments[0] !== '-') return null;
+  const state: TransformState = { ...DEFAULT_TRANSFORM };
+  for (let i = 0; i < segments.length; ) {
+    const name = segments[i + 1] ?? '';
+    let end = i + 2;
+    while (end < segments.length && segments[end] !== '-') end++;
+    const params = segments.slice(i + 2, end);
+    applyDirective(state, name, params);
+    i = end;
+  }
+  return state;
+}
+
+function applyDirective(state: TransformState, name: string, params: string[]): void {
+  const first = params[0];
+  const num = (token: string | undefined): number | null => (token !== undefined && /^-?\d+$/.test(token) ? Number(token) : null);
+  switch (name) {
+    case 'resize': {
+      const match = first === undefined ? null : /^(\d*)x(\d*)$/.exec(first);
+      if (match) {
+        state.resizeWidth = num(match[1]);
+        state.resizeHeight = num(match[2]);
+      }
+      break;
+    }
+    case 'scale_crop': {
+      const match = first === undefined ? null : /^(\d+)x(\d+)$/.exec(first);
+      if (match) {
+        state.cropWidth = num(match[1]);
+        state.cropHeight = num(match[2]);
+        const gravity = params[1];
+        state.gravity = (GRAVITIES as readonly string[]).includes(gravity ?? '') ? (gravity as Gravity) : 'center';
+      }
+      break;
+    }
+    case 'rotate': {
+      const angle = (((num(first) ?? 0) % 360) + 360) % 360;
+      state.rotate = (ROTATIONS as readonly number[]).includes(angle) ? (angle as Rotation) : 0;
+      break;
+    }
+    case 'flip':
+      state.flip = true;
+      break;
+    case 'mirror':
+      state.mirror = true;
+      break;
+    case 'grayscale':
+      state.grayscale = true;
+      break;
+    case 'invert':
+      state.invert = true;
+      break;
+    case 'enhance':
+      state.enhance = num(first) ?? 50;
+      break;
+    case 'brightness':
+    case 'contrast':
+    case 'saturation':
+      state[name] = num(first) ?? 0;
+      break;
+    case 'sharp':
+      state.sharpen = num(first) ?? 5;
+      break;
+    case 'blur':
+      state.blur = num(first) ?? 10;
+      break;
+    case 'format':
+      if ((FORMATS as readonly string[]).includes(first ?? '')) state.format = first as OutputFormat;
+      break;
+    case 'quality':
+      if ((QUALITIES as readonly string[]).includes(first ?? '')) state.quality = first as Quality;
+      break;
+    case 'progressive':
+      state.progressive = first === 'yes';
+      break;
+    default:
+      break;
+  }
+}
+
+/** Truncates toward zero: URL parameters are whole numbers. */
+function int(value: number): number {
+  return Math.trunc(value);
+}
