@@ -94,7 +94,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
   if (config.roles.has('api')) await app.register(restApiRoutes, { ctx, prefix: config.http.restPrefix });
   const webAssets = new WebAssets();
-  if (config.roles.has('upload')) await app.register(widgetRoutes, { assets: webAssets });
+  if (config.roles.has('upload')) await app.register(widgetRoutes, { assets: webAssets, config });
   if (config.roles.has('api')) await app.register(dashboardRoutes, { ctx, assets: webAssets });
   if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, paths, prefix: config.http.deliveryPrefix });
   return app;

@@ -8,6 +8,7 @@ import {
 } from '../domain/dashboard-session.js';
 import type { Project } from '../domain/project.js';
 import { matchesSecretKey } from '../domain/rest-auth.js';
+import { computeUploadSignature } from '../domain/upload-signature.js';
 import { createAppError } from '../errors.js';
 import type { RateLimit, RateLimiter } from '../ports/rate-limiter.js';
 import type { DashboardSessionsRepository, ProjectsRepository } from '../ports/repositories.js';
@@ -94,6 +95,18 @@ export class DashboardSessionService {
     if (!project) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
     await this.sessions.setProject(session.id, project.id);
     return this.describe({ ...session, projectId: project.id });
+  }
+
+  /**
+   * A signed-upload grant for the dashboard's own widget, so a project with signed uploads can still
+   * upload from its dashboard: signed with the project's newest active key, valid for 30 minutes.
+   */
+  async uploadSignature(project: Project): Promise<{ signature: string; expire: number }> {
+    const keys = await this.projects.listSecretKeys(project.id);
+    const key = keys.at(-1);
+    if (!key) throw createAppError('SECRET_KEY_NOT_FOUND', 409, 'The project has no active secret key to sign uploads with.');
+    const expire = Math.floor(this.clock.now().getTime() / 1000) + 30 * 60;
+    return { signature: computeUploadSignature(key.secret, String(expire)), expire };
   }
 
   async signOut(session: DashboardSession): Promise<void> {

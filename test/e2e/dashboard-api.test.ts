@@ -193,6 +193,29 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
       expect((await browser.call('/files/')).status).toBe(200);
     });
 
+    it('grants the dashboard signed uploads that the Upload API accepts', async () => {
+      const grant = await browser.json<{ signature: string; expire: number }>('/dashboard/api/upload-signature', { accept: 'application/json' });
+      expect(grant.signature).toMatch(/^[0-9a-f]{64}$/);
+      expect(grant.expire).toBeGreaterThan(trove.clock.now().getTime() / 1000 + 25 * 60);
+      await browser.json('/project/', { method: 'PUT', body: { signed_uploads: true } });
+      try {
+        const unsigned = new FormData();
+        unsigned.set('UPLOADCARE_PUB_KEY', trove.publicKey);
+        unsigned.set('file', new Blob([new Uint8Array(10)]), 'a.bin');
+        expect((await fetch(`${trove.uploadUrl}/base/`, { method: 'POST', body: unsigned })).status).toBe(403);
+        const signed = new FormData();
+        signed.set('UPLOADCARE_PUB_KEY', trove.publicKey);
+        signed.set('signature', grant.signature);
+        signed.set('expire', String(grant.expire));
+        signed.set('file', new Blob([new Uint8Array(10)]), 'a.bin');
+        const response = await fetch(`${trove.uploadUrl}/base/`, { method: 'POST', body: signed });
+        expect(response.status, await response.clone().text()).toBe(200);
+      } finally {
+        await browser.json('/project/', { method: 'PUT', body: { signed_uploads: false } });
+      }
+      expect((await browser.call('/dashboard/api/upload-signature', { accept: 'application/json', csrf: null })).status).toBe(403);
+    });
+
     it('throttles sign-in attempts from one address', async () => {
       const guesser = new Browser(trove.url);
       const statuses: number[] = [];

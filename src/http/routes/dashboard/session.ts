@@ -38,7 +38,7 @@ export function parseSignIn(body: unknown): SignInRequest {
   return { kind: 'key', publicKey: text(input.pub_key, 'pub_key', 128), secretKey: text(input.secret_key, 'secret_key', 256) };
 }
 
-/** `/dashboard/api/session`: sign in, who am I, switch project (admin), sign out. */
+/** `/dashboard/api/session`: sign in, who am I, switch project (admin), sign out; and upload grants for the dashboard's widget. */
 export function registerDashboardSession(app: FastifyInstance, ctx: AppContext): void {
   const sessions = () => ctx.services.dashboardSessions;
   const options = { bodyLimit: 16 * 1024, schema: { hide: true } };
@@ -71,6 +71,11 @@ export function registerDashboardSession(app: FastifyInstance, ctx: AppContext):
     await sessions().signOut(session);
     setSessionCookie(request, reply, '', 0);
     return reply.code(204).send();
+  });
+
+  app.get('/dashboard/api/upload-signature', options, async (request, reply) => {
+    const { project } = await requireSession(request, ctx);
+    return noStore(reply).send(await sessions().uploadSignature(project));
   });
 
   app.all('/dashboard/api/*', options, async (request) => {
