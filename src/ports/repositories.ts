@@ -57,6 +57,8 @@ export interface FileSearchFilters {
   tag: string | null;
   /** Exact MIME types or `type/*` prefixes; any of them matches. */
   mimeTypes: string[] | null;
+  /** Uploaded at or after this instant (in either order, unlike `from`). */
+  since: string | null;
   /** Uploaded strictly before this instant. */
   before: string | null;
 }
@@ -219,6 +221,8 @@ export interface WebhooksRepository {
   find(projectId: string, id: number): Promise<Webhook | null>;
   findByTarget(projectId: string, targetUrl: string, event: WebhookEvent): Promise<Webhook | null>;
   update(projectId: string, id: number, patch: WebhookPatch, at: string): Promise<Webhook | null>;
+  /** Removes one subscription; false when the project has no such webhook. */
+  delete(projectId: string, id: number): Promise<boolean>;
   /** Removes the project's subscriptions to this URL; returns how many. */
   deleteByTarget(projectId: string, targetUrl: string): Promise<number>;
   active(projectId: string, event: WebhookEvent): Promise<Webhook[]>;

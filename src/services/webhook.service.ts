@@ -99,6 +99,10 @@ export class WebhookService {
     return updated;
   }
 
+  async remove(project: Project, id: number): Promise<void> {
+    if (!(await this.webhooks.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+  }
+
   async unsubscribe(project: Project, targetUrl: unknown): Promise<void> {
     if (typeof targetUrl !== 'string' || targetUrl === '') throw createAppError('TARGET_URL_MISSING', 400, '`target_url` is missing.');
     const removed = await this.webhooks.deleteByTarget(project.id, targetUrl);

@@ -282,6 +282,12 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
       expect(second.results.map((f) => f.uuid)).toEqual([uuids.dog]);
       expect(second.next).toBeNull();
       expect((await browser.json<FileList>('/files/?to=2000-01-01T00:00:00Z')).total).toBe(0);
+      // `since` bounds from below in either order (Uploadcare's `from` is an upper bound newest-first).
+      const now = trove.clock.now().toISOString();
+      expect((await browser.json<FileList>(`/files/?since=${now}&ordering=-datetime_uploaded`)).total).toBe(0);
+      const all = await browser.json<FileList>('/files/?since=2000-01-01T00:00:00Z&ordering=-datetime_uploaded');
+      const ours = new Set(Object.values(uuids));
+      expect(all.results.map((f) => f.uuid).filter((uuid) => ours.has(uuid))).toEqual([uuids.pdf, uuids.dog, uuids.cat]);
       expect((await browser.json<FileList>('/files/?stored=false&tag=pets')).results.map((f) => f.uuid)).toEqual([uuids.dog]);
     });
 
@@ -370,6 +376,23 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
       expect(((await last.json()) as { detail: string }).detail).toMatch(/last active secret key/);
       // Another project's key id is not this project's to revoke.
       expect((await lonely.call(`/project/secrets/${listed.results[0]!.id}/`, { method: 'DELETE' })).status).toBe(404);
+    });
+  });
+
+  describe('webhooks', () => {
+    it('DELETE /webhooks/:id/ removes one subscription and leaves the others on the same URL', async () => {
+      const target = 'https://hooks.example.com/trove';
+      const uploaded = await browser.json<{ id: number }>('/webhooks/', { method: 'POST', body: { target_url: target, event: 'file.uploaded' } }, 201);
+      const stored = await browser.json<{ id: number }>('/webhooks/', { method: 'POST', body: { target_url: target, event: 'file.stored' } }, 201);
+      expect((await browser.call(`/webhooks/${uploaded.id}/`, { method: 'DELETE' })).status).toBe(204);
+      expect((await browser.call(`/webhooks/${uploaded.id}/`, { method: 'DELETE' })).status).toBe(404);
+      const left = await browser.json<Array<{ id: number }>>('/webhooks/');
+      expect(left.map((hook) => hook.id)).toEqual([stored.id]);
+      const second = await trove.ctx.services.projects.create({ name: 'Other tenant' });
+      const other = new Browser(trove.url);
+      await other.signIn({ pub_key: second.project.publicKey, secret_key: second.secrets[0]!.secret });
+      expect((await other.call(`/webhooks/${stored.id}/`, { method: 'DELETE' })).status).toBe(404);
+      expect((await browser.call(`/webhooks/${stored.id}/`, { method: 'DELETE' })).status).toBe(204);
     });
   });
 

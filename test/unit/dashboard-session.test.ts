@@ -54,6 +54,7 @@ describe('files search parameters', () => {
       text: 'cat',
       tag: null,
       mimeTypes: ['image/*', 'application/pdf'],
+      since: null,
       before: '2026-01-02T00:00:00.000Z',
     });
   });

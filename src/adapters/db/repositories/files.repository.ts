@@ -128,6 +128,7 @@ export class KyselyFilesRepository implements FilesRepository {
     const filters = query.filters;
     if (!filters) return select;
     if (filters.before) select = select.where('datetime_uploaded', '<', filters.before);
+    if (filters.since) select = select.where('datetime_uploaded', '>=', filters.since);
     if (filters.text) {
       const pattern = `%${escapeLike(filters.text.toLowerCase())}%`;
       // JSON text of metadata and tags is searched as written: keys, values and tags all match.

@@ -117,6 +117,11 @@ export class KyselyWebhooksRepository implements WebhooksRepository {
     return row ? toWebhook(row) : null;
   }
 
+  async delete(projectId: string, id: number): Promise<boolean> {
+    const rows = await this.db.deleteFrom('webhooks').where('project_id', '=', projectId).where('id', '=', id).returning('id').execute();
+    return rows.length > 0;
+  }
+
   async deleteByTarget(projectId: string, targetUrl: string): Promise<number> {
     const rows = await this.db
       .deleteFrom('webhooks')

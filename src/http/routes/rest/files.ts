@@ -15,7 +15,7 @@ export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
     '/files/',
     restRoute(
       'List files',
-      'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000), `include=appdata`. Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `to` (uploaded before).',
+      'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000), `include=appdata`. Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
     ),
     async (request) => {
       const query = queryOf(request);
@@ -39,7 +39,7 @@ export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
         if (listRequest.stored !== null) params.set('stored', String(listRequest.stored));
         if (listRequest.removed) params.set('removed', 'true');
         if (appdata) params.set('include', 'appdata');
-        for (const name of ['search', 'tag', 'mime_type', 'to'] as const) {
+        for (const name of ['search', 'tag', 'mime_type', 'since', 'to'] as const) {
           const value = query[name];
           if (value) params.set(name, value);
         }

@@ -83,6 +83,7 @@ export function parseFileSearchParams(query: Record<string, string | undefined>)
     }
   }
   const before = parseDateParam(query.to, 'to');
-  if (text === null && tag === null && mimeTypes === null && before === null) return null;
-  return { text, tag, mimeTypes, before };
+  const since = parseDateParam(query.since, 'since');
+  if (text === null && tag === null && mimeTypes === null && before === null && since === null) return null;
+  return { text, tag, mimeTypes, since, before };
 }

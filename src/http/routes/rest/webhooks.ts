@@ -67,6 +67,11 @@ export function registerRestWebhooks(app: FastifyInstance, ctx: AppContext): voi
 
   app.put('/webhooks/:id/', restRoute('Update a webhook'), async (request) => toRestWebhook(await webhooks().update(projectOf(request), idParam(request), webhookInput(request.body))));
 
+  app.delete('/webhooks/:id/', restRoute('Delete one webhook (Trove)', 'Uploadcare deletes by target URL (`/webhooks/unsubscribe/`), which removes every event sent there; this removes just one subscription.'), async (request, reply) => {
+    await webhooks().remove(projectOf(request), idParam(request));
+    return reply.code(204).send();
+  });
+
   app.delete('/webhooks/unsubscribe/', restRoute('Delete webhooks by target URL'), async (request, reply) => {
     await webhooks().unsubscribe(projectOf(request), bodyObject(request.body).target_url);
     return reply.code(204).send();

@@ -1,0 +1,43 @@
+/** The REST API's rules for metadata and tags, checked before a request so errors show next to the field. */
+
+export const METADATA_KEY = /^[\w\-.:]{1,64}$/;
+export const METADATA_MAX_VALUE = 512;
+export const METADATA_MAX_KEYS = 50;
+export const TAG_MAX_LENGTH = 64;
+export const TAGS_MAX = 50;
+
+export function metadataKeyError(key: string): string | null {
+  if (key === '') return 'Enter a key.';
+  if (key.length > 64) return 'Keys are at most 64 characters.';
+  if (!METADATA_KEY.test(key)) return 'Keys may use letters, digits, and _ - . : only.';
+  return null;
+}
+
+export function metadataValueError(value: string): string | null {
+  if (value === '') return 'Enter a value.';
+  if (value.length > METADATA_MAX_VALUE) return `Values are at most ${METADATA_MAX_VALUE} characters (this one has ${value.length}).`;
+  return null;
+}
+
+export function tagError(tag: string, existing: readonly string[]): string | null {
+  if (tag === '') return 'Enter a tag.';
+  if (tag.length > TAG_MAX_LENGTH) return `Tags are at most ${TAG_MAX_LENGTH} characters.`;
+  if (tag.includes(',')) return 'Tags cannot contain commas.';
+  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'Tags cannot contain control characters.';
+  if (existing.includes(tag)) return `“${tag}” is already there.`;
+  if (existing.length >= TAGS_MAX) return `A file has at most ${TAGS_MAX} tags.`;
+  return null;
+}
+
+/** A webhook target must be an absolute http(s) URL of at most 255 characters (Uploadcare's limit). */
+export function targetUrlError(url: string): string | null {
+  if (url.trim() === '') return 'Enter the URL that receives the events.';
+  if (url.length > 255) return 'The URL is longer than 255 characters.';
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'Use an http:// or https:// URL.';
+  } catch {
+    return 'This is not a valid URL.';
+  }
+  return null;
+}
