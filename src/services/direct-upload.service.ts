@@ -70,7 +70,7 @@ export class DirectUploadService {
           createAppError(
             'FileSizeLimitExceededError',
             413,
-            `File "${part.fieldName}" is larger than ${limit} bytes, the limit for direct uploads${
+            `${part.filename ? `"${part.filename.slice(0, 200)}"` : `File "${part.fieldName}"`} is larger than ${limit} bytes, the limit for direct uploads${
               limit === this.settings.maxDirectUploadSize ? ' (use multipart upload for larger files)' : ''
             }.`,
           ),

@@ -31,18 +31,21 @@ export function webSourceDir(fromModuleUrl: string = import.meta.url): string {
   return fileURLToPath(new URL('web/', root));
 }
 
+/** The two browser apps, each bundled on its own so a broken one never takes the other down. */
+export type WebApp = 'widget' | 'dashboard';
+
+export const WEB_APP_OF: Record<WebAssetName, WebApp> = { 'widget.js': 'widget', 'dashboard.js': 'dashboard', 'dashboard.css': 'dashboard' };
+
+const ENTRIES: Record<WebApp, string> = { widget: 'widget/index.ts', dashboard: 'dashboard/main.tsx' };
+
 /**
- * Bundles the widget and the dashboard with esbuild (a build-time tool). `npm run build` writes the
- * result to dist/web; a server started from the TypeScript sources bundles in memory instead.
+ * Bundles one app with esbuild (a build-time tool). `npm run build` writes the result to dist/web;
+ * a server started from the TypeScript sources bundles in memory instead.
  */
-export async function bundleWebAssets(options: { minify: boolean } = { minify: true }): Promise<Map<WebAssetName, Buffer>> {
+export async function bundleWebApp(app: WebApp, options: { minify: boolean } = { minify: true }): Promise<Map<WebAssetName, Buffer>> {
   const esbuild = await import('esbuild');
-  const sourceDir = webSourceDir();
   const result = await esbuild.build({
-    entryPoints: {
-      widget: `${sourceDir}widget/index.ts`,
-      dashboard: `${sourceDir}dashboard/main.tsx`,
-    },
+    entryPoints: { [app]: `${webSourceDir()}${ENTRIES[app]}` },
     bundle: true,
     format: 'esm',
     target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
@@ -61,6 +64,6 @@ export async function bundleWebAssets(options: { minify: boolean } = { minify: t
     const name = file.path.slice('/out/'.length) as WebAssetName;
     if (WEB_ASSET_NAMES.includes(name)) assets.set(name, Buffer.from(file.contents));
   }
-  for (const name of WEB_ASSET_NAMES) if (!assets.has(name)) assets.set(name, Buffer.alloc(0));
+  for (const name of WEB_ASSET_NAMES) if (WEB_APP_OF[name] === app && !assets.has(name)) assets.set(name, Buffer.alloc(0));
   return assets;
 }

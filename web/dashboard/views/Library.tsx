@@ -17,8 +17,11 @@ const TYPE_FILTERS: ReadonlyArray<{ value: string; label: string }> = [
   { value: 'image/*', label: 'Images' },
   { value: 'video/*', label: 'Video' },
   { value: 'audio/*', label: 'Audio' },
-  { value: 'application/pdf', label: 'PDF documents' },
-  { value: 'text/*', label: 'Text' },
+  {
+    value: 'application/pdf,text/*,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.oasis.opendocument.text,application/rtf',
+    label: 'Documents',
+  },
+  { value: 'application/pdf', label: 'PDF only' },
 ];
 
 const STATUS_FILTERS: ReadonlyArray<{ value: FileQuery['status']; label: string }> = [
