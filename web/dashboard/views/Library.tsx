@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../api/client';
-import type { FileInfo, FileQuery } from '../api/types';
+import type { BatchResult, FileInfo, FileQuery } from '../api/types';
 import { FileStatus, FileThumb } from '../components/FileThumb';
 import { Icon } from '../components/Icon';
 import { Link } from '../components/Link';
@@ -150,14 +150,14 @@ export function Library(props: { search: URLSearchParams }) {
   const allSelected = list.items.length > 0 && list.items.every((file) => selected.has(file.uuid));
   const toggleAll = () => setSelected(allSelected ? new Set() : new Set(list.items.map((file) => file.uuid)));
 
-  const bulkStore = async () => {
-    const uuids = [...selected];
+  /** Runs a batch action on the selection and reports what the server did and refused. */
+  const runBulk = async (uuids: string[], action: (uuids: string[]) => Promise<BatchResult>, done: string, failed: string) => {
     setBusy(true);
     try {
-      const result = await api.storeFiles(uuids);
+      const result = await action(uuids);
       const problems = Object.keys(result.problems).length;
-      if (problems > 0) toast.error(`${pluralize(problems, 'file')} could not be stored: ${Object.values(result.problems)[0] ?? ''}`);
-      toast.success(`Stored ${pluralize(result.result.length, 'file')}.`);
+      if (problems > 0) toast.error(`${pluralize(problems, 'file')} could not be ${failed}: ${Object.values(result.problems)[0] ?? ''}`);
+      toast.success(`${done} ${pluralize(result.result.length, 'file')}.`);
       list.reload();
       setSelected(new Set());
     } catch (failure) {
@@ -166,6 +166,8 @@ export function Library(props: { search: URLSearchParams }) {
       setBusy(false);
     }
   };
+
+  const bulkStore = () => runBulk([...selected], (uuids) => api.storeFiles(uuids), 'Stored', 'stored');
 
   const bulkDelete = async () => {
     const uuids = [...selected];
@@ -179,20 +181,7 @@ export function Library(props: { search: URLSearchParams }) {
       confirmLabel: `Delete ${pluralize(uuids.length, 'file')}`,
       danger: true,
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const result = await api.deleteFiles(uuids);
-      const problems = Object.keys(result.problems).length;
-      if (problems > 0) toast.error(`${pluralize(problems, 'file')} could not be deleted: ${Object.values(result.problems)[0] ?? ''}`);
-      toast.success(`Deleted ${pluralize(result.result.length, 'file')}.`);
-      list.reload();
-      setSelected(new Set());
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
+    if (ok) await runBulk(uuids, (chosen) => api.deleteFiles(chosen), 'Deleted', 'deleted');
   };
 
   const filtered = query.search !== '' || query.status !== 'all' || query.mimeType !== '' || query.fromDay !== '' || query.toDay !== '' || query.tag !== '';

@@ -102,21 +102,8 @@ export class KyselyFilesRepository implements FilesRepository {
     return Number(row?.n ?? 0);
   }
 
-  async updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('files')
-        .set({ tags: JSON.stringify(tags) })
-        .where('project_id', '=', projectId)
-        .where('uuid', '=', uuid)
-        .where('datetime_removed', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return null;
-      const file = toFile(row);
-      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, { tags: previous })).execute();
-      return file;
-    });
+  updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null> {
+    return this.updateInfo(projectId, uuid, { tags: JSON.stringify(tags) }, { tags: previous }, at);
   }
 
   /** The project's files that pass a query's state and search filters. */
@@ -196,17 +183,22 @@ export class KyselyFilesRepository implements FilesRepository {
     });
   }
 
-  async updateMetadata(
+  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>, previous: Record<string, string>, at: string): Promise<StoredFile | null> {
+    return this.updateInfo(projectId, uuid, { metadata: JSON.stringify(metadata) }, { metadata: previous }, at);
+  }
+
+  /** Changes a live file's metadata or tags and records `file.info_updated` with what they were, in one transaction. */
+  private updateInfo(
     projectId: string,
     uuid: string,
-    metadata: Record<string, string>,
-    previous: Record<string, string>,
+    values: Partial<Pick<FilesTable, 'metadata' | 'tags'>>,
+    previousValues: Record<string, unknown>,
     at: string,
   ): Promise<StoredFile | null> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('files')
-        .set({ metadata: JSON.stringify(metadata) })
+        .set(values)
         .where('project_id', '=', projectId)
         .where('uuid', '=', uuid)
         .where('datetime_removed', 'is', null)
@@ -214,7 +206,7 @@ export class KyselyFilesRepository implements FilesRepository {
         .executeTakeFirst();
       if (!row) return null;
       const file = toFile(row);
-      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, { metadata: previous })).execute();
+      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, previousValues)).execute();
       return file;
     });
   }
