@@ -185,3 +185,16 @@ function capUtf8Bytes(name: string, maxBytes: number): string {
   }
   return cut.replace(/[.\s]+$/u, '') + keptExtension;
 }
+
+/** A byte count as people read it, for error messages: `50 kB (50000 bytes)`. */
+export function describeBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  if (unit === 0) return `${bytes} bytes`;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}

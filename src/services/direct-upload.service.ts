@@ -1,3 +1,4 @@
+import { describeBytes } from '../domain/filename.js';
 import type { Readable } from 'node:stream';
 import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
 import { lastField } from '../domain/form-fields.js';
@@ -70,8 +71,8 @@ export class DirectUploadService {
           createAppError(
             'FileSizeLimitExceededError',
             413,
-            `${part.filename ? `"${part.filename.slice(0, 200)}"` : `File "${part.fieldName}"`} is larger than ${limit} bytes, the limit for direct uploads${
-              limit === this.settings.maxDirectUploadSize ? ' (use multipart upload for larger files)' : ''
+            `${part.filename ? `"${part.filename.slice(0, 200)}"` : `File "${part.fieldName}"`} is larger than ${describeBytes(limit)}, ${
+              limit === this.settings.maxDirectUploadSize ? 'the limit for direct uploads (use multipart upload for larger files)' : "this project's file size limit"
             }.`,
           ),
         );

@@ -1,3 +1,4 @@
+import { describeBytes } from '../domain/filename.js';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
@@ -63,7 +64,7 @@ export class MultipartUploadService {
     }
     const limit = this.ingest.maxFileSizeFor(project);
     if (size > limit) {
-      throw createAppError('MultipartFileSizeLimitExceededError', 413, `File size ${size} bytes exceeds the ${limit}-byte limit.`);
+      throw createAppError('MultipartFileSizeLimitExceededError', 413, `${filenameForMessage(fields)} is ${describeBytes(size)}, over the limit of ${describeBytes(limit)}.`);
     }
     const partSizeRaw = lastField(fields, 'part_size');
     const partSize = partSizeRaw ? parseSize(partSizeRaw, 'part_size', 'MultipartPartSizeInvalidError') : this.settings.minPartSize;
@@ -220,4 +221,10 @@ export class MultipartUploadService {
     }
     return expired.length;
   }
+}
+
+/** The file a multipart start names, for messages people read. */
+function filenameForMessage(fields: Parameters<typeof lastField>[0]): string {
+  const name = lastField(fields, 'filename');
+  return name ? `"${name.slice(0, 200)}"` : 'The file';
 }
