@@ -1,5 +1,5 @@
-import { describeBytes } from '../domain/filename.js';
 import type { Readable } from 'node:stream';
+import { describeBytes } from '../domain/filename.js';
 import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
 import { lastField } from '../domain/form-fields.js';
 import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';

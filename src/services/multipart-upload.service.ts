@@ -1,6 +1,6 @@
-import { describeBytes } from '../domain/filename.js';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { describeBytes } from '../domain/filename.js';
 import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
 import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
