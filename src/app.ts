@@ -94,7 +94,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
   if (config.roles.has('api')) await app.register(restApiRoutes, { ctx, prefix: config.http.restPrefix });
   const webAssets = new WebAssets();
-  if (config.roles.has('upload')) await app.register(widgetRoutes, { assets: webAssets, config });
+  // The dashboard (api role) embeds the widget too, so nodes of either role serve it.
+  if (config.roles.has('upload') || config.roles.has('api')) await app.register(widgetRoutes, { assets: webAssets, config });
   if (config.roles.has('api')) await app.register(dashboardRoutes, { ctx, assets: webAssets });
   if (config.roles.has('delivery')) await app.register(deliveryRoutes, { ctx, paths, prefix: config.http.deliveryPrefix });
   return app;
