@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 
 /** One file of the browser bundle, ready to serve. */
 export interface WebAsset {
   body: Buffer;
+  /** Compressed once when loaded, so each request costs no compression. */
+  brotli: Buffer;
+  gzip: Buffer;
   contentType: string;
   /** Strong validator: browsers and CDNs revalidate the unversioned URLs cheaply. */
   etag: string;
@@ -21,7 +25,12 @@ const CONTENT_TYPES: Record<WebAssetName, string> = {
 };
 
 export function toWebAsset(name: WebAssetName, body: Buffer): WebAsset {
-  return { body, contentType: CONTENT_TYPES[name], etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return {
+    body,
+    brotli: brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    gzip: gzipSync(body, { level: 9 }),
+    contentType: CONTENT_TYPES[name],
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
 }
 
 /** Where the sources of the browser code live, relative to this module (src/web or dist/src/web). */

@@ -1,3 +1,5 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
 import { makeJpeg } from '../helpers/images.js';
@@ -52,6 +54,19 @@ class Browser {
     expect(response.status, `${init.method ?? 'GET'} ${path}: ${text}`).toBe(status);
     return (text ? JSON.parse(text) : null) as T;
   }
+}
+
+/** A GET without fetch's automatic decompression, to see the bytes as sent. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
+  });
 }
 
 interface RestFile {
@@ -251,6 +266,20 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
       const widget = await fetch(`${trove.url}/widget.js`, { headers: { origin: 'https://elsewhere.example' } });
       expect(widget.status).toBe(200);
       expect(widget.headers.get('access-control-allow-origin')).toBe('*');
+      // The server's own paths are written into the bundle it serves.
+      expect(await widget.text()).not.toContain('__TROVE_SERVER_PATHS__');
+      const plain = await rawGet(`${trove.url}/widget.js`, {});
+      const brotli = await rawGet(`${trove.url}/widget.js`, { 'accept-encoding': 'gzip, br' });
+      const gzip = await rawGet(`${trove.url}/widget.js`, { 'accept-encoding': 'gzip, br;q=0' });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(brotli.headers['content-encoding']).toBe('br');
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      expect(brotliDecompressSync(brotli.body).equals(plain.body)).toBe(true);
+      expect(gunzipSync(gzip.body).equals(plain.body)).toBe(true);
+      expect(brotli.body.length).toBeLessThan(plain.body.length / 2);
+      expect(new Set([plain.headers.etag, brotli.headers.etag, gzip.headers.etag]).size).toBe(3);
+      const revalidated = await rawGet(`${trove.url}/widget.js`, { 'accept-encoding': 'br', 'if-none-match': String(brotli.headers.etag) });
+      expect(revalidated.status).toBe(304);
     });
   });
 
