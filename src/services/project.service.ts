@@ -55,7 +55,10 @@ export class ProjectService {
 
   async addSecret(publicKey: string, secret?: string): Promise<SecretKey> {
     const project = await this.findByPublicKey(publicKey);
-    return this.projects.addSecretKey(project.id, secret ?? newSecretKey());
+    const key = await this.projects.addSecretKey(project.id, secret ?? newSecretKey());
+    // A new key must work at once (it is shown once, and used straight away), not when the cached key list ages out.
+    this.onProjectChanged();
+    return key;
   }
 
   async listSecrets(publicKey: string): Promise<SecretKey[]> {

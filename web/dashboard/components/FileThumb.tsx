@@ -1,7 +1,14 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileInfo } from '../api/types';
 import { thumbnailUrl } from '../lib/cdn';
 import { fileKind, typeLabel } from '../lib/format';
+
+/**
+ * Pauses before asking again for a thumbnail the CDN refused. Scrolling fast through a big library
+ * asks for many new thumbnails at once, more than the project's rate of new transformations (429)
+ * or the transformation queue (503) takes; a moment later they go through.
+ */
+const RETRY_DELAYS_MS = [1500, 4000];
 
 /**
  * A square thumbnail box: the CDN preview for live images, otherwise a type label (PDF, MP4…).
@@ -9,13 +16,26 @@ import { fileKind, typeLabel } from '../lib/format';
  */
 export function FileThumb(props: { file: FileInfo; cdnBase: string }) {
   const { file } = props;
+  const [attempt, setAttempt] = useState(0);
   const [failed, setFailed] = useState(false);
+  const retry = useRef(0);
+  useEffect(() => () => window.clearTimeout(retry.current), []);
   const kind = fileKind(file.mime_type, file.is_image);
   const showImage = file.is_image && file.datetime_removed === null && !failed;
+  const onError = () => {
+    const delay = RETRY_DELAYS_MS[attempt];
+    if (delay === undefined) {
+      setFailed(true);
+      return;
+    }
+    // Spread out, so the thumbnails refused together do not all come back at the same instant.
+    retry.current = window.setTimeout(() => setAttempt(attempt + 1), delay + Math.random() * 500);
+  };
   return (
     <div class={`thumb thumb-${kind}`}>
       {showImage ? (
-        <img src={thumbnailUrl(props.cdnBase, file.uuid)} alt="" loading="lazy" decoding="async" onError={() => setFailed(true)} />
+        // A new element per attempt: the browser requests the image again rather than keep the failure.
+        <img key={attempt} src={thumbnailUrl(props.cdnBase, file.uuid)} alt="" loading="lazy" decoding="async" onError={onError} />
       ) : (
         <span class="thumb-type" aria-hidden="true">
           <span class="thumb-doc">

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../components/Link';
 import { useApp } from '../context';
-import { formatBytes } from '../lib/format';
+import { formatBytes, formatCount, pluralize } from '../lib/format';
 import { useDocumentTitle, useResource } from '../lib/hooks';
 import { loadUploaderWidget } from '../lib/widget';
 import { BASE } from '../router';
@@ -61,18 +61,30 @@ export function Upload() {
     // Signed by the server for this session, so projects that require signed uploads work here too.
     (element as SignableUploader).signatureProvider = () => api.uploadSignature();
     element.setAttribute('data-testid', 'uploader');
+    // What the widget's current batch did, so its end is told truthfully: a batch whose files all
+    // failed did not "finish", and each failure already has its own message.
+    let uploadedInBatch = 0;
+    let failedInBatch = 0;
     const onUploaded = (event: Event) => {
       const file = uploadedFrom((event as CustomEvent<unknown>).detail);
       if (!file) return;
+      uploadedInBatch += 1;
       setUploaded((list) => [file, ...list]);
       libraryChanged();
     };
     const onError = (event: Event) => {
       const detail = (event as CustomEvent<unknown>).detail;
-      const message = detail && typeof detail === 'object' && typeof (detail as { message?: unknown }).message === 'string' ? (detail as { message: string }).message : 'The upload failed.';
-      toast.error(message);
+      const record = detail && typeof detail === 'object' ? (detail as { message?: unknown; file?: { id?: unknown } | null }) : {};
+      // Files refused before upload (too large, wrong type) have no id and end no batch.
+      if (typeof record.file?.id === 'string') failedInBatch += 1;
+      toast.error(typeof record.message === 'string' ? record.message : 'The upload failed.');
     };
-    const onDone = () => toast.success('Upload finished.');
+    const onDone = () => {
+      if (uploadedInBatch > 0 && failedInBatch === 0) toast.success('Upload finished.');
+      else if (uploadedInBatch > 0) toast.info(`Upload finished: ${pluralize(uploadedInBatch, 'file')} uploaded, ${formatCount(failedInBatch)} failed.`);
+      uploadedInBatch = 0;
+      failedInBatch = 0;
+    };
     element.addEventListener('file-uploaded', onUploaded);
     element.addEventListener('error', onError);
     element.addEventListener('done', onDone);
