@@ -360,11 +360,11 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
       await choose(page, [{ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photoJpeg }], 'Choose a file');
       const failure = (await page.evaluate(() => troveKit.waitFor('error'))) as ErrorDetail;
       expect(failure.code).toBe('FileSizeLimitExceededError');
-      expect(failure.message).toMatch(/larger than 50000 bytes/);
+      expect(failure.message).toMatch(/larger than 50 kB \(50000 bytes\)/);
       const state = await snapshot(page);
       expect(state.rows).toEqual([expect.objectContaining({ status: 'failed', alert: failure.message })]);
       expect(state.hidden).toEqual([]);
-      await page.getByRole('alert').filter({ hasText: 'larger than 50000 bytes' }).waitFor({ state: 'visible' });
+      await page.getByRole('alert').filter({ hasText: 'larger than 50 kB (50000 bytes)' }).waitFor({ state: 'visible' });
       await page.evaluate(() => troveKit.waitFor('done'));
       await shots.take(page, 'server-413');
       // The browser logs the failed request itself; nothing else went wrong.
