@@ -56,7 +56,7 @@ export class DashboardSessionService {
     } else {
       const project = await this.projects.findByPublicKey(request.publicKey);
       const keys = project ? await this.projects.listSecretKeys(project.id) : [];
-      // Every active key is compared, in constant time each, whether or not the project exists.
+      // Each active key is compared in constant time; an unknown project and a wrong key get the same answer.
       const key = keys.find((candidate) => matchesSecretKey(request.secretKey, [candidate.secret]));
       if (!project || !key) throw createAppError('SIGN_IN_FAILED', 401, WRONG);
       session = this.newSession(token, project.id, false, key.id, now);

@@ -1,13 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import { createAppError } from '../../../errors.js';
 import type { WebAssets } from '../../../web/web-assets.js';
+import type { WebAssetName } from '../../../web/web-bundle.js';
 import { cdnBase, originOf, uploadBase } from '../../public-urls.js';
 import { sendAsset } from '../web/asset-reply.js';
 import { registerDashboardSession } from './session.js';
 import { dashboardShell } from './shell.js';
 
-const ASSETS = { 'dashboard.js': 'dashboard.js', 'dashboard.css': 'dashboard.css' } as const;
+const ASSETS: ReadonlySet<string> = new Set<WebAssetName>(['dashboard.js', 'dashboard.css']);
 
 /** `/dashboard`: the media library's page, its bundles and its sign-in API. */
 export async function dashboardRoutes(app: FastifyInstance, options: { ctx: AppContext; assets: WebAssets }): Promise<void> {
@@ -16,13 +17,13 @@ export async function dashboardRoutes(app: FastifyInstance, options: { ctx: AppC
 
   app.get('/dashboard/assets/:name', { schema: { hide: true } }, async (request, reply) => {
     const name = (request.params as { name: string }).name;
-    if (!Object.hasOwn(ASSETS, name)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const asset = await assets.get(ASSETS[name as keyof typeof ASSETS]);
+    if (!ASSETS.has(name)) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const asset = await assets.get(name as WebAssetName);
     if (!asset) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return sendAsset(request, reply, asset, 'no-cache');
   });
 
-  const page = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const origin = originOf(request, ctx.config);
     const html = dashboardShell({
       restBase: `${origin}${ctx.config.http.restPrefix}`,
