@@ -239,26 +239,8 @@ export function Library(props: { search: URLSearchParams }) {
           </div>
         </div>
         <div class="toolbar-row toolbar-filters">
-          <div class="field field-inline">
-            <label for="filter-status">Status</label>
-            <select id="filter-status" value={query.status} onChange={(event) => update({ status: event.currentTarget.value as FileQuery['status'] })} data-testid="filter-status">
-              {STATUS_FILTERS.map((option) => (
-                <option key={option.value} value={option.value}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field field-inline">
-            <label for="filter-type">Type</label>
-            <select id="filter-type" value={query.mimeType} onChange={(event) => update({ mimeType: event.currentTarget.value })} data-testid="filter-type">
-              {TYPE_FILTERS.map((option) => (
-                <option key={option.value} value={option.value}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect id="filter-status" label="Status" value={query.status} options={STATUS_FILTERS} onChange={(value) => update({ status: value as FileQuery['status'] })} />
+          <FilterSelect id="filter-type" label="Type" value={query.mimeType} options={TYPE_FILTERS} onChange={(value) => update({ mimeType: value })} />
           <div class="field field-inline">
             <label for="filter-from">From</label>
             <input id="filter-from" type="date" value={query.fromDay} max={query.toDay || undefined} onChange={(event) => update({ fromDay: event.currentTarget.value })} data-testid="filter-from" />
@@ -530,6 +512,22 @@ function FileTable(props: FileCollectionProps) {
           )}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** A labelled filter dropdown of the toolbar (its id doubles as its test hook). */
+function FilterSelect(props: { id: string; label: string; value: string; options: ReadonlyArray<{ value: string; label: string }>; onChange: (value: string) => void }) {
+  return (
+    <div class="field field-inline">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(event) => props.onChange(event.currentTarget.value)} data-testid={props.id}>
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
