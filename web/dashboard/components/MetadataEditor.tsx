@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/client';
 import { useApp } from '../context';
+import { runBusy } from '../lib/hooks';
 import { METADATA_MAX_KEYS, METADATA_MAX_VALUE, metadataKeyError, metadataValueError } from '../lib/validation';
 
 /** The file's metadata as a table: add a key, change a value, delete a key; each change is one REST call. */
@@ -62,20 +63,14 @@ export function MetadataEditor(props: { uuid: string; metadata: Record<string, s
     }
   };
 
-  const remove = async (key: string) => {
-    setBusy(true);
-    try {
+  const remove = (key: string) =>
+    runBusy(setBusy, (message) => toast.error(message), async () => {
       await api.deleteMetadata(props.uuid, key);
       const next = { ...props.metadata };
       delete next[key];
       props.onChange(next);
       toast.success(`Metadata “${key}” deleted.`);
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div class="metadata">

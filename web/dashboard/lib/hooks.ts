@@ -60,6 +60,21 @@ export function useDebounced<T>(value: T, delayMs: number): T {
   return settled;
 }
 
+/**
+ * Runs a one-click action with its view's `busy` flag up, showing a failure through `onError`
+ * (the action says its own success).
+ */
+export async function runBusy(setBusy: (busy: boolean) => void, onError: (message: string) => void, action: () => Promise<void>): Promise<void> {
+  setBusy(true);
+  try {
+    await action();
+  } catch (failure) {
+    onError(errorMessage(failure));
+  } finally {
+    setBusy(false);
+  }
+}
+
 export function useDocumentTitle(title: string): void {
   useEffect(() => {
     document.title = title ? `${title} · Trove` : 'Trove dashboard';

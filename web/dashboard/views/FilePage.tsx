@@ -12,7 +12,7 @@ import { TagEditor } from '../components/TagEditor';
 import { useApp } from '../context';
 import { cdnUrl, previewUrl } from '../lib/cdn';
 import { fileKind, formatBytes, formatCount, formatDateTime, typeLabel } from '../lib/format';
-import { useDocumentTitle, useResource } from '../lib/hooks';
+import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
 import { BASE, navigate } from '../router';
 import { Playground } from './Playground';
 
@@ -59,18 +59,12 @@ function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void
   const cdn = cdnUrl(boot.cdnBase, file.uuid);
   const image = file.content_info?.image;
 
-  const store = async () => {
-    setBusy(true);
-    try {
+  const store = () =>
+    runBusy(setBusy, (message) => toast.error(message), async () => {
       onChange(await api.storeFile(file.uuid));
       libraryChanged();
       toast.success('File stored.');
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const remove = async () => {
     const ok = await confirm({

@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
 import type { BatchResult, FileInfo, FileQuery } from '../api/types';
 import { FileStatus, FileThumb } from '../components/FileThumb';
 import { Icon } from '../components/Icon';
@@ -7,7 +6,7 @@ import { Link } from '../components/Link';
 import { EmptyState, ErrorBox, Spinner } from '../components/States';
 import { useApp } from '../context';
 import { formatBytes, formatCount, formatDate, formatDateTime, pluralize } from '../lib/format';
-import { useDebounced, useDocumentTitle } from '../lib/hooks';
+import { runBusy, useDebounced, useDocumentTitle } from '../lib/hooks';
 import { useFileList } from '../lib/use-file-list';
 import { useElementWidth, useWindowVirtual } from '../lib/virtual';
 import { BASE, replaceSearch } from '../router';
@@ -151,21 +150,15 @@ export function Library(props: { search: URLSearchParams }) {
   const toggleAll = () => setSelected(allSelected ? new Set() : new Set(list.items.map((file) => file.uuid)));
 
   /** Runs a batch action on the selection and reports what the server did and refused. */
-  const runBulk = async (uuids: string[], action: (uuids: string[]) => Promise<BatchResult>, done: string, failed: string) => {
-    setBusy(true);
-    try {
+  const runBulk = (uuids: string[], action: (uuids: string[]) => Promise<BatchResult>, done: string, failed: string) =>
+    runBusy(setBusy, (message) => toast.error(message), async () => {
       const result = await action(uuids);
       const problems = Object.keys(result.problems).length;
       if (problems > 0) toast.error(`${pluralize(problems, 'file')} could not be ${failed}: ${Object.values(result.problems)[0] ?? ''}`);
       toast.success(`${done} ${pluralize(result.result.length, 'file')}.`);
       list.reload();
       setSelected(new Set());
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const bulkStore = () => runBulk([...selected], (uuids) => api.storeFiles(uuids), 'Stored', 'stored');
 

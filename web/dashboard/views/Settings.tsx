@@ -6,7 +6,7 @@ import { Dialog } from '../components/Dialog';
 import { ErrorBox, Spinner } from '../components/States';
 import { useApp } from '../context';
 import { formatBytes, formatDateTime } from '../lib/format';
-import { useDocumentTitle, useResource } from '../lib/hooks';
+import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
 
 const MIME_PATTERN = /^(\*\/\*|[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*))$/i;
 const MB = 1_000_000;
@@ -171,17 +171,11 @@ function Keys(props: { project: Project }) {
   const [created, setCreated] = useState<NewSecretKey | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const create = async () => {
-    setBusy(true);
-    try {
+  const create = () =>
+    runBusy(setBusy, (message) => toast.error(message), async () => {
       setCreated(await api.createSecret());
       secrets.reload();
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const revoke = async (id: string, hint: string) => {
     const ok = await confirm({
@@ -198,18 +192,13 @@ function Keys(props: { project: Project }) {
       danger: true,
     });
     if (!ok) return;
-    setBusy(true);
-    try {
+    await runBusy(setBusy, (message) => toast.error(message), async () => {
       await api.revokeSecret(id);
       toast.success('Key revoked.');
       // The session may have been made with that key: the server says whether it still stands.
       await refreshSession();
       secrets.reload();
-    } catch (failure) {
-      toast.error(errorMessage(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const list = secrets.data ?? [];
