@@ -45,6 +45,9 @@ export class UsageService {
   private readonly projectOf = new LruCache<string, string>(100_000);
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  /** The UTC day deliveries are counted on, formatted once per day rather than once per request. */
+  private day = '';
+  private dayStartsAt = 0;
 
   constructor(
     private readonly usage: UsageRepository,
@@ -55,7 +58,7 @@ export class UsageService {
   ) {}
 
   record(uuid: string, kind: DeliveryKind): void {
-    const key = `${this.clock.now().toISOString().slice(0, 10)}|${uuid}`;
+    const key = `${this.today()}|${uuid}`;
     let tally = this.pending.get(key);
     if (!tally) {
       tally = { deliveries: 0, hits: 0, misses: 0 };
@@ -118,6 +121,15 @@ export class UsageService {
       });
     }
     return { files, bytes, days: series, cache_hit_ratio: hits + misses === 0 ? null : hits / (hits + misses) };
+  }
+
+  private today(): string {
+    const now = this.clock.now().getTime();
+    if (now < this.dayStartsAt || now >= this.dayStartsAt + DAY_MS) {
+      this.dayStartsAt = now - (now % DAY_MS);
+      this.day = new Date(this.dayStartsAt).toISOString().slice(0, 10);
+    }
+    return this.day;
   }
 
   private async write(): Promise<void> {
