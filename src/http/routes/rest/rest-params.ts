@@ -48,7 +48,7 @@ export function parseFromParam(raw: string | undefined, isId: (value: string) =>
   const cut = raw.indexOf('~');
   const datePart = cut === -1 ? raw : raw.slice(0, cut);
   const idPart = cut === -1 ? null : raw.slice(cut + 1);
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(datePart.replace(' ', '+')) ? Date.parse(datePart.replace(' ', '+')) : NaN;
+  const ms = isoDateMillis(datePart);
   if (!Number.isFinite(ms) || (idPart !== null && !isId(idPart))) {
     throw createAppError('PARAMETER_INVALID', 400, '`from` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.');
   }
@@ -56,11 +56,16 @@ export function parseFromParam(raw: string | undefined, isId: (value: string) =>
   return { datetime: idPart !== null ? datePart : new Date(ms).toISOString(), uuid: idPart };
 }
 
+/** Milliseconds of an ISO 8601 date or date-time (a `+` offset may arrive decoded as a space); NaN otherwise. */
+function isoDateMillis(raw: string): number {
+  const text = raw.replace(' ', '+');
+  return /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+}
+
 /** An ISO 8601 date-time parameter, normalised to the stored form. */
 export function parseDateParam(raw: string | undefined, name: string): string | null {
   if (raw === undefined || raw === '') return null;
-  const text = raw.replace(' ', '+');
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+  const ms = isoDateMillis(raw);
   if (!Number.isFinite(ms)) throw createAppError('PARAMETER_INVALID', 400, `\`${name}\` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.`);
   return new Date(ms).toISOString();
 }
