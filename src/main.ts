@@ -1,30 +1,53 @@
 #!/usr/bin/env node
 import { ROLES, type Role } from './config/config.js';
 import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
-import { parseArgs } from './cli/args.js';
-import { formatProjects } from './cli/print.js';
+import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
+import { formatHelp, formatProjects } from './cli/print.js';
 import { serve } from './cli/serve.js';
 import { KyselyMetadataStore } from './adapters/db/kysely-metadata-store.js';
 import { ConfigError, isAppError } from './errors.js';
 import { ProjectService } from './services/project.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
 
-const USAGE = `Usage: trove <command>
+interface Command<N extends string = string> extends CommandSpec<N> {
+  run(options: ParsedOptions<N>): Promise<void>;
+}
 
-  serve [--roles upload,api,delivery,worker]   run the server (default: every role)
-  migrate                                      apply database migrations
-  projects list [--show-secrets]               list projects and their keys
-  projects create --name NAME [--public-key K] [--auto-store true|false]
-                  [--signed-uploads true|false] [--max-file-size 100MiB] [--allowed-types image/*,application/pdf]
-  projects update --public-key K [same options as create]
-  keys create --public-key K                   add a secret key to a project (rotation)
-  keys revoke --public-key K --id KEY_ID       revoke a secret key
-  config docs                                  print the environment variables as a Markdown table
-`;
+/** Ties a handler to its own option names, so reading an undeclared option is a type error. */
+function command<N extends string>(spec: Command<N>): Command {
+  return spec;
+}
 
-function flag(args: ReturnType<typeof parseArgs>, name: string): string | undefined {
-  const value = args.flags.get(name);
-  return typeof value === 'string' ? value : undefined;
+function parseRoles(raw: string): Role[] {
+  const roles = raw.split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length > 0) throw new Error(`expected a comma-separated list of ${ROLES.join(', ')}, got "${raw}"`);
+  return roles as Role[];
+}
+
+const parseMaxFileSize = (raw: string): number | null => (raw === 'none' ? null : parseBytes(raw));
+const parseAllowedTypes = (raw: string): string[] | null => (raw === 'any' ? null : raw.split(',').map((t) => t.trim()));
+
+const SETTING_OPTIONS = [
+  { name: 'auto-store', value: 'true|false', description: 'store uploads at once (UPLOADCARE_STORE=auto follows this)', validate: parseBoolean },
+  { name: 'signed-uploads', value: 'true|false', description: 'require a signature on every upload', validate: parseBoolean },
+  { name: 'max-file-size', value: 'SIZE', description: 'largest file accepted, e.g. 100MiB, or none for the server limit', validate: parseMaxFileSize },
+  { name: 'allowed-types', value: 'TYPES', description: 'comma-separated MIME types such as image/*,application/pdf, or any', validate: parseAllowedTypes },
+] as const satisfies readonly OptionSpec[];
+
+type SettingName = (typeof SETTING_OPTIONS)[number]['name'];
+
+function projectSettings(options: ParsedOptions<SettingName>) {
+  const autoStore = options.value('auto-store');
+  const signed = options.value('signed-uploads');
+  const maxSize = options.value('max-file-size');
+  const types = options.value('allowed-types');
+  return {
+    ...(autoStore !== undefined ? { autoStore: parseBoolean(autoStore) } : {}),
+    ...(signed !== undefined ? { signedUploads: parseBoolean(signed) } : {}),
+    ...(maxSize !== undefined ? { maxFileSize: parseMaxFileSize(maxSize) } : {}),
+    ...(types !== undefined ? { allowedMimeTypes: parseAllowedTypes(types) } : {}),
+  };
 }
 
 async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (service: ProjectService) => Promise<T>): Promise<T> {
@@ -37,100 +60,124 @@ async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (serv
   }
 }
 
-function projectSettings(args: ReturnType<typeof parseArgs>) {
-  const autoStore = flag(args, 'auto-store');
-  const signed = flag(args, 'signed-uploads');
-  const maxSize = flag(args, 'max-file-size');
-  const types = flag(args, 'allowed-types');
-  return {
-    ...(autoStore !== undefined ? { autoStore: parseBoolean(autoStore) } : {}),
-    ...(signed !== undefined ? { signedUploads: parseBoolean(signed) } : {}),
-    ...(maxSize !== undefined ? { maxFileSize: maxSize === 'none' ? null : parseBytes(maxSize) } : {}),
-    ...(types !== undefined ? { allowedMimeTypes: types === 'any' ? null : types.split(',').map((t) => t.trim()) } : {}),
-  };
-}
-
-async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const [command, sub] = args.positional;
-  const rolesFlag = flag(args, 'roles');
-  const roles = rolesFlag?.split(',').map((r) => r.trim()) as Role[] | undefined;
-  if (roles?.some((r) => !(ROLES as readonly string[]).includes(r))) {
-    throw new ConfigError([`--roles: expected a comma-separated list of ${ROLES.join(', ')}, got "${rolesFlag}"`]);
-  }
-  if (command === 'config' && sub === 'docs') {
-    process.stdout.write('| Variable | Default | Meaning |\n| --- | --- | --- |\n');
-    for (const v of ENV_VARS) process.stdout.write(`| \`${v.name}\` | ${v.default} | ${v.description} |\n`);
-    return;
-  }
-  const config = loadConfigFromEnvironment(roles ? { roles } : {});
-  switch (command) {
-    case undefined:
-    case 'serve':
-      return serve(config);
-    case 'migrate': {
-      const store = new KyselyMetadataStore(config.database);
+const COMMANDS: readonly Command[] = [
+  command({
+    path: ['serve'],
+    summary: 'run the server (the default command)',
+    options: [{ name: 'roles', value: 'ROLES', description: `comma-separated roles to serve, of ${ROLES.join(', ')} (default: all)`, validate: parseRoles }],
+    run: (options) => {
+      const roles = options.value('roles');
+      return serve(loadConfigFromEnvironment(roles ? { roles: parseRoles(roles) } : {}));
+    },
+  }),
+  command({
+    path: ['migrate'],
+    summary: 'apply database migrations',
+    options: [],
+    run: async () => {
+      const store = new KyselyMetadataStore(loadConfigFromEnvironment().database);
       try {
         const applied = await store.migrate();
         process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
       } finally {
         await store.close();
       }
-      return;
-    }
-    case 'projects':
-      if (sub === 'list') {
-        const list = await withProjects(config, (s) => s.list());
-        process.stdout.write(formatProjects(list, args.flags.has('show-secrets')));
-        return;
-      }
-      if (sub === 'create') {
-        const name = flag(args, 'name');
-        if (!name) throw new ConfigError(['--name is required']);
-        const publicKey = flag(args, 'public-key');
-        const created = await withProjects(config, (s) =>
-          s.create({ name, ...(publicKey ? { publicKey } : {}), ...projectSettings(args) }),
-        );
-        process.stdout.write(formatProjects([created], true));
-        return;
-      }
-      if (sub === 'update') {
-        const publicKey = flag(args, 'public-key');
-        if (!publicKey) throw new ConfigError(['--public-key is required']);
-        const name = flag(args, 'name');
-        const list = await withProjects(config, async (s) => {
-          await s.update(publicKey, { ...projectSettings(args), ...(name ? { name } : {}) });
-          return s.list();
-        });
-        process.stdout.write(formatProjects(list.filter((p) => p.project.publicKey === publicKey), false));
-        return;
-      }
-      break;
-    case 'keys': {
-      const publicKey = flag(args, 'public-key');
-      if (!publicKey) throw new ConfigError(['--public-key is required']);
-      if (sub === 'create') {
-        const key = await withProjects(config, (s) => s.addSecret(publicKey));
-        process.stdout.write(`secret key: ${key.secret} (id ${key.id})\n`);
-        return;
-      }
-      if (sub === 'revoke') {
-        const id = flag(args, 'id');
-        if (!id) throw new ConfigError(['--id is required']);
-        await withProjects(config, (s) => s.revokeSecret(publicKey, id));
-        process.stdout.write(`revoked ${id}\n`);
-        return;
-      }
-      break;
-    }
-    default:
-      break;
+    },
+  }),
+  command({
+    path: ['projects', 'list'],
+    summary: 'list projects and their keys',
+    options: [{ name: 'show-secrets', description: 'print secret keys in full' }],
+    run: async (options) => {
+      const list = await withProjects(loadConfigFromEnvironment(), (s) => s.list());
+      process.stdout.write(formatProjects(list, options.has('show-secrets')));
+    },
+  }),
+  command({
+    path: ['projects', 'create'],
+    summary: 'create a project and print its keys',
+    options: [
+      { name: 'name', value: 'NAME', required: true, description: 'project name' },
+      { name: 'public-key', value: 'KEY', description: 'public key to use (default: generated)' },
+      ...SETTING_OPTIONS,
+    ],
+    run: async (options) => {
+      const name = options.required('name');
+      const publicKey = options.value('public-key');
+      const settings = projectSettings(options);
+      const created = await withProjects(loadConfigFromEnvironment(), (s) => s.create({ name, ...(publicKey ? { publicKey } : {}), ...settings }));
+      process.stdout.write(formatProjects([created], true));
+    },
+  }),
+  command({
+    path: ['projects', 'update'],
+    summary: 'change the settings of a project',
+    options: [
+      { name: 'public-key', value: 'KEY', required: true, description: 'public key of the project to change' },
+      { name: 'name', value: 'NAME', description: 'new project name' },
+      ...SETTING_OPTIONS,
+    ],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const name = options.value('name');
+      const changes = { ...projectSettings(options), ...(name ? { name } : {}) };
+      const list = await withProjects(loadConfigFromEnvironment(), async (s) => {
+        await s.update(publicKey, changes);
+        return s.list();
+      });
+      process.stdout.write(formatProjects(list.filter((p) => p.project.publicKey === publicKey), false));
+    },
+  }),
+  command({
+    path: ['keys', 'create'],
+    summary: 'add a secret key to a project (rotation: a project may have several)',
+    options: [{ name: 'public-key', value: 'KEY', required: true, description: 'public key of the project' }],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const key = await withProjects(loadConfigFromEnvironment(), (s) => s.addSecret(publicKey));
+      process.stdout.write(`secret key: ${key.secret} (id ${key.id})\n`);
+    },
+  }),
+  command({
+    path: ['keys', 'revoke'],
+    summary: 'revoke a secret key',
+    options: [
+      { name: 'public-key', value: 'KEY', required: true, description: 'public key of the project' },
+      { name: 'id', value: 'KEY_ID', required: true, description: 'id of the secret key, as printed by projects list' },
+    ],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const id = options.required('id');
+      await withProjects(loadConfigFromEnvironment(), (s) => s.revokeSecret(publicKey, id));
+      process.stdout.write(`revoked ${id}\n`);
+    },
+  }),
+  command({
+    path: ['config', 'docs'],
+    summary: 'print the environment variables as a Markdown table',
+    options: [],
+    // No configuration is loaded: the table documents it, so it must print even when it is invalid.
+    run: async () => {
+      process.stdout.write('| Variable | Default | Meaning |\n| --- | --- | --- |\n');
+      for (const v of ENV_VARS) process.stdout.write(`| \`${v.name}\` | ${v.default} | ${v.description} |\n`);
+    },
+  }),
+];
+
+async function main(argv: string[]): Promise<void> {
+  const invocation = parseCommandLine(COMMANDS, argv, ['serve']);
+  if (invocation.kind === 'help') {
+    process.stdout.write(formatHelp(COMMANDS, invocation.path));
+    return;
   }
-  process.stderr.write(USAGE);
-  process.exitCode = 2;
+  await invocation.command.run(invocation.options);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
   } else if (isAppError(error)) {

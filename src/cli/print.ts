@@ -1,4 +1,5 @@
 import type { ProjectWithSecrets } from '../services/project.service.js';
+import { commandTitle, HELP_COMMAND, type CommandSpec, type OptionSpec } from './args.js';
 
 /** Printed once, on the start that created the default project: the operator needs these keys. */
 export function printBootstrapKeys({ project, secrets }: ProjectWithSecrets): void {
@@ -30,4 +31,74 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
     out.push('');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `--name NAME` for a value option, `--show-secrets` for a switch; optional ones in brackets. */
+function optionUsage(option: OptionSpec): string {
+  const text = option.value === undefined ? `--${option.name}` : `--${option.name} ${option.value}`;
+  return option.required ? text : `[${text}]`;
+}
+
+/** Breaks a usage line between words, continuing under the first word after the prefix. */
+function wrap(prefix: string, words: string[], width = 100): string {
+  const lines: string[] = [];
+  let line = prefix.trimEnd();
+  let onLine = 0;
+  for (const word of words) {
+    if (onLine > 0 && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = ' '.repeat(prefix.trimEnd().length);
+      onLine = 0;
+    }
+    line += ` ${word}`;
+    onLine++;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+function table(rows: Array<[string, string]>): string[] {
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return rows.map(([left, right]) => `  ${left.padEnd(width)}   ${right}`);
+}
+
+/**
+ * Help generated from the same declaration the parser checks against, so it cannot drift from what
+ * the command accepts. `path` names a command, a group of subcommands, or nothing for the overview.
+ */
+export function formatHelp(commands: readonly CommandSpec[], path: readonly string[]): string {
+  const command = commands.find((c) => c.path.length === path.length && c.path.every((word, i) => word === path[i]));
+  if (command) return formatCommandHelp(command);
+  const title = commandTitle(path);
+  const listed = commands.filter((c) => path.every((word, i) => c.path[i] === word));
+  const rows = listed.map((c): [string, string] => [commandTitle(c.path).slice('trove '.length), c.summary]);
+  if (path.length === 0) rows.push([`${HELP_COMMAND} [COMMAND]`, 'show the options of a command']);
+  const placeholder = path.length === 0 ? '<command>' : '<subcommand>';
+  return [
+    `Usage: ${title} ${placeholder} [options]`,
+    '',
+    'Commands:',
+    ...table(rows),
+    '',
+    `Run "${title} ${placeholder} --help" for the options of one.`,
+    '',
+  ].join('\n');
+}
+
+function formatCommandHelp(command: CommandSpec): string {
+  const title = commandTitle(command.path);
+  const rows = command.options.map((o): [string, string] => [
+    o.value === undefined ? `--${o.name}` : `--${o.name} ${o.value}`,
+    o.required ? `${o.description} (required)` : o.description,
+  ]);
+  rows.push(['--help, -h', 'show this help']);
+  return [
+    wrap(`Usage: ${title} `, command.options.map(optionUsage)),
+    '',
+    `${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.`,
+    '',
+    'Options:',
+    ...table(rows),
+    '',
+  ].join('\n');
 }

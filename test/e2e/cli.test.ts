@@ -70,6 +70,46 @@ describe('trove command line', () => {
     expect(runCli(['projects', 'create', '--name', 'Dup', '--public-key', 'sitepublickey1'], env).status).toBe(1);
   });
 
+  it('refuses a mistyped option, naming it and the valid ones, and creates nothing', { timeout: 60_000 }, () => {
+    const env = { DATA_DIR: dataDir };
+    const typo = runCli(['projects', 'create', '--name', 'Typo', '--public-key', 'typopublickey1', '--max-filesize', '1MB'], env);
+    expect(typo.status).not.toBe(0);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain('Unknown option --max-filesize for "trove projects create". Did you mean --max-file-size?');
+    expect(typo.stderr).toMatch(/^Valid options: --name, --public-key, --auto-store, --signed-uploads, --max-file-size, --allowed-types$/m);
+    expect(runCli(['projects', 'list'], env).stdout).not.toContain('typopublickey1');
+  });
+
+  it('refuses an option missing its value, and creates nothing', { timeout: 60_000 }, () => {
+    const env = { DATA_DIR: dataDir };
+    const atEnd = runCli(['projects', 'create', '--name'], env);
+    expect(atEnd.status).not.toBe(0);
+    expect(atEnd.stderr).toContain('Option --name for "trove projects create" needs a value');
+    const beforeOption = runCli(['projects', 'create', '--name', '--public-key', 'novaluekey1'], env);
+    expect(beforeOption.status).not.toBe(0);
+    expect(beforeOption.stderr).toContain('Option --name for "trove projects create" needs a value');
+    expect(runCli(['projects', 'list'], env).stdout).not.toContain('novaluekey1');
+  });
+
+  it('refuses an unknown subcommand, listing the valid ones', () => {
+    const result = runCli(['projects', 'delete', '--public-key', 'sitepublickey1'], { DATA_DIR: dataDir });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('Unknown subcommand "delete" for "trove projects".');
+    expect(result.stderr).toContain('Valid subcommands: list, create, update');
+  });
+
+  it('prints help generated from the command declarations', () => {
+    const help = runCli(['projects', 'create', '--help'], { DATA_DIR: dataDir });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: trove projects create --name NAME /);
+    expect(help.stdout).toMatch(/--max-file-size SIZE +largest file accepted/);
+    const overview = runCli(['help'], { DATA_DIR: dataDir });
+    expect(overview.status).toBe(0);
+    for (const command of ['serve', 'migrate', 'projects list', 'projects create', 'projects update', 'keys create', 'keys revoke', 'config docs']) {
+      expect(overview.stdout).toContain(`  ${command} `);
+    }
+  });
+
   it('serves with two HTTP processes, prints the default project keys once, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
