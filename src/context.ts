@@ -136,7 +136,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     defaults: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
     userAgent: 'Trove/0.1 (+from_url)',
   });
-  const inspector = new BytesContentInspector();
+  // Uploads and transformations bound libvips' reading of animation headers by the same frame count.
+  const inspector = new BytesContentInspector({ maxSharpFrames: config.transform.maxAnimationFrames });
 
   const metrics = new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true });
   // Redis is best effort: when it is away, locks and rate limits fail open and the node says so once.
@@ -215,6 +216,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         maxSourcePixels: config.transform.maxSourcePixels,
         maxOutputDimension: config.transform.maxOutputDimension,
         maxAnimationPixels: config.transform.maxAnimationPixels,
+        maxAnimationFrames: config.transform.maxAnimationFrames,
+        maxAnimationSourcePixels: config.transform.maxAnimationSourcePixels,
         timeoutMs: config.transform.timeoutMs,
       },
       maxSourceBytes: config.transform.maxSourceBytes,

@@ -78,6 +78,10 @@ export interface Config {
     maxSourceBytes: number;
     maxOutputDimension: number;
     maxAnimationPixels: number;
+    /** Frames a GIF or WebP source may have at all. */
+    maxAnimationFrames: number;
+    /** Animated sources kept animated: frames × source pixels per frame decoded. */
+    maxAnimationSourcePixels: number;
     timeoutMs: number;
     maxOperations: number;
     maxUrlLength: number;

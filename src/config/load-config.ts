@@ -72,6 +72,8 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
   { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image.' },
   { name: 'TROVE_MAX_ANIMATION_PIXELS', default: '200000000', description: 'Animated images: frames × output pixels per frame allowed; beyond it a clear error, never a silent still.' },
+  { name: 'TROVE_MAX_ANIMATION_FRAMES', default: '1000', description: 'Animated GIF/WebP sources with more frames are not transformed at all (counted from the file\'s structure before anything reads its frames).' },
+  { name: 'TROVE_MAX_ANIMATION_SOURCE_PIXELS', default: '500000000', description: 'Animations kept animated are decoded whole: frames × source pixels per frame allowed (500000000 is e.g. 240 frames of 1920×1080), checked from the header before decoding.' },
   { name: 'TROVE_TRANSFORM_TIMEOUT', default: '30s', description: 'Wall-clock budget of one transformation.' },
   { name: 'TROVE_MAX_OPERATIONS', default: '32', description: 'Operations allowed in one URL.' },
   { name: 'TROVE_MAX_URL_LENGTH', default: '2048', description: 'Longest operations part of a delivery URL.' },
@@ -170,6 +172,9 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       maxSourceBytes: read('TROVE_MAX_SOURCE_SIZE', 100 * 1024 ** 2, parseBytes),
       maxOutputDimension: read('TROVE_MAX_OUTPUT_DIMENSION', 8192, (v) => parseInteger(v, 1, 65_535)),
       maxAnimationPixels: read('TROVE_MAX_ANIMATION_PIXELS', 200_000_000, (v) => parseInteger(v, 1, 10_000_000_000)),
+      // libvips' header read of a GIF/WebP slows down faster than linearly in frames (seconds at 100 000).
+      maxAnimationFrames: read('TROVE_MAX_ANIMATION_FRAMES', 1000, (v) => parseInteger(v, 1, 100_000)),
+      maxAnimationSourcePixels: read('TROVE_MAX_ANIMATION_SOURCE_PIXELS', 500_000_000, (v) => parseInteger(v, 1, 10_000_000_000)),
       timeoutMs: read('TROVE_TRANSFORM_TIMEOUT', 30_000, parseDuration),
       maxOperations: read('TROVE_MAX_OPERATIONS', 32, (v) => parseInteger(v, 1, 256)),
       maxUrlLength: read('TROVE_MAX_URL_LENGTH', 2048, (v) => parseInteger(v, 64, 16_384)),

@@ -21,6 +21,16 @@ export interface EngineLimits {
   maxOutputDimension: number;
   /** Animated sources: frames × output pixels per frame allowed; beyond it the request fails (never a silent still). */
   maxAnimationPixels: number;
+  /**
+   * Frames a GIF or WebP source may have, counted from its structure before any library reads it;
+   * more are refused whatever the output. Absent: no limit (Trove's configuration always sets it).
+   */
+  maxAnimationFrames?: number;
+  /**
+   * Animated sources decoded whole (kept animated): frames × source pixels per frame. Absent: no
+   * limit (Trove's configuration always sets it).
+   */
+  maxAnimationSourcePixels?: number;
   /** Wall-clock budget for one transformation. */
   timeoutMs: number;
 }
@@ -58,7 +68,7 @@ export class EngineError extends Error {
  * overlay sources arrive already loaded.
  */
 export interface ImageEngine {
-  probe(source: Buffer): Promise<ImageProbe>;
+  probe(source: Buffer, limits: EngineLimits): Promise<ImageProbe>;
   transform(
     source: Buffer,
     plan: TransformPlan,

@@ -1,9 +1,10 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gifBomb, webpBomb } from '../helpers/animation-bombs.js';
 import { availableBackends } from '../helpers/backends.js';
 import { makeAnimatedGif, makeJpeg, makePngWithAlpha } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
-import { expectDeliveryError, uploadFile } from '../helpers/upload-http.js';
+import { expectDeliveryError, sleep, uploadFile } from '../helpers/upload-http.js';
 
 const backends = await availableBackends();
 
@@ -134,6 +135,48 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     const huge = await uploadFile(trove, await makeJpeg({ width: 2500, height: 2000 }), 'huge.jpg');
     const error = await expectDeliveryError(await fetch(`${trove.url}/${huge}/-/resize/100x/`), 422);
     expect(error.code).toBe('SOURCE_TOO_LARGE');
+  });
+
+  it('refuses animation bombs from their headers, on every path that would decode them', async () => {
+    // 1200 frames on a 2000×2000 canvas in about 28 kB: more frames than the default 1000.
+    const manyFrames = gifBomb({ width: 2000, height: 2000, frames: 1200 });
+    expect(manyFrames.length).toBeLessThan(30_000);
+    const frames = await uploadFile(trove, manyFrames, 'frames.gif');
+    // 200 frames of 2000×2000: 800 million pixels to decode, over the default 500 million.
+    const pixels = await uploadFile(trove, await webpBomb({ width: 2000, height: 2000, frames: 200 }), 'pixels.webp');
+    const tooManyFrames = 'the animation has 1200 frames, more than the 1000 frames allowed';
+    const tooManyPixels = 'the animation has 200 frames of 2000×2000 = 800000000 pixels to decode, more than the 500000000 pixels allowed';
+    const rejectionsBefore = await metric(trove, 'trove_transform_rejections_total', 'code="SOURCE_TOO_LARGE"');
+    const started = performance.now();
+
+    for (const path of [`${frames}/-/resize/100x/-/format/gif/`, `${frames}/-/resize/100x/-/format/jpeg/`, `${frames}/-/json/`, `${frames}/-/main_colors/`, `${photo}/-/overlay/${frames}/`]) {
+      const error = await expectDeliveryError(await fetch(`${trove.url}/${path}`), 422);
+      expect([path, error.code, error.message]).toEqual([path, 'SOURCE_TOO_LARGE', tooManyFrames]);
+    }
+    for (const [path, accept] of [[`${pixels}/-/resize/100x/-/format/webp/`, '*/*'], [`${pixels}/-/resize/100x/-/format/auto/`, 'image/webp'], [`${pixels}/-/resize/100x/-/format/gif/-/json/`, '*/*']] as const) {
+      const error = await expectDeliveryError(await fetch(`${trove.url}/${path}`, { headers: { accept } }), 422);
+      expect([path, error.code, error.message]).toEqual([path, 'SOURCE_TOO_LARGE', tooManyPixels]);
+    }
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // A still decodes one frame, which is within every limit.
+    const still = await fetch(`${trove.url}/${pixels}/-/resize/100x/-/format/jpeg/`);
+    expect(still.status).toBe(200);
+    expect((await imageOf(still)).meta).toMatchObject({ width: 100, format: 'jpeg' });
+
+    const rest = { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}`, 'content-type': 'application/json' };
+    const copy = await fetch(`${trove.url}/files/local_copy/`, {
+      method: 'POST',
+      headers: rest,
+      body: JSON.stringify({ source: `${trove.url}/${pixels}/-/resize/100x/-/format/gif/` }),
+    });
+    expect(copy.status).toBe(422);
+    expect(await copy.text()).toContain(tooManyPixels);
+    const eager = await fetch(`${trove.url}/files/${frames}/derivatives/`, { method: 'POST', headers: rest, body: JSON.stringify({ operations: ['-/resize/120x/'] }) });
+    expect(eager.status).toBe(202);
+    // 8 delivery refusals and the copy above, then the background job's.
+    const expected = rejectionsBefore + 10;
+    for (let waited = 0; waited < 10_000 && (await metric(trove, 'trove_transform_rejections_total', 'code="SOURCE_TOO_LARGE"')) < expected; waited += 100) await sleep(100);
+    expect(await metric(trove, 'trove_transform_rejections_total', 'code="SOURCE_TOO_LARGE"')).toBe(expected);
   });
 
   it('runs one transformation for many identical concurrent requests', async () => {

@@ -73,6 +73,16 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/^STORAGE_URL: /m);
   });
 
+  it('bounds animations by frames and by frames × source pixels, with defaults that ordinary GIFs pass', () => {
+    expect(loadConfig({}).transform).toMatchObject({ maxAnimationFrames: 1000, maxAnimationSourcePixels: 500_000_000 });
+    expect(loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '50', TROVE_MAX_ANIMATION_SOURCE_PIXELS: '1000000' }).transform).toMatchObject({
+      maxAnimationFrames: 50,
+      maxAnimationSourcePixels: 1_000_000,
+    });
+    expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '0' })).toThrow(/^.*TROVE_MAX_ANIMATION_FRAMES: expected a number from 1 to 100000/m);
+    expect(() => loadConfig({ TROVE_MAX_ANIMATION_SOURCE_PIXELS: 'lots' })).toThrow(/TROVE_MAX_ANIMATION_SOURCE_PIXELS: expected a whole number/);
+  });
+
   it('refuses credentials given by half', () => {
     expect(() => loadConfig({ STORAGE_URL: 's3://bucket-a', AWS_ACCESS_KEY_ID: 'only-id' })).toThrow(/set both or neither/);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BytesContentInspector, DEFAULT_HEAD_BYTES } from '../../src/adapters/inspect/bytes.content-inspector.js';
 import { readImageHeader } from '../../src/adapters/inspect/image-header.js';
 import type { ImageInfo, InspectedContent } from '../../src/domain/content-info.js';
+import { gifBomb, webpBomb } from '../helpers/animation-bombs.js';
 import {
   makeAnimatedGif,
   makeApng,
@@ -46,6 +47,26 @@ describe('BytesContentInspector construction', () => {
     expect(new BytesContentInspector({ headBytes: 4096 }).headBytes).toBe(4096);
     expect(() => new BytesContentInspector({ headBytes: 0 })).toThrow(RangeError);
     expect(() => new BytesContentInspector({ headBytes: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('animations of very many frames', () => {
+  it('are described from their structure beyond maxSharpFrames: libvips would take seconds to read the header', async () => {
+    const bounded = new BytesContentInspector({ maxSharpFrames: 1000 });
+    // About 1 MiB: libvips needs over a second for this header on a 2-core machine.
+    const webp = await webpBomb({ width: 2000, height: 1000, frames: 21_000 });
+    const started = performance.now();
+    const info = imageOf(await bounded.inspect(webp.subarray(0, bounded.headBytes), webp.length));
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(info).toMatchObject({ format: 'WEBP', width: 2000, height: 1000, sequence: true });
+    const gif = gifBomb({ width: 300, height: 200, frames: 1001 });
+    expect(imageOf(await bounded.inspect(gif, gif.length))).toMatchObject({ format: 'GIF', width: 300, height: 200, sequence: true });
+  });
+
+  it('are read by libvips up to maxSharpFrames', async () => {
+    const bounded = new BytesContentInspector({ maxSharpFrames: 1000 });
+    const gif = gifBomb({ width: 300, height: 200, frames: 1000 });
+    expect(imageOf(await bounded.inspect(gif, gif.length))).toEqual(imageOf(await inspectWhole(gif)));
   });
 });
 

@@ -36,6 +36,7 @@ import { encoderQuality, isLossy, isSmartPreset, measureDetail } from './quality
 import { frameData, openRaw } from './raw-image.js';
 import {
   ANIMATED_OUTPUTS,
+  checkAnimationSourceLimits,
   checkSourceLimits,
   isAnimation,
   orientedSourceSize,
@@ -108,8 +109,8 @@ export class SharpImageEngine implements ImageEngine {
     sharp.concurrency(integerIn('concurrency', options.concurrency ?? DEFAULT_CONCURRENCY, 0, 1024));
   }
 
-  async probe(source: Buffer): Promise<ImageProbe> {
-    return engineCall('reading the image header', async () => probeOf(await readSourceHeader(source)));
+  async probe(source: Buffer, limits: EngineLimits): Promise<ImageProbe> {
+    return engineCall('reading the image header', async () => probeOf(await readSourceHeader(source, limits)));
   }
 
   async transform(
@@ -200,9 +201,10 @@ export class SharpImageEngine implements ImageEngine {
 
   private async prepare(source: Buffer, operations: readonly Operation[], plan: TransformPlan, request: PrepareRequest): Promise<Prepared> {
     const { format, limits } = request;
-    const header = await readSourceHeader(source);
+    const header = await readSourceHeader(source, limits);
     checkSourceLimits(header, limits);
     const animated = format !== null && isAnimation(header) && ANIMATED_OUTPUTS.has(format);
+    if (animated) checkAnimationSourceLimits(header, limits);
     // EXIF rotation of an animation would need per-frame turns; animations essentially never carry it.
     const autorotate = plan.output.autorotate && !animated;
     const startSize = orientedSourceSize(header, autorotate);
@@ -227,7 +229,9 @@ export class SharpImageEngine implements ImageEngine {
       // Reject broken data, but not the harmless warnings many real-world JPEGs raise.
       failOn: 'error',
       // libvips' own guard against a header that lies about its size (it counts all loaded frames).
-      limitInputPixels: limits.maxSourcePixels * pages,
+      limitInputPixels: animated && limits.maxAnimationSourcePixels !== undefined
+        ? Math.min(limits.maxSourcePixels * pages, limits.maxAnimationSourcePixels)
+        : limits.maxSourcePixels * pages,
       autoOrient: autorotate,
       ...(animated ? { animated: true } : {}),
     };
@@ -261,7 +265,8 @@ async function loadOverlays(
       if (missing === 'skip') continue;
       throw new EngineError('INVALID_OPERATION', `overlay source ${operation.source} was not loaded`);
     }
-    const header = await readSourceHeader(data);
+    // Decoded as a still (its first frame), but its header read is bounded like the source's.
+    const header = await readSourceHeader(data, limits);
     const pixels = header.width * header.frameHeight;
     if (pixels > limits.maxSourcePixels) {
       throw new EngineError(

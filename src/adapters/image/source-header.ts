@@ -3,6 +3,7 @@
 import sharp, { type Metadata } from 'sharp';
 import type { OutputFormat } from '../../domain/transform/operations.js';
 import { EngineError, type EngineLimits, type ImageProbe } from '../../ports/image-engine.js';
+import { countAnimationFrames } from '../inspect/animation-frames.js';
 import { engineCall } from './engine-errors.js';
 import { isSrgbProfile } from './icc.js';
 import type { Size } from './geometry.js';
@@ -29,7 +30,14 @@ const ANIMATION_FORMATS: ReadonlySet<string> = new Set(['gif', 'webp']);
 /** Outputs that can carry an animation. */
 export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['gif', 'webp']);
 
-export async function readSourceHeader(source: Buffer): Promise<SourceHeader> {
+/**
+ * The header, read without decoding. An animation's frames are counted (and refused over the
+ * limit) before sharp reads it, because libvips' header read of a GIF or WebP walks every frame in
+ * time that grows faster than their number.
+ */
+export async function readSourceHeader(source: Buffer, limits: EngineLimits): Promise<SourceHeader> {
+  const counted = countAnimationFrames(source);
+  if (counted !== null) checkFrameCount(counted, limits);
   const metadata = await engineCall('reading the image header', () =>
     // Header only: no pixel limit applies yet (the engine checks limits itself with better messages).
     sharp(source, { limitInputPixels: false }).metadata(),
@@ -43,6 +51,8 @@ export async function readSourceHeader(source: Buffer): Promise<SourceHeader> {
     throw new EngineError('UNSUPPORTED_SOURCE', 'HEVC-compressed HEIF/HEIC images cannot be decoded');
   }
   const pages = Math.max(1, metadata.pages ?? 1);
+  // libvips' count is the one decoding follows; it should agree with the structural count above.
+  if (ANIMATION_FORMATS.has(format)) checkFrameCount(pages, limits);
   return {
     format,
     width: metadata.width,
@@ -86,6 +96,28 @@ export function isAnimation(header: SourceHeader): boolean {
 export function orientedSourceSize(header: SourceHeader, autorotate: boolean): Size {
   const swaps = autorotate && header.orientation >= 5;
   return swaps ? { width: header.frameHeight, height: header.width } : { width: header.width, height: header.frameHeight };
+}
+
+function checkFrameCount(frames: number, limits: EngineLimits): void {
+  const max = limits.maxAnimationFrames;
+  if (max !== undefined && frames > max) {
+    throw new EngineError('SOURCE_TOO_LARGE', `the animation has ${frames} frames, more than the ${max} frames allowed`);
+  }
+}
+
+/**
+ * An animation kept animated is decoded whole: every frame at the full source size, however small
+ * the output. Refused from the header when that work (frames × pixels per frame) is over the budget.
+ */
+export function checkAnimationSourceLimits(header: SourceHeader, limits: EngineLimits): void {
+  const max = limits.maxAnimationSourcePixels;
+  const total = header.pages * header.width * header.frameHeight;
+  if (max !== undefined && total > max) {
+    throw new EngineError(
+      'SOURCE_TOO_LARGE',
+      `the animation has ${header.pages} frames of ${header.width}×${header.frameHeight} = ${total} pixels to decode, more than the ${max} pixels allowed`,
+    );
+  }
 }
 
 /** Refuses a source whose declared size exceeds the budget, before anything decodes it. */

@@ -5,6 +5,7 @@
 
 import sharp, { type Metadata } from 'sharp';
 import type { ImageInfo } from '../../domain/content-info.js';
+import { countAnimationFrames } from './animation-frames.js';
 import { readExifFacts } from './exif.js';
 import type { ImageFormat } from './image-formats.js';
 import { readImageHeader } from './image-header.js';
@@ -12,9 +13,12 @@ import { readImageHeader } from './image-header.js';
 /**
  * `image_info` for bytes already identified as `format`, or undefined when neither sharp nor the
  * header parser can make sense of the header (the file is still an image, just an unreadable one).
+ * An animation of more than `maxSharpFrames` frames is described by the header parser: libvips'
+ * header read walks every frame, in time that grows faster than their number.
  */
-export async function readImageInfo(bytes: Buffer, format: ImageFormat): Promise<ImageInfo | undefined> {
-  if (format.readableBySharp) {
+export async function readImageInfo(bytes: Buffer, format: ImageFormat, maxSharpFrames = Number.POSITIVE_INFINITY): Promise<ImageInfo | undefined> {
+  const frames = countAnimationFrames(bytes) ?? 1;
+  if (format.readableBySharp && frames <= maxSharpFrames) {
     const metadata = await readSharpMetadata(bytes);
     if (metadata !== null) return imageInfoFromMetadata(metadata, format);
   }
@@ -29,7 +33,7 @@ export async function readImageInfo(bytes: Buffer, format: ImageFormat): Promise
     dpi: null,
     geo_location: null,
     datetime_original: null,
-    sequence: format.alwaysSequence || header.sequence,
+    sequence: format.alwaysSequence || header.sequence || frames > 1,
   };
 }
 

@@ -210,7 +210,7 @@ export class TransformService {
       // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
       return await this.scheduler.run(file.projectId, priority, async () => {
         const source = await this.delivery.readSource(file);
-        const probe = await this.engine.probe(source);
+        const probe = await this.engine.probe(source, this.settings.limits);
         if (plan.info) {
           const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
           return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary };

@@ -27,6 +27,7 @@ import {
   solidPng,
   YELLOW,
 } from '../../helpers/image-fixtures.js';
+import { gifBomb, webpBomb } from '../../helpers/animation-bombs.js';
 import { makeAnimatedGif, makeAvif, makeCmykJpeg, makeGreyAlphaPng, makeGreyPng, makePngWithAlpha } from '../../helpers/images.js';
 
 const engine = new SharpImageEngine();
@@ -83,16 +84,16 @@ const resize = (width: number | null, height: number | null, upscale: 'on' | 'of
 describe('probe', () => {
   it('reads format, size, frames, alpha and orientation from the header', async () => {
     const jpeg = await sharp(await quadrantsPng(40, 30)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
-    expect(await engine.probe(jpeg)).toEqual({ format: 'jpeg', width: 40, height: 30, pages: 1, hasAlpha: false, orientation: 6 });
-    expect(await engine.probe(await makeAnimatedGif({ frames: 3, width: 20, height: 10 }))).toMatchObject({ format: 'gif', width: 20, height: 10, pages: 3 });
-    expect(await engine.probe(await makeAvif(20, 10))).toMatchObject({ format: 'avif', width: 20, height: 10 });
-    expect(await engine.probe(await makePngWithAlpha(8, 8))).toMatchObject({ format: 'png', hasAlpha: true, orientation: 1 });
+    expect(await engine.probe(jpeg, LIMITS)).toEqual({ format: 'jpeg', width: 40, height: 30, pages: 1, hasAlpha: false, orientation: 6 });
+    expect(await engine.probe(await makeAnimatedGif({ frames: 3, width: 20, height: 10 }), LIMITS)).toMatchObject({ format: 'gif', width: 20, height: 10, pages: 3 });
+    expect(await engine.probe(await makeAvif(20, 10), LIMITS)).toMatchObject({ format: 'avif', width: 20, height: 10 });
+    expect(await engine.probe(await makePngWithAlpha(8, 8), LIMITS)).toMatchObject({ format: 'png', hasAlpha: true, orientation: 1 });
   });
 
   it('refuses what is not an image, and damaged headers', async () => {
-    await expectCode(engine.probe(Buffer.from('definitely not an image, just some text')), 'UNSUPPORTED_SOURCE');
+    await expectCode(engine.probe(Buffer.from('definitely not an image, just some text'), LIMITS), 'UNSUPPORTED_SOURCE');
     const gif = await makeAnimatedGif();
-    await expectCode(engine.probe(gif.subarray(0, 12)), 'CORRUPT_SOURCE');
+    await expectCode(engine.probe(gif.subarray(0, 12), LIMITS), 'CORRUPT_SOURCE');
   });
 });
 
@@ -120,6 +121,44 @@ describe('limits', () => {
     // Shrinking the frames brings it within budget: 3 × 10×5 = 150 pixels.
     const small = await run(gif, [resize(10, null)], 'webp', {}, { limits: { maxAnimationPixels: 500 } });
     expect((await sharp(small.data).metadata()).pages).toBe(3);
+  });
+
+  it('refuses a GIF or WebP with more frames than allowed on every path, before sharp reads its header', async () => {
+    const limits: EngineLimits = { ...LIMITS, maxAnimationFrames: 100 };
+    const overlay: Operation = { op: 'overlay', source: 'bomb-uuid', width: null, height: null, placement: centre, opacity: 100 };
+    for (const bomb of [gifBomb({ width: 50, height: 50, frames: 150 }), await webpBomb({ width: 50, height: 50, frames: 150 })]) {
+      const error = await expectCode(run(bomb, [resize(10, null)], 'gif', {}, { limits }), 'SOURCE_TOO_LARGE');
+      expect(error.message).toBe('the animation has 150 frames, more than the 100 frames allowed');
+      // A still of it decodes one frame, but reading the header already walks every frame.
+      await expectCode(run(bomb, [resize(10, null)], 'jpeg', {}, { limits }), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.probe(bomb, limits), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.describe(bomb, plan([]), { kind: 'json' }, limits), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.describe(bomb, plan([]), { kind: 'main_colors', count: 4 }, limits), 'SOURCE_TOO_LARGE');
+      const base = await quadrantsPng(40, 30);
+      await expectCode(run(base, [overlay], 'png', {}, { limits, overlays: new Map([['bomb-uuid', bomb]]) }), 'SOURCE_TOO_LARGE');
+      // At the limit, all of it works.
+      const allowed: EngineLimits = { ...LIMITS, maxAnimationFrames: 150 };
+      expect((await engine.probe(bomb, allowed)).pages).toBe(150);
+      expect((await run(base, [overlay], 'png', {}, { limits: allowed, overlays: new Map([['bomb-uuid', bomb]]) })).width).toBe(40);
+    }
+  });
+
+  it('refuses to decode an animation whose frames × source pixels exceed the budget, but makes a still of it', async () => {
+    // 40 frames of 1000×1000: 40 million pixels to decode, from a file of about a kilobyte.
+    const limits: EngineLimits = { ...LIMITS, maxAnimationSourcePixels: 30_000_000 };
+    for (const bomb of [gifBomb({ width: 1000, height: 1000, frames: 40 }), await webpBomb({ width: 1000, height: 1000, frames: 40 })]) {
+      expect(bomb.length).toBeLessThan(3000);
+      const started = performance.now();
+      const error = await expectCode(run(bomb, [resize(20, null)], 'gif', {}, { limits }), 'SOURCE_TOO_LARGE');
+      expect(error.message).toBe('the animation has 40 frames of 1000×1000 = 40000000 pixels to decode, more than the 30000000 pixels allowed');
+      await expectCode(run(bomb, [resize(20, null)], 'webp', {}, { limits }), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.describe(bomb, plan([], { format: 'gif' }), { kind: 'json' }, limits), 'SOURCE_TOO_LARGE');
+      expect(performance.now() - started).toBeLessThan(1000);
+      // One frame is decoded for a still, a colour palette or the facts of the still.
+      expect((await run(bomb, [resize(20, null)], 'png', {}, { limits })).width).toBe(20);
+      expect(await engine.describe(bomb, plan([]), { kind: 'main_colors', count: 1 }, limits)).toHaveProperty('main_colors');
+      expect(await engine.describe(bomb, plan([], { format: 'png' }), { kind: 'json' }, limits)).toMatchObject({ width: 1000, sequence: false });
+    }
   });
 
   it('answers TIMEOUT when the budget runs out', async () => {
