@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -8,6 +7,7 @@ import type { AppContext } from './context.js';
 import { createFastLane } from './http/delivery/fast-lane.js';
 import { ParsedPaths } from './http/delivery/parsed-paths.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
+import { registerLingeringClose } from './http/plugins/lingering-close.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
@@ -52,6 +52,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   registerErrorHandler(app, ctx.metrics);
+  registerLingeringClose(app);
   registerMetricsHooks(app, ctx.metrics);
 
   await app.register(cors, {
@@ -60,16 +61,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match', 'Authorization', 'Accept', 'X-Uploadcare-Date'],
     exposedHeaders: ['ETag', 'Content-Length', 'Content-Range', 'Content-Disposition', 'Accept-Ranges'],
     maxAge: 86_400,
-  });
-  await app.register(multipart, {
-    limits: {
-      fileSize: config.upload.maxDirectUploadSize + 1,
-      files: config.upload.maxFilesPerRequest,
-      fields: 2_000,
-      fieldSize: 64 * 1024,
-      parts: config.upload.maxFilesPerRequest + 2_000,
-      headerPairs: 200,
-    },
   });
   await app.register(swagger, {
     openapi: {

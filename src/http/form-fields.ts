@@ -1,21 +1,41 @@
 import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
 import { createAppError } from '../errors.js';
 import type { FormPart } from '../services/direct-upload.service.js';
+import { MultipartReader, multipartBoundary, type MultipartLimits } from './multipart/multipart-reader.js';
 
 export { lastField } from '../domain/form-fields.js';
 
 export type FieldList = Array<[string, string]>;
 
-/** Adapts @fastify/multipart's part iterator to the framework-free FormPart stream services read. */
-export async function* formParts(request: FastifyRequest): AsyncGenerator<FormPart> {
-  if (!request.isMultipart()) {
-    throw createAppError('PostRequestParserFailedError', 400, 'Expected a multipart/form-data body.');
-  }
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      yield { kind: 'file', fieldName: part.fieldname, filename: part.filename || undefined, stream: part.file };
+const FIELD_LIMITS = { maxFields: 2_000, maxFieldBytes: 64 * 1024, maxHeaderBytes: 16 * 1024, maxPreambleBytes: 64 * 1024 };
+
+/** What one form may hold: a form carries the files one request may upload plus the fields around them. */
+export function formLimits(upload: Pick<Config['upload'], 'maxFilesPerRequest'>): MultipartLimits {
+  return {
+    maxParts: upload.maxFilesPerRequest + FIELD_LIMITS.maxFields,
+    maxFieldBytes: FIELD_LIMITS.maxFieldBytes,
+    maxHeaderBytes: FIELD_LIMITS.maxHeaderBytes,
+    maxPreambleBytes: FIELD_LIMITS.maxPreambleBytes,
+  };
+}
+
+function readerFor(request: FastifyRequest, limits: MultipartLimits): MultipartReader {
+  return new MultipartReader(request.raw, multipartBoundary(request.headers['content-type']), limits);
+}
+
+/**
+ * The parts of a multipart/form-data body as the framework-free FormPart stream services read. A file
+ * part's stream must be read (or destroyed) before the next part is asked for; what is left unread is
+ * discarded then.
+ */
+export async function* formParts(request: FastifyRequest, limits: MultipartLimits): AsyncGenerator<FormPart> {
+  const reader = readerFor(request, limits);
+  for (let head = await reader.nextPart(); head !== null; head = await reader.nextPart()) {
+    if (head.isFile) {
+      yield { kind: 'file', fieldName: head.name, filename: head.filename || undefined, stream: reader.fileStream() };
     } else {
-      yield { kind: 'field', name: part.fieldname, value: typeof part.value === 'string' ? part.value : String(part.value) };
+      yield { kind: 'field', name: head.name, value: await reader.readFieldValue() };
     }
   }
 }
@@ -24,20 +44,24 @@ export async function* formParts(request: FastifyRequest): AsyncGenerator<FormPa
  * Reads the fields of a form that carries no files (multipart or urlencoded) plus the query string,
  * in order, query first, so a body value overrides a query value of the same name.
  */
-export async function readFields(request: FastifyRequest): Promise<FieldList> {
+export async function readFields(request: FastifyRequest, limits: MultipartLimits): Promise<FieldList> {
   const fields: FieldList = queryFields(request);
-  if (request.isMultipart()) {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        part.file.resume();
-        throw createAppError('PostRequestParserFailedError', 400, `Field "${part.fieldname}" must not be a file here.`);
+  if (isMultipartRequest(request)) {
+    const reader = readerFor(request, limits);
+    for (let head = await reader.nextPart(); head !== null; head = await reader.nextPart()) {
+      if (head.isFile) {
+        throw createAppError('PostRequestParserFailedError', 400, `Field "${head.name.slice(0, 100)}" must not be a file here.`);
       }
-      fields.push([part.fieldname, typeof part.value === 'string' ? part.value : String(part.value)]);
+      fields.push([head.name, await reader.readFieldValue()]);
     }
   } else if (request.body instanceof URLSearchParams) {
     for (const [name, value] of request.body) fields.push([name, value]);
   }
   return fields;
+}
+
+function isMultipartRequest(request: FastifyRequest): boolean {
+  return /^\s*multipart\/form-data\s*(;|$)/i.test(request.headers['content-type'] ?? '');
 }
 
 export function queryFields(request: FastifyRequest): FieldList {

@@ -13,6 +13,8 @@ export interface BlobStoreFixture {
    * failed or aborted write must leave this empty.
    */
   listLeftovers?: () => Promise<string[]>;
+  /** Optional: bytes the adapter holds on disk for unfinished writes (allocated blocks, not apparent sizes). */
+  stagedBytes?: () => Promise<number>;
 }
 
 const MIB = 1024 * 1024;
@@ -259,6 +261,26 @@ export function runBlobStoreConformance(name: string, setup: () => Promise<BlobS
       );
       await store.abortMultipart(key, uploadId);
       expect(await store.head(key)).toBeNull();
+      await expectNoLeftovers();
+    });
+
+    it('keeps nothing of a part cut off midway while its upload stays open', async () => {
+      const key = 'originals/kl/cut-part';
+      const data = randomBytes(PART_BYTES + MIB);
+      const { uploadId } = await store.createMultipart(key, { size: data.length });
+      const first = { partNumber: 1, offset: 0, size: PART_BYTES };
+      const second = { partNumber: 2, offset: PART_BYTES, size: MIB };
+      const before = await fixture.stagedBytes?.();
+      const cut = failingStream(data.subarray(0, PART_BYTES), 3 * MIB, new Error('client went away'));
+      await expect(store.uploadPart(key, uploadId, first, cut)).rejects.toThrow('client went away');
+      if (before !== undefined) expect(await fixture.stagedBytes?.()).toBe(before);
+
+      const parts = [
+        await store.uploadPart(key, uploadId, first, streamOf(data.subarray(0, PART_BYTES))),
+        await store.uploadPart(key, uploadId, second, streamOf(data.subarray(PART_BYTES))),
+      ];
+      expect(await store.completeMultipart(key, uploadId, parts)).toEqual({ size: data.length });
+      expect((await readBlob(store, key)).equals(data)).toBe(true);
       await expectNoLeftovers();
     });
 

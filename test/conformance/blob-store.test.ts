@@ -32,10 +32,19 @@ async function listStaging(root: string): Promise<string[]> {
   }
 }
 
+/** Blocks the files of `dir` occupy on disk: a sparse file costs only what was written into it. */
+async function allocatedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    total += (await stat(path.join(dir, name))).blocks * 512;
+  }
+  return total;
+}
+
 describe('FsBlobStore', () => {
   runBlobStoreConformance('fs', async () => {
     const { root, store, cleanup } = await makeFsStore();
-    return { store, cleanup, listLeftovers: () => listStaging(root) };
+    return { store, cleanup, listLeftovers: () => listStaging(root), stagedBytes: () => allocatedBytes(path.join(root, FS_STAGING_DIR)) };
   });
 
   describe('filesystem specifics', () => {

@@ -392,7 +392,7 @@ describe.each(backends)('bad input (%s)', (backend) => {
     it('an abandoned upload is swept after TROVE_MULTIPART_EXPIRY with its parts', async () => {
       const started = await startedMultipart(trove, { filename: 'a.bin', size: String(size), part_size: String(partSize) });
       expect((await putPart(started.parts[2]!, randomBytes(size - 2 * partSize))).status).toBe(200);
-      if (trove.backend === 'embedded') expect(await trove.countStagingFiles()).toBe(before.staging + 1);
+      if (trove.backend === 'embedded') expect(await trove.countStagingFiles()).toBeGreaterThan(before.staging);
       trove.clock.advance(25 * 3_600_000);
       const report = await trove.ctx.services.sweeper.sweep();
       expect(report.expiredMultipartUploads).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -27,6 +27,8 @@ export interface TestTrove {
   countOriginals(): Promise<number>;
   /** Temporary files a failed write could leave (filesystem store only; 0 for S3). */
   countStagingFiles(): Promise<number>;
+  /** Disk blocks held by unfinished writes (filesystem store only; 0 for S3). */
+  stagedBytes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,14 @@ async function countFiles(dir: string): Promise<number> {
     count += entry.isDirectory() ? await countFiles(path.join(dir, entry.name)) : 1;
   }
   return count;
+}
+
+async function allocatedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    total += (await stat(path.join(dir, name)).catch(() => ({ blocks: 0 }))).blocks * 512;
+  }
+  return total;
 }
 
 /** Starts a real Trove server on a loopback port, on its own data folder (and database and bucket). */
@@ -117,6 +127,9 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
     },
     async countStagingFiles() {
       return s3Client ? 0 : countFiles(path.join(dataDir, 'blobs', '.staging'));
+    },
+    async stagedBytes() {
+      return s3Client ? 0 : allocatedBytes(path.join(dataDir, 'blobs', '.staging'));
     },
     async close() {
       await app.close();

@@ -154,7 +154,7 @@ export class FsBlobStore implements BlobStore {
     const stagingPath = this.multipartPath(uploadId);
     const handle = await this.createStagingFile(stagingPath);
     try {
-      // Full length up front: parts land at their offsets in any order, and completion is a rename.
+      // Full length up front (a sparse file: no blocks yet); completion writes the parts into it.
       await handle.truncate(options.size);
     } catch (error) {
       await handle.close();
@@ -165,6 +165,10 @@ export class FsBlobStore implements BlobStore {
     return { uploadId };
   }
 
+  /**
+   * Each part lands in a file of its own, renamed into place only once all its bytes are written and
+   * synced: a part cut off midway leaves nothing on disk, and a part sent again replaces the old one.
+   */
   async uploadPart(key: string, uploadId: string, part: UploadPartInput, body: Readable): Promise<CompletedPart> {
     this.objectPath(key);
     assertValidPart(part);
@@ -176,14 +180,29 @@ export class FsBlobStore implements BlobStore {
           `Part ${part.partNumber} (${part.offset}+${part.size}) ends past the upload size ${totalSize}`,
         );
       }
-      await writeBodyAt(handle, body, part);
     } finally {
       await handle.close();
+    }
+    const partPath = this.partPath(uploadId, part.partNumber);
+    const tempPath = `${partPath}.tmp-${randomUUID()}`;
+    const out = await this.createStagingFile(tempPath);
+    try {
+      try {
+        await writeBodyAt(out, body, { ...part, offset: 0 });
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await rename(tempPath, partPath);
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
     }
     // Completion never compares etags here; this only has to be stable for a given part.
     return { partNumber: part.partNumber, etag: `${part.partNumber}-${part.offset}-${part.size}` };
   }
 
+  /** The object is the parts in ascending order, back to back (as S3 assembles them). */
   async completeMultipart(key: string, uploadId: string, parts: CompletedPart[]): Promise<BlobInfo> {
     const target = this.objectPath(key);
     assertAscendingPartNumbers(parts);
@@ -191,8 +210,18 @@ export class FsBlobStore implements BlobStore {
     const handle = await this.openMultipart(uploadId);
     let size: number;
     try {
+      let offset = 0;
+      for (const part of parts) {
+        const partPath = this.partPath(uploadId, part.partNumber);
+        const source = await openIfExists(partPath, 'r');
+        if (!source) throw new InvalidBlobArgumentError(`Part ${part.partNumber} of upload ${uploadId} was never uploaded`);
+        const partSize = (await source.stat()).size;
+        await writeBodyAt(handle, source.createReadStream({ highWaterMark: IO_CHUNK_BYTES }), { partNumber: part.partNumber, offset, size: partSize });
+        offset += partSize;
+      }
       await handle.sync();
       size = (await handle.stat()).size;
+      if (offset !== size) throw new BlobSizeMismatchError(size, offset);
     } finally {
       await handle.close();
     }
@@ -205,12 +234,21 @@ export class FsBlobStore implements BlobStore {
       }
       throw error;
     }
+    await this.removeParts(uploadId);
     return { size };
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
     this.objectPath(key);
     await rm(this.multipartPath(uploadId), { force: true });
+    await this.removeParts(uploadId);
+  }
+
+  private async removeParts(uploadId: string): Promise<void> {
+    const prefix = `${path.basename(this.multipartPath(uploadId))}.part-`;
+    for (const entry of await readdirIfExists(this.stagingDir)) {
+      if (entry.name.startsWith(prefix)) await rm(path.join(this.stagingDir, entry.name), { force: true });
+    }
   }
 
   async pruneStale(options: { putOlderThanMs: number; multipartOlderThanMs: number }): Promise<number> {
@@ -266,6 +304,10 @@ export class FsBlobStore implements BlobStore {
   private multipartPath(uploadId: string): string {
     if (typeof uploadId !== 'string' || !FS_UPLOAD_ID.test(uploadId)) throw new InvalidUploadIdError(uploadId);
     return path.join(this.stagingDir, `mp-${uploadId}`);
+  }
+
+  private partPath(uploadId: string, partNumber: number): string {
+    return `${this.multipartPath(uploadId)}.part-${partNumber}`;
   }
 
   private async openMultipart(uploadId: string): Promise<FileHandle> {

@@ -76,10 +76,6 @@ function fromDependencyOutage(error: Error & { code?: unknown; name?: string }):
 export function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) void reply.headers(error.headers);
   const style = request.routeOptions.config?.errorStyle ?? 'trove';
-  // A refused upload body may still be streaming in; closing the connection stops it.
-  if (style === 'upload' && request.method !== 'GET' && request.method !== 'HEAD' && error.statusCode >= 400) {
-    void reply.header('connection', 'close');
-  }
   if (style === 'rest') {
     // Uploadcare's REST SDK accepts exactly `application/json`, without a charset parameter.
     return reply.code(error.statusCode).header('content-type', 'application/json').send(JSON.stringify({ detail: error.message }));

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../../config/config.js';
 import type { AppContext } from '../../../context.js';
-import { lastField, readFields } from '../../form-fields.js';
+import { formLimits, lastField, readFields } from '../../form-fields.js';
 import { toUploadGroupInfo } from '../../presenters/upload-file-info.js';
 import { cdnBase, originOf } from '../../public-urls.js';
 import { GroupInfoSchema, errorResponses } from './schemas.js';
@@ -25,7 +25,7 @@ export function registerGroups(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const fields = await readFields(request);
+      const fields = await readFields(request, formLimits(ctx.config.upload));
       const indexed: Array<[number, string]> = [];
       const listed: string[] = [];
       for (const [name, value] of fields) {

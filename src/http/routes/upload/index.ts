@@ -12,6 +12,8 @@ export async function uploadApiRoutes(app: FastifyInstance, options: { ctx: AppC
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) =>
     done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))),
   );
+  // Form bodies are read as a stream by the routes themselves (see form-fields.ts), never buffered.
+  app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
   registerBaseUpload(app, ctx);
   registerMultipartUpload(app, ctx);
   registerFromUrlUpload(app, ctx);

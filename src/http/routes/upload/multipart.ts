@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../../../context.js';
-import { queryFields, readFields, toRecord } from '../../form-fields.js';
+import { formLimits, queryFields, readFields, toRecord } from '../../form-fields.js';
 import { toUploadFileInfo } from '../../presenters/upload-file-info.js';
 import { uploadBase } from '../../public-urls.js';
 import { FileInfoSchema, errorResponses } from './schemas.js';
@@ -20,7 +20,7 @@ export function registerMultipartUpload(app: FastifyInstance, ctx: AppContext): 
       },
     },
     async (request) => {
-      const started = await ctx.services.multipart.start(await readFields(request));
+      const started = await ctx.services.multipart.start(await readFields(request, formLimits(ctx.config.upload)));
       const base = `${uploadBase(request, ctx.config)}/multipart/part`;
       return { uuid: started.uuid, parts: started.partPaths.map((p) => `${base}/${p}`) };
     },
@@ -69,7 +69,7 @@ export function registerMultipartUpload(app: FastifyInstance, ctx: AppContext): 
       },
     },
     async (request) => {
-      const file = await ctx.services.multipart.complete(await readFields(request));
+      const file = await ctx.services.multipart.complete(await readFields(request, formLimits(ctx.config.upload)));
       ctx.metrics.uploads.inc({ method: 'multipart' });
       return toUploadFileInfo(file);
     },

@@ -1,0 +1,233 @@
+/**
+ * Request bodies a parser cannot handle, parts nobody reads, early refusals of large bodies and
+ * uploads cut off midway: each gets a clear JSON 4xx, promptly, and leaves nothing behind.
+ */
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
+import { startTrove, type TestTrove } from '../helpers/trove-server.js';
+import {
+  expectNothingLeft,
+  fileInfo,
+  leftovers,
+  multipartBody,
+  rawRequest,
+  sleep,
+  startedMultipart,
+  type RawResponse,
+} from '../helpers/upload-http.js';
+
+const backends = await availableBackends();
+const MiB = 1024 * 1024;
+
+/** Every route of the Upload API that reads a form body. */
+const FORM_ROUTES = ['/base/', '/group/', '/multipart/start/', '/multipart/complete/', '/from_url/'];
+
+function formRequest(trove: TestTrove, route: string, boundary: string, body: Buffer, timeoutMs = 5_000): Promise<RawResponse | null> {
+  return rawRequest(`${trove.uploadUrl}${route}`, {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+    chunks: [body],
+    timeoutMs,
+  });
+}
+
+function uploadError(response: RawResponse | null): { status_code: number; content: string; error_code: string } {
+  expect(response).not.toBeNull();
+  expect(response!.headers['content-type']).toMatch(/^application\/json/);
+  return (JSON.parse(response!.body.toString('utf8')) as { error: { status_code: number; content: string; error_code: string } }).error;
+}
+
+/**
+ * Sends `body` the way a client on a network does, in pieces as the socket drains, and reports what
+ * came back: the answer, or the socket error that replaced it.
+ */
+function sendStreamed(url: string, headers: Record<string, string | number>, body: Buffer, method = 'POST'): Promise<{ status?: number; text?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const request = http.request(
+      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method, headers, agent: false },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, text }));
+        response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+      },
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+    let offset = 0;
+    const pump = () => {
+      while (offset < body.length) {
+        const more = request.write(body.subarray(offset, offset + 64 * 1024));
+        offset += 64 * 1024;
+        if (!more) {
+          request.once('drain', pump);
+          return;
+        }
+      }
+      request.end();
+    };
+    pump();
+  });
+}
+
+describe.each(backends)('hostile request bodies (%s)', (backend) => {
+  let trove: TestTrove;
+
+  beforeAll(async () => {
+    trove = await startTrove({ backend, env: { TROVE_MULTIPART_MIN_FILE_SIZE: '1MiB', TROVE_MULTIPART_MIN_PART_SIZE: '1MiB' } });
+  });
+  afterAll(async () => {
+    await trove?.close();
+  });
+
+  describe('bodies the form parser refuses', () => {
+    it.each(FORM_ROUTES)('a boundary longer than 70 characters is a 400 naming the limit on %s', async (route) => {
+      for (const length of [71, 1_000]) {
+        const boundary = 'b'.repeat(length);
+        const body = multipartBody(boundary, [{ name: 'UPLOADCARE_PUB_KEY', value: trove.publicKey }]);
+        const response = await formRequest(trove, route, boundary, body);
+        expect(response?.status).toBe(400);
+        const error = uploadError(response);
+        expect(error.error_code).toBe('PostRequestParserFailedError');
+        expect(error.content).toContain(`${length} characters long; at most 70`);
+      }
+    });
+
+    it.each(FORM_ROUTES)('a part without a name or headers is a 400 that says so on %s', async (route) => {
+      const boundary = 'plain-boundary';
+      const body = Buffer.from(`--${boundary}\r\nContent-Type: text/plain\r\n\r\n${'z'.repeat(40_000)}\r\n--${boundary}--\r\n`);
+      const response = await formRequest(trove, route, boundary, body);
+      expect(response?.status).toBe(400);
+      expect(uploadError(response).content).toMatch(/no Content-Disposition/);
+    });
+  });
+
+  describe('parts with odd names are read, never left waiting', () => {
+    const oddNames = [`filename*=UTF-8''%0d%0a`, `filename*=UTF-8''%01%02%1b`, `filename*=UTF-8''%ff%fe`, `filename*=koi8-r''%01`, `filename="a\\"b"`];
+
+    it.each(oddNames)('POST /base/ answers at once for a 40 KB file part with %s, and the stored name is clean', async (disposition) => {
+      const boundary = 'odd-boundary';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="UPLOADCARE_PUB_KEY"\r\n\r\n${trove.publicKey}\r\n`),
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; ${disposition}\r\nContent-Type: text/plain\r\n\r\n`),
+        Buffer.alloc(40_000, 0x61),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const started = Date.now();
+      const response = await formRequest(trove, '/base/', boundary, body);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(response?.status).toBe(200);
+      const uuid = (JSON.parse(response!.body.toString('utf8')) as { file: string }).file;
+      const info = await fileInfo(trove, uuid);
+      expect(info.size).toBe(40_000);
+      // Control characters never survive into a stored name.
+      expect(info.original_filename).not.toMatch(/[\u0000-\u001f\u007f]/);
+    });
+
+    it.each(FORM_ROUTES.filter((route) => route !== '/base/'))('%s refuses a file part promptly instead of waiting on it', async (route) => {
+      const boundary = 'odd-boundary';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''%0d%0a\r\n\r\n`),
+        Buffer.alloc(40_000, 0x61),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const response = await formRequest(trove, route, boundary, body);
+      expect(response?.status).toBe(400);
+      expect(uploadError(response).content).toMatch(/must not be a file/);
+    });
+  });
+
+  describe('early refusals reach the client', () => {
+    it('a wrong public key before a 4 MiB file is answered with the 403, every time', async () => {
+      const boundary = 'early-boundary';
+      const body = multipartBody(boundary, [
+        { name: 'UPLOADCARE_PUB_KEY', value: 'not-a-key' },
+        { name: 'file', filename: 'big.bin', bytes: Buffer.alloc(4 * MiB, 1) },
+      ]);
+      const before = await leftovers(trove);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const result = await sendStreamed(`${trove.uploadUrl}/base/`, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length }, body);
+        expect(result.error).toBeUndefined();
+        expect(result.status).toBe(403);
+      }
+      await expectNothingLeft(trove, before);
+    });
+
+    it('a part PUT with a wrong token or a wrong length is answered, not reset', async () => {
+      const size = 2 * MiB;
+      const started = await startedMultipart(trove, { filename: 'p.bin', size: String(size), content_type: 'application/octet-stream', part_size: String(MiB) });
+      const part = new URL(started.parts[0]!);
+      const wrongToken = await sendStreamed(`${part.origin}${part.pathname}?token=wrong`, { 'content-length': MiB }, Buffer.alloc(MiB), 'PUT');
+      expect(wrongToken).toMatchObject({ status: 403 });
+      const wrongLength = await sendStreamed(part.href, { 'content-length': 3 * MiB }, Buffer.alloc(3 * MiB), 'PUT');
+      expect(wrongLength).toMatchObject({ status: 400 });
+    });
+
+    it('an over-long urlencoded body is a 413 the client reads', async () => {
+      const body = Buffer.alloc(4 * MiB, 0x61);
+      const result = await sendStreamed(`${trove.uploadUrl}/from_url/`, { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length }, body);
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe(413);
+    });
+
+    it('an over-long REST body is a 413 the client reads', async () => {
+      const body = Buffer.alloc(4 * MiB, 0x20);
+      const result = await sendStreamed(
+        `${trove.url}/files/local_copy/`,
+        { 'content-type': 'application/json', accept: 'application/vnd.uploadcare-v0.7+json', 'content-length': body.length },
+        body,
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe(413);
+    });
+  });
+
+  describe('uploads cut off midway leave nothing', () => {
+    it('a part PUT aborted midway keeps none of its bytes, and the part can be sent again', async () => {
+      const size = 2 * MiB;
+      const started = await startedMultipart(trove, { filename: 'cut.bin', size: String(size), content_type: 'application/octet-stream', part_size: String(MiB) });
+      const before = await trove.stagedBytes();
+      const cut = await rawRequest(started.parts[0]!, {
+        method: 'PUT',
+        headers: { 'content-length': MiB },
+        chunks: [Buffer.alloc(MiB / 2, 7)],
+        mode: 'destroy',
+        destroyAfterMs: 200,
+      });
+      expect(cut).toBeNull();
+      const deadline = Date.now() + 2_000;
+      while (Date.now() < deadline && (await trove.stagedBytes()) !== before) await sleep(50);
+      expect(await trove.stagedBytes()).toBe(before);
+
+      for (const url of started.parts) {
+        const response = await fetch(url, { method: 'PUT', body: Buffer.alloc(MiB, 7) });
+        expect(response.status).toBe(200);
+      }
+      const complete = await fetch(`${trove.uploadUrl}/multipart/complete/`, {
+        method: 'POST',
+        body: new URLSearchParams({ UPLOADCARE_PUB_KEY: trove.publicKey, uuid: started.uuid }),
+      });
+      expect(complete.status).toBe(200);
+      expect(((await complete.json()) as { size: number }).size).toBe(size);
+      expect(await trove.stagedBytes()).toBe(0);
+    });
+
+    it('a direct upload cut off midway leaves no bytes, temp files or records', async () => {
+      const before = await leftovers(trove);
+      const boundary = 'cut-boundary';
+      const body = multipartBody(boundary, [
+        { name: 'UPLOADCARE_PUB_KEY', value: trove.publicKey },
+        { name: 'file', filename: 'cut.bin', bytes: Buffer.alloc(2 * MiB, 3) },
+      ]);
+      const cut = await rawRequest(`${trove.uploadUrl}/base/`, {
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+        chunks: [body.subarray(0, MiB)],
+        mode: 'destroy',
+        destroyAfterMs: 200,
+      });
+      expect(cut).toBeNull();
+      await expectNothingLeft(trove, before, 3_000);
+    });
+  });
+});
