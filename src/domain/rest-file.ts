@@ -26,7 +26,7 @@ export interface RestFileInfo {
   content_info: unknown;
   metadata: Record<string, string>;
   tags: string[];
-  appdata?: Record<string, unknown>;
+  appdata?: Record<string, unknown> | null;
 }
 
 export function toRestFile(file: StoredFile, bases: PublicBases, options: { appdata?: boolean } = {}): RestFileInfo {
@@ -47,8 +47,9 @@ export function toRestFile(file: StoredFile, bases: PublicBases, options: { appd
     metadata: file.metadata,
     // Trove extension: the file's tags (Upload API `tags`, REST `PUT /files/:uuid/tags/`).
     tags: file.tags,
-    // Trove runs no add-ons, so there is no application data to report.
-    ...(options.appdata ? { appdata: {} } : {}),
+    // Application data is what add-ons write; Trove runs none yet, so it says so (null) rather than
+    // answer an empty object that reads as "scanned, nothing found".
+    ...(options.appdata ? { appdata: null } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ const EVENT_LABELS: Record<WebhookEvent, string> = {
   'file.stored': 'file.stored: a file was stored',
   'file.deleted': 'file.deleted: a file was deleted',
   'file.info_updated': 'file.info_updated: metadata or tags changed',
-  'file.infected': 'file.infected: a virus scan flagged a file',
+  'file.infected': 'file.infected: a virus scan flagged a file (no scanner runs yet, so never sent)',
 };
 
 /** Uploadcare's limit on signing secrets. */

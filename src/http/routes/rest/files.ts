@@ -15,7 +15,7 @@ export function registerRestFiles(app: FastifyInstance, ctx: AppContext): void {
     '/files/',
     restRoute(
       'List files',
-      'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000), `include=appdata`. Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
+      'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` is accepted and answers `appdata: null` (no add-on writes application data yet). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
     ),
     async (request) => {
       const query = queryOf(request);

@@ -60,7 +60,7 @@ export function registerRestWebhooks(app: FastifyInstance, ctx: AppContext): voi
 
   app.get('/webhooks/', restRoute('List webhooks'), async (request) => (await webhooks().list(projectOf(request))).map(toRestWebhook));
 
-  app.post('/webhooks/', restRoute('Create a webhook', '`target_url`, `event`, `is_active`, `signing_secret` (JSON or form-encoded).'), async (request, reply) => {
+  app.post('/webhooks/', restRoute('Create a webhook', '`target_url`, `event`, `is_active`, `signing_secret` (JSON or form-encoded). Events: `file.uploaded`, `file.stored`, `file.deleted`, `file.info_updated`, and `file.infected`, which is accepted for Uploadcare compatibility but never sent yet: no virus scanner runs in Trove.'), async (request, reply) => {
     const hook = await webhooks().create(projectOf(request), webhookInput(request.body));
     return reply.code(201).send(toRestWebhook(hook));
   });
