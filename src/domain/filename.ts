@@ -35,6 +35,15 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  */
 export function sanitizeOriginalFilename(raw: string | undefined | null): string {
   if (raw === undefined || raw === null) return DEFAULT_FILENAME;
+  return cleanFilename(raw) ?? DEFAULT_FILENAME;
+}
+
+/**
+ * The cleaning every client-supplied name gets, whether it is stored (`original_filename`) or
+ * taken from a delivery URL for Content-Disposition: see sanitizeOriginalFilename. Null when
+ * nothing usable is left, so each caller picks its own fallback.
+ */
+export function cleanFilename(raw: string): string | null {
   const cleaned = raw
     .replace(LONE_SURROGATES, '\uFFFD')
     .replace(CONTROL_CHARACTERS, '')
@@ -42,9 +51,9 @@ export function sanitizeOriginalFilename(raw: string | undefined | null): string
   // `dir/` names the directory; the last non-blank component is the most faithful name.
   const components = cleaned.split(PATH_SEPARATORS).map(trimName).filter((part) => part !== '');
   const name = components.at(-1) ?? '';
-  if (name === '' || name === '.' || name === '..') return DEFAULT_FILENAME;
+  if (name === '' || name === '.' || name === '..') return null;
   const capped = capUtf8Bytes(name, MAX_ORIGINAL_FILENAME_BYTES);
-  return capped === '' ? DEFAULT_FILENAME : capped;
+  return capped === '' ? null : capped;
 }
 
 /**

@@ -82,6 +82,30 @@ describe.each(backends)('delivery of originals (%s)', (backend) => {
       expect(Buffer.from(await response.arrayBuffer()).equals(png)).toBe(true);
     });
 
+    it('cleans a name from the URL exactly as a stored name: no bidi override reaches the header', async () => {
+      // U+202E renders "evil\u202Egnp.exe" as "evilexe.png".
+      const stored = await uploadFile(trove, png, 'evil\u202Egnp.exe', {}, { type: 'image/png' });
+      const fromStore = await fetch(`${trove.url}/${stored}/`);
+      await fromStore.arrayBuffer();
+      const expected = `inline; filename="evilgnp.exe"; filename*=UTF-8''evilgnp.exe`;
+      expect(fromStore.headers.get('content-disposition')).toBe(expected);
+      for (const path of [`${pngUuid}/evil%E2%80%AEgnp.exe`, `${pngUuid}/-/inline/yes/evil%E2%80%AEgnp.exe`]) {
+        const response = await fetch(`${trove.url}/${path}`);
+        await response.arrayBuffer();
+        expect(response.headers.get('content-disposition')).toBe(expected);
+      }
+      // Transformed: the route, then the same URL from the memory tier (fast lane).
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const response = await fetch(`${trove.url}/${pngUuid}/-/resize/20x/evil%E2%80%AEgnp.exe`);
+        await response.arrayBuffer();
+        expect(response.headers.get('content-disposition')).toBe(expected);
+      }
+      // Nothing usable left: the stored name, as without a name in the URL.
+      const empty = await fetch(`${trove.url}/${pngUuid}/%E2%80%AE`);
+      await empty.arrayBuffer();
+      expect(empty.headers.get('content-disposition')).toContain('filename="picture.png"');
+    });
+
     it('uses the original filename by default', async () => {
       const response = await fetch(`${trove.url}/${pngUuid}/`);
       expect(response.headers.get('content-disposition')).toContain('filename="picture.png"');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cleanFilename,
   DEFAULT_FILENAME,
   extensionForMime,
   safeFilename,
@@ -92,6 +93,18 @@ describe('sanitizeOriginalFilename', () => {
 
   it('replaces lone surrogates rather than producing invalid UTF-8', () => {
     expect(sanitizeOriginalFilename('bad\uD800name.txt')).toBe('bad\uFFFDname.txt');
+  });
+});
+
+describe('cleanFilename', () => {
+  it('is the cleaning of sanitizeOriginalFilename, with null where that falls back to "original"', () => {
+    for (const raw of ['evil\u202Egnp.exe', 'dir/name.txt...', 'bad\uD800name.txt', `${'я'.repeat(300)}.png`, 'plain.jpg']) {
+      expect(cleanFilename(raw)).toBe(sanitizeOriginalFilename(raw));
+    }
+    for (const raw of ['', '\u202E\u2066', '..', ' / ']) {
+      expect(cleanFilename(raw)).toBeNull();
+      expect(sanitizeOriginalFilename(raw)).toBe(DEFAULT_FILENAME);
+    }
   });
 });
 

@@ -36,6 +36,7 @@
  */
 import { createAppError, type AppError } from '../../errors.js';
 import { isUuid } from '../file.js';
+import { cleanFilename } from '../filename.js';
 import { normalizePlan } from './normalize.js';
 import {
   DEFAULT_BACKGROUND,
@@ -71,7 +72,6 @@ export const DEFAULT_PREVIEW_SIZE = 2048;
  * sanity bound: the largest side any encoder Trove writes can hold.
  */
 const MAX_COORDINATE = 65535;
-const MAX_FILENAME_LENGTH = 255;
 /** An extension starting with a letter: `photo.jpg`, never a parameter like `12.5p`. */
 const LOOKS_LIKE_FILENAME = /\.[a-z][a-z0-9]{0,4}$/i;
 /** Uploadcare documents no maximum; a palette this large is already noise. */
@@ -286,7 +286,12 @@ function inContext(operation: Operation, upscale: UpscaleMode, background: Rgba)
   }
 }
 
-function parseFilename(segment: string): string {
+/**
+ * The name is untrusted text headed for Content-Disposition: it gets exactly the cleaning a stored
+ * name gets (bidi overrides, controls, directories, length). Null when nothing usable is left: the
+ * answer then names the file as it would without one.
+ */
+function parseFilename(segment: string): string | null {
   let name: string;
   try {
     name = decodeURIComponent(segment);
@@ -294,18 +299,8 @@ function parseFilename(segment: string): string {
     // Already decoded (a literal `%` in the name) or not percent-encoding at all: take it as written.
     name = segment;
   }
-  if (name.length > MAX_FILENAME_LENGTH) {
-    throw createAppError('INVALID_FILENAME', 400, `The filename is ${name.length} characters long; at most ${MAX_FILENAME_LENGTH} are allowed.`);
-  }
-  if (FORBIDDEN_IN_FILENAME.test(name) || LONE_SURROGATE.test(name)) {
-    throw createAppError('INVALID_FILENAME', 400, 'The filename must not contain "/", "\\" or control characters.');
-  }
-  return name;
+  return cleanFilename(name);
 }
-
-// C0 and C1 controls and DEL, path separators.
-const FORBIDDEN_IN_FILENAME = /[\u0000-\u001f\u007f-\u009f/\\]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // ---------------------------------------------------------------------------------------------
 // Directives

@@ -9,6 +9,7 @@ import {
   type TransformPlan,
 } from '../../../src/domain/transform/operations.js';
 import { parseUploadcarePath } from '../../../src/domain/transform/uploadcare-parser.js';
+import { sanitizeOriginalFilename } from '../../../src/domain/filename.js';
 
 const UUID = '3e7f1b44-6a3c-4f4e-9a53-2f9d2a6c1b01';
 const WHITE = DEFAULT_BACKGROUND;
@@ -130,12 +131,26 @@ describe('filenames', () => {
     expect(failure('-/resize/800y/photo.jpg').message).toBe('resize: "800y" is not a size; use 800x, x600 or 800x600.');
   });
 
-  it.each(['a%2Fb.jpg', 'a%5Cb.jpg', 'new%0Aline.jpg', 'nul%00.jpg', 'bell\u0007.jpg', `${'a'.repeat(252)}.jpeg`])(
-    'refuses %j',
-    (name) => {
-      expect(failure(`-/inline/yes/${name}`).code).toBe('INVALID_FILENAME');
-    },
-  );
+  it.each([
+    ['evil%E2%80%AEgnp.exe', 'evilgnp.exe'],
+    ['%E2%80%8Fmark%E2%81%A6.txt', 'mark.txt'],
+    ['a%2Fb.jpg', 'b.jpg'],
+    ['a%5Cb.jpg', 'b.jpg'],
+    ['new%0Aline.jpg', 'newline.jpg'],
+    ['nul%00.jpg', 'nul.jpg'],
+    ['bell\u0007.jpg', 'bell.jpg'],
+    ['report.pdf.%20.', 'report.pdf'],
+    [`${'a'.repeat(300)}.jpeg`, `${'a'.repeat(250)}.jpeg`],
+  ])('cleans %j exactly as a stored name is cleaned', (segment, expected) => {
+    const { filename } = parseUploadcarePath(`-/inline/yes/${segment}`);
+    expect(filename).toBe(expected);
+    expect(filename).toBe(sanitizeOriginalFilename(decodeURIComponent(segment)));
+  });
+
+  it('reads no name from a segment that cleans to nothing', () => {
+    expect(parseUploadcarePath('-/inline/yes/%E2%80%AE%E2%80%AE').filename).toBeNull();
+    expect(parseUploadcarePath('-/inline/yes/...').filename).toBeNull();
+  });
 
   it('allows exactly 255 characters', () => {
     const name = `${'a'.repeat(251)}.jpg`;
