@@ -172,8 +172,30 @@ export class MultipartReader {
         this.pending = this.pending.subarray(safe);
         return data;
       }
-      if (!(await this.fill())) throw malformed('the body ended inside a part (no closing boundary).');
+      const chunk = await this.nextChunk();
+      if (chunk === null) throw malformed('the body ended inside a part (no closing boundary).');
+      const joined = this.joinTail(chunk);
+      if (joined) return joined;
     }
+  }
+
+  /**
+   * Appends `chunk` to the short tail kept back in `pending` without copying the whole chunk when
+   * no delimiter straddles the two: the tail is then returned as data and the chunk becomes `pending`.
+   */
+  private joinTail(chunk: Buffer): Buffer | null {
+    const tail = this.pending;
+    if (tail.length === 0 || chunk.length < this.delimiter.length) {
+      this.pending = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
+      return null;
+    }
+    const seam = Buffer.concat([tail, chunk.subarray(0, this.delimiter.length - 1)]);
+    if (seam.indexOf(this.delimiter) !== -1) {
+      this.pending = Buffer.concat([tail, chunk]);
+      return null;
+    }
+    this.pending = chunk;
+    return tail;
   }
 
   private async skipPreamble(): Promise<void> {
