@@ -27,6 +27,7 @@ export interface SessionView {
 /** Sign-in attempts per client address: slow enough to make guessing pointless, roomy for people. */
 const SIGN_IN_LIMIT: RateLimit = { burst: 10, perSecond: 10 / 60 };
 const WRONG = 'Wrong public key or secret key.';
+const UNKNOWN_PROJECT_SECRET = 'no-project-has-this-secret';
 
 /** Dashboard sign-in: a project's secret key or the admin password, traded for a session cookie. */
 export class DashboardSessionService {
@@ -56,8 +57,11 @@ export class DashboardSessionService {
     } else {
       const project = await this.projects.findByPublicKey(request.publicKey);
       const keys = project ? await this.projects.listSecretKeys(project.id) : [];
-      // Each active key is compared in constant time; an unknown project and a wrong key get the same answer.
-      const key = keys.find((candidate) => matchesSecretKey(request.secretKey, [candidate.secret]));
+      // Every active key is compared, each in constant time, and an unknown project is compared against
+      // a stand-in, so neither the time taken nor the answer tells which part was wrong.
+      let key: (typeof keys)[number] | undefined;
+      for (const candidate of keys) if (matchesSecretKey(request.secretKey, [candidate.secret])) key ??= candidate;
+      if (keys.length === 0) matchesSecretKey(request.secretKey, [UNKNOWN_PROJECT_SECRET]);
       if (!project || !key) throw createAppError('SIGN_IN_FAILED', 401, WRONG);
       session = this.newSession(token, project.id, false, key.id, now);
     }
