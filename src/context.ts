@@ -226,10 +226,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
     },
   );
-  const forgetFile = async (uuid: string) => {
-    delivery.evict(uuid);
-    await transform.purge(uuid);
-  };
   // Every process (and node, with Redis) drops a deleted file from its memory caches.
   events.subscribe((event) => {
     if (event.type === 'file.evicted') {
@@ -241,6 +237,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     delivery.evict(uuid);
     transform.forgetFromMemory(uuid);
     await events.publish({ type: 'file.evicted', uuid });
+  };
+  // An expired file leaves every process's memory too, not only the sweeping one's (the sweep runs in
+  // one process of one node).
+  const forgetFile = async (uuid: string) => {
+    await transform.purge(uuid);
+    await evictEverywhere(uuid);
   };
   const publicBases = {
     cdnBase: `${config.http.publicUrl ?? `http://localhost:${config.port}`}${config.http.deliveryPrefix}`,
