@@ -80,7 +80,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_DERIVATIVE_CACHE_SIZE', default: '256MiB', description: 'Memory (L1) for transformed images, per process; the blob store is L2.' },
   { name: 'TROVE_DERIVATIVE_CACHE_MAX_ENTRY', default: '8MiB', description: 'Larger derivatives skip the memory cache.' },
   { name: 'TROVE_AVIF_EFFORT', default: '1', description: 'AVIF encoder effort 0–9 for on-the-fly output: about 50 ms for an 800 px image at 1 here, 100 ms at 2, 1.4 s at sharp\'s default 4.' },
-  { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` fetch from loopback and private-network addresses.' },
+  { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` downloads and webhook deliveries reach loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
   { name: 'TROVE_FETCH_MAX_SIZE', default: '(TROVE_MAX_FILE_SIZE)', description: 'Largest body a `from_url` download may deliver.' },
