@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gifBomb, webpBomb } from '../helpers/animation-bombs.js';
+import { parseUploadcarePath } from '../../src/domain/transform/uploadcare-parser.js';
 import { availableBackends } from '../helpers/backends.js';
 import { makeAnimatedGif, makeJpeg, makePngWithAlpha } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
@@ -12,6 +13,12 @@ async function metric(trove: TestTrove, name: string, labels: string): Promise<n
   const text = await (await fetch(`${trove.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
   return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** Transformations run so far (the engine's duration histogram counts every one). */
+async function transformations(trove: TestTrove): Promise<number> {
+  const text = await (await fetch(`${trove.url}/metrics`)).text();
+  return Number(/^trove_transform_duration_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 async function imageOf(response: Response) {
@@ -188,6 +195,68 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(etags.size).toBe(1);
     expect(await metric(trove, 'trove_derivative_cache_total', 'result="miss"')).toBe(missesBefore + 1);
+  });
+
+  it('answers If-None-Match for a derivative in no cache without transforming it or reading storage', async () => {
+    const image = await uploadFile(trove, await makeJpeg({ width: 400, height: 300 }), 'revalidated.jpg');
+    const url = `${trove.url}/${image}/-/resize/155x/-/format/auto/`;
+    const webp = { accept: 'image/webp,*/*' };
+    const first = await fetch(url, { headers: webp });
+    const etag = first.headers.get('etag')!;
+    await first.arrayBuffer();
+    await trove.ctx.services.transform.drain();
+    // Gone from memory and from the blob store: a full request would transform again.
+    await trove.ctx.services.transform.purge(image);
+
+    const { blobs } = trove.ctx;
+    const get = blobs.get.bind(blobs);
+    const reads: string[] = [];
+    blobs.get = (key, range) => {
+      reads.push(key);
+      return get(key, range);
+    };
+    const transformationsBefore = await transformations(trove);
+    const missesBefore = trove.ctx.metrics.derivativeLookups.miss;
+    try {
+      for (const method of ['GET', 'HEAD']) {
+        const notModified = await fetch(url, { method, headers: { ...webp, 'if-none-match': `"other", ${etag}` } });
+        expect(notModified.status).toBe(304);
+        expect(notModified.headers.get('etag')).toBe(etag);
+        expect(notModified.headers.get('vary')).toBe('Accept');
+        expect(notModified.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      }
+      expect(reads).toEqual([]);
+    } finally {
+      blobs.get = get;
+    }
+    expect(await transformations(trove)).toBe(transformationsBefore);
+    expect(trove.ctx.metrics.derivativeLookups.miss).toBe(missesBefore);
+
+    // Another format class is another derivative with its own ETag: the WebP one does not match it.
+    const avif = await fetch(url, { headers: { accept: 'image/avif,image/webp,*/*', 'if-none-match': etag } });
+    expect(avif.status).toBe(200);
+    expect(avif.headers.get('content-type')).toBe('image/avif');
+    await avif.arrayBuffer();
+    // Computed again, the derivative has the ETag it had: it comes from the key, not the bytes.
+    const again = await fetch(url, { headers: webp });
+    expect([again.status, again.headers.get('etag')]).toEqual([200, etag]);
+    await again.arrayBuffer();
+    expect(await transformations(trove)).toBe(transformationsBefore + 2);
+
+    // What would make the answer differ is still an error, never a 304.
+    const foreign = await trove.ctx.services.projects.create({ name: 'another project' });
+    const theirs = await uploadFile(trove, await makePngWithAlpha(30, 20), 'theirs.png', {}, { publicKey: foreign.project.publicKey });
+    const rest = trove.ctx.config.transform;
+    const tagged = (uuid: string, path: string) => ({ 'if-none-match': trove.ctx.services.transform.tagOf(uuid, parseUploadcarePath(path, rest), undefined).etag });
+    const overlay = `-/overlay/${theirs}/-/format/png/`;
+    expect((await expectDeliveryError(await fetch(`${trove.url}/${image}/${overlay}`, { headers: tagged(image, overlay) }), 400)).message).toContain('not an image of this project');
+    expect((await expectDeliveryError(await fetch(`${trove.url}/${document}/-/resize/10x/`, { headers: tagged(document, '-/resize/10x/') }), 400)).code).toBe('NOT_AN_IMAGE');
+    const deleted = await fetch(`${trove.url}/files/${image}/storage/`, {
+      method: 'DELETE',
+      headers: { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
+    });
+    expect(deleted.status).toBe(200);
+    await expectDeliveryError(await fetch(url, { headers: { ...webp, 'if-none-match': etag } }), 404);
   });
 
   it('serves from the blob store (L2) after the memory tier is gone', async () => {

@@ -85,6 +85,33 @@ export class TransformService {
     return entry ? { entry, etag, varyAccept } : null;
   }
 
+  /**
+   * The ETag and Vary of the answer, from the URL and Accept alone. The ETag names the derivative
+   * (plan hash and negotiated format class), so it is the same on every node and after restarts,
+   * whether or not the derivative has been computed yet.
+   */
+  tagOf(uuid: string, request: DeliveryPlan, accept: string | undefined): { etag: string; varyAccept: boolean } {
+    const { etag, varyAccept } = this.identify(uuid, request, accept);
+    return { etag, varyAccept };
+  }
+
+  /**
+   * A client revalidating with the derivative's ETag already holds the answer, so nothing is read
+   * from the blob store, scheduled or computed. What would make the answer something other than
+   * that derivative is checked: the file is gone or expired (404), is not an image or is too large,
+   * an overlay is not an image of the same project (400). A memory hit needs no check, as for a
+   * normal hit (deletions evict it everywhere). Returns how long the answer may be cached.
+   * `file`: already found (a group member).
+   */
+  async revalidate(uuid: string, request: DeliveryPlan, accept: string | undefined, file?: StoredFile): Promise<{ temporary: boolean }> {
+    const cached = this.cache.getL1(this.identify(uuid, request, accept).key);
+    if (cached) return { temporary: cached.temporary };
+    const source = file ?? (await this.delivery.findOriginal(uuid));
+    this.checkSource(source);
+    await this.overlayFiles(source, request.plan);
+    return { temporary: source.datetimeStored === null };
+  }
+
   private fromMemory(key: string): Derivative | null {
     const entry = this.cache.getL1(key);
     if (entry) this.observer.hit('l1');
@@ -197,13 +224,8 @@ export class TransformService {
 
   private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant, priority: Priority): Promise<Derivative> {
     const file = await this.delivery.findOriginal(uuid);
-    if (!file.isImage) {
-      throw createAppError('NOT_AN_IMAGE', 400, `File ${uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
-    }
+    this.checkSource(file);
     await this.settings.admitMiss?.(file.projectId);
-    if (file.size > this.settings.maxSourceBytes) {
-      throw createAppError('SOURCE_TOO_LARGE', 422, `File ${uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);
-    }
     const temporary = file.datetimeStored === null;
     try {
       // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
@@ -241,13 +263,23 @@ export class TransformService {
     }
   }
 
-  /** Overlay sources are files of the same project as the image (or the image itself). */
-  private async loadOverlays(file: StoredFile, plan: TransformPlan, source: Buffer): Promise<Map<string, Buffer>> {
-    const overlays = new Map<string, Buffer>();
+  /** What the file's record alone says about transforming it. */
+  private checkSource(file: StoredFile): void {
+    if (!file.isImage) {
+      throw createAppError('NOT_AN_IMAGE', 400, `File ${file.uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
+    }
+    if (file.size > this.settings.maxSourceBytes) {
+      throw createAppError('SOURCE_TOO_LARGE', 422, `File ${file.uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);
+    }
+  }
+
+  /** The overlays' records: files of the same project as the image, images, within the size limit ('self' is the image). */
+  private async overlayFiles(file: StoredFile, plan: TransformPlan): Promise<Map<string, StoredFile>> {
+    const overlays = new Map<string, StoredFile>();
     for (const op of plan.operations) {
       if (op.op !== 'overlay' || overlays.has(op.source)) continue;
       if (op.source === 'self') {
-        overlays.set('self', source);
+        overlays.set('self', file);
         continue;
       }
       const overlay = await this.files.findForProject(file.projectId, op.source);
@@ -257,7 +289,15 @@ export class TransformService {
       if (overlay.size > this.settings.maxSourceBytes) {
         throw createAppError('SOURCE_TOO_LARGE', 422, `overlay: ${op.source} is larger than ${this.settings.maxSourceBytes} bytes.`);
       }
-      overlays.set(op.source, await this.delivery.readSource(overlay));
+      overlays.set(op.source, overlay);
+    }
+    return overlays;
+  }
+
+  private async loadOverlays(file: StoredFile, plan: TransformPlan, source: Buffer): Promise<Map<string, Buffer>> {
+    const overlays = new Map<string, Buffer>();
+    for (const [id, overlay] of await this.overlayFiles(file, plan)) {
+      overlays.set(id, id === 'self' ? source : await this.delivery.readSource(overlay));
     }
     return overlays;
   }

@@ -46,12 +46,30 @@ async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: F
   return reply.send(await ctx.services.delivery.open(file, range));
 }
 
-async function serveDerivative(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, uuid: string, plan: DeliveryPlan) {
-  const derivative = await ctx.services.transform.deliver(uuid, plan, request.headers.accept);
+/** `file`: already found (a group member); otherwise only a miss or a revalidation looks it up. */
+async function serveDerivative(
+  ctx: AppContext,
+  request: DeliveryRequest,
+  reply: FastifyReply,
+  uuid: string,
+  plan: DeliveryPlan,
+  file: StoredFile | undefined,
+) {
+  const { transform } = ctx.services;
+  const accept = request.headers.accept;
+  const tag = transform.tagOf(uuid, plan, accept);
+  if (matchesEtag(request.headers['if-none-match'], tag.etag)) {
+    // The ETag is known before the derivative: revalidating never waits for a transformation.
+    const { temporary } = await transform.revalidate(uuid, plan, accept, file);
+    ctx.services.usage.record(uuid, 'hit');
+    commonHeaders(reply, tag.etag, temporary ? TEMPORARY_CACHE : STORED_CACHE);
+    if (tag.varyAccept) void reply.header('vary', 'Accept');
+    return reply.code(304).send();
+  }
+  const derivative = await transform.deliver(uuid, plan, accept);
   ctx.services.usage.record(uuid, derivative.tier === 'miss' ? 'miss' : 'hit');
   commonHeaders(reply, derivative.etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE);
   if (derivative.varyAccept) void reply.header('vary', 'Accept');
-  if (matchesEtag(request.headers['if-none-match'], derivative.etag)) return reply.code(304).send();
   const disposition = plan.inline === false ? 'attachment' : 'inline';
   void reply.headers({
     'content-type': derivative.contentType,
@@ -93,7 +111,7 @@ async function serveFile(ctx: AppContext, paths: ParsedPaths, request: DeliveryR
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
   }
   const plan = paths.parse(rest);
-  if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan);
+  if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan, file ?? undefined);
   return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan);
 }
 
