@@ -28,7 +28,7 @@ export interface BuildAppOptions {
 /** Builds the HTTP application for the roles in the configuration, without listening: tests inject into it. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
-  const paths = new ParsedPaths({ maxOperations: config.transform.maxOperations, maxUrlLength: config.transform.maxUrlLength });
+  const paths = new ParsedPaths(config.transform);
   const fastLane = config.roles.has('delivery') ? createFastLane(ctx, paths) : null;
   const app = Fastify({
     // Memory hits of transformed images are answered before routing (see fast-lane.ts).

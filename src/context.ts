@@ -257,9 +257,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
   const dispatcher: EventDispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, webhooks, () => files, logger);
   ingest.onCommitted(() => dispatcher.nudge());
-  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere);
+  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere, config.transform);
   const apiAuth = new ApiAuthService(metadata.projects, clock);
-  const eager = new EagerTransformService(metadata.files, jobs, transform);
+  const eager = new EagerTransformService(metadata.files, jobs, transform, config.transform);
   const jobRegistry = buildJobRegistry({ webhooks, files, eager, transformTimeoutMs: config.transform.timeoutMs });
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,

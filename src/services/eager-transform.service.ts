@@ -1,6 +1,6 @@
 import { isUuid } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
-import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
+import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError, AppError } from '../errors.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { FilesRepository } from '../ports/repositories.js';
@@ -21,6 +21,8 @@ export class EagerTransformService {
     private readonly files: FilesRepository,
     private readonly jobs: JobQueue,
     private readonly transform: TransformService,
+    /** The delivery URL limits: an eager path is the same derivative as its URL, or refused as it would be. */
+    private readonly parseLimits: ParseLimits,
   ) {}
 
   /** Checks every operations path now (a 400 names the bad one), then queues one job per path. */
@@ -34,7 +36,7 @@ export class EagerTransformService {
       const path = normalisePath(raw);
       let transforms = false;
       try {
-        transforms = parseUploadcarePath(path).transforms;
+        transforms = parseUploadcarePath(path, this.parseLimits).transforms;
       } catch (error) {
         throw createAppError('OPERATIONS_INVALID', 400, `operations[${index}]: ${error instanceof AppError ? error.message : 'not a valid operations path'}`);
       }
@@ -49,7 +51,7 @@ export class EagerTransformService {
     const { uuid, path } = job.payload;
     if (typeof uuid !== 'string' || typeof path !== 'string') return;
     try {
-      await this.transform.deliver(uuid, parseUploadcarePath(path), undefined, 'background');
+      await this.transform.deliver(uuid, parseUploadcarePath(path, this.parseLimits), undefined, 'background');
     } catch (error) {
       // A file deleted meanwhile, or an image the limits refuse, will not get better with retries.
       if (error instanceof AppError && error.statusCode < 500 && error.statusCode !== 429) return;

@@ -4,7 +4,7 @@ import { isExpired, isUuid, originalBlobKey, type FileMetadata, type StoredFile 
 import { validateMetadata, validateTagList } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';
-import { parseUploadcarePath } from '../domain/transform/uploadcare-parser.js';
+import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
@@ -57,6 +57,8 @@ export class FileManagementService {
     private readonly nudge: () => void,
     /** Drops a file from this node's memory caches and tells the other nodes to do the same. */
     private readonly evict: (uuid: string) => Promise<void>,
+    /** The delivery URL limits, so a copy's operations are read exactly as its CDN URL is. */
+    private readonly parseLimits: ParseLimits,
   ) {}
 
   async list(project: Project, request: FileListRequest): Promise<FileListPage> {
@@ -174,7 +176,7 @@ export class FileManagementService {
     let plan: DeliveryPlan | null = null;
     if (parsed.operations !== '') {
       try {
-        plan = parseUploadcarePath(parsed.operations);
+        plan = parseUploadcarePath(parsed.operations, this.parseLimits);
       } catch {
         throw createAppError('SOURCE_INVALID', 400, 'Bad `source` parameter: its CDN operations are not valid.');
       }

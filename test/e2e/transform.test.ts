@@ -186,6 +186,12 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     expect(await metric(trove, 'trove_transform_rejections_total', 'code="SOURCE_TOO_LARGE"')).toBe(expected);
   });
 
+  it('allows a side of 6000 px under the default output limit (8192)', async () => {
+    const response = await fetch(`${trove.url}/${photo}/-/resize/6000x40/-/format/jpeg/`);
+    expect(response.status).toBe(200);
+    expect((await imageOf(response)).meta).toMatchObject({ width: 6000, height: 40 });
+  });
+
   it('runs one transformation for many identical concurrent requests', async () => {
     const url = `${trove.url}/${photo}/-/resize/123x/-/format/webp/`;
     const missesBefore = await metric(trove, 'trove_derivative_cache_total', 'result="miss"');
@@ -287,5 +293,37 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     trove.clock.advance(25 * 3_600_000);
     await trove.ctx.services.sweeper.sweep();
     expect((await fetch(url)).status).toBe(404);
+  });
+});
+
+/** TROVE_MAX_OUTPUT_DIMENSION is the one limit on requested sides: the URL parser is given it too. */
+describe.each(backends)('a configured output limit (%s)', (backend) => {
+  let trove: TestTrove;
+  let photo: string;
+
+  beforeAll(async () => {
+    trove = await startTrove({ backend, env: { TROVE_MAX_OUTPUT_DIMENSION: '4000' } });
+    photo = await uploadFile(trove, await makeJpeg({ width: 600, height: 400 }), 'photo.jpg');
+  });
+
+  afterAll(async () => {
+    await trove?.close();
+  });
+
+  it('refuses a larger side with a 400 naming the limit, on delivery, eager derivatives and copies', async () => {
+    const message = 'resize: width 6000 is larger than the 4000 px allowed per side.';
+    const error = await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/resize/6000x40/-/format/jpeg/`), 400);
+    expect([error.code, error.message]).toEqual(['INVALID_OPERATION', message]);
+    const rest = { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}`, 'content-type': 'application/json' };
+    const eager = await fetch(`${trove.url}/files/${photo}/derivatives/`, { method: 'POST', headers: rest, body: JSON.stringify({ operations: ['-/resize/6000x40/'] }) });
+    expect(eager.status).toBe(400);
+    expect(((await eager.json()) as { detail: string }).detail).toBe(`operations[0]: ${message}`);
+    const copy = await fetch(`${trove.url}/files/local_copy/`, { method: 'POST', headers: rest, body: JSON.stringify({ source: `${photo}/-/resize/6000x40/` }) });
+    expect(copy.status).toBe(400);
+    expect(((await copy.json()) as { detail: string }).detail).toBe('Bad `source` parameter: its CDN operations are not valid.');
+
+    const within = await fetch(`${trove.url}/${photo}/-/resize/4000x40/-/format/jpeg/`);
+    expect(within.status).toBe(200);
+    expect((await imageOf(within)).meta).toMatchObject({ width: 4000, height: 40 });
   });
 });

@@ -9,7 +9,8 @@
  * - preview: `-/preview/` or `-/preview/WxH/`, downscale to fit; without a size the box is 2048x2048.
  * - resize: `Wx`, `xH` or `WxH` in px. smart_resize: `WxH`.
  * - Output sides: ≤ 3000 px, ≤ 5000 px with an explicit JPEG format. Trove refuses any requested
- *   preview/resize/smart_resize/scale_crop side above 5000 px.
+ *   preview/resize/smart_resize/scale_crop side above its own output limit (ParseLimits), the
+ *   limit the engine holds results to.
  * - stretch on|off|fill (default on) applies to the resize/scale_crop operations after it.
  * - setfill: hex colour; fills crop/stretch-fill areas and flattens alpha for JPEG output.
  * - crop: `WxH` in px or percent, then `x,y` (px or percent) or an alignment; default top-left.
@@ -54,18 +55,17 @@ import {
   type VerticalEdge,
 } from './operations.js';
 
+/** From configuration (the names match `Config['transform']`); the parser has no limits of its own. */
 export interface ParseLimits {
   /** Directives (`-/name/…`) per URL, settings included. */
   maxOperations: number;
   /** Characters of everything after `/:uuid/`. */
   maxUrlLength: number;
+  /** Largest side preview/resize/smart_resize/scale_crop may ask for: the largest side of a result. */
+  maxOutputDimension: number;
 }
 
-export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxOperations: 32, maxUrlLength: 2048 };
-
-/** Largest side preview/resize/smart_resize/scale_crop may ask for (Uploadcare's JPEG output limit). */
-export const MAX_REQUESTED_DIMENSION = 5000;
-/** Box used by a bare `-/preview/`. */
+/** Box used by a bare `-/preview/` (Uploadcare's), or the output limit when that is smaller. */
 export const DEFAULT_PREVIEW_SIZE = 2048;
 /**
  * Crop sizes, offsets and radii in px are clamped to the image by the engine, so they only need a
@@ -101,13 +101,13 @@ type Step =
   | { kind: 'inline'; inline: boolean }
   | { kind: 'info'; info: InfoRequest };
 
-type DirectiveParser = (params: readonly string[], name: string) => Step;
+type DirectiveParser = (params: readonly string[], name: string, limits: ParseLimits) => Step;
 
 /**
  * Parses the part of a delivery URL after `/:uuid/` (e.g. `-/resize/800x/-/format/auto/photo.jpg`).
  * Throws a 400 AppError naming the operation and parameter for anything it cannot honour.
  */
-export function parseUploadcarePath(rest: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): DeliveryPlan {
+export function parseUploadcarePath(rest: string, limits: ParseLimits): DeliveryPlan {
   if (rest.length > limits.maxUrlLength) {
     throw createAppError(
       'URL_TOO_LONG',
@@ -135,17 +135,17 @@ export function parseUploadcarePath(rest: string, limits: ParseLimits = DEFAULT_
     const { name, params } = directive;
     const isLast = index === directives.length - 1;
     if (!isLast || !mayEndWithFilename || params.length === 0) {
-      steps.push({ name, step: parseDirective(name, params) });
+      steps.push({ name, step: parseDirective(name, params, limits) });
       return;
     }
     // The last directive's parameters run to the end of the path, and the filename may be among
     // them: try them all first (`-/main_colors/5`), then all but the last, which is then the filename.
     const candidate = params[params.length - 1]!;
     try {
-      steps.push({ name, step: parseDirective(name, params) });
+      steps.push({ name, step: parseDirective(name, params, limits) });
     } catch (withAll) {
       try {
-        steps.push({ name, step: parseDirective(name, params.slice(0, -1)) });
+        steps.push({ name, step: parseDirective(name, params.slice(0, -1), limits) });
       } catch (withoutLast) {
         // Neither reading works: explain the one the author most likely meant.
         throw LOOKS_LIKE_FILENAME.test(candidate) ? withoutLast : withAll;
@@ -201,9 +201,9 @@ function decodeParameter(segment: string): string {
 }
 
 /** `rawParams` as they stand in the path; a filename among them is decoded separately, once. */
-function parseDirective(name: string, rawParams: readonly string[]): Step {
+function parseDirective(name: string, rawParams: readonly string[], limits: ParseLimits): Step {
   const parser = DIRECTIVES.get(name);
-  if (parser) return parser(rawParams.map(decodeParameter), name);
+  if (parser) return parser(rawParams.map(decodeParameter), name, limits);
   if (UNSUPPORTED_UPLOADCARE_OPERATIONS.has(name)) {
     throw createAppError('INVALID_OPERATION', 400, `${name}: this Uploadcare operation is not supported by Trove.`);
   }
@@ -403,30 +403,33 @@ function parseAdjustment(name: ColorAdjustment, params: readonly string[]): Step
   return operation({ op: name, value });
 }
 
-function parsePreview(params: readonly string[], name: string): Step {
+function parsePreview(params: readonly string[], name: string, limits: ParseLimits): Step {
   atMost(name, params, 1, `-/preview/ or -/preview/800x600/`);
   const size = params[0];
-  if (size === undefined) return operation({ op: 'preview', width: DEFAULT_PREVIEW_SIZE, height: DEFAULT_PREVIEW_SIZE });
-  const { width, height } = parseBox(name, size, 'a box like 800x600 (both sides)');
+  if (size === undefined) {
+    const side = Math.min(DEFAULT_PREVIEW_SIZE, limits.maxOutputDimension);
+    return operation({ op: 'preview', width: side, height: side });
+  }
+  const { width, height } = parseBox(name, size, 'a box like 800x600 (both sides)', limits);
   if (width === null || height === null) {
     throw invalid(name, `${quote(size)} needs both sides, like 800x600; use -/resize/${size}/ to fix one side`);
   }
   return operation({ op: 'preview', width, height });
 }
 
-function parseResize(params: readonly string[], name: string): Step {
-  const { width, height } = parseBox(name, onlyParam(name, params, RESIZE_USAGE), RESIZE_USAGE);
+function parseResize(params: readonly string[], name: string, limits: ParseLimits): Step {
+  const { width, height } = parseBox(name, onlyParam(name, params, RESIZE_USAGE), RESIZE_USAGE, limits);
   return operation({ op: 'resize', width, height, upscale: 'on', background: DEFAULT_BACKGROUND });
 }
 
-function parseSmartResize(params: readonly string[], name: string): Step {
-  const { width, height } = fullBox(name, onlyParam(name, params, SIZE_USAGE));
+function parseSmartResize(params: readonly string[], name: string, limits: ParseLimits): Step {
+  const { width, height } = fullBox(name, onlyParam(name, params, SIZE_USAGE), limits);
   return operation({ op: 'smart_resize', width, height, background: DEFAULT_BACKGROUND });
 }
 
-function parseScaleCrop(params: readonly string[], name: string): Step {
+function parseScaleCrop(params: readonly string[], name: string, limits: ParseLimits): Step {
   atMost(name, params, 3, SCALE_CROP_USAGE);
-  const { width, height } = fullBox(name, required(name, params, 0, SCALE_CROP_USAGE));
+  const { width, height } = fullBox(name, required(name, params, 0, SCALE_CROP_USAGE), limits);
   let next = 1;
   let smart: SmartType | null = null;
   const typeParam = params[next];
@@ -613,29 +616,29 @@ interface Box {
   height: number | null;
 }
 
-/** `WxH`, `Wx` or `xH` in whole pixels, each side 1…MAX_REQUESTED_DIMENSION. */
-function parseBox(name: string, token: string, usage: string): Box {
+/** `WxH`, `Wx` or `xH` in whole pixels, each side from 1 to the output limit. */
+function parseBox(name: string, token: string, usage: string, limits: ParseLimits): Box {
   const match = /^(\d{1,9})?x(\d{1,9})?$/.exec(token);
   if (!match || (match[1] === undefined && match[2] === undefined)) {
     throw invalid(name, `${quote(token)} is not a size; use ${usage}`);
   }
   return {
-    width: match[1] === undefined ? null : dimension(name, 'width', match[1]),
-    height: match[2] === undefined ? null : dimension(name, 'height', match[2]),
+    width: match[1] === undefined ? null : dimension(name, 'width', match[1], limits.maxOutputDimension),
+    height: match[2] === undefined ? null : dimension(name, 'height', match[2], limits.maxOutputDimension),
   };
 }
 
-function fullBox(name: string, token: string): { width: number; height: number } {
-  const { width, height } = parseBox(name, token, SIZE_USAGE);
+function fullBox(name: string, token: string, limits: ParseLimits): { width: number; height: number } {
+  const { width, height } = parseBox(name, token, SIZE_USAGE, limits);
   if (width === null || height === null) throw invalid(name, `${quote(token)} needs both sides; use ${SIZE_USAGE}`);
   return { width, height };
 }
 
-function dimension(name: string, side: string, digits: string): number {
+function dimension(name: string, side: string, digits: string, max: number): number {
   const value = Number(digits);
-  if (value === 0) throw invalid(name, `${side} 0 is not a size; sizes are whole pixels from 1 to ${MAX_REQUESTED_DIMENSION}`);
-  if (value > MAX_REQUESTED_DIMENSION) {
-    throw invalid(name, `${side} ${value} is larger than the ${MAX_REQUESTED_DIMENSION} px allowed per side`);
+  if (value === 0) throw invalid(name, `${side} 0 is not a size; sizes are whole pixels from 1 to ${max}`);
+  if (value > max) {
+    throw invalid(name, `${side} ${value} is larger than the ${max} px allowed per side`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import type { DeliveryPlan } from '../../domain/transform/operations.js';
-import { parseUploadcarePath } from '../../domain/transform/uploadcare-parser.js';
+import { parseUploadcarePath, type ParseLimits } from '../../domain/transform/uploadcare-parser.js';
 import { LruCache } from '../../services/lru-cache.js';
 
 /**
@@ -9,7 +9,7 @@ import { LruCache } from '../../services/lru-cache.js';
 export class ParsedPaths {
   private readonly cache = new LruCache<string, DeliveryPlan>(10_000);
 
-  constructor(private readonly limits: { maxOperations: number; maxUrlLength: number }) {}
+  constructor(private readonly limits: ParseLimits) {}
 
   /** Parses (throwing a 400 AppError for a bad URL) or returns the cached plan. */
   parse(rest: string): DeliveryPlan {

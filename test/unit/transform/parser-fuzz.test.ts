@@ -8,6 +8,9 @@ import { planHash } from '../../../src/domain/transform/cache-key.js';
 import { normalizePlan } from '../../../src/domain/transform/normalize.js';
 import type { DeliveryPlan } from '../../../src/domain/transform/operations.js';
 import { parseUploadcarePath } from '../../../src/domain/transform/uploadcare-parser.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+
+const LIMITS = loadConfig({}).transform;
 
 /** mulberry32: small, fast, good enough to explore a grammar. */
 function random(seed: number): () => number {
@@ -85,7 +88,7 @@ function noisePath(next: () => number): string {
 
 function parseOrRefuse(rest: string): DeliveryPlan | AppError {
   try {
-    return parseUploadcarePath(rest);
+    return parseUploadcarePath(rest, LIMITS);
   } catch (error) {
     if (!(error instanceof AppError) || error.statusCode !== 400) {
       throw new Error(`${JSON.stringify(rest)} threw ${String(error)}`);
@@ -100,7 +103,7 @@ function check(rest: string): 'plan' | 'refused' {
     expect(first.message.length).toBeLessThan(1000);
     return 'refused';
   }
-  const second = parseUploadcarePath(rest);
+  const second = parseUploadcarePath(rest, LIMITS);
   expect(planHash(second.plan)).toBe(planHash(first.plan));
   expect(normalizePlan(first.plan)).toEqual(first.plan);
   return 'plan';
