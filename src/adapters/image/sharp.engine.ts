@@ -8,7 +8,7 @@
  */
 
 import sharp, { type SharpOptions } from 'sharp';
-import type { InfoRequest, Operation, OutputFormat, TransformPlan } from '../../domain/transform/operations.js';
+import { type InfoRequest, MAX_MAIN_COLORS, type Operation, type OutputFormat, type TransformPlan } from '../../domain/transform/operations.js';
 import {
   EngineError,
   type EngineLimits,
@@ -70,7 +70,6 @@ const DEFAULT_WEBP_EFFORT = 2;
 const DEFAULT_CONCURRENCY = 1;
 /** `-/main_colors/` is computed on a thumbnail this size: plenty for a colour histogram. */
 const MAIN_COLORS_THUMBNAIL = 112;
-const MAX_MAIN_COLORS = 64;
 
 interface Prepared {
   header: SourceHeader;
@@ -187,6 +186,9 @@ export class SharpImageEngine implements ImageEngine {
     limits: EngineLimits,
     deadline: Deadline,
   ): Promise<Record<string, unknown>> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_MAIN_COLORS) {
+      throw new EngineError('INVALID_OPERATION', `main_colors: ${count} colours asked for; from 1 to ${MAX_MAIN_COLORS} can be listed`);
+    }
     // The colours of the transformed image, measured on a thumbnail of it (one more resize, fused
     // with the plan's own when it ends with one; with no operations it shrinks on load).
     const operations: Operation[] = [...plan.operations, { op: 'preview', width: MAIN_COLORS_THUMBNAIL, height: MAIN_COLORS_THUMBNAIL }];
@@ -194,9 +196,7 @@ export class SharpImageEngine implements ImageEngine {
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
     const { pipeline } = await runner.prepareFinal(prepared.steps);
     const image = await runner.materialise(pipeline, prepared.lowered.size);
-    // More clusters than this describe noise, not main colours (and cost k-means time).
-    const clusters = Math.min(MAX_MAIN_COLORS, Math.max(1, Math.floor(count)));
-    return { main_colors: mainColors({ ...image, data: frameData(image, 0), pages: 1 }, clusters) };
+    return { main_colors: mainColors({ ...image, data: frameData(image, 0), pages: 1 }, count) };
   }
 
   private async prepare(source: Buffer, operations: readonly Operation[], plan: TransformPlan, request: PrepareRequest): Promise<Prepared> {

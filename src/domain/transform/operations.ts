@@ -101,6 +101,12 @@ export interface OutputSettings {
 /** What the URL asks for instead of an image. */
 export type InfoRequest = { kind: 'json' } | { kind: 'main_colors'; count: number };
 
+/**
+ * Most colours `main_colors` lists (Uploadcare documents no maximum): more clusters describe noise,
+ * not main colours, and cost k-means time. URL parsers refuse more; the engine refuses more too.
+ */
+export const MAX_MAIN_COLORS = 32;
+
 export interface TransformPlan {
   operations: Operation[];
   output: OutputSettings;

@@ -46,6 +46,7 @@ import {
   type HorizontalEdge,
   type InfoRequest,
   type Length,
+  MAX_MAIN_COLORS,
   type Operation,
   type OutputSettings,
   type Placement,
@@ -74,8 +75,6 @@ export const DEFAULT_PREVIEW_SIZE = 2048;
 const MAX_COORDINATE = 65535;
 /** An extension starting with a letter: `photo.jpg`, never a parameter like `12.5p`. */
 const LOOKS_LIKE_FILENAME = /\.[a-z][a-z0-9]{0,4}$/i;
-/** Uploadcare documents no maximum; a palette this large is already noise. */
-const MAX_MAIN_COLORS = 32;
 const DEFAULT_MAIN_COLORS = 4;
 const DEFAULT_BLUR = 10;
 /** Uploadcare derives it from the region size, which the URL alone does not know; strong enough to hide what it covers. */

@@ -2,10 +2,13 @@ import exifReader from 'exif-reader';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { SharpImageEngine } from '../../../src/adapters/image/sharp.engine.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { parseUploadcarePath } from '../../../src/domain/transform/uploadcare-parser.js';
 import {
   DEFAULT_BACKGROUND,
   DEFAULT_OUTPUT,
   type Length,
+  MAX_MAIN_COLORS,
   type Operation,
   type OutputFormat,
   type OutputSettings,
@@ -628,6 +631,18 @@ describe('describe', () => {
       LIMITS,
     );
     expect(cropped.main_colors).toEqual([BLUE, RED]);
+  });
+
+  it('main_colors takes the counts the URL parser takes, one shared maximum', async () => {
+    const source = await noisyJpeg(120, 80);
+    const most = await engine.describe(source, plan([]), { kind: 'main_colors', count: MAX_MAIN_COLORS }, LIMITS);
+    expect((most.main_colors as number[][]).length).toBeLessThanOrEqual(MAX_MAIN_COLORS);
+    expect(parseUploadcarePath(`-/main_colors/${MAX_MAIN_COLORS}/`, loadConfig({}).transform).plan.info).toEqual({ kind: 'main_colors', count: MAX_MAIN_COLORS });
+    for (const count of [MAX_MAIN_COLORS + 1, 0, 2.5]) {
+      const error = await expectCode(engine.describe(source, plan([]), { kind: 'main_colors', count }, LIMITS), 'INVALID_OPERATION');
+      expect(error.message).toBe(`main_colors: ${count} colours asked for; from 1 to ${MAX_MAIN_COLORS} can be listed`);
+    }
+    expect(() => parseUploadcarePath(`-/main_colors/${MAX_MAIN_COLORS + 1}/`, loadConfig({}).transform)).toThrow(`use 1 to ${MAX_MAIN_COLORS}`);
   });
 });
 
