@@ -70,7 +70,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_TRANSFORM_QUEUE_PER_PROJECT', default: '64', description: 'Transformations a project may have waiting; more are refused with 503 and Retry-After.' },
   { name: 'TROVE_MAX_SOURCE_PIXELS', default: '50000000', description: 'Largest source image (pixels of one frame, read from its header before decoding).' },
   { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
-  { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image.' },
+  { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image, and of any size a URL asks for (preview, resize, smart_resize, scale_crop; larger is a 400 naming the limit).' },
   { name: 'TROVE_MAX_ANIMATION_PIXELS', default: '200000000', description: 'Animated images: frames × output pixels per frame allowed; beyond it a clear error, never a silent still.' },
   { name: 'TROVE_MAX_ANIMATION_FRAMES', default: '1000', description: 'Animated GIF/WebP sources with more frames are not transformed at all (counted from the file\'s structure before anything reads its frames).' },
   { name: 'TROVE_MAX_ANIMATION_SOURCE_PIXELS', default: '500000000', description: 'Animations kept animated are decoded whole: frames × source pixels per frame allowed (500000000 is e.g. 240 frames of 1920×1080), checked from the header before decoding.' },
