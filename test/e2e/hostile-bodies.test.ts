@@ -3,6 +3,7 @@
  * uploads cut off midway: each gets a clear JSON 4xx, promptly, and leaves nothing behind.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
@@ -69,6 +70,34 @@ function sendStreamed(url: string, headers: Record<string, string | number>, bod
     };
     pump();
   });
+}
+
+/**
+ * A client that sends the head of a request, leaves the answer unread while the server decides,
+ * then sends the rest, and only then reads. A server that closed its socket after answering makes
+ * the kernel answer the late bytes with a reset, which throws away the unread answer: exactly what a
+ * client on a real network suffers when it is still sending as the refusal arrives.
+ */
+async function sendLateAndRead(url: string, head: string, rest: Buffer): Promise<{ status: number | null; text: string; error?: string }> {
+  const target = new URL(url);
+  const socket = net.connect(Number(target.port), target.hostname);
+  const chunks: Buffer[] = [];
+  let error: string | undefined;
+  socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.pause();
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(head);
+  await sleep(300);
+  socket.write(rest, () => undefined);
+  await sleep(300);
+  socket.resume();
+  await Promise.race([closed, sleep(12_000)]);
+  socket.destroy();
+  const text = Buffer.concat(chunks).toString('latin1');
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+  return { status: status ? Number(status[1]) : null, text, ...(error ? { error } : {}) };
 }
 
 describe.each(backends)('hostile request bodies (%s)', (backend) => {
@@ -154,6 +183,36 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
       await expectNothingLeft(trove, before);
     });
 
+    it('a refusal sent while the client is still sending reaches it (no reset), on upload, part and REST routes', async () => {
+      const boundary = 'late-boundary';
+      const formHead = (publicKey: string) =>
+        `POST /upload/base/ HTTP/1.1\r\nHost: trove\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${4 * MiB + 1_000}\r\n\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="UPLOADCARE_PUB_KEY"\r\n\r\n${publicKey}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`;
+      const wrongKey = await sendLateAndRead(trove.url, formHead('not-a-key'), Buffer.alloc(2 * MiB, 1));
+      expect(wrongKey.error).toBeUndefined();
+      expect(wrongKey.status).toBe(403);
+      expect(wrongKey.text).toContain('UPLOADCARE_PUB_KEY');
+
+      const started = await startedMultipart(trove, { filename: 'late.bin', size: String(2 * MiB), content_type: 'application/octet-stream', part_size: String(MiB) });
+      const part = new URL(started.parts[0]!);
+      const wrongToken = await sendLateAndRead(
+        trove.url,
+        `PUT ${part.pathname}?token=wrong HTTP/1.1\r\nHost: trove\r\nContent-Length: ${MiB}\r\n\r\n`,
+        Buffer.alloc(MiB / 2),
+      );
+      expect(wrongToken.error).toBeUndefined();
+      expect(wrongToken.status).toBe(403);
+
+      const tooLong = await sendLateAndRead(
+        trove.url,
+        `POST /files/local_copy/ HTTP/1.1\r\nHost: trove\r\nContent-Type: application/json\r\nAccept: application/vnd.uploadcare-v0.7+json\r\nContent-Length: ${4 * MiB}\r\n\r\n${' '.repeat(1_100_000)}`,
+        Buffer.alloc(MiB, 0x20),
+      );
+      expect(tooLong.error).toBeUndefined();
+      expect(tooLong.status).toBe(413);
+    });
+
     it('a part PUT with a wrong token or a wrong length is answered, not reset', async () => {
       const size = 2 * MiB;
       const started = await startedMultipart(trove, { filename: 'p.bin', size: String(size), content_type: 'application/octet-stream', part_size: String(MiB) });
@@ -185,15 +244,16 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
 
   describe('uploads cut off midway leave nothing', () => {
     it('a part PUT aborted midway keeps none of its bytes, and the part can be sent again', async () => {
-      const size = 2 * MiB;
-      const started = await startedMultipart(trove, { filename: 'cut.bin', size: String(size), content_type: 'application/octet-stream', part_size: String(MiB) });
+      const size = 8 * MiB;
+      const partSize = 4 * MiB;
+      const started = await startedMultipart(trove, { filename: 'cut.bin', size: String(size), content_type: 'application/octet-stream', part_size: String(partSize) });
       const before = await trove.stagedBytes();
       const cut = await rawRequest(started.parts[0]!, {
         method: 'PUT',
-        headers: { 'content-length': MiB },
-        chunks: [Buffer.alloc(MiB / 2, 7)],
+        headers: { 'content-length': partSize },
+        chunks: [Buffer.alloc(3 * MiB, 7)],
         mode: 'destroy',
-        destroyAfterMs: 200,
+        destroyAfterMs: 300,
       });
       expect(cut).toBeNull();
       const deadline = Date.now() + 2_000;
@@ -201,7 +261,7 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
       expect(await trove.stagedBytes()).toBe(before);
 
       for (const url of started.parts) {
-        const response = await fetch(url, { method: 'PUT', body: Buffer.alloc(MiB, 7) });
+        const response = await fetch(url, { method: 'PUT', body: Buffer.alloc(partSize, 7) });
         expect(response.status).toBe(200);
       }
       const complete = await fetch(`${trove.uploadUrl}/multipart/complete/`, {
