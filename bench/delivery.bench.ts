@@ -9,19 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { printTable, startTroveProcess } from './lib/trove-process.js';
+import { RATE_LIMITS_OFF, hasWrk, printTable, startTroveProcess } from './lib/trove-process.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-
-function hasWrk(): boolean {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    return (error as { status?: number }).status === 1;
-  }
-}
 
 function runWrk(url: string, seconds = SECONDS): { rps: number; p50: number; p99: number } {
   const out = execFileSync('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
@@ -41,7 +32,7 @@ async function runAutocannon(url: string): Promise<{ rps: number; p50: number; p
 
 async function main() {
   const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-delivery-'));
-  const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3902 });
+  const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3902, env: { ...RATE_LIMITS_OFF } });
   try {
     const form = new FormData();
     form.set('UPLOADCARE_PUB_KEY', trove.publicKey);
@@ -63,6 +54,7 @@ async function main() {
         'server peak RSS MiB': trove.peakRssMiB().toFixed(0),
       },
     ]);
+    console.log(`server: ${trove.limits}`);
   } finally {
     await trove.stop();
     await rm(work, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { percentile, printTable, startTroveProcess } from './lib/trove-process.js';
+import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess } from './lib/trove-process.js';
 
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
 const DIRECT_MIB = Number(process.env.BENCH_DIRECT_MIB ?? 90);
@@ -93,6 +93,7 @@ async function multipartUpload(uploadUrl: string, publicKey: string, file: strin
     part_size: String(PART_SIZE),
     content_type: 'application/octet-stream',
   });
+  if (startResponse.status !== 200) throw new Error(`multipart start: ${startResponse.status} ${startResponse.text}`);
   const { uuid, parts } = JSON.parse(startResponse.text) as { uuid: string; parts: string[] };
   let next = 0;
   async function worker() {
@@ -135,7 +136,16 @@ async function main() {
     await rm(path.join(work, 'big.copy'));
     await rm(path.join(work, 'direct.copy'));
 
-    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3901, env: { TROVE_MAX_FILE_SIZE: '8GiB' } });
+    // The size limits follow the knobs, so any BENCH_BIG_MIB and BENCH_DIRECT_MIB go through the
+    // path they are meant to measure; the 200 concurrent small uploads need the upload rate limit off.
+    const env = {
+      ...RATE_LIMITS_OFF,
+      TROVE_MAX_FILE_SIZE: `${Math.max(8192, BIG_MIB, DIRECT_MIB)}MiB`,
+      TROVE_MAX_DIRECT_UPLOAD_SIZE: `${Math.max(100, DIRECT_MIB + 1)}MiB`,
+      TROVE_MULTIPART_MIN_FILE_SIZE: '1MiB',
+    };
+    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3901, env });
+    console.log(`server: ${trove.limits} TROVE_MAX_FILE_SIZE=${env.TROVE_MAX_FILE_SIZE} TROVE_MAX_DIRECT_UPLOAD_SIZE=${env.TROVE_MAX_DIRECT_UPLOAD_SIZE} TROVE_MULTIPART_MIN_FILE_SIZE=1MiB`);
     try {
       const idleRss = trove.rssMiB();
       const multi = await multipartUpload(trove.uploadUrl, trove.publicKey, big);

@@ -28,7 +28,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
+import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const FILES_PER_REQUEST = Number(process.env.BENCH_FILES_PER_REQUEST ?? 50);
@@ -240,7 +240,7 @@ interface QueueResult {
 async function benchQueue(queue: string, port: number, receiver: Receiver, redisUrl: string | null): Promise<QueueResult> {
   const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-webhooks-'));
   const dataDir = path.join(work, 'data');
-  const env: Record<string, string> = { TROVE_FETCH_ALLOW_PRIVATE: 'true', TROVE_RATE_LIMIT_UPLOAD: 'off' };
+  const env: Record<string, string> = { ...RATE_LIMITS_OFF, TROVE_FETCH_ALLOW_PRIVATE: 'true' };
   if (redisUrl) env.REDIS_URL = redisUrl;
   let trove: TroveProcess | null = null;
   let rows: DeliveryRows | null = null;
@@ -419,7 +419,8 @@ async function main() {
       'peak RSS MiB': fmt(r.live.peakRssMiB, 0),
     })),
   );
-  console.log(`\nwhole bench: ${((performance.now() - began) / 1000).toFixed(0)} s; load average after: ${load()}`);
+  console.log(`\nserver: ${Object.entries(RATE_LIMITS_OFF).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`whole bench: ${((performance.now() - began) / 1000).toFixed(0)} s; load average after: ${load()}`);
 }
 
 await main();
