@@ -158,6 +158,8 @@ export interface RunOptions {
   /** A new server and fixtures after a crash; without it a crash ends the run. */
   restart?: () => Promise<{ server: ServerHandle; fixtures: Fixtures }>;
   maxRestarts?: number;
+  /** Called with the counts so far at every progress tick, so a run stopped early still leaves a report. */
+  checkpoint?: (report: RunReport) => void;
 }
 
 export function generateCase(target: Target, fixtures: Fixtures, seed: number, index: number): FuzzCase {
@@ -311,6 +313,31 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
   }, 250);
 
   const started = performance.now();
+  const snapshot = (endRss: number | null): RunReport => {
+    const durationMs = performance.now() - started;
+    return {
+      target: target.name,
+      seed,
+      start,
+      cases: done,
+      connections,
+      deadlineMs,
+      durationMs: Math.round(durationMs),
+      casesPerSecond: Math.round((done * 1000) / durationMs),
+      statuses,
+      kinds,
+      failures,
+      knownFailures,
+      failureSignatures: signatures,
+      kept,
+      peakRssBytes: peakRss,
+      startRssBytes: startRss,
+      endRssBytes: endRss,
+      slowest,
+      crashes,
+      serverExit,
+    };
+  };
   let lastDone = 0;
   let lastAt = started;
   const ticker = setInterval(() => {
@@ -319,11 +346,12 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
     lastDone = done;
     lastAt = now;
     const top = Object.entries(statuses).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([s, n]) => `${s}:${n}`).join(' ');
-    void live.server.rssBytes().then((rss) =>
+    void live.server.rssBytes().then((rss) => {
+      options.checkpoint?.(snapshot(rss));
       options.progress?.(
         `[${target.name}] ${done}/${options.cases} (${((100 * done) / options.cases).toFixed(1)}%) ${rate.toFixed(0)}/s | ${top} | failures ${failures} (known ${knownFailures}, crashes ${crashes}) | rss ${rss === null ? '?' : (rss / 2 ** 20).toFixed(0)} MiB, peak ${peakRss === null ? '?' : (peakRss / 2 ** 20).toFixed(0)} MiB`,
-      ),
-    );
+      );
+    });
   }, options.progressEveryMs ?? 10_000);
 
   let next = start;
@@ -365,7 +393,7 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
     connection?.close();
   };
   await Promise.all(Array.from({ length: connections }, worker));
-  const durationMs = performance.now() - started;
+  const finished = snapshot(null);
   clearInterval(ticker);
 
   if (options.shrink !== false && serverExit === null) {
@@ -383,26 +411,5 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
   clearInterval(sampler);
   const endRss = await live.server.rssBytes();
   if (endRss !== null && (peakRss === null || endRss > peakRss)) peakRss = endRss;
-  return {
-    target: target.name,
-    seed,
-    start,
-    cases: done,
-    connections,
-    deadlineMs,
-    durationMs: Math.round(durationMs),
-    casesPerSecond: Math.round((done * 1000) / durationMs),
-    statuses,
-    kinds,
-    failures,
-    knownFailures,
-    failureSignatures: signatures,
-    kept,
-    peakRssBytes: peakRss,
-    startRssBytes: startRss,
-    endRssBytes: endRss,
-    slowest,
-    crashes,
-    serverExit,
-  };
+  return { ...finished, peakRssBytes: peakRss, endRssBytes: endRss };
 }

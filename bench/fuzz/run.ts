@@ -104,6 +104,7 @@ try {
       deadlineMs,
       shrink: !values['no-shrink'],
       progress: (line) => console.log(line),
+      checkpoint: (partial) => void writeFile(`${stem}.partial.json`, JSON.stringify(partial, null, 2)).catch(() => undefined),
       restart: async () => {
         restarts++;
         console.log(`server died; starting another (log of the next one: ${stem}.server-${restarts}.log)`);

@@ -42,6 +42,7 @@ function rangeHeader(rng: Rng, size: number): string {
     [2, () => mutateString(rng, `bytes=${spec(rng, size)}`)],
     [0.3, () => `bytes=${' '.repeat(int(rng, 1000, 12_000))}${pick(rng, ['x', '0', '-', '0-'])}`],
     [0.3, () => `bytes=0-${' '.repeat(int(rng, 1000, 12_000))}${pick(rng, ['x', '1', '-'])}`],
+    [0.3, () => `bytes=${' '.repeat(int(rng, 500, 7000))}${pick(rng, ['', '1'])}-${' '.repeat(int(rng, 500, 7000))}${pick(rng, ['x', '', '2 !'])}`],
     [0.3, () => `bytes=${Array.from({ length: int(rng, 100, 2000) }, () => '0-1').join(',')}`],
     [1, () => randomString(rng, 40).replace(/[\r\n]/g, '')],
     [0.5, () => pick(rng, NASTY).replace(/[\r\n]/g, '')],
