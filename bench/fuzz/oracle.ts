@@ -35,7 +35,14 @@ export function judge(fuzzCase: FuzzCase, outcome: Outcome): Verdict {
     return { ok: false, status, signature: `${outcome.status} ${where} ${message.replace(/[0-9a-f-]{8,}|\d+/g, '…').slice(0, 120)}`, detail: message };
   }
   if (outcome.status >= 400 && request.method !== 'HEAD' && errorMessageOf(outcome.body, outcome.headers['content-type']) === null) {
-    return { ok: false, status, signature: `${outcome.status} without a JSON message ${where}`, detail: `content-type ${outcome.headers['content-type']}, body ${JSON.stringify(outcome.body.subarray(0, 200).toString('utf8'))}` };
+    // Grouped by what came back, not by route: these come from layers below the routes (CORS preflight, Node's HTTP parser).
+    const body = outcome.body.subarray(0, 60).toString('utf8');
+    return {
+      ok: false,
+      status,
+      signature: `${outcome.status} without a JSON message: ${request.method}${framingIsAmbiguous(request) ? ' (malformed request)' : ''}, ${outcome.headers['content-type'] ?? 'no content-type'}, ${JSON.stringify(body)}`,
+      detail: `${where}: content-type ${outcome.headers['content-type']}, body ${JSON.stringify(outcome.body.subarray(0, 200).toString('utf8'))}`,
+    };
   }
   const problem = fuzzCase.verify?.(outcome) ?? null;
   if (problem) return { ok: false, status, signature: `wrong answer ${where}: ${problem.replace(/\d+/g, 'N').slice(0, 100)}`, detail: problem };
