@@ -136,8 +136,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     defaults: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
     userAgent: 'Trove/0.1 (+from_url)',
   });
-  // Uploads and transformations bound libvips' reading of animation headers by the same frame count.
-  const inspector = new BytesContentInspector({ maxSharpFrames: config.transform.maxAnimationFrames });
+  // Uploads and transformations bound libvips' header reads by the same frame and page count.
+  const inspector = new BytesContentInspector({ maxSharpPages: config.transform.maxSourcePages });
 
   const metrics = new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true });
   // Redis is best effort: when it is away, locks and rate limits fail open and the node says so once.
@@ -216,7 +216,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
         maxSourcePixels: config.transform.maxSourcePixels,
         maxOutputDimension: config.transform.maxOutputDimension,
         maxAnimationPixels: config.transform.maxAnimationPixels,
-        maxAnimationFrames: config.transform.maxAnimationFrames,
+        maxSourcePages: config.transform.maxSourcePages,
         maxAnimationSourcePixels: config.transform.maxAnimationSourcePixels,
         timeoutMs: config.transform.timeoutMs,
       },

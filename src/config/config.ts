@@ -78,8 +78,8 @@ export interface Config {
     maxSourceBytes: number;
     maxOutputDimension: number;
     maxAnimationPixels: number;
-    /** Frames a GIF or WebP source may have at all. */
-    maxAnimationFrames: number;
+    /** Frames or pages a source may have at all: GIF/WebP frames, TIFF pages, HEIF/AVIF sequence frames. */
+    maxSourcePages: number;
     /** Animated sources kept animated: frames × source pixels per frame decoded. */
     maxAnimationSourcePixels: number;
     timeoutMs: number;

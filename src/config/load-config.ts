@@ -72,7 +72,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
   { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image, and of any size a URL asks for (preview, resize, smart_resize, scale_crop; larger is a 400 naming the limit).' },
   { name: 'TROVE_MAX_ANIMATION_PIXELS', default: '200000000', description: 'Animated images: frames × output pixels per frame allowed; beyond it a clear error, never a silent still.' },
-  { name: 'TROVE_MAX_ANIMATION_FRAMES', default: '1000', description: 'Animated GIF/WebP sources with more frames are not transformed at all (counted from the file\'s structure before anything reads its frames).' },
+  { name: 'TROVE_MAX_SOURCE_PAGES', default: '1000', description: 'Frames or pages a source may have (animated GIF/WebP, multi-page TIFF, HEIF/AVIF sequences), counted from the file\'s structure before libvips reads a header that visits every one; a source with more is not transformed at all (422). Its former name `TROVE_MAX_ANIMATION_FRAMES` is still read.' },
   { name: 'TROVE_MAX_ANIMATION_SOURCE_PIXELS', default: '500000000', description: 'Animations kept animated are decoded whole: frames × source pixels per frame allowed (500000000 is e.g. 240 frames of 1920×1080), checked from the header before decoding.' },
   { name: 'TROVE_TRANSFORM_TIMEOUT', default: '30s', description: 'Wall-clock budget of one transformation.' },
   { name: 'TROVE_MAX_OPERATIONS', default: '32', description: 'Operations allowed in one URL.' },
@@ -102,6 +102,16 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       problems.push(`${name}: ${(error as Error).message}`);
       return fallback;
     }
+  }
+  /** A renamed variable: its former name still works, but not next to the new one (which would win silently). */
+  function readRenamed<T>(name: string, formerName: string, fallback: T, parse: (raw: string) => T): T {
+    const isSet = (key: string) => (env[key] ?? '').trim() !== '';
+    if (!isSet(formerName)) return read(name, fallback, parse);
+    if (isSet(name)) {
+      problems.push(`${formerName}: the former name of ${name}, which is set too; keep only ${name}`);
+      return read(name, fallback, parse);
+    }
+    return read(formerName, fallback, parse);
   }
 
   const dataDir = path.resolve(read('DATA_DIR', './data', (v) => v.trim()));
@@ -172,8 +182,9 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       maxSourceBytes: read('TROVE_MAX_SOURCE_SIZE', 100 * 1024 ** 2, parseBytes),
       maxOutputDimension: read('TROVE_MAX_OUTPUT_DIMENSION', 8192, (v) => parseInteger(v, 1, 65_535)),
       maxAnimationPixels: read('TROVE_MAX_ANIMATION_PIXELS', 200_000_000, (v) => parseInteger(v, 1, 10_000_000_000)),
-      // libvips' header read of a GIF/WebP slows down faster than linearly in frames (seconds at 100 000).
-      maxAnimationFrames: read('TROVE_MAX_ANIMATION_FRAMES', 1000, (v) => parseInteger(v, 1, 100_000)),
+      // libvips' header read visits every frame or page: seconds for 100 000 GIF/WebP frames, about
+      // a second for 50 000 TIFF pages or a million HEIF sequence samples.
+      maxSourcePages: readRenamed('TROVE_MAX_SOURCE_PAGES', 'TROVE_MAX_ANIMATION_FRAMES', 1000, (v) => parseInteger(v, 1, 100_000)),
       maxAnimationSourcePixels: read('TROVE_MAX_ANIMATION_SOURCE_PIXELS', 500_000_000, (v) => parseInteger(v, 1, 10_000_000_000)),
       timeoutMs: read('TROVE_TRANSFORM_TIMEOUT', 30_000, parseDuration),
       maxOperations: read('TROVE_MAX_OPERATIONS', 32, (v) => parseInteger(v, 1, 256)),

@@ -22,10 +22,11 @@ export interface EngineLimits {
   /** Animated sources: frames × output pixels per frame allowed; beyond it the request fails (never a silent still). */
   maxAnimationPixels: number;
   /**
-   * Frames a GIF or WebP source may have, counted from its structure before any library reads it;
-   * more are refused whatever the output. Absent: no limit (Trove's configuration always sets it).
+   * Frames or pages a source may have (GIF/WebP frames, TIFF pages, HEIF/AVIF sequence frames),
+   * counted from its structure before any library reads it; more are refused whatever the output.
+   * Absent: no limit (Trove's configuration always sets it).
    */
-  maxAnimationFrames?: number;
+  maxSourcePages?: number;
   /**
    * Animated sources decoded whole (kept animated): frames × source pixels per frame. Absent: no
    * limit (Trove's configuration always sets it).

@@ -4,8 +4,9 @@ import { gifBomb, webpBomb } from '../helpers/animation-bombs.js';
 import { parseUploadcarePath } from '../../src/domain/transform/uploadcare-parser.js';
 import { availableBackends } from '../helpers/backends.js';
 import { makeAnimatedGif, makeJpeg, makePngWithAlpha } from '../helpers/images.js';
+import { avifSequence, manyPageTiff } from '../helpers/page-bombs.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
-import { expectDeliveryError, sleep, uploadFile } from '../helpers/upload-http.js';
+import { expectDeliveryError, fileInfo, sleep, uploadFile } from '../helpers/upload-http.js';
 
 const backends = await availableBackends();
 
@@ -190,6 +191,35 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     const response = await fetch(`${trove.url}/${photo}/-/resize/6000x40/-/format/jpeg/`);
     expect(response.status).toBe(200);
     expect((await imageOf(response)).meta).toMatchObject({ width: 6000, height: 40 });
+  });
+
+  it('refuses a TIFF of very many pages and a HEIF sequence of very many frames from their structure, and takes their uploads quickly', async () => {
+    // 50 000 pages in 3.9 MB: libvips spends over a second visiting them on every header read.
+    const manyPages = manyPageTiff({ pages: 50_000, width: 300, height: 200 }).bytes;
+    // Under a kilobyte, declaring 4 million frames: about three seconds of libheif's parsing per read.
+    const manyFrames = await avifSequence(4_000_000);
+    let started = performance.now();
+    const pages = await uploadFile(trove, manyPages, 'pages.tiff');
+    const frames = await uploadFile(trove, manyFrames, 'frames.avif');
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect((await fileInfo(trove, pages)).image_info).toMatchObject({ format: 'TIFF', width: 300, height: 200, sequence: true });
+    expect((await fileInfo(trove, frames)).image_info).toMatchObject({ format: 'AVIF', width: 8, height: 8, sequence: true });
+
+    const refusals = [
+      [pages, 'the TIFF has more than the 1000 pages allowed'],
+      [frames, 'the image sequence has 4000000 frames, more than the 1000 frames allowed'],
+    ] as const;
+    started = performance.now();
+    for (const [uuid, message] of refusals) {
+      for (const path of [`${uuid}/-/resize/100x/`, `${uuid}/-/preview/-/format/jpeg/`, `${uuid}/-/json/`, `${uuid}/-/main_colors/`, `${photo}/-/overlay/${uuid}/`]) {
+        const error = await expectDeliveryError(await fetch(`${trove.url}/${path}`), 422);
+        expect([path, error.code, error.message]).toEqual([path, 'SOURCE_TOO_LARGE', message]);
+      }
+    }
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // The original is still served as it was uploaded.
+    const original = await fetch(`${trove.url}/${pages}/`, { method: 'HEAD' });
+    expect([original.status, original.headers.get('content-length')]).toEqual([200, String(manyPages.length)]);
   });
 
   it('runs one transformation for many identical concurrent requests', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+import { ENV_VARS, loadConfig } from '../../src/config/load-config.js';
 import { parseBytes, parseDuration } from '../../src/config/parse-values.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -73,14 +73,23 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/^STORAGE_URL: /m);
   });
 
-  it('bounds animations by frames and by frames × source pixels, with defaults that ordinary GIFs pass', () => {
-    expect(loadConfig({}).transform).toMatchObject({ maxAnimationFrames: 1000, maxAnimationSourcePixels: 500_000_000 });
-    expect(loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '50', TROVE_MAX_ANIMATION_SOURCE_PIXELS: '1000000' }).transform).toMatchObject({
-      maxAnimationFrames: 50,
+  it('bounds sources by frames or pages and animations by frames × source pixels, with defaults that ordinary GIFs pass', () => {
+    expect(loadConfig({}).transform).toMatchObject({ maxSourcePages: 1000, maxAnimationSourcePixels: 500_000_000 });
+    expect(loadConfig({ TROVE_MAX_SOURCE_PAGES: '50', TROVE_MAX_ANIMATION_SOURCE_PIXELS: '1000000' }).transform).toMatchObject({
+      maxSourcePages: 50,
       maxAnimationSourcePixels: 1_000_000,
     });
-    expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '0' })).toThrow(/^.*TROVE_MAX_ANIMATION_FRAMES: expected a number from 1 to 100000/m);
+    expect(() => loadConfig({ TROVE_MAX_SOURCE_PAGES: '0' })).toThrow(/^.*TROVE_MAX_SOURCE_PAGES: expected a number from 1 to 100000/m);
     expect(() => loadConfig({ TROVE_MAX_ANIMATION_SOURCE_PIXELS: 'lots' })).toThrow(/TROVE_MAX_ANIMATION_SOURCE_PIXELS: expected a whole number/);
+  });
+
+  it('still reads TROVE_MAX_ANIMATION_FRAMES, the page limit\'s former name, but not next to the new name', () => {
+    expect(loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '70' }).transform.maxSourcePages).toBe(70);
+    expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '0' })).toThrow(/^.*TROVE_MAX_ANIMATION_FRAMES: expected a number from 1 to 100000/m);
+    expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '70', TROVE_MAX_SOURCE_PAGES: '80' })).toThrow(
+      /^.*TROVE_MAX_ANIMATION_FRAMES: the former name of TROVE_MAX_SOURCE_PAGES, which is set too; keep only TROVE_MAX_SOURCE_PAGES/m,
+    );
+    expect(ENV_VARS.filter((v) => /PAGES|ANIMATION_FRAMES/.test(v.name)).map((v) => v.name)).toEqual(['TROVE_MAX_SOURCE_PAGES']);
   });
 
   it('refuses credentials given by half', () => {

@@ -3,7 +3,7 @@
 import sharp, { type Metadata } from 'sharp';
 import type { OutputFormat } from '../../domain/transform/operations.js';
 import { EngineError, type EngineLimits, type ImageProbe } from '../../ports/image-engine.js';
-import { countAnimationFrames } from '../inspect/animation-frames.js';
+import { countSourcePages, tooManyPages, type SourcePages } from '../inspect/source-pages.js';
 import { engineCall } from './engine-errors.js';
 import { isSrgbProfile } from './icc.js';
 import type { Size } from './geometry.js';
@@ -27,17 +27,20 @@ export interface SourceHeader {
 
 /** Formats whose pages are the frames of an animation (multi-page TIFF/HEIF pages are documents). */
 const ANIMATION_FORMATS: ReadonlySet<string> = new Set(['gif', 'webp']);
+/** Formats whose every page libvips' header read visits, as `pages` reports them. */
+const PAGE_KINDS: ReadonlyMap<string, SourcePages['kind']> = new Map([['gif', 'animation'], ['webp', 'animation'], ['tiff', 'tiff']]);
 /** Outputs that can carry an animation. */
 export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['gif', 'webp']);
 
 /**
- * The header, read without decoding. An animation's frames are counted (and refused over the
- * limit) before sharp reads it, because libvips' header read of a GIF or WebP walks every frame in
- * time that grows faster than their number.
+ * The header, read without decoding. Frames and pages are counted from the file's structure (and
+ * refused over the limit) before sharp reads it, because libvips' header read visits every frame of
+ * a GIF or WebP, every page of a TIFF and every sample of a HEIF sequence, in time that grows with
+ * (for GIF and WebP, faster than) their number.
  */
 export async function readSourceHeader(source: Buffer, limits: EngineLimits): Promise<SourceHeader> {
-  const counted = countAnimationFrames(source);
-  if (counted !== null) checkFrameCount(counted, limits);
+  const counted = countSourcePages(source, limits.maxSourcePages);
+  if (counted !== null) checkPageCount(counted, limits);
   const metadata = await engineCall('reading the image header', () =>
     // Header only: no pixel limit applies yet (the engine checks limits itself with better messages).
     sharp(source, { limitInputPixels: false }).metadata(),
@@ -52,7 +55,8 @@ export async function readSourceHeader(source: Buffer, limits: EngineLimits): Pr
   }
   const pages = Math.max(1, metadata.pages ?? 1);
   // libvips' count is the one decoding follows; it should agree with the structural count above.
-  if (ANIMATION_FORMATS.has(format)) checkFrameCount(pages, limits);
+  const kind = PAGE_KINDS.get(format);
+  if (kind !== undefined) checkPageCount({ kind, count: pages, atLeast: false }, limits);
   return {
     format,
     width: metadata.width,
@@ -98,11 +102,9 @@ export function orientedSourceSize(header: SourceHeader, autorotate: boolean): S
   return swaps ? { width: header.frameHeight, height: header.width } : { width: header.width, height: header.frameHeight };
 }
 
-function checkFrameCount(frames: number, limits: EngineLimits): void {
-  const max = limits.maxAnimationFrames;
-  if (max !== undefined && frames > max) {
-    throw new EngineError('SOURCE_TOO_LARGE', `the animation has ${frames} frames, more than the ${max} frames allowed`);
-  }
+function checkPageCount(pages: SourcePages, limits: EngineLimits): void {
+  const max = limits.maxSourcePages;
+  if (max !== undefined && pages.count > max) throw new EngineError('SOURCE_TOO_LARGE', tooManyPages(pages, max));
 }
 
 /**

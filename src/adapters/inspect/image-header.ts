@@ -159,16 +159,23 @@ function readTiffHeader(bytes: Buffer): ImageHeader | null {
   const little = order === 'II';
   const u16 = (at: number): number => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
   const u32 = (at: number): number => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
-  if (u16(2) !== 42) return null; // BigTIFF (43) is left to libvips
-  const ifd = u32(4);
-  const entries = u16(ifd);
+  const u64 = (at: number): number => Number(little ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at));
+  const version = u16(2);
+  if (version !== 42 && version !== 43) return null;
+  // BigTIFF (43): 64-bit offsets and counts, 20-byte entries with the value 12 bytes in.
+  const big = version === 43;
+  const ifd = big ? u64(8) : u32(4);
+  const entries = big ? u64(ifd) : u16(ifd);
+  const [first, entryBytes, valueAt] = big ? [ifd + 8, 20, 12] : [ifd + 2, 12, 8];
   const tags = new Map<number, number>();
+  // A count larger than the bytes ends in an out-of-range read, which readImageHeader catches.
   for (let index = 0; index < entries; index++) {
-    const entry = ifd + 2 + index * 12;
+    const entry = first + index * entryBytes;
     const type = u16(entry + 2);
-    // Only the first value matters for these tags, and it is inline for SHORT (3) and LONG (4).
-    if (type === 3) tags.set(u16(entry), u16(entry + 8));
-    else if (type === 4) tags.set(u16(entry), u32(entry + 8));
+    // Only the first value matters for these tags, and it is inline for SHORT (3), LONG (4) and LONG8 (16).
+    if (type === 3) tags.set(u16(entry), u16(entry + valueAt));
+    else if (type === 4) tags.set(u16(entry), u32(entry + valueAt));
+    else if (type === 16 && big) tags.set(u16(entry), u64(entry + valueAt));
   }
   const width = tags.get(TIFF_IMAGE_WIDTH);
   const height = tags.get(TIFF_IMAGE_LENGTH);

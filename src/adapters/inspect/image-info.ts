@@ -5,22 +5,22 @@
 
 import sharp, { type Metadata } from 'sharp';
 import type { ImageInfo } from '../../domain/content-info.js';
-import { countAnimationFrames } from './animation-frames.js';
 import { readExifFacts } from './exif.js';
 import type { ImageFormat } from './image-formats.js';
 import { readImageHeader } from './image-header.js';
+import { countSourcePages } from './source-pages.js';
 
 /**
  * `image_info` for bytes already identified as `format`, or undefined when neither sharp nor the
  * header parser can make sense of the header (the file is still an image, just an unreadable one).
- * An animation of more than `maxSharpFrames` frames is described by the header parser: libvips'
- * header read walks every frame, in time that grows faster than their number.
+ * An image of more than `maxSharpPages` frames or pages is described by the header parser:
+ * libvips' header read visits every one, in time that grows with their number.
  */
-export async function readImageInfo(bytes: Buffer, format: ImageFormat, maxSharpFrames = Number.POSITIVE_INFINITY): Promise<ImageInfo | undefined> {
-  const frames = countAnimationFrames(bytes) ?? 1;
-  if (format.readableBySharp && frames <= maxSharpFrames) {
+export async function readImageInfo(bytes: Buffer, format: ImageFormat, maxSharpPages = Number.POSITIVE_INFINITY): Promise<ImageInfo | undefined> {
+  const counted = countSourcePages(bytes, maxSharpPages)?.count ?? 1;
+  if (format.readableBySharp && counted <= maxSharpPages) {
     const metadata = await readSharpMetadata(bytes);
-    if (metadata !== null) return imageInfoFromMetadata(metadata, format);
+    if (metadata !== null) return imageInfoFromMetadata(metadata, format, counted);
   }
   const header = readImageHeader(bytes, format.name);
   if (header === null) return undefined;
@@ -33,7 +33,7 @@ export async function readImageInfo(bytes: Buffer, format: ImageFormat, maxSharp
     dpi: null,
     geo_location: null,
     datetime_original: null,
-    sequence: format.alwaysSequence || header.sequence || frames > 1,
+    sequence: format.alwaysSequence || header.sequence || counted > 1,
   };
 }
 
@@ -48,7 +48,8 @@ async function readSharpMetadata(bytes: Buffer): Promise<Metadata | null> {
   }
 }
 
-function imageInfoFromMetadata(metadata: Metadata, format: ImageFormat): ImageInfo {
+/** `counted`: frames or pages counted from the structure, which also sees a HEIF sequence libvips does not load. */
+function imageInfoFromMetadata(metadata: Metadata, format: ImageFormat, counted: number): ImageInfo {
   const pages = metadata.pages ?? 1;
   const exif = readExifFacts(metadata.exif);
   return {
@@ -60,7 +61,7 @@ function imageInfoFromMetadata(metadata: Metadata, format: ImageFormat): ImageIn
     dpi: format.name === 'SVG' ? null : dpiOf(metadata),
     geo_location: exif.geoLocation,
     datetime_original: exif.datetimeOriginal,
-    sequence: format.alwaysSequence || pages > 1,
+    sequence: format.alwaysSequence || pages > 1 || counted > 1,
   };
 }
 

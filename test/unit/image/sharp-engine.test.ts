@@ -31,6 +31,7 @@ import {
   YELLOW,
 } from '../../helpers/image-fixtures.js';
 import { gifBomb, webpBomb } from '../../helpers/animation-bombs.js';
+import { avifSequence, manyPageTiff } from '../../helpers/page-bombs.js';
 import { makeAnimatedGif, makeAvif, makeCmykJpeg, makeGreyAlphaPng, makeGreyPng, makePngWithAlpha } from '../../helpers/images.js';
 
 const engine = new SharpImageEngine();
@@ -127,7 +128,7 @@ describe('limits', () => {
   });
 
   it('refuses a GIF or WebP with more frames than allowed on every path, before sharp reads its header', async () => {
-    const limits: EngineLimits = { ...LIMITS, maxAnimationFrames: 100 };
+    const limits: EngineLimits = { ...LIMITS, maxSourcePages: 100 };
     const overlay: Operation = { op: 'overlay', source: 'bomb-uuid', width: null, height: null, placement: centre, opacity: 100 };
     for (const bomb of [gifBomb({ width: 50, height: 50, frames: 150 }), await webpBomb({ width: 50, height: 50, frames: 150 })]) {
       const error = await expectCode(run(bomb, [resize(10, null)], 'gif', {}, { limits }), 'SOURCE_TOO_LARGE');
@@ -140,10 +141,46 @@ describe('limits', () => {
       const base = await quadrantsPng(40, 30);
       await expectCode(run(base, [overlay], 'png', {}, { limits, overlays: new Map([['bomb-uuid', bomb]]) }), 'SOURCE_TOO_LARGE');
       // At the limit, all of it works.
-      const allowed: EngineLimits = { ...LIMITS, maxAnimationFrames: 150 };
+      const allowed: EngineLimits = { ...LIMITS, maxSourcePages: 150 };
       expect((await engine.probe(bomb, allowed)).pages).toBe(150);
       expect((await run(base, [overlay], 'png', {}, { limits: allowed, overlays: new Map([['bomb-uuid', bomb]]) })).width).toBe(40);
     }
+  });
+
+  it('refuses a TIFF with more pages, or a HEIF sequence with more frames, than allowed on every path, before libvips reads the header', async () => {
+    const limits: EngineLimits = { ...LIMITS, maxSourcePages: 100 };
+    const overlay: Operation = { op: 'overlay', source: 'bomb-uuid', width: null, height: null, placement: centre, opacity: 100 };
+    const base = await quadrantsPng(40, 30);
+    const cases = [
+      { bomb: manyPageTiff({ pages: 150, width: 50, height: 50 }).bytes, message: 'the TIFF has more than the 100 pages allowed', pages: 150 },
+      { bomb: manyPageTiff({ pages: 150, byteOrder: 'MM', bigTiff: true }).bytes, message: 'the TIFF has more than the 100 pages allowed', pages: 150 },
+      // libvips loads only the still, but libheif parses every declared frame first.
+      { bomb: await avifSequence(150), message: 'the image sequence has 150 frames, more than the 100 frames allowed', pages: 1 },
+    ];
+    for (const { bomb, message, pages } of cases) {
+      const error = await expectCode(run(bomb, [resize(10, null)], 'png', {}, { limits }), 'SOURCE_TOO_LARGE');
+      expect(error.message).toBe(message);
+      await expectCode(engine.probe(bomb, limits), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.describe(bomb, plan([]), { kind: 'json' }, limits), 'SOURCE_TOO_LARGE');
+      await expectCode(engine.describe(bomb, plan([]), { kind: 'main_colors', count: 4 }, limits), 'SOURCE_TOO_LARGE');
+      await expectCode(run(base, [overlay], 'png', {}, { limits, overlays: new Map([['bomb-uuid', bomb]]) }), 'SOURCE_TOO_LARGE');
+      const allowed: EngineLimits = { ...LIMITS, maxSourcePages: 150 };
+      expect((await engine.probe(bomb, allowed)).pages).toBe(pages);
+      expect((await run(bomb, [resize(10, null)], 'png', {}, { limits: allowed })).width).toBe(10);
+      expect((await run(base, [overlay], 'png', {}, { limits: allowed, overlays: new Map([['bomb-uuid', bomb]]) })).width).toBe(40);
+    }
+  });
+
+  it('refuses 50 000 TIFF pages or 4 million sequence frames at once, where libvips spends over a second on each header read', async () => {
+    const limits: EngineLimits = { ...LIMITS, maxSourcePages: 1000 };
+    const tiff = manyPageTiff({ pages: 50_000 }).bytes;
+    const sequence = await avifSequence(4_000_000);
+    const started = performance.now();
+    expect((await expectCode(run(tiff, [resize(10, null)], 'png', {}, { limits }), 'SOURCE_TOO_LARGE')).message).toBe('the TIFF has more than the 1000 pages allowed');
+    expect((await expectCode(engine.probe(sequence, limits), 'SOURCE_TOO_LARGE')).message).toBe(
+      'the image sequence has 4000000 frames, more than the 1000 frames allowed',
+    );
+    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it('refuses to decode an animation whose frames × source pixels exceed the budget, but makes a still of it', async () => {
