@@ -158,6 +158,8 @@ export interface RunOptions {
   /** A new server and fixtures after a crash; without it a crash ends the run. */
   restart?: () => Promise<{ server: ServerHandle; fixtures: Fixtures }>;
   maxRestarts?: number;
+  /** Asked before each case: true ends the run early (the report covers what was sent). */
+  shouldStop?: () => boolean;
   /** Called with the counts so far at every progress tick, so a run stopped early still leaves a report. */
   checkpoint?: (report: RunReport) => void;
 }
@@ -360,7 +362,7 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
     let connectionGeneration = -1;
     for (;;) {
       while (restarting || (live.dead && serverExit === null)) await (restarting ?? new Promise((r) => setTimeout(r, 50)));
-      if (serverExit !== null) break;
+      if (serverExit !== null || options.shouldStop?.()) break;
       const index = next++;
       if (index >= end) break;
       const current = live;
@@ -396,7 +398,7 @@ export async function runFuzz(options: RunOptions): Promise<RunReport> {
   const finished = snapshot(null);
   clearInterval(ticker);
 
-  if (options.shrink !== false && serverExit === null) {
+  if (options.shrink !== false && serverExit === null && !options.shouldStop?.()) {
     for (const [signature, fuzzCase] of [...firstCase.entries()].slice(0, 12)) {
       if (signature.startsWith('server crash')) continue;
       const timeout = signature.startsWith('hang');

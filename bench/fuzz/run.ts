@@ -7,6 +7,7 @@
  * requests and reports counts by status, the server's peak RSS and every failure (5xx, no answer
  * within the deadline, a dropped connection, a 4xx without a JSON message, a wrong 206). Case I of
  * seed S is the same request on every run: `--replay I` sends just that one, `--dump I` prints it.
+ * SIGINT/SIGTERM end a run early with a report of what was sent (resume with --start).
  * `--survive-crashes` keeps the server alive through exceptions nothing caught (each still counts
  * as a failure), so a frequent crash cannot end a long run; otherwise a crash restarts the server.
  * Exit code: 0 clean, 1 new failures, 3 only failures listed as known.
@@ -92,6 +93,13 @@ try {
       if (dead || thrown) break;
     }
   } else {
+    let stopping = false;
+    const stop = () => {
+      console.log('stopping: finishing the requests in flight, then writing the report');
+      stopping = true;
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     console.log(`fuzzing ${target.name}: ${values.cases} cases from index ${values.start}, seed ${seed}, ${values.connections} connections, deadline ${deadlineMs} ms; server log ${stem}.server.log`);
     const report = await runFuzz({
       target,
@@ -103,6 +111,7 @@ try {
       connections: integer('connections', values.connections),
       deadlineMs,
       shrink: !values['no-shrink'],
+      shouldStop: () => stopping,
       progress: (line) => console.log(line),
       checkpoint: (partial) => void writeFile(`${stem}.partial.json`, JSON.stringify(partial, null, 2)).catch(() => undefined),
       restart: async () => {
