@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
 import { makeJpeg } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
-import { uploadFile } from '../helpers/upload-http.js';
+import { expectDeliveryError, uploadFile } from '../helpers/upload-http.js';
+import { DEFAULT_TRANSFORM, transformIssues, transformUrl } from '../../web/dashboard/lib/transform-url.js';
 
 const backends = await availableBackends();
 const REST_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
@@ -88,7 +89,8 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
   const uuids: Record<string, string> = {};
 
   beforeAll(async () => {
-    trove = await startTrove({ backend, env: { TROVE_ADMIN_PASSWORD: ADMIN_PASSWORD, TROVE_TRUST_PROXY: 'true' } });
+    // A side limit other than the default, to see the page take the server's own.
+    trove = await startTrove({ backend, env: { TROVE_ADMIN_PASSWORD: ADMIN_PASSWORD, TROVE_TRUST_PROXY: 'true', TROVE_MAX_OUTPUT_DIMENSION: '6000' } });
     const jpeg = await makeJpeg({ width: 64, height: 48 });
     uuids.cat = await uploadFile(trove, jpeg, 'Cat_Photo.jpg', { 'metadata[subject]': 'kitten', tags: 'pets,cats', UPLOADCARE_STORE: '1' });
     uuids.dog = await uploadFile(trove, jpeg, 'dog.jpg', { tags: 'pets', UPLOADCARE_STORE: '0' });
@@ -242,6 +244,18 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
       expect(((await throttled.json()) as { message: string }).message).toMatch(/Too many sign-in attempts/);
       // Another address is not held back by this one's attempts.
       expect((await new Browser(trove.url).signIn({ pub_key: trove.publicKey, secret_key: trove.secretKey })).status).toBe(200);
+    });
+
+    it('tells the page the server\'s side limit, which the playground checks the sizes it builds against', async () => {
+      const html = await (await fetch(`${trove.url}/dashboard/files/${uuids.cat}`)).text();
+      const boot = JSON.parse(/<script type="application\/json" id="trove-boot">(.*?)<\/script>/s.exec(html)?.[1] ?? 'null') as { maxOutputDimension: number; cdnBase: string };
+      expect(boot.maxOutputDimension).toBe(6000);
+      const at = (resizeWidth: number) => ({ ...DEFAULT_TRANSFORM, resizeWidth });
+      expect(transformIssues(at(6000), boot.maxOutputDimension)).toEqual([]);
+      expect(transformIssues(at(6001), boot.maxOutputDimension)).toEqual([{ field: 'resizeWidth', message: 'Width must be from 1 to 6000.' }]);
+      // The URL the playground builds for the size it flags is the one the server refuses, naming the same limit.
+      const refused = await expectDeliveryError(await fetch(transformUrl(boot.cdnBase, uuids.cat!, at(6001))), 400);
+      expect(refused.message).toContain('width 6001 is larger than the 6000 px allowed per side');
     });
 
     it('unknown dashboard API paths are JSON 404s, and every page path serves the page', async () => {

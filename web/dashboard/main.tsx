@@ -23,11 +23,14 @@ function readBootConfig(): BootConfig {
   const parsed = element?.textContent ? (JSON.parse(element.textContent) as Partial<BootConfig>) : {};
   // Relative fallbacks keep the page usable if the shell ever omits a base.
   const trim = (value: string | undefined, fallback: string) => (value ?? fallback).replace(/\/+$/, '');
+  const maxSide = parsed.maxOutputDimension;
   return {
     restBase: trim(parsed.restBase, ''),
     uploadBase: trim(parsed.uploadBase, '/upload'),
     cdnBase: trim(parsed.cdnBase, ''),
     widgetUrl: parsed.widgetUrl ?? '/widget.js',
+    // Without it the playground leaves sizes to the server, whose 400 names its limit.
+    maxOutputDimension: typeof maxSide === 'number' && Number.isSafeInteger(maxSide) && maxSide > 0 ? maxSide : null,
   };
 }
 

@@ -6,6 +6,8 @@ export interface BootConfig {
   uploadBase: string;
   cdnBase: string;
   widgetUrl: string;
+  /** The server's TROVE_MAX_OUTPUT_DIMENSION; null when the page does not carry it. */
+  maxOutputDimension: number | null;
 }
 
 export interface ProjectRef {

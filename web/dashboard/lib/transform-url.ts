@@ -87,9 +87,17 @@ export const DEFAULT_TRANSFORM: Readonly<TransformState> = Object.freeze({
   progressive: false,
 });
 
-/** The limits the server enforces (src/domain/transform/uploadcare-parser.ts). */
+export interface Limits {
+  min: number;
+  /** null: no upper bound the page knows of. */
+  max: number | null;
+}
+
+/**
+ * The fixed ranges of the URL parser (src/domain/transform/uploadcare-parser.ts). Sides are not
+ * among them: their limit is the server's configuration, see `sideLimits`.
+ */
 export const LIMITS = {
-  side: { min: 1, max: 5000 },
   enhance: { min: 0, max: 100 },
   brightness: { min: -100, max: 100 },
   contrast: { min: -100, max: 500 },
@@ -97,6 +105,14 @@ export const LIMITS = {
   sharpen: { min: 0, max: 20 },
   blur: { min: 0, max: 5000 },
 } as const;
+
+/**
+ * The sides a URL may ask for: up to the server's TROVE_MAX_OUTPUT_DIMENSION, which the page's boot
+ * data carries. null (an older page): unbounded here, and the server's 400 explains its limit.
+ */
+export function sideLimits(maxOutputDimension: number | null): Limits {
+  return { min: 1, max: maxOutputDimension };
+}
 
 const isSet = (value: number | null): value is number => value !== null && Number.isFinite(value);
 
@@ -147,18 +163,23 @@ export interface TransformIssue {
   message: string;
 }
 
-/** Values the server will refuse or the builder leaves out; empty when the URL should work. */
-export function transformIssues(state: TransformState): TransformIssue[] {
+/**
+ * Values the server will refuse or the builder leaves out; empty when the URL should work.
+ * `maxOutputDimension`: the server's side limit (see `sideLimits`).
+ */
+export function transformIssues(state: TransformState, maxOutputDimension: number | null): TransformIssue[] {
   const issues: TransformIssue[] = [];
-  const range = (field: keyof TransformState, label: string, value: number | null, limits: { min: number; max: number }) => {
+  const range = (field: keyof TransformState, label: string, value: number | null, limits: Limits) => {
     if (!isSet(value)) return;
     const whole = int(value);
-    if (whole < limits.min || whole > limits.max) issues.push({ field, message: `${label} must be from ${limits.min} to ${limits.max}.` });
+    if (whole >= limits.min && (limits.max === null || whole <= limits.max)) return;
+    issues.push({ field, message: limits.max === null ? `${label} must be at least ${limits.min}.` : `${label} must be from ${limits.min} to ${limits.max}.` });
   };
-  range('resizeWidth', 'Width', state.resizeWidth, LIMITS.side);
-  range('resizeHeight', 'Height', state.resizeHeight, LIMITS.side);
-  range('cropWidth', 'Crop width', state.cropWidth, LIMITS.side);
-  range('cropHeight', 'Crop height', state.cropHeight, LIMITS.side);
+  const side = sideLimits(maxOutputDimension);
+  range('resizeWidth', 'Width', state.resizeWidth, side);
+  range('resizeHeight', 'Height', state.resizeHeight, side);
+  range('cropWidth', 'Crop width', state.cropWidth, side);
+  range('cropHeight', 'Crop height', state.cropHeight, side);
   if (isSet(state.cropWidth) !== isSet(state.cropHeight)) {
     issues.push({ field: isSet(state.cropWidth) ? 'cropHeight' : 'cropWidth', message: 'Crop needs both width and height.' });
   }

@@ -178,7 +178,7 @@ function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void
         </section>
       </div>
 
-      {kind === 'image' && !removed && <Playground uuid={file.uuid} cdnBase={boot.cdnBase} />}
+      {kind === 'image' && !removed && <Playground uuid={file.uuid} cdnBase={boot.cdnBase} maxOutputDimension={boot.maxOutputDimension} />}
     </>
   );
 }

@@ -10,12 +10,14 @@ import {
   LIMITS,
   QUALITIES,
   ROTATIONS,
+  sideLimits,
   transformIssues,
   transformOperations,
   transformUrl,
   type Gravity,
   type OutputFormat,
   type Quality,
+  type Limits,
   type Rotation,
   type TransformState,
 } from '../lib/transform-url';
@@ -116,14 +118,16 @@ const GRAVITY_LABELS: Record<Gravity, string> = {
 
 /**
  * Builds a CDN transformation URL from form controls and shows what the CDN makes of it, side by
- * side: the URL updates as you type, the preview once typing pauses.
+ * side: the URL updates as you type, the preview once typing pauses. `maxOutputDimension` is the
+ * server's limit on sides (from the page's boot data).
  */
-export function Playground(props: { uuid: string; cdnBase: string }) {
+export function Playground(props: { uuid: string; cdnBase: string; maxOutputDimension: number | null }) {
   const [controls, setControls] = useState<Controls>(INITIAL);
   const state = useMemo(() => toTransformState(controls), [controls]);
   const url = transformUrl(props.cdnBase, props.uuid, state);
   const ops = useMemo(() => transformOperations(state), [state]);
-  const issues = useMemo(() => transformIssues(state), [state]);
+  const issues = useMemo(() => transformIssues(state, props.maxOutputDimension), [state, props.maxOutputDimension]);
+  const side = sideLimits(props.maxOutputDimension);
   const previewSrc = useDebounced(url, 400);
   // Tied to the URL it describes, so a new URL reads as loading from its first render on.
   const [result, setResult] = useState<{ src: string; preview: Preview } | null>(null);
@@ -154,7 +158,7 @@ export function Playground(props: { uuid: string; cdnBase: string }) {
     if (currentSrc.current === src) setResult({ src, preview: { state: 'error', message } });
   };
 
-  const numberField = (key: 'resizeWidth' | 'resizeHeight' | 'cropWidth' | 'cropHeight' | 'enhance' | 'sharpen' | 'blur', label: string, testId: string, limits: { min: number; max: number }, placeholder = '') => {
+  const numberField = (key: 'resizeWidth' | 'resizeHeight' | 'cropWidth' | 'cropHeight' | 'enhance' | 'sharpen' | 'blur', label: string, testId: string, limits: Limits, placeholder = '') => {
     const id = `pg-${key}`;
     const issue = issueFor(key);
     return (
@@ -165,7 +169,7 @@ export function Playground(props: { uuid: string; cdnBase: string }) {
           type="number"
           inputMode="numeric"
           min={limits.min}
-          max={limits.max}
+          max={limits.max ?? undefined}
           step={1}
           placeholder={placeholder}
           value={controls[key]}
@@ -223,14 +227,14 @@ export function Playground(props: { uuid: string; cdnBase: string }) {
         <form class="playground-controls" onSubmit={(event) => event.preventDefault()}>
           <Group legend="Resize">
             <div class="field-row">
-              {numberField('resizeWidth', 'Width (px)', 'playground-width', LIMITS.side, 'auto')}
-              {numberField('resizeHeight', 'Height (px)', 'playground-height', LIMITS.side, 'auto')}
+              {numberField('resizeWidth', 'Width (px)', 'playground-width', side, 'auto')}
+              {numberField('resizeHeight', 'Height (px)', 'playground-height', side, 'auto')}
             </div>
           </Group>
           <Group legend="Crop to fill">
             <div class="field-row">
-              {numberField('cropWidth', 'Width (px)', 'playground-crop-width', LIMITS.side)}
-              {numberField('cropHeight', 'Height (px)', 'playground-crop-height', LIMITS.side)}
+              {numberField('cropWidth', 'Width (px)', 'playground-crop-width', side)}
+              {numberField('cropHeight', 'Height (px)', 'playground-crop-height', side)}
             </div>
             <div class="field">
               <label for="pg-gravity">Gravity</label>

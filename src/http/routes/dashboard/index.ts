@@ -30,6 +30,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: { ctx: AppC
       uploadBase: uploadBase(request, ctx.config),
       cdnBase: cdnBase(request, ctx.config),
       widgetUrl: `${origin}/widget.js`,
+      // The playground checks sizes against the limit the URL parser applies, not a copy of it.
+      maxOutputDimension: ctx.config.transform.maxOutputDimension,
     });
     return reply
       .header('cache-control', 'no-store')

@@ -1,4 +1,4 @@
-/** Where the dashboard's browser code finds Trove's APIs; embedded in its page as JSON. */
+/** Where the dashboard's browser code finds Trove's APIs, and the limits it shows; embedded in its page as JSON. */
 export interface DashboardBootConfig {
   /** REST API base, without trailing slash (empty string: the root of this origin). */
   restBase: string;
@@ -6,6 +6,8 @@ export interface DashboardBootConfig {
   cdnBase: string;
   /** Where the upload widget module is served. */
   widgetUrl: string;
+  /** TROVE_MAX_OUTPUT_DIMENSION: the largest side a transformation URL may ask for. */
+  maxOutputDimension: number;
 }
 
 const escapeJsonForHtml = (value: unknown): string =>
