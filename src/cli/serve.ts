@@ -6,6 +6,7 @@ import { createContext, type AppContext } from '../context.js';
 import { serveClusterLocks } from '../adapters/lock/cluster.lock.js';
 import { relayClusterEvents } from '../adapters/events/cluster.event-bus.js';
 import { loggerOptions } from '../observability/logger.js';
+import { allocatorWarning, runsOnGlibc } from '../runtime/malloc-arenas.js';
 import { printBootstrapKeys } from './print.js';
 
 /**
@@ -16,6 +17,10 @@ import { printBootstrapKeys } from './print.js';
  */
 export async function serve(config: Config): Promise<void> {
   const logger = pino(loggerOptions(config));
+  if (!cluster.isWorker) {
+    const warning = allocatorWarning({ platform: process.platform, glibc: runsOnGlibc(), ...config.allocator });
+    if (warning) logger.warn(warning);
+  }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
   if (cluster.isWorker) return runHttp(config, logger, { background: false });
   return runHttp(config, logger, { background: true });

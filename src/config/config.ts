@@ -92,6 +92,11 @@ export interface Config {
   /** Redis for locks, rate limits, events and jobs shared by every node; null: all in process. */
   redisUrl: string | null;
   rateLimits: Record<'rest-read' | 'rest-write' | 'upload' | 'delivery-miss', { perSecond: number; burst: number } | null>;
+  /** What the process was started with for its C allocator (read by glibc, not by Trove: reported at start). */
+  allocator: {
+    mallocArenaMax: string | null;
+    ldPreload: string | null;
+  };
   jobs: {
     /** Jobs running at once in each worker process. */
     concurrency: number;

@@ -34,6 +34,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_S3_REQUEST_CHECKSUM', default: 'when_required', description: '`when_supported` sends CRC checksums on every S3 request (AWS default); `when_required` only where S3 demands them, which S3-compatible services such as R2 or older MinIO accept.' },
   { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides).' },
   { name: 'TROVE_WORKERS', default: '1', description: 'HTTP processes sharing the port (`auto`: one per CPU core). With more than one, a primary process runs migrations and the background sweep.' },
+  { name: 'MALLOC_ARENA_MAX', default: '2 (set by npm start)', description: "Read by glibc when the process starts, not by Trove: caps malloc's per-thread arenas, without which RSS climbs under image work. `trove serve` warns at start when it runs on glibc with neither this nor jemalloc (`LD_PRELOAD`)." },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'TROVE_PUBLIC_URL', default: '(from the request)', description: 'Absolute URL clients reach Trove at, used in multipart part URLs and CDN URLs.' },
   { name: 'TROVE_UPLOAD_PREFIX', default: '/upload', description: 'Path the Upload API is mounted at.' },
@@ -201,6 +202,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       'delivery-miss': read('TROVE_RATE_LIMIT_DELIVERY_MISS', { perSecond: 50, burst: 500 }, parseRateLimit),
     },
     jobs: { concurrency: read('TROVE_JOB_CONCURRENCY', 8, (v) => parseInteger(v, 1, 256)) },
+    allocator: { mallocArenaMax: env.MALLOC_ARENA_MAX ?? null, ldPreload: env.LD_PRELOAD ?? null },
     webhooks: {
       timeoutMs: read('TROVE_WEBHOOK_TIMEOUT', 10_000, parseDuration),
       retryBaseMs: read('TROVE_WEBHOOK_RETRY_BASE', 10_000, parseDuration),

@@ -1,42 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { MALLOC_ARENA_MAX, arenaLimitedEnv, startsServer } from '../../src/runtime/malloc-arenas.js';
+import { allocatorWarning, RECOMMENDED_MALLOC_ARENA_MAX, runsOnGlibc } from '../../src/runtime/malloc-arenas.js';
 
-describe('arenaLimitedEnv', () => {
-  const linux = { platform: 'linux' as const, glibc: true };
+describe('allocatorWarning', () => {
+  const glibcLinux = { platform: 'linux' as const, glibc: true, mallocArenaMax: null, ldPreload: null };
 
-  it('adds the arena limit on glibc Linux when nothing is set', () => {
-    expect(arenaLimitedEnv({ ...linux, env: { PORT: '3000' } })).toEqual({ PORT: '3000', MALLOC_ARENA_MAX });
+  it('warns on glibc Linux when nothing limits the arenas, naming the setting', () => {
+    expect(allocatorWarning(glibcLinux)).toContain(`MALLOC_ARENA_MAX=${RECOMMENDED_MALLOC_ARENA_MAX}`);
   });
 
-  it("keeps the operator's own value, even an empty one", () => {
-    expect(arenaLimitedEnv({ ...linux, env: { MALLOC_ARENA_MAX: '8' } })).toBeNull();
-    expect(arenaLimitedEnv({ ...linux, env: { MALLOC_ARENA_MAX: '' } })).toBeNull();
+  it("keeps quiet when the operator chose an arena count, even an unusual one", () => {
+    expect(allocatorWarning({ ...glibcLinux, mallocArenaMax: '8' })).toBeNull();
+    expect(allocatorWarning({ ...glibcLinux, mallocArenaMax: '' })).toBeNull();
   });
 
-  it('leaves a preloaded allocator alone', () => {
-    expect(arenaLimitedEnv({ ...linux, env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' } })).toBeNull();
-    expect(arenaLimitedEnv({ ...linux, env: { LD_PRELOAD: 'libtcmalloc_minimal.so.4' } })).toBeNull();
+  it('keeps quiet when another allocator is preloaded, but not for an unrelated preload', () => {
+    expect(allocatorWarning({ ...glibcLinux, ldPreload: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' })).toBeNull();
+    expect(allocatorWarning({ ...glibcLinux, ldPreload: 'libtcmalloc_minimal.so.4' })).toBeNull();
+    expect(allocatorWarning({ ...glibcLinux, ldPreload: '/lib/libfaketime.so' })).not.toBeNull();
   });
 
-  it('relaunches despite an unrelated preload', () => {
-    expect(arenaLimitedEnv({ ...linux, env: { LD_PRELOAD: '/lib/libfaketime.so' } })).toMatchObject({ MALLOC_ARENA_MAX });
+  it('keeps quiet on musl and other platforms', () => {
+    expect(allocatorWarning({ ...glibcLinux, glibc: false })).toBeNull();
+    expect(allocatorWarning({ ...glibcLinux, platform: 'darwin', glibc: false })).toBeNull();
   });
 
-  it('does nothing on musl or other platforms', () => {
-    expect(arenaLimitedEnv({ platform: 'linux', glibc: false, env: {} })).toBeNull();
-    expect(arenaLimitedEnv({ platform: 'darwin', glibc: false, env: {} })).toBeNull();
+  it('recognises the C library this test runs on', () => {
+    expect(typeof runsOnGlibc()).toBe('boolean');
   });
 });
 
-describe('startsServer', () => {
-  it('is true for serve, the default command and options before any command', () => {
-    expect(startsServer([])).toBe(true);
-    expect(startsServer(['serve', '--roles', 'delivery'])).toBe(true);
-    expect(startsServer(['--roles', 'delivery'])).toBe(true);
-  });
-
-  it('is false for the short-lived commands', () => {
-    expect(startsServer(['projects', 'list'])).toBe(false);
-    expect(startsServer(['migrate'])).toBe(false);
+describe('npm start', () => {
+  it('starts the server with the arena limit unless one is given', async () => {
+    const { default: manifest } = await import('../../package.json', { with: { type: 'json' } });
+    expect(manifest.scripts.start).toContain(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${RECOMMENDED_MALLOC_ARENA_MAX}}`);
   });
 });
