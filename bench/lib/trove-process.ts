@@ -27,7 +27,7 @@ export interface TroveProcess {
   publicKey: string;
   secretKey: string;
   pid: number;
-  /** The rate limits the server runs with, as `NAME=value` pairs (a default is marked so). */
+  /** The rate limits (and allocator setting) the server runs with, as `NAME=value` pairs (a default is marked so). */
   limits: string;
   /** Peak resident set size of the server process so far, in MiB (Linux VmHWM). */
   peakRssMiB(): number;
@@ -47,6 +47,8 @@ export async function startTroveProcess(options: { dataDir: string; port: number
   const publicKey = 'benchpublickey';
   const secretKey = 'benchsecretkey0000';
   const env: Record<string, string | undefined> = {
+    // As `npm start` runs it (see src/runtime/malloc-arenas.ts); a variant may set another value.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     ...process.env,
     DATA_DIR: options.dataDir,
     PORT: String(options.port),
@@ -58,6 +60,7 @@ export async function startTroveProcess(options: { dataDir: string; port: number
   };
   const limits = Object.entries(RATE_LIMIT_DEFAULTS)
     .map(([name, fallback]) => `${name}=${env[name] ?? `${fallback} (default)`}`)
+    .concat(`MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}`)
     .join(' ');
   const url = `http://127.0.0.1:${options.port}`;
   // A server left over on the port (from an interrupted run) would answer /health for the new one,
