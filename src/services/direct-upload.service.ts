@@ -43,7 +43,7 @@ export class DirectUploadService {
           continue;
         }
         if (received.length >= this.settings.maxFilesPerRequest) {
-          part.stream.resume();
+          part.stream.destroy();
           throw createAppError(
             'RequestFileNumberLimitExceededError',
             400,
@@ -51,7 +51,7 @@ export class DirectUploadService {
           );
         }
         if (received.some((r) => r.fieldName === part.fieldName)) {
-          part.stream.resume();
+          part.stream.destroy();
           throw createAppError(
             'RequestParamRequiredError',
             400,

@@ -188,6 +188,26 @@ describe('MultipartReader', () => {
     expect((await refusal(readAll(chunked(longPreamble, [100]), boundary))).message).toMatch(/first 1024 bytes/);
   });
 
+  it('never turns a broken body into an uncaught error on a file stream its consumer dropped', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const cut = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\n${'q'.repeat(100_000)}`);
+      const reader = new MultipartReader(chunked(cut, [4096]), boundary, LIMITS);
+      const head = await reader.nextPart();
+      expect(head?.isFile).toBe(true);
+      // A consumer that gives up on a part may only resume its stream, with no listener left.
+      reader.fileStream().resume();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await refusal(reader.nextPart())).message).toMatch(/ended inside a part/);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('reports a source that closes before its end as the client going away', async () => {
     const source = new Readable({ read() {} });
     source.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\nsome`));

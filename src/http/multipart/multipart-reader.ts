@@ -149,6 +149,9 @@ export class MultipartReader {
         );
       },
     });
+    // The reader reports a broken body through nextPart() as well, so a stream its consumer dropped
+    // (or only resumed) must not turn the same failure into an uncaught 'error' event.
+    stream.on('error', () => undefined);
     current.stream = stream;
     return stream;
   }
