@@ -763,6 +763,8 @@ describe('Trove scale-out reliability (real processes)', () => {
           dirs.map((d, i) =>
             spawnTrove({
               name: `node ${i} (round ${round})`,
+              // Four first starts share two cores (each compiling the sources): give them time.
+              startTimeoutMs: 90_000,
               env: {
                 DATA_DIR: d.path,
                 DATABASE_URL: database.url,
@@ -787,5 +789,5 @@ describe('Trove scale-out reliability (real processes)', () => {
     }
     summary('simultaneous first start', { rounds });
     expect(failure).toBeNull();
-  }, 120_000);
+  }, 420_000);
 });
