@@ -39,6 +39,17 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       });
       // Keep-alive clients (CDNs, SDKs) reuse connections; a little longer than common LB idle timeouts.
       server.keepAliveTimeout = 72_000;
+      // Node answers an `Expect` other than 100-continue itself, with an empty 417; say why instead.
+      server.on('checkExpectation', (_request, response) => {
+        const body = JSON.stringify({
+          statusCode: 417,
+          code: 'EXPECTATION_FAILED',
+          error: 'Expectation Failed',
+          message: 'The Expect header can only ask for 100-continue.',
+        });
+        response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        response.end(body);
+      });
       return server;
     },
     ...(options.loggerInstance
@@ -61,6 +72,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match', 'Authorization', 'Accept', 'X-Uploadcare-Date'],
     exposedHeaders: ['ETag', 'Content-Length', 'Content-Range', 'Content-Disposition', 'Accept-Ranges'],
     maxAge: 86_400,
+    // An OPTIONS request that is not a full preflight gets the CORS headers like any other, not a
+    // bare text/plain 400.
+    strictPreflight: false,
   });
   await app.register(swagger, {
     openapi: {

@@ -242,6 +242,26 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
     });
   });
 
+  describe('requests Node itself would answer without a body', () => {
+    it('an Expect other than 100-continue is a 417 that says why', async () => {
+      const response = await rawRequest(`${trove.uploadUrl}/base/`, { headers: { expect: 'something-else', 'content-length': 0 }, chunks: [] });
+      expect(response?.status).toBe(417);
+      expect(response?.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(response!.body.toString('utf8'))).toMatchObject({ message: expect.stringContaining('100-continue') });
+    });
+
+    it('an OPTIONS request without the preflight headers is not a bare text/plain 400', async () => {
+      const response = await rawRequest(`${trove.uploadUrl}/base/`, { method: 'OPTIONS', chunks: [] });
+      expect(response?.status).toBeLessThan(400);
+    });
+
+    it('a request line Node cannot parse is a JSON 400', async () => {
+      const answer = await sendLateAndRead(trove.url, 'POST /upload/base/ HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n', Buffer.alloc(0));
+      expect(answer.status).toBe(400);
+      expect(answer.text).toMatch(/content-type: application\/json/i);
+    });
+  });
+
   describe('uploads cut off midway leave nothing', () => {
     it('a part PUT aborted midway keeps none of its bytes, and the part can be sent again', async () => {
       const size = 8 * MiB;
