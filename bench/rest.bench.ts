@@ -27,6 +27,7 @@ import { KyselyFilesRepository } from '../src/adapters/db/repositories/files.rep
 import type { Database } from '../src/adapters/db/schema.js';
 import { toRestFile } from '../src/domain/rest-file.js';
 import type { FileListQuery } from '../src/ports/repositories.js';
+import { mulberry32 } from './fuzz/rng.js';
 import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 100_000);
@@ -41,17 +42,6 @@ const TARGET_P99_MS = 20;
 const CONCURRENCIES = [1, 8];
 const DAY_MS = 86_400_000;
 
-/** Deterministic pseudo-random numbers, so every run seeds the same mix. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function databaseUrl(admin: string, name: string): string {
   const url = new URL(admin);

@@ -29,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { mulberry32 } from './fuzz/rng.js';
 import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -52,17 +53,6 @@ function parseServerEnv(text: string | undefined): Record<string, string> {
   return env;
 }
 
-/** Deterministic pseudo-random numbers, so every run draws the same mix. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 

@@ -9,20 +9,10 @@ import { normalizePlan } from '../../../src/domain/transform/normalize.js';
 import type { DeliveryPlan } from '../../../src/domain/transform/operations.js';
 import { parseUploadcarePath } from '../../../src/domain/transform/uploadcare-parser.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { mulberry32 as random } from '../../../bench/fuzz/rng.js';
 
 const LIMITS = loadConfig({}).transform;
 
-/** mulberry32: small, fast, good enough to explore a grammar. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPERATION_NAMES = [
   'preview', 'resize', 'smart_resize', 'scale_crop', 'crop', 'stretch', 'setfill', 'format', 'quality',
