@@ -132,6 +132,20 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
     });
   });
 
+  it('a body that ends inside a second, empty file part is a 400 and the server keeps running', async () => {
+    const boundary = 'b';
+    const body = Buffer.from(
+      `--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc\r\n` +
+        `--b\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\n\r\n`,
+    );
+    for (const route of FORM_ROUTES) {
+      const response = await formRequest(trove, route, boundary, body);
+      expect(response?.status).toBe(400);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await fetch(`${trove.url}/health`)).status).toBe(200);
+  });
+
   describe('parts with odd names are read, never left waiting', () => {
     const oddNames = [`filename*=UTF-8''%0d%0a`, `filename*=UTF-8''%01%02%1b`, `filename*=UTF-8''%ff%fe`, `filename*=koi8-r''%01`, `filename="a\\"b"`];
 
