@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AppContext } from './context.js';
 import { createFastLane } from './http/delivery/fast-lane.js';
 import { ParsedPaths } from './http/delivery/parsed-paths.js';
@@ -25,6 +25,13 @@ export interface BuildAppOptions {
   loggerInstance?: FastifyBaseLogger;
 }
 
+/** An answer given before Fastify sees the request, in Trove's own error shape. */
+function answerBare(response: ServerResponse, statusCode: number, code: string, error: string, message: string): void {
+  const body = JSON.stringify({ statusCode, code, error, message });
+  response.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
 /** Builds the HTTP application for the roles in the configuration, without listening: tests inject into it. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
@@ -33,22 +40,19 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const app = Fastify({
     // Memory hits of transformed images are answered before routing (see fast-lane.ts).
     serverFactory: (handler) => {
-      const server = createServer((request, response) => {
+      // Node would refuse a missing Host and an unknown Expect itself, with empty bodies; Trove says why.
+      const server = createServer({ requireHostHeader: false }, (request, response) => {
+        if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+          answerBare(response, 400, 'MISSING_HOST', 'Bad Request', 'An HTTP/1.1 request needs a Host header.');
+          return;
+        }
         if (fastLane?.(request, response)) return;
         handler(request, response);
       });
       // Keep-alive clients (CDNs, SDKs) reuse connections; a little longer than common LB idle timeouts.
       server.keepAliveTimeout = 72_000;
-      // Node answers an `Expect` other than 100-continue itself, with an empty 417; say why instead.
       server.on('checkExpectation', (_request, response) => {
-        const body = JSON.stringify({
-          statusCode: 417,
-          code: 'EXPECTATION_FAILED',
-          error: 'Expectation Failed',
-          message: 'The Expect header can only ask for 100-continue.',
-        });
-        response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-        response.end(body);
+        answerBare(response, 417, 'EXPECTATION_FAILED', 'Expectation Failed', 'The Expect header can only ask for 100-continue.');
       });
       return server;
     },

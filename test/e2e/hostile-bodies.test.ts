@@ -264,6 +264,13 @@ describe.each(backends)('hostile request bodies (%s)', (backend) => {
       expect(JSON.parse(response!.body.toString('utf8'))).toMatchObject({ message: expect.stringContaining('100-continue') });
     });
 
+    it('an HTTP/1.1 request without a Host header is a JSON 400 that says so', async () => {
+      const answer = await sendLateAndRead(trove.url, 'POST /upload/base/ HTTP/1.1\r\nContent-Length: 0\r\n\r\n', Buffer.alloc(0));
+      expect(answer.status).toBe(400);
+      expect(answer.text).toMatch(/content-type: application\/json/i);
+      expect(answer.text).toContain('Host header');
+    });
+
     it('an OPTIONS request without the preflight headers is not a bare text/plain 400', async () => {
       const response = await rawRequest(`${trove.uploadUrl}/base/`, { method: 'OPTIONS', chunks: [] });
       expect(response?.status).toBeLessThan(400);
