@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { createAppError } from '../errors.js';
 import type { FormPart } from '../services/direct-upload.service.js';
+import { parseHeaderValue } from './multipart/header-params.js';
 import { MultipartReader, multipartBoundary, type MultipartLimits } from './multipart/multipart-reader.js';
 
 export { lastField } from '../domain/form-fields.js';
@@ -61,7 +62,7 @@ export async function readFields(request: FastifyRequest, limits: MultipartLimit
 }
 
 function isMultipartRequest(request: FastifyRequest): boolean {
-  return /^\s*multipart\/form-data\s*(;|$)/i.test(request.headers['content-type'] ?? '');
+  return parseHeaderValue(request.headers['content-type'] ?? '').type === 'multipart/form-data';
 }
 
 export function queryFields(request: FastifyRequest): FieldList {

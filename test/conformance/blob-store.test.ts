@@ -8,6 +8,7 @@ import { InvalidBlobKeyError } from '../../src/adapters/blob/blob-key.js';
 import { InvalidUploadIdError } from '../../src/adapters/blob/errors.js';
 import { FS_STAGING_DIR, FsBlobStore } from '../../src/adapters/blob/fs.blob-store.js';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../src/adapters/blob/s3.blob-store.js';
+import { allocatedBytes } from '../helpers/disk-usage.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { runBlobStoreConformance, streamOf } from './blob-store.suite.js';
 
@@ -30,15 +31,6 @@ async function listStaging(root: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-/** Blocks the files of `dir` occupy on disk: a sparse file costs only what was written into it. */
-async function allocatedBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    total += (await stat(path.join(dir, name))).blocks * 512;
-  }
-  return total;
 }
 
 describe('FsBlobStore', () => {

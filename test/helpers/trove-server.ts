@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -8,6 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { createTestDatabase, type BackendName } from './backends.js';
+import { allocatedBytes } from './disk-usage.js';
 import { MutableClock } from './clock.js';
 import { startS3Server, type TestS3Server } from './s3-server.js';
 
@@ -50,14 +51,6 @@ async function countFiles(dir: string): Promise<number> {
     count += entry.isDirectory() ? await countFiles(path.join(dir, entry.name)) : 1;
   }
   return count;
-}
-
-async function allocatedBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    total += (await stat(path.join(dir, name)).catch(() => ({ blocks: 0 }))).blocks * 512;
-  }
-  return total;
 }
 
 /** Starts a real Trove server on a loopback port, on its own data folder (and database and bucket). */
