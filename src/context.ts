@@ -22,7 +22,8 @@ import { FileManagementService } from './services/file-management.service.js';
 import { EagerTransformService } from './services/eager-transform.service.js';
 import { EventDispatcher } from './services/event-dispatcher.service.js';
 import { RateLimitService } from './services/rate-limit.service.js';
-import { WebhookService, webhookRetryPolicy } from './services/webhook.service.js';
+import { WebhookService } from './services/webhook.service.js';
+import { webhookRetryPolicy } from './jobs/catalogue.js';
 import { DerivativeCache } from './services/transform/derivative-cache.js';
 import { FairScheduler } from './services/transform/fair-scheduler.js';
 import { TransformService } from './services/transform/transform.service.js';
@@ -260,7 +261,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere, config.transform);
   const apiAuth = new ApiAuthService(metadata.projects, clock);
   const eager = new EagerTransformService(metadata.files, jobs, transform, config.transform);
-  const jobRegistry = buildJobRegistry({ webhooks, files, eager, transformTimeoutMs: config.transform.timeoutMs });
+  const jobRegistry = buildJobRegistry({ webhooks, files, eager }, config);
   const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,

@@ -27,10 +27,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export interface RunningJob {
+/** A job as its handler sees it; the registry narrows the payload to the job's own type. */
+export interface RunningJob<Payload = JobPayload> {
   id: string;
   name: string;
-  payload: JobPayload;
+  payload: Payload;
   /** 1 on the first run. */
   attempt: number;
   /** When the job was first enqueued (ISO-8601). */
@@ -38,6 +39,12 @@ export interface RunningJob {
 }
 
 export interface JobRegistration {
+  /**
+   * Why the handler cannot take this payload, or null when it can. The worker asks before every
+   * run; a job with a wrong payload would fail the same way on every retry, so it is dead at once
+   * with this as its reason, and its handler never sees it.
+   */
+  checkPayload: (payload: JobPayload) => string | null;
   handler: (job: RunningJob) => Promise<void>;
   retry: RetryPolicy;
   /**
@@ -58,6 +65,15 @@ export interface JobCounts {
   dead: number;
 }
 
+/** A job kept after its last failure, with the reason it failed. */
+export interface DeadJob {
+  id: string;
+  name: string;
+  /** As enqueued. */
+  payload: JsonValue;
+  reason: string;
+}
+
 export interface JobQueue {
   enqueue(name: string, payload: JobPayload, options?: EnqueueOptions): Promise<string>;
   /**
@@ -68,6 +84,8 @@ export interface JobQueue {
   /** Stops taking new jobs and waits (bounded by `graceMs`) for running ones to finish. */
   stopWorker(graceMs: number): Promise<void>;
   counts(): Promise<JobCounts>;
+  /** The dead jobs that failed last, newest first, for inspection. */
+  deadJobs(limit: number): Promise<DeadJob[]>;
   /** Reachability of the queue's backing service, for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,11 +2,11 @@ import { isUuid } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError, AppError } from '../errors.js';
+import { EAGER_TRANSFORM_JOB, type EagerTransformPayload } from '../jobs/catalogue.js';
+import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { FilesRepository } from '../ports/repositories.js';
 import type { TransformService } from './transform/transform.service.js';
-
-export const EAGER_TRANSFORM_JOB = 'transform.eager';
 
 /** Derivatives one request may ask to have computed ahead of time. */
 export const MAX_EAGER_DERIVATIVES = 20;
@@ -43,13 +43,12 @@ export class EagerTransformService {
       if (!transforms) throw createAppError('OPERATIONS_INVALID', 400, `operations[${index}] has no image operation.`);
       return path;
     });
-    for (const path of paths) await this.jobs.enqueue(EAGER_TRANSFORM_JOB, { uuid, path }, { dedupeKey: `eager:${uuid}:${path}` });
+    for (const path of paths) await enqueueJob(this.jobs, EAGER_TRANSFORM_JOB, { uuid, path }, { dedupeKey: `eager:${uuid}:${path}` });
     return paths;
   }
 
-  async run(job: RunningJob): Promise<void> {
+  async run(job: RunningJob<EagerTransformPayload>): Promise<void> {
     const { uuid, path } = job.payload;
-    if (typeof uuid !== 'string' || typeof path !== 'string') return;
     try {
       await this.transform.deliver(uuid, parseUploadcarePath(path, this.parseLimits), undefined, 'background');
     } catch (error) {

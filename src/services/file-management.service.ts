@@ -6,6 +6,8 @@ import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';
 import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
+import { FILE_PURGE_JOB, type FilePurgePayload } from '../jobs/catalogue.js';
+import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
@@ -13,8 +15,6 @@ import type { FileCounts, FileListQuery, FileSearchFilters, FilesRepository } fr
 import type { Clock } from './clock.js';
 import type { DeliveryService } from './delivery.service.js';
 import type { TransformService } from './transform/transform.service.js';
-
-export const FILE_PURGE_JOB = 'file.purge';
 
 export interface FileListRequest {
   stored: boolean | null;
@@ -223,9 +223,8 @@ export class FileManagementService {
   }
 
   /** The job that deletes a removed file's bytes and derivatives (durable: retried until done). */
-  async purge(job: RunningJob): Promise<void> {
+  async purge(job: RunningJob<FilePurgePayload>): Promise<void> {
     const { uuid, blobKey } = job.payload;
-    if (typeof uuid !== 'string' || typeof blobKey !== 'string') return;
     await this.transform.purge(uuid);
     await this.blobs.delete(blobKey);
   }
@@ -244,7 +243,7 @@ export class FileManagementService {
 
   /** The purge job of a deleted file, queued by the event dispatcher. */
   enqueuePurge(file: Pick<StoredFile, 'uuid' | 'blobKey'>): Promise<string> {
-    return this.jobs.enqueue(FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
+    return enqueueJob(this.jobs, FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
   }
 
   async setTags(project: Project, uuid: string, value: unknown): Promise<StoredFile> {

@@ -13,20 +13,11 @@ import {
 } from '../domain/webhook.js';
 import { createAppError } from '../errors.js';
 import { FetchError, type GuardedFetcher } from '../ports/fetcher.js';
-import type { JobQueue, JobRegistration, RetryPolicy, RunningJob } from '../ports/job-queue.js';
+import { WEBHOOK_DELIVERY_JOB, type WebhookDeliveryPayload } from '../jobs/catalogue.js';
+import { enqueueJob } from '../jobs/typed-jobs.js';
+import type { JobQueue, RetryPolicy, RunningJob } from '../ports/job-queue.js';
 import type { OutboxEvent, WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
-
-export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
-
-/**
- * Uploadcare keeps retrying for days; Trove retries for about a day: 10 s (the default base) doubling
- * up to 2 h between attempts, 21 attempts (≈ 24 h in all). Then the delivery is marked failed and
- * can be replayed.
- */
-export function webhookRetryPolicy(baseDelayMs: number): RetryPolicy {
-  return { maxAttempts: 21, baseDelayMs, maxDelayMs: 2 * 3_600_000 };
-}
 
 export interface WebhookInput {
   targetUrl?: unknown;
@@ -146,14 +137,12 @@ export class WebhookService {
   }
 
   private enqueue(id: string): Promise<string> {
-    return this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: id }, { dedupeKey: `webhook:${id}` });
+    return enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: id }, { dedupeKey: `webhook:${id}` });
   }
 
   /** The job handler: one attempt; a failure throws so the queue retries with backoff. */
-  async deliver(job: RunningJob): Promise<void> {
-    const deliveryId = job.payload.deliveryId;
-    if (typeof deliveryId !== 'string') return;
-    const delivery = await this.webhooks.findDelivery(deliveryId);
+  async deliver(job: RunningJob<WebhookDeliveryPayload>): Promise<void> {
+    const delivery = await this.webhooks.findDelivery(job.payload.deliveryId);
     // At-least-once queues may hand a job out twice; a delivered event is not sent again.
     if (!delivery || delivery.status === 'delivered') return;
     const hook = await this.webhooks.find(delivery.projectId, delivery.webhookId);
@@ -199,12 +188,6 @@ export class WebhookService {
     if (!delivered && !lastAttempt) throw new Error(error ?? `The receiver answered HTTP ${statusCode}.`);
   }
 
-  /** How the job queue should retry deliveries, and how long one may stay taken. */
-  jobRegistration(): Omit<JobRegistration, 'handler'> {
-    // A lost attempt (its worker died) is taken again once it cannot still be running.
-    return { retry: this.settings.retry, visibilityTimeoutMs: 3 * this.settings.timeoutMs + 5_000 };
-  }
-
   async deliveryLog(project: Project, webhookId: number, options: { limit: number; before: string | null }): Promise<DeliveryLogEntry[]> {
     if (!(await this.webhooks.find(project.id, webhookId))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     const deliveries = await this.webhooks.listDeliveries(project.id, webhookId, options);
@@ -218,7 +201,7 @@ export class WebhookService {
     if (!delivery || delivery.projectId !== project.id || delivery.webhookId !== webhookId) throw createAppError('NOT_FOUND', 404, 'Not found.');
     await this.webhooks.reopenDelivery(delivery.id, this.clock.now().toISOString());
     // Not deduplicated: a replay runs now, even while a retry of the same delivery waits its turn.
-    await this.jobs.enqueue(WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
+    await enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
     return { ...delivery, status: 'pending' };
   }
 

@@ -1,4 +1,7 @@
+import { Type } from 'typebox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobDefinition, JobSettings, PayloadOf } from '../../src/jobs/catalogue.js';
+import { bindJob, enqueueJob } from '../../src/jobs/typed-jobs.js';
 import type { JobPayload, JobQueue, JobRegistration, JobRegistry, RetryPolicy, RunningJob } from '../../src/ports/job-queue.js';
 
 export interface JobQueueFixture {
@@ -19,6 +22,7 @@ export function registration(
   overrides: { retry?: Partial<RetryPolicy>; visibilityTimeoutMs?: number } = {},
 ): JobRegistration {
   return {
+    checkPayload: () => null,
     handler,
     retry: { ...FAST_RETRY, ...overrides.retry },
     visibilityTimeoutMs: overrides.visibilityTimeoutMs ?? 5_000,
@@ -57,6 +61,19 @@ function gate(): { opened: Promise<void>; open: () => void } {
 }
 
 const EMPTY = { waiting: 0, active: 0, delayed: 0, dead: 0 };
+
+/**
+ * A job of the catalogue's kind. A retry would wait a minute, so a job that is dead within the
+ * test's few seconds was buried on its first attempt.
+ */
+const THUMBNAIL_JOB = {
+  name: 'thumbnail',
+  payload: Type.Object({ uuid: Type.String(), sizes: Type.Array(Type.Integer()) }),
+  policy: () => ({ retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, visibilityTimeoutMs: 5_000 }),
+} satisfies JobDefinition;
+
+/** The catalogue's test job needs none of these. */
+const SETTINGS: JobSettings = { webhooks: { timeoutMs: 1_000, retryBaseMs: 1_000 }, transform: { timeoutMs: 1_000 } };
 
 /** Behaviour every JobQueue adapter must share; run it against each with a fresh backend state per test. */
 export function runJobQueueConformance(name: string, setup: () => Promise<JobQueueFixture>): void {
@@ -155,6 +172,46 @@ export function runJobQueueConformance(name: string, setup: () => Promise<JobQue
       await sleep(400);
       expect(calls).toBe(2);
       expect(await queue.counts()).toEqual({ ...EMPTY, dead: 1 });
+      const [dead, ...others] = await queue.deadJobs(10);
+      expect(others).toEqual([]);
+      expect(dead).toMatchObject({ name: 'doomed', payload: {} });
+      expect(dead!.reason).toContain('always fails');
+    });
+
+    it('buries a job whose payload does not match its schema at once, with the reason, unseen by its handler', async () => {
+      const { runs, handler } = recorder();
+      await queue.startWorker(registry({ [THUMBNAIL_JOB.name]: bindJob(THUMBNAIL_JOB, handler, SETTINGS) }), { concurrency: 1 });
+      // As a producer of another version, or a hand-edited row, might have written it.
+      const id = await queue.enqueue(THUMBNAIL_JOB.name, { uuid: 42, sizes: [100, 'large'] });
+
+      await waitFor(async () => (await queue.counts()).dead === 1, 'the job to be dead');
+      await sleep(300);
+      expect(runs).toEqual([]);
+      expect(await queue.counts()).toEqual({ ...EMPTY, dead: 1 });
+      expect(await queue.deadJobs(10)).toEqual([
+        { id, name: 'thumbnail', payload: { uuid: 42, sizes: [100, 'large'] }, reason: expect.stringMatching(/^payload of thumbnail: /) },
+      ]);
+      const reason = (await queue.deadJobs(1))[0]?.reason;
+      expect(reason).toContain('/uuid must be string');
+      expect(reason).toContain('/sizes/1 must be integer');
+    });
+
+    it('hands a payload that matches its schema to the handler, typed', async () => {
+      const seen: Array<PayloadOf<typeof THUMBNAIL_JOB>> = [];
+      const handler = async (run: RunningJob<PayloadOf<typeof THUMBNAIL_JOB>>) => {
+        // Typed: a string and a list of numbers, with no checks of its own.
+        seen.push({ uuid: run.payload.uuid.toUpperCase(), sizes: run.payload.sizes.map((size) => size * 2) });
+      };
+      await queue.startWorker(registry({ [THUMBNAIL_JOB.name]: bindJob(THUMBNAIL_JOB, handler, SETTINGS) }), { concurrency: 1 });
+      await enqueueJob(queue, THUMBNAIL_JOB, { uuid: 'abc', sizes: [100, 200] });
+      // @ts-expect-error a payload that does not fit the job's schema does not compile
+      const misfit = () => enqueueJob(queue, THUMBNAIL_JOB, { uuid: 'abc', sizes: ['100'] });
+      expect(misfit).toBeTypeOf('function');
+
+      await waitFor(() => seen.length === 1, 'the job to run');
+      expect(seen).toEqual([{ uuid: 'ABC', sizes: [200, 400] }]);
+      await waitFor(async () => equalCounts(await queue.counts(), EMPTY), 'the finished job to be gone');
+      expect(await queue.deadJobs(10)).toEqual([]);
     });
 
     it('collapses duplicates of a pending job with the same dedupe key', async () => {

@@ -331,8 +331,9 @@ describe.skipIf(skipRedis)('BullMqJobQueue on Redis', () => {
           registry({ doomed: registration(async () => Promise.reject(new Error('broken target')), { retry: { maxAttempts: 1 } }) }),
           { concurrency: 1 },
         );
-        await queue.enqueue('doomed', {});
+        const id = await queue.enqueue('doomed', {});
         await waitFor(async () => (await queue.counts()).dead === 1, 'the job to be dead');
+        expect(await queue.deadJobs(5)).toEqual([{ id, name: 'doomed', payload: {}, reason: 'Error: broken target' }]);
       } finally {
         await fixture.cleanup();
       }

@@ -1,6 +1,6 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { EnqueueOptions, JobCounts, JobPayload, JobQueue, JobRegistry } from '../../ports/job-queue.js';
+import type { DeadJob, EnqueueOptions, JobCounts, JobPayload, JobQueue, JobRegistry } from '../../ports/job-queue.js';
 import { describeFailure, JobQueueClosedError, JobQueueUnavailableError } from './errors.js';
 import { assertValidConcurrency, assertValidRegistration, retryDelayMs } from './retry-delay.js';
 import { settlesWithin, withTimeout } from './timing.js';
@@ -168,6 +168,12 @@ export class BullMqJobQueue implements JobQueue {
     };
   }
 
+  async deadJobs(limit: number): Promise<DeadJob[]> {
+    if (limit < 1) return [];
+    const failed = await this.redisCall('list dead jobs', () => this.queue.getFailed(0, limit - 1));
+    return failed.map((job) => ({ id: job.id ?? '', name: job.name, payload: job.data, reason: job.failedReason }));
+  }
+
   async ping(): Promise<void> {
     await this.redisCall('ping', () => this.connection.ping());
   }
@@ -202,6 +208,8 @@ export class BullMqJobQueue implements JobQueue {
     if (attempt > maxAttempts) {
       throw new UnrecoverableError('the last attempt did not finish before its lock expired (worker stopped or died)');
     }
+    const wrongPayload = registration.checkPayload(job.data);
+    if (wrongPayload !== null) throw new UnrecoverableError(wrongPayload);
     try {
       await registration.handler({
         id: job.id ?? '',

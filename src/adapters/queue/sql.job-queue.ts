@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type {
+  DeadJob,
   EnqueueOptions,
   JobCounts,
   JobPayload,
   JobQueue,
   JobRegistration,
   JobRegistry,
+  JsonValue,
   RetryPolicy,
 } from '../../ports/job-queue.js';
 import type { Database } from '../db/schema.js';
@@ -160,6 +162,18 @@ export class SqlJobQueue implements JobQueue {
     return { waiting: Number(row.waiting), active: Number(row.active), delayed: Number(row.delayed), dead: Number(row.dead) };
   }
 
+  async deadJobs(limit: number): Promise<DeadJob[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['id', 'name', 'payload', 'last_error'])
+      .where('status', '=', 'dead')
+      .orderBy('updated_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, payload: readStoredPayload(row.payload), reason: row.last_error ?? '' }));
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
@@ -303,6 +317,11 @@ export class SqlJobQueue implements JobQueue {
       await this.bury(job.id, attempt, `unreadable payload: ${describeFailure(error)}`);
       return;
     }
+    const wrongPayload = registration.checkPayload(payload);
+    if (wrongPayload !== null) {
+      await this.bury(job.id, attempt, wrongPayload);
+      return;
+    }
 
     try {
       await registration.handler({ id: job.id, name: job.name, payload, attempt, enqueuedAt: job.enqueued_at });
@@ -370,6 +389,15 @@ type NewJobRow = {
   enqueued_at: string;
   updated_at: string;
 };
+
+/** A dead job's payload as enqueued; text that is not JSON (written by hand) is shown as it is. */
+function readStoredPayload(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
 
 function leaseOf(registry: JobRegistry, name: string): number {
   return (registry.get(name) as JobRegistration).visibilityTimeoutMs;

@@ -1,0 +1,83 @@
+import { Type, type Static, type TObject } from 'typebox';
+import type { RetryPolicy } from '../ports/job-queue.js';
+
+/**
+ * Every job Trove enqueues: its name, the shape of its payload, and how the queue treats it. Producers
+ * and handlers take the payload type from here (see `typed-jobs.ts`), and the worker checks each
+ * payload against its schema before the handler runs; the handlers themselves are bound in
+ * `registry.ts`, so that services can import this module without an import cycle.
+ */
+
+/** The configuration some policies depend on (a subset of Trove's Config). */
+export interface JobSettings {
+  webhooks: { timeoutMs: number; retryBaseMs: number };
+  transform: { timeoutMs: number };
+}
+
+export interface JobPolicy {
+  retry: RetryPolicy;
+  /** Longer than the handler's own deadline; see JobRegistration. */
+  visibilityTimeoutMs: number;
+}
+
+export interface JobDefinition<Schema extends TObject = TObject> {
+  readonly name: string;
+  /**
+   * A JSON object. Fields may be added to a job's payload later but not removed or retyped: jobs
+   * enqueued by an older Trove may still be waiting when a newer one starts.
+   */
+  readonly payload: Schema;
+  policy(settings: JobSettings): JobPolicy;
+}
+
+export type PayloadOf<Job extends JobDefinition> = Static<Job['payload']>;
+
+/**
+ * Uploadcare keeps retrying for days; Trove retries for about a day: 10 s (the default base) doubling
+ * up to 2 h between attempts, 21 attempts (≈ 24 h in all). Then the delivery is marked failed and
+ * can be replayed.
+ */
+export function webhookRetryPolicy(baseDelayMs: number): RetryPolicy {
+  return { maxAttempts: 21, baseDelayMs, maxDelayMs: 2 * 3_600_000 };
+}
+
+/** One attempt to POST a webhook delivery (a row of webhook_deliveries) to its target. */
+export const WEBHOOK_DELIVERY_JOB = {
+  name: 'webhook.deliver',
+  payload: Type.Object({ deliveryId: Type.String() }),
+  policy: (settings) => ({
+    retry: webhookRetryPolicy(settings.webhooks.retryBaseMs),
+    // A lost attempt (its worker died) is taken again once it cannot still be running.
+    visibilityTimeoutMs: 3 * settings.webhooks.timeoutMs + 5_000,
+  }),
+} satisfies JobDefinition;
+
+/** Deletes a removed file's original and derivatives from the blob store. */
+export const FILE_PURGE_JOB = {
+  name: 'file.purge',
+  payload: Type.Object({ uuid: Type.String(), blobKey: Type.String() }),
+  policy: () => ({
+    retry: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 3_600_000 },
+    visibilityTimeoutMs: 10 * 60_000,
+  }),
+} satisfies JobDefinition;
+
+/** Computes one derivative of a file ahead of the first request for it. */
+export const EAGER_TRANSFORM_JOB = {
+  name: 'transform.eager',
+  /** `path` is a normalised operations path such as `-/resize/200x/`. */
+  payload: Type.Object({ uuid: Type.String(), path: Type.String() }),
+  policy: (settings) => ({
+    retry: { maxAttempts: 5, baseDelayMs: 5_000, maxDelayMs: 300_000 },
+    // A transformation is bounded by its own timeout; its wait in the scheduler's queue is not.
+    visibilityTimeoutMs: 10 * 60_000 + settings.transform.timeoutMs,
+  }),
+} satisfies JobDefinition;
+
+export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
+export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
+export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
+
+/** A name without exactly one registration stops Trove at start. */
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB];
+export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
