@@ -1,5 +1,6 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { constantTimeEqual } from '../domain/constant-time.js';
 import { describeBytes } from '../domain/filename.js';
 import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
@@ -126,9 +127,7 @@ export class MultipartUploadService {
     if (!upload || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, 'Multipart upload not found: it was completed, aborted or has expired.');
     }
-    const expected = Buffer.from(upload.partToken);
-    const given = Buffer.from(token);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    if (!constantTimeEqual(token, upload.partToken)) {
       throw createAppError('InternalRequestForbiddenError', 403, 'Part URL token is invalid.');
     }
     if (!Number.isInteger(index) || index < 0 || index >= upload.partCount) {
