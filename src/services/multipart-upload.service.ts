@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { constantTimeEqual } from '../domain/constant-time.js';
 import { describeBytes } from '../domain/filename.js';
-import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import { originalBlobKey, type StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
-import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import { MULTIPART_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MultipartRepository, MultipartUpload } from '../ports/repositories.js';
@@ -50,11 +50,7 @@ export class MultipartUploadService {
   ) {}
 
   async start(fields: Fields): Promise<StartedMultipart> {
-    const project = await this.auth.authenticate({
-      publicKey: lastField(fields, 'UPLOADCARE_PUB_KEY'),
-      signature: lastField(fields, 'signature'),
-      expire: lastField(fields, 'expire'),
-    });
+    const project = await this.auth.authenticate(readUploadCredentials(fields, MULTIPART_UPLOAD));
     const size = parseSize(lastField(fields, 'size'), 'size', 'MultipartSizeInvalidError');
     if (size < this.settings.minFileSize) {
       throw createAppError(
@@ -83,13 +79,7 @@ export class MultipartUploadService {
         `A ${size}-byte file in ${partSize}-byte parts needs ${partCount} parts; at most ${MAX_PARTS} are allowed. Use a larger part_size.`,
       );
     }
-    const storeRaw = lastField(fields, 'UPLOADCARE_STORE');
-    const storeMode = parseStoreMode(storeRaw);
-    if (storeMode === null) {
-      throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
-    }
-    const metadata = validateMetadata(metadataEntriesFromFields(fields));
-    const tags = parseTags(lastField(fields, 'tags'));
+    const options = parseUploadOptions(fields, MULTIPART_UPLOAD);
 
     const uuid = randomUUID();
     const blobKey = originalBlobKey(uuid);
@@ -103,11 +93,11 @@ export class MultipartUploadService {
       size,
       partSize,
       partCount,
-      originalFilename: lastField(fields, 'filename') ?? 'original',
-      store: shouldStore(storeMode, project.autoStore),
-      metadata,
-      tags,
-      source: (lastField(fields, 'source') ?? 'local').slice(0, 64),
+      originalFilename: options.filename ?? 'original',
+      store: shouldStore(options.store, project.autoStore),
+      metadata: options.metadata,
+      tags: options.tags,
+      source: options.source,
       createdAt: this.clock.now().toISOString(),
       expiresAt: isoAfter(this.clock, this.settings.expiryMs),
     };
@@ -159,7 +149,7 @@ export class MultipartUploadService {
   }
 
   async complete(fields: Fields): Promise<StoredFile> {
-    const project = await this.auth.resolveProject(lastField(fields, 'UPLOADCARE_PUB_KEY'));
+    const project = await this.auth.resolveProject(readUploadCredentials(fields, MULTIPART_UPLOAD).publicKey);
     const uuid = lastField(fields, 'uuid');
     if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
     const upload = await this.uploads.find(uuid);
@@ -223,7 +213,7 @@ export class MultipartUploadService {
 }
 
 /** The file a multipart start names, for messages people read. */
-function filenameForMessage(fields: Parameters<typeof lastField>[0]): string {
+function filenameForMessage(fields: Fields): string {
   const name = lastField(fields, 'filename');
   return name ? `"${name.slice(0, 200)}"` : 'The file';
 }
