@@ -27,11 +27,6 @@ export interface StoredFile {
   expiresAt: string | null;
 }
 
-/** Blob key of a file's original bytes; the fan-out keeps directories small on disk. */
-export function originalBlobKey(uuid: string): string {
-  return `originals/${uuid.slice(0, 2)}/${uuid}`;
-}
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isUuid(value: string): boolean {

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { originalBlobKey } from '../domain/blob-layout.js';
 import { constantTimeEqual } from '../domain/constant-time.js';
 import { describeBytes } from '../domain/filename.js';
-import { originalBlobKey, type StoredFile } from '../domain/file.js';
+import type { StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
 import { MULTIPART_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { createAppError } from '../errors.js';
