@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** A signed-in dashboard browser, as stored: the token itself lives only in the cookie. */
 export interface DashboardSession {
@@ -40,11 +40,6 @@ export function readCookie(header: string | undefined, name: string): string | n
     return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : null;
   }
   return null;
-}
-
-/** Equal strings, compared in time that says nothing about where they differ or how long they are. */
-export function constantTimeEquals(given: string, expected: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
 export function sessionCookie(token: string, options: { secure: boolean; maxAgeSeconds: number }): string {

@@ -27,25 +27,6 @@ export interface StoredFile {
   expiresAt: string | null;
 }
 
-/** Blob key of a file's original bytes; the fan-out keeps directories small on disk. */
-export function originalBlobKey(uuid: string): string {
-  return `originals/${uuid.slice(0, 2)}/${uuid}`;
-}
-
-/** `UPLOADCARE_STORE`: `1` store, `0` leave temporary, `auto` follow the project setting. */
-export type StoreMode = 'store' | 'temporary' | 'auto';
-
-export function parseStoreMode(raw: string | undefined): StoreMode | null {
-  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
-  if (raw === '1' || raw === 'true') return 'store';
-  if (raw === '0' || raw === 'false') return 'temporary';
-  return null;
-}
-
-export function shouldStore(mode: StoreMode, projectAutoStore: boolean): boolean {
-  return mode === 'store' || (mode === 'auto' && projectAutoStore);
-}
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isUuid(value: string): boolean {

@@ -47,16 +47,6 @@ export function validateMetadata(entries: Array<[string, string]>): FileMetadata
   return { ...metadata };
 }
 
-/** Pulls `metadata[key]` fields out of form or query fields. */
-export function metadataEntriesFromFields(fields: Iterable<readonly [string, string]>): Array<[string, string]> {
-  const entries: Array<[string, string]> = [];
-  for (const [name, value] of fields) {
-    const match = /^metadata\[(.*)\]$/s.exec(name);
-    if (match) entries.push([match[1] ?? '', value]);
-  }
-  return entries;
-}
-
 /** Uploadcare sends tags as one comma-separated field. */
 export function parseTags(raw: string | undefined): string[] {
   if (!raw) return [];

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { matchesAny } from './constant-time.js';
 
 /** The REST API's `Authorization` header, in either of Uploadcare's two schemes. */
 export type RestCredentials =
@@ -38,23 +39,15 @@ export function computeRestSignature(secret: string, parts: SignedRequestParts):
 
 /** Constant-time: every secret is tried whether or not an earlier one matched. */
 export function matchesRestSignature(signature: string, secrets: readonly string[], parts: SignedRequestParts): boolean {
-  const given = Buffer.from(signature.toLowerCase(), 'utf8');
-  let matched = false;
-  for (const secret of secrets) {
-    const expected = Buffer.from(computeRestSignature(secret, parts), 'utf8');
-    if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
-  }
-  return matched;
+  return matchesAny(
+    secrets.map((secret) => computeRestSignature(secret, parts)),
+    signature.toLowerCase(),
+  );
 }
 
+/** Constant-time, whatever the lengths: every secret is compared whether or not an earlier one matched. */
 export function matchesSecretKey(candidate: string, secrets: readonly string[]): boolean {
-  // Hashing first gives equal-length buffers, so the comparison time says nothing about the length.
-  const given = createHash('sha256').update(candidate).digest();
-  let matched = false;
-  for (const secret of secrets) {
-    if (timingSafeEqual(createHash('sha256').update(secret).digest(), given)) matched = true;
-  }
-  return matched;
+  return matchesAny(secrets, candidate);
 }
 
 /** Signed requests must be dated within this much of the server's clock (Uploadcare: 15 minutes). */

@@ -1,5 +1,5 @@
+import { constantTimeEqual, firstMatch } from '../domain/constant-time.js';
 import {
-  constantTimeEquals,
   newCsrfToken,
   newSessionToken,
   SESSION_LIFETIME_MS,
@@ -7,7 +7,6 @@ import {
   type DashboardSession,
 } from '../domain/dashboard-session.js';
 import type { Project } from '../domain/project.js';
-import { matchesSecretKey } from '../domain/rest-auth.js';
 import { computeUploadSignature } from '../domain/upload-signature.js';
 import { createAppError } from '../errors.js';
 import type { RateLimit, RateLimiter } from '../ports/rate-limiter.js';
@@ -50,7 +49,7 @@ export class DashboardSessionService {
     let session: DashboardSession;
     if (request.kind === 'admin') {
       if (this.adminPassword === null) throw createAppError('ADMIN_SIGN_IN_OFF', 401, 'Admin sign-in is off: set TROVE_ADMIN_PASSWORD to turn it on.');
-      if (!constantTimeEquals(request.password, this.adminPassword)) throw createAppError('SIGN_IN_FAILED', 401, 'Wrong admin password.');
+      if (!constantTimeEqual(request.password, this.adminPassword)) throw createAppError('SIGN_IN_FAILED', 401, 'Wrong admin password.');
       const project = request.publicKey ? await this.projects.findByPublicKey(request.publicKey) : ((await this.projects.list())[0] ?? null);
       if (!project) throw createAppError('PROJECT_NOT_FOUND', 404, request.publicKey ? `No project has public key ${request.publicKey}.` : 'There is no project yet.');
       session = this.newSession(token, project.id, true, null, now);
@@ -59,9 +58,8 @@ export class DashboardSessionService {
       const keys = project ? await this.projects.listSecretKeys(project.id) : [];
       // Every active key is compared, each in constant time, and an unknown project is compared against
       // a stand-in, so neither the time taken nor the answer tells which part was wrong.
-      let key: (typeof keys)[number] | undefined;
-      for (const candidate of keys) if (matchesSecretKey(request.secretKey, [candidate.secret])) key ??= candidate;
-      if (keys.length === 0) matchesSecretKey(request.secretKey, [UNKNOWN_PROJECT_SECRET]);
+      const key = firstMatch(keys, (candidate) => candidate.secret, request.secretKey);
+      if (keys.length === 0) constantTimeEqual(request.secretKey, UNKNOWN_PROJECT_SECRET);
       if (!project || !key) throw createAppError('SIGN_IN_FAILED', 401, WRONG);
       session = this.newSession(token, project.id, false, key.id, now);
     }

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { describeBytes } from '../domain/filename.js';
-import { parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
-import { lastField } from '../domain/form-fields.js';
-import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import type { StoredFile } from '../domain/file.js';
+import type { Fields } from '../domain/form-fields.js';
 import type { Project } from '../domain/project.js';
+import { DIRECT_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { createAppError } from '../errors.js';
 import type { FileIngestService, ReceivedBlob } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
@@ -32,7 +32,7 @@ export class DirectUploadService {
     private readonly settings: DirectUploadSettings,
   ) {}
 
-  async upload(parts: AsyncIterable<FormPart>, query: Readonly<Record<string, string | undefined>>): Promise<Record<string, string>> {
+  async upload(parts: AsyncIterable<FormPart>, query: Fields): Promise<Record<string, string>> {
     const fields: Array<[string, string]> = [];
     const received: ReceivedField[] = [];
     let earlyProject: Project | null = null;
@@ -61,8 +61,9 @@ export class DirectUploadService {
         // When the key came before the file (or in the query), refuse an unknown key or a file over
         // the project's own limit before reading its bytes. The signature may still follow the
         // file, so it is checked once the whole form is read.
-        if (!earlyProject && credentialsOf(fields, query).publicKey) {
-          earlyProject = await this.auth.resolveProject(credentialsOf(fields, query).publicKey);
+        if (!earlyProject) {
+          const { publicKey } = readUploadCredentials(fields, DIRECT_UPLOAD, query);
+          if (publicKey) earlyProject = await this.auth.resolveProject(publicKey);
         }
         const limit = earlyProject
           ? Math.min(this.settings.maxDirectUploadSize, this.ingest.maxFileSizeFor(earlyProject))
@@ -79,28 +80,21 @@ export class DirectUploadService {
         received.push({ fieldName: part.fieldName, filename: part.filename, blob });
       }
 
-      const project = await this.auth.authenticate(credentialsOf(fields, query));
+      const project = await this.auth.authenticate(readUploadCredentials(fields, DIRECT_UPLOAD, query));
       if (received.length === 0) {
         throw createAppError('FileRequiredError', 400, 'The request has no file: send at least one file field.');
       }
-      const storeRaw = lastField(fields, 'UPLOADCARE_STORE');
-      const storeMode = parseStoreMode(storeRaw);
-      if (storeMode === null) {
-        throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
-      }
-      const metadata = validateMetadata(metadataEntriesFromFields(fields));
-      const tags = parseTags(lastField(fields, 'tags'));
-      const source = lastField(fields, 'source') ?? 'local';
+      const options = parseUploadOptions(fields, DIRECT_UPLOAD);
 
       const prepared: StoredFile[] = [];
       for (const item of received) {
         prepared.push(
           await this.ingest.prepare(project, item.blob, {
             originalFilename: item.filename,
-            store: shouldStore(storeMode, project.autoStore),
-            metadata,
-            tags,
-            source: source.slice(0, 64),
+            store: shouldStore(options.store, project.autoStore),
+            metadata: options.metadata,
+            tags: options.tags,
+            source: options.source,
           }),
         );
       }
@@ -113,12 +107,4 @@ export class DirectUploadService {
       throw error;
     }
   }
-}
-
-function credentialsOf(fields: Array<[string, string]>, query: Readonly<Record<string, string | undefined>>) {
-  return {
-    publicKey: lastField(fields, 'UPLOADCARE_PUB_KEY') ?? query.UPLOADCARE_PUB_KEY ?? query.pub_key,
-    signature: lastField(fields, 'signature') ?? query.signature,
-    expire: lastField(fields, 'expire') ?? query.expire,
-  };
 }

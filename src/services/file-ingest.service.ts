@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, Writable, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { originalBlobKey } from '../domain/blob-layout.js';
 import { sanitizeOriginalFilename, safeFilename } from '../domain/filename.js';
-import { originalBlobKey, type FileMetadata, type StoredFile } from '../domain/file.js';
+import type { FileMetadata, StoredFile } from '../domain/file.js';
 import { effectiveMaxFileSize, isMimeTypeAllowed, type Project } from '../domain/project.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { isExpired, isUuid, originalBlobKey, type FileMetadata, type StoredFile } from '../domain/file.js';
+import { originalBlobKey } from '../domain/blob-layout.js';
+import { isExpired, isUuid, type FileMetadata, type StoredFile } from '../domain/file.js';
 import { validateMetadata, validateTagList } from '../domain/metadata.js';
 import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { isExpired, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
-import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import { isExpired, type StoredFile } from '../domain/file.js';
+import { lastField, type Fields } from '../domain/form-fields.js';
 import type { Project } from '../domain/project.js';
+import { FROM_URL_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { AppError, createAppError } from '../errors.js';
 import { FetchError, type FetchErrorCode, type GuardedFetcher } from '../ports/fetcher.js';
 import type { FilesRepository, FromUrlTask, FromUrlTasksRepository } from '../ports/repositories.js';
@@ -42,8 +43,6 @@ const FETCH_ERROR_CODES: Record<FetchErrorCode, string> = {
   NETWORK_ERROR: 'DownloadFileHTTPNetworkError',
 };
 
-type Params = Readonly<Record<string, string | undefined>>;
-
 /** Progress is written at most this often, so a fast download does not hammer the database. */
 const PROGRESS_WRITE_INTERVAL_MS = 250;
 
@@ -70,13 +69,10 @@ export class FromUrlService {
     this.limiter = new ConcurrencyLimiter(settings.concurrency);
   }
 
-  async start(params: Params, fields: Array<[string, string]>): Promise<FromUrlStartResult> {
-    const project = await this.auth.authenticate({
-      publicKey: params.pub_key ?? params.UPLOADCARE_PUB_KEY,
-      signature: params.signature,
-      expire: params.expire,
-    });
-    const sourceUrl = params.source_url;
+  /** `fields`: the query string and the form, in that order. */
+  async start(fields: Fields): Promise<FromUrlStartResult> {
+    const project = await this.auth.authenticate(readUploadCredentials(fields, FROM_URL_UPLOAD));
+    const sourceUrl = lastField(fields, 'source_url');
     if (!sourceUrl) throw createAppError('SourceURLRequiredError', 400, '`source_url` is required.');
     let parsed: URL;
     try {
@@ -87,13 +83,10 @@ export class FromUrlService {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw createAppError('URLSchemeInvalidError', 400, `source_url must use http or https, not ${parsed.protocol.replace(':', '')}.`);
     }
-    const storeRaw = params.store ?? params.UPLOADCARE_STORE;
-    const storeMode = parseStoreMode(storeRaw);
-    if (storeMode === null) throw createAppError('RequestParamRequiredError', 400, `store must be 0, 1 or auto, got "${storeRaw}".`);
-    const metadata = validateMetadata(metadataEntriesFromFields(fields));
-    const tags = parseTags(params.tags);
-    const checkDuplicates = params.check_URL_duplicates === '1';
-    const saveDuplicates = params.save_URL_duplicates === undefined ? checkDuplicates : params.save_URL_duplicates === '1';
+    const options = parseUploadOptions(fields, FROM_URL_UPLOAD);
+    const checkDuplicates = lastField(fields, 'check_URL_duplicates') === '1';
+    const saveDuplicatesRaw = lastField(fields, 'save_URL_duplicates');
+    const saveDuplicates = saveDuplicatesRaw === undefined ? checkDuplicates : saveDuplicatesRaw === '1';
 
     if (checkDuplicates) {
       const existing = await this.files.findBySourceUrl(project.id, parsed.toString());
@@ -118,11 +111,11 @@ export class FromUrlService {
     const job = this.limiter
       .run(() =>
         this.download(project, task, {
-          filename: params.filename,
-          store: shouldStore(storeMode, project.autoStore),
-          metadata,
-          tags,
-          source: (params.source ?? 'url').slice(0, 64),
+          filename: options.filename,
+          store: shouldStore(options.store, project.autoStore),
+          metadata: options.metadata,
+          tags: options.tags,
+          source: options.source,
           saveSourceUrl: saveDuplicates,
         }),
       )

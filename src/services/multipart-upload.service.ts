@@ -1,9 +1,11 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { originalBlobKey } from '../domain/blob-layout.js';
+import { constantTimeEqual } from '../domain/constant-time.js';
 import { describeBytes } from '../domain/filename.js';
-import { originalBlobKey, parseStoreMode, shouldStore, type StoredFile } from '../domain/file.js';
+import type { StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
-import { metadataEntriesFromFields, parseTags, validateMetadata } from '../domain/metadata.js';
+import { MULTIPART_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MultipartRepository, MultipartUpload } from '../ports/repositories.js';
@@ -49,11 +51,7 @@ export class MultipartUploadService {
   ) {}
 
   async start(fields: Fields): Promise<StartedMultipart> {
-    const project = await this.auth.authenticate({
-      publicKey: lastField(fields, 'UPLOADCARE_PUB_KEY'),
-      signature: lastField(fields, 'signature'),
-      expire: lastField(fields, 'expire'),
-    });
+    const project = await this.auth.authenticate(readUploadCredentials(fields, MULTIPART_UPLOAD));
     const size = parseSize(lastField(fields, 'size'), 'size', 'MultipartSizeInvalidError');
     if (size < this.settings.minFileSize) {
       throw createAppError(
@@ -82,13 +80,7 @@ export class MultipartUploadService {
         `A ${size}-byte file in ${partSize}-byte parts needs ${partCount} parts; at most ${MAX_PARTS} are allowed. Use a larger part_size.`,
       );
     }
-    const storeRaw = lastField(fields, 'UPLOADCARE_STORE');
-    const storeMode = parseStoreMode(storeRaw);
-    if (storeMode === null) {
-      throw createAppError('RequestParamRequiredError', 400, `UPLOADCARE_STORE must be 0, 1 or auto, got "${storeRaw}".`);
-    }
-    const metadata = validateMetadata(metadataEntriesFromFields(fields));
-    const tags = parseTags(lastField(fields, 'tags'));
+    const options = parseUploadOptions(fields, MULTIPART_UPLOAD);
 
     const uuid = randomUUID();
     const blobKey = originalBlobKey(uuid);
@@ -102,11 +94,11 @@ export class MultipartUploadService {
       size,
       partSize,
       partCount,
-      originalFilename: lastField(fields, 'filename') ?? 'original',
-      store: shouldStore(storeMode, project.autoStore),
-      metadata,
-      tags,
-      source: (lastField(fields, 'source') ?? 'local').slice(0, 64),
+      originalFilename: options.filename ?? 'original',
+      store: shouldStore(options.store, project.autoStore),
+      metadata: options.metadata,
+      tags: options.tags,
+      source: options.source,
       createdAt: this.clock.now().toISOString(),
       expiresAt: isoAfter(this.clock, this.settings.expiryMs),
     };
@@ -126,9 +118,7 @@ export class MultipartUploadService {
     if (!upload || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, 'Multipart upload not found: it was completed, aborted or has expired.');
     }
-    const expected = Buffer.from(upload.partToken);
-    const given = Buffer.from(token);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    if (!constantTimeEqual(token, upload.partToken)) {
       throw createAppError('InternalRequestForbiddenError', 403, 'Part URL token is invalid.');
     }
     if (!Number.isInteger(index) || index < 0 || index >= upload.partCount) {
@@ -160,7 +150,7 @@ export class MultipartUploadService {
   }
 
   async complete(fields: Fields): Promise<StoredFile> {
-    const project = await this.auth.resolveProject(lastField(fields, 'UPLOADCARE_PUB_KEY'));
+    const project = await this.auth.resolveProject(readUploadCredentials(fields, MULTIPART_UPLOAD).publicKey);
     const uuid = lastField(fields, 'uuid');
     if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
     const upload = await this.uploads.find(uuid);
@@ -224,7 +214,7 @@ export class MultipartUploadService {
 }
 
 /** The file a multipart start names, for messages people read. */
-function filenameForMessage(fields: Parameters<typeof lastField>[0]): string {
+function filenameForMessage(fields: Fields): string {
   const name = lastField(fields, 'filename');
   return name ? `"${name.slice(0, 200)}"` : 'The file';
 }

@@ -1,14 +1,9 @@
 import type { Project } from '../domain/project.js';
+import type { UploadCredentials } from '../domain/upload-options.js';
 import { matchesAnySecret } from '../domain/upload-signature.js';
 import { createAppError } from '../errors.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
-
-export interface UploadCredentials {
-  publicKey: string | undefined;
-  signature: string | undefined;
-  expire: string | undefined;
-}
 
 /** Decides whether an Upload API call may act for a project: public key, then signature rules. */
 /** How long a project looked up by public key is reused: settings changes apply within this time. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantTimeEquals, readCookie, sessionCookie, sessionIdOf } from '../../src/domain/dashboard-session.js';
+import { readCookie, sessionCookie, sessionIdOf } from '../../src/domain/dashboard-session.js';
 import { parseSignIn } from '../../src/http/routes/dashboard/session.js';
 import { parseProjectPatch } from '../../src/http/routes/rest/project.js';
 import { parseFileSearchParams } from '../../src/http/routes/rest/rest-params.js';
@@ -19,12 +19,9 @@ describe('session cookie', () => {
     expect(sessionCookie('t', { secure: true, maxAgeSeconds: 60 })).toMatch(/; Secure$/);
   });
 
-  it('stores a hash of the token, and compares tokens whatever their length', () => {
+  it('stores a hash of the token', () => {
     expect(sessionIdOf('token')).toMatch(/^[0-9a-f]{64}$/);
     expect(sessionIdOf('token')).not.toContain('token');
-    expect(constantTimeEquals('abc', 'abc')).toBe(true);
-    expect(constantTimeEquals('abc', 'abd')).toBe(false);
-    expect(constantTimeEquals('abc', 'abcd')).toBe(false);
   });
 });
 

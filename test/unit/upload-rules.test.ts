@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseStoreMode, shouldStore } from '../../src/domain/file.js';
 import { groupId, isGroupId, parseGroupEntry } from '../../src/domain/group.js';
 import { parseTags, validateMetadata } from '../../src/domain/metadata.js';
 import { computeUploadSignature, matchesAnySecret } from '../../src/domain/upload-signature.js';
@@ -41,19 +40,6 @@ describe('metadata rules (Uploadcare)', () => {
   it('parses tags', () => {
     expect(parseTags('a, b,,a ,c')).toEqual(['a', 'b', 'c']);
     expect(parseTags(undefined)).toEqual([]);
-  });
-});
-
-describe('store mode', () => {
-  it('maps UPLOADCARE_STORE', () => {
-    expect(parseStoreMode('1')).toBe('store');
-    expect(parseStoreMode('0')).toBe('temporary');
-    expect(parseStoreMode('auto')).toBe('auto');
-    expect(parseStoreMode(undefined)).toBe('auto');
-    expect(parseStoreMode('maybe')).toBeNull();
-    expect(shouldStore('auto', true)).toBe(true);
-    expect(shouldStore('auto', false)).toBe(false);
-    expect(shouldStore('temporary', true)).toBe(false);
   });
 });
 

@@ -1,23 +1,15 @@
 /**
- * Names for transformed images. A plan hashes to the same key on every node and across restarts,
- * so a derivative computed once is found again by anyone asking for the same (normalised) plan.
+ * The name of a transformation. A plan hashes to the same value on every node and across restarts,
+ * so a derivative computed once is found again by anyone asking for the same (normalised) plan
+ * (its blob key is built in `../blob-layout.ts`).
  */
 import { createHash } from 'node:crypto';
-import { isUuid } from '../file.js';
-import type { OutputFormat, TransformPlan } from './operations.js';
+import type { TransformPlan } from './operations.js';
 
 /** Part of every hash: bump it when the meaning of a plan changes, and old derivatives stop matching. */
 const PLAN_HASH_VERSION = 'trove-plan-v1';
 /** 128 bits: collisions are out of reach, and keys stay short. */
 const HASH_HEX_LENGTH = 32;
-
-const EXTENSIONS: Readonly<Record<OutputFormat, string>> = {
-  jpeg: 'jpg',
-  png: 'png',
-  webp: 'webp',
-  avif: 'avif',
-  gif: 'gif',
-};
 
 /** Hex digest of the plan's canonical JSON (keys sorted at every level). */
 export function planHash(plan: TransformPlan): string {
@@ -25,16 +17,6 @@ export function planHash(plan: TransformPlan): string {
     .update(`${PLAN_HASH_VERSION}\n${canonicalJson(plan)}`)
     .digest('hex')
     .slice(0, HASH_HEX_LENGTH);
-}
-
-/** Blob key of one derivative: `derivatives/<uuid>/<hash>.<ext>`, all under the file's own prefix. */
-export function derivativeKey(fileUuid: string, plan: TransformPlan, format: OutputFormat): string {
-  const uuid = fileUuid.toLowerCase();
-  if (!isUuid(uuid)) throw new TypeError(`derivativeKey: ${JSON.stringify(fileUuid.slice(0, 40))} is not a file uuid`);
-  const extension = EXTENSIONS[format];
-  if (extension === undefined) throw new TypeError(`derivativeKey: unknown output format ${JSON.stringify(String(format))}`);
-  // The format is in the key as well as in the plan: `format/auto` yields one derivative per negotiated format.
-  return `derivatives/${uuid}/${planHash(plan)}.${extension}`;
 }
 
 /** JSON with object keys sorted, so key order in memory never changes the hash. */

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { derivativesPrefix } from '../../domain/blob-layout.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import { ByteLruCache } from '../byte-lru-cache.js';
 import { readStream } from '../read-stream.js';
@@ -83,13 +84,13 @@ export class DerivativeCache {
 
   /** Drops a file's derivatives from this process's memory only (another node purged the store). */
   forgetFromMemory(fileUuid: string): void {
-    const prefix = `derivatives/${fileUuid}/`;
+    const prefix = derivativesPrefix(fileUuid);
     this.l1.deleteWhere((key) => key.startsWith(prefix));
   }
 
   /** Drops every derivative of a file from both tiers. */
   async purge(fileUuid: string): Promise<number> {
-    const prefix = `derivatives/${fileUuid}/`;
+    const prefix = derivativesPrefix(fileUuid);
     this.l1.deleteWhere((key) => key.startsWith(prefix));
     return this.blobs.deletePrefix(prefix);
   }

@@ -1,3 +1,4 @@
+import { derivativeBlobKey } from '../../domain/blob-layout.js';
 import { planHash } from '../../domain/transform/cache-key.js';
 import { negotiateFormat } from '../../domain/transform/negotiate.js';
 import { GEOMETRIC_OPERATIONS, type DeliveryPlan, type TransformPlan } from '../../domain/transform/operations.js';
@@ -127,7 +128,7 @@ export class TransformService {
     }
     return {
       variant,
-      key: `derivatives/${uuid}/${hash}-${variant}`,
+      key: derivativeBlobKey(uuid, hash, variant),
       varyAccept: variant.startsWith('auto-'),
       // Unique per URL and Accept class (the uuid is in the URL), and stable across processes and restarts.
       etag: `"${hash}-${variant}"`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { derivativeKey, planHash } from '../../../src/domain/transform/cache-key.js';
+import { planHash } from '../../../src/domain/transform/cache-key.js';
 import { normalizePlan } from '../../../src/domain/transform/normalize.js';
 import {
   DEFAULT_BACKGROUND,
@@ -793,12 +793,5 @@ describe('cache keys', () => {
     const plan = parse('-/resize/800x/').plan;
     const reordered: TransformPlan = { info: plan.info, output: { ...plan.output }, operations: plan.operations };
     expect(planHash(reordered)).toBe(planHash(plan));
-  });
-
-  it('name the derivative under the file', () => {
-    const plan = parse('-/resize/800x/').plan;
-    expect(derivativeKey(UUID.toUpperCase(), plan, 'jpeg')).toBe(`derivatives/${UUID}/${planHash(plan)}.jpg`);
-    expect(derivativeKey(UUID, plan, 'webp')).toBe(`derivatives/${UUID}/${planHash(plan)}.webp`);
-    expect(() => derivativeKey('../etc', plan, 'png')).toThrow(TypeError);
   });
 });

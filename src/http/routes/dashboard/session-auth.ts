@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import { constantTimeEquals, readCookie, SESSION_COOKIE, sessionCookie, type DashboardSession } from '../../../domain/dashboard-session.js';
+import { constantTimeEqual } from '../../../domain/constant-time.js';
+import { readCookie, SESSION_COOKIE, sessionCookie, type DashboardSession } from '../../../domain/dashboard-session.js';
 import type { Project } from '../../../domain/project.js';
 import { createAppError } from '../../../errors.js';
 
@@ -20,7 +21,7 @@ export async function requireSession(request: FastifyRequest, ctx: AppContext): 
   if (!found) throw createAppError('SESSION_REQUIRED', 401, 'Not signed in, or the session has ended: sign in again.');
   const header = request.headers['x-csrf-token'];
   const csrf = Array.isArray(header) ? header[0] : header;
-  if (!csrf || !constantTimeEquals(csrf, found.session.csrfToken)) {
+  if (!csrf || !constantTimeEqual(csrf, found.session.csrfToken)) {
     throw createAppError('CSRF_TOKEN_INVALID', 403, 'Missing or wrong X-CSRF-Token header: requests signed in by the dashboard cookie must carry the session’s CSRF token.');
   }
   return found;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../../../context.js';
-import { formLimits, formParts, queryFields, toRecord } from '../../form-fields.js';
+import { formLimits, formParts, queryFields } from '../../form-fields.js';
 import { errorResponses } from './schemas.js';
 
 /** `POST /base/`: direct upload of one or more files in a multipart form. */
@@ -20,7 +20,7 @@ export function registerBaseUpload(app: FastifyInstance, ctx: AppContext): void 
       },
     },
     async (request) => {
-      const result = await ctx.services.directUpload.upload(formParts(request, formLimits(ctx.config.upload)), toRecord(queryFields(request)));
+      const result = await ctx.services.directUpload.upload(formParts(request, formLimits(ctx.config.upload)), queryFields(request));
       const count = Object.keys(result).length;
       ctx.metrics.uploads.inc({ method: 'base' }, count);
       const bytes = request.headers['content-length'];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../../../context.js';
-import { formLimits, readFields, toRecord } from '../../form-fields.js';
+import { formLimits, readFields } from '../../form-fields.js';
 import { toUploadFileInfo } from '../../presenters/upload-file-info.js';
 import { errorResponses } from './schemas.js';
 
@@ -20,8 +20,7 @@ export function registerFromUrlUpload(app: FastifyInstance, ctx: AppContext): vo
       },
     },
     async (request) => {
-      const fields = await readFields(request, formLimits(ctx.config.upload));
-      const result = await ctx.services.fromUrl.start(toRecord(fields), fields);
+      const result = await ctx.services.fromUrl.start(await readFields(request, formLimits(ctx.config.upload)));
       if (result.type === 'token') return { type: 'token', token: result.token };
       return { type: 'file_info', ...toUploadFileInfo(result.file) };
     },

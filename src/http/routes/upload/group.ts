@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../../config/config.js';
 import type { AppContext } from '../../../context.js';
-import { formLimits, lastField, readFields } from '../../form-fields.js';
+import { GROUP_CREATION, readUploadCredentials } from '../../../domain/upload-options.js';
+import { formLimits, readFields } from '../../form-fields.js';
 import { toUploadGroupInfo } from '../../presenters/upload-file-info.js';
 import { cdnBase, originOf } from '../../public-urls.js';
 import { GroupInfoSchema, errorResponses } from './schemas.js';
@@ -35,11 +36,7 @@ export function registerGroups(app: FastifyInstance, ctx: AppContext): void {
       }
       const entries = [...listed, ...indexed.sort((a, b) => a[0] - b[0]).map(([, v]) => v)];
       const view = await ctx.services.groups.create(
-        {
-          publicKey: lastField(fields, 'pub_key') ?? lastField(fields, 'UPLOADCARE_PUB_KEY'),
-          signature: lastField(fields, 'signature'),
-          expire: lastField(fields, 'expire'),
-        },
+        readUploadCredentials(fields, GROUP_CREATION),
         entries,
       );
       return toUploadGroupInfo(view, groupUrls(request, ctx.config));
