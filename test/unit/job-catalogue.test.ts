@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { assertValidRegistration } from '../../src/adapters/queue/retry-delay.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createContext } from '../../src/context.js';
-import { originalBlobKey } from '../../src/domain/file.js';
+import { originalBlobKey } from '../../src/domain/blob-layout.js';
 import {
   EAGER_TRANSFORM_JOB,
   FILE_PURGE_JOB,
