@@ -105,7 +105,7 @@ export interface FilesRepository {
   findManyForProject(projectId: string, uuids: string[], options?: { includeRemoved?: boolean }): Promise<StoredFile[]>;
   /** The newest live file of the project fetched from this URL. */
   findBySourceUrl(projectId: string, sourceUrl: string): Promise<StoredFile | null>;
-  /** Unstored files past their expiry, oldest first. */
+  /** Unstored files past their expiry (removed ones included), soonest expiry first. */
   listExpired(now: string, limit: number): Promise<StoredFile[]>;
   /** Removes the row for good (after its bytes are gone); returns what it was, null when there was none. */
   deleteRow(uuid: string): Promise<StoredFile | null>;
@@ -309,7 +309,8 @@ export interface MetadataRepositories {
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
    * commits together, or not at all when it throws (the error is rethrown). Called on repositories
    * that are already inside a unit of work, it joins that one instead of opening a second. Only the
-   * repositories given to `work` are in the transaction.
+   * repositories given to `work` are in the transaction: inside it, use no others (on SQLite, whose
+   * one connection the transaction holds, they would wait for it forever).
    */
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T>;
 }
