@@ -23,6 +23,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
+import { KyselyFileCountersRepository } from '../src/adapters/db/repositories/file-counters.repository.js';
 import { KyselyFilesRepository } from '../src/adapters/db/repositories/files.repository.js';
 import type { Database } from '../src/adapters/db/schema.js';
 import { toRestFile } from '../src/domain/rest-file.js';
@@ -400,13 +401,14 @@ async function main() {
     }
 
     const files = new KyselyFilesRepository(db);
+    const counters = new KyselyFileCountersRepository(db);
     const rows: Array<Record<string, string | number>> = [];
     for (const c of cases) {
       for (const concurrency of CONCURRENCIES) {
         const httpOp = async (i: number) => (await get(`${trove!.url}${c.paths[i % c.paths.length]}`, headers)).status === 200;
         // The service's database work for one request: the page (limit + 1 rows) and the counters, together.
         const sqlOp = async (i: number) => {
-          const [list] = await Promise.all([files.list(projectId, c.queries[i % c.queries.length]!), files.counts(projectId)]);
+          const [list] = await Promise.all([files.list(projectId, c.queries[i % c.queries.length]!), counters.counts(projectId)]);
           return list.length === PAGE + 1;
         };
         await loop(concurrency, 1, httpOp);

@@ -165,7 +165,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const rateLimits = new RateLimitService(rateLimiter, config.rateLimits);
   metrics.jobCounts = async () => ({ ...(await jobs.counts()) });
   const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
-  const ingest = new FileIngestService(blobs, inspector, metadata.files, clock, {
+  const ingest = new FileIngestService(blobs, inspector, metadata, clock, {
     maxFileSize: config.upload.maxFileSize,
     unstoredFileTtlMs: config.upload.unstoredFileTtlMs,
   });
@@ -258,16 +258,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
   const dispatcher: EventDispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, webhooks, () => files, logger);
   ingest.onCommitted(() => dispatcher.nudge());
-  const files = new FileManagementService(metadata.files, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere, config.transform);
+  const files = new FileManagementService(metadata, blobs, inspector, jobs, delivery, transform, clock, () => dispatcher.nudge(), evictEverywhere, config.transform);
   const apiAuth = new ApiAuthService(metadata.projects, clock);
   const eager = new EagerTransformService(metadata.files, jobs, transform, config.transform);
   const jobRegistry = buildJobRegistry({ webhooks, files, eager }, config);
-  const sweeper = new SweeperService(metadata.files, blobs, multipart, fromUrl, clock, forgetFile, logger, {
+  const sweeper = new SweeperService(metadata, blobs, multipart, fromUrl, clock, forgetFile, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });
 
-  const usage = new UsageService(metadata.usage, (projectId) => metadata.files.counts(projectId), clock, logger);
+  const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   const dashboardSessions = new DashboardSessionService(metadata.projects, metadata.sessions, rateLimiter, clock, config.dashboard.adminPassword);
 

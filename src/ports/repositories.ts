@@ -38,7 +38,12 @@ export interface OutboxEvent {
   createdAt: string;
 }
 
+/** An event to record; the outbox gives it its id. */
+export type NewOutboxEvent = Omit<OutboxEvent, 'id'>;
+
 export interface EventOutboxRepository {
+  append(events: NewOutboxEvent[]): Promise<void>;
+  /** Oldest first (by `createdAt`, then id). */
   oldest(limit: number): Promise<OutboxEvent[]>;
   remove(id: string): Promise<void>;
 }
@@ -47,6 +52,14 @@ export interface FileCounts {
   stored: number;
   unstored: number;
   removed: number;
+}
+
+/** A project's files by state, kept as counters so listing totals count no rows. */
+export interface FileCountersRepository {
+  /** Adds `delta` (negative parts subtract) to the project's counters; a project without counters starts at zero. */
+  apply(projectId: string, delta: FileCounts): Promise<void>;
+  /** Zero for a project without counters. */
+  counts(projectId: string): Promise<FileCounts>;
 }
 
 /** Narrowing of a files list beyond Uploadcare's filters (Trove extensions). */
@@ -76,32 +89,35 @@ export interface FileListQuery {
   filters?: FileSearchFilters;
 }
 
+/** The metadata and tags of a file; what is left out stays as it is. */
+export type FileInfoPatch = Partial<Pick<StoredFile, 'metadata' | 'tags'>>;
+
+/**
+ * File records, and nothing else: the events and counters a change implies are written by the
+ * services, in the same unit of work (see `MetadataRepositories.transaction`).
+ */
 export interface FilesRepository {
-  /** Inserts all in one transaction, with their `file.uploaded` (and `file.stored`) events. */
   insertMany(files: StoredFile[]): Promise<void>;
   /** A file of this project that has not been removed (unless `includeRemoved`). */
   findForProject(projectId: string, uuid: string, options?: { includeRemoved?: boolean }): Promise<StoredFile | null>;
   /** Delivery lookup: a live file by uuid, whatever the project (uuids are unguessable and public by design). */
   findLive(uuid: string): Promise<StoredFile | null>;
   findManyForProject(projectId: string, uuids: string[], options?: { includeRemoved?: boolean }): Promise<StoredFile[]>;
+  /** The newest live file of the project fetched from this URL. */
   findBySourceUrl(projectId: string, sourceUrl: string): Promise<StoredFile | null>;
-  /** Unstored files past their expiry, oldest first. */
+  /** Unstored files past their expiry (removed ones included), soonest expiry first. */
   listExpired(now: string, limit: number): Promise<StoredFile[]>;
-  /** Removes the row for good (after its bytes are gone). */
-  deleteRow(uuid: string): Promise<void>;
+  /** Removes the row for good (after its bytes are gone); returns what it was, null when there was none. */
+  deleteRow(uuid: string): Promise<StoredFile | null>;
   list(projectId: string, query: FileListQuery): Promise<StoredFile[]>;
-  /** The project's files by state, kept as counters so no rows are counted. */
-  counts(projectId: string): Promise<FileCounts>;
   /** Files matching a search (its state filters and search filters, not its position): these are counted. */
   countMatching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>): Promise<number>;
-  /** Replaces the tags, recording `file.info_updated` with the previous tags. */
-  updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null>;
-  /** Stores the live, unstored files among `uuids` (recording `file.stored`); returns the files this call changed. */
-  markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
-  /** Marks the live files among `uuids` removed (recording `file.deleted`); returns the files this call changed. */
-  markRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
-  /** Replaces the metadata, recording `file.info_updated` with the previous metadata. */
-  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>, previous: Record<string, string>, at: string): Promise<StoredFile | null>;
+  /** Stores the live, unstored files of the project among `uuids` (no expiry any more); returns the files this call changed. */
+  setStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
+  /** Marks the live files of the project among `uuids` removed; returns the files this call changed. */
+  setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
+  /** Changes a live file's metadata or tags; returns the file as it now is, null when the project has no such live file. */
+  updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null>;
 }
 
 export interface MultipartUpload {
@@ -277,11 +293,11 @@ export interface UsageRepository {
   projectsOfFiles(uuids: string[]): Promise<Map<string, string>>;
 }
 
-/** Everything Trove keeps in its SQL database. */
-export interface MetadataStore {
-  readonly dialect: 'sqlite' | 'postgres';
+/** Every repository of the SQL database, all bound to one connection or to one transaction. */
+export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
   readonly files: FilesRepository;
+  readonly fileCounters: FileCountersRepository;
   readonly multipart: MultipartRepository;
   readonly fromUrlTasks: FromUrlTasksRepository;
   readonly groups: GroupsRepository;
@@ -289,6 +305,22 @@ export interface MetadataStore {
   readonly outbox: EventOutboxRepository;
   readonly sessions: DashboardSessionsRepository;
   readonly usage: UsageRepository;
+  /**
+   * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
+   * commits together, or not at all when it throws (the error is rethrown). Called on repositories
+   * that are already inside a unit of work, it joins that one instead of opening a second. Only the
+   * repositories given to `work` are in the transaction: inside it, use no others (on SQLite, whose
+   * one connection the transaction holds, they would wait for it forever).
+   */
+  transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T>;
+}
+
+/** What a service needs to write a change atomically. */
+export type UnitOfWork = Pick<MetadataRepositories, 'transaction'>;
+
+/** Everything Trove keeps in its SQL database. */
+export interface MetadataStore extends MetadataRepositories {
+  readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

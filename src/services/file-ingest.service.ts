@@ -8,8 +8,9 @@ import { effectiveMaxFileSize, isMimeTypeAllowed, type Project } from '../domain
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
-import type { FilesRepository } from '../ports/repositories.js';
+import type { UnitOfWork } from '../ports/repositories.js';
 import { isoAfter, type Clock } from './clock.js';
+import { insertFiles } from './file-changes.js';
 import { ByteMeter } from './ingest/byte-meter.js';
 
 /** Bytes that reached the blob store but have no file record yet. */
@@ -46,7 +47,7 @@ export class FileIngestService {
   constructor(
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
-    private readonly files: FilesRepository,
+    private readonly records: UnitOfWork,
     private readonly clock: Clock,
     private readonly settings: FileIngestSettings,
   ) {}
@@ -81,7 +82,7 @@ export class FileIngestService {
   /** Checks the project's rules against the received bytes, then writes the file record. */
   async register(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     const file = await this.prepare(project, received, options);
-    await this.files.insertMany([file]);
+    await insertFiles(this.records, [file]);
     this.announce([file]);
     return file;
   }
@@ -97,7 +98,7 @@ export class FileIngestService {
 
   /** Writes the records of prepared files in one transaction: all become visible, or none. */
   async commit(files: StoredFile[]): Promise<void> {
-    await this.files.insertMany(files);
+    await insertFiles(this.records, files);
     this.announce(files);
   }
 

@@ -12,9 +12,10 @@ import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FileCounts, FileListQuery, FileSearchFilters, FilesRepository } from '../ports/repositories.js';
+import type { FileCounts, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
 import type { DeliveryService } from './delivery.service.js';
+import { insertFiles, removeFiles, storeFiles, updateFileInfo } from './file-changes.js';
 import type { TransformService } from './transform/transform.service.js';
 
 export interface FileListRequest {
@@ -47,7 +48,7 @@ export const MAX_BATCH_UUIDS = 100;
 /** Managing a project's files through the REST API: listing, storing, deleting, metadata, copies. */
 export class FileManagementService {
   constructor(
-    private readonly files: FilesRepository,
+    private readonly records: Pick<MetadataRepositories, 'files' | 'fileCounters' | 'transaction'>,
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
     private readonly jobs: JobQueue,
@@ -72,9 +73,9 @@ export class FileManagementService {
       ...(request.filters ? { filters: request.filters } : {}),
     };
     const [rows, totals, matching] = await Promise.all([
-      this.files.list(project.id, query),
-      this.files.counts(project.id),
-      request.filters ? this.files.countMatching(project.id, query) : Promise.resolve(null),
+      this.records.files.list(project.id, query),
+      this.records.fileCounters.counts(project.id),
+      request.filters ? this.records.files.countMatching(project.id, query) : Promise.resolve(null),
     ]);
     const now = this.clock.now();
     const visible = request.removed ? rows : rows.filter((file) => !isExpired(file, now));
@@ -99,7 +100,7 @@ export class FileManagementService {
   async store(project: Project, uuid: string): Promise<StoredFile> {
     const file = await this.find(project, uuid, { includeRemoved: false });
     if (file.datetimeStored) return file;
-    const [stored] = await this.files.markStored(project.id, [uuid], this.clock.now().toISOString());
+    const [stored] = await storeFiles(this.records, project.id, [uuid], this.clock.now().toISOString());
     if (!stored) return this.find(project, uuid, { includeRemoved: false });
     this.delivery.evict(uuid);
     this.nudge();
@@ -109,7 +110,7 @@ export class FileManagementService {
   async remove(project: Project, uuid: string): Promise<StoredFile> {
     const file = await this.find(project, uuid, { includeRemoved: true });
     if (file.datetimeRemoved) return file;
-    const [removed] = await this.files.markRemoved(project.id, [uuid], this.clock.now().toISOString());
+    const [removed] = await removeFiles(this.records, project.id, [uuid], this.clock.now().toISOString());
     if (!removed) return this.find(project, uuid, { includeRemoved: true });
     await this.afterRemoval([removed]);
     return removed;
@@ -117,7 +118,7 @@ export class FileManagementService {
 
   async storeMany(project: Project, body: unknown): Promise<BatchResult> {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: false });
-    const changed = await this.files.markStored(project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
+    const changed = await storeFiles(this.records, project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
     for (const file of changed) this.delivery.evict(file.uuid);
     if (changed.length > 0) this.nudge();
@@ -126,7 +127,7 @@ export class FileManagementService {
 
   async removeMany(project: Project, body: unknown): Promise<BatchResult> {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: true });
-    const changed = await this.files.markRemoved(project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
+    const changed = await removeFiles(this.records, project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
     await this.afterRemoval(changed);
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
     return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
@@ -214,7 +215,7 @@ export class FileManagementService {
       expiresAt: storeFlag ? null : original.expiresAt ?? null,
     };
     try {
-      await this.files.insertMany([copy]);
+      await insertFiles(this.records, [copy]);
     } catch (error) {
       await this.blobs.delete(blobKey).catch(() => undefined);
       throw error;
@@ -250,14 +251,14 @@ export class FileManagementService {
   async setTags(project: Project, uuid: string, value: unknown): Promise<StoredFile> {
     const tags = validateTagList(value);
     const file = await this.find(project, uuid, { includeRemoved: false });
-    const updated = await this.files.updateTags(project.id, file.uuid, tags, file.tags, this.clock.now().toISOString());
+    const updated = await updateFileInfo(this.records, project.id, file.uuid, { tags }, { tags: file.tags }, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     this.nudge();
     return updated;
   }
 
   private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {
-    const updated = await this.files.updateMetadata(project.id, file.uuid, next, file.metadata, this.clock.now().toISOString());
+    const updated = await updateFileInfo(this.records, project.id, file.uuid, { metadata: next }, { metadata: file.metadata }, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     this.delivery.evict(file.uuid);
     this.nudge();
@@ -265,7 +266,7 @@ export class FileManagementService {
 
   private async find(project: Project, uuid: string, options: { includeRemoved: boolean }): Promise<StoredFile> {
     if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const file = await this.files.findForProject(project.id, uuid, options);
+    const file = await this.records.files.findForProject(project.id, uuid, options);
     if (!file || (!file.datetimeRemoved && isExpired(file, this.clock.now()))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     if (file.datetimeRemoved && !options.includeRemoved) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return file;
@@ -283,7 +284,7 @@ export class FileManagementService {
       if (!uuid || !isUuid(uuid)) problems[raw] = 'Invalid';
       else if (!wanted.includes(uuid)) wanted.push(uuid);
     }
-    const found = await this.files.findManyForProject(project.id, wanted, options);
+    const found = await this.records.files.findManyForProject(project.id, wanted, options);
     const now = this.clock.now();
     const usable = new Map(found.filter((f) => f.datetimeRemoved !== null || !isExpired(f, now)).map((f) => [f.uuid, f]));
     const valid: StoredFile[] = [];

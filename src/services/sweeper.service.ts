@@ -1,6 +1,7 @@
 import type { BlobStore } from '../ports/blob-store.js';
-import type { FilesRepository } from '../ports/repositories.js';
+import type { MetadataRepositories } from '../ports/repositories.js';
 import type { Clock } from './clock.js';
+import { deleteFileRow } from './file-changes.js';
 import type { FromUrlService } from './from-url.service.js';
 import type { MultipartUploadService } from './multipart-upload.service.js';
 
@@ -26,7 +27,7 @@ export class SweeperService {
   private running: Promise<SweepReport> | null = null;
 
   constructor(
-    private readonly files: FilesRepository,
+    private readonly records: Pick<MetadataRepositories, 'files' | 'transaction'>,
     private readonly blobs: BlobStore,
     private readonly multipart: MultipartUploadService,
     private readonly fromUrl: FromUrlService,
@@ -61,12 +62,12 @@ export class SweeperService {
     const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0 };
     try {
       for (;;) {
-        const expired = await this.files.listExpired(this.clock.now().toISOString(), 200);
+        const expired = await this.records.files.listExpired(this.clock.now().toISOString(), 200);
         for (const file of expired) {
           // Derivatives and caches go first: a derivative must never outlive its original.
           await this.onFileRemoved(file.uuid);
           await this.blobs.delete(file.blobKey);
-          await this.files.deleteRow(file.uuid);
+          await deleteFileRow(this.records, file.uuid);
           report.expiredFiles++;
         }
         if (expired.length < 200) break;

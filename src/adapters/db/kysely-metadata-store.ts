@@ -8,15 +8,7 @@ import type { MetadataStore } from '../../ports/repositories.js';
 import { SqlJobQueue, type SqlJobQueueOptions } from '../queue/sql.job-queue.js';
 import { CachedSqliteDatabase } from './cached-sqlite-database.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyFilesRepository } from './repositories/files.repository.js';
-import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
-import { KyselyGroupsRepository } from './repositories/groups.repository.js';
-import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
-import { KyselyProjectsRepository } from './repositories/projects.repository.js';
-import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
-import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
-import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
-import { KyselyUsageRepository } from './repositories/usage.repository.js';
+import { KyselyRepositories } from './kysely-repositories.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -48,31 +40,12 @@ function createKysely(config: DatabaseConfig): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-export class KyselyMetadataStore implements MetadataStore {
+export class KyselyMetadataStore extends KyselyRepositories implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
-  readonly projects: KyselyProjectsRepository;
-  readonly files: KyselyFilesRepository;
-  readonly multipart: KyselyMultipartRepository;
-  readonly fromUrlTasks: KyselyFromUrlTasksRepository;
-  readonly groups: KyselyGroupsRepository;
-  readonly webhooks: KyselyWebhooksRepository;
-  readonly outbox: KyselyEventOutboxRepository;
-  readonly sessions: KyselyDashboardSessionsRepository;
-  readonly usage: KyselyUsageRepository;
-  private readonly db: Kysely<Database>;
 
   constructor(config: DatabaseConfig) {
+    super(createKysely(config));
     this.dialect = config.kind;
-    this.db = createKysely(config);
-    this.projects = new KyselyProjectsRepository(this.db);
-    this.files = new KyselyFilesRepository(this.db);
-    this.multipart = new KyselyMultipartRepository(this.db);
-    this.fromUrlTasks = new KyselyFromUrlTasksRepository(this.db);
-    this.groups = new KyselyGroupsRepository(this.db);
-    this.webhooks = new KyselyWebhooksRepository(this.db);
-    this.outbox = new KyselyEventOutboxRepository(this.db);
-    this.sessions = new KyselyDashboardSessionsRepository(this.db);
-    this.usage = new KyselyUsageRepository(this.db);
   }
 
   /** Applies pending migrations; returns the names applied. */

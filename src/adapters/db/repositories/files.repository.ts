@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ContentInfo } from '../../../domain/content-info.js';
 import type { StoredFile } from '../../../domain/file.js';
-import type { WebhookEvent } from '../../../domain/webhook.js';
-import type { FileCounts, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
+import type { FileInfoPatch, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
+import { atomically } from '../atomically.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
 
@@ -58,23 +57,9 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async insertMany(files: StoredFile[]): Promise<void> {
     if (files.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < files.length; i += 50) {
-        await trx.insertInto('files').values(files.slice(i, i + 50).map(toRow)).execute();
-      }
-      const byProject = new Map<string, FileCounts>();
-      for (const file of files) {
-        const delta = byProject.get(file.projectId) ?? { stored: 0, unstored: 0, removed: 0 };
-        if (file.datetimeStored) delta.stored += 1;
-        else delta.unstored += 1;
-        byProject.set(file.projectId, delta);
-      }
-      for (const [projectId, delta] of byProject) await addCounts(trx, projectId, delta);
-      const events = files.flatMap((file) => [
-        outboxRow(file, 'file.uploaded', file.datetimeUploaded),
-        ...(file.datetimeStored ? [outboxRow(file, 'file.stored', file.datetimeStored)] : []),
-      ]);
-      for (let i = 0; i < events.length; i += 100) await trx.insertInto('event_outbox').values(events.slice(i, i + 100)).execute();
+    // Chunked so one statement stays under SQLite's bound-parameter limit; one transaction makes them all visible at once.
+    await atomically(this.db, async (db) => {
+      for (let i = 0; i < files.length; i += 50) await db.insertInto('files').values(files.slice(i, i + 50).map(toRow)).execute();
     });
   }
 
@@ -100,10 +85,6 @@ export class KyselyFilesRepository implements FilesRepository {
   async countMatching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>): Promise<number> {
     const row = await this.matching(projectId, query).clearSelect().select(sql<number>`count(*)`.as('n')).executeTakeFirst();
     return Number(row?.n ?? 0);
-  }
-
-  updateTags(projectId: string, uuid: string, tags: string[], previous: string[], at: string): Promise<StoredFile | null> {
-    return this.updateInfo(projectId, uuid, { tags: JSON.stringify(tags) }, { tags: previous }, at);
   }
 
   /** The project's files that pass a query's state and search filters. */
@@ -140,75 +121,47 @@ export class KyselyFilesRepository implements FilesRepository {
     return select;
   }
 
-  async counts(projectId: string): Promise<FileCounts> {
-    const row = await this.db.selectFrom('project_file_counts').selectAll().where('project_id', '=', projectId).executeTakeFirst();
-    return row ? { stored: Number(row.stored), unstored: Number(row.unstored), removed: Number(row.removed) } : { stored: 0, unstored: 0, removed: 0 };
-  }
-
-  async markStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+  async setStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .updateTable('files')
-        .set({ datetime_stored: at, expires_at: null })
-        .where('project_id', '=', projectId)
-        .where('uuid', 'in', uuids)
-        .where('datetime_removed', 'is', null)
-        .where('datetime_stored', 'is', null)
-        .returningAll()
-        .execute();
-      if (rows.length > 0) await addCounts(trx, projectId, { stored: rows.length, unstored: -rows.length, removed: 0 });
-      const files = rows.map(toFile);
-      if (files.length > 0) await trx.insertInto('event_outbox').values(files.map((file) => outboxRow(file, 'file.stored', at))).execute();
-      return files;
-    });
+    const rows = await this.db
+      .updateTable('files')
+      .set({ datetime_stored: at, expires_at: null })
+      .where('project_id', '=', projectId)
+      .where('uuid', 'in', uuids)
+      .where('datetime_removed', 'is', null)
+      .where('datetime_stored', 'is', null)
+      .returningAll()
+      .execute();
+    return rows.map(toFile);
   }
 
-  async markRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+  async setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .updateTable('files')
-        .set({ datetime_removed: at, expires_at: null })
-        .where('project_id', '=', projectId)
-        .where('uuid', 'in', uuids)
-        .where('datetime_removed', 'is', null)
-        .returningAll()
-        .execute();
-      const stored = rows.filter((row) => row.datetime_stored !== null).length;
-      if (rows.length > 0) await addCounts(trx, projectId, { stored: -stored, unstored: -(rows.length - stored), removed: rows.length });
-      const files = rows.map(toFile);
-      if (files.length > 0) await trx.insertInto('event_outbox').values(files.map((file) => outboxRow(file, 'file.deleted', at))).execute();
-      return files;
-    });
+    const rows = await this.db
+      .updateTable('files')
+      .set({ datetime_removed: at, expires_at: null })
+      .where('project_id', '=', projectId)
+      .where('uuid', 'in', uuids)
+      .where('datetime_removed', 'is', null)
+      .returningAll()
+      .execute();
+    return rows.map(toFile);
   }
 
-  updateMetadata(projectId: string, uuid: string, metadata: Record<string, string>, previous: Record<string, string>, at: string): Promise<StoredFile | null> {
-    return this.updateInfo(projectId, uuid, { metadata: JSON.stringify(metadata) }, { metadata: previous }, at);
-  }
-
-  /** Changes a live file's metadata or tags and records `file.info_updated` with what they were, in one transaction. */
-  private updateInfo(
-    projectId: string,
-    uuid: string,
-    values: Partial<Pick<FilesTable, 'metadata' | 'tags'>>,
-    previousValues: Record<string, unknown>,
-    at: string,
-  ): Promise<StoredFile | null> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('files')
-        .set(values)
-        .where('project_id', '=', projectId)
-        .where('uuid', '=', uuid)
-        .where('datetime_removed', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return null;
-      const file = toFile(row);
-      await trx.insertInto('event_outbox').values(outboxRow(file, 'file.info_updated', at, previousValues)).execute();
-      return file;
-    });
+  async updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null> {
+    const values: Partial<Pick<FilesTable, 'metadata' | 'tags'>> = {};
+    if (patch.metadata !== undefined) values.metadata = JSON.stringify(patch.metadata);
+    if (patch.tags !== undefined) values.tags = JSON.stringify(patch.tags);
+    if (Object.keys(values).length === 0) return this.findForProject(projectId, uuid);
+    const row = await this.db
+      .updateTable('files')
+      .set(values)
+      .where('project_id', '=', projectId)
+      .where('uuid', '=', uuid)
+      .where('datetime_removed', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toFile(row) : null;
   }
 
   async findForProject(projectId: string, uuid: string, options: { includeRemoved?: boolean } = {}): Promise<StoredFile | null> {
@@ -266,47 +219,14 @@ export class KyselyFilesRepository implements FilesRepository {
     return rows.map(toFile);
   }
 
-  async deleteRow(uuid: string): Promise<void> {
+  async deleteRow(uuid: string): Promise<StoredFile | null> {
     // Group memberships stay: a group is immutable and reports a removed member as null.
-    await this.db.transaction().execute(async (trx) => {
-      const row = await trx.deleteFrom('files').where('uuid', '=', uuid).returning(['project_id', 'datetime_stored', 'datetime_removed']).executeTakeFirst();
-      if (!row) return;
-      const delta = { stored: 0, unstored: 0, removed: 0 };
-      if (row.datetime_removed !== null) delta.removed = -1;
-      else if (row.datetime_stored !== null) delta.stored = -1;
-      else delta.unstored = -1;
-      await addCounts(trx, row.project_id, delta);
-    });
+    const row = await this.db.deleteFrom('files').where('uuid', '=', uuid).returningAll().executeTakeFirst();
+    return row ? toFile(row) : null;
   }
 }
 
-function outboxRow(file: StoredFile, event: WebhookEvent, at: string, previousValues?: Record<string, unknown>) {
-  return {
-    id: randomUUID(),
-    project_id: file.projectId,
-    event,
-    file_uuid: file.uuid,
-    previous_values: previousValues ? JSON.stringify(previousValues) : null,
-    created_at: at,
-  };
-}
-
-/** Keeps a project's counters in step with its files, inside the transaction that changed them. */
 /** Escapes LIKE's wildcards (with backslash, named in each ESCAPE clause). */
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
-}
-
-async function addCounts(trx: Transaction<Database>, projectId: string, delta: FileCounts): Promise<void> {
-  await trx
-    .insertInto('project_file_counts')
-    .values({ project_id: projectId, stored: Math.max(0, delta.stored), unstored: Math.max(0, delta.unstored), removed: Math.max(0, delta.removed) })
-    .onConflict((oc) =>
-      oc.column('project_id').doUpdateSet({
-        stored: sql<number>`project_file_counts.stored + ${delta.stored}`,
-        unstored: sql<number>`project_file_counts.unstored + ${delta.unstored}`,
-        removed: sql<number>`project_file_counts.removed + ${delta.removed}`,
-      }),
-    )
-    .execute();
 }

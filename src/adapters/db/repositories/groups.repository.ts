@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { GroupListQuery, GroupMember, GroupRecord, GroupsRepository } from '../../../ports/repositories.js';
+import { atomically } from '../atomically.js';
 import type { Database, GroupsTable } from '../schema.js';
 
 function toGroup(row: GroupsTable): GroupRecord {
@@ -16,7 +17,7 @@ export class KyselyGroupsRepository implements GroupsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(group: GroupRecord, members: GroupMember[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       await trx
         .insertInto('groups')
         .values({
@@ -98,7 +99,7 @@ export class KyselyGroupsRepository implements GroupsRepository {
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return atomically(this.db, async (trx) => {
       const found = await trx.selectFrom('groups').select('id').where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
       if (!found) return false;
       await trx.deleteFrom('group_files').where('group_id', '=', id).execute();

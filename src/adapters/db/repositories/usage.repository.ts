@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DailyDeliveries, DailyUploads, UsageRepository } from '../../../ports/repositories.js';
+import { atomically } from '../atomically.js';
 import type { Database } from '../schema.js';
 
 export class KyselyUsageRepository implements UsageRepository {
@@ -7,7 +8,7 @@ export class KyselyUsageRepository implements UsageRepository {
 
   async addDeliveries(counts: DailyDeliveries[]): Promise<void> {
     if (counts.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       for (const count of counts) {
         await trx
           .insertInto('usage_daily')

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from '../../../domain/webhook.js';
 import type { AttemptOutcome, NewWebhook, WebhookPatch, WebhooksRepository } from '../../../ports/repositories.js';
 import { fromFlag, toFlag } from '../json-columns.js';
+import { atomically } from '../atomically.js';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from '../schema.js';
 
 function toWebhook(row: Selectable<WebhooksTable>): Webhook {
@@ -52,7 +53,7 @@ export class KyselyWebhooksRepository implements WebhooksRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(webhook: NewWebhook): Promise<Webhook> {
-    return this.db.transaction().execute(async (trx) => {
+    return atomically(this.db, async (trx) => {
       // Integer ids like Uploadcare's, from a counter row both SQLite and PostgreSQL update atomically.
       const next = await trx
         .insertInto('id_sequences')
@@ -186,7 +187,7 @@ export class KyselyWebhooksRepository implements WebhooksRepository {
   }
 
   async recordAttempt({ attempt, status }: AttemptOutcome): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       await trx
         .insertInto('webhook_attempts')
         .values({

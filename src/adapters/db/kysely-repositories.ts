@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { MetadataRepositories } from '../../ports/repositories.js';
+import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
+import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
+import { KyselyFileCountersRepository } from './repositories/file-counters.repository.js';
+import { KyselyFilesRepository } from './repositories/files.repository.js';
+import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
+import { KyselyGroupsRepository } from './repositories/groups.repository.js';
+import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
+import { KyselyProjectsRepository } from './repositories/projects.repository.js';
+import { KyselyUsageRepository } from './repositories/usage.repository.js';
+import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
+import type { Database } from './schema.js';
+
+/** Every repository over one Kysely handle: the database itself, or one open transaction. */
+export class KyselyRepositories implements MetadataRepositories {
+  readonly projects: KyselyProjectsRepository;
+  readonly files: KyselyFilesRepository;
+  readonly fileCounters: KyselyFileCountersRepository;
+  readonly multipart: KyselyMultipartRepository;
+  readonly fromUrlTasks: KyselyFromUrlTasksRepository;
+  readonly groups: KyselyGroupsRepository;
+  readonly webhooks: KyselyWebhooksRepository;
+  readonly outbox: KyselyEventOutboxRepository;
+  readonly sessions: KyselyDashboardSessionsRepository;
+  readonly usage: KyselyUsageRepository;
+
+  /** `db` may be a `Transaction<Database>`: then every repository here writes inside it. */
+  constructor(protected readonly db: Kysely<Database>) {
+    this.projects = new KyselyProjectsRepository(db);
+    this.files = new KyselyFilesRepository(db);
+    this.fileCounters = new KyselyFileCountersRepository(db);
+    this.multipart = new KyselyMultipartRepository(db);
+    this.fromUrlTasks = new KyselyFromUrlTasksRepository(db);
+    this.groups = new KyselyGroupsRepository(db);
+    this.webhooks = new KyselyWebhooksRepository(db);
+    this.outbox = new KyselyEventOutboxRepository(db);
+    this.sessions = new KyselyDashboardSessionsRepository(db);
+    this.usage = new KyselyUsageRepository(db);
+  }
+
+  transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {
+    // Inside a unit of work already: join it (Kysely cannot nest transactions).
+    if (this.db.isTransaction) return work(this);
+    return this.db.transaction().execute((trx) => work(new KyselyRepositories(trx)));
+  }
+}

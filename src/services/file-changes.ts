@@ -1,0 +1,76 @@
+import type { StoredFile } from '../domain/file.js';
+import type { FileInfoPatch, MetadataRepositories, UnitOfWork } from '../ports/repositories.js';
+import {
+  effectsOfDelete,
+  effectsOfInfoUpdate,
+  effectsOfInsert,
+  effectsOfRemove,
+  effectsOfStore,
+  type FileChangeEffects,
+} from './file-change-effects.js';
+
+// Every write to file records, each in one unit of work with the counters and events it implies
+// (`file-change-effects.ts`): a failure leaves neither the change nor its events, so a webhook never
+// announces a change that did not happen, and no change goes unannounced.
+
+/** Writes new files: all become visible, or none. */
+export async function insertFiles(store: UnitOfWork, files: StoredFile[]): Promise<void> {
+  if (files.length === 0) return;
+  await store.transaction(async (tx) => {
+    await tx.files.insertMany(files);
+    await record(tx, effectsOfInsert(files));
+  });
+}
+
+/** Stores the project's live, unstored files among `uuids`; returns those this call changed. */
+export async function storeFiles(store: UnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+  if (uuids.length === 0) return [];
+  return store.transaction(async (tx) => {
+    const stored = await tx.files.setStored(projectId, uuids, at);
+    await record(tx, effectsOfStore(stored, at));
+    return stored;
+  });
+}
+
+/** Marks the project's live files among `uuids` removed; returns those this call changed. */
+export async function removeFiles(store: UnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+  if (uuids.length === 0) return [];
+  return store.transaction(async (tx) => {
+    const removed = await tx.files.setRemoved(projectId, uuids, at);
+    await record(tx, effectsOfRemove(removed, at));
+    return removed;
+  });
+}
+
+/**
+ * Replaces a live file's metadata or tags; `previous` holds what they were (the event carries it).
+ * Null when the project has no such live file.
+ */
+export async function updateFileInfo(
+  store: UnitOfWork,
+  projectId: string,
+  uuid: string,
+  patch: FileInfoPatch,
+  previous: FileInfoPatch,
+  at: string,
+): Promise<StoredFile | null> {
+  return store.transaction(async (tx) => {
+    const updated = await tx.files.updateInfo(projectId, uuid, patch);
+    if (updated) await record(tx, effectsOfInfoUpdate(updated, previous, at));
+    return updated;
+  });
+}
+
+/** Deletes a file's row for good; false when there was none. */
+export async function deleteFileRow(store: UnitOfWork, uuid: string): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    const deleted = await tx.files.deleteRow(uuid);
+    if (deleted) await record(tx, effectsOfDelete(deleted));
+    return deleted !== null;
+  });
+}
+
+async function record(tx: MetadataRepositories, effects: FileChangeEffects): Promise<void> {
+  for (const { projectId, delta } of effects.counters) await tx.fileCounters.apply(projectId, delta);
+  if (effects.events.length > 0) await tx.outbox.append(effects.events);
+}
