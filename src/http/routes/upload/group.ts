@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../../config/config.js';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { formLimits, lastField, readFields } from '../../form-fields.js';
 import { toUploadGroupInfo } from '../../presenters/upload-file-info.js';
 import { cdnBase, originOf } from '../../public-urls.js';
@@ -12,7 +12,7 @@ function groupUrls(request: FastifyRequest, config: Config) {
 }
 
 /** `POST /group/` + `GET /group/info/`: immutable groups of files. */
-export function registerGroups(app: FastifyInstance, ctx: AppContext): void {
+export function registerGroups(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/group/',
     {
