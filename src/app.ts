@@ -32,7 +32,10 @@ function answerBare(response: ServerResponse, statusCode: number, code: string, 
   response.end(body);
 }
 
-/** Builds the HTTP application for the roles in the configuration, without listening: tests inject into it. */
+/**
+ * Builds the HTTP application for the roles in the configuration, without listening: tests inject into
+ * it. It sees services only (HttpContext; AppContext adds what the REST group routes still read).
+ */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
   const paths = new ParsedPaths(config.transform);

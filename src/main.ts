@@ -4,10 +4,10 @@ import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/l
 import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
 import { formatHelp, formatProjects } from './cli/print.js';
 import { serve } from './cli/serve.js';
-import { KyselyMetadataStore } from './adapters/db/kysely-metadata-store.js';
 import { ConfigError, isAppError } from './errors.js';
 import { ProjectService } from './services/project.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
+import { openMetadataStore } from './wiring/storage.js';
 
 interface Command<N extends string = string> extends CommandSpec<N> {
   run(options: ParsedOptions<N>): Promise<void>;
@@ -51,9 +51,8 @@ function projectSettings(options: ParsedOptions<SettingName>) {
 }
 
 async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (service: ProjectService) => Promise<T>): Promise<T> {
-  const store = new KyselyMetadataStore(config.database);
+  const { store } = await openMetadataStore(config.database);
   try {
-    await store.migrate();
     return await run(new ProjectService(store.projects));
   } finally {
     await store.close();
@@ -75,9 +74,8 @@ const COMMANDS: readonly Command[] = [
     summary: 'apply database migrations',
     options: [],
     run: async () => {
-      const store = new KyselyMetadataStore(loadConfigFromEnvironment().database);
+      const { store, applied } = await openMetadataStore(loadConfigFromEnvironment().database);
       try {
-        const applied = await store.migrate();
         process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
       } finally {
         await store.close();

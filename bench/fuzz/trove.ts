@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createContext } from '../../src/context.js';
+import { createTrove } from '../../src/context.js';
 import { FetchError } from '../../src/ports/fetcher.js';
 import { FUZZ_KEYS } from './keys.js';
 
@@ -38,7 +38,7 @@ export async function startFuzzTrove(options: { logLevel?: string; env?: Record<
     TROVE_ORIGINAL_CACHE_MAX_ENTRY: '1KiB',
     ...options.env,
   });
-  const ctx = await createContext(config, { collectDefaultMetrics: false });
+  const ctx = await createTrove(config, { collectDefaultMetrics: false });
   // Generated source and webhook URLs must never leave the machine: every fetch is refused at once.
   ctx.fetcher.fetch = async (url: string) => {
     throw new FetchError('URL_HOST_FORBIDDEN', `fuzzing: no fetches (${url.slice(0, 100)})`);
@@ -48,7 +48,7 @@ export async function startFuzzTrove(options: { logLevel?: string; env?: Record<
     await ctx.services.projects.create({ name, publicKey: keys.publicKey, signedUploads });
     await ctx.services.projects.addSecret(keys.publicKey, keys.secretKey);
   }
-  const app = await buildApp(ctx, options.logLevel && options.logLevel !== 'silent' ? {} : { logger: false });
+  const app = await buildApp(ctx.http, options.logLevel && options.logLevel !== 'silent' ? {} : { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');

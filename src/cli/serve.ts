@@ -2,11 +2,10 @@ import cluster from 'node:cluster';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
-import { createContext, type AppContext } from '../context.js';
-import { serveClusterLocks } from '../adapters/lock/cluster.lock.js';
-import { relayClusterEvents } from '../adapters/events/cluster.event-bus.js';
+import { createTrove, type Trove } from '../context.js';
 import { loggerOptions } from '../observability/logger.js';
 import { allocatorWarning, runsOnGlibc } from '../runtime/malloc-arenas.js';
+import { startClusterPrimary } from '../wiring/coordination.js';
 import { printBootstrapKeys } from './print.js';
 
 /**
@@ -26,19 +25,17 @@ export async function serve(config: Config): Promise<void> {
   return runHttp(config, logger, { background: true });
 }
 
-async function prepare(config: Config, logger: Logger): Promise<AppContext> {
-  const ctx = await createContext(config, { logger });
-  const bootstrap = await ctx.services.projects.ensureDefaultProject(config.bootstrap);
+async function prepare(config: Config, logger: Logger): Promise<Trove> {
+  const trove = await createTrove(config, { logger });
+  const bootstrap = await trove.services.projects.ensureDefaultProject(config.bootstrap);
   if (bootstrap?.created) printBootstrapKeys(bootstrap);
-  return ctx;
+  return trove;
 }
 
-function startBackground(ctx: AppContext, config: Config, logger: Logger): void {
+function startBackground(trove: Trove, config: Config, logger: Logger): void {
   if (!config.roles.has('worker')) return;
-  ctx.services.sweeper.start(config.upload.sweepIntervalMs);
-  void ctx.services.sweeper.sweep().catch(() => undefined);
-  ctx.dispatcher.start(5_000);
-  ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency }).catch((error: unknown) => {
+  trove.startSweeper();
+  trove.startJobs({ dispatchIntervalMs: 5_000 }).catch((error: unknown) => {
     // A job without a handler is a build defect: better to stop than to let its jobs pile up.
     logger.fatal({ err: error }, 'the job worker could not start');
     process.exit(1);
@@ -66,22 +63,21 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
 }
 
 async function runHttp(config: Config, logger: Logger, options: { background: boolean }): Promise<void> {
-  const ctx = options.background ? await prepare(config, logger) : await createContext(config, { logger });
-  const app = await buildApp(ctx, { loggerInstance: logger });
-  if (options.background) startBackground(ctx, config, logger);
+  const trove = options.background ? await prepare(config, logger) : await createTrove(config, { logger });
+  const app = await buildApp(trove.http, { loggerInstance: logger });
+  if (options.background) startBackground(trove, config, logger);
   await app.listen({ port: config.port, host: config.host });
   if (!cluster.isWorker) logStarted(config, logger);
   onSignals(logger, async () => {
     await app.close();
-    await ctx.close();
+    await trove.close();
   });
 }
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
-  serveClusterLocks();
-  relayClusterEvents();
-  const ctx = await prepare(config, logger);
-  startBackground(ctx, config, logger);
+  startClusterPrimary();
+  const trove = await prepare(config, logger);
+  startBackground(trove, config, logger);
   let stopping = false;
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
@@ -108,7 +104,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
           }),
       ),
     );
-    await ctx.close();
+    await trove.close();
   });
 }
 

@@ -1,7 +1,11 @@
+import type { StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
+import type { WebhookEvent } from '../domain/webhook.js';
 import type { EventOutboxRepository, FilesRepository, OutboxEvent, ProjectsRepository } from '../ports/repositories.js';
-import type { FileManagementService } from './file-management.service.js';
 import type { WebhookService } from './webhook.service.js';
+
+/** Work an event sets off besides its webhooks; a failure leaves the event in the outbox for the next pass. */
+export type FileEventHandler = (file: StoredFile) => Promise<unknown>;
 
 export interface DispatcherLogger {
   warn(object: Record<string, unknown>, message: string): void;
@@ -15,7 +19,8 @@ const BATCH = 100;
  * Turns recorded file events (the outbox, written with each change) into webhook deliveries and
  * purge jobs, then forgets them. It runs right after a change commits and on a timer, so events
  * left behind by a crash or a queue outage go out as soon as the queue is reachable again. Every
- * step is idempotent: several dispatchers on several nodes may see the same event.
+ * step is idempotent: several dispatchers on several nodes may see the same event. Other services
+ * hook their own work onto an event with `on` (the purge of a deleted file), before its webhooks go out.
  */
 export class EventDispatcher {
   private running: Promise<void> | null = null;
@@ -23,15 +28,20 @@ export class EventDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private lastStaleCheck = 0;
   private readonly projects = new Map<string, { project: Project | null; at: number }>();
+  private readonly handlers = new Map<WebhookEvent, FileEventHandler[]>();
 
   constructor(
     private readonly outbox: EventOutboxRepository,
     private readonly projectsRepository: ProjectsRepository,
     private readonly files: FilesRepository,
     private readonly webhooks: WebhookService,
-    private readonly management: () => FileManagementService,
     private readonly logger: DispatcherLogger,
   ) {}
+
+  /** Runs `handler` for every `event` taken from the outbox, in the order handlers were added. */
+  on(event: WebhookEvent, handler: FileEventHandler): void {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+  }
 
   /** Dispatches soon; calls while a pass runs fold into one more pass. */
   nudge(): void {
@@ -85,7 +95,7 @@ export class EventDispatcher {
   private async dispatch(event: OutboxEvent): Promise<void> {
     const file = await this.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true });
     if (!file) return;
-    if (event.event === 'file.deleted') await this.management().enqueuePurge(file);
+    for (const handler of this.handlers.get(event.event) ?? []) await handler(file);
     const project = await this.project(event.projectId);
     if (project) await this.webhooks.dispatch(project, event, file);
   }

@@ -12,6 +12,7 @@ import type { UnitOfWork } from '../ports/repositories.js';
 import { isoAfter, type Clock } from './clock.js';
 import { insertFiles } from './file-changes.js';
 import { ByteMeter } from './ingest/byte-meter.js';
+import type { OutboxSignal } from './outbox-signal.js';
 
 /** Bytes that reached the blob store but have no file record yet. */
 export interface ReceivedBlob {
@@ -42,14 +43,14 @@ export interface FileIngestSettings {
  * any failure before that removes what was written.
  */
 export class FileIngestService {
-  private readonly committedListeners: Array<(files: StoredFile[]) => void> = [];
-
   constructor(
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
     private readonly records: UnitOfWork,
     private readonly clock: Clock,
     private readonly settings: FileIngestSettings,
+    /** Raised after file records (and their upload events) are written, so webhooks go out at once. */
+    private readonly outbox: OutboxSignal,
   ) {}
 
   /** Streams `body` into a new blob, refusing it as soon as it passes `maxBytes`. */
@@ -83,23 +84,18 @@ export class FileIngestService {
   async register(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     const file = await this.prepare(project, received, options);
     await insertFiles(this.records, [file]);
-    this.announce([file]);
+    this.announce();
     return file;
   }
 
-  /** Called with every batch of files once their records are written (webhooks, metrics). */
-  onCommitted(listener: (files: StoredFile[]) => void): void {
-    this.committedListeners.push(listener);
-  }
-
-  private announce(files: StoredFile[]): void {
-    for (const listener of this.committedListeners) listener(files);
+  private announce(): void {
+    this.outbox.notify();
   }
 
   /** Writes the records of prepared files in one transaction: all become visible, or none. */
   async commit(files: StoredFile[]): Promise<void> {
     await insertFiles(this.records, files);
-    this.announce(files);
+    this.announce();
   }
 
   /** Checks the project's rules and learns the file's type; writes nothing. */

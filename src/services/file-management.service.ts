@@ -13,9 +13,11 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { FileCounts, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
+import type { CacheInvalidationService } from './cache-invalidation.service.js';
 import type { Clock } from './clock.js';
 import type { DeliveryService } from './delivery.service.js';
 import { insertFiles, removeFiles, storeFiles, updateFileInfo } from './file-changes.js';
+import type { OutboxSignal } from './outbox-signal.js';
 import type { TransformService } from './transform/transform.service.js';
 
 export interface FileListRequest {
@@ -55,13 +57,17 @@ export class FileManagementService {
     private readonly delivery: DeliveryService,
     private readonly transform: TransformService,
     private readonly clock: Clock,
-    /** Tells the event dispatcher that the change just committed recorded events (webhooks, purges). */
-    private readonly nudge: () => void,
-    /** Drops a file from this node's memory caches and tells the other nodes to do the same. */
-    private readonly evict: (uuid: string) => Promise<void>,
+    /** Raised after each change that recorded events (webhooks, purges), so they go out at once. */
+    private readonly outbox: OutboxSignal,
+    /** Drops a deleted file from the memory caches of this process and every other. */
+    private readonly caches: CacheInvalidationService,
     /** The delivery URL limits, so a copy's operations are read exactly as its CDN URL is. */
     private readonly parseLimits: ParseLimits,
   ) {}
+
+  private nudge(): void {
+    this.outbox.notify();
+  }
 
   async list(project: Project, request: FileListRequest): Promise<FileListPage> {
     const query: FileListQuery = {
@@ -237,7 +243,7 @@ export class FileManagementService {
    */
   private async afterRemoval(removed: StoredFile[]): Promise<void> {
     for (const file of removed) {
-      await this.evict(file.uuid).catch(() => undefined);
+      await this.caches.evictFile(file.uuid).catch(() => undefined);
       await this.transform.purge(file.uuid).catch(() => undefined);
     }
     if (removed.length > 0) this.nudge();

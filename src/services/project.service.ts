@@ -13,6 +13,13 @@ export interface BootstrapResult extends ProjectWithSecrets {
   created: boolean;
 }
 
+/** Told after a project's settings or keys change, so every cached copy of the project is dropped. */
+export interface ProjectChangeListener {
+  projectChanged(projectId: string): Promise<void>;
+}
+
+const unheard: ProjectChangeListener = { projectChanged: async () => undefined };
+
 const newPublicKey = (): string => randomBytes(10).toString('hex');
 const newSecretKey = (): string => randomBytes(20).toString('hex');
 
@@ -20,8 +27,7 @@ const newSecretKey = (): string => randomBytes(20).toString('hex');
 export class ProjectService {
   constructor(
     private readonly projects: ProjectsRepository,
-    /** Called after a project's settings change, so caches of it are dropped. */
-    private readonly onProjectChanged: () => void = () => undefined,
+    private readonly changes: ProjectChangeListener = unheard,
   ) {}
 
   async create(input: Partial<NewProject> & { name: string }): Promise<ProjectWithSecrets> {
@@ -48,7 +54,7 @@ export class ProjectService {
   async update(publicKey: string, patch: ProjectSettingsPatch): Promise<Project> {
     const project = await this.findByPublicKey(publicKey);
     const updated = await this.projects.update(project.id, patch);
-    this.onProjectChanged();
+    await this.changes.projectChanged(project.id);
     if (!updated) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
     return updated;
   }
@@ -57,7 +63,7 @@ export class ProjectService {
     const project = await this.findByPublicKey(publicKey);
     const key = await this.projects.addSecretKey(project.id, secret ?? newSecretKey());
     // A new key must work at once (it is shown once, and used straight away), not when the cached key list ages out.
-    this.onProjectChanged();
+    await this.changes.projectChanged(project.id);
     return key;
   }
 
@@ -78,8 +84,8 @@ export class ProjectService {
     if (!(await this.projects.revokeSecretKey(project.id, keyId))) {
       throw createAppError('SECRET_KEY_NOT_FOUND', 404, `Project ${publicKey} has no active secret key ${keyId}.`);
     }
-    // A revoked key must stop working at once in this process, not when its cache entry ages out.
-    this.onProjectChanged();
+    // A revoked key must stop working at once, in every process, not when its cache entry ages out.
+    await this.changes.projectChanged(project.id);
   }
 
   /**

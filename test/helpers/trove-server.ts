@@ -6,7 +6,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createContext, type AppContext } from '../../src/context.js';
+import { createTrove, type Trove } from '../../src/context.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
 import { MutableClock } from './clock.js';
@@ -20,7 +20,7 @@ export interface TestTrove {
   uploadUrl: string;
   publicKey: string;
   secretKey: string;
-  ctx: AppContext;
+  ctx: Trove;
   app: FastifyInstance;
   clock: MutableClock;
   dataDir: string;
@@ -79,14 +79,11 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   Object.assign(env, options.env ?? {});
   const config = loadConfig(env);
   const clock = new MutableClock();
-  const ctx = await createContext(config, { clock, collectDefaultMetrics: false });
+  const ctx = await createTrove(config, { clock, collectDefaultMetrics: false });
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
-  const app = await buildApp(ctx, { logger: false });
+  const app = await buildApp(ctx.http, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  if (config.roles.has('worker')) {
-    await ctx.jobs.startWorker(ctx.jobRegistry, { concurrency: config.jobs.concurrency });
-    ctx.dispatcher.start(1_000);
-  }
+  if (config.roles.has('worker')) await ctx.startJobs({ dispatchIntervalMs: 1_000 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');
   const url = `http://127.0.0.1:${address.port}`;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidRegistration } from '../../src/adapters/queue/retry-delay.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createContext } from '../../src/context.js';
+import { createTrove } from '../../src/context.js';
 import { originalBlobKey } from '../../src/domain/blob-layout.js';
 import {
   EAGER_TRANSFORM_JOB,
@@ -94,7 +94,7 @@ describe('the job registry', () => {
   it('is built by Trove with one registration per job of the catalogue, on its policy', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'trove-jobs-'));
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    const ctx = await createContext(config);
+    const ctx = await createTrove(config);
     try {
       expect([...ctx.jobRegistry.keys()].sort()).toEqual([...JOB_NAMES].sort());
       for (const job of JOBS) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from '../../context.js';
+import type { HttpContext } from '../http-context.js';
 import type { DeliveryPlan } from '../../domain/transform/operations.js';
 import type { Derivative } from '../../services/transform/derivative-cache.js';
 import { contentDisposition } from './content-disposition.js';
@@ -43,7 +43,7 @@ function prepareHeaders(entry: Derivative, plan: DeliveryPlan, etag: string, var
   };
 }
 
-export function createFastLane(ctx: AppContext, paths: ParsedPaths): (request: IncomingMessage, response: ServerResponse) => boolean {
+export function createFastLane(ctx: HttpContext, paths: ParsedPaths): (request: IncomingMessage, response: ServerResponse) => boolean {
   const prefix = ctx.config.http.deliveryPrefix;
   const route = `${prefix}/:uuid/*`;
   // Headers built once per cached derivative (and URL shape), reused until the entry leaves memory.

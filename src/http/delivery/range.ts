@@ -1,4 +1,4 @@
-import type { ByteRange } from '../../ports/blob-store.js';
+import type { ByteRange } from '../../domain/byte-range.js';
 
 export type RangeDecision =
   | { kind: 'full' }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
 import { isGroupId } from '../../../domain/group.js';
 import type { DeliveryPlan } from '../../../domain/transform/operations.js';
@@ -18,7 +18,7 @@ function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string):
   void reply.headers({ ...DELIVERY_SECURITY_HEADERS, etag, 'cache-control': cacheControl });
 }
 
-async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
+async function serveOriginal(ctx: HttpContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
   const etag = `"${file.sha256}"`;
   ctx.services.usage.record(file.uuid, 'original');
   commonHeaders(reply, etag, file.datetimeStored ? STORED_CACHE : TEMPORARY_CACHE);
@@ -48,7 +48,7 @@ async function serveOriginal(ctx: AppContext, request: DeliveryRequest, reply: F
 
 /** `file`: already found (a group member); otherwise only a miss or a revalidation looks it up. */
 async function serveDerivative(
-  ctx: AppContext,
+  ctx: HttpContext,
   request: DeliveryRequest,
   reply: FastifyReply,
   uuid: string,
@@ -92,7 +92,7 @@ function pathTail(url: string, prefix: string): string {
   return afterId === -1 ? '' : path.slice(afterId + 1);
 }
 
-async function serveFile(ctx: AppContext, paths: ParsedPaths, request: DeliveryRequest, reply: FastifyReply) {
+async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: DeliveryRequest, reply: FastifyReply) {
   const id = request.params.uuid.toLowerCase();
   let rest = pathTail(request.url, ctx.config.http.deliveryPrefix);
   let file: StoredFile | null = null;
@@ -119,7 +119,7 @@ async function serveFile(ctx: AppContext, paths: ParsedPaths, request: DeliveryR
  * Delivery: `GET|HEAD /:uuid/[-/op/params/…][filename]` and `/:group_id/nth/:i/…`. Without image
  * operations the original is served; with them, the derivative (see TransformService).
  */
-export async function deliveryRoutes(app: FastifyInstance, options: { ctx: AppContext; paths: ParsedPaths }): Promise<void> {
+export async function deliveryRoutes(app: FastifyInstance, options: { ctx: HttpContext; paths: ParsedPaths }): Promise<void> {
   const { ctx, paths } = options;
   const schema = {
     tags: ['Delivery'],

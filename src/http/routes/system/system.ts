@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 
 /** Liveness, readiness and metrics: never logged, never rate limited. */
-export async function systemRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+export async function systemRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
   const { ctx } = options;
   app.get('/health', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
 
@@ -18,38 +18,12 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: AppCont
       },
     },
     async (_request, reply) => {
-      const required = await Promise.all([probe('database', () => ctx.metadata.ping()), probe('storage', () => ctx.blobs.ping())]);
-      const optional = await Promise.all([
-        ...(ctx.redis ? [probe('redis', () => ctx.redis!.ping())] : []),
-        probe('jobs', () => ctx.jobs.ping()),
-      ]);
-      const ok = required.every((c) => c.ok);
-      const degraded = !ok || optional.some((c) => !c.ok);
-      return reply
-        .code(ok ? 200 : 503)
-        .send({ status: degraded ? 'degraded' : 'ready', checks: Object.fromEntries([...required, ...optional].map((c) => [c.name, c])) });
+      const report = await ctx.readiness.check();
+      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
     },
   );
 
   app.get('/metrics', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render());
   });
-}
-
-async function probe(name: string, check: () => Promise<void>): Promise<{ name: string; ok: boolean; error?: string; ms: number }> {
-  const started = performance.now();
-  try {
-    await withTimeout(check(), 2_000);
-    return { name, ok: true, ms: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { name, ok: false, error: (error as Error).message, ms: Math.round(performance.now() - started) };
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

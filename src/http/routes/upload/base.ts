@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { formLimits, formParts, queryFields } from '../../form-fields.js';
 import { errorResponses } from './schemas.js';
 
 /** `POST /base/`: direct upload of one or more files in a multipart form. */
-export function registerBaseUpload(app: FastifyInstance, ctx: AppContext): void {
+export function registerBaseUpload(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/base/',
     {

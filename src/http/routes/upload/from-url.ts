@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { formLimits, readFields } from '../../form-fields.js';
 import { toUploadFileInfo } from '../../presenters/upload-file-info.js';
 import { errorResponses } from './schemas.js';
 
 /** `POST /from_url/` + `GET /from_url/status/`: Trove downloads the file in the background. */
-export function registerFromUrlUpload(app: FastifyInstance, ctx: AppContext): void {
+export function registerFromUrlUpload(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/from_url/',
     {

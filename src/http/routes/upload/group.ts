@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../../config/config.js';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { GROUP_CREATION, readUploadCredentials } from '../../../domain/upload-options.js';
 import { formLimits, readFields } from '../../form-fields.js';
 import { toUploadGroupInfo } from '../../presenters/upload-file-info.js';
@@ -13,7 +13,7 @@ function groupUrls(request: FastifyRequest, config: Config) {
 }
 
 /** `POST /group/` + `GET /group/info/`: immutable groups of files. */
-export function registerGroups(app: FastifyInstance, ctx: AppContext): void {
+export function registerGroups(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/group/',
     {

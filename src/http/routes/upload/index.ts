@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { registerBaseUpload } from './base.js';
 import { registerFromUrlUpload } from './from-url.js';
 import { registerGroups } from './group.js';
@@ -7,7 +7,7 @@ import { registerFileInfo } from './info.js';
 import { registerMultipartUpload } from './multipart.js';
 
 /** The Uploadcare-compatible Upload API, mounted under TROVE_UPLOAD_PREFIX. */
-export async function uploadApiRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+export async function uploadApiRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
   const { ctx } = options;
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) =>
     done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))),

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { toUploadFileInfo } from '../../presenters/upload-file-info.js';
 import { FileInfoSchema, errorResponses } from './schemas.js';
 
 /** `GET /info/?pub_key=&file_id=`. */
-export function registerFileInfo(app: FastifyInstance, ctx: AppContext): void {
+export function registerFileInfo(app: FastifyInstance, ctx: HttpContext): void {
   app.get(
     '/info/',
     {

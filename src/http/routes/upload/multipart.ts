@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { formLimits, queryFields, readFields, toRecord } from '../../form-fields.js';
 import { toUploadFileInfo } from '../../presenters/upload-file-info.js';
 import { uploadBase } from '../../public-urls.js';
 import { FileInfoSchema, errorResponses } from './schemas.js';
 
 /** Multipart upload: start → PUT each part to the URL given → complete. */
-export function registerMultipartUpload(app: FastifyInstance, ctx: AppContext): void {
+export function registerMultipartUpload(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/multipart/start/',
     {

@@ -1,0 +1,49 @@
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ApiAuthService } from '../services/api-auth.service.js';
+import type { DashboardSessionService } from '../services/dashboard-session.service.js';
+import type { DeliveryService } from '../services/delivery.service.js';
+import type { DirectUploadService } from '../services/direct-upload.service.js';
+import type { EagerTransformService } from '../services/eager-transform.service.js';
+import type { FileInfoService } from '../services/file-info.service.js';
+import type { FileManagementService } from '../services/file-management.service.js';
+import type { FromUrlService } from '../services/from-url.service.js';
+import type { GroupService } from '../services/group.service.js';
+import type { MultipartUploadService } from '../services/multipart-upload.service.js';
+import type { ProjectService } from '../services/project.service.js';
+import type { RateLimitService } from '../services/rate-limit.service.js';
+import type { ReadinessProbe } from '../services/readiness.service.js';
+import type { TransformService } from '../services/transform/transform.service.js';
+import type { UsageService } from '../services/usage.service.js';
+import type { WebhookService } from '../services/webhook.service.js';
+
+/** The services routes call. Routes see nothing else: no store, queue or connection. */
+export interface HttpServices {
+  // Upload API
+  directUpload: DirectUploadService;
+  multipart: MultipartUploadService;
+  fromUrl: FromUrlService;
+  groups: GroupService;
+  fileInfo: FileInfoService;
+  // REST API and dashboard
+  apiAuth: ApiAuthService;
+  rateLimits: RateLimitService;
+  files: FileManagementService;
+  webhooks: WebhookService;
+  eager: EagerTransformService;
+  projects: ProjectService;
+  usage: UsageService;
+  dashboardSessions: DashboardSessionService;
+  // CDN
+  delivery: DeliveryService;
+  transform: TransformService;
+}
+
+/** What the HTTP layer is built from. */
+export interface HttpContext {
+  config: Config;
+  metrics: Metrics;
+  services: HttpServices;
+  /** Answers `/ready`. */
+  readiness: ReadinessProbe;
+}

@@ -1,0 +1,74 @@
+import { buildJobRegistry } from '../jobs/registry.js';
+import type { JobRegistry } from '../ports/job-queue.js';
+import { EventDispatcher } from '../services/event-dispatcher.service.js';
+import type { OutboxSignal } from '../services/outbox-signal.js';
+import { SweeperService } from '../services/sweeper.service.js';
+import type { Basics } from './basics.js';
+import type { Coordination } from './coordination.js';
+import type { Management } from './management.js';
+import type { Storage } from './storage.js';
+import type { Upload } from './upload.js';
+
+/**
+ * Work that happens after a request: file events turned into webhooks and purges, durable jobs, and
+ * the sweep of expired files. Every subscription between services is made here, in one place.
+ */
+export interface EventsAndJobs {
+  dispatcher: EventDispatcher;
+  jobRegistry: JobRegistry;
+  sweeper: SweeperService;
+  /** Starts the outbox dispatcher's timer and the job worker; rejects when a job has no handler. */
+  startJobs(options: { dispatchIntervalMs: number }): Promise<void>;
+  /** Sweeps at once, then at the configured sweep interval. */
+  startSweeper(): void;
+  /** Stops the timers, then lets running jobs finish (10 s at most). */
+  close(): Promise<void>;
+}
+
+export function createEventsAndJobs(
+  basics: Basics,
+  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  coordination: Pick<Coordination, 'events' | 'jobs'>,
+  outbox: OutboxSignal,
+  upload: Pick<Upload, 'multipart' | 'fromUrl'>,
+  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches'>,
+): EventsAndJobs {
+  const { config, clock, logger } = basics;
+  const { metadata } = storage;
+  const { events, jobs } = coordination;
+  const { files, caches } = management;
+
+  // File events are written with each change (the outbox); the dispatcher turns them into webhook
+  // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
+  const dispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, management.webhooks, logger);
+  outbox.subscribe(() => dispatcher.nudge());
+  dispatcher.on('file.deleted', (file) => files.enqueuePurge(file));
+
+  // Every process (and node, with Redis) drops changed files and projects from its memory caches.
+  events.subscribe((event) => caches.apply(event));
+
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager }, config);
+  const sweeper = new SweeperService(metadata, storage.blobs, upload.multipart, upload.fromUrl, clock, (uuid) => caches.forgetExpiredFile(uuid), logger, {
+    putOlderThanMs: 6 * 3_600_000,
+    multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
+  });
+
+  return {
+    dispatcher,
+    jobRegistry,
+    sweeper,
+    startJobs({ dispatchIntervalMs }) {
+      dispatcher.start(dispatchIntervalMs);
+      return jobs.startWorker(jobRegistry, { concurrency: config.jobs.concurrency });
+    },
+    startSweeper() {
+      sweeper.start(config.upload.sweepIntervalMs);
+      void sweeper.sweep().catch(() => undefined);
+    },
+    async close() {
+      await sweeper.stop();
+      await dispatcher.stop();
+      await jobs.stopWorker(10_000);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { ApiAuthService } from '../services/api-auth.service.js';
+import { CacheInvalidationService } from '../services/cache-invalidation.service.js';
+import { DashboardSessionService } from '../services/dashboard-session.service.js';
+import { EagerTransformService } from '../services/eager-transform.service.js';
+import { FileManagementService } from '../services/file-management.service.js';
+import type { OutboxSignal } from '../services/outbox-signal.js';
+import { ProjectService } from '../services/project.service.js';
+import type { UploadAuthService } from '../services/upload-auth.service.js';
+import { UsageService } from '../services/usage.service.js';
+import { WebhookService } from '../services/webhook.service.js';
+import { webhookRetryPolicy } from '../jobs/catalogue.js';
+import type { Basics } from './basics.js';
+import type { Coordination } from './coordination.js';
+import type { Delivery } from './delivery.js';
+import type { Storage } from './storage.js';
+
+/** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
+export interface Management {
+  apiAuth: ApiAuthService;
+  /** Drops changed files and projects from the memory caches of every process. */
+  caches: CacheInvalidationService;
+  files: FileManagementService;
+  projects: ProjectService;
+  webhooks: WebhookService;
+  eager: EagerTransformService;
+  usage: UsageService;
+  dashboardSessions: DashboardSessionService;
+  /** Writes the usage counted in memory. */
+  close(): Promise<void>;
+}
+
+export function createManagement(
+  basics: Basics,
+  storage: Pick<Storage, 'metadata' | 'blobs' | 'inspector' | 'fetcher'>,
+  coordination: Pick<Coordination, 'events' | 'jobs' | 'rateLimiter'>,
+  uploadAuth: UploadAuthService,
+  delivery: Pick<Delivery, 'delivery' | 'transform'>,
+  outbox: OutboxSignal,
+): Management {
+  const { config, clock, logger } = basics;
+  const { metadata } = storage;
+  const apiAuth = new ApiAuthService(metadata.projects, clock);
+  const caches = new CacheInvalidationService(coordination.events, delivery, { uploadAuth, apiAuth });
+  const files = new FileManagementService(
+    metadata,
+    storage.blobs,
+    storage.inspector,
+    coordination.jobs,
+    delivery.delivery,
+    delivery.transform,
+    clock,
+    outbox,
+    caches,
+    config.transform,
+  );
+  const origin = config.http.publicUrl ?? `http://localhost:${config.port}`;
+  const webhooks = new WebhookService(metadata.webhooks, coordination.jobs, storage.fetcher, clock, {
+    timeoutMs: config.webhooks.timeoutMs,
+    bases: { cdnBase: `${origin}${config.http.deliveryPrefix}`, apiBase: `${origin}${config.http.restPrefix}` },
+    retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
+  });
+  const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
+  if (config.roles.has('delivery')) usage.start();
+  return {
+    apiAuth,
+    caches,
+    files,
+    projects: new ProjectService(metadata.projects, caches),
+    webhooks,
+    eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),
+    usage,
+    dashboardSessions: new DashboardSessionService(metadata.projects, metadata.sessions, coordination.rateLimiter, clock, config.dashboard.adminPassword),
+    close: () => usage.stop(),
+  };
+}

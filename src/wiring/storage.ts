@@ -1,0 +1,69 @@
+import type { Config, DatabaseConfig } from '../config/config.js';
+import { FsBlobStore } from '../adapters/blob/fs.blob-store.js';
+import { S3BlobStore } from '../adapters/blob/s3.blob-store.js';
+import { KyselyMetadataStore } from '../adapters/db/kysely-metadata-store.js';
+import { createGuardedFetcher } from '../adapters/fetch/guarded-fetcher.js';
+import { BytesContentInspector } from '../adapters/inspect/bytes.content-inspector.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { ContentInspector } from '../ports/content-inspector.js';
+import type { GuardedFetcher } from '../ports/fetcher.js';
+
+/** Where records and bytes live, and the two ways bytes come in from outside (URLs) or get read (inspection). */
+export interface Storage {
+  /** The concrete store: without Redis, the job queue lives in its database too. */
+  metadata: KyselyMetadataStore;
+  blobs: BlobStore;
+  fetcher: GuardedFetcher;
+  inspector: ContentInspector;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the metadata store and applies pending migrations (the server and the CLI's commands alike);
+ * a failed migration closes the store again.
+ */
+export async function openMetadataStore(database: DatabaseConfig): Promise<{ store: KyselyMetadataStore; applied: string[] }> {
+  const store = new KyselyMetadataStore(database);
+  try {
+    return { store, applied: await store.migrate() };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function openBlobStore(config: Config): BlobStore {
+  const storage = config.storage;
+  if (storage.kind === 'fs') return new FsBlobStore({ root: storage.root });
+  return new S3BlobStore({
+    bucket: storage.bucket,
+    prefix: storage.prefix,
+    endpoint: storage.endpoint,
+    region: storage.region,
+    forcePathStyle: storage.forcePathStyle,
+    credentials: storage.credentials,
+    requestChecksum: storage.requestChecksum,
+  });
+}
+
+export async function createStorage(config: Config): Promise<Storage> {
+  const blobs = openBlobStore(config);
+  const { store: metadata } = await openMetadataStore(config.database);
+  const fetcher = createGuardedFetcher({
+    allowPrivate: config.fetch.allowPrivate,
+    defaults: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
+    userAgent: 'Trove/0.1 (+from_url)',
+  });
+  // Uploads and transformations bound libvips' header reads by the same frame and page count.
+  const inspector = new BytesContentInspector({ maxSharpPages: config.transform.maxSourcePages });
+  return {
+    metadata,
+    blobs,
+    fetcher,
+    inspector,
+    async close() {
+      await blobs.close();
+      await metadata.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { DirectUploadService } from '../services/direct-upload.service.js';
+import { FileInfoService } from '../services/file-info.service.js';
+import { FileIngestService } from '../services/file-ingest.service.js';
+import { FromUrlService } from '../services/from-url.service.js';
+import { GroupService } from '../services/group.service.js';
+import { MultipartUploadService } from '../services/multipart-upload.service.js';
+import type { OutboxSignal } from '../services/outbox-signal.js';
+import type { RateLimitService } from '../services/rate-limit.service.js';
+import { UploadAuthService } from '../services/upload-auth.service.js';
+import type { Basics } from './basics.js';
+import type { Storage } from './storage.js';
+
+/** The Upload API's services: who may upload, and the four ways bytes become files. */
+export interface Upload {
+  uploadAuth: UploadAuthService;
+  ingest: FileIngestService;
+  directUpload: DirectUploadService;
+  multipart: MultipartUploadService;
+  fromUrl: FromUrlService;
+  groups: GroupService;
+  fileInfo: FileInfoService;
+  /** Waits for URL fetches in flight. */
+  close(): Promise<void>;
+}
+
+export function createUpload(
+  basics: Basics,
+  storage: Pick<Storage, 'metadata' | 'blobs' | 'inspector' | 'fetcher'>,
+  rateLimits: RateLimitService,
+  outbox: OutboxSignal,
+): Upload {
+  const { config, clock, logger, metrics } = basics;
+  const { metadata, blobs } = storage;
+  const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
+  const ingest = new FileIngestService(
+    blobs,
+    storage.inspector,
+    metadata,
+    clock,
+    { maxFileSize: config.upload.maxFileSize, unstoredFileTtlMs: config.upload.unstoredFileTtlMs },
+    outbox,
+  );
+  const multipart = new MultipartUploadService(uploadAuth, ingest, metadata.multipart, blobs, clock, {
+    minFileSize: config.upload.multipartMinFileSize,
+    minPartSize: config.upload.multipartMinPartSize,
+    maxPartSize: config.upload.multipartMaxPartSize,
+    expiryMs: config.upload.multipartExpiryMs,
+  });
+  const fromUrl = new FromUrlService(uploadAuth, ingest, metadata.files, metadata.fromUrlTasks, storage.fetcher, clock, config.fetch, logger, (file) => {
+    metrics.uploads.inc({ method: 'from_url' });
+    metrics.bytesIn.inc({ method: 'from_url' }, file.size);
+  });
+  return {
+    uploadAuth,
+    ingest,
+    directUpload: new DirectUploadService(uploadAuth, ingest, {
+      maxDirectUploadSize: config.upload.maxDirectUploadSize,
+      maxFilesPerRequest: config.upload.maxFilesPerRequest,
+    }),
+    multipart,
+    fromUrl,
+    groups: new GroupService(uploadAuth, metadata.files, metadata.groups, clock, { maxGroupFiles: config.upload.maxGroupFiles }),
+    fileInfo: new FileInfoService(uploadAuth, metadata.files, clock),
+    close: () => fromUrl.drain(),
+  };
+}
