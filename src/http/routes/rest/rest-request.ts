@@ -61,7 +61,9 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
     }
   });
 
-  app.addHook('preHandler', async (request) => {
+  // Before the route schemas judge the request: who may ask comes first, and an anonymous caller
+  // learns nothing from how its parameters are judged.
+  app.addHook('preValidation', async (request) => {
     // The dashboard calls the REST API with its session cookie (and CSRF header) instead of keys.
     const bySession = request.headers.authorization === undefined && sessionTokenOf(request) !== null;
     request.restProject = bySession ? (await requireSession(request, ctx)).project : await authenticateByKeys(request, ctx);
@@ -69,10 +71,27 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
     await ctx.services.rateLimits.check(request.restProject.id, kind);
   });
 
+  app.addHook('preValidation', async (request) => {
+    request.query = lastValues(request.query);
+    // Uploadcare reads a missing (or null) JSON object body as an empty one.
+    if ((request.body === undefined || request.body === null) && expectsObjectBody(request.routeOptions.schema?.body)) request.body = {};
+  });
+
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode !== 204 && request.routeOptions.config?.errorStyle === 'rest') void reply.header('content-type', 'application/json');
     return payload;
   });
+}
+
+/** A repeated query parameter counts by its last value, as Uploadcare's API reads it. */
+function lastValues(query: unknown): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(query as Record<string, string | string[] | undefined>)) flat[key] = Array.isArray(value) ? value.at(-1) : value;
+  return flat;
+}
+
+function expectsObjectBody(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'object';
 }
 
 /** Uploadcare's schemes: `Uploadcare.Simple` or a signed request. */
