@@ -9,7 +9,7 @@ import { ParsedPaths } from './http/delivery/parsed-paths.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerLingeringClose } from './http/plugins/lingering-close.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
-import { ERROR_MESSAGE_KEYWORD, ERROR_STATUS_KEYWORD } from './http/schema-errors.js';
+import { SCHEMA_VALIDATION_OPTIONS } from './http/schema-errors.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
@@ -65,15 +65,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
-    ajv: {
-      customOptions: {
-        // A schema accepts what it says: no "true" for a boolean, no "12" for a number (query values are
-        // strings and their schemas say so), and an unknown property is refused where a schema forbids it.
-        coerceTypes: false,
-        removeAdditional: false,
-        keywords: [ERROR_MESSAGE_KEYWORD, ERROR_STATUS_KEYWORD],
-      },
-    },
+    ajv: SCHEMA_VALIDATION_OPTIONS,
   });
 
   registerErrorHandler(app, ctx.metrics);

@@ -16,6 +16,15 @@
 export const ERROR_MESSAGE_KEYWORD = 'x-error-message';
 export const ERROR_STATUS_KEYWORD = 'x-error-status';
 
+/**
+ * Fastify's Ajv options: a schema accepts what it says (no "true" for a boolean, no "12" for a number:
+ * query values are strings and their schemas say so), an unknown property is refused where a schema
+ * forbids it rather than dropped, and the annotation keywords are known to strict mode.
+ */
+export const SCHEMA_VALIDATION_OPTIONS = {
+  customOptions: { coerceTypes: false, removeAdditional: false, keywords: [ERROR_MESSAGE_KEYWORD, ERROR_STATUS_KEYWORD] },
+};
+
 /** One message for every failure of a node, or one per JSON Schema keyword (`default` for the others). */
 export type ErrorMessages = string | Readonly<Record<string, string>>;
 
