@@ -3,12 +3,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AppContext } from './context.js';
+import type { HttpContext } from './http/http-context.js';
 import { createFastLane } from './http/delivery/fast-lane.js';
 import { ParsedPaths } from './http/delivery/parsed-paths.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
 import { registerLingeringClose } from './http/plugins/lingering-close.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
+import { SCHEMA_VALIDATION_OPTIONS } from './http/schema-errors.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
@@ -34,9 +35,9 @@ function answerBare(response: ServerResponse, statusCode: number, code: string, 
 
 /**
  * Builds the HTTP application for the roles in the configuration, without listening: tests inject into
- * it. It sees services only (HttpContext; AppContext adds what the REST group routes still read).
+ * it. It sees services only.
  */
-export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: HttpContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
   const paths = new ParsedPaths(config.transform);
   const fastLane = config.roles.has('delivery') ? createFastLane(ctx, paths) : null;
@@ -67,6 +68,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
+    ajv: SCHEMA_VALIDATION_OPTIONS,
   });
 
   registerErrorHandler(app, ctx.metrics);
@@ -96,6 +98,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'Delivery', description: 'Files by uuid' },
         { name: 'System', description: 'Health, readiness, metrics' },
         { name: 'Widget', description: 'The <trove-uploader> web component' },
+        { name: 'Dashboard', description: 'The dashboard’s sign-in API (session cookie; send X-CSRF-Token)' },
       ],
     },
   });

@@ -28,12 +28,6 @@ import { createUpload } from './wiring/upload.js';
 
 export type { ServiceLogger };
 
-/**
- * What the routes are built from. Transitional: the REST group routes still read the metadata store
- * directly; once they go through GroupService this is HttpContext and `metadata` goes.
- */
-export type AppContext = HttpContext & { metadata: MetadataStore };
-
 /** A whole Trove process: its services, the adapters under them, and its background work. */
 export interface Trove {
   config: Config;
@@ -55,7 +49,7 @@ export interface Trove {
     sweeper: SweeperService;
   };
   /** What `buildApp` takes: the route-facing services only. */
-  http: AppContext;
+  http: HttpContext;
   /** Starts the outbox dispatcher's timer and the job worker (worker role); rejects when a job has no handler. */
   startJobs(options: { dispatchIntervalMs: number }): Promise<void>;
   /** Sweeps expired files and stale writes at once and then periodically (worker role). */
@@ -124,7 +118,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     scheduler: delivery.scheduler,
     readiness,
     services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper },
-    http: { config, metrics: basics.metrics, services, readiness, metadata: storage.metadata },
+    http: { config, metrics: basics.metrics, services, readiness },
     startJobs: (options) => background.startJobs(options),
     startSweeper: () => background.startSweeper(),
     async close() {

@@ -1,4 +1,5 @@
 /** The JSON shapes of Uploadcare's REST API v0.7, shared by REST answers and webhook payloads. */
+import { Type, type Static } from 'typebox';
 import type { StoredFile } from './file.js';
 
 /** Absolute bases for the URLs inside REST answers and webhook payloads. */
@@ -10,24 +11,42 @@ export interface PublicBases {
 }
 
 /** A file as Uploadcare's REST API v0.7 describes it. */
-export interface RestFileInfo {
-  uuid: string;
-  datetime_uploaded: string;
-  datetime_stored: string | null;
-  datetime_removed: string | null;
-  is_image: boolean;
-  is_ready: boolean;
-  mime_type: string;
-  original_file_url: string | null;
-  original_filename: string;
-  size: number;
-  url: string;
-  variations: null;
-  content_info: unknown;
-  metadata: Record<string, string>;
-  tags: string[];
-  appdata?: Record<string, unknown> | null;
-}
+export const RestFileSchema = Type.Object(
+  {
+    uuid: Type.String({ format: 'uuid' }),
+    datetime_uploaded: Type.String({ format: 'date-time' }),
+    datetime_stored: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    datetime_removed: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    is_image: Type.Boolean(),
+    is_ready: Type.Boolean(),
+    mime_type: Type.String(),
+    original_file_url: Type.Union([Type.String(), Type.Null()], { description: 'null once the file is removed' }),
+    original_filename: Type.String(),
+    size: Type.Integer(),
+    url: Type.String({ description: 'This file in the REST API' }),
+    variations: Type.Null(),
+    content_info: Type.Unknown({ description: 'What the bytes are: `mime`, and `image` or `video` details when known' }),
+    metadata: Type.Record(Type.String(), Type.String()),
+    tags: Type.Array(Type.String(), { description: 'Trove extension' }),
+    appdata: Type.Optional(Type.Null({ description: 'With `include=appdata`: no add-on writes application data yet' })),
+  },
+  { title: 'RestFile' },
+);
+export type RestFileInfo = Static<typeof RestFileSchema>;
+
+/** A group as listed (its files are in the group info). */
+export const RestGroupSummarySchema = Type.Object(
+  {
+    id: Type.String({ description: '`<uuid>~<number of files>`' }),
+    datetime_created: Type.String({ format: 'date-time' }),
+    datetime_stored: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    files_count: Type.Integer(),
+    cdn_url: Type.String(),
+    url: Type.String({ description: 'This group in the REST API' }),
+  },
+  { title: 'RestGroupSummary' },
+);
+export type RestGroupSummary = Static<typeof RestGroupSummarySchema>;
 
 export function toRestFile(file: StoredFile, bases: PublicBases, options: { appdata?: boolean } = {}): RestFileInfo {
   return {
@@ -56,7 +75,7 @@ export function toRestFile(file: StoredFile, bases: PublicBases, options: { appd
 export function toRestGroupSummary(
   group: { id: string; datetimeCreated: string; datetimeStored: string | null; filesCount: number },
   bases: PublicBases,
-) {
+): RestGroupSummary {
   return {
     id: group.id,
     datetime_created: group.datetimeCreated,

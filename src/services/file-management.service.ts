@@ -13,6 +13,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { FileCounts, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
+export type { FileSearchFilters } from '../ports/repositories.js';
 import type { CacheInvalidationService } from './cache-invalidation.service.js';
 import type { Clock } from './clock.js';
 import type { DeliveryService } from './delivery.service.js';

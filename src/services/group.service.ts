@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isExpired, type StoredFile } from '../domain/file.js';
+import type { Project } from '../domain/project.js';
 import { groupId, isGroupId, parseGroupEntry, type GroupEntry } from '../domain/group.js';
 import { createAppError } from '../errors.js';
 import type { FilesRepository, GroupRecord, GroupsRepository } from '../ports/repositories.js';
@@ -12,7 +13,23 @@ export interface GroupView {
   members: Array<{ file: StoredFile | null; effects: string }>;
 }
 
-/** Immutable groups of files of one project (Uploadcare `/group/`). */
+/** A page of `GET /groups/` (REST API). */
+export interface GroupListRequest {
+  order: 'asc' | 'desc';
+  /** Keyset position: inclusive when only a time is given, after the group when its id is given too. */
+  from: { datetime: string; id: string | null } | null;
+  limit: number;
+}
+
+export interface GroupListPage {
+  groups: GroupRecord[];
+  /** All the project's groups. */
+  total: number;
+  /** Cursor of the next page; null on the last one. */
+  next: { datetime: string; id: string } | null;
+}
+
+/** Immutable groups of files of one project (Uploadcare `/group/`, and the REST API's `/groups/`). */
 export class GroupService {
   constructor(
     private readonly auth: UploadAuthService,
@@ -79,5 +96,29 @@ export class GroupService {
       group: found.group,
       members: found.members.map((m) => ({ file: byUuid.get(m.fileUuid) ?? null, effects: m.effects })),
     };
+  }
+
+  async list(project: Project, request: GroupListRequest): Promise<GroupListPage> {
+    const [rows, total] = await Promise.all([
+      this.groups.list(project.id, { order: request.order, after: request.from, limit: request.limit + 1 }),
+      this.groups.count(project.id),
+    ]);
+    const groups = rows.slice(0, request.limit);
+    const last = groups.at(-1);
+    return { groups, total, next: rows.length > request.limit && last ? { datetime: last.datetimeCreated, id: last.id } : null };
+  }
+
+  /** A group of the project with its members, for the REST API (which answers an unknown id with 404 "Not found."). */
+  async find(project: Project, id: string): Promise<GroupView> {
+    const found = await this.groups.findForProject(project.id, id);
+    if (!found) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const files = await this.files.findManyForProject(project.id, found.members.map((m) => m.fileUuid));
+    const byUuid = new Map(files.map((f) => [f.uuid, f]));
+    return { group: found.group, members: found.members.map((m) => ({ file: byUuid.get(m.fileUuid) ?? null, effects: m.effects })) };
+  }
+
+  /** Deletes a group of the project; its files stay. */
+  async remove(project: Project, id: string): Promise<void> {
+    if (!(await this.groups.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Project, SecretKey } from '../domain/project.js';
 import { createAppError } from '../errors.js';
 import type { NewProject, ProjectSettingsPatch, ProjectsRepository } from '../ports/repositories.js';
+export type { ProjectSettingsPatch } from '../ports/repositories.js';
 
 export interface ProjectWithSecrets {
   project: Project;

@@ -3,6 +3,7 @@ import { acceptsRestV07 } from '../../domain/rest-auth.js';
 import { AppError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import '../route-config.js';
+import { refusalFor, type SchemaIssue } from '../schema-errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -18,8 +19,24 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const REQUEST_PARTS = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' } as const;
+
+/**
+ * A request its route schema refused, answered with the message and status the schema gives for
+ * that failure (see schema-errors.ts); null for a schema that gives none.
+ */
+function fromSchemaRefusal(error: FastifyError, request: FastifyRequest): AppError | null {
+  const part = error.validationContext;
+  const issue = error.validation?.[0] as SchemaIssue | undefined;
+  if (!issue || !part || !(part in REQUEST_PARTS)) return null;
+  const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+  const refusal = refusalFor(schema, issue, request[REQUEST_PARTS[part as keyof typeof REQUEST_PARTS]]);
+  if (!refusal) return null;
+  return new AppError(refusal.status === 404 ? 'NOT_FOUND' : 'PARAMETER_INVALID', refusal.status, refusal.message);
+}
+
 /** Errors thrown by Fastify, @fastify/multipart and busboy, translated into what a client can act on. */
-function fromFrameworkError(error: FastifyError & { part?: unknown }): AppError | null {
+function fromFrameworkError(error: FastifyError & { part?: unknown }, request: FastifyRequest): AppError | null {
   switch (error.code) {
     case 'FST_REQ_FILE_TOO_LARGE':
       return new AppError('FileSizeLimitExceededError', 413, 'File is larger than the limit for direct uploads.');
@@ -45,7 +62,7 @@ function fromFrameworkError(error: FastifyError & { part?: unknown }): AppError 
     return new AppError('PostRequestParserFailedError', 400, `Malformed multipart/form-data body: ${error.message}.`);
   }
   if (error.validation) {
-    return new AppError('RequestParamRequiredError', 400, error.message);
+    return fromSchemaRefusal(error, request) ?? new AppError('RequestParamRequiredError', 400, error.message);
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.code ?? 'BadRequest', error.statusCode, error.message);
@@ -104,7 +121,7 @@ export function registerErrorHandler(app: FastifyInstance, metrics: Metrics): vo
         ? rawError
         : clientGone
           ? new AppError('ClientAborted', 400, 'The client closed the connection before the request body was complete; nothing was saved.')
-          : (fromDependencyOutage(rawError) ?? fromFrameworkError(rawError));
+          : (fromDependencyOutage(rawError) ?? fromFrameworkError(rawError, request));
     const method = request.routeOptions.config?.uploadMethod;
     if (known) {
       if (method) metrics.uploadFailures.inc({ method, code: known.code });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { createAppError } from '../../../errors.js';
 import type { WebAssets } from '../../../web/web-assets.js';
 import type { WebAssetName } from '../../../web/web-bundle.js';
@@ -11,7 +11,7 @@ import { dashboardShell } from './shell.js';
 const ASSETS: ReadonlySet<string> = new Set<WebAssetName>(['dashboard.js', 'dashboard.css']);
 
 /** `/dashboard`: the media library's page, its bundles and its sign-in API. */
-export async function dashboardRoutes(app: FastifyInstance, options: { ctx: AppContext; assets: WebAssets }): Promise<void> {
+export async function dashboardRoutes(app: FastifyInstance, options: { ctx: HttpContext; assets: WebAssets }): Promise<void> {
   const { ctx, assets } = options;
   registerDashboardSession(app, ctx);
 

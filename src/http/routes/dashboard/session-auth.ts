@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { constantTimeEqual } from '../../../domain/constant-time.js';
 import { readCookie, SESSION_COOKIE, sessionCookie, type DashboardSession } from '../../../domain/dashboard-session.js';
 import type { Project } from '../../../domain/project.js';
@@ -15,7 +15,7 @@ export function sessionTokenOf(request: FastifyRequest): string | null {
  * the cookie must carry `X-CSRF-Token`, reads too: another site can make a browser send the cookie,
  * but it cannot read the token.
  */
-export async function requireSession(request: FastifyRequest, ctx: AppContext): Promise<{ session: DashboardSession; project: Project }> {
+export async function requireSession(request: FastifyRequest, ctx: HttpContext): Promise<{ session: DashboardSession; project: Project }> {
   const token = sessionTokenOf(request);
   const found = token === null ? null : await ctx.services.dashboardSessions.authenticate(token);
   if (!found) throw createAppError('SESSION_REQUIRED', 401, 'Not signed in, or the session has ended: sign in again.');

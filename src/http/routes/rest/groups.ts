@@ -1,58 +1,65 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../../context.js';
-import { isGroupId } from '../../../domain/group.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext } from '../../http-context.js';
 import { toRestFile, toRestGroupSummary } from '../../../domain/rest-file.js';
-import { createAppError } from '../../../errors.js';
 import { projectOf, restBases } from './rest-request.js';
-import { parseFromParam, parseLimitParam, parseOrderingParam, queryOf, restRoute } from './rest-params.js';
-
-function groupParam(request: FastifyRequest): string {
-  const id = (request.params as { id?: string }).id ?? '';
-  if (!isGroupId(id)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-  return id;
-}
+import { cursorOf, limitOf, orderOf, restRoute } from './rest-params.js';
+import { GroupListQuerySchema, GroupListSchema, GroupParamsSchema, NoContentSchema, RestGroupSchema, restErrorResponses, type GroupList, type RestGroup } from './schemas.js';
 
 /** `/groups/…`: list, info and delete (a group's files stay). */
-export function registerRestGroups(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/groups/', restRoute('List groups', 'Paginated by `from`; `ordering` (`datetime_created`, `-datetime_created`), `limit` (1–1000).'), async (request) => {
-    const query = queryOf(request);
-    const limit = parseLimitParam(query.limit);
-    const order = parseOrderingParam(query.ordering, 'datetime_created');
-    const from = parseFromParam(query.from, isGroupId);
-    const project = projectOf(request);
-    const [rows, total] = await Promise.all([
-      ctx.metadata.groups.list(project.id, { order, after: from ? { datetime: from.datetime, id: from.uuid } : null, limit: limit + 1 }),
-      ctx.metadata.groups.count(project.id),
-    ]);
-    const groups = rows.slice(0, limit);
-    const bases = restBases(request, ctx);
-    const last = groups.at(-1);
-    let next: string | null = null;
-    if (rows.length > limit && last) {
-      const params = new URLSearchParams({ limit: String(limit), ordering: order === 'desc' ? '-datetime_created' : 'datetime_created', from: `${last.datetimeCreated}~${last.id}` });
-      next = `${bases.apiBase}/groups/?${params.toString()}`;
-    }
-    return { next, previous: null, total, per_page: limit, results: groups.map((group) => toRestGroupSummary(group, bases)) };
-  });
+export function registerRestGroups(fastify: FastifyInstance, ctx: HttpContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const groups = () => ctx.services.groups;
 
-  app.get('/groups/:id/', restRoute('Group info'), async (request) => {
-    const project = projectOf(request);
-    const found = await ctx.metadata.groups.findForProject(project.id, groupParam(request));
-    if (!found) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const files = await ctx.metadata.files.findManyForProject(project.id, found.members.map((m) => m.fileUuid));
-    const byUuid = new Map(files.map((file) => [file.uuid, file]));
-    const bases = restBases(request, ctx);
-    return {
-      ...toRestGroupSummary(found.group, bases),
-      files: found.members.map((member) => {
-        const file = byUuid.get(member.fileUuid);
-        return file ? { ...toRestFile(file, bases), default_effects: member.effects.replace(/^-\//, '') } : null;
-      }),
-    };
-  });
+  app.get(
+    '/groups/',
+    restRoute({
+      operationId: 'listGroups',
+      summary: 'List groups',
+      description: 'Paginated by `from`; `ordering` (`datetime_created`, `-datetime_created`), `limit` (1–1000).',
+      querystring: GroupListQuerySchema,
+      response: { 200: GroupListSchema, ...restErrorResponses },
+    }),
+    async (request): Promise<GroupList> => {
+      const limit = limitOf(request.query.limit, 100);
+      const order = orderOf(request.query.ordering);
+      const from = cursorOf(request.query.from);
+      const page = await groups().list(projectOf(request), { order, from: from && { datetime: from.datetime, id: from.uuid }, limit });
+      const bases = restBases(request, ctx);
+      let next: string | null = null;
+      if (page.next) {
+        const params = new URLSearchParams({ limit: String(limit), ordering: order === 'desc' ? '-datetime_created' : 'datetime_created', from: `${page.next.datetime}~${page.next.id}` });
+        next = `${bases.apiBase}/groups/?${params.toString()}`;
+      }
+      return { next, previous: null, total: page.total, per_page: limit, results: page.groups.map((group) => toRestGroupSummary(group, bases)) };
+    },
+  );
 
-  app.delete('/groups/:id/', restRoute('Delete a group', 'The group goes; its files stay.'), async (request, reply) => {
-    if (!(await ctx.metadata.groups.delete(projectOf(request).id, groupParam(request)))) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    return reply.code(204).send();
-  });
+  app.get(
+    '/groups/:id/',
+    restRoute({ operationId: 'getGroup', summary: 'Group info', params: GroupParamsSchema, response: { 200: RestGroupSchema, ...restErrorResponses } }),
+    async (request): Promise<RestGroup> => {
+      const view = await groups().find(projectOf(request), request.params.id);
+      const bases = restBases(request, ctx);
+      return {
+        ...toRestGroupSummary(view.group, bases),
+        files: view.members.map(({ file, effects }) => (file ? { ...toRestFile(file, bases), default_effects: effects.replace(/^-\//, '') } : null)),
+      };
+    },
+  );
+
+  app.delete(
+    '/groups/:id/',
+    restRoute({
+      operationId: 'deleteGroup',
+      summary: 'Delete a group',
+      description: 'The group goes; its files stay.',
+      params: GroupParamsSchema,
+      response: { 204: NoContentSchema, ...restErrorResponses },
+    }),
+    async (request, reply) => {
+      await groups().remove(projectOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import { registerRestFiles } from './files.js';
 import { registerRestGroups } from './groups.js';
 import { registerRestMetadata } from './metadata.js';
@@ -8,7 +8,7 @@ import { registerRestWebhooks } from './webhooks.js';
 import { registerRestPipeline } from './rest-request.js';
 
 /** Uploadcare's REST API v0.7 (`Accept: application/vnd.uploadcare-v0.7+json`), with Trove's webhook delivery log. */
-export async function restApiRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
   const { ctx } = options;
   registerRestPipeline(app, ctx);
   registerRestFiles(app, ctx);

@@ -1,13 +1,27 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import type { Project, SecretKey } from '../../../domain/project.js';
-import { createAppError } from '../../../errors.js';
-import type { ProjectSettingsPatch } from '../../../ports/repositories.js';
-import { bodyObject } from './files.js';
+import type { ProjectSettingsPatch } from '../../../services/project.service.js';
 import { projectOf } from './rest-request.js';
-import { queryOf, restRoute } from './rest-params.js';
+import { limitOf, restRoute } from './rest-params.js';
+import {
+  NewSecretSchema,
+  NoContentSchema,
+  ProjectSchema,
+  SecretListSchema,
+  SecretParamsSchema,
+  UsageQuerySchema,
+  UsageReportSchema,
+  projectPatchBodySchema,
+  restBodyErrorResponses,
+  restErrorResponses,
+  ErrorDetailSchema,
+  type ProjectPatchBody,
+  type RestProject,
+} from './schemas.js';
 
-function toRestProject(project: Project) {
+function toRestProject(project: Project): RestProject {
   return {
     name: project.name,
     pub_key: project.publicKey,
@@ -24,74 +38,92 @@ function toRestSecret(key: SecretKey) {
   return { id: key.id, hint: `…${key.secret.slice(-4)}`, created_at: key.createdAt };
 }
 
-const MIME_RULE = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})|\*\/\*)$/;
-const SETTINGS = ['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types'];
-
-/** The body of `PUT /project/`, checked field by field. */
-export function parseProjectPatch(body: unknown, serverMaxFileSize: number): ProjectSettingsPatch {
-  const input = bodyObject(body);
-  const unknown = Object.keys(input).filter((key) => !SETTINGS.includes(key));
-  if (unknown.length > 0) throw createAppError('PARAMETER_INVALID', 400, `Unknown setting ${unknown.map((k) => `\`${k}\``).join(', ')}; settable: ${SETTINGS.join(', ')}.`);
+/** The body of `PUT /project/`, accepted by its schema, as the settings it changes. */
+export function toSettingsPatch(body: ProjectPatchBody): ProjectSettingsPatch {
   const patch: ProjectSettingsPatch = {};
-  if ('name' in input) {
-    const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (name.length < 1 || name.length > 100) throw createAppError('PARAMETER_INVALID', 400, '`name` must be a string of 1–100 characters.');
-    patch.name = name;
-  }
-  for (const [field, key] of [['autostore_enabled', 'autoStore'], ['signed_uploads', 'signedUploads']] as const) {
-    if (!(field in input)) continue;
-    if (typeof input[field] !== 'boolean') throw createAppError('PARAMETER_INVALID', 400, `\`${field}\` must be true or false.`);
-    patch[key] = input[field];
-  }
-  if ('max_file_size' in input) {
-    const size = input.max_file_size;
-    if (size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1 || size > serverMaxFileSize)) {
-      throw createAppError('PARAMETER_INVALID', 400, `\`max_file_size\` must be null or a whole number of bytes from 1 to ${serverMaxFileSize} (the server's limit).`);
-    }
-    patch.maxFileSize = size;
-  }
-  if ('allowed_mime_types' in input) {
-    const types = input.allowed_mime_types;
-    if (types !== null) {
-      if (!Array.isArray(types) || types.length > 100 || types.some((type) => typeof type !== 'string' || !MIME_RULE.test(type))) {
-        throw createAppError('PARAMETER_INVALID', 400, '`allowed_mime_types` must be null or an array of up to 100 MIME types such as "image/*" or "application/pdf".');
-      }
-    }
-    patch.allowedMimeTypes = types === null || (types as string[]).length === 0 ? null : [...new Set(types as string[])];
+  if (body.name !== undefined) patch.name = body.name.trim();
+  if (body.autostore_enabled !== undefined) patch.autoStore = body.autostore_enabled;
+  if (body.signed_uploads !== undefined) patch.signedUploads = body.signed_uploads;
+  if (body.max_file_size !== undefined) patch.maxFileSize = body.max_file_size;
+  if (body.allowed_mime_types !== undefined) {
+    const types = body.allowed_mime_types;
+    patch.allowedMimeTypes = types === null || types.length === 0 ? null : [...new Set(types)];
   }
   return patch;
 }
 
 /** `/project/`: the project the keys belong to, its settings, secret keys and usage (Trove extensions but the first). */
-export function registerRestProject(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/project/', restRoute('Project info'), async (request) => toRestProject(projectOf(request)));
+export function registerRestProject(fastify: FastifyInstance, ctx: HttpContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const projects = () => ctx.services.projects;
 
-  app.put('/project/', restRoute('Change project settings (Trove)', 'Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null).'), async (request) => {
-    const patch = parseProjectPatch(request.body, ctx.config.upload.maxFileSize);
-    const updated = await ctx.services.projects.update(projectOf(request).publicKey, patch);
-    return toRestProject(updated);
-  });
+  app.get(
+    '/project/',
+    restRoute({ operationId: 'getProject', summary: 'Project info', response: { 200: ProjectSchema, ...restErrorResponses } }),
+    async (request) => toRestProject(projectOf(request)),
+  );
 
-  app.get('/project/secrets/', restRoute('List secret keys (Trove)', 'Active keys, each with the last four characters as a hint; a secret is shown only when created.'), async (request) => {
-    const keys = await ctx.services.projects.listSecrets(projectOf(request).publicKey);
-    return { results: keys.map(toRestSecret) };
-  });
+  app.put(
+    '/project/',
+    restRoute({
+      operationId: 'updateProject',
+      summary: 'Change project settings (Trove)',
+      description: 'Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null).',
+      body: projectPatchBodySchema(ctx.config.upload.maxFileSize),
+      response: { 200: ProjectSchema, ...restBodyErrorResponses },
+    }),
+    async (request) => toRestProject(await projects().update(projectOf(request).publicKey, toSettingsPatch(request.body))),
+  );
 
-  app.post('/project/secrets/', restRoute('Create a secret key (Trove)', 'Answers 201 with the new secret: the only time it is shown.'), async (request, reply) => {
-    const key = await ctx.services.projects.addSecret(projectOf(request).publicKey);
-    return reply.code(201).send({ id: key.id, secret: key.secret, created_at: key.createdAt });
-  });
+  app.get(
+    '/project/secrets/',
+    restRoute({
+      operationId: 'listSecretKeys',
+      summary: 'List secret keys (Trove)',
+      description: 'Active keys, each with the last four characters as a hint; a secret is shown only when created.',
+      response: { 200: SecretListSchema, ...restErrorResponses },
+    }),
+    async (request) => ({ results: (await projects().listSecrets(projectOf(request).publicKey)).map(toRestSecret) }),
+  );
 
-  app.delete('/project/secrets/:id/', restRoute('Revoke a secret key (Trove)', '204; 409 for the last active key, so a project can always be reached.'), async (request, reply) => {
-    const id = (request.params as { id: string }).id;
-    await ctx.services.projects.revokeSecret(projectOf(request).publicKey, id, { keepOne: true });
-    return reply.code(204).send();
-  });
+  app.post(
+    '/project/secrets/',
+    restRoute({
+      operationId: 'createSecretKey',
+      summary: 'Create a secret key (Trove)',
+      description: 'Answers 201 with the new secret: the only time it is shown.',
+      response: { 201: NewSecretSchema, ...restErrorResponses },
+    }),
+    async (request, reply) => {
+      const key = await projects().addSecret(projectOf(request).publicKey);
+      return reply.code(201).send({ id: key.id, secret: key.secret, created_at: key.createdAt });
+    },
+  );
 
-  app.get('/project/usage/', restRoute('Usage over time (Trove)', '`days` (1–366, default 30): files and bytes, and per UTC day uploads, deliveries, cache hits and misses.'), async (request) => {
-    const raw = queryOf(request).days;
-    const days = raw === undefined || raw === '' ? 30 : /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-    if (!(days >= 1 && days <= 366)) throw createAppError('PARAMETER_INVALID', 400, '`days` must be an integer from 1 to 366.');
-    return ctx.services.usage.report(projectOf(request).id, days);
-  });
+  app.delete(
+    '/project/secrets/:id/',
+    restRoute({
+      operationId: 'revokeSecretKey',
+      summary: 'Revoke a secret key (Trove)',
+      description: '204; 409 for the last active key, so a project can always be reached.',
+      params: SecretParamsSchema,
+      response: { 204: NoContentSchema, ...restErrorResponses, 409: ErrorDetailSchema },
+    }),
+    async (request, reply) => {
+      await projects().revokeSecret(projectOf(request).publicKey, request.params.id, { keepOne: true });
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/project/usage/',
+    restRoute({
+      operationId: 'getUsage',
+      summary: 'Usage over time (Trove)',
+      description: '`days` (1–366, default 30): files and bytes, and per UTC day uploads, deliveries, cache hits and misses.',
+      querystring: UsageQuerySchema,
+      response: { 200: UsageReportSchema, ...restErrorResponses },
+    }),
+    async (request) => ctx.services.usage.report(projectOf(request).id, limitOf(request.query.days, 30)),
+  );
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../../context.js';
+import type { HttpContext } from '../../http-context.js';
 import type { Project } from '../../../domain/project.js';
 import { acceptsRestV07 } from '../../../domain/rest-auth.js';
 import type { PublicBases } from '../../../domain/rest-file.js';
@@ -22,7 +22,7 @@ export function projectOf(request: FastifyRequest): Project {
   return project;
 }
 
-export function restBases(request: FastifyRequest, ctx: AppContext): PublicBases {
+export function restBases(request: FastifyRequest, ctx: HttpContext): PublicBases {
   return { cdnBase: cdnBase(request, ctx.config), apiBase: `${originOf(request, ctx.config)}${ctx.config.http.restPrefix}` };
 }
 
@@ -31,7 +31,7 @@ export function restBases(request: FastifyRequest, ctx: AppContext): PublicBases
  * keep the raw bytes, the API version check, authentication, per-project rate limits, and answers
  * typed exactly `application/json` (Uploadcare's SDK refuses anything else).
  */
-export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): void {
+export function registerRestPipeline(app: FastifyInstance, ctx: HttpContext): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (request, body: Buffer, done) => {
     request.rawBody = body;
@@ -61,12 +61,20 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
     }
   });
 
-  app.addHook('preHandler', async (request) => {
+  // Before the route schemas judge the request: who may ask comes first, and an anonymous caller
+  // learns nothing from how its parameters are judged.
+  app.addHook('preValidation', async (request) => {
     // The dashboard calls the REST API with its session cookie (and CSRF header) instead of keys.
     const bySession = request.headers.authorization === undefined && sessionTokenOf(request) !== null;
     request.restProject = bySession ? (await requireSession(request, ctx)).project : await authenticateByKeys(request, ctx);
     const kind = request.method === 'GET' || request.method === 'HEAD' ? 'rest-read' : 'rest-write';
     await ctx.services.rateLimits.check(request.restProject.id, kind);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    request.query = lastValues(request.query);
+    // Uploadcare reads a missing (or null) JSON object body as an empty one.
+    if ((request.body === undefined || request.body === null) && expectsObjectBody(request.routeOptions.schema?.body)) request.body = {};
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -75,8 +83,19 @@ export function registerRestPipeline(app: FastifyInstance, ctx: AppContext): voi
   });
 }
 
+/** A repeated query parameter counts by its last value, as Uploadcare's API reads it. */
+function lastValues(query: unknown): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(query as Record<string, string | string[] | undefined>)) flat[key] = Array.isArray(value) ? value.at(-1) : value;
+  return flat;
+}
+
+function expectsObjectBody(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'object';
+}
+
 /** Uploadcare's schemes: `Uploadcare.Simple` or a signed request. */
-function authenticateByKeys(request: FastifyRequest, ctx: AppContext): Promise<Project> {
+function authenticateByKeys(request: FastifyRequest, ctx: HttpContext): Promise<Project> {
   const date = request.headers['x-uploadcare-date'] ?? request.headers.date;
   return ctx.services.apiAuth.authenticate({
     authorization: request.headers.authorization,

@@ -1,0 +1,433 @@
+/**
+ * The REST API's requests and answers as TypeBox schemas: Fastify validates requests against them,
+ * serialises answers by them, and the OpenAPI document is made from them. Refusals carry Uploadcare's
+ * wording through `rejects(…)` (see schema-errors.ts). Shared shapes have a `title`, which names them
+ * in generated clients.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { RestFileSchema, RestGroupSummarySchema } from '../../../domain/rest-file.js';
+import { MAX_SIGNING_SECRET_LENGTH, MAX_TARGET_URL_LENGTH, WEBHOOK_EVENTS } from '../../../domain/webhook.js';
+import { MAX_EAGER_DERIVATIVES } from '../../../services/eager-transform.service.js';
+import { MAX_BATCH_UUIDS } from '../../../services/file-management.service.js';
+import { rejects } from '../../schema-errors.js';
+
+export { RestFileSchema, RestGroupSummarySchema };
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+export const ErrorDetailSchema = Type.Object({ detail: Type.String({ description: 'What is wrong, in Uploadcare’s wording' }) }, { title: 'ErrorDetail' });
+export type ErrorDetail = Static<typeof ErrorDetailSchema>;
+
+/** The refusals every REST route can give: bad input, credentials, CSRF (dashboard cookie), unknown ids, Accept, rate limits. */
+export const restErrorResponses = {
+  400: ErrorDetailSchema,
+  401: ErrorDetailSchema,
+  403: ErrorDetailSchema,
+  404: ErrorDetailSchema,
+  406: ErrorDetailSchema,
+  429: ErrorDetailSchema,
+};
+
+/** Routes that read a body refuse one over the size limit too. */
+export const restBodyErrorResponses = { ...restErrorResponses, 413: ErrorDetailSchema };
+
+/** A 204: nothing is sent. */
+export const NoContentSchema = Type.Unsafe<undefined>({ type: 'null', description: 'No content' });
+
+/** Keyset pagination, Uploadcare style: `next` carries the position in `from`. */
+function paginated<Item extends TSchema>(title: string, item: Item) {
+  return Type.Object(
+    {
+      next: Type.Union([Type.String(), Type.Null()], { description: 'URL of the next page; null on the last one' }),
+      previous: Type.Null({ description: 'Always null: pages are walked forwards' }),
+      total: Type.Integer(),
+      per_page: Type.Integer(),
+      results: Type.Array(item),
+    },
+    { title },
+  );
+}
+
+export const FileListSchema = Type.Object(
+  {
+    ...paginated('FileList', RestFileSchema).properties,
+    totals: Type.Object(
+      { stored: Type.Integer(), unstored: Type.Integer(), removed: Type.Integer() },
+      { title: 'FileTotals', description: "All the project's files, whatever the filters" },
+    ),
+  },
+  { title: 'FileList' },
+);
+export type FileList = Static<typeof FileListSchema>;
+
+export const BatchResultSchema = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    problems: Type.Record(Type.String(), Type.String(), { description: 'Per item that was not acted on: `Invalid` or `Missing in the project`' }),
+    result: Type.Array(RestFileSchema),
+  },
+  { title: 'BatchResult' },
+);
+export type BatchResult = Static<typeof BatchResultSchema>;
+
+export const CopyResultSchema = Type.Object({ type: Type.Literal('file'), result: RestFileSchema }, { title: 'CopyResult' });
+export type CopyResult = Static<typeof CopyResultSchema>;
+
+export const DerivativesQueuedSchema = Type.Object(
+  { status: Type.Literal('queued'), derivatives: Type.Array(Type.String({ description: 'CDN URL of the derivative' })) },
+  { title: 'DerivativesQueued' },
+);
+
+export const GroupMemberSchema = Type.Object(
+  { ...RestFileSchema.properties, default_effects: Type.String({ description: 'Operations given with the file in the group' }) },
+  { title: 'RestGroupMember' },
+);
+
+export const RestGroupSchema = Type.Object(
+  {
+    ...RestGroupSummarySchema.properties,
+    files: Type.Array(Type.Union([GroupMemberSchema, Type.Null()]), { description: 'In group order; null where a file is gone' }),
+  },
+  { title: 'RestGroup' },
+);
+export type RestGroup = Static<typeof RestGroupSchema>;
+
+export const GroupListSchema = paginated('GroupList', RestGroupSummarySchema);
+export type GroupList = Static<typeof GroupListSchema>;
+
+export const MetadataSchema = Type.Record(Type.String(), Type.String(), { title: 'Metadata' });
+export const MetadataValueSchema = Type.String({ description: 'The value, as a JSON string' });
+
+export const WebhookSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    project: Type.String({ description: 'Internal id of the project' }),
+    created: Type.String({ format: 'date-time' }),
+    updated: Type.String({ format: 'date-time' }),
+    event: Type.Enum([...WEBHOOK_EVENTS]),
+    target_url: Type.String(),
+    is_active: Type.Boolean(),
+    signing_secret: Type.Union([Type.String(), Type.Null()]),
+    version: Type.String(),
+  },
+  { title: 'Webhook' },
+);
+export type RestWebhook = Static<typeof WebhookSchema>;
+
+export const WebhookListSchema = Type.Array(WebhookSchema, { title: 'WebhookList' });
+
+export const WebhookDeliverySchema = Type.Object(
+  {
+    id: Type.String(),
+    webhook_id: Type.Integer(),
+    event: Type.String(),
+    target_url: Type.String(),
+    status: Type.Enum(['pending', 'delivered', 'failed']),
+    attempts: Type.Integer(),
+    last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    created: Type.String({ format: 'date-time' }),
+    updated: Type.String({ format: 'date-time' }),
+    delivered: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    payload: Type.Unknown({ description: 'The JSON body sent to the target' }),
+    attempt_log: Type.Optional(
+      Type.Array(
+        Type.Object({
+          attempt: Type.Integer(),
+          status_code: Type.Union([Type.Integer(), Type.Null()]),
+          latency_ms: Type.Integer(),
+          error: Type.Union([Type.String(), Type.Null()]),
+          created: Type.String({ format: 'date-time' }),
+        }),
+        { description: 'In the delivery log: every attempt' },
+      ),
+    ),
+  },
+  { title: 'WebhookDelivery' },
+);
+export type RestWebhookDelivery = Static<typeof WebhookDeliverySchema>;
+
+export const DeliveryLogSchema = Type.Object({ results: Type.Array(WebhookDeliverySchema) }, { title: 'DeliveryLog' });
+
+export const ProjectSchema = Type.Object(
+  {
+    name: Type.String(),
+    pub_key: Type.String(),
+    autostore_enabled: Type.Boolean(),
+    collaborators: Type.Array(Type.Unknown(), { description: 'Always empty: Trove has no user accounts' }),
+    signed_uploads: Type.Boolean({ description: 'Trove extension' }),
+    max_file_size: Type.Union([Type.Integer(), Type.Null()], { description: 'Trove extension: bytes; null for the server limit' }),
+    allowed_mime_types: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Trove extension: null allows every type' }),
+  },
+  { title: 'Project' },
+);
+export type RestProject = Static<typeof ProjectSchema>;
+
+export const SecretHintSchema = Type.Object(
+  { id: Type.String(), hint: Type.String({ description: '`…` and the last four characters' }), created_at: Type.String({ format: 'date-time' }) },
+  { title: 'SecretKeyHint' },
+);
+export const SecretListSchema = Type.Object({ results: Type.Array(SecretHintSchema) }, { title: 'SecretKeyList' });
+export const NewSecretSchema = Type.Object(
+  { id: Type.String(), secret: Type.String({ description: 'Shown this once' }), created_at: Type.String({ format: 'date-time' }) },
+  { title: 'NewSecretKey' },
+);
+
+export const UsageReportSchema = Type.Object(
+  {
+    files: Type.Object({ stored: Type.Integer(), unstored: Type.Integer(), removed: Type.Integer() }),
+    bytes: Type.Object({ stored: Type.Integer(), unstored: Type.Integer() }),
+    days: Type.Array(
+      Type.Object({
+        date: Type.String({ format: 'date' }),
+        uploads: Type.Integer(),
+        upload_bytes: Type.Integer(),
+        deliveries: Type.Integer(),
+        cache_hits: Type.Integer(),
+        cache_misses: Type.Integer(),
+      }),
+      { description: 'One per UTC day, oldest first' },
+    ),
+    cache_hit_ratio: Type.Union([Type.Number(), Type.Null()], { description: 'null when no transformed image was delivered' }),
+  },
+  { title: 'UsageReport' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters: an id that cannot exist names nothing, so it is a 404 like an unknown one.
+
+const NOT_FOUND = rejects('Not found.', 404);
+const ANY_CASE_UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const GROUP_ID = `${UUID}~[1-9][0-9]{0,5}`;
+
+const fileUuid = Type.String({ pattern: ANY_CASE_UUID, description: 'File uuid (any case)' });
+export const FileParamsSchema = Type.Object({ uuid: fileUuid }, NOT_FOUND);
+export const MetadataKeyParamsSchema = Type.Object({ uuid: fileUuid, key: Type.String({ description: '1–64 of `A-Z a-z 0-9 _ - . :`' }) }, NOT_FOUND);
+export const GroupParamsSchema = Type.Object({ id: Type.String({ pattern: `^${GROUP_ID}$`, description: '`<uuid>~<number of files>`' }) }, NOT_FOUND);
+const webhookId = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Webhook id' });
+export const WebhookParamsSchema = Type.Object({ id: webhookId }, NOT_FOUND);
+export const DeliveryParamsSchema = Type.Object({ id: webhookId, delivery: Type.String({ description: 'Delivery id' }) }, NOT_FOUND);
+export const SecretParamsSchema = Type.Object({ id: Type.String({ description: 'Secret key id' }) }, NOT_FOUND);
+
+// ---------------------------------------------------------------------------------------------
+// Query strings. Values are strings (a repeated parameter counts by its last value); an empty one
+// means "not given". Patterns check the syntax; rest-params.ts turns accepted values into typed ones.
+
+/** An ISO 8601 date or date-time; the `+` of an offset may arrive decoded as a space. */
+const ISO_DATE = '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+ -][0-9]{2}:?[0-9]{2})?)?';
+const dateMessage = (name: string) => `\`${name}\` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.`;
+const isoDate = (name: string, description: string) => Type.Optional(Type.String({ pattern: `^(${ISO_DATE})?$`, description, ...rejects(dateMessage(name)) }));
+
+/** `from`: a date-time (inclusive), or the cursor of a `next` link, `<date-time>~<id>` (after that item). */
+const fromCursor = (id: string) =>
+  Type.Optional(
+    Type.String({
+      pattern: `^(${ISO_DATE}(~${id})?)?$`,
+      description: 'An ISO 8601 date-time (inclusive), or the cursor of a `next` link',
+      ...rejects(dateMessage('from')),
+    }),
+  );
+
+const oneOf = <const V extends string[]>(values: V, message: string, description?: string) =>
+  Type.Optional(Type.Enum(values, { ...rejects(message), ...(description ? { description } : {}) }));
+
+const booleanParam = (name: string) => oneOf(['', 'true', 'false', '1', '0'], `\`${name}\` should be \`true\` or \`false\`.`);
+const ordering = (field: string) => oneOf(['', field, `-${field}`], `\`ordering\` must be \`${field}\` or \`-${field}\`.`, `\`${field}\` (default) or \`-${field}\``);
+
+/** 1–1000 in at most 7 digits, leading zeros allowed. */
+const pageLimit = Type.Optional(
+  Type.String({ pattern: '^(0{0,6}([1-9][0-9]{0,2}|1000))?$', maxLength: 7, description: '1–1000, default 100', ...rejects('`limit` must be an integer from 1 to 1000.') }),
+);
+
+/** `image/*` or `application/pdf`; upper case is read as lower case. */
+const MIME = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/(\\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})';
+/** Printable, no commas: a tag's characters; surrounding space is trimmed. */
+const TAG_CHAR = '[^,\\x00-\\x1f\\x7f]';
+const TAG_EDGE = '[^\\s,\\x00-\\x1f\\x7f]';
+
+export const FileListQuerySchema = Type.Object({
+  // In the order the checks ran before they were declared here, so the first bad parameter named stays the same.
+  search: Type.Optional(
+    Type.String({
+      // At most 200 characters once trimmed.
+      pattern: '^\\s*(\\S([\\s\\S]{0,198}\\S)?)?\\s*$',
+      description: 'Trove: words in the filename, metadata or tags',
+      ...rejects('`search` must be at most 200 characters.'),
+    }),
+  ),
+  tag: Type.Optional(
+    Type.String({
+      pattern: `^\\s*(${TAG_EDGE}(${TAG_CHAR}{0,62}${TAG_EDGE})?)?\\s*$`,
+      description: 'Trove: files with this tag',
+      ...rejects('`tag` must be 1–64 printable characters without commas.'),
+    }),
+  ),
+  mime_type: Type.Optional(
+    Type.String({
+      pattern: `^[\\s,]*(${MIME}\\s*(,[\\s,]*|$)){0,20}$`,
+      description: 'Trove: up to 20 comma-separated MIME types or `type/*` prefixes',
+      ...rejects('`mime_type` must be up to 20 comma-separated MIME types or `type/*` prefixes, e.g. image/*,application/pdf.'),
+    }),
+  ),
+  to: isoDate('to', 'Trove: uploaded before'),
+  since: isoDate('since', 'Trove: uploaded at or after'),
+  stored: booleanParam('stored'),
+  removed: booleanParam('removed'),
+  ordering: ordering('datetime_uploaded'),
+  from: fromCursor(UUID),
+  limit: pageLimit,
+  include: Type.Optional(Type.String({ description: '`appdata` adds `appdata: null` to each file' })),
+});
+export type FileListQuery = Static<typeof FileListQuerySchema>;
+
+export const FileInfoQuerySchema = Type.Object({ include: Type.Optional(Type.String({ description: '`appdata` adds `appdata: null`' })) });
+
+export const GroupListQuerySchema = Type.Object({
+  limit: pageLimit,
+  ordering: ordering('datetime_created'),
+  from: fromCursor(GROUP_ID),
+});
+export type GroupListQuery = Static<typeof GroupListQuerySchema>;
+
+export const DeliveryLogQuerySchema = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^0*([1-9][0-9]?|100)$', description: '1–100, default 50', ...rejects('`limit` must be an integer from 1 to 100.') })),
+  before: Type.Optional(Type.String({ description: 'A `created` time: older deliveries only (ignored unless a date)' })),
+});
+export type DeliveryLogQuery = Static<typeof DeliveryLogQuerySchema>;
+
+export const UsageQuerySchema = Type.Object({
+  days: Type.Optional(
+    Type.String({
+      pattern: '^(0{0,2}([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-6]))?$',
+      maxLength: 3,
+      description: '1–366, default 30',
+      ...rejects('`days` must be an integer from 1 to 366.'),
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bodies. A JSON object body may be left out (or be `null`): it then reads as `{}`.
+
+const EXPECTED_OBJECT = rejects({ type: 'Expected JSON object.' });
+
+export const BatchBodySchema = Type.Array(Type.Unknown({ description: 'A file uuid or CDN URL' }), {
+  minItems: 1,
+  maxItems: MAX_BATCH_UUIDS,
+  ...rejects({
+    type: 'Expected list of UUIDs',
+    minItems: 'List of UUIDs can not be empty',
+    maxItems: `Maximum UUIDs per request is exceeded. The limit is ${MAX_BATCH_UUIDS}`,
+  }),
+});
+
+const storeFlag = Type.Union([Type.Boolean(), Type.Enum(['true', 'false']), Type.Null()], rejects('`store` parameter should be `true` or `false`.'));
+
+export const LocalCopyBodySchema = Type.Object(
+  {
+    source: Type.String({
+      minLength: 1,
+      description: 'A file uuid, or its CDN URL with operations to apply to the copy',
+      ...rejects({ required: '`source` parameter is required.', minLength: '`source` parameter is required.', default: 'Bad `source` parameter. Use UUID or CDN URL.' }),
+    }),
+    store: Type.Optional(storeFlag),
+    metadata: Type.Optional(
+      Type.Union([Type.Record(Type.String(), Type.String(rejects('Metadata value for "{key}" must be a string.'))), Type.Null()], {
+        description: 'Added to the copy of the source’s metadata',
+        ...rejects('`metadata` must be an object of string values.'),
+      }),
+    ),
+  },
+  EXPECTED_OBJECT,
+);
+export type LocalCopyBody = Static<typeof LocalCopyBodySchema>;
+
+export const DerivativesBodySchema = Type.Object(
+  {
+    operations: Type.Array(Type.String(rejects('operations[{key}] must be a string.')), {
+      minItems: 1,
+      maxItems: MAX_EAGER_DERIVATIVES,
+      description: 'CDN operation paths, e.g. `-/resize/200x/`',
+      ...rejects(`\`operations\` must be a list of 1 to ${MAX_EAGER_DERIVATIVES} CDN operation paths such as "-/resize/200x/".`),
+    }),
+  },
+  EXPECTED_OBJECT,
+);
+
+export const TagsBodySchema = Type.Array(Type.String({ description: '1–64 printable characters, no commas', ...rejects('Each tag must be 1–64 printable characters without commas; got {value}.') }), {
+  maxItems: 50,
+  ...rejects({ type: 'Expected a JSON array of tags, e.g. ["cats", "2026"].', maxItems: 'At most 50 tags are allowed.' }),
+});
+
+export const MetadataValueBodySchema = Type.String({ description: '1–512 characters', ...rejects('The request body must be a JSON string: the metadata value.') });
+
+const EVENT_MESSAGE = `\`event\` must be one of ${WEBHOOK_EVENTS.join(', ')}.`;
+const webhookFields = {
+  target_url: Type.Optional(
+    Type.Union([Type.String({ maxLength: MAX_TARGET_URL_LENGTH }), Type.Null()], {
+      description: 'http(s) URL without credentials',
+      ...rejects(`\`target_url\` must be an http(s) URL of at most ${MAX_TARGET_URL_LENGTH} characters.`),
+    }),
+  ),
+  event: Type.Optional(Type.Enum([...WEBHOOK_EVENTS], rejects(EVENT_MESSAGE))),
+  // Form-encoded bodies send booleans as text.
+  is_active: Type.Optional(
+    Type.Union([Type.Boolean(), Type.Enum(['true', 'false', '1', '0'])], rejects('`is_active` should be `true` or `false`.')),
+  ),
+  signing_secret: Type.Optional(
+    Type.Union([Type.String({ maxLength: MAX_SIGNING_SECRET_LENGTH }), Type.Null()], {
+      description: 'Key of the `X-Uc-Signature` HMAC; null or empty: unsigned',
+      ...rejects(`\`signing_secret\` must be a string of 1 to ${MAX_SIGNING_SECRET_LENGTH} characters.`),
+    }),
+  ),
+};
+
+export const WebhookCreateBodySchema = Type.Object(
+  { ...webhookFields, version: Type.Optional(Type.Enum(['0.7', ''], rejects('`version` must be "0.7".'))) },
+  EXPECTED_OBJECT,
+);
+export type WebhookCreateBody = Static<typeof WebhookCreateBodySchema>;
+
+export const WebhookUpdateBodySchema = Type.Object(webhookFields, EXPECTED_OBJECT);
+export type WebhookUpdateBody = Static<typeof WebhookUpdateBodySchema>;
+
+export const UnsubscribeBodySchema = Type.Object({ target_url: Type.String(rejects('`target_url` is missing.')) }, EXPECTED_OBJECT);
+
+const PROJECT_SETTINGS = ['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types'];
+
+/** `PUT /project/`; `max_file_size` is bounded by the server's own limit. */
+export function projectPatchBodySchema(serverMaxFileSize: number) {
+  const flag = (name: string) => Type.Optional(Type.Boolean(rejects(`\`${name}\` must be true or false.`)));
+  return Type.Object(
+    {
+      name: Type.Optional(
+        Type.String({
+          // 1–100 characters once trimmed.
+          pattern: '^\\s*\\S([\\s\\S]{0,98}\\S)?\\s*$',
+          ...rejects('`name` must be a string of 1–100 characters.'),
+        }),
+      ),
+      autostore_enabled: flag('autostore_enabled'),
+      signed_uploads: flag('signed_uploads'),
+      max_file_size: Type.Optional(
+        Type.Union([Type.Integer({ minimum: 1, maximum: serverMaxFileSize }), Type.Null()], {
+          description: 'Bytes; null for the server limit',
+          ...rejects(`\`max_file_size\` must be null or a whole number of bytes from 1 to ${serverMaxFileSize} (the server's limit).`),
+        }),
+      ),
+      allowed_mime_types: Type.Optional(
+        Type.Union([Type.Array(Type.String({ pattern: `^(${MIME.replace(/A-Za-z0-9/g, 'a-z0-9')}|\\*/\\*)$` }), { maxItems: 100 }), Type.Null()], {
+          description: 'null or empty: every type',
+          ...rejects('`allowed_mime_types` must be null or an array of up to 100 MIME types such as "image/*" or "application/pdf".'),
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      ...rejects({ type: 'Expected JSON object.', additionalProperties: `Unknown setting {additional}; settable: ${PROJECT_SETTINGS.join(', ')}.` }),
+    },
+  );
+}
+export type ProjectPatchBody = Static<ReturnType<typeof projectPatchBodySchema>>;
