@@ -102,6 +102,7 @@ function operationTypes(types: SchemaTypes, operation: OperationInfo): Operation
       ? { text: 'Record<string, never>', compound: null, objectLiteral: false }
       : { text: `{\n${sections.join('\n')}\n}`, compound: null, objectLiteral: true };
 
+  for (const schema of operation.otherSchemas) types.render(schema, '');
   const results = operation.success.map((response): RenderedType => {
     if (response.empty) return { text: 'void', compound: null, objectLiteral: false };
     return response.hasContent ? types.render(response.schema, '') : { text: 'unknown', compound: null, objectLiteral: false };

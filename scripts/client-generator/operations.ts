@@ -60,6 +60,8 @@ export interface OperationInfo {
   headerParams: ParameterInfo[];
   body: BodyInfo | null;
   success: SuccessResponse[];
+  /** Schemas of the other answers (errors): their named shapes are exported for reading TroveApiError.body. */
+  otherSchemas: JsonSchema[];
   /** The Accept header the operation needs, or null when any will do. */
   accept: string | null;
 }
@@ -153,6 +155,20 @@ function successOf(document: OpenApiDocument, responses: Record<string, Response
   return success;
 }
 
+function otherSchemasOf(document: OpenApiDocument, responses: Record<string, ResponseObject | Reference>): JsonSchema[] {
+  const schemas: JsonSchema[] = [];
+  for (const status of Object.keys(responses).sort()) {
+    const raw = responses[status];
+    const response = raw && resolve(document, raw);
+    if (/^2/.test(status) || !response) continue;
+    for (const mediaType of Object.keys(response.content ?? {}).sort()) {
+      const schema = mediaSchema(response.content?.[mediaType]);
+      if (schema) schemas.push(schema);
+    }
+  }
+  return schemas;
+}
+
 function acceptOf(document: OpenApiDocument, headers: ParameterObject[], tag: string | null, responses: Record<string, ResponseObject | Reference>): string | null {
   const acceptParameter = headers.find((parameter) => parameter.name.toLowerCase() === 'accept');
   const schema = acceptParameter && parameterSchema(acceptParameter);
@@ -193,7 +209,7 @@ export function collectOperations(document: OpenApiDocument): { operations: Oper
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       if (!operation) continue;
-      if (/\{\*\}|\*/.test(path)) {
+      if (path.includes('*')) {
         skipped.push({ method, path, reason: 'catch-all path: build its URL instead' });
         continue;
       }
@@ -236,6 +252,7 @@ export function collectOperations(document: OpenApiDocument): { operations: Oper
       headerParams: headers.filter((p) => !MANAGED_HEADERS.has(p.name.toLowerCase())).map(toParameterInfo),
       body,
       success: successOf(document, responses),
+      otherSchemas: otherSchemasOf(document, responses),
       accept: acceptOf(document, headers, tag, responses),
     };
   });
