@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createContext } from '../../src/context.js';
+import { createTrove } from '../../src/context.js';
 import type { OpenApiDocument } from './openapi-types.js';
 import { sortKeys } from './stable-json.js';
 
@@ -16,9 +16,9 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'trove-openapi-'));
   try {
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    const ctx = await createContext(config, { collectDefaultMetrics: false });
+    const ctx = await createTrove(config, { collectDefaultMetrics: false });
     try {
-      const app = await buildApp(ctx, { logger: false });
+      const app = await buildApp(ctx.http, { logger: false });
       try {
         await app.ready();
         return sortKeys(app.swagger()) as unknown as OpenApiDocument;
