@@ -7,7 +7,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', '.tmp/**', 'data/**', 'client/**/*.json', 'scripts/build-web.mjs', 'eslint.config.js'],
+    ignores: ['dist/**', 'node_modules/**', '.tmp/**', 'data/**', 'scripts/build-web.mjs', 'eslint.config.js'],
   },
   {
     files: ['**/*.ts', '**/*.tsx'],

@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess } from './lib/trove-process.js';

@@ -1,5 +1,5 @@
 import { canonicalJson } from './stable-json.js';
-import { NameScope, docComment, pascalCase, propertyKey, quote } from './names.js';
+import { type NameScope, docComment, pascalCase, propertyKey, quote } from './names.js';
 import type { JsonSchema, JsonValue, OpenApiDocument } from './openapi-types.js';
 
 /** A TypeScript type expression, with what it needs to be safely nested in another one. */
@@ -138,7 +138,7 @@ export class SchemaTypes {
       if (typeof node !== 'object' || node === null) return undefined;
       node = (node as Record<string, unknown>)[key];
     }
-    return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as JsonSchema) : undefined;
+    return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node) : undefined;
   }
 
   #renderShape(schema: JsonSchema, indent: string): RenderedType {

@@ -50,7 +50,7 @@ interface CallOptions {
   headers?: Record<string, string>;
 }
 
-interface Answer<T = any> {
+interface Answer<T = Record<string, unknown>> {
   method: string;
   path: string;
   status: number;
@@ -121,7 +121,7 @@ async function restCall(baseUrl: string, defaultKeys: Keys, method: string, path
   const type = response.headers.get('content-type');
   let parsed: unknown;
   if (text !== '' && type?.startsWith('application/json')) parsed = JSON.parse(text);
-  return { method, path, status: response.status, contentType: type, retryAfter: response.headers.get('retry-after'), text, body: parsed };
+  return { method, path, status: response.status, contentType: type, retryAfter: response.headers.get('retry-after'), text, body: parsed as Record<string, unknown> };
 }
 
 /** A REST error: the status, exactly `application/json`, and a body of `detail` alone. */
@@ -197,7 +197,7 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
   async function fileOf(uuid: string, keys: Keys = A): Promise<RestFile> {
     const answer = await call('GET', `/files/${uuid}/`, { keys });
     expectOk(answer);
-    return answer.body as RestFile;
+    return answer.body as unknown as RestFile;
   }
 
   async function fileTotals(keys: Keys = A): Promise<{ total: number; totals: Record<string, number> }> {
@@ -209,7 +209,7 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
   async function webhooksOf(keys: Keys = A): Promise<RestWebhook[]> {
     const answer = await call('GET', '/webhooks/', { keys });
     expectOk(answer);
-    return answer.body as RestWebhook[];
+    return answer.body as unknown as RestWebhook[];
   }
 
   beforeAll(async () => {
@@ -400,7 +400,7 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
       groupA = await createGroup(trove, A.publicKey, [fileA, storedA]);
       const created = await call('POST', '/webhooks/', { json: { target_url: hookTarget(), event: 'file.info_updated', signing_secret: 'secret-of-a' } });
       expectOk(created, 201);
-      hookA = created.body as RestWebhook;
+      hookA = created.body as unknown as RestWebhook;
       // An event of A, so that A's webhook has a delivery.
       const trigger = await uploadFile(trove, Buffer.from('trigger'), 't.txt');
       expectOk(await call('PUT', `/files/${trigger}/metadata/x/`, { json: 'y' }), 201);
@@ -744,7 +744,7 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
         // Inactive: the suite's later file events need not go anywhere.
         const created = await call('POST', '/webhooks/', { json: { target_url: 'https://hooks.example/existing', event: 'file.stored', signing_secret: 's', is_active: false } });
         expectOk(created, 201);
-        existing = created.body as RestWebhook;
+        existing = created.body as unknown as RestWebhook;
       });
 
       async function expectHooksUnchanged(before: RestWebhook[]): Promise<void> {
@@ -946,7 +946,7 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
       for (const [target_url, address] of targets) {
         const created = await call('POST', '/webhooks/', { json: { target_url, event: 'file.uploaded' } });
         expectOk(created, 201);
-        hooks.push({ ...(created.body as RestWebhook), address });
+        hooks.push({ ...(created.body as unknown as RestWebhook), address });
       }
       const hitsBefore = receiver.hits.length;
       const uuid = await uploadFile(trove, Buffer.from('ssrf'), 'ssrf.txt');

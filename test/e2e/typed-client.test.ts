@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TroveApiError, TroveClient } from '../../client/trove-client.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
-import { uploadFile, UUID_RE } from '../helpers/upload-http.js';
+import { uploadFile } from '../helpers/upload-http.js';
 
 describe('typed client', () => {
   let trove: TestTrove;

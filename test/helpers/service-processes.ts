@@ -347,7 +347,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await dir.remove();
     },
     () => {
-      const proc = child as ChildProcess | null;
+      const proc = child;
       if (proc && proc.exitCode === null) proc.kill('SIGKILL');
     },
   );

@@ -75,7 +75,7 @@ function errorFromAnswer(status: number, text: string, messages: ApiMessages): U
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-      const error = (parsed as { error: unknown }).error;
+      const error = (parsed).error;
       // Uploadcare's shape: {"error": {"status_code", "content", "error_code"}}.
       if (error && typeof error === 'object') {
         const { content, error_code: code } = error as { content?: unknown; error_code?: unknown };

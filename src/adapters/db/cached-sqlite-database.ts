@@ -24,7 +24,7 @@ export class CachedSqliteDatabase implements SqliteDatabase {
       }
       this.statements.set(sql, statement);
     }
-    return statement as unknown as SqliteStatement;
+    return statement;
   }
 
   close(): void {

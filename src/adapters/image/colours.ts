@@ -60,7 +60,7 @@ export function warmthMatrix(value: number): Matrix3 {
 
 export function thenMatrix(first: Matrix3, second: Matrix3): Matrix3 {
   const product = (row: number, column: number): number =>
-    second[row]![0]! * first[0]![column]! + second[row]![1]! * first[1]![column]! + second[row]![2]! * first[2]![column]!;
+    second[row]![0] * first[0][column]! + second[row]![1] * first[1][column]! + second[row]![2] * first[2][column]!;
   return [
     [product(0, 0), product(0, 1), product(0, 2)],
     [product(1, 0), product(1, 1), product(1, 2)],

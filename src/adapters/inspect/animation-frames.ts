@@ -25,7 +25,6 @@ function isWebp(bytes: Buffer): boolean {
 
 const GIF_EXTENSION = 0x21;
 const GIF_IMAGE = 0x2c;
-const GIF_TRAILER = 0x3b;
 /** Signature (6) and logical screen descriptor (7). */
 const GIF_HEADER_BYTES = 13;
 

@@ -3,7 +3,7 @@ import { acceptsRestV07 } from '../../domain/rest-auth.js';
 import { AppError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import '../route-config.js';
-import { refusalFor, type SchemaIssue } from '../schema-errors.js';
+import { refusalFor } from '../schema-errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -27,10 +27,10 @@ const REQUEST_PARTS = { body: 'body', querystring: 'query', params: 'params', he
  */
 function fromSchemaRefusal(error: FastifyError, request: FastifyRequest): AppError | null {
   const part = error.validationContext;
-  const issue = error.validation?.[0] as SchemaIssue | undefined;
+  const issue = error.validation?.[0];
   if (!issue || !part || !(part in REQUEST_PARTS)) return null;
   const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
-  const refusal = refusalFor(schema, issue, request[REQUEST_PARTS[part as keyof typeof REQUEST_PARTS]]);
+  const refusal = refusalFor(schema, issue, request[REQUEST_PARTS[part]]);
   if (!refusal) return null;
   return new AppError(refusal.status === 404 ? 'NOT_FOUND' : 'PARAMETER_INVALID', refusal.status, refusal.message);
 }

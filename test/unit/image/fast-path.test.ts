@@ -2,12 +2,14 @@
  * Counts the sharp instances the engine creates: the fast path must be one header read plus one
  * pipeline from the source to the encoded bytes — no intermediate buffers.
  */
+import type * as SharpModule from 'sharp';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Operation } from '../../../src/domain/transform/operations.js';
 
 const opened: { input: unknown }[] = [];
 
 vi.mock('sharp', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('sharp')>();
+  const actual = await importOriginal<typeof SharpModule>();
   const real = actual.default;
   const counting = ((...args: Parameters<typeof real>) => {
     opened.push({ input: args[0] });
@@ -20,7 +22,6 @@ vi.mock('sharp', async (importOriginal) => {
 const { default: sharp } = await import('sharp');
 const { SharpImageEngine } = await import('../../../src/adapters/image/sharp.engine.js');
 const { DEFAULT_OUTPUT } = await import('../../../src/domain/transform/operations.js');
-type Operation = import('../../../src/domain/transform/operations.js').Operation;
 
 const engine = new SharpImageEngine();
 const limits = { maxSourcePixels: 50_000_000, maxOutputDimension: 5000, maxAnimationPixels: 50_000_000, timeoutMs: 15_000 };
