@@ -52,6 +52,7 @@ export default tseslint.config(
             { target: './src/ports', from: ['./src/adapters', './src/services', './src/http', './src/wiring'], message: 'Ports are plain interfaces.' },
             { target: './src/domain', from: ['./src/adapters', './src/services', './src/http', './src/ports', './src/wiring'], message: 'The domain depends on nothing but itself.' },
             { target: './src/adapters', from: ['./src/services', './src/http', './src/wiring'], message: 'Adapters implement ports.' },
+            { target: './src/lib', from: ['./src/adapters', './src/services', './src/http', './src/ports', './src/domain', './src/wiring', './src/config'], message: 'Generic helpers know nothing of Trove.' },
           ],
         },
       ],

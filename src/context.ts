@@ -9,7 +9,7 @@ import type { LockService } from './ports/lock-service.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import type { MetadataStore } from './ports/repositories.js';
 import type { CacheInvalidationService } from './services/cache-invalidation.service.js';
-import { systemClock, type Clock } from './services/clock.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import type { EventDispatcher } from './services/event-dispatcher.service.js';
 import type { FileIngestService } from './services/file-ingest.service.js';
 import { OutboxSignal } from './services/outbox-signal.js';

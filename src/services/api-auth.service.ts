@@ -9,7 +9,7 @@ import {
 } from '../domain/rest-auth.js';
 import { createAppError } from '../errors.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 
 export interface RestRequestAuth {
   authorization: string | undefined;

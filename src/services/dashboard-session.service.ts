@@ -11,7 +11,7 @@ import { computeUploadSignature } from '../domain/upload-signature.js';
 import { createAppError } from '../errors.js';
 import type { RateLimit, RateLimiter } from '../ports/rate-limiter.js';
 import type { DashboardSessionsRepository, ProjectsRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 
 export type SignInRequest = { kind: 'key'; publicKey: string; secretKey: string } | { kind: 'admin'; password: string; publicKey: string | null };
 

@@ -3,10 +3,10 @@ import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
 import type { FilesRepository, GroupsRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
-import { ByteLruCache } from './byte-lru-cache.js';
-import { LruCache } from './lru-cache.js';
-import { readStream } from './read-stream.js';
+import type { Clock } from '../lib/clock.js';
+import { ByteLruCache } from '../lib/byte-lru-cache.js';
+import { LruCache } from '../lib/lru-cache.js';
+import { readStream } from '../lib/read-stream.js';
 
 export interface DeliverySettings {
   /** Memory for the bytes of small, hot originals; 0 turns the cache off. */

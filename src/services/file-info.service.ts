@@ -1,6 +1,6 @@
 import type { StoredFile } from '../domain/file.js';
 import { isExpired, isUuid } from '../domain/file.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import { createAppError } from '../errors.js';
 import type { FilesRepository } from '../ports/repositories.js';
 import type { UploadAuthService } from './upload-auth.service.js';

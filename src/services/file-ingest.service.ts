@@ -9,9 +9,9 @@ import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { UnitOfWork } from '../ports/repositories.js';
-import { isoAfter, type Clock } from './clock.js';
+import { isoAfter, type Clock } from '../lib/clock.js';
 import { insertFiles } from './file-changes.js';
-import { ByteMeter } from './ingest/byte-meter.js';
+import { ByteMeter } from '../lib/byte-meter.js';
 import type { OutboxSignal } from './outbox-signal.js';
 
 /** Bytes that reached the blob store but have no file record yet. */

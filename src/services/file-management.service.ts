@@ -15,7 +15,7 @@ import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { FileCounts, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
 export type { FileSearchFilters } from '../ports/repositories.js';
 import type { CacheInvalidationService } from './cache-invalidation.service.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { DeliveryService } from './delivery.service.js';
 import { insertFiles, removeFiles, storeFiles, updateFileInfo } from './file-changes.js';
 import type { OutboxSignal } from './outbox-signal.js';

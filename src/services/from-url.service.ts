@@ -7,8 +7,8 @@ import { FROM_URL_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore
 import { AppError, createAppError } from '../errors.js';
 import { FetchError, type FetchErrorCode, type GuardedFetcher } from '../ports/fetcher.js';
 import type { FilesRepository, FromUrlTask, FromUrlTasksRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
-import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import type { Clock } from '../lib/clock.js';
+import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
 

@@ -4,7 +4,7 @@ import type { Project } from '../domain/project.js';
 import { groupId, isGroupId, parseGroupEntry, type GroupEntry } from '../domain/group.js';
 import { createAppError } from '../errors.js';
 import type { FilesRepository, GroupRecord, GroupsRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { UploadAuthService } from './upload-auth.service.js';
 
 export interface GroupView {

@@ -9,7 +9,7 @@ import { MULTIPART_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStor
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MultipartRepository, MultipartUpload } from '../ports/repositories.js';
-import { isoAfter, type Clock } from './clock.js';
+import { isoAfter, type Clock } from '../lib/clock.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
 

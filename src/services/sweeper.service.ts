@@ -1,6 +1,6 @@
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataRepositories } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import { deleteFileRow } from './file-changes.js';
 import type { FromUrlService } from './from-url.service.js';
 import type { MultipartUploadService } from './multipart-upload.service.js';

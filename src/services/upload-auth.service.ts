@@ -3,7 +3,7 @@ import type { UploadCredentials } from '../domain/upload-options.js';
 import { matchesAnySecret } from '../domain/upload-signature.js';
 import { createAppError } from '../errors.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 
 /** Decides whether an Upload API call may act for a project: public key, then signature rules. */
 /** How long a project looked up by public key is reused: settings changes apply within this time. */

@@ -1,6 +1,6 @@
 import type { DailyDeliveries, UsageRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
-import { LruCache } from './lru-cache.js';
+import type { Clock } from '../lib/clock.js';
+import { LruCache } from '../lib/lru-cache.js';
 
 /** What one delivery was: an original, a transformed image from a cache, or one computed for it. */
 export type DeliveryKind = 'original' | 'hit' | 'miss';

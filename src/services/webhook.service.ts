@@ -17,7 +17,7 @@ import { WEBHOOK_DELIVERY_JOB, type WebhookDeliveryPayload } from '../jobs/catal
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { JobQueue, RetryPolicy, RunningJob } from '../ports/job-queue.js';
 import type { OutboxEvent, WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 
 export interface WebhookInput {
   targetUrl?: unknown;

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Clock } from '../services/clock.js';
+import type { Clock } from '../lib/clock.js';
 
 /** The log calls services make; pino's logger is one. */
 export interface ServiceLogger {

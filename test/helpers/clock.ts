@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/services/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 /** A clock tests can move forward to make files and uploads expire. */
 export class MutableClock implements Clock {

@@ -64,6 +64,10 @@ const RULES: Rule[] = [
     name: 'src/domain imports nothing from src/services, src/http, src/adapters or src/ports',
     breaks: (i) => within(i.from, 'src/domain') && within(i.target, 'src/services', 'src/http', 'src/adapters', 'src/ports'),
   },
+  {
+    name: 'src/lib (generic helpers) imports nothing from src/ but src/errors.ts and other helpers',
+    breaks: (i) => within(i.from, 'src/lib') && within(i.target, 'src') && !within(i.target, 'src/lib') && i.target !== 'src/errors',
+  },
 ];
 
 function violations(rule: Rule, imports: Import[]): string[] {
@@ -84,8 +88,9 @@ describe('import rules of src/', () => {
       ...importsOf(path.join(ROOT, 'src/services/x.service.ts'), "import type { FastifyInstance } from 'fastify';\nexport { C } from '../adapters/c.js';"),
       ...importsOf(path.join(ROOT, 'src/domain/x.ts'), "const d = await import('../services/d.js');"),
       ...importsOf(path.join(ROOT, 'src/main.ts'), "import { E } from './adapters/e.js';"),
+      ...importsOf(path.join(ROOT, 'src/lib/x.ts'), "import { F } from '../services/f.js';\nimport { G } from '../errors.js';\nimport { H } from './h.js';"),
     ];
-    expect(RULES.map((rule) => violations(rule, sample).length)).toEqual([2, 2, 3, 1]);
+    expect(RULES.map((rule) => violations(rule, sample).length)).toEqual([2, 2, 3, 1, 1]);
   });
 
   for (const rule of RULES) {

@@ -1,6 +1,6 @@
 import type { DeliveryPlan } from '../../domain/transform/operations.js';
 import { parseUploadcarePath, type ParseLimits } from '../../domain/transform/uploadcare-parser.js';
-import { LruCache } from '../../services/lru-cache.js';
+import { LruCache } from '../../lib/lru-cache.js';
 
 /**
  * Delivery URL tails (`-/resize/800x/…`) parsed once each: a popular URL costs a map lookup, and

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { derivativesPrefix } from '../../domain/blob-layout.js';
 import type { BlobStore } from '../../ports/blob-store.js';
-import { ByteLruCache } from '../byte-lru-cache.js';
-import { readStream } from '../read-stream.js';
+import { ByteLruCache } from '../../lib/byte-lru-cache.js';
+import { readStream } from '../../lib/read-stream.js';
 
 /** A finished derivative as the delivery path serves it. */
 export interface Derivative {

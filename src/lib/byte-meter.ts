@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createAppError } from '../../errors.js';
+import { createAppError } from '../errors.js';
 
 /**
  * Passes bytes through while counting them, hashing them (SHA-256) and keeping the leading
