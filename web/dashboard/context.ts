@@ -1,7 +1,8 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import type { DashboardSession } from '../../client/trove-client';
 import type { ApiClient } from './api/client';
-import type { BootConfig, SessionInfo } from './api/types';
+import type { BootConfig } from './boot';
 import type { Confirm } from './components/Dialog';
 import type { Toaster } from './components/Toasts';
 
@@ -9,7 +10,7 @@ import type { Toaster } from './components/Toasts';
 export interface AppServices {
   api: ApiClient;
   boot: BootConfig;
-  session: SessionInfo;
+  session: DashboardSession;
   toast: Toaster;
   confirm: Confirm;
   /** Ends the session on the server and shows the sign-in view. */

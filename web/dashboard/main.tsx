@@ -1,8 +1,10 @@
 import './dashboard.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiClient, errorMessage } from './api/client';
-import type { BootConfig, SessionInfo } from './api/types';
+import type { DashboardSession } from '../../client/trove-client';
+import { ApiClient } from './api/client';
+import { errorMessage } from './api/errors';
+import { readBootConfig, type BootConfig } from './boot';
 import { useConfirmDialog } from './components/Dialog';
 import { Layout } from './components/Layout';
 import { EmptyState, Spinner } from './components/States';
@@ -17,22 +19,6 @@ import { SignIn } from './views/SignIn';
 import { Upload } from './views/Upload';
 import { Usage } from './views/Usage';
 import { Webhooks } from './views/Webhooks';
-
-function readBootConfig(): BootConfig {
-  const element = document.getElementById('trove-boot');
-  const parsed = element?.textContent ? (JSON.parse(element.textContent) as Partial<BootConfig>) : {};
-  // Relative fallbacks keep the page usable if the shell ever omits a base.
-  const trim = (value: string | undefined, fallback: string) => (value ?? fallback).replace(/\/+$/, '');
-  const maxSide = parsed.maxOutputDimension;
-  return {
-    restBase: trim(parsed.restBase, ''),
-    uploadBase: trim(parsed.uploadBase, '/upload'),
-    cdnBase: trim(parsed.cdnBase, ''),
-    widgetUrl: parsed.widgetUrl ?? '/widget.js',
-    // Without it the playground leaves sizes to the server, whose 400 names its limit.
-    maxOutputDimension: typeof maxSide === 'number' && Number.isSafeInteger(maxSide) && maxSide > 0 ? maxSide : null,
-  };
-}
 
 function Routes(props: { path: string; search: URLSearchParams }) {
   const { path, search } = props;
@@ -55,7 +41,7 @@ function Routes(props: { path: string; search: URLSearchParams }) {
 function App(props: { api: ApiClient; boot: BootConfig }) {
   const { api, boot } = props;
   // undefined: still asking the server whether this browser is signed in.
-  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [session, setSession] = useState<DashboardSession | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [libraryVersion, setLibraryVersion] = useState(0);
   const { toasts, toaster, dismiss } = useToasts();

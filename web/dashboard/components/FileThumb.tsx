@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileInfo } from '../api/types';
+import type { RestFile } from '../../../client/trove-client';
 import { thumbnailUrl } from '../lib/cdn';
 import { fileKind, typeLabel } from '../lib/format';
 
@@ -14,7 +14,7 @@ const RETRY_DELAYS_MS = [1500, 4000];
  * A square thumbnail box: the CDN preview for live images, otherwise a type label (PDF, MP4…).
  * The box has a fixed aspect so the grid never reflows as images arrive.
  */
-export function FileThumb(props: { file: FileInfo; cdnBase: string }) {
+export function FileThumb(props: { file: RestFile; cdnBase: string }) {
   const { file } = props;
   const [attempt, setAttempt] = useState(0);
   const [failed, setFailed] = useState(false);
@@ -47,7 +47,7 @@ export function FileThumb(props: { file: FileInfo; cdnBase: string }) {
   );
 }
 
-export function FileStatus(props: { file: FileInfo }) {
+export function FileStatus(props: { file: RestFile }) {
   const { file } = props;
   if (file.datetime_removed) return <span class="badge badge-removed">Removed</span>;
   if (file.datetime_stored) return <span class="badge badge-stored">Stored</span>;

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
+import { errorMessage } from '../api/errors';
 import { useApp } from '../context';
 import { BASE, navigate } from '../router';
 import { Icon, type IconName } from './Icon';

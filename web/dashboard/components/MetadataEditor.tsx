@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
+import { errorMessage } from '../api/errors';
 import { useApp } from '../context';
 import { runBusy } from '../lib/hooks';
 import { METADATA_MAX_KEYS, METADATA_MAX_VALUE, metadataKeyError, metadataValueError } from '../lib/validation';
@@ -30,7 +30,7 @@ export function MetadataEditor(props: { uuid: string; metadata: Record<string, s
     }
     setBusy(true);
     try {
-      const value = await api.setMetadata(props.uuid, key, newValue);
+      const value = await api.trove.setFileMetadataValue({ path: { uuid: props.uuid, key }, body: newValue });
       props.onChange({ ...props.metadata, [key]: typeof value === 'string' ? value : newValue });
       setNewKey('');
       setNewValue('');
@@ -51,7 +51,7 @@ export function MetadataEditor(props: { uuid: string; metadata: Record<string, s
     }
     setBusy(true);
     try {
-      const value = await api.setMetadata(props.uuid, key, editValue);
+      const value = await api.trove.setFileMetadataValue({ path: { uuid: props.uuid, key }, body: editValue });
       props.onChange({ ...props.metadata, [key]: typeof value === 'string' ? value : editValue });
       setEditing(null);
       setEditError(null);
@@ -65,7 +65,7 @@ export function MetadataEditor(props: { uuid: string; metadata: Record<string, s
 
   const remove = (key: string) =>
     runBusy(setBusy, (message) => toast.error(message), async () => {
-      await api.deleteMetadata(props.uuid, key);
+      await api.trove.deleteFileMetadataValue({ path: { uuid: props.uuid, key } });
       const next = { ...props.metadata };
       delete next[key];
       props.onChange(next);

@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
-import type { FileInfo } from '../api/types';
+import type { RestFile } from '../../../client/trove-client';
+import { errorMessage } from '../api/errors';
 import { useApp } from '../context';
 import { tagError } from '../lib/validation';
 import { BASE } from '../router';
 import { Link } from './Link';
 
 /** Tags as chips, edited locally and saved together (the API replaces the whole list). */
-export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boolean; onSaved: (file: FileInfo) => void }) {
+export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boolean; onSaved: (file: RestFile) => void }) {
   const { api, toast } = useApp();
   const [tags, setTags] = useState<string[]>(props.tags);
   const [draft, setDraft] = useState('');
@@ -47,7 +47,7 @@ export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boole
     setDraft('');
     setBusy(true);
     try {
-      const file = await api.setTags(props.uuid, next);
+      const file = await api.trove.setFileTags({ path: { uuid: props.uuid }, body: next });
       props.onSaved(file);
       setError(null);
       toast.success('Tags saved.');

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, errorMessage, isAbort } from '../api/client';
+import { errorMessage, failureStatus, isAbort } from '../api/errors';
 
 export interface Resource<T> {
   data: T | null;
@@ -39,7 +39,7 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
       (failure: unknown) => {
         if (controller.signal.aborted || isAbort(failure)) return;
         setError(errorMessage(failure));
-        setErrorStatus(failure instanceof ApiError ? failure.status : null);
+        setErrorStatus(failureStatus(failure));
         setLoading(false);
       },
     );

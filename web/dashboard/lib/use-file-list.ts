@@ -1,16 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { errorMessage, isAbort, type ApiClient } from '../api/client';
-import type { FileCounts, FileInfo, FileQuery } from '../api/types';
+import type { FileTotals, RestFile } from '../../../client/trove-client';
+import type { ApiClient } from '../api/client';
+import { errorMessage, isAbort } from '../api/errors';
+import { listFilePage, type FileQuery } from '../api/files';
 
 export const PAGE_SIZE = 100;
 
 export interface FileListState {
-  items: FileInfo[];
+  items: RestFile[];
   /** Files matching the query on the server; null before the first page. */
   total: number | null;
-  /** True when `total` counts past a date bound the list applies itself (see fileQueryParams). */
+  /** True when `total` counts past a date bound the list applies itself (see fileListQuery). */
   totalIsUpperBound: boolean;
-  totals: FileCounts | null;
+  totals: FileTotals | null;
   loading: boolean;
   error: string | null;
   /** No further page. */
@@ -35,7 +37,7 @@ export function useFileList(api: ApiClient, query: FileQuery, version: number): 
       inFlight.current = controller;
       setState((previous) => (first ? { ...EMPTY } : { ...previous, loading: true, error: null }));
       try {
-        const page = await api.listFiles(query, first ? null : cursor.current, PAGE_SIZE, controller.signal);
+        const page = await listFilePage(api.trove, query, first ? null : cursor.current, PAGE_SIZE, controller.signal);
         if (controller.signal.aborted) return;
         const results = page.results;
         cursor.current = page.cursor;

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
-import type { FileInfo } from '../api/types';
+import type { RestFile } from '../../../client/trove-client';
+import { errorMessage } from '../api/errors';
 import { CopyButton } from '../components/CopyButton';
 import { FileStatus } from '../components/FileThumb';
 import { Icon } from '../components/Icon';
@@ -11,16 +11,15 @@ import { EmptyState, ErrorBox, Spinner } from '../components/States';
 import { TagEditor } from '../components/TagEditor';
 import { useApp } from '../context';
 import { cdnUrl, previewUrl } from '../lib/cdn';
+import { imageDimensions } from '../lib/content-info';
 import { fileKind, formatBytes, formatCount, formatDateTime, typeLabel } from '../lib/format';
 import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
 import { BASE, navigate } from '../router';
 import { Playground } from './Playground';
 
-const NO_TAGS: string[] = [];
-
 export function FilePage(props: { uuid: string }) {
   const { api } = useApp();
-  const resource = useResource((signal) => api.file(props.uuid, signal), [api, props.uuid]);
+  const resource = useResource((signal) => api.trove.getFile({ path: { uuid: props.uuid } }, { signal }), [api, props.uuid]);
   useDocumentTitle(resource.data?.original_filename ?? 'File');
 
   return (
@@ -50,18 +49,18 @@ export function FilePage(props: { uuid: string }) {
   );
 }
 
-function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void }) {
+function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void }) {
   const { file, onChange } = props;
   const { api, boot, toast, confirm, libraryChanged } = useApp();
   const [busy, setBusy] = useState(false);
   const removed = file.datetime_removed !== null;
   const kind = fileKind(file.mime_type, file.is_image);
   const cdn = cdnUrl(boot.cdnBase, file.uuid);
-  const image = file.content_info?.image;
+  const image = imageDimensions(file);
 
   const store = () =>
     runBusy(setBusy, (message) => toast.error(message), async () => {
-      onChange(await api.storeFile(file.uuid));
+      onChange(await api.trove.storeFile({ path: { uuid: file.uuid } }));
       libraryChanged();
       toast.success('File stored.');
     });
@@ -80,7 +79,7 @@ function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void
     if (!ok) return;
     setBusy(true);
     try {
-      await api.deleteFile(file.uuid);
+      await api.trove.deleteFile({ path: { uuid: file.uuid } });
       libraryChanged();
       toast.success(`Deleted ${file.original_filename}.`);
       navigate(`${BASE}/files`);
@@ -142,7 +141,7 @@ function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void
             </Fact>
             {image && (
               <Fact label="Dimensions" testId="fact-dimensions">
-                {image.width} × {image.height} px{image.format ? ` · ${image.format}` : ''}
+                {image.width} × {image.height} px{image.format !== null ? ` · ${image.format}` : ''}
               </Fact>
             )}
             <Fact label="Uploaded" testId="fact-uploaded">
@@ -170,11 +169,11 @@ function FileDetails(props: { file: FileInfo; onChange: (file: FileInfo) => void
       <div class="file-columns">
         <section class="panel" aria-labelledby="tags-title">
           <h2 id="tags-title">Tags</h2>
-          <TagEditor uuid={file.uuid} tags={file.tags ?? NO_TAGS} readOnly={removed} onSaved={onChange} />
+          <TagEditor uuid={file.uuid} tags={file.tags} readOnly={removed} onSaved={onChange} />
         </section>
         <section class="panel" aria-labelledby="metadata-title">
           <h2 id="metadata-title">Metadata</h2>
-          <MetadataEditor uuid={file.uuid} metadata={file.metadata ?? {}} readOnly={removed} onChange={(metadata) => onChange({ ...file, metadata })} />
+          <MetadataEditor uuid={file.uuid} metadata={file.metadata} readOnly={removed} onChange={(metadata) => onChange({ ...file, metadata })} />
         </section>
       </div>
 
@@ -192,7 +191,7 @@ function Fact(props: { label: string; testId: string; children: ComponentChildre
   );
 }
 
-function FilePreview(props: { file: FileInfo; kind: ReturnType<typeof fileKind>; cdnBase: string }) {
+function FilePreview(props: { file: RestFile; kind: ReturnType<typeof fileKind>; cdnBase: string }) {
   const { file, kind } = props;
   const [imageFailed, setImageFailed] = useState(false);
   if (file.datetime_removed !== null) {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { BatchResult, FileInfo, FileQuery } from '../api/types';
+import type { BatchResult, RestFile } from '../../../client/trove-client';
+import { deleteFiles, storeFiles, type FileQuery } from '../api/files';
 import { FileStatus, FileThumb } from '../components/FileThumb';
 import { Icon } from '../components/Icon';
 import { Link } from '../components/Link';
@@ -160,7 +161,7 @@ export function Library(props: { search: URLSearchParams }) {
       setSelected(new Set());
     });
 
-  const bulkStore = () => runBulk([...selected], (uuids) => api.storeFiles(uuids), 'Stored', 'stored');
+  const bulkStore = () => runBulk([...selected], (uuids) => storeFiles(api.trove, uuids), 'Stored', 'stored');
 
   const bulkDelete = async () => {
     const uuids = [...selected];
@@ -174,7 +175,7 @@ export function Library(props: { search: URLSearchParams }) {
       confirmLabel: `Delete ${pluralize(uuids.length, 'file')}`,
       danger: true,
     });
-    if (ok) await runBulk(uuids, (chosen) => api.deleteFiles(chosen), 'Deleted', 'deleted');
+    if (ok) await runBulk(uuids, (chosen) => deleteFiles(api.trove, chosen), 'Deleted', 'deleted');
   };
 
   const filtered = query.search !== '' || query.status !== 'all' || query.mimeType !== '' || query.fromDay !== '' || query.toDay !== '' || query.tag !== '';
@@ -370,13 +371,13 @@ function MoreLoader(props: { list: ReturnType<typeof useFileList> }) {
 }
 
 interface FileCollectionProps {
-  files: FileInfo[];
+  files: RestFile[];
   selected: ReadonlySet<string>;
   onToggle: (index: number, shift: boolean) => void;
   cdnBase: string;
 }
 
-function SelectBox(props: { file: FileInfo; index: number; selected: boolean; onToggle: FileCollectionProps['onToggle'] }) {
+function SelectBox(props: { file: RestFile; index: number; selected: boolean; onToggle: FileCollectionProps['onToggle'] }) {
   return (
     <input
       type="checkbox"

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useRef, useState } from 'preact/hooks';
-import { messageFromBody } from '../api/client';
+import { messageFromBody } from '../api/errors';
 import { CopyButton } from '../components/CopyButton';
 import { useDebounced } from '../lib/hooks';
 import {

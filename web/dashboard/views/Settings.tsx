@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
-import type { NewSecretKey, Project, ProjectUpdate } from '../api/types';
+import type { NewSecretKey, Project, UpdateProjectArgs } from '../../../client/trove-client';
+import { errorMessage } from '../api/errors';
 import { CopyButton } from '../components/CopyButton';
 import { Dialog } from '../components/Dialog';
 import { ErrorBox, Spinner } from '../components/States';
@@ -14,7 +14,7 @@ const MB = 1_000_000;
 export function Settings() {
   useDocumentTitle('Settings');
   const { api } = useApp();
-  const project = useResource((signal) => api.project(signal), [api]);
+  const project = useResource((signal) => api.trove.getProject({}, { signal }), [api]);
   return (
     <section aria-labelledby="settings-title">
       <div class="page-head">
@@ -39,7 +39,7 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
   const { project } = props;
   const [name, setName] = useState(project.name);
   const [autostore, setAutostore] = useState(project.autostore_enabled);
-  const [signed, setSigned] = useState(project.signed_uploads ?? false);
+  const [signed, setSigned] = useState(project.signed_uploads);
   const [maxSize, setMaxSize] = useState(project.max_file_size ? String(project.max_file_size / MB) : '');
   const [mimeTypes, setMimeTypes] = useState((project.allowed_mime_types ?? []).join(', '));
   const [error, setError] = useState<string | null>(null);
@@ -67,7 +67,7 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
       setError(`“${badType}” is not a MIME type; write types like image/png or image/*.`);
       return;
     }
-    const update: ProjectUpdate = {
+    const update: UpdateProjectArgs['body'] = {
       name: name.trim(),
       autostore_enabled: autostore,
       signed_uploads: signed,
@@ -76,7 +76,7 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
     };
     setBusy(true);
     try {
-      const saved = await api.updateProject(update);
+      const saved = await api.trove.updateProject({ body: update });
       props.onSaved(saved);
       toast.success('Settings saved.');
       // The header shows the project's name from the session.
@@ -167,13 +167,13 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
 
 function Keys(props: { project: Project }) {
   const { api, toast, confirm, refreshSession } = useApp();
-  const secrets = useResource((signal) => api.secrets(signal), [api]);
+  const secrets = useResource(async (signal) => (await api.trove.listSecretKeys({}, { signal })).results, [api]);
   const [created, setCreated] = useState<NewSecretKey | null>(null);
   const [busy, setBusy] = useState(false);
 
   const create = () =>
     runBusy(setBusy, (message) => toast.error(message), async () => {
-      setCreated(await api.createSecret());
+      setCreated(await api.trove.createSecretKey());
       secrets.reload();
     });
 
@@ -193,7 +193,7 @@ function Keys(props: { project: Project }) {
     });
     if (!ok) return;
     await runBusy(setBusy, (message) => toast.error(message), async () => {
-      await api.revokeSecret(id);
+      await api.trove.revokeSecretKey({ path: { id } });
       toast.success('Key revoked.');
       // The session may have been made with that key: the server says whether it still stands.
       await refreshSession();

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorMessage, type ApiClient } from '../api/client';
-import type { SessionInfo } from '../api/types';
+import type { DashboardSession } from '../../../client/trove-client';
+import type { ApiClient } from '../api/client';
+import { errorMessage } from '../api/errors';
 import { useDocumentTitle } from '../lib/hooks';
 
 type Mode = 'keys' | 'admin';
@@ -23,7 +24,7 @@ function rememberPubKey(pubKey: string): void {
   }
 }
 
-export function SignIn(props: { api: ApiClient; notice: string | null; onSignedIn: (session: SessionInfo) => void }) {
+export function SignIn(props: { api: ApiClient; notice: string | null; onSignedIn: (session: DashboardSession) => void }) {
   useDocumentTitle('Sign in');
   const [mode, setMode] = useState<Mode>('keys');
   const [pubKey, setPubKey] = useState(rememberedPubKey);

@@ -36,7 +36,7 @@ export function Upload() {
   const uploader = useRef<HTMLElement | null>(null);
   const [widget, setWidget] = useState<WidgetState>({ state: 'loading' });
   const [uploaded, setUploaded] = useState<Uploaded[]>([]);
-  const project = useResource((signal) => api.project(signal), [api]);
+  const project = useResource((signal) => api.trove.getProject({}, { signal }), [api]);
 
   useEffect(() => {
     let cancelled = false;
@@ -59,7 +59,7 @@ export function Upload() {
     element.setAttribute('cdn-base', boot.cdnBase);
     element.setAttribute('multiple', '');
     // Signed by the server for this session, so projects that require signed uploads work here too.
-    (element as SignableUploader).signatureProvider = () => api.uploadSignature();
+    (element as SignableUploader).signatureProvider = () => api.trove.getUploadSignature();
     element.setAttribute('data-testid', 'uploader');
     // What the widget's current batch did, so its end is told truthfully: a batch whose files all
     // failed did not "finish", and each failure already has its own message.

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Usage as UsageData } from '../api/types';
+import type { UsageReport as UsageData } from '../../../client/trove-client';
 import { Chart, type ChartPoint } from '../components/Chart';
 import { ErrorBox, Spinner } from '../components/States';
 import { useApp } from '../context';
@@ -12,7 +12,7 @@ export function Usage() {
   useDocumentTitle('Usage');
   const { api } = useApp();
   const [days, setDays] = useState<number>(30);
-  const usage = useResource((signal) => api.usage(days, signal), [api, days]);
+  const usage = useResource((signal) => api.trove.getUsage({ query: { days: String(days) } }, { signal }), [api, days]);
 
   return (
     <section aria-labelledby="usage-title">

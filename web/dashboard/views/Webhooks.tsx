@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client';
-import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookEvent } from '../api/types';
+import type { Webhook, WebhookDelivery } from '../../../client/trove-client';
+import { errorMessage } from '../api/errors';
 import { Dialog } from '../components/Dialog';
 import { EmptyState, ErrorBox, Spinner } from '../components/States';
 import { useApp } from '../context';
@@ -8,6 +8,9 @@ import { formatDateTime, pluralize } from '../lib/format';
 import { useDocumentTitle, useResource } from '../lib/hooks';
 import { targetUrlError } from '../lib/validation';
 
+type WebhookEvent = Webhook['event'];
+
+/** Every event a webhook can be made for, in the order the form offers them. */
 const EVENT_LABELS: Record<WebhookEvent, string> = {
   'file.uploaded': 'file.uploaded: a file was uploaded',
   'file.stored': 'file.stored: a file was stored',
@@ -15,6 +18,8 @@ const EVENT_LABELS: Record<WebhookEvent, string> = {
   'file.info_updated': 'file.info_updated: metadata or tags changed',
   'file.infected': 'file.infected: a virus scan flagged a file (no scanner runs yet, so never sent)',
 };
+
+const WEBHOOK_EVENTS = Object.keys(EVENT_LABELS) as WebhookEvent[];
 
 /** Uploadcare's limit on signing secrets. */
 const MAX_SECRET = 32;
@@ -30,7 +35,7 @@ type Editing = { mode: 'create' } | { mode: 'edit'; hook: Webhook } | null;
 export function Webhooks() {
   useDocumentTitle('Webhooks');
   const { api, toast, confirm } = useApp();
-  const hooks = useResource((signal) => api.webhooks(signal), [api]);
+  const hooks = useResource((signal) => api.trove.listWebhooks({}, { signal }), [api]);
   const [editing, setEditing] = useState<Editing>(null);
   const [openLog, setOpenLog] = useState<number | null>(null);
 
@@ -49,7 +54,7 @@ export function Webhooks() {
     });
     if (!ok) return;
     try {
-      await api.deleteWebhook(hook);
+      await api.trove.deleteWebhook({ path: { id: String(hook.id) } });
       toast.success('Webhook deleted.');
       if (openLog === hook.id) setOpenLog(null);
       hooks.reload();
@@ -60,7 +65,7 @@ export function Webhooks() {
 
   const toggleActive = async (hook: Webhook) => {
     try {
-      await api.updateWebhook(hook.id, { is_active: !hook.is_active });
+      await api.trove.updateWebhook({ path: { id: String(hook.id) }, body: { is_active: !hook.is_active } });
       toast.success(hook.is_active ? 'Webhook paused.' : 'Webhook activated.');
       hooks.reload();
     } catch (failure) {
@@ -180,8 +185,8 @@ function WebhookFields(props: { editing: NonNullable<Editing>; onClose: () => vo
     setBusy(true);
     try {
       const input = { target_url: targetUrl.trim(), event, is_active: active, signing_secret: secret === '' ? null : secret };
-      if (hook) await api.updateWebhook(hook.id, input);
-      else await api.createWebhook(input);
+      if (hook) await api.trove.updateWebhook({ path: { id: String(hook.id) }, body: input });
+      else await api.trove.createWebhook({ body: input });
       toast.success(hook ? 'Webhook saved.' : 'Webhook created.');
       props.onSaved();
     } catch (failure) {
@@ -248,13 +253,16 @@ const STATUS_CLASS: Record<WebhookDelivery['status'], string> = {
 
 function DeliveryLog(props: { hook: Webhook }) {
   const { api, toast } = useApp();
-  const log = useResource((signal) => api.deliveries(props.hook.id, signal), [api, props.hook.id]);
+  const log = useResource(
+    async (signal) => (await api.trove.listWebhookDeliveries({ path: { id: String(props.hook.id) }, query: { limit: '50' } }, { signal })).results,
+    [api, props.hook.id],
+  );
   const [replaying, setReplaying] = useState<string | null>(null);
 
   const replay = async (delivery: WebhookDelivery) => {
     setReplaying(delivery.id);
     try {
-      await api.replayDelivery(props.hook.id, delivery.id);
+      await api.trove.replayWebhookDelivery({ path: { id: String(props.hook.id), delivery: delivery.id } });
       toast.success('Delivery queued again.');
       log.reload();
     } catch (failure) {
