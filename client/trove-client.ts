@@ -75,6 +75,10 @@ export interface GroupList {
   results: RestGroupSummary[];
 }
 
+export interface Health {
+  status: 'ok';
+}
+
 export interface Metadata {
   [key: string]: string;
 }
@@ -98,6 +102,20 @@ export interface Project {
   max_file_size: number | null;
   /** Trove extension: null allows every type */
   allowed_mime_types: string[] | null;
+}
+
+export interface Readiness {
+  status: 'ready' | 'degraded';
+  checks: {
+    [key: string]: {
+      name: string;
+      ok: boolean;
+      /** Why the dependency did not answer. */
+      error?: string;
+      /** How long the check took. */
+      ms: number;
+    };
+  };
 }
 
 export interface RestFile {
@@ -471,7 +489,7 @@ export interface DeleteGroupArgs {
 export type DeleteGroupResult = void;
 
 export type GetHealthArgs = Record<string, never>;
-export type GetHealthResult = unknown;
+export type GetHealthResult = Health;
 
 export type GetMetricsArgs = Record<string, never>;
 export type GetMetricsResult = unknown;
@@ -516,7 +534,7 @@ export interface GetUsageArgs {
 export type GetUsageResult = UsageReport;
 
 export type GetReadyArgs = Record<string, never>;
-export type GetReadyResult = unknown;
+export type GetReadyResult = Readiness;
 
 export type PostUploadBaseArgs = Record<string, never>;
 export interface PostUploadBaseResult {

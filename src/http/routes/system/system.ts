@@ -1,10 +1,29 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { HttpContext } from '../../http-context.js';
+
+const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { title: 'Health' });
+
+const ReadinessSchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')]),
+    checks: Type.Record(
+      Type.String(),
+      Type.Object({
+        name: Type.String(),
+        ok: Type.Boolean(),
+        error: Type.Optional(Type.String({ description: 'Why the dependency did not answer.' })),
+        ms: Type.Number({ description: 'How long the check took.' }),
+      }),
+    ),
+  },
+  { title: 'Readiness' },
+);
 
 /** Liveness, readiness and metrics: never logged, never rate limited. */
 export async function systemRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
   const { ctx } = options;
-  app.get('/health', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/health', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Liveness', response: { 200: HealthSchema } } }, async () => ({ status: 'ok' }));
 
   app.get(
     '/ready',
@@ -15,6 +34,7 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: HttpCon
         summary: 'Readiness',
         description:
           'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`.',
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (_request, reply) => {

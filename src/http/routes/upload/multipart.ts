@@ -38,6 +38,7 @@ export function registerMultipartUpload(app: FastifyInstance, ctx: HttpContext):
           tags: ['Upload API'],
           summary: 'Upload one part (URL returned by start)',
           params: Type.Object({ uuid: Type.String(), index: Type.String() }),
+          response: { 200: Type.Null({ description: 'The part is stored; the answer has no body.' }), ...errorResponses },
         },
       },
       async (request, reply) => {
