@@ -194,6 +194,8 @@ describe.each(backends)('image transformations (%s)', (backend) => {
   });
 
   it('refuses a TIFF of very many pages and a HEIF sequence of very many frames from their structure, and takes their uploads quickly', async () => {
+    // The bounds leave room for a busy machine; without the structure counters the header reads alone
+    // take about 4 s for the two uploads and about 20 s for the refusals.
     // 50 000 pages in 3.9 MB: libvips spends over a second visiting them on every header read.
     const manyPages = manyPageTiff({ pages: 50_000, width: 300, height: 200 }).bytes;
     // Under a kilobyte, declaring 4 million frames: about three seconds of libheif's parsing per read.
@@ -201,7 +203,7 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     let started = performance.now();
     const pages = await uploadFile(trove, manyPages, 'pages.tiff');
     const frames = await uploadFile(trove, manyFrames, 'frames.avif');
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(2_500);
     expect((await fileInfo(trove, pages)).image_info).toMatchObject({ format: 'TIFF', width: 300, height: 200, sequence: true });
     expect((await fileInfo(trove, frames)).image_info).toMatchObject({ format: 'AVIF', width: 8, height: 8, sequence: true });
 
