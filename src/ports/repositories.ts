@@ -214,15 +214,8 @@ export interface GroupsRepository {
   delete(projectId: string, id: string): Promise<boolean>;
 }
 
-export interface NewWebhook {
-  projectId: string;
-  targetUrl: string;
-  event: WebhookEvent;
-  isActive: boolean;
-  signingSecret: string | null;
-  version: string;
-  at: string;
-}
+/** A subscription as its creator describes it; `at` becomes both its creation and update time. */
+export type NewWebhook = Omit<Webhook, 'id' | 'createdAt' | 'updatedAt'> & { at: string };
 
 export type WebhookPatch = Partial<Pick<Webhook, 'targetUrl' | 'event' | 'isActive' | 'signingSecret'>>;
 
