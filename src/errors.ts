@@ -1,21 +1,39 @@
+import type { ErrorCode, StatusOf } from './error-codes.js';
+
+export type { ErrorCode, StatusOf } from './error-codes.js';
+
+declare const frameworkCode: unique symbol;
+
+/**
+ * The code of a 4xx error that Fastify or one of its plugins raised (`FST_…`, or `BadRequest` when it
+ * had none), passed to the client as it came. Only {@link AppError.fromFramework} makes one, so every
+ * other AppError carries a code of the catalogue.
+ */
+export type FrameworkErrorCode = string & { readonly [frameworkCode]: true };
+
+export interface AppErrorOptions {
+  details?: Record<string, unknown>;
+  /** Extra response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
 /**
  * Typed application errors. Services throw them; one HTTP error handler renders them, in the
- * Upload API's shape on upload routes and in Trove's own shape elsewhere.
+ * Upload API's shape on upload routes and in Trove's own shape elsewhere. The code must be one of
+ * ERROR_CODES (src/error-codes.ts) and the status one of that code's statuses.
  */
-export class AppError extends Error {
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   readonly statusCode: number;
   /** Stable machine-readable code (Uploadcare's error_code names where one exists). */
-  readonly code: string;
+  readonly code: ErrorCode | FrameworkErrorCode;
   readonly details: Record<string, unknown> | undefined;
   /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string> | undefined;
 
-  constructor(
-    code: string,
-    statusCode: number,
-    message: string,
-    options?: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown },
-  ) {
+  constructor(code: C, statusCode: StatusOf<C>, message: string, options?: AppErrorOptions);
+  constructor(code: FrameworkErrorCode, statusCode: number, message: string);
+  constructor(code: C | FrameworkErrorCode, statusCode: number, message: string, options?: AppErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -23,14 +41,14 @@ export class AppError extends Error {
     this.details = options?.details;
     this.headers = options?.headers;
   }
+
+  /** A client error raised by Fastify or a plugin, answered with its own code and status. */
+  static fromFramework(code: string | undefined, statusCode: number, message: string): AppError {
+    return new AppError((code ?? 'BadRequest') as FrameworkErrorCode, statusCode, message);
+  }
 }
 
-export function createAppError(
-  code: string,
-  statusCode: number,
-  message: string,
-  options?: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown },
-): AppError {
+export function createAppError<C extends ErrorCode>(code: C, statusCode: StatusOf<C>, message: string, options?: AppErrorOptions): AppError {
   return new AppError(code, statusCode, message, options);
 }
 

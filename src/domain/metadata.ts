@@ -1,11 +1,11 @@
-import { createAppError, type AppError } from '../errors.js';
+import { createAppError, type AppError, type ErrorCode } from '../errors.js';
 import type { FileMetadata } from './file.js';
 
 /** Uploadcare's metadata rules: keys of 1–64 characters from `A-Za-z0-9_-.:`, values of 1–512 characters, at most 50 keys. */
 export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 512 } as const;
 const KEY_RE = /^[A-Za-z0-9_.:-]+$/;
 
-function metadataError(code: string, message: string): AppError {
+function metadataError(code: Extract<ErrorCode, `FileMetadata${string}`>, message: string): AppError {
   return createAppError(code, 400, message);
 }
 

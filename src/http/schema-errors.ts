@@ -29,7 +29,7 @@ export const SCHEMA_VALIDATION_OPTIONS = {
 export type ErrorMessages = string | Readonly<Record<string, string>>;
 
 /** Schema options that say how a failure of this node is answered. */
-export function rejects(message: ErrorMessages, status?: number): Record<string, unknown> {
+export function rejects(message: ErrorMessages, status?: 400 | 404): Record<string, unknown> {
   return { [ERROR_MESSAGE_KEYWORD]: message, ...(status === undefined ? {} : { [ERROR_STATUS_KEYWORD]: status }) };
 }
 

@@ -24,7 +24,7 @@ export interface MultipartSettings {
 }
 
 
-function parseSize(raw: string | undefined, name: string, code: string): number {
+function parseSize(raw: string | undefined, name: string, code: 'MultipartSizeInvalidError' | 'MultipartPartSizeInvalidError'): number {
   if (raw === undefined || raw === '') throw createAppError('RequestParamRequiredError', 400, `\`${name}\` is required.`);
   if (!/^\d{1,16}$/.test(raw.trim())) throw createAppError(code, 400, `\`${name}\` must be a whole number of bytes, got "${raw.slice(0, 32)}".`);
   return Number(raw.trim());

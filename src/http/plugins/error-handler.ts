@@ -32,7 +32,7 @@ function fromSchemaRefusal(error: FastifyError, request: FastifyRequest): AppErr
   const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
   const refusal = refusalFor(schema, issue, request[REQUEST_PARTS[part]]);
   if (!refusal) return null;
-  return new AppError(refusal.status === 404 ? 'NOT_FOUND' : 'PARAMETER_INVALID', refusal.status, refusal.message);
+  return refusal.status === 404 ? new AppError('NOT_FOUND', 404, refusal.message) : new AppError('PARAMETER_INVALID', 400, refusal.message);
 }
 
 /** Errors thrown by Fastify, @fastify/multipart and busboy, translated into what a client can act on. */
@@ -65,7 +65,7 @@ function fromFrameworkError(error: FastifyError & { part?: unknown }, request: F
     return fromSchemaRefusal(error, request) ?? new AppError('RequestParamRequiredError', 400, error.message);
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    return new AppError(error.code ?? 'BadRequest', error.statusCode, error.message);
+    return AppError.fromFramework(error.code, error.statusCode, error.message);
   }
   return null;
 }

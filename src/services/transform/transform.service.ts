@@ -3,7 +3,7 @@ import { planHash } from '../../domain/transform/cache-key.js';
 import { negotiateFormat } from '../../domain/transform/negotiate.js';
 import { GEOMETRIC_OPERATIONS, type DeliveryPlan, type TransformPlan } from '../../domain/transform/operations.js';
 import type { StoredFile } from '../../domain/file.js';
-import { AppError, createAppError } from '../../errors.js';
+import { AppError, createAppError, type StatusOf } from '../../errors.js';
 import { EngineError, type EngineLimits, type ImageEngine } from '../../ports/image-engine.js';
 import type { LockService } from '../../ports/lock-service.js';
 import type { FilesRepository } from '../../ports/repositories.js';
@@ -40,7 +40,7 @@ export interface DeliveredDerivative extends Derivative {
   tier: 'l1' | 'l2' | 'miss';
 }
 
-const ENGINE_STATUS: Record<EngineError['code'], number> = {
+const ENGINE_STATUS: { readonly [C in EngineError['code']]: StatusOf<C> } = {
   SOURCE_TOO_LARGE: 422,
   OUTPUT_TOO_LARGE: 400,
   ANIMATION_TOO_LARGE: 422,
