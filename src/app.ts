@@ -19,7 +19,7 @@ import { widgetRoutes } from './http/routes/web/widget.js';
 import { loggerOptions } from './observability/logger.js';
 import { WebAssets } from './web/web-assets.js';
 
-export interface BuildAppOptions {
+interface BuildAppOptions {
   /** false in tests that do not want log output. */
   logger?: boolean;
   /** The process's pino logger, shared with the services. */

@@ -26,7 +26,7 @@ import { createReadiness } from './wiring/readiness.js';
 import { createStorage } from './wiring/storage.js';
 import { createUpload } from './wiring/upload.js';
 
-export type { ServiceLogger };
+;
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
 export interface Trove {
@@ -58,7 +58,7 @@ export interface Trove {
   close(): Promise<void>;
 }
 
-export interface ContextOverrides {
+interface ContextOverrides {
   clock?: Clock;
   logger?: ServiceLogger;
   /** Tests build many contexts in one process; default process metrics would register twice. */

@@ -9,9 +9,9 @@ declare const frameworkCode: unique symbol;
  * had none), passed to the client as it came. Only {@link AppError.fromFramework} makes one, so every
  * other AppError carries a code of the catalogue.
  */
-export type FrameworkErrorCode = string & { readonly [frameworkCode]: true };
+type FrameworkErrorCode = string & { readonly [frameworkCode]: true };
 
-export interface AppErrorOptions {
+interface AppErrorOptions {
   details?: Record<string, unknown>;
   /** Extra response headers, e.g. Retry-After. */
   headers?: Record<string, string>;

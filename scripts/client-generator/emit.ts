@@ -12,7 +12,7 @@ const RESERVED_TYPE_NAMES = [
   'String', 'Number', 'Boolean', 'JSON',
 ];
 
-export interface EmitOptions {
+interface EmitOptions {
   /** The command that regenerates the file, named in its header. */
   command: string;
   /** Where the document comes from, named in the header. */

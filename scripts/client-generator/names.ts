@@ -32,10 +32,6 @@ export function camelCase(text: string): string {
   return /^[0-9]/.test(name) ? `op${capitalize(name)}` : name;
 }
 
-export function isIdentifier(text: string): boolean {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(text) && !RESERVED_WORDS.has(text);
-}
-
 /** A string literal in single quotes. */
 export function quote(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}'`;

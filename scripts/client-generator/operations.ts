@@ -14,8 +14,8 @@ import {
 } from './openapi-types.js';
 
 /** What Uploadcare's REST API insists on; used for operations tagged REST API when the document does not say. */
-export const REST_API_TAG = 'REST API';
-export const REST_API_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
+const REST_API_TAG = 'REST API';
+const REST_API_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
 
 export interface ParameterInfo {
   name: string;
@@ -26,7 +26,7 @@ export interface ParameterInfo {
 }
 
 /** How a request body travels: JSON text, a URL-encoded form, a FormData the caller builds, or bytes as they are. */
-export type BodyKind = 'json' | 'form' | 'multipart' | 'raw';
+type BodyKind = 'json' | 'form' | 'multipart' | 'raw';
 
 export interface BodyInfo {
   kind: BodyKind;

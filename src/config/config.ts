@@ -1,4 +1,3 @@
-import path from 'node:path';
 
 export const ROLES = ['upload', 'api', 'delivery', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -113,8 +112,4 @@ export interface Config {
     maxBytes: number;
     concurrency: number;
   };
-}
-
-export function resolveDataPath(dataDir: string, ...segments: string[]): string {
-  return path.resolve(dataDir, ...segments);
 }

@@ -13,10 +13,10 @@ import {
   parseUrl,
 } from './parse-values.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+type Env = Readonly<Record<string, string | undefined>>;
 
 /** One documented environment variable. The README's configuration table is printed from this list. */
-export interface EnvVarDoc {
+interface EnvVarDoc {
   name: string;
   default: string;
   description: string;

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Secrets, tokens and signatures as they arrive: text (compared as UTF-8) or bytes. */
-export type Secret = string | Buffer;
+type Secret = string | Buffer;
 
 function digestOf(value: Secret): Buffer {
   return createHash('sha256').update(value).digest();

@@ -8,10 +8,10 @@
 export const DEFAULT_FILENAME = 'original';
 
 /** Longest `original_filename` kept, in UTF-8 bytes: the common file-system limit. */
-export const MAX_ORIGINAL_FILENAME_BYTES = 255;
+const MAX_ORIGINAL_FILENAME_BYTES = 255;
 
 /** Longest URL-safe `filename`, in characters (all ASCII, so also bytes). */
-export const MAX_SAFE_FILENAME_LENGTH = 128;
+const MAX_SAFE_FILENAME_LENGTH = 128;
 
 /** An extension longer than this is more likely part of the name than a real extension. */
 const MAX_EXTENSION_BYTES = 32;

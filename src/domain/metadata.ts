@@ -2,7 +2,7 @@ import { createAppError, type AppError, type ErrorCode } from '../errors.js';
 import type { FileMetadata } from './file.js';
 
 /** Uploadcare's metadata rules: keys of 1–64 characters from `A-Za-z0-9_-.:`, values of 1–512 characters, at most 50 keys. */
-export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 512 } as const;
+const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 512 } as const;
 const KEY_RE = /^[A-Za-z0-9_.:-]+$/;
 
 function metadataError(code: Extract<ErrorCode, `FileMetadata${string}`>, message: string): AppError {

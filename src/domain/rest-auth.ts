@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { matchesAny } from './constant-time.js';
 
 /** The REST API's `Authorization` header, in either of Uploadcare's two schemes. */
-export type RestCredentials =
+type RestCredentials =
   | { scheme: 'simple'; publicKey: string; secretKey: string }
   | { scheme: 'signed'; publicKey: string; signature: string };
 
@@ -28,12 +28,12 @@ export interface SignedRequestParts {
 }
 
 /** `VERB\nmd5(body)\nContent-Type\nDate\nURI`, the string Uploadcare's signed scheme signs. */
-export function restSignString(parts: SignedRequestParts): string {
+function restSignString(parts: SignedRequestParts): string {
   const bodyMd5 = createHash('md5').update(parts.body).digest('hex');
   return [parts.method.toUpperCase(), bodyMd5, parts.contentType, parts.date, parts.uri].join('\n');
 }
 
-export function computeRestSignature(secret: string, parts: SignedRequestParts): string {
+function computeRestSignature(secret: string, parts: SignedRequestParts): string {
   return createHmac('sha1', secret).update(restSignString(parts)).digest('hex');
 }
 
@@ -60,7 +60,7 @@ export function parseHttpDate(value: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-export const REST_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
+const REST_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
 
 /** Whether an Accept header asks for REST API v0.7 (the only version Trove speaks). */
 export function acceptsRestV07(accept: string | undefined): boolean {

@@ -32,7 +32,7 @@ export const RestFileSchema = Type.Object(
   },
   { title: 'RestFile' },
 );
-export type RestFileInfo = Static<typeof RestFileSchema>;
+type RestFileInfo = Static<typeof RestFileSchema>;
 
 /** A group as listed (its files are in the group info). */
 export const RestGroupSummarySchema = Type.Object(
@@ -46,7 +46,7 @@ export const RestGroupSummarySchema = Type.Object(
   },
   { title: 'RestGroupSummary' },
 );
-export type RestGroupSummary = Static<typeof RestGroupSummarySchema>;
+type RestGroupSummary = Static<typeof RestGroupSummarySchema>;
 
 export function toRestFile(file: StoredFile, bases: PublicBases, options: { appdata?: boolean } = {}): RestFileInfo {
   return {

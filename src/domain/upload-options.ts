@@ -4,10 +4,10 @@ import { lastField, type Fields } from './form-fields.js';
 import { parseTags, validateMetadata } from './metadata.js';
 
 /** `UPLOADCARE_STORE`: `1` store, `0` leave temporary, `auto` follow the project setting. */
-export type StoreMode = 'store' | 'temporary' | 'auto';
+type StoreMode = 'store' | 'temporary' | 'auto';
 
 /** What an Upload API client asks for the file it sends, read from the request's fields. */
-export interface UploadOptions {
+interface UploadOptions {
   store: StoreMode;
   metadata: FileMetadata;
   tags: string[];
@@ -29,7 +29,7 @@ export interface UploadCredentials {
  * `/multipart/start/` take `UPLOADCARE_STORE` and `UPLOADCARE_PUB_KEY`, `/from_url/` takes `store`
  * and `pub_key` (and the long names too).
  */
-export interface UploadEndpoint {
+interface UploadEndpoint {
   /** Names of the store field, in order of precedence; errors name the first. */
   store: readonly [string, ...string[]];
   /** Names of the public key field, in order of precedence. */

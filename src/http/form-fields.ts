@@ -5,7 +5,7 @@ import type { FormPart } from '../services/direct-upload.service.js';
 import { parseHeaderValue } from './multipart/header-params.js';
 import { MultipartReader, multipartBoundary, type MultipartLimits } from './multipart/multipart-reader.js';
 
-export type FieldList = Array<[string, string]>;
+type FieldList = Array<[string, string]>;
 
 const FIELD_LIMITS = { maxFields: 2_000, maxFieldBytes: 64 * 1024, maxHeaderBytes: 16 * 1024, maxPreambleBytes: 64 * 1024 };
 

@@ -1,5 +1,5 @@
 /** How a route renders its errors: Uploadcare's Upload API shape, its REST API shape (`{"detail"}`), or Trove's own. */
-export type ErrorStyle = 'upload' | 'rest' | 'trove';
+type ErrorStyle = 'upload' | 'rest' | 'trove';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

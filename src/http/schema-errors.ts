@@ -13,8 +13,8 @@
  */
 
 /** Annotation keywords: registered with Ajv so strict mode knows them; shown in the OpenAPI document as extensions. */
-export const ERROR_MESSAGE_KEYWORD = 'x-error-message';
-export const ERROR_STATUS_KEYWORD = 'x-error-status';
+const ERROR_MESSAGE_KEYWORD = 'x-error-message';
+const ERROR_STATUS_KEYWORD = 'x-error-status';
 
 /**
  * Fastify's Ajv options: a schema accepts what it says (no "true" for a boolean, no "12" for a number:
@@ -26,7 +26,7 @@ export const SCHEMA_VALIDATION_OPTIONS = {
 };
 
 /** One message for every failure of a node, or one per JSON Schema keyword (`default` for the others). */
-export type ErrorMessages = string | Readonly<Record<string, string>>;
+type ErrorMessages = string | Readonly<Record<string, string>>;
 
 /** Schema options that say how a failure of this node is answered. */
 export function rejects(message: ErrorMessages, status?: 400 | 404): Record<string, unknown> {
@@ -41,7 +41,7 @@ export interface SchemaIssue {
   params: Record<string, unknown>;
 }
 
-export interface SchemaRefusal {
+interface SchemaRefusal {
   status: number;
   message: string;
 }

@@ -6,7 +6,7 @@ import { EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, t
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
-export interface JobHandlers {
+interface JobHandlers {
   webhooks: WebhookService;
   files: FileManagementService;
   eager: EagerTransformService;

@@ -2,7 +2,7 @@ import type { LoggerOptions } from 'pino';
 import type { Config } from '../config/config.js';
 
 /** Secrets travel in headers, form fields and query strings; none of them may reach a log line. */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',

@@ -16,7 +16,7 @@ export const RECOMMENDED_MALLOC_ARENA_MAX = '2';
 
 const PRELOADED_ALLOCATOR = /jemalloc|tcmalloc|mimalloc/;
 
-export interface AllocatorFacts {
+interface AllocatorFacts {
   platform: NodeJS.Platform;
   glibc: boolean;
   /** MALLOC_ARENA_MAX as the process was started with it, or null. */

@@ -11,7 +11,7 @@ import { createAppError } from '../errors.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
 import type { Clock } from '../lib/clock.js';
 
-export interface RestRequestAuth {
+interface RestRequestAuth {
   authorization: string | undefined;
   /** `X-Uploadcare-Date` (what the JS SDK sends, since browsers cannot set Date), else `Date`. */
   date: string | undefined;

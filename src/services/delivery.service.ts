@@ -8,7 +8,7 @@ import { ByteLruCache } from '../lib/byte-lru-cache.js';
 import { LruCache } from '../lib/lru-cache.js';
 import { readStream } from '../lib/read-stream.js';
 
-export interface DeliverySettings {
+interface DeliverySettings {
   /** Memory for the bytes of small, hot originals; 0 turns the cache off. */
   originalCacheBytes: number;
   /** Originals larger than this are always streamed from the store. */

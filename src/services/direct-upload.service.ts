@@ -13,7 +13,7 @@ export type FormPart =
   | { kind: 'field'; name: string; value: string }
   | { kind: 'file'; fieldName: string; filename: string | undefined; stream: Readable };
 
-export interface DirectUploadSettings {
+interface DirectUploadSettings {
   maxDirectUploadSize: number;
   maxFilesPerRequest: number;
 }

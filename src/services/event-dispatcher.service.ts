@@ -5,9 +5,9 @@ import type { EventOutboxRepository, FilesRepository, OutboxEvent, ProjectsRepos
 import type { WebhookService } from './webhook.service.js';
 
 /** Work an event sets off besides its webhooks; a failure leaves the event in the outbox for the next pass. */
-export type FileEventHandler = (file: StoredFile) => Promise<unknown>;
+type FileEventHandler = (file: StoredFile) => Promise<unknown>;
 
-export interface DispatcherLogger {
+interface DispatcherLogger {
   warn(object: Record<string, unknown>, message: string): void;
 }
 

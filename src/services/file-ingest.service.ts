@@ -23,7 +23,7 @@ export interface ReceivedBlob {
   head: Buffer;
 }
 
-export interface RegisterOptions {
+interface RegisterOptions {
   originalFilename: string | undefined;
   store: boolean;
   metadata: FileMetadata;
@@ -32,7 +32,7 @@ export interface RegisterOptions {
   sourceUrl?: string | null;
 }
 
-export interface FileIngestSettings {
+interface FileIngestSettings {
   maxFileSize: number;
   unstoredFileTtlMs: number;
 }

@@ -32,7 +32,7 @@ export interface FileListRequest {
   filters?: FileSearchFilters;
 }
 
-export interface FileListPage {
+interface FileListPage {
   files: StoredFile[];
   /** Files matching the filters (not just this page). */
   total: number;

@@ -12,21 +12,21 @@ import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
 
-export interface FromUrlSettings {
+interface FromUrlSettings {
   concurrency: number;
   timeoutMs: number;
   maxRedirects: number;
   maxBytes: number;
 }
 
-export type FromUrlStartResult = { type: 'token'; token: string } | { type: 'file_info'; file: StoredFile };
+type FromUrlStartResult = { type: 'token'; token: string } | { type: 'file_info'; file: StoredFile };
 
-export interface FromUrlStatus {
+interface FromUrlStatus {
   task: FromUrlTask;
   file: StoredFile | null;
 }
 
-export interface TaskLogger {
+interface TaskLogger {
   warn(object: Record<string, unknown>, message: string): void;
 }
 

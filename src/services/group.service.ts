@@ -14,14 +14,14 @@ export interface GroupView {
 }
 
 /** A page of `GET /groups/` (REST API). */
-export interface GroupListRequest {
+interface GroupListRequest {
   order: 'asc' | 'desc';
   /** Keyset position: inclusive when only a time is given, after the group when its id is given too. */
   from: { datetime: string; id: string | null } | null;
   limit: number;
 }
 
-export interface GroupListPage {
+interface GroupListPage {
   groups: GroupRecord[];
   /** All the project's groups. */
   total: number;

@@ -16,7 +16,7 @@ import type { UploadAuthService } from './upload-auth.service.js';
 /** S3 allows at most 10 000 parts per upload; Trove keeps the same ceiling on every store. */
 const MAX_PARTS = 10_000;
 
-export interface MultipartSettings {
+interface MultipartSettings {
   minFileSize: number;
   minPartSize: number;
   maxPartSize: number;
@@ -30,7 +30,7 @@ function parseSize(raw: string | undefined, name: string, code: 'MultipartSizeIn
   return Number(raw.trim());
 }
 
-export interface StartedMultipart {
+interface StartedMultipart {
   uuid: string;
   /** Relative part paths (`<uuid>/<index>/?token=…`); the HTTP layer makes them absolute. */
   partPaths: string[];

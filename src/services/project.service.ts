@@ -9,13 +9,13 @@ export interface ProjectWithSecrets {
   secrets: SecretKey[];
 }
 
-export interface BootstrapResult extends ProjectWithSecrets {
+interface BootstrapResult extends ProjectWithSecrets {
   /** True when this call created the project, so its keys should be shown once. */
   created: boolean;
 }
 
 /** Told after a project's settings or keys change, so every cached copy of the project is dropped. */
-export interface ProjectChangeListener {
+interface ProjectChangeListener {
   projectChanged(projectId: string): Promise<void>;
 }
 

@@ -2,9 +2,9 @@ import { createAppError } from '../errors.js';
 import type { RateLimit, RateLimiter } from '../ports/rate-limiter.js';
 
 /** The API classes budgeted separately, as Uploadcare throttles them. */
-export type RateLimitedKind = 'rest-read' | 'rest-write' | 'upload' | 'delivery-miss';
+type RateLimitedKind = 'rest-read' | 'rest-write' | 'upload' | 'delivery-miss';
 
-export type RateLimitSettings = Record<RateLimitedKind, RateLimit | null>;
+type RateLimitSettings = Record<RateLimitedKind, RateLimit | null>;
 
 /** Per-project request budgets; a spent budget is a 429 with Retry-After in whole seconds. */
 export class RateLimitService {

@@ -6,7 +6,7 @@ export interface ReadinessCheck {
   ping(): Promise<void>;
 }
 
-export interface CheckResult {
+interface CheckResult {
   name: string;
   ok: boolean;
   error?: string;

@@ -5,14 +5,14 @@ import { deleteFileRow } from './file-changes.js';
 import type { FromUrlService } from './from-url.service.js';
 import type { MultipartUploadService } from './multipart-upload.service.js';
 
-export interface SweepReport {
+interface SweepReport {
   expiredFiles: number;
   expiredMultipartUploads: number;
   staleFromUrlTasks: number;
   staleBlobWrites: number;
 }
 
-export interface SweepLogger {
+interface SweepLogger {
   info(object: Record<string, unknown>, message: string): void;
   error(object: Record<string, unknown>, message: string): void;
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { LruCache } from '../lib/lru-cache.js';
 
 /** What one delivery was: an original, a transformed image from a cache, or one computed for it. */
-export type DeliveryKind = 'original' | 'hit' | 'miss';
+type DeliveryKind = 'original' | 'hit' | 'miss';
 
 interface Tally {
   deliveries: number;
@@ -11,7 +11,7 @@ interface Tally {
   misses: number;
 }
 
-export interface UsageDay {
+interface UsageDay {
   date: string;
   uploads: number;
   upload_bytes: number;
@@ -20,7 +20,7 @@ export interface UsageDay {
   cache_misses: number;
 }
 
-export interface UsageReport {
+interface UsageReport {
   files: { stored: number; unstored: number; removed: number };
   bytes: { stored: number; unstored: number };
   days: UsageDay[];

@@ -31,7 +31,7 @@ export interface DeliveryLogEntry extends WebhookDelivery {
   attemptLog: WebhookAttempt[];
 }
 
-export interface WebhookSettings {
+interface WebhookSettings {
   /** Deadline of one delivery attempt. */
   timeoutMs: number;
   /** Where file URLs in payloads point. */

@@ -16,7 +16,7 @@ export interface WebAsset {
 /** The browser code Trove serves: the upload widget and the dashboard. */
 export type WebAssetName = 'widget.js' | 'dashboard.js' | 'dashboard.css';
 
-export const WEB_ASSET_NAMES: readonly WebAssetName[] = ['widget.js', 'dashboard.js', 'dashboard.css'];
+const WEB_ASSET_NAMES: readonly WebAssetName[] = ['widget.js', 'dashboard.js', 'dashboard.css'];
 
 const CONTENT_TYPES: Record<WebAssetName, string> = {
   'widget.js': 'text/javascript; charset=utf-8',
@@ -34,7 +34,7 @@ export function toWebAsset(name: WebAssetName, body: Buffer): WebAsset {
 }
 
 /** Where the sources of the browser code live, relative to this module (src/web or dist/src/web). */
-export function webSourceDir(fromModuleUrl: string = import.meta.url): string {
+function webSourceDir(fromModuleUrl: string = import.meta.url): string {
   const here = fileURLToPath(new URL('.', fromModuleUrl));
   const root = here.includes(`${'/'}dist${'/'}src${'/'}`) ? new URL('../../../', fromModuleUrl) : new URL('../../', fromModuleUrl);
   return fileURLToPath(new URL('web/', root));

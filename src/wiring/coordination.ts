@@ -35,7 +35,7 @@ export interface Coordination {
   close(): Promise<void>;
 }
 
-export interface CoordinationOverrides {
+interface CoordinationOverrides {
   locks?: LockService;
   rateLimiter?: RateLimiter;
 }

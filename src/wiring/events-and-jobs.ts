@@ -13,7 +13,7 @@ import type { Upload } from './upload.js';
  * Work that happens after a request: file events turned into webhooks and purges, durable jobs, and
  * the sweep of expired files. Every subscription between services is made here, in one place.
  */
-export interface EventsAndJobs {
+interface EventsAndJobs {
   dispatcher: EventDispatcher;
   jobRegistry: JobRegistry;
   sweeper: SweeperService;

@@ -5,7 +5,7 @@ import { InvalidBlobKeyError } from '../../src/adapters/blob/blob-key.js';
 import { BlobSizeMismatchError, PartSizeMismatchError } from '../../src/adapters/blob/errors.js';
 import type { BlobStore, CompletedPart } from '../../src/ports/blob-store.js';
 
-export interface BlobStoreFixture {
+interface BlobStoreFixture {
   store: BlobStore;
   cleanup: () => Promise<void>;
   /**

@@ -14,7 +14,7 @@ import type {
   NewOutboxEvent,
 } from '../../src/ports/repositories.js';
 
-export interface MetadataStoreFixture {
+interface MetadataStoreFixture {
   /** A migrated store on a database no other fixture uses. */
   store: MetadataStore;
   cleanup(): Promise<void>;

@@ -6,7 +6,7 @@
 
 import sharp from 'sharp';
 
-export interface BombOptions {
+interface BombOptions {
   width: number;
   height: number;
   frames: number;

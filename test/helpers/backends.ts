@@ -3,7 +3,7 @@ import pg from 'pg';
 export type BackendName = 'embedded' | 'scale';
 
 /** Where the scale-out suites find PostgreSQL; a fresh database is created per server. */
-export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Set in CI: a missing PostgreSQL then fails the run instead of skipping the scale-out suites. */
 export const REQUIRE_SCALE = process.env.TROVE_TEST_REQUIRE_SCALE === '1';

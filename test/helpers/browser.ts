@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe } from 'vitest';
 
 /** Debian's Chromium; Trove's browser tests never download a browser of their own. */
-export const CHROMIUM_PATH = process.env.TROVE_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env.TROVE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRE_BROWSER = process.env.TROVE_TEST_REQUIRE_BROWSER === '1';
 
 /**

@@ -6,7 +6,7 @@
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 
-export type Rgb = [number, number, number];
+type Rgb = [number, number, number];
 
 export const RED: Rgb = [255, 0, 0];
 export const GREEN: Rgb = [0, 255, 0];
@@ -50,7 +50,7 @@ export function noisyJpeg(width: number, height: number, quality = 90): Promise<
     .toBuffer();
 }
 
-export interface Pixels {
+interface Pixels {
   data: Buffer;
   width: number;
   height: number;

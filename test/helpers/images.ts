@@ -6,14 +6,14 @@
 import { crc32 } from 'node:zlib';
 import sharp, { type Exif, type Sharp } from 'sharp';
 
-export interface Gps {
+interface Gps {
   /** Signed decimal degrees: negative is south. */
   latitude: number;
   /** Signed decimal degrees: negative is west. */
   longitude: number;
 }
 
-export interface JpegOptions {
+interface JpegOptions {
   width: number;
   height: number;
   quality?: number;
@@ -132,7 +132,7 @@ async function frames(count: number, width: number, height: number): Promise<Buf
   );
 }
 
-export interface AnimationOptions {
+interface AnimationOptions {
   frames?: number;
   width?: number;
   height?: number;
@@ -195,7 +195,7 @@ export function makeBmp(width = 4, height = 2): Buffer {
   return bmp;
 }
 
-export interface SvgOptions {
+interface SvgOptions {
   width?: number;
   height?: number;
   /** Prepend `<?xml version="1.0" encoding="UTF-8"?>`. */

@@ -6,7 +6,7 @@
 
 import sharp from 'sharp';
 
-export interface TiffOptions {
+interface TiffOptions {
   pages: number;
   /** 'II' little-endian (default), 'MM' big-endian. */
   byteOrder?: 'II' | 'MM';
@@ -15,7 +15,7 @@ export interface TiffOptions {
   height?: number;
 }
 
-export interface TiffBytes {
+interface TiffBytes {
   bytes: Buffer;
   /** Offset of each page's directory. */
   ifds: number[];

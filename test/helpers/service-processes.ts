@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** The CLI from the sources, run through tsx: tests see the code as it is, no build step needed. */
-export const TROVE_MAIN = path.resolve('src/main.ts');
+const TROVE_MAIN = path.resolve('src/main.ts');
 
 // ---------------------------------------------------------------------------------------------
 // Tracking and clean-up
@@ -85,7 +85,7 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove: R
 // ---------------------------------------------------------------------------------------------
 // Small utilities
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -159,7 +159,7 @@ export interface TroveNode {
   restart(): Promise<void>;
 }
 
-export interface SpawnTroveOptions {
+interface SpawnTroveOptions {
   env: Record<string, string>;
   port?: number;
   /** Label shown in errors. */
@@ -287,7 +287,7 @@ export async function scrapeMetrics(url: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // A private redis-server
 
-export interface OwnRedis {
+interface OwnRedis {
   port: number;
   url(db?: number): string;
   /** SIGTERM, wait for exit. */
@@ -370,7 +370,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 // ---------------------------------------------------------------------------------------------
 // A private PostgreSQL cluster
 
-export interface OwnPostgres {
+interface OwnPostgres {
   port: number;
   /** postgres://postgres@127.0.0.1:port/postgres */
   url: string;
@@ -382,7 +382,7 @@ export interface OwnPostgres {
 }
 
 /** The folder holding initdb and pg_ctl, newest major version first; null when none is installed. */
-export function postgresBinDir(): string | null {
+function postgresBinDir(): string | null {
   const candidates: string[] = [];
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {

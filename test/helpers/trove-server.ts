@@ -33,7 +33,7 @@ export interface TestTrove {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   backend?: BackendName;
   /** Extra environment, e.g. { TROVE_MAX_DIRECT_UPLOAD_SIZE: '2MiB' }. */
   env?: Record<string, string>;

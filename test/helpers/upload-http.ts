@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import type { ProjectSettingsPatch } from '../../src/ports/repositories.js';
 import type { TestTrove } from './trove-server.js';
 
-export type Fields = Record<string, string> | Array<[string, string]>;
+type Fields = Record<string, string> | Array<[string, string]>;
 
 export interface FormFile {
   field?: string;
@@ -21,7 +21,7 @@ export interface FormFile {
   type?: string;
 }
 
-export interface FormOptions {
+interface FormOptions {
   /** Public key to send; null sends none. Defaults to the server's default project key. */
   publicKey?: string | null;
   /** Put UPLOADCARE_PUB_KEY after the file fields, as the official SDK does. Default: before. */
@@ -116,7 +116,7 @@ export interface FileInfoBody {
   [key: string]: unknown;
 }
 
-export interface UploadErrorBody {
+interface UploadErrorBody {
   status_code: number;
   content: string;
   error_code: string;
@@ -136,7 +136,7 @@ export async function expectUploadError(response: Response, status: number, erro
   return body.error!;
 }
 
-export interface DeliveryErrorBody {
+interface DeliveryErrorBody {
   statusCode: number;
   code: string;
   error: string;
@@ -171,7 +171,7 @@ export function uploadSignature(secret: string, expire: string | number): string
 // "Nothing left behind"
 
 /** Rows in the `files` table, read straight from the database (removed or not). */
-export async function countFileRecords(trove: TestTrove): Promise<number> {
+async function countFileRecords(trove: TestTrove): Promise<number> {
   const database = trove.ctx.config.database;
   if (database.kind === 'sqlite') {
     const db = new SqliteDatabase(database.path, { readonly: true, fileMustExist: true });
@@ -234,7 +234,7 @@ export interface RawResponse {
   body: Buffer;
 }
 
-export interface RawRequestOptions {
+interface RawRequestOptions {
   method?: string;
   headers?: Record<string, string | number>;
   /** Written in order. */
@@ -366,7 +366,7 @@ export async function closedPort(): Promise<number> {
   return address.port;
 }
 
-export interface FromUrlStatusBody {
+interface FromUrlStatusBody {
   status: 'waiting' | 'progress' | 'success' | 'error' | 'unknown';
   error?: string;
   error_code?: string;
@@ -413,7 +413,7 @@ export async function waitForFromUrl(trove: TestTrove, token: string, timeoutMs 
 // ---------------------------------------------------------------------------------------------
 // Multipart
 
-export interface StartedMultipart {
+interface StartedMultipart {
   uuid: string;
   parts: string[];
 }

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 export const BASE = '/dashboard';
 
-export interface Location {
+interface Location {
   path: string;
   search: URLSearchParams;
 }

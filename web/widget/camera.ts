@@ -6,7 +6,7 @@
 import { h } from './dom.js';
 import type { WidgetStrings } from './strings.js';
 
-export type CameraMode = 'stream' | 'capture' | 'none';
+type CameraMode = 'stream' | 'capture' | 'none';
 
 export function cameraMode(): CameraMode {
   if (typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getUserMedia === 'function') return 'stream';
@@ -15,7 +15,7 @@ export function cameraMode(): CameraMode {
   return 'none';
 }
 
-export type CameraResult = { kind: 'photo'; file: File } | { kind: 'fallback' } | { kind: 'closed' };
+type CameraResult = { kind: 'photo'; file: File } | { kind: 'fallback' } | { kind: 'closed' };
 
 function stamp(date: Date): string {
   const pad = (n: number): string => String(n).padStart(2, '0');

@@ -21,7 +21,7 @@ export interface RowState {
   fallbackLabel: string;
 }
 
-export interface RowActions {
+interface RowActions {
   cancel(): void;
   retry(): void;
   remove(): void;

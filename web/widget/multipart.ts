@@ -23,9 +23,9 @@ export function planParts(size: number, partSize: number): PartPlan[] {
 }
 
 /** Waits between attempts: 0.5 s, 1 s, 2 s, as networks that drop one request often recover in a second. */
-export const DEFAULT_RETRY_DELAYS: readonly number[] = [500, 1000, 2000];
+const DEFAULT_RETRY_DELAYS: readonly number[] = [500, 1000, 2000];
 
-export interface RunPartsOptions {
+interface RunPartsOptions {
   parts: readonly PartPlan[];
   /** Parts already on the server (a resumed upload): skipped, counted as sent. */
   done?: ReadonlySet<number>;

@@ -5,7 +5,7 @@
  */
 const INJECTED = '__TROVE_SERVER_PATHS__';
 
-export interface ServerPaths {
+interface ServerPaths {
   upload: string;
   cdn: string;
 }

@@ -31,7 +31,7 @@ export const OBSERVED_ATTRIBUTES = [
   'signature-url',
 ] as const;
 
-export type AttributeName = (typeof OBSERVED_ATTRIBUTES)[number];
+type AttributeName = (typeof OBSERVED_ATTRIBUTES)[number];
 
 export interface Settings {
   pubkey: string;

@@ -28,7 +28,7 @@
  * Each file row is part `file` plus `file-<status>` (file-queued, file-uploading, file-uploaded,
  * file-failed, file-cancelled), so a page can style statuses: trove-uploader::part(file-failed) {…}.
  */
-export const css = String.raw`
+const css = String.raw`
 :host {
   --_accent: var(--trove-accent, #2563eb);
   --_accent-fg: var(--trove-accent-fg, #fff);

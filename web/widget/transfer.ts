@@ -60,7 +60,7 @@ export async function sendDirect(context: TransferContext, file: Blob, filename:
   return fileInfo(api, uuid, signal);
 }
 
-export interface MultipartOptions {
+interface MultipartOptions {
   filename: string;
   contentType: string;
   chunkSize: number;

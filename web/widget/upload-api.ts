@@ -90,7 +90,7 @@ function errorFromAnswer(status: number, text: string, messages: ApiMessages): U
 }
 
 /** One HTTP request; resolves with the body text of a 2xx answer, rejects with an UploadError otherwise. */
-export function send(options: SendOptions): Promise<string> {
+function send(options: SendOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const { signal, messages } = options;
     if (signal?.aborted) {
@@ -148,7 +148,7 @@ export interface ApiConfig {
   messages: ApiMessages;
 }
 
-export interface Progress {
+interface Progress {
   (loaded: number, total: number): void;
 }
 
@@ -166,7 +166,7 @@ function addMetadata(body: FormData, metadata: Readonly<Record<string, string>>)
   for (const [key, value] of Object.entries(metadata)) body.append(`metadata[${key}]`, value);
 }
 
-export interface DirectUpload {
+interface DirectUpload {
   file: Blob;
   filename: string;
   store: StoreMode;
@@ -201,7 +201,7 @@ export async function fileInfo(api: ApiConfig, uuid: string, signal?: AbortSigna
   return parseJson<FileInfo>(text, isFileInfo, api.messages);
 }
 
-export interface MultipartStart {
+interface MultipartStart {
   filename: string;
   size: number;
   contentType: string;
@@ -246,7 +246,7 @@ export async function multipartComplete(api: ApiConfig, uuid: string, signal: Ab
   return parseJson<FileInfo>(text, isFileInfo, api.messages);
 }
 
-export interface FromUrl {
+interface FromUrl {
   url: string;
   store: StoreMode;
   metadata: Readonly<Record<string, string>>;

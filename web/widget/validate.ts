@@ -5,12 +5,12 @@
 
 export const MIB = 1024 * 1024;
 /** Trove refuses multipart uploads of smaller files (TROVE_MULTIPART_MIN_FILE_SIZE default). */
-export const MIN_MULTIPART_THRESHOLD = 10 * MIB;
+const MIN_MULTIPART_THRESHOLD = 10 * MIB;
 /** Trove refuses smaller parts (TROVE_MULTIPART_MIN_PART_SIZE default). */
-export const MIN_CHUNK_SIZE = 5 * MIB;
+const MIN_CHUNK_SIZE = 5 * MIB;
 
 /** What the checks need to know about a file: `File` fits, and so does a plain object in tests. */
-export interface FileFacts {
+interface FileFacts {
   name: string;
   size: number;
   /** MIME type as the browser guessed it; may be empty. */

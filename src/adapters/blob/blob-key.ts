@@ -7,9 +7,9 @@ export { InvalidBlobKeyError } from './errors.js';
 /** S3's own limit; comfortably below PATH_MAX once joined to a root. */
 export const MAX_BLOB_KEY_BYTES = 1024;
 /** NAME_MAX on common filesystems: a longer segment could never be stored by FsBlobStore. */
-export const MAX_BLOB_KEY_SEGMENT_BYTES = 255;
+const MAX_BLOB_KEY_SEGMENT_BYTES = 255;
 /** S3 numbers parts 1..10000. */
-export const MAX_PART_NUMBER = 10_000;
+const MAX_PART_NUMBER = 10_000;
 
 // C0 and C1 controls, DEL included: never legitimate in a storage name and a log-injection vector.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;

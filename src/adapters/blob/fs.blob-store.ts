@@ -29,7 +29,7 @@ import {
   PartSizeMismatchError,
 } from './errors.js';
 
-export interface FsBlobStoreOptions {
+interface FsBlobStoreOptions {
   /** Directory holding every object; created on first write if missing. */
   root: string;
 }

@@ -42,7 +42,7 @@ export type AddressCategory =
   | 'discard'
   | 'non-global';
 
-export interface AddressVerdict {
+interface AddressVerdict {
   forbidden: boolean;
   category: AddressCategory;
   /** Canonical form of the address that was judged, or the input when it is not an IP address. */

@@ -31,7 +31,7 @@ import { classifyAddress, ipLiteralOfHostname, type AddressPolicyOptions } from 
 /** Resolves a hostname to IP addresses; injectable so tests never depend on real DNS. */
 export type HostnameResolver = (hostname: string) => Promise<string[]>;
 
-export interface GuardedFetcherOptions extends AddressPolicyOptions {
+interface GuardedFetcherOptions extends AddressPolicyOptions {
   defaults: FetchLimits;
   userAgent: string;
   resolver?: HostnameResolver;
@@ -375,7 +375,7 @@ function parseContentLength(header: string | undefined): number | null {
 }
 
 /** RFC 6266: `filename*` (RFC 8187 encoded) wins over plain `filename`. */
-export function filenameFromContentDisposition(header: string | undefined): string | null {
+function filenameFromContentDisposition(header: string | undefined): string | null {
   if (header === undefined) return null;
 
   const extended = /(?:^|;)\s*filename\*\s*=\s*("?)([^;"]*)\1/i.exec(header);

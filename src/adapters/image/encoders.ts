@@ -28,7 +28,7 @@ export interface EncoderEfforts {
   webp: number;
 }
 
-export interface AnimationTiming {
+interface AnimationTiming {
   /** Per-frame delays in ms, as read from the source. */
   delay: number[] | undefined;
   /** Loop count, 0 = forever. */
@@ -72,7 +72,7 @@ export function applyEncoder(
   }
 }
 
-export interface MetadataContext {
+interface MetadataContext {
   stripMeta: OutputSettings['stripMeta'];
   /** The source's ICC profile. */
   sourceProfile: 'none' | 'srgb' | 'other';

@@ -37,7 +37,7 @@ function messageOf(error: unknown): string {
  * Errors that match no rule are reported as INVALID_OPERATION: the source decoded, but the requested
  * processing could not be carried out on it.
  */
-export function toEngineError(error: unknown, doing: string): EngineError {
+function toEngineError(error: unknown, doing: string): EngineError {
   if (error instanceof EngineError) return error;
   const message = messageOf(error).trim().replace(/\s+/g, ' ');
   const rule = RULES.find(({ pattern }) => pattern.test(message));

@@ -20,7 +20,7 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = {
   svg: 'SVG',
 };
 
-export interface DescriptionContext {
+interface DescriptionContext {
   header: SourceHeader;
   plan: TransformPlan;
   lowered: LoweredPlan;

@@ -7,7 +7,7 @@ import { engineCall } from './engine-errors.js';
 import { isFullRegion, type Size } from './geometry.js';
 import type { Layer } from './primitives.js';
 
-export interface LayerContext {
+interface LayerContext {
   deadline: Deadline;
   maxSourcePixels: number;
 }

@@ -103,7 +103,7 @@ const SLOT = {
   negate: 14,
 } as const;
 
-export function emptyStage(inputSize: Size, greyInput = false): SharpStage {
+function emptyStage(inputSize: Size, greyInput = false): SharpStage {
   return {
     greyInput,
     kind: 'sharp',
@@ -130,7 +130,7 @@ export function emptyStage(inputSize: Size, greyInput = false): SharpStage {
   };
 }
 
-export function isEmptyStage(stage: SharpStage): boolean {
+function isEmptyStage(stage: SharpStage): boolean {
   return stage.lastSlot === -1 && !stage.greyscale && stage.flatten === null;
 }
 

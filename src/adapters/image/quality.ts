@@ -40,12 +40,12 @@ export function isSmartPreset(preset: QualityPreset): preset is 'smart' | 'smart
   return preset === 'smart' || preset === 'smart_retina';
 }
 
-export function presetQuality(preset: FixedPreset, format: LossyFormat): number {
+function presetQuality(preset: FixedPreset, format: LossyFormat): number {
   return PRESET_QUALITY[preset][format];
 }
 
 /** Converts a JPEG-scale quality into `format`'s scale by linear interpolation along the preset table. */
-export function fromJpegScale(jpegQuality: number, format: LossyFormat): number {
+function fromJpegScale(jpegQuality: number, format: LossyFormat): number {
   const rows = PRESETS_BY_JPEG_QUALITY;
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
@@ -62,7 +62,7 @@ export function fromJpegScale(jpegQuality: number, format: LossyFormat): number 
   return last[format];
 }
 
-export interface ContentMeasure {
+interface ContentMeasure {
   /** Mean absolute luma difference between neighbouring pixels, 0–255 (0 = flat). */
   detail: number;
   /** Pixels per frame of the encoded image. */
@@ -85,7 +85,7 @@ const clamp01 = (value: number): number => Math.min(1, Math.max(0, value));
  *
  * Range: 74–90 for smart, 66–82 for smart_retina (normal is 80).
  */
-export function smartJpegQuality(measure: ContentMeasure, retina: boolean): number {
+function smartJpegQuality(measure: ContentMeasure, retina: boolean): number {
   const busy = clamp01((measure.detail - 2) / 14);
   const large = clamp01(Math.log2(Math.max(1, measure.pixels) / 250_000) / 3);
   return Math.round(90 - 10 * busy - 6 * large - (retina ? 8 : 0));

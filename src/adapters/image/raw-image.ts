@@ -16,11 +16,7 @@ export interface RawImage {
   channels: Channels;
 }
 
-export function frameSize(image: RawImage): Size {
-  return { width: image.width, height: image.frameHeight };
-}
-
-export function frameBytes(image: RawImage): number {
+function frameBytes(image: RawImage): number {
   return image.width * image.frameHeight * image.channels;
 }
 

@@ -46,7 +46,7 @@ import {
 } from './source-header.js';
 import { type RunContext, StageRunner } from './stage-runner.js';
 
-export interface SharpImageEngineOptions {
+interface SharpImageEngineOptions {
   /**
    * AVIF encoder effort 0–9 (libaom speed 9 − effort). Default 1: on this 2-core machine an 800 px
    * AVIF takes ~35 ms at effort 0, ~50 ms at 1, ~100 ms at 2 and ~1.4 s at sharp's default 4 —

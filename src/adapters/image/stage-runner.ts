@@ -28,7 +28,7 @@ export interface RunContext {
 }
 
 /** The last stage, built but not run: the caller appends colour, metadata and encoder settings. */
-export interface FinalPipeline {
+interface FinalPipeline {
   pipeline: Sharp;
   /** The pipeline reads the source file (its metadata is available to keep). */
   fromSource: boolean;
@@ -102,7 +102,7 @@ export class StageRunner {
  * called after resize() happens after it; and extract() before resize() crops before resizing, after
  * resize() crops after it.
  */
-export function applyStage(input: Sharp, stage: SharpStage, layers: OverlayOptions[]): Sharp {
+function applyStage(input: Sharp, stage: SharpStage, layers: OverlayOptions[]): Sharp {
   let pipeline = input;
   if (stage.flatten !== null) pipeline = pipeline.flatten({ background: sharpColour(stage.flatten) });
   if (stage.greyscale) pipeline = pipeline.greyscale();

@@ -19,7 +19,7 @@ const EMPTY_MIME = 'application/x-empty';
 const BINARY_MIME = 'application/octet-stream';
 const XML_MIME = 'application/xml';
 
-export interface BytesContentInspectorOptions {
+interface BytesContentInspectorOptions {
   /**
    * How many leading bytes to inspect (default 1 MiB): enough for image headers including large
    * EXIF/ICC blocks; when a header is longer, sharp fails and the minimal header parser takes over.

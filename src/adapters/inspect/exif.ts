@@ -3,7 +3,7 @@
 import exifReader from 'exif-reader';
 import type { GeoLocation } from '../../domain/content-info.js';
 
-export interface ExifFacts {
+interface ExifFacts {
   geoLocation: GeoLocation | null;
   /** `YYYY-MM-DDTHH:MM:SS`, the camera's local time (EXIF carries no zone). */
   datetimeOriginal: string | null;

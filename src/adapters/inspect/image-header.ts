@@ -7,7 +7,7 @@
 import type { ImageFormatName } from './image-formats.js';
 import { rootElementIndex } from './markup.js';
 
-export interface ImageHeader {
+interface ImageHeader {
   width: number;
   height: number;
   /** Uploadcare colour-mode name. */

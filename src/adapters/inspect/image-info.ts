@@ -76,7 +76,7 @@ function frameHeight(metadata: Metadata, pages: number): number {
  * whatever their palette holds, as PIL reports them; 16-bit and scRGB variants collapse to their
  * 8-bit names because Uploadcare's API has no separate ones.
  */
-export function colorModeOf(metadata: Pick<Metadata, 'space' | 'hasAlpha' | 'isPalette'>): string {
+function colorModeOf(metadata: Pick<Metadata, 'space' | 'hasAlpha' | 'isPalette'>): string {
   if (metadata.isPalette) return 'P';
   switch (metadata.space) {
     case 'b-w':

@@ -6,7 +6,7 @@
  * (UTF-8, ISO-8859-x, …); UTF-16 documents are not recognised and end up as binary data.
  */
 
-export type MarkupKind = 'svg' | 'html';
+type MarkupKind = 'svg' | 'html';
 
 const UTF8_BOM = '\u00EF\u00BB\u00BF'; // EF BB BF read as latin1
 const XML_WHITESPACE = /[ \t\r\n\f]/;

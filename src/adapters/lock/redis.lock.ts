@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LockHandle, LockService } from '../../ports/lock-service.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 
-export interface RedisLockOptions {
+interface RedisLockOptions {
   /**
    * How often a waiter checks whether the key is gone, in case the release notice was lost
    * (notices are not durable, and an expired lock sends none). Default 75 ms.

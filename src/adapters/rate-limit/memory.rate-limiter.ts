@@ -1,7 +1,7 @@
 import type { RateDecision, RateLimit, RateLimiter } from '../../ports/rate-limiter.js';
 import { assertValidLimit, takeToken, type BucketState } from './token-bucket.js';
 
-export interface MemoryRateLimiterOptions {
+interface MemoryRateLimiterOptions {
   /** Milliseconds since the epoch; injectable so tests can move time. Default Date.now. */
   now?: () => number;
   /** How often buckets that have refilled completely are dropped. Default 10 000 ms. */

@@ -10,7 +10,7 @@ export interface BucketState {
   updatedAtMs: number;
 }
 
-export interface TakeResult {
+interface TakeResult {
   decision: RateDecision;
   state: BucketState;
   /** When the bucket will be full again; from then on it is indistinguishable from no bucket at all. */

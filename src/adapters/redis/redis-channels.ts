@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-export type ChannelHandler = (message: string) => void;
+type ChannelHandler = (message: string) => void;
 
 /**
  * Lets several adapters share one subscriber connection (a connection in subscriber mode can run

@@ -205,7 +205,7 @@ export class RedisConnection {
 }
 
 /** host:port/db of a Redis URL, without credentials, for logs and error messages. */
-export function describeRedisUrl(url: string): string {
+function describeRedisUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -20,7 +20,7 @@ export function planHash(plan: TransformPlan): string {
 }
 
 /** JSON with object keys sorted, so key order in memory never changes the hash. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number in plan');

@@ -5,14 +5,14 @@
  */
 import type { OutputFormat, OutputSettings } from './operations.js';
 
-export interface NegotiationSource {
+interface NegotiationSource {
   /** The source's format as probed (jpeg, png, webp, avif, gif, heif, tiff…; any case, `jpg` allowed). */
   format: string;
   hasAlpha: boolean;
   animated: boolean;
 }
 
-export interface NegotiatedFormat {
+interface NegotiatedFormat {
   format: OutputFormat;
   /** The Accept header decided the format: the response must carry `Vary: Accept`. */
   varyAccept: boolean;

@@ -67,7 +67,7 @@ export interface ParseLimits {
 }
 
 /** Box used by a bare `-/preview/` (Uploadcare's), or the output limit when that is smaller. */
-export const DEFAULT_PREVIEW_SIZE = 2048;
+const DEFAULT_PREVIEW_SIZE = 2048;
 /**
  * Crop sizes, offsets and radii in px are clamped to the image by the engine, so they only need a
  * sanity bound: the largest side any encoder Trove writes can hold.

@@ -1,6 +1,6 @@
 import type { ByteRange } from '../../domain/byte-range.js';
 
-export type RangeDecision =
+type RangeDecision =
   | { kind: 'full' }
   | { kind: 'partial'; range: ByteRange }
   | { kind: 'unsatisfiable' };

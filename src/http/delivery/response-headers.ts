@@ -1,7 +1,7 @@
 /** Headers every delivery answer carries, shared by the route and the fast lane so they cannot drift. */
 
 /** Scripts in an uploaded SVG or HTML file must never run on Trove's origin. */
-export const SANDBOX_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
+const SANDBOX_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
 export const STORED_CACHE = 'public, max-age=31536000, immutable';
 /** A temporary file disappears within a day unless stored: caches must not outlive it by much. */
 export const TEMPORARY_CACHE = 'public, max-age=600';

@@ -3,7 +3,7 @@
  * boundary=x`), read by the grammar of RFC 9110 (token / quoted-string) and RFC 8187 (`name*` values).
  * Nothing here throws: a value that cannot be read is reported as absent, and callers decide.
  */
-export interface HeaderValue {
+interface HeaderValue {
   /** The part before the first `;`, lowercased (`form-data`, `multipart/form-data`). */
   type: string;
   /** Parameters by lowercased name; an extended `name*` value is decoded and stored under `name*`. */

@@ -19,7 +19,7 @@ export interface MultipartLimits {
   maxPreambleBytes: number;
 }
 
-export interface PartHead {
+interface PartHead {
   /** The form field's name (Content-Disposition `name`). */
   name: string;
   /** Present (possibly empty) for a file part: `filename*` when it decodes, else `filename`. */
@@ -30,7 +30,7 @@ export interface PartHead {
 
 /** RFC 2046: 1 to 70 characters from this set, not ending in a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-export const MAX_BOUNDARY_LENGTH = 70;
+const MAX_BOUNDARY_LENGTH = 70;
 
 function malformed(message: string): AppError {
   return new AppError('PostRequestParserFailedError', 400, `Malformed multipart/form-data body: ${message}`);

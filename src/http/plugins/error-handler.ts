@@ -90,7 +90,7 @@ function fromDependencyOutage(error: Error & { code?: unknown; name?: string }):
   });
 }
 
-export function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) void reply.headers(error.headers);
   const style = request.routeOptions.config?.errorStyle ?? 'trove';
   if (style === 'rest') {

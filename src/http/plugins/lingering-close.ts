@@ -9,14 +9,14 @@ import type { FastifyInstance } from 'fastify';
  * reads it. So, as nginx's lingering close does, Trove keeps reading and discarding what is still
  * coming after the answer, within a bound, and only then closes.
  */
-export interface LingeringCloseLimits {
+interface LingeringCloseLimits {
   /** Bytes still read and discarded after the answer, at most. */
   maxBytes: number;
   /** Time the connection stays open after the answer, at most. */
   maxMs: number;
 }
 
-export const DEFAULT_LINGERING_CLOSE: LingeringCloseLimits = { maxBytes: 16 * 1024 * 1024, maxMs: 10_000 };
+const DEFAULT_LINGERING_CLOSE: LingeringCloseLimits = { maxBytes: 16 * 1024 * 1024, maxMs: 10_000 };
 
 export function registerLingeringClose(app: FastifyInstance, limits: LingeringCloseLimits = DEFAULT_LINGERING_CLOSE): void {
   app.addHook('onSend', async (request, reply, payload) => {

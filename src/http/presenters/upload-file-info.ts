@@ -2,7 +2,7 @@ import type { StoredFile } from '../../domain/file.js';
 import type { GroupView } from '../../services/group.service.js';
 
 /** A file as the Upload API describes it (`GET /info/`, multipart complete, from_url status). */
-export interface UploadFileInfo {
+interface UploadFileInfo {
   uuid: string;
   file_id: string;
   size: number;

@@ -12,8 +12,6 @@ export interface Derivative {
   temporary: boolean;
 }
 
-export type CacheTier = 'l1' | 'l2';
-
 /**
  * Derivatives are stored in the blob store with a small envelope that carries their content type,
  * so an L2 hit needs neither the database nor a sidecar object: `TRV1`, a flags byte (bit 0:
@@ -22,13 +20,13 @@ export type CacheTier = 'l1' | 'l2';
 const MAGIC = Buffer.from('TRV1');
 const HEADER = MAGIC.length + 2;
 
-export function encodeEnvelope(derivative: Derivative): Buffer {
+function encodeEnvelope(derivative: Derivative): Buffer {
   const type = Buffer.from(derivative.contentType, 'utf8');
   if (type.length > 255) throw new Error('content type too long for a derivative envelope');
   return Buffer.concat([MAGIC, Buffer.from([derivative.temporary ? 1 : 0, type.length]), type, derivative.data]);
 }
 
-export function decodeEnvelope(buffer: Buffer): Derivative | null {
+function decodeEnvelope(buffer: Buffer): Derivative | null {
   if (buffer.length < HEADER || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return null;
   const flags = buffer[MAGIC.length]!;
   const typeLength = buffer[MAGIC.length + 1]!;

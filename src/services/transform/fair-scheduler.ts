@@ -11,7 +11,7 @@ interface ProjectQueue {
   background: Job[];
 }
 
-export interface SchedulerSettings {
+interface SchedulerSettings {
   /** CPU-heavy tasks running at once (about one per core). */
   concurrency: number;
   /** Tasks a project may have waiting; beyond it new ones are refused with 503 + Retry-After. */

@@ -12,7 +12,7 @@ import { formatVariant, representativeAccept, type FormatVariant } from './accep
 import type { Derivative, DerivativeCache } from './derivative-cache.js';
 import type { FairScheduler, Priority } from './fair-scheduler.js';
 
-export interface TransformSettings {
+interface TransformSettings {
   limits: EngineLimits;
   /** Largest original Trove loads into memory to transform. */
   maxSourceBytes: number;
@@ -24,7 +24,7 @@ export interface TransformSettings {
   admitMiss?: (projectId: string) => Promise<void>;
 }
 
-export interface TransformObserver {
+interface TransformObserver {
   hit(tier: 'l1' | 'l2'): void;
   miss(): void;
   transformed(seconds: number): void;
@@ -33,7 +33,7 @@ export interface TransformObserver {
   storeFailed(key: string, error: unknown): void;
 }
 
-export interface DeliveredDerivative extends Derivative {
+interface DeliveredDerivative extends Derivative {
   etag: string;
   /** The answer depended on the Accept header. */
   varyAccept: boolean;

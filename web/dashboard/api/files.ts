@@ -1,7 +1,7 @@
 import type { BatchResult, FileList, ListFilesArgs, TroveClient } from '../../../client/trove-client';
 
 /** The REST API takes at most this many uuids per batch call. */
-export const BATCH_LIMIT = 100;
+const BATCH_LIMIT = 100;
 
 /** What the library asks `GET /files/` for (Uploadcare filters plus Trove's search extensions). */
 export interface FileQuery {
@@ -17,7 +17,7 @@ export interface FileQuery {
 }
 
 /** One page of the library, and the cursor of the page after it (null on the last one). */
-export type FilePage = FileList & { cursor: string | null };
+type FilePage = FileList & { cursor: string | null };
 
 /**
  * One page of `GET /files/`. `cursor` is the `from` of the previous page's `next` link; the
@@ -29,7 +29,7 @@ export async function listFilePage(trove: TroveClient, query: FileQuery, cursor:
 }
 
 /** The query of `GET /files/` for the library's filters (`since`/`to` bound the dates in either order). */
-export function fileListQuery(query: FileQuery, limit: number, cursor: string | null = null): NonNullable<ListFilesArgs['query']> {
+function fileListQuery(query: FileQuery, limit: number, cursor: string | null = null): NonNullable<ListFilesArgs['query']> {
   const params: NonNullable<ListFilesArgs['query']> = {
     limit: String(limit),
     ordering: query.ordering === 'oldest' ? 'datetime_uploaded' : '-datetime_uploaded',
@@ -49,7 +49,7 @@ export function fileListQuery(query: FileQuery, limit: number, cursor: string | 
 }
 
 /** The `from` cursor carried by a page's `next` link; null on the last page. */
-export function nextCursor(page: Pick<FileList, 'next'>): string | null {
+function nextCursor(page: Pick<FileList, 'next'>): string | null {
   if (!page.next) return null;
   try {
     return new URL(page.next, window.location.href).searchParams.get('from');
@@ -59,7 +59,7 @@ export function nextCursor(page: Pick<FileList, 'next'>): string | null {
 }
 
 /** Start of a local calendar day (`YYYY-MM-DD`) as an ISO instant; null for an empty or bad day. */
-export function startOfDay(day: string, addDays = 0): string | null {
+function startOfDay(day: string, addDays = 0): string | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) return null;
   const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + addDays);

@@ -29,7 +29,7 @@ const HEIGHT = 240;
 const MARGIN = { top: 14, right: 14, bottom: 44, left: 58 };
 
 /** A round axis top with 4 even steps: 0, 2.5, 5… becomes 0, 5, 10… */
-export function niceScale(max: number, integer: boolean, steps = 4): { top: number; step: number } {
+function niceScale(max: number, integer: boolean, steps = 4): { top: number; step: number } {
   if (!(max > 0)) return { top: steps, step: 1 };
   const rough = max / steps;
   const magnitude = 10 ** Math.floor(Math.log10(rough));

@@ -1,7 +1,7 @@
 import type { RestFile } from '../../../client/trove-client';
 
 /** What the file page shows of an image: its size in pixels and, when known, its format. */
-export interface ImageDimensions {
+interface ImageDimensions {
   width: number;
   height: number;
   format: string | null;

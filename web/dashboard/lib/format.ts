@@ -58,7 +58,7 @@ export function typeLabel(mimeType: string, filename: string): string {
   return short ? short.slice(0, 5).toUpperCase() : 'FILE';
 }
 
-export type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'text' | 'archive' | 'other';
+type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'text' | 'archive' | 'other';
 
 export function fileKind(mimeType: string, isImage: boolean): FileKind {
   if (isImage || mimeType.startsWith('image/')) return 'image';

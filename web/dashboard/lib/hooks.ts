@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, failureStatus, isAbort } from '../api/errors';
 
-export interface Resource<T> {
+interface Resource<T> {
   data: T | null;
   error: string | null;
   /** HTTP status of the failure (404: not there); null when none or not an HTTP failure. */

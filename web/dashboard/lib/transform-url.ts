@@ -149,7 +149,7 @@ export function transformOperations(state: TransformState): string[] {
 }
 
 /** `-/resize/800x/-/format/webp/`, or `''` when nothing is set. Ends with `/` whenever non-empty. */
-export function operationPath(state: TransformState): string {
+function operationPath(state: TransformState): string {
   return transformOperations(state).join('');
 }
 
@@ -158,7 +158,7 @@ export function transformUrl(cdnBase: string, uuid: string, state: TransformStat
   return `${cdnBase.replace(/\/+$/, '')}/${uuid}/${operationPath(state)}`;
 }
 
-export interface TransformIssue {
+interface TransformIssue {
   field: keyof TransformState;
   message: string;
 }
@@ -190,93 +190,6 @@ export function transformIssues(state: TransformState, maxOutputDimension: numbe
   range('sharpen', 'Sharpen', state.sharpen, LIMITS.sharpen);
   range('blur', 'Blur', state.blur, LIMITS.blur);
   return issues;
-}
-
-/**
- * Reads a path written by `operationPath` back into a state (for links that carry the playground's
- * settings). Directives it does not know are skipped; null when the text is not an operation path.
- */
-export function parseOperationPath(path: string): TransformState | null {
-  const segments = path.split('/').filter((segment) => segment !== '');
-  if (segments.length === 0) return { ...DEFAULT_TRANSFORM };
-  if (segments[0] !== '-') return null;
-  const state: TransformState = { ...DEFAULT_TRANSFORM };
-  for (let i = 0; i < segments.length; ) {
-    const name = segments[i + 1] ?? '';
-    let end = i + 2;
-    while (end < segments.length && segments[end] !== '-') end++;
-    const params = segments.slice(i + 2, end);
-    applyDirective(state, name, params);
-    i = end;
-  }
-  return state;
-}
-
-function applyDirective(state: TransformState, name: string, params: string[]): void {
-  const first = params[0];
-  const num = (token: string | undefined): number | null => (token !== undefined && /^-?\d+$/.test(token) ? Number(token) : null);
-  switch (name) {
-    case 'resize': {
-      const match = first === undefined ? null : /^(\d*)x(\d*)$/.exec(first);
-      if (match) {
-        state.resizeWidth = num(match[1]);
-        state.resizeHeight = num(match[2]);
-      }
-      break;
-    }
-    case 'scale_crop': {
-      const match = first === undefined ? null : /^(\d+)x(\d+)$/.exec(first);
-      if (match) {
-        state.cropWidth = num(match[1]);
-        state.cropHeight = num(match[2]);
-        const gravity = params[1];
-        state.gravity = (GRAVITIES as readonly string[]).includes(gravity ?? '') ? (gravity as Gravity) : 'center';
-      }
-      break;
-    }
-    case 'rotate': {
-      const angle = (((num(first) ?? 0) % 360) + 360) % 360;
-      state.rotate = (ROTATIONS as readonly number[]).includes(angle) ? (angle as Rotation) : 0;
-      break;
-    }
-    case 'flip':
-      state.flip = true;
-      break;
-    case 'mirror':
-      state.mirror = true;
-      break;
-    case 'grayscale':
-      state.grayscale = true;
-      break;
-    case 'invert':
-      state.invert = true;
-      break;
-    case 'enhance':
-      state.enhance = num(first) ?? 50;
-      break;
-    case 'brightness':
-    case 'contrast':
-    case 'saturation':
-      state[name] = num(first) ?? 0;
-      break;
-    case 'sharp':
-      state.sharpen = num(first) ?? 5;
-      break;
-    case 'blur':
-      state.blur = num(first) ?? 10;
-      break;
-    case 'format':
-      if ((FORMATS as readonly string[]).includes(first ?? '')) state.format = first as OutputFormat;
-      break;
-    case 'quality':
-      if ((QUALITIES as readonly string[]).includes(first ?? '')) state.quality = first as Quality;
-      break;
-    case 'progressive':
-      state.progressive = first === 'yes';
-      break;
-    default:
-      break;
-  }
 }
 
 /** Truncates toward zero: URL parameters are whole numbers. */

@@ -4,9 +4,9 @@ import type { ApiClient } from '../api/client';
 import { errorMessage, isAbort } from '../api/errors';
 import { listFilePage, type FileQuery } from '../api/files';
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 
-export interface FileListState {
+interface FileListState {
   items: RestFile[];
   /** Files matching the query on the server; null before the first page. */
   total: number | null;

@@ -1,10 +1,10 @@
 /** The REST API's rules for metadata and tags, checked before a request so errors show next to the field. */
 
-export const METADATA_KEY = /^[\w\-.:]{1,64}$/;
+const METADATA_KEY = /^[\w\-.:]{1,64}$/;
 export const METADATA_MAX_VALUE = 512;
 export const METADATA_MAX_KEYS = 50;
-export const TAG_MAX_LENGTH = 64;
-export const TAGS_MAX = 50;
+const TAG_MAX_LENGTH = 64;
+const TAGS_MAX = 50;
 
 export function metadataKeyError(key: string): string | null {
   if (key === '') return 'Enter a key.';

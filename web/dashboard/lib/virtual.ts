@@ -1,7 +1,7 @@
 import type { RefObject } from 'preact';
 import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 
-export interface VirtualWindow {
+interface VirtualWindow {
   /** First rendered row. */
   start: number;
   /** One past the last rendered row. */

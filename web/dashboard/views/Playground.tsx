@@ -73,7 +73,7 @@ const number = (text: string): number | null => {
   return Number.isFinite(value) ? value : null;
 };
 
-export function toTransformState(controls: Controls): TransformState {
+function toTransformState(controls: Controls): TransformState {
   return {
     ...DEFAULT_TRANSFORM,
     resizeWidth: number(controls.resizeWidth),

@@ -45,7 +45,7 @@ export const UploadSignatureSchema = Type.Object(
 );
 
 /** Trove's own error shape, which the dashboard API answers with. */
-export const TroveErrorSchema = Type.Object(
+const TroveErrorSchema = Type.Object(
   {
     statusCode: Type.Integer(),
     code: Type.String(),

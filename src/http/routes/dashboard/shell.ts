@@ -1,5 +1,5 @@
 /** Where the dashboard's browser code finds Trove's APIs, and the limits it shows; embedded in its page as JSON. */
-export interface DashboardBootConfig {
+interface DashboardBootConfig {
   /** REST API base, without trailing slash (empty string: the root of this origin). */
   restBase: string;
   uploadBase: string;

@@ -4,7 +4,7 @@ import type { FileSearchFilters } from '../../../services/file-management.servic
 import type { FileListQuery } from './schemas.js';
 
 /** What a REST route declares: its schemas plus its name (`operationId`, the method name in generated clients) and docs. */
-export type RestRouteSchema = FastifySchema & { operationId: string; summary: string; description?: string };
+type RestRouteSchema = FastifySchema & { operationId: string; summary: string; description?: string };
 
 /** Route options shared by every REST route: its error shape and its place in the OpenAPI document. */
 export function restRoute<const S extends RestRouteSchema>(schema: S) {
@@ -50,7 +50,7 @@ export function cursorOf(raw: string | undefined): { datetime: string; uuid: str
 }
 
 /** An ISO 8601 date-time parameter, normalised to the stored form. */
-export function dateOf(raw: string | undefined, name: string): string | null {
+function dateOf(raw: string | undefined, name: string): string | null {
   if (raw === undefined || raw === '') return null;
   const ms = isoDateMillis(raw);
   if (!Number.isFinite(ms)) throw createAppError('PARAMETER_INVALID', 400, `\`${name}\` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.`);

@@ -11,13 +11,12 @@ import { MAX_EAGER_DERIVATIVES } from '../../../services/eager-transform.service
 import { MAX_BATCH_UUIDS } from '../../../services/file-management.service.js';
 import { rejects } from '../../schema-errors.js';
 
-export { RestFileSchema, RestGroupSummarySchema };
+export { RestFileSchema,  };
 
 // ---------------------------------------------------------------------------------------------
 // Answers
 
 export const ErrorDetailSchema = Type.Object({ detail: Type.String({ description: 'What is wrong, in Uploadcare’s wording' }) }, { title: 'ErrorDetail' });
-export type ErrorDetail = Static<typeof ErrorDetailSchema>;
 
 /** The refusals every REST route can give: bad input, credentials, CSRF (dashboard cookie), unknown ids, Accept, rate limits. */
 export const restErrorResponses = {
@@ -72,14 +71,13 @@ export const BatchResultSchema = Type.Object(
 export type BatchResult = Static<typeof BatchResultSchema>;
 
 export const CopyResultSchema = Type.Object({ type: Type.Literal('file'), result: RestFileSchema }, { title: 'CopyResult' });
-export type CopyResult = Static<typeof CopyResultSchema>;
 
 export const DerivativesQueuedSchema = Type.Object(
   { status: Type.Literal('queued'), derivatives: Type.Array(Type.String({ description: 'CDN URL of the derivative' })) },
   { title: 'DerivativesQueued' },
 );
 
-export const GroupMemberSchema = Type.Object(
+const GroupMemberSchema = Type.Object(
   { ...RestFileSchema.properties, default_effects: Type.String({ description: 'Operations given with the file in the group' }) },
   { title: 'RestGroupMember' },
 );
@@ -164,7 +162,7 @@ export const ProjectSchema = Type.Object(
 );
 export type RestProject = Static<typeof ProjectSchema>;
 
-export const SecretHintSchema = Type.Object(
+const SecretHintSchema = Type.Object(
   { id: Type.String(), hint: Type.String({ description: '`…` and the last four characters' }), created_at: Type.String({ format: 'date-time' }) },
   { title: 'SecretKeyHint' },
 );
@@ -289,13 +287,11 @@ export const GroupListQuerySchema = Type.Object({
   ordering: ordering('datetime_created'),
   from: fromCursor(GROUP_ID),
 });
-export type GroupListQuery = Static<typeof GroupListQuerySchema>;
 
 export const DeliveryLogQuerySchema = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^0*([1-9][0-9]?|100)$', description: '1–100, default 50', ...rejects('`limit` must be an integer from 1 to 100.') })),
   before: Type.Optional(Type.String({ description: 'A `created` time: older deliveries only (ignored unless a date)' })),
 });
-export type DeliveryLogQuery = Static<typeof DeliveryLogQuerySchema>;
 
 export const UsageQuerySchema = Type.Object({
   days: Type.Optional(
@@ -342,7 +338,6 @@ export const LocalCopyBodySchema = Type.Object(
   },
   EXPECTED_OBJECT,
 );
-export type LocalCopyBody = Static<typeof LocalCopyBodySchema>;
 
 export const DerivativesBodySchema = Type.Object(
   {
@@ -391,7 +386,6 @@ export const WebhookCreateBodySchema = Type.Object(
 export type WebhookCreateBody = Static<typeof WebhookCreateBodySchema>;
 
 export const WebhookUpdateBodySchema = Type.Object(webhookFields, EXPECTED_OBJECT);
-export type WebhookUpdateBody = Static<typeof WebhookUpdateBodySchema>;
 
 export const UnsubscribeBodySchema = Type.Object({ target_url: Type.String(rejects('`target_url` is missing.')) }, EXPECTED_OBJECT);
 

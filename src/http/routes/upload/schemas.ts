@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 
 /** Shapes for the OpenAPI document. Upload API inputs are validated by the services, which answer with Uploadcare's error codes. */
-export const UploadErrorSchema = Type.Object(
+const UploadErrorSchema = Type.Object(
   {
     error: Type.Object({
       status_code: Type.Integer(),

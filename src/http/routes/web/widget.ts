@@ -12,7 +12,7 @@ const PATHS_PLACEHOLDER = '__TROVE_SERVER_PATHS__';
  * The widget learns where the Upload API and delivery live on this server from its own bundle, so
  * `<trove-uploader base-url="https://trove.example">` needs only the origin whatever the prefixes.
  */
-export function withServerPaths(bundle: Buffer, config: Pick<Config, 'http'>): WebAsset {
+function withServerPaths(bundle: Buffer, config: Pick<Config, 'http'>): WebAsset {
   const paths = JSON.stringify({ upload: config.http.uploadPrefix, cdn: config.http.deliveryPrefix });
   // Escaped as the inside of a string literal, so it fits whichever quotes the bundler chose.
   const escaped = JSON.stringify(paths).slice(1, -1);
