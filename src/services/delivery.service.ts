@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
-import type { FilesRepository, GroupsRepository } from '../ports/repositories.js';
+import type { FilesRepository, GroupMember, GroupsRepository } from '../ports/repositories.js';
 import type { Clock } from '../lib/clock.js';
 import { ByteLruCache } from '../lib/byte-lru-cache.js';
 import { LruCache } from '../lib/lru-cache.js';
@@ -25,6 +25,8 @@ interface DeliverySettings {
 /** Finds originals for delivery and opens their bytes. */
 export class DeliveryService {
   private readonly records: LruCache<string, { file: StoredFile; cachedAt: number }>;
+  /** Group members by `<group>/<index>`: a group never changes, so only its deletion can make one stale. */
+  private readonly members: LruCache<string, { member: GroupMember | null; cachedAt: number }>;
   private readonly bytes: ByteLruCache;
   private readonly sources: ByteLruCache;
 
@@ -36,6 +38,7 @@ export class DeliveryService {
     private readonly settings: DeliverySettings,
   ) {
     this.records = new LruCache(settings.recordCacheEntries);
+    this.members = new LruCache(settings.recordCacheEntries);
     this.bytes = new ByteLruCache(settings.originalCacheBytes, settings.originalCacheMaxEntryBytes);
     this.sources = new ByteLruCache(settings.sourceCacheBytes, settings.sourceCacheMaxEntryBytes);
   }
@@ -93,9 +96,20 @@ export class DeliveryService {
 
   /** `/:group_id/nth/:i/`: the i-th file of a group (0-based), as Uploadcare's CDN serves it. */
   async findGroupMember(groupId: string, index: number): Promise<{ file: StoredFile; effects: string }> {
-    const member = await this.groups.findMember(groupId, index);
+    const member = await this.findMember(groupId, index);
     if (!member) throw createAppError('FILE_NOT_FOUND', 404, `Group ${groupId} has no file at position ${index}.`);
     return { file: await this.findOriginal(member.fileUuid), effects: member.effects };
+  }
+
+  /** A group member, cached like file records so a hot `nth` URL costs no database query either. */
+  private async findMember(groupId: string, index: number): Promise<GroupMember | null> {
+    const key = `${groupId}/${index}`;
+    const now = this.clock.now().getTime();
+    const cached = this.members.get(key);
+    if (cached && now - cached.cachedAt < this.settings.recordCacheTtlMs) return cached.member;
+    const member = await this.groups.findMember(groupId, index);
+    this.members.set(key, { member, cachedAt: now });
+    return member;
   }
 
   async open(file: StoredFile, range?: ByteRange): Promise<Readable> {
