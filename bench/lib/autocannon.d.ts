@@ -9,11 +9,13 @@ declare module 'autocannon' {
     requests: Histogram;
     latency: Histogram;
   }
-  interface Options {
+  export interface Options {
     url: string;
     connections?: number;
     duration?: number;
     pipelining?: number;
+    method?: string;
+    headers?: Record<string, string>;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

@@ -42,8 +42,11 @@ function statusField(pid: number, field: string): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/** Runs the built server (`dist/`) as its own process, so its memory and CPU are measured alone. */
-export async function startTroveProcess(options: { dataDir: string; port: number; env?: Record<string, string> }): Promise<TroveProcess> {
+/**
+ * Runs the built server (`dist/`, or `mainPath` for another build, e.g. an earlier version's) as its own
+ * process, so its memory and CPU are measured alone.
+ */
+export async function startTroveProcess(options: { dataDir: string; port: number; env?: Record<string, string>; mainPath?: string }): Promise<TroveProcess> {
   const publicKey = 'benchpublickey';
   const secretKey = 'benchsecretkey0000';
   const env: Record<string, string | undefined> = {
@@ -70,7 +73,7 @@ export async function startTroveProcess(options: { dataDir: string; port: number
     () => false,
   );
   if (taken) throw new Error(`port ${options.port} is already taken: is a server from an earlier run still listening?`);
-  const child: ChildProcess = spawn(process.execPath, [path.resolve('dist/src/main.js'), 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [options.mainPath ?? path.resolve('dist/src/main.js'), 'serve'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
