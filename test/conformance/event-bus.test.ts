@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ClusterEventBus, relayClusterEvents } from '../../src/adapters/events/cluster.event-bus.js';
 import { MemoryEventBus } from '../../src/adapters/events/memory.event-bus.js';
 import { RedisEventBus } from '../../src/adapters/events/redis.event-bus.js';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
+import { MemoryCluster } from '../helpers/memory-cluster.js';
 import { connectTestRedis as connectRedis, describeWhenRedis, freePort, REDIS_URL, testRedisPrefix } from '../helpers/test-redis.js';
 import type { EventBus, TroveEvent } from '../../src/ports/event-bus.js';
 
@@ -27,6 +29,8 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
 
 interface BusFixture {
   bus: EventBus;
+  /** Buses of other processes on the same channel, for adapters that carry events between processes. */
+  peers?: EventBus[];
   /** Resolves once subscriptions made so far receive events (pub/sub confirms asynchronously). */
   settle: () => Promise<void>;
   cleanup: () => Promise<void>;
@@ -112,6 +116,28 @@ function runEventBusConformance(name: string, setup: () => Promise<BusFixture>):
       await sleep(100);
       expect(heard.events).toEqual([]);
     });
+
+    it('delivers each event, published by any process, once to every process', async (context) => {
+      const peers = fixture.peers ?? [];
+      if (peers.length === 0) return context.skip('one process only');
+      const buses = [bus, ...peers];
+      const heard = buses.map((each) => {
+        const record = recorder();
+        each.subscribe(record.listener);
+        return record;
+      });
+      await fixture.settle();
+      const published = buses.map(() => evicted());
+      await Promise.all(buses.map((each, index) => each.publish(published[index] as TroveEvent)));
+      await until(() => heard.every((record) => record.events.length >= buses.length));
+      // Each publisher's events arrive in order, so once a last marker from every process has
+      // arrived, any echo or duplicate of the events before it has too.
+      const markers = buses.map((): TroveEvent => ({ type: 'project.changed', projectId: `marker-${randomBytes(4).toString('hex')}` }));
+      await Promise.all(buses.map((each, index) => each.publish(markers[index] as TroveEvent)));
+      await until(() => heard.every((record) => markers.every((marker) => record.events.some((event) => JSON.stringify(event) === JSON.stringify(marker)))));
+      const sorted = (events: TroveEvent[]) => events.map((event) => JSON.stringify(event)).sort();
+      for (const record of heard) expect(sorted(record.events)).toEqual(sorted([...published, ...markers]));
+    });
   });
 }
 
@@ -120,18 +146,39 @@ runEventBusConformance('memory', async () => {
   return { bus, settle: async () => undefined, cleanup: () => bus.close() };
 });
 
+runEventBusConformance('cluster', async () => {
+  const node = new MemoryCluster();
+  relayClusterEvents(node.primary);
+  const workers = [node.connectWorker(), node.connectWorker(), node.connectWorker()];
+  const [bus, ...peers] = workers.map((worker) => new ClusterEventBus(worker.channel));
+  if (!bus) throw new Error('no worker');
+  return {
+    bus,
+    peers,
+    settle: async () => undefined,
+    cleanup: async () => {
+      await Promise.all([bus, ...peers].map((each) => each.close()));
+      for (const worker of workers) worker.disconnect();
+    },
+  };
+});
+
 describeRedis('Redis event bus', () => {
   runEventBusConformance('redis', async () => {
     const connection = await connectTestRedis();
+    const peerConnection = await connectTestRedis({ connectionName: 'trove-test-peer' });
     const bus = new RedisEventBus(connection);
+    const peer = new RedisEventBus(peerConnection);
     return {
       bus,
+      peers: [peer],
       settle: async () => {
         expect(await bus.ready()).toBe(true);
+        expect(await peer.ready()).toBe(true);
       },
       cleanup: async () => {
-        await bus.close();
-        await connection.close();
+        await Promise.all([bus.close(), peer.close()]);
+        await Promise.all([connection.close(), peerConnection.close()]);
       },
     };
   });

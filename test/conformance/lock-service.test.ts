@@ -3,11 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ClusterLockService, serveClusterLocks } from '../../src/adapters/lock/cluster.lock.js';
 import { MemoryLockService } from '../../src/adapters/lock/memory.lock.js';
 import { RedisLockService } from '../../src/adapters/lock/redis.lock.js';
 import type { RedisHealthChange } from '../../src/adapters/redis/redis-health.js';
 import { RedisConnection, type RedisCommandErrorReport, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
 import type { LockService } from '../../src/ports/lock-service.js';
+import { MemoryCluster } from '../helpers/memory-cluster.js';
 import { connectTestRedis as connectRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
 
 const PREFIX = testRedisPrefix();
@@ -45,6 +47,8 @@ function uniqueKey(): string {
 
 interface LockFixture {
   locks: LockService;
+  /** Another process's view of the same locks, for adapters that share them between processes. */
+  peer?: LockService;
   cleanup: () => Promise<void>;
 }
 
@@ -139,20 +143,143 @@ function runLockConformance(name: string, setup: () => Promise<LockFixture>): vo
       expect(granted).toHaveLength(1);
       await granted[0]?.release();
     });
+
+    it('excludes another process, and wakes its waiter soon after the release', async (context) => {
+      const peer = fixture.peer;
+      if (!peer) return context.skip('one process only');
+      const key = uniqueKey();
+      const held = await locks.tryAcquire(key, 5_000);
+      expect(held).not.toBeNull();
+      expect(await peer.tryAcquire(key, 5_000)).toBeNull();
+      const waiting = timed(peer.waitForRelease(key, 3_000));
+      await sleep(100);
+      await held?.release();
+      const { value, ms } = await waiting;
+      expect(value).toBe(true);
+      expect(ms).toBeLessThan(600);
+      const next = await peer.tryAcquire(key, 5_000);
+      expect(next).not.toBeNull();
+      expect(await locks.tryAcquire(key, 5_000)).toBeNull();
+      await next?.release();
+    });
+
+    it('lets exactly one of many contenders from several processes in', async (context) => {
+      const peer = fixture.peer;
+      if (!peer) return context.skip('one process only');
+      const key = uniqueKey();
+      const handles = await Promise.all(Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? locks : peer).tryAcquire(key, 5_000)));
+      expect(handles.filter((handle) => handle !== null)).toHaveLength(1);
+    });
   });
 }
 
 runLockConformance('memory', async () => ({ locks: new MemoryLockService(), cleanup: async () => undefined }));
 
+runLockConformance('cluster', async () => {
+  const node = new MemoryCluster();
+  serveClusterLocks(node.primary);
+  const first = node.connectWorker();
+  const second = node.connectWorker();
+  return {
+    locks: new ClusterLockService({ channel: first.channel }),
+    peer: new ClusterLockService({ channel: second.channel }),
+    cleanup: async () => {
+      first.disconnect();
+      second.disconnect();
+    },
+  };
+});
+
+describe('cluster locks when the primary does not answer (fail open)', () => {
+  const IPC_TIMEOUT_MS = 150;
+
+  it('grants the lock after the IPC timeout, and releasing it does not throw', async () => {
+    // A primary that never serves locks: nobody answers.
+    const node = new MemoryCluster();
+    const locks = new ClusterLockService({ channel: node.connectWorker().channel, ipcTimeoutMs: IPC_TIMEOUT_MS });
+    const key = uniqueKey();
+    const { value: first, ms } = await timed(locks.tryAcquire(key, 5_000));
+    expect(first).not.toBeNull();
+    expect(ms).toBeGreaterThanOrEqual(IPC_TIMEOUT_MS - 10);
+    expect(ms).toBeLessThan(IPC_TIMEOUT_MS + 300);
+    expect(await locks.tryAcquire(key, 5_000)).not.toBeNull();
+    await expect(first?.release()).resolves.toBeUndefined();
+  });
+
+  it('stops waiting after the wait plus the IPC timeout', async () => {
+    const node = new MemoryCluster();
+    const locks = new ClusterLockService({ channel: node.connectWorker().channel, ipcTimeoutMs: IPC_TIMEOUT_MS });
+    const { value, ms } = await timed(locks.waitForRelease(uniqueKey(), 100));
+    expect(value).toBe(false);
+    expect(ms).toBeGreaterThanOrEqual(100 + IPC_TIMEOUT_MS - 10);
+    expect(ms).toBeLessThan(100 + IPC_TIMEOUT_MS + 300);
+  });
+
+  it('answers at once when there is no primary at all', async () => {
+    const node = new MemoryCluster();
+    const worker = node.connectWorker();
+    worker.disconnect();
+    const locks = new ClusterLockService({ channel: worker.channel, ipcTimeoutMs: 10_000 });
+    const { value, ms } = await timed(locks.tryAcquire(uniqueKey(), 5_000));
+    expect(value).not.toBeNull();
+    expect(await locks.waitForRelease(uniqueKey(), 5_000)).toBe(false);
+    expect(ms).toBeLessThan(100);
+  });
+
+  describe('and then answers late', () => {
+    let node: MemoryCluster;
+    let late: ClusterLockService;
+    let other: ClusterLockService;
+
+    beforeEach(() => {
+      node = new MemoryCluster();
+      serveClusterLocks(node.primary);
+      late = new ClusterLockService({ channel: node.connectWorker().channel, ipcTimeoutMs: IPC_TIMEOUT_MS });
+      other = new ClusterLockService({ channel: node.connectWorker().channel });
+    });
+
+    it('keeps the late grant with the fail-open handle, so releasing it frees the key', async () => {
+      const key = uniqueKey();
+      node.stall();
+      const held = await late.tryAcquire(key, 30_000);
+      expect(held).not.toBeNull();
+      node.resume();
+      // The primary reads the stalled request first and grants the key to the worker that stopped waiting.
+      expect(await other.tryAcquire(key, 30_000)).toBeNull();
+      await held?.release();
+      const next = await other.tryAcquire(key, 30_000);
+      expect(next).not.toBeNull();
+      await next?.release();
+    });
+
+    it('hands back a grant that arrives after the fail-open handle was released', async () => {
+      const key = uniqueKey();
+      node.stall();
+      const held = await late.tryAcquire(key, 30_000);
+      await held?.release();
+      node.resume();
+      // The primary grants the stalled request first; the grant must come straight back.
+      expect(await other.waitForRelease(key, 1_000)).toBe(true);
+      const next = await other.tryAcquire(key, 30_000);
+      expect(next).not.toBeNull();
+      await next?.release();
+    });
+  });
+});
+
 describeRedis('Redis locks', () => {
   runLockConformance('redis', async () => {
     const connection = await connectTestRedis();
+    const peerConnection = await connectTestRedis({ connectionName: 'trove-test-peer' });
     const locks = new RedisLockService(connection);
+    const peer = new RedisLockService(peerConnection);
     return {
       locks,
+      peer,
       cleanup: async () => {
         locks.close();
-        await connection.close();
+        peer.close();
+        await Promise.all([connection.close(), peerConnection.close()]);
       },
     };
   });

@@ -1,5 +1,5 @@
-import cluster from 'node:cluster';
 import type { EventBus, TroveEvent } from '../../ports/event-bus.js';
+import { clusterPrimaryChannel, processWorkerChannel, type PrimaryChannel, type WorkerChannel } from '../cluster/ipc-channel.js';
 import { deliver } from './deliver.js';
 import { decodeTroveEvent, encodeTroveEvent } from './trove-event-codec.js';
 
@@ -17,31 +17,28 @@ function isEventMessage(value: unknown): value is EventMessage {
 }
 
 /** Runs in the primary. */
-export function relayClusterEvents(): void {
-  cluster.on('message', (sender, message: unknown) => {
-    if (!isEventMessage(message)) return;
-    for (const worker of Object.values(cluster.workers ?? {})) {
-      if (worker && worker !== sender && worker.isConnected()) worker.send(message);
-    }
+export function relayClusterEvents(channel: PrimaryChannel = clusterPrimaryChannel()): void {
+  channel.onMessage((message, sender) => {
+    if (isEventMessage(message)) channel.broadcast(message, sender);
   });
 }
 
-/** Runs in a worker. */
+/** Runs in a worker; `channel` leads to the primary (this process's cluster IPC channel unless given). */
 export class ClusterEventBus implements EventBus {
   private readonly listeners = new Set<(event: TroveEvent) => void>();
-  private readonly onMessage = (message: unknown) => {
-    if (!isEventMessage(message)) return;
-    const event = decodeTroveEvent(message.event);
-    if (event) deliver(this.listeners, event);
-  };
+  private readonly stopListening: () => void;
 
-  constructor() {
-    process.on('message', this.onMessage);
+  constructor(private readonly channel: WorkerChannel = processWorkerChannel()) {
+    this.stopListening = channel.onMessage((message) => {
+      if (!isEventMessage(message)) return;
+      const event = decodeTroveEvent(message.event);
+      if (event) deliver(this.listeners, event);
+    });
   }
 
   async publish(event: TroveEvent): Promise<void> {
     deliver(this.listeners, event);
-    if (process.send && process.connected) process.send({ trove: 'event', event: encodeTroveEvent(event) } satisfies EventMessage);
+    this.channel.send({ trove: 'event', event: encodeTroveEvent(event) } satisfies EventMessage);
   }
 
   subscribe(listener: (event: TroveEvent) => void): () => void {
@@ -53,7 +50,7 @@ export class ClusterEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
-    process.off('message', this.onMessage);
+    this.stopListening();
     this.listeners.clear();
   }
 }

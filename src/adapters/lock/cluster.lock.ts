@@ -1,6 +1,6 @@
-import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type { LockHandle, LockService } from '../../ports/lock-service.js';
+import { clusterPrimaryChannel, processWorkerChannel, type PrimaryChannel, type WorkerChannel } from '../cluster/ipc-channel.js';
 import { MemoryLockService } from './memory.lock.js';
 
 /**
@@ -27,13 +27,13 @@ function isLockReply(value: unknown): value is LockReply {
 }
 
 /** Runs in the primary: answers the workers' lock requests from one in-memory table. */
-export function serveClusterLocks(): void {
+export function serveClusterLocks(channel: PrimaryChannel = clusterPrimaryChannel()): void {
   const table = new MemoryLockService();
   const tokens = new Map<string, LockHandle>();
-  cluster.on('message', (worker, message: unknown) => {
+  channel.onMessage((message, worker) => {
     if (!isLockMessage(message)) return;
     const reply = (payload: Omit<LockReply, 'trove' | 'id'>) => {
-      if (worker.isConnected()) worker.send({ trove: 'lock-reply', id: message.id, ...payload } satisfies LockReply);
+      worker.send({ trove: 'lock-reply', id: message.id, ...payload } satisfies LockReply);
     };
     if (message.action === 'acquire') {
       void table.tryAcquire(message.key, message.ttlMs).then((handle) => {
@@ -53,12 +53,23 @@ export function serveClusterLocks(): void {
   });
 }
 
+interface ClusterLockOptions {
+  /** The channel to the primary; this process's cluster IPC channel unless given. */
+  channel?: WorkerChannel;
+  /** How long to wait for the primary beyond the request's own wait before failing open. */
+  ipcTimeoutMs?: number;
+}
+
 /** Runs in a worker: the LockService the transformation path uses. */
 export class ClusterLockService implements LockService {
   private readonly pending = new Map<string, (reply: LockReply | null) => void>();
+  private readonly channel: WorkerChannel;
+  private readonly ipcTimeoutMs: number;
 
-  constructor() {
-    process.on('message', (message: unknown) => {
+  constructor(options: ClusterLockOptions = {}) {
+    this.channel = options.channel ?? processWorkerChannel();
+    this.ipcTimeoutMs = options.ipcTimeoutMs ?? IPC_TIMEOUT_MS;
+    this.channel.onMessage((message) => {
       if (!isLockReply(message)) return;
       const resolve = this.pending.get(message.id);
       this.pending.delete(message.id);
@@ -67,7 +78,6 @@ export class ClusterLockService implements LockService {
   }
 
   private ask(message: LockMessage, timeoutMs: number): Promise<LockReply | null> {
-    if (!process.send || !process.connected) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(message.id);
@@ -77,25 +87,54 @@ export class ClusterLockService implements LockService {
         clearTimeout(timer);
         resolve(reply);
       });
-      process.send?.(message);
+      if (!this.channel.send(message)) {
+        clearTimeout(timer);
+        this.pending.delete(message.id);
+        resolve(null);
+      }
     });
   }
 
   async tryAcquire(key: string, ttlMs: number): Promise<LockHandle | null> {
-    const reply = await this.ask({ trove: 'lock', id: randomUUID(), action: 'acquire', key, ttlMs }, IPC_TIMEOUT_MS);
-    // No answer: proceed as the holder, without telling anyone (fail open).
-    if (reply === null) return { release: async () => undefined };
+    const id = randomUUID();
+    const reply = await this.ask({ trove: 'lock', id, action: 'acquire', key, ttlMs }, this.ipcTimeoutMs);
+    if (reply === null) return this.holdWithoutAnswer(id, key, ttlMs);
     if (!reply.granted) return null;
     const token = reply.granted;
-    return {
-      release: async () => {
-        await this.ask({ trove: 'lock', id: randomUUID(), action: 'release', key, token }, IPC_TIMEOUT_MS);
-      },
-    };
+    return { release: () => this.releaseToken(key, token) };
   }
 
   async waitForRelease(key: string, timeoutMs: number): Promise<boolean> {
-    const reply = await this.ask({ trove: 'lock', id: randomUUID(), action: 'wait', key, timeoutMs }, timeoutMs + IPC_TIMEOUT_MS);
+    const reply = await this.ask({ trove: 'lock', id: randomUUID(), action: 'wait', key, timeoutMs }, timeoutMs + this.ipcTimeoutMs);
     return reply?.released ?? false;
+  }
+
+  private async releaseToken(key: string, token: string): Promise<void> {
+    await this.ask({ trove: 'lock', id: randomUUID(), action: 'release', key, token }, this.ipcTimeoutMs);
+  }
+
+  /**
+   * No answer to request `id`: proceed as the holder, without telling anyone (fail open). Should
+   * the primary grant the lock after all, the grant belongs to this handle and goes back with it;
+   * dropped, it would keep every other worker off the key until it expired.
+   */
+  private holdWithoutAnswer(id: string, key: string, ttlMs: number): LockHandle {
+    let released = false;
+    let lateToken: string | null = null;
+    // After the TTL the primary has let the lock go by itself: nothing left to hand back.
+    const forget = setTimeout(() => this.pending.delete(id), ttlMs);
+    forget.unref();
+    this.pending.set(id, (reply) => {
+      clearTimeout(forget);
+      lateToken = reply?.granted ?? null;
+      if (lateToken && released) void this.releaseToken(key, lateToken);
+    });
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (lateToken) await this.releaseToken(key, lateToken);
+      },
+    };
   }
 }
