@@ -8,14 +8,17 @@
  *   git worktree add /tmp/trove-baseline <commit> && (cd /tmp/trove-baseline && npm ci && npm run build)
  *   npm run build && TROVE_BASELINE=/tmp/trove-baseline npm run bench:versions
  *
- * BENCH_ROUNDS=6 BENCH_SECONDS=4 BENCH_CONNECTIONS=16 BENCH_FILES=300
+ * BENCH_ROUNDS=6 BENCH_SECONDS=4 BENCH_CONNECTIONS=16 BENCH_FILES=300. The GET paths are loaded with wrk when it
+ * is installed (`apt-get install wrk`): autocannon runs in this process and on the fast paths becomes the
+ * bottleneck itself, which hides the servers' difference.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type Options as LoadOptions } from 'autocannon';
 import sharp from 'sharp';
-import { RATE_LIMITS_OFF, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
+import { RATE_LIMITS_OFF, hasWrk, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const BASELINE = process.env.TROVE_BASELINE;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -70,7 +73,16 @@ const PATHS: Path[] = [
   { name: 'derivative from L1', options: ({ server, imageUuid }) => ({ url: `${server.url}/${imageUuid}/-/resize/300x/-/format/webp/` }) },
 ];
 
+const WRK = hasWrk();
+
 async function measure(options: LoadOptions): Promise<number> {
+  if (WRK) {
+    const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+    const out = execFileSync('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, ...headers, options.url], { encoding: 'utf8' });
+    const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+    if (non2xx) throw new Error(`${options.url} answered ${non2xx[1]} errors under load`);
+    return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  }
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: SECONDS, pipelining: 1 });
   return result.requests.average;
 }
@@ -118,7 +130,7 @@ async function main(): Promise<void> {
       }
       console.error(`round ${round + 1}/${ROUNDS} done`);
     }
-    console.log(`\nThis build vs ${BASELINE}: ${ROUNDS} alternating rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${FILES} seeded files\n`);
+    console.log(`\nThis build vs ${BASELINE}: ${ROUNDS} alternating rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${FILES} seeded files, GET load by ${WRK ? 'wrk' : 'autocannon'}\n`);
     console.log('| path | this (req/s, median) | baseline (req/s, median) | this / baseline (median of rounds) |');
     console.log('| --- | ---: | ---: | ---: |');
     for (const [name, f] of figures) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSession } from '../../src/domain/dashboard-session.js';
+import { storedFile } from '../helpers/stored-file.js';
 import type { StoredFile } from '../../src/domain/file.js';
 import type { Project } from '../../src/domain/project.js';
 import type { WebhookDelivery } from '../../src/domain/webhook.js';
@@ -971,28 +972,7 @@ function pause(): Promise<void> {
 }
 
 function fileOf(projectId: string, overrides: Partial<StoredFile> = {}): StoredFile {
-  const uuid = randomUUID();
-  return {
-    uuid,
-    projectId,
-    size: 42,
-    mimeType: 'text/plain',
-    isImage: false,
-    originalFilename: 'file.txt',
-    filename: 'file.txt',
-    sha256: 'ab'.repeat(32),
-    blobKey: `originals/${uuid.slice(0, 2)}/${uuid}`,
-    contentInfo: null,
-    metadata: {},
-    tags: [],
-    source: null,
-    sourceUrl: null,
-    datetimeUploaded: at(0),
-    datetimeStored: null,
-    datetimeRemoved: null,
-    expiresAt: null,
-    ...overrides,
-  };
+  return storedFile({ projectId, datetimeUploaded: at(0), ...overrides });
 }
 
 function groupOf(projectId: string, datetimeCreated: string, filesCount = 0): GroupRecord {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KyselyMetadataStore } from '../../src/adapters/db/kysely-metadata-store.js';
 import type { StoredFile } from '../../src/domain/file.js';
+import { storedFile } from '../helpers/stored-file.js';
 import { deleteFileRow, insertFiles, removeFiles, storeFiles, updateFileInfo } from '../../src/services/file-changes.js';
 
 const T0 = '2024-03-01T00:00:00.000Z';
@@ -26,30 +27,8 @@ describe('file changes as the services write them (SQLite)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const fileOf = (projectId: string, overrides: Partial<StoredFile> = {}): StoredFile => {
-    const uuid = randomUUID();
-    return {
-      uuid,
-      projectId,
-      size: 1,
-      mimeType: 'text/plain',
-      isImage: false,
-      originalFilename: 'a.txt',
-      filename: 'a.txt',
-      sha256: '0'.repeat(64),
-      blobKey: `originals/${uuid}`,
-      contentInfo: null,
-      metadata: { k: 'v' },
-      tags: ['t'],
-      source: null,
-      sourceUrl: null,
-      datetimeUploaded: T0,
-      datetimeStored: null,
-      datetimeRemoved: null,
-      expiresAt: T2,
-      ...overrides,
-    };
-  };
+  const fileOf = (projectId: string, overrides: Partial<StoredFile> = {}): StoredFile =>
+    storedFile({ projectId, metadata: { k: 'v' }, tags: ['t'], datetimeUploaded: T0, expiresAt: T2, ...overrides });
 
   /** This file's events without their ids, oldest first; those of one instant (in id order, which is random) sorted by content. */
   const eventsOf = async (uuid: string) =>

@@ -8,6 +8,7 @@ import { KyselyMetadataStore } from '../../src/adapters/db/kysely-metadata-store
 import { insertFiles } from '../../src/services/file-changes.js';
 import { DeliveryService } from '../../src/services/delivery.service.js';
 import { MutableClock } from '../helpers/clock.js';
+import { storedFile } from '../helpers/stored-file.js';
 
 const TTL_MS = 30_000;
 
@@ -35,28 +36,7 @@ describe('group members in the delivery cache (SQLite)', () => {
     const project = await store.projects.create({ name: 'p', publicKey: `pk-${randomUUID()}` });
     const uuid = randomUUID();
     const now = clock.now().toISOString();
-    await insertFiles(store, [
-      {
-        uuid,
-        projectId: project.id,
-        size: 1,
-        mimeType: 'text/plain',
-        isImage: false,
-        originalFilename: 'a.txt',
-        filename: 'a.txt',
-        sha256: '0'.repeat(64),
-        blobKey: `originals/${uuid}`,
-        contentInfo: null,
-        metadata: {},
-        tags: [],
-        source: null,
-        sourceUrl: null,
-        datetimeUploaded: now,
-        datetimeStored: now,
-        datetimeRemoved: null,
-        expiresAt: null,
-      },
-    ]);
+    await insertFiles(store, [storedFile({ uuid, projectId: project.id, datetimeUploaded: now, datetimeStored: now })]);
     const groupId = `${randomUUID()}~1`;
     await store.groups.create({ id: groupId, projectId: project.id, filesCount: 1, datetimeCreated: now, datetimeStored: null }, [
       { position: 0, fileUuid: uuid, effects: '-/resize/10x/' },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredFile } from '../../src/domain/file.js';
+import { storedFile } from '../helpers/stored-file.js';
 import {
   effectsOfDelete,
   effectsOfInfoUpdate,
@@ -12,27 +13,7 @@ const T0 = '2024-05-01T10:00:00.000Z';
 const T1 = '2024-05-02T10:00:00.000Z';
 
 function file(uuid: string, overrides: Partial<StoredFile> = {}): StoredFile {
-  return {
-    uuid,
-    projectId: 'p1',
-    size: 10,
-    mimeType: 'text/plain',
-    isImage: false,
-    originalFilename: 'a.txt',
-    filename: 'a.txt',
-    sha256: 'x',
-    blobKey: `originals/${uuid}`,
-    contentInfo: null,
-    metadata: {},
-    tags: [],
-    source: null,
-    sourceUrl: null,
-    datetimeUploaded: T0,
-    datetimeStored: null,
-    datetimeRemoved: null,
-    expiresAt: null,
-    ...overrides,
-  };
+  return storedFile({ uuid, projectId: 'p1', datetimeUploaded: T0, ...overrides });
 }
 
 const event = (fileUuid: string, name: string, createdAt: string, previousValues: Record<string, unknown> | null = null, projectId = 'p1') => ({
