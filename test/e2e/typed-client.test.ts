@@ -82,6 +82,17 @@ describe('typed client', () => {
       expect(stored.datetime_stored).toEqual(expect.any(String));
     });
 
+    it('replaces tags and reports a missing file as the README shows', async () => {
+      const tagged = await rest.setFileTags({ path: { uuid }, body: ['avatars', 'checked'] });
+      expect(tagged.tags).toEqual(['avatars', 'checked']);
+      const page = await rest.listFiles({ query: { limit: '20', tag: 'avatars' } });
+      expect(page.results.map((file) => file.uuid)).toEqual([uuid]);
+      const failure = await rest.getFile({ path: { uuid: 'not-a-uuid' } }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TroveApiError);
+      if (!(failure instanceof TroveApiError)) return;
+      expect([failure.status, failure.body]).toEqual([404, { detail: 'Not found.' }]);
+    });
+
     it('throws TroveApiError with the REST error body on a refused request', async () => {
       const failure = await rest.listFiles({ query: { limit: '0' } }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(TroveApiError);
