@@ -12,6 +12,13 @@ export interface BatchResult {
   result: RestFile[];
 }
 
+/** What the bytes are: `mime`, and `image` details for images */
+export type ContentInfo = {
+  mime: MimeInfo;
+  image?: ImageInfo;
+  [key: string]: unknown;
+} | null;
+
 export interface CopyResult {
   type: 'file';
   result: RestFile;
@@ -79,8 +86,58 @@ export interface Health {
   status: 'ok';
 }
 
+export interface ImageInfo {
+  /** RGB, RGBA, L, LA, CMYK, YCbCr, P, … */
+  color_mode: string;
+  /** EXIF orientation 1–8 */
+  orientation: number | null;
+  /** JPEG, PNG, GIF, WEBP, AVIF, HEIC, TIFF, SVG, BMP */
+  format: string;
+  width: number;
+  height: number;
+  /** [horizontal, vertical] */
+  dpi: number[] | null;
+  geo_location: {
+    latitude: number;
+    longitude: number;
+  } | null;
+  /** ISO 8601 without zone, from EXIF */
+  datetime_original: string | null;
+  /** Animated or multi-page */
+  sequence: boolean;
+  [key: string]: unknown;
+}
+
+export type ImageInfo2 = {
+  /** RGB, RGBA, L, LA, CMYK, YCbCr, P, … */
+  color_mode: string;
+  /** EXIF orientation 1–8 */
+  orientation: number | null;
+  /** JPEG, PNG, GIF, WEBP, AVIF, HEIC, TIFF, SVG, BMP */
+  format: string;
+  width: number;
+  height: number;
+  /** [horizontal, vertical] */
+  dpi: number[] | null;
+  geo_location: {
+    latitude: number;
+    longitude: number;
+  } | null;
+  /** ISO 8601 without zone, from EXIF */
+  datetime_original: string | null;
+  /** Animated or multi-page */
+  sequence: boolean;
+  [key: string]: unknown;
+} | null;
+
 export interface Metadata {
   [key: string]: string;
+}
+
+export interface MimeInfo {
+  mime: string;
+  type: string;
+  subtype: string;
 }
 
 export interface NewSecretKey {
@@ -133,8 +190,8 @@ export interface RestFile {
   /** This file in the REST API */
   url: string;
   variations: null;
-  /** What the bytes are: `mime`, and `image` or `video` details when known */
-  content_info: unknown;
+  /** What the bytes are: `mime`, and `image` details for images */
+  content_info: ContentInfo;
   metadata: {
     [key: string]: string;
   };
@@ -172,8 +229,8 @@ export type RestGroupMember = {
   /** This file in the REST API */
   url: string;
   variations: null;
-  /** What the bytes are: `mime`, and `image` or `video` details when known */
-  content_info: unknown;
+  /** What the bytes are: `mime`, and `image` details for images */
+  content_info: ContentInfo;
   metadata: {
     [key: string]: string;
   };
@@ -568,8 +625,9 @@ export interface PostUploadGroupResult {
     is_image: boolean;
     is_stored: boolean;
     is_ready: boolean;
-    image_info: unknown;
-    content_info: unknown;
+    image_info: ImageInfo2;
+    /** What the bytes are: `mime`, and `image` details for images */
+    content_info: ContentInfo;
     metadata: {
       [key: string]: string;
     };
@@ -600,8 +658,9 @@ export interface GetUploadGroupInfoResult {
     is_image: boolean;
     is_stored: boolean;
     is_ready: boolean;
-    image_info: unknown;
-    content_info: unknown;
+    image_info: ImageInfo2;
+    /** What the bytes are: `mime`, and `image` details for images */
+    content_info: ContentInfo;
     metadata: {
       [key: string]: string;
     };
@@ -626,8 +685,9 @@ export interface GetUploadInfoResult {
   is_image: boolean;
   is_stored: boolean;
   is_ready: boolean;
-  image_info: unknown;
-  content_info: unknown;
+  image_info: ImageInfo2;
+  /** What the bytes are: `mime`, and `image` details for images */
+  content_info: ContentInfo;
   metadata: {
     [key: string]: string;
   };
@@ -645,8 +705,9 @@ export interface PostUploadMultipartCompleteResult {
   is_image: boolean;
   is_stored: boolean;
   is_ready: boolean;
-  image_info: unknown;
-  content_info: unknown;
+  image_info: ImageInfo2;
+  /** What the bytes are: `mime`, and `image` details for images */
+  content_info: ContentInfo;
   metadata: {
     [key: string]: string;
   };

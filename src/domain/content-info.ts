@@ -1,4 +1,5 @@
 /** What Trove learns about a file from its bytes, in Uploadcare's `content_info` shape (snake_case on the wire). */
+import { Type } from 'typebox';
 
 export interface MimeInfo {
   /** Full MIME type, e.g. `image/jpeg`. */
@@ -43,3 +44,37 @@ export interface InspectedContent {
   contentInfo: ContentInfo;
   isImage: boolean;
 }
+
+/**
+ * The wire shape of `image_info` in answers and the OpenAPI document. Extra fields pass through, so a
+ * client built today keeps working when Trove reports more.
+ */
+export const ImageInfoSchema = Type.Object(
+  {
+    color_mode: Type.String({ description: 'RGB, RGBA, L, LA, CMYK, YCbCr, P, …' }),
+    orientation: Type.Union([Type.Integer(), Type.Null()], { description: 'EXIF orientation 1–8' }),
+    format: Type.String({ description: 'JPEG, PNG, GIF, WEBP, AVIF, HEIC, TIFF, SVG, BMP' }),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    dpi: Type.Union([Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), Type.Null()], { description: '[horizontal, vertical]' }),
+    geo_location: Type.Union([Type.Object({ latitude: Type.Number(), longitude: Type.Number() }), Type.Null()]),
+    datetime_original: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601 without zone, from EXIF' }),
+    sequence: Type.Boolean({ description: 'Animated or multi-page' }),
+  },
+  { title: 'ImageInfo', additionalProperties: true },
+);
+
+/** The wire shape of `content_info`: null until the bytes have been looked at. */
+export const ContentInfoSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        mime: Type.Object({ mime: Type.String(), type: Type.String(), subtype: Type.String() }, { title: 'MimeInfo' }),
+        image: Type.Optional(ImageInfoSchema),
+      },
+      { title: 'ContentInfo', additionalProperties: true },
+    ),
+    Type.Null(),
+  ],
+  { description: 'What the bytes are: `mime`, and `image` details for images' },
+);

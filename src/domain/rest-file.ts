@@ -1,5 +1,6 @@
 /** The JSON shapes of Uploadcare's REST API v0.7, shared by REST answers and webhook payloads. */
 import { Type, type Static } from 'typebox';
+import { ContentInfoSchema } from './content-info.js';
 import type { StoredFile } from './file.js';
 
 /** Absolute bases for the URLs inside REST answers and webhook payloads. */
@@ -25,7 +26,7 @@ export const RestFileSchema = Type.Object(
     size: Type.Integer(),
     url: Type.String({ description: 'This file in the REST API' }),
     variations: Type.Null(),
-    content_info: Type.Unknown({ description: 'What the bytes are: `mime`, and `image` or `video` details when known' }),
+    content_info: ContentInfoSchema,
     metadata: Type.Record(Type.String(), Type.String()),
     tags: Type.Array(Type.String(), { description: 'Trove extension' }),
     appdata: Type.Optional(Type.Null({ description: 'With `include=appdata`: no add-on writes application data yet' })),

@@ -1,3 +1,4 @@
+import type { ContentInfo, ImageInfo } from '../../domain/content-info.js';
 import type { StoredFile } from '../../domain/file.js';
 import type { GroupView } from '../../services/group.service.js';
 
@@ -14,9 +15,9 @@ interface UploadFileInfo {
   is_image: boolean;
   is_stored: boolean;
   is_ready: boolean;
-  image_info: unknown;
+  image_info: ImageInfo | null;
   video_info: null;
-  content_info: unknown;
+  content_info: ContentInfo | null;
   metadata: Record<string, string>;
   tags: string[];
   s3_bucket: null;

@@ -7,19 +7,9 @@ interface ImageDimensions {
   format: string | null;
 }
 
-/**
- * The image part of `content_info`. The REST schema leaves `content_info` open (its `image` and
- * `video` parts vary by file), so it is read defensively here.
- */
+/** The image part of `content_info`, or null for a file that is not an image (or not looked at yet). */
 export function imageDimensions(file: Pick<RestFile, 'content_info'>): ImageDimensions | null {
-  const image = field(file.content_info, 'image');
-  const width = field(image, 'width');
-  const height = field(image, 'height');
-  if (typeof width !== 'number' || typeof height !== 'number') return null;
-  const format = field(image, 'format');
-  return { width, height, format: typeof format === 'string' && format !== '' ? format : null };
-}
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+  const image = file.content_info?.image;
+  if (!image) return null;
+  return { width: image.width, height: image.height, format: image.format !== '' ? image.format : null };
 }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { ContentInfoSchema, ImageInfoSchema } from '../../../domain/content-info.js';
 
 /** Shapes for the OpenAPI document. Upload API inputs are validated by the services, which answer with Uploadcare's error codes. */
 const UploadErrorSchema = Type.Object(
@@ -23,8 +24,8 @@ export const FileInfoSchema = Type.Object(
     is_image: Type.Boolean(),
     is_stored: Type.Boolean(),
     is_ready: Type.Boolean(),
-    image_info: Type.Unknown(),
-    content_info: Type.Unknown(),
+    image_info: Type.Union([ImageInfoSchema, Type.Null()]),
+    content_info: ContentInfoSchema,
     metadata: Type.Record(Type.String(), Type.String()),
   },
   { additionalProperties: true, description: 'File info' },
