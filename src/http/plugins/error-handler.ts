@@ -35,18 +35,9 @@ function fromSchemaRefusal(error: FastifyError, request: FastifyRequest): AppErr
   return refusal.status === 404 ? new AppError('NOT_FOUND', 404, refusal.message) : new AppError('PARAMETER_INVALID', 400, refusal.message);
 }
 
-/** Errors thrown by Fastify, @fastify/multipart and busboy, translated into what a client can act on. */
-function fromFrameworkError(error: FastifyError & { part?: unknown }, request: FastifyRequest): AppError | null {
+/** Errors thrown by Fastify itself (body parsing, validation), translated into what a client can act on. */
+function fromFrameworkError(error: FastifyError, request: FastifyRequest): AppError | null {
   switch (error.code) {
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new AppError('FileSizeLimitExceededError', 413, 'File is larger than the limit for direct uploads.');
-    case 'FST_FILES_LIMIT':
-      return new AppError('RequestFileNumberLimitExceededError', 400, 'Too many files in one request.');
-    case 'FST_FIELDS_LIMIT':
-    case 'FST_PARTS_LIMIT':
-      return new AppError('RequestFiledsNumberLimitExceededError', 400, 'Too many form fields in one request.');
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new AppError('PostRequestParserFailedError', 400, 'Expected a multipart/form-data body.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('PostRequestParserFailedError', 415, `Unsupported Content-Type: ${error.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -56,10 +47,6 @@ function fromFrameworkError(error: FastifyError & { part?: unknown }, request: F
       return new AppError('PostRequestParserFailedError', 400, 'Request body is not valid JSON.');
     default:
       break;
-  }
-  // busboy reports a broken form body with plain Errors.
-  if (/Unexpected end of (form|multipart data)|Malformed part header|Multipart: Boundary not found|boundary/i.test(error.message)) {
-    return new AppError('PostRequestParserFailedError', 400, `Malformed multipart/form-data body: ${error.message}.`);
   }
   if (error.validation) {
     return fromSchemaRefusal(error, request) ?? new AppError('RequestParamRequiredError', 400, error.message);
