@@ -48,6 +48,9 @@ interface SchemaRefusal {
 
 type Node = Record<string, unknown>;
 
+/** How many unknown keys a refusal names. */
+const MAX_NAMED_KEYS = 10;
+
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function messageOf(node: Node, keyword: string): string | undefined {
@@ -81,7 +84,9 @@ function fill(template: string, node: Node, issue: SchemaIssue, data: unknown): 
     if (name === 'value') return JSON.stringify(value)?.slice(0, 40) ?? String(value);
     const known = isNode(node.properties) ? node.properties : {};
     const names = isNode(value) ? Object.keys(value).filter((key) => !Object.hasOwn(known, key)) : [];
-    return names.map((key) => `\`${key}\``).join(', ');
+    // A body may carry thousands of unknown keys: the answer names a few, not an echo of the body.
+    const named = names.slice(0, MAX_NAMED_KEYS).map((key) => `\`${key.slice(0, 64)}\``);
+    return names.length > MAX_NAMED_KEYS ? `${named.join(', ')} and ${names.length - MAX_NAMED_KEYS} more` : named.join(', ');
   });
 }
 
