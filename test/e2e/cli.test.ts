@@ -137,7 +137,20 @@ describe('trove command line', () => {
         expect(await (await fetch(`${url}/${uuid}/`)).text()).toBe(`file number ${i}`);
       }
 
-      // Single-flight across the two HTTP processes: many identical requests, one transformation.
+      // Single-flight across the two HTTP processes: many identical requests, one transformation. Both
+      // processes must be listening first, or every request would go to the one that is (on a busy
+      // machine the second can take seconds longer to load).
+      const missesOfEachProcess = async (): Promise<Map<string, number>> => {
+        const misses = new Map<string, number>();
+        const deadline = Date.now() + 30_000;
+        while (misses.size < 2 && Date.now() < deadline) {
+          const text = await (await fetch(`${url}/metrics`, { headers: { connection: 'close' } })).text();
+          const pid = /trove_process_info\{pid="(\d+)"\} 1/.exec(text)?.[1];
+          if (pid) misses.set(pid, Number(/trove_derivative_cache_total\{result="miss"\} (\d+)/.exec(text)?.[1] ?? 0));
+        }
+        return misses;
+      };
+      expect((await missesOfEachProcess()).size).toBe(2);
       const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366aa' } }).png().toBuffer();
       const form = new FormData();
       form.set('UPLOADCARE_PUB_KEY', publicKey!);
@@ -148,13 +161,7 @@ describe('trove command line', () => {
         Array.from({ length: 40 }, () => fetch(derivative, { headers: { connection: 'close' } }).then(async (r) => [r.status, (await r.arrayBuffer()).byteLength])),
       );
       expect(answers.every(([status]) => status === 200)).toBe(true);
-      const missesByProcess = new Map<string, number>();
-      for (let attempt = 0; attempt < 40 && missesByProcess.size < 2; attempt++) {
-        const text = await (await fetch(`${url}/metrics`, { headers: { connection: 'close' } })).text();
-        const pid = /trove_process_info\{pid="(\d+)"\} 1/.exec(text)?.[1];
-        const misses = Number(/trove_derivative_cache_total\{result="miss"\} (\d+)/.exec(text)?.[1] ?? 0);
-        if (pid) missesByProcess.set(pid, misses);
-      }
+      const missesByProcess = await missesOfEachProcess();
       expect(missesByProcess.size).toBe(2);
       expect([...missesByProcess.values()].reduce((a, b) => a + b, 0)).toBe(1);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
