@@ -364,7 +364,7 @@ export const TagsReplaceBodySchema = Type.Union(
   [
     Type.Object(
       { tags: tagList('tags', `The new tag list (at most ${TAG_LIMITS.maxTags} once normalised); \`[]\` clears`) },
-      rejects({ type: TAGS_OBJECT_MESSAGE, required: 'The body must give `tags`, e.g. {"tags": ["cats", "2026"]}.' }),
+      rejects({ type: TAGS_OBJECT_MESSAGE }),
     ),
     Type.Array(Type.String(), { description: 'Trove: the bare array of tags, read as `{"tags": [...]}`' }),
   ],
