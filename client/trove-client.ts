@@ -374,7 +374,7 @@ export interface ListFilesArgs {
   query?: {
     /** Trove: words in the filename, metadata or tags */
     search?: string;
-    /** Trove: files with this tag */
+    /** Trove: files with this tag (lowercased and trimmed, as tags are stored) */
     tag?: string;
     /** Trove: up to 20 comma-separated MIME types or `type/*` prefixes */
     mime_type?: string;
@@ -507,15 +507,58 @@ export interface DeleteFileArgs {
 }
 export type DeleteFileResult = RestFile;
 
-export interface SetFileTagsArgs {
+export interface GetFileTagsArgs {
+  path: {
+    /** File uuid (any case) */
+    uuid: string;
+  };
+}
+export interface GetFileTagsResult {
+  /** The file's tags, in storage order */
+  tags: string[];
+}
+
+export interface ReplaceFileTagsArgs {
   path: {
     /** File uuid (any case) */
     uuid: string;
   };
   /** Sent as application/json. */
-  body: string[];
+  body: {
+    /** The new tag list (at most 50 once normalised); `[]` clears */
+    tags: string[];
+  } | string[];
 }
-export type SetFileTagsResult = RestFile;
+export interface ReplaceFileTagsResult {
+  /** The file's tags, in storage order */
+  tags: string[];
+  /** Tags this request added, sorted alphabetically */
+  added: string[];
+  /** Tags this request removed, sorted alphabetically */
+  deleted: string[];
+}
+
+export interface UpdateFileTagsArgs {
+  path: {
+    /** File uuid (any case) */
+    uuid: string;
+  };
+  /** Sent as application/json. */
+  body: {
+    /** Tags to add after the deletions; tags already there are skipped. Default `[]` */
+    add?: string[];
+    /** Tags to delete first; absent ones are ignored. Default `[]` */
+    delete?: string[];
+  };
+}
+export interface UpdateFileTagsResult {
+  /** The file's tags, in storage order */
+  tags: string[];
+  /** Tags this request added, sorted alphabetically */
+  added: string[];
+  /** Tags this request removed, sorted alphabetically */
+  deleted: string[];
+}
 
 export interface ListGroupsArgs {
   query?: {
@@ -999,7 +1042,9 @@ const OPERATIONS = {
   deleteFileMetadataValue: { method: 'DELETE', path: '/files/{uuid}/metadata/{key}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   storeFile: { method: 'PUT', path: '/files/{uuid}/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   deleteFile: { method: 'DELETE', path: '/files/{uuid}/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
-  setFileTags: { method: 'PUT', path: '/files/{uuid}/tags/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  getFileTags: { method: 'GET', path: '/files/{uuid}/tags/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  replaceFileTags: { method: 'PUT', path: '/files/{uuid}/tags/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  updateFileTags: { method: 'PATCH', path: '/files/{uuid}/tags/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   listGroups: { method: 'GET', path: '/groups/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getGroup: { method: 'GET', path: '/groups/{id}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   deleteGroup: { method: 'DELETE', path: '/groups/{id}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
@@ -1217,14 +1262,36 @@ export class TroveClient {
   }
 
   /**
-   * Replace tags (Trove)
+   * Get tags
    *
-   * JSON array of up to 50 tags, 1–64 characters each, no commas. Answers the file.
+   * Answers `{"tags": [...]}`: the file's tags in storage order.
+   *
+   * `GET /files/{uuid}/tags/`
+   */
+  getFileTags(args: GetFileTagsArgs, options?: RequestOptions): Promise<GetFileTagsResult> {
+    return this.#send<GetFileTagsResult>(OPERATIONS.getFileTags, args, options);
+  }
+
+  /**
+   * Replace tags
+   *
+   * Body `{"tags": [...]}` replaces the whole list; `[]` clears it (Trove also reads a bare JSON array as the list). Tags are lowercased and trimmed; empty ones and repeats are dropped (the first kept, order kept). Each is at most 100 Latin letters, digits, `-`, `_` or `.`; a file has at most 50. Answers `{"tags", "added", "deleted"}`: the resulting list in storage order, and what this request added and deleted (each sorted alphabetically). Nothing is written when nothing changes.
    *
    * `PUT /files/{uuid}/tags/`
    */
-  setFileTags(args: SetFileTagsArgs, options?: RequestOptions): Promise<SetFileTagsResult> {
-    return this.#send<SetFileTagsResult>(OPERATIONS.setFileTags, args, options);
+  replaceFileTags(args: ReplaceFileTagsArgs, options?: RequestOptions): Promise<ReplaceFileTagsResult> {
+    return this.#send<ReplaceFileTagsResult>(OPERATIONS.replaceFileTags, args, options);
+  }
+
+  /**
+   * Add and delete tags
+   *
+   * Body `{"add": [...], "delete": [...]}` (both optional): `delete` is applied first, then `add`; adding a tag already there or deleting an absent one does nothing. Tags are lowercased and trimmed; empty ones and repeats are dropped (the first kept, order kept). Each is at most 100 Latin letters, digits, `-`, `_` or `.`; a file has at most 50. Answers `{"tags", "added", "deleted"}`: the resulting list in storage order, and what this request added and deleted (each sorted alphabetically). Nothing is written when nothing changes.
+   *
+   * `PATCH /files/{uuid}/tags/`
+   */
+  updateFileTags(args: UpdateFileTagsArgs, options?: RequestOptions): Promise<UpdateFileTagsResult> {
+    return this.#send<UpdateFileTagsResult>(OPERATIONS.updateFileTags, args, options);
   }
 
   /**

@@ -77,7 +77,7 @@ export async function buildApp(ctx: HttpContext, options: BuildAppOptions = {}):
 
   await app.register(cors, {
     origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'X-UC-User-Agent', 'X-Requested-With', 'Range', 'If-None-Match', 'Authorization', 'Accept', 'X-Uploadcare-Date'],
     exposedHeaders: ['ETag', 'Content-Length', 'Content-Range', 'Content-Disposition', 'Accept-Ranges'],
     maxAge: 86_400,

@@ -117,7 +117,7 @@ export const ERROR_CODES = {
   SOURCE_INVALID: { statuses: [400], api: 'rest', meaning: '`source` is neither a file UUID nor a CDN URL with valid operations.' },
   METADATA_INVALID: { statuses: [400], api: 'rest', meaning: '`metadata` must be an object of string values.' },
   METADATA_VALUE_INVALID: { statuses: [400], api: 'rest', meaning: 'The body must be a JSON string: the metadata value.' },
-  TAGS_INVALID: { statuses: [400], api: 'rest', meaning: 'Tags must be a JSON array of at most 50 tags of 1–64 printable characters without commas.' },
+  TAGS_INVALID: { statuses: [400], api: 'rest', meaning: 'A tag breaks a rule (at most 100 Latin letters, digits, `-`, `_` or `.` once lowercased and trimmed), or a file would carry more than 50 tags.' },
   OPERATIONS_INVALID: { statuses: [400], api: 'rest', meaning: '`operations` must be a list of CDN operation paths, each with an image operation.' },
   TARGET_URL_MISSING: { statuses: [400], api: 'rest', meaning: '`target_url` of the webhook is missing.' },
   TARGET_URL_INVALID: { statuses: [400], api: 'rest', meaning: '`target_url` must be an http(s) URL without credentials.' },

@@ -1,5 +1,6 @@
 import { createAppError, type AppError, type ErrorCode } from '../errors.js';
 import type { FileMetadata } from './file.js';
+import { checkTagCount, normalizeTags } from './tags.js';
 
 /** Uploadcare's metadata rules: keys of 1–64 characters from `A-Za-z0-9_-.:`, values of 1–512 characters, at most 50 keys. */
 const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 512 } as const;
@@ -47,33 +48,10 @@ export function validateMetadata(entries: Array<[string, string]>): FileMetadata
   return { ...metadata };
 }
 
-/** Uploadcare sends tags as one comma-separated field. */
+/** Uploadcare sends tags as one comma-separated field; they follow the REST API's rules, with the Upload API's error code. */
 export function parseTags(raw: string | undefined): string[] {
   if (!raw) return [];
-  const tags = raw
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const tag of tags) {
-    if (tag.length > 64 || /[\u0000-\u001f]/.test(tag)) {
-      throw createAppError('RequestParamRequiredError', 400, `Tag "${tag.slice(0, 20)}" must be 1–64 printable characters.`);
-    }
-  }
-  if (tags.length > 50) throw createAppError('RequestParamRequiredError', 400, 'At most 50 tags are allowed.');
-  return [...new Set(tags)];
-}
-
-/** A JSON array of tags (REST API): the same rules as the Upload API's comma-separated `tags`. */
-export function validateTagList(value: unknown): string[] {
-  if (!Array.isArray(value)) throw createAppError('TAGS_INVALID', 400, 'Expected a JSON array of tags, e.g. ["cats", "2026"].');
-  if (value.length > 50) throw createAppError('TAGS_INVALID', 400, 'At most 50 tags are allowed.');
-  const tags: string[] = [];
-  for (const item of value) {
-    const tag = typeof item === 'string' ? item.trim() : '';
-    if (tag.length === 0 || tag.length > 64 || tag.includes(',') || /[\u0000-\u001f\u007f]/.test(tag)) {
-      throw createAppError('TAGS_INVALID', 400, `Each tag must be 1–64 printable characters without commas; got ${JSON.stringify(item)?.slice(0, 40) ?? String(item)}.`);
-    }
-    tags.push(tag);
-  }
-  return [...new Set(tags)];
+  const tags = normalizeTags(raw.split(','), 'RequestParamRequiredError');
+  checkTagCount(tags, 'RequestParamRequiredError');
+  return tags;
 }

@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { originalBlobKey } from '../domain/blob-layout.js';
 import { isExpired, isUuid, type FileMetadata, type StoredFile } from '../domain/file.js';
-import { validateMetadata, validateTagList } from '../domain/metadata.js';
+import { validateMetadata } from '../domain/metadata.js';
+import { checkTagCount, normalizeTags, patchTags, tagChange, type TagChange } from '../domain/tags.js';
 import type { Project } from '../domain/project.js';
 import type { DeliveryPlan } from '../domain/transform/operations.js';
 import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
@@ -255,13 +256,37 @@ export class FileManagementService {
     return enqueueJob(this.jobs, FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
   }
 
-  async setTags(project: Project, uuid: string, value: unknown): Promise<StoredFile> {
-    const tags = validateTagList(value);
+  /** The file's tags, in storage order. */
+  async getTags(project: Project, uuid: string): Promise<string[]> {
+    return (await this.find(project, uuid, { includeRemoved: false })).tags;
+  }
+
+  /** Replaces the file's tags with `values` (normalised); the same set again writes nothing. */
+  async replaceTags(project: Project, uuid: string, values: readonly string[]): Promise<TagChange> {
+    const tags = normalizeTags(values, 'TAGS_INVALID');
+    checkTagCount(tags, 'TAGS_INVALID');
+    return this.changeTags(project, uuid, () => tags);
+  }
+
+  /** Deletes `remove`, then adds `add` (both normalised); absent tags to delete and present ones to add are skipped. */
+  async updateTags(project: Project, uuid: string, change: { add: readonly string[]; remove: readonly string[] }): Promise<TagChange> {
+    const add = normalizeTags(change.add, 'TAGS_INVALID');
+    return this.changeTags(project, uuid, (current) => {
+      const next = patchTags(current, add, change.remove);
+      checkTagCount(next, 'TAGS_INVALID');
+      return next;
+    });
+  }
+
+  /** Writes the tags `next` derives from the current ones, with one `file.info_updated` event, unless they are the same set. */
+  private async changeTags(project: Project, uuid: string, next: (current: readonly string[]) => string[]): Promise<TagChange> {
     const file = await this.find(project, uuid, { includeRemoved: false });
-    const updated = await updateFileInfo(this.records, project.id, file.uuid, { tags }, { tags: file.tags }, this.clock.now().toISOString());
+    const { changed, ...result } = tagChange(file.tags, next(file.tags));
+    if (!changed) return result;
+    const updated = await updateFileInfo(this.records, project.id, file.uuid, { tags: result.tags }, { tags: file.tags }, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     this.nudge();
-    return updated;
+    return result;
   }
 
   private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {

@@ -465,7 +465,12 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       expect(await restOk<Record<string, string>>(`/files/${uuid}/metadata/`)).toEqual({ alt_text: 'Golden hour at the beach' });
       await shot(page, 'metadata-edited');
 
-      await page.getByTestId('tag-input').fill('holiday');
+      // A tag with a space is refused before any request, naming the rule.
+      await page.getByTestId('tag-input').fill('good boy');
+      await page.getByTestId('tag-input').press('Enter');
+      await expect.poll(() => page.getByTestId('tag-error').textContent()).toContain('Latin letters, digits, and - _ . only');
+      // Tags are lowercased and trimmed as the API stores them.
+      await page.getByTestId('tag-input').fill(' Holiday ');
       await page.getByTestId('tag-input').press('Enter');
       await expect.poll(() => page.getByTestId('tag-chip').allTextContents()).toEqual([expect.stringContaining('holiday')]);
       await page.getByTestId('tags-save').click();

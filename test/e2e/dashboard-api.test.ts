@@ -349,19 +349,32 @@ describe.each(backends)('dashboard session and REST extensions (%s)', (backend) 
     });
 
     it('PUT /files/:uuid/tags/ replaces the tags and checks them; Uploadcare keys see them too', async () => {
-      const updated = await browser.json<RestFile>(`/files/${uuids.dog}/tags/`, { method: 'PUT', body: ['pets', 'good boy', 'pets'] });
-      expect(updated.tags).toEqual(['pets', 'good boy']);
-      expect((await browser.json<FileList>('/files/?tag=good%20boy')).results.map((f) => f.uuid)).toEqual([uuids.dog]);
-      for (const body of ['pets', [''], ['a,b'], [7], Array.from({ length: 51 }, (_, i) => `t${i}`), ['x'.repeat(65)]]) {
+      const updated = await browser.json<{ tags: string[]; added: string[]; deleted: string[] }>(`/files/${uuids.dog}/tags/`, {
+        method: 'PUT',
+        body: { tags: ['pets', ' Good_Boy ', 'pets', ''] },
+      });
+      expect(updated).toEqual({ tags: ['pets', 'good_boy'], added: ['good_boy'], deleted: [] });
+      // A bare array is read as the list too.
+      expect(await browser.json(`/files/${uuids.dog}/tags/`, { method: 'PUT', body: ['PETS', 'good_boy'] })).toEqual({ tags: ['pets', 'good_boy'], added: [], deleted: [] });
+      expect((await browser.json<RestFile>(`/files/${uuids.dog}/`)).tags).toEqual(['pets', 'good_boy']);
+      // The filter is normalised as tags are.
+      expect((await browser.json<FileList>('/files/?tag=%20Good_Boy%20')).results.map((f) => f.uuid)).toEqual([uuids.dog]);
+      for (const body of ['pets', null, { tags: 'pets' }, { tags: null }, {}, ['good boy'], ['a,b'], [7], { tags: [7] }, Array.from({ length: 51 }, (_, i) => `t${i}`), ['x'.repeat(101)]]) {
         const response = await browser.call(`/files/${uuids.dog}/tags/`, { method: 'PUT', body });
         expect(response.status, JSON.stringify(body)).toBe(400);
       }
-      expect((await browser.call('/files/00000000-0000-4000-8000-000000000000/tags/', { method: 'PUT', body: [] })).status).toBe(404);
-      // Uploadcare's keys work on the extension too.
+      expect((await browser.call('/files/00000000-0000-4000-8000-000000000000/tags/', { method: 'PUT', body: { tags: [] } })).status).toBe(404);
+      // PATCH works with the session too: deletions first, then additions.
+      expect(await browser.json(`/files/${uuids.dog}/tags/`, { method: 'PATCH', body: { add: ['good_boy', 'walked'], delete: ['good_boy'] } })).toEqual({
+        tags: ['pets', 'good_boy', 'walked'],
+        added: ['walked'],
+        deleted: [],
+      });
+      // Uploadcare's keys see them too.
       const withKeys = await fetch(`${trove.url}/files/${uuids.dog}/`, {
         headers: { accept: REST_ACCEPT, authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
       });
-      expect(((await withKeys.json()) as RestFile).tags).toEqual(['pets', 'good boy']);
+      expect(((await withKeys.json()) as RestFile).tags).toEqual(['pets', 'good_boy', 'walked']);
     });
   });
 

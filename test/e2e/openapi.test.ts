@@ -125,6 +125,7 @@ describe('OpenAPI document', () => {
       ['post', '/files/local_copy/'],
       ['post', '/files/{uuid}/derivatives/'],
       ['put', '/files/{uuid}/tags/'],
+      ['patch', '/files/{uuid}/tags/'],
       ['put', '/files/{uuid}/metadata/{key}/'],
       ['put', '/project/'],
       ['post', '/webhooks/'],

@@ -466,6 +466,9 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
       expectDetail(await call('PUT', `/files/${fileA}/metadata/owner/`, { keys: B, json: 'B' }), 404, 'Not found.');
       expectDetail(await call('PUT', `/files/${fileA}/metadata/extra/`, { keys: B, json: 'B' }), 404, 'Not found.');
       expectDetail(await call('DELETE', `/files/${fileA}/metadata/owner/`, { keys: B }), 404, 'Not found.');
+      expectDetail(await call('GET', `/files/${fileA}/tags/`, { keys: B }), 404, 'Not found.');
+      expectDetail(await call('PUT', `/files/${fileA}/tags/`, { keys: B, json: { tags: ['b'] } }), 404, 'Not found.');
+      expectDetail(await call('PATCH', `/files/${fileA}/tags/`, { keys: B, json: { add: ['b'] } }), 404, 'Not found.');
       await expectAUntouched();
     });
 
@@ -707,6 +710,33 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
       expectOk(answer, 201);
       expect(answer.body).toBe('v'.repeat(512));
       expect(answer.contentType).toBe('application/json');
+    });
+
+    it.each([
+      ['a string', '"pets"', 'Expected a JSON object {"tags": [...]} with the array of tags.'],
+      ['null', 'null', 'Expected a JSON object {"tags": [...]} with the array of tags.'],
+      ['no tags', '{}', '`tags` must be a JSON array of tag strings, e.g. ["cats", "2026"].'],
+      ['tags null', '{"tags": null}', '`tags` must be a JSON array of tag strings, e.g. ["cats", "2026"].'],
+      ['tags a string', '{"tags": "pets"}', '`tags` must be a JSON array of tag strings, e.g. ["cats", "2026"].'],
+      ['a number among tags', '{"tags": ["ok", 7]}', 'tags[1] must be a string; got 7.'],
+      ['a space inside a tag', '{"tags": ["ok", " Good Boy "]}', 'Tag "good boy" may contain only Latin letters, digits, "-", "_" and "." (no spaces or other characters).'],
+      ['a plus', '["a+b"]', 'Tag "a+b" may contain only Latin letters, digits, "-", "_" and "." (no spaces or other characters).'],
+      ['101 characters', JSON.stringify({ tags: ['t'.repeat(101)] }), `Tag "${'t'.repeat(40)}…" is 101 characters long; a tag has at most 100.`],
+      ['51 tags', JSON.stringify({ tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }), 'A file has at most 50 tags; this would leave it 51.'],
+    ])('tags PUT with %s is 400, saying what is wrong', async (_name, raw, detail) => {
+      expectDetail(await call('PUT', `/files/${target}/tags/`, { raw }), 400, detail);
+      await expectTargetUntouched();
+    });
+
+    it.each([
+      ['a list', '["a"]', 'Expected a JSON object {"add": [...], "delete": [...]}.'],
+      ['add a string', '{"add": "a"}', '`add` must be a JSON array of tag strings, e.g. ["cats", "2026"].'],
+      ['delete null', '{"delete": null}', '`delete` must be a JSON array of tag strings, e.g. ["cats", "2026"].'],
+      ['a number to delete', '{"delete": [1]}', 'delete[0] must be a string; got 1.'],
+      ['an @ to add', '{"add": ["me@home"]}', 'Tag "me@home" may contain only Latin letters, digits, "-", "_" and "." (no spaces or other characters).'],
+    ])('tags PATCH with %s is 400, saying what is wrong', async (_name, raw, detail) => {
+      expectDetail(await call('PATCH', `/files/${target}/tags/`, { raw }), 400, detail);
+      await expectTargetUntouched();
     });
 
     it('a 51st metadata key is 400; changing one of 50 is fine', async () => {

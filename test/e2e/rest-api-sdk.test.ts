@@ -12,14 +12,17 @@ import {
   fileInfo,
   getMetadata,
   getMetadataValue,
+  getTags,
   groupInfo,
   listOfFiles,
   listOfGroups,
   listOfWebhooks,
   paginate,
+  replaceTags,
   storeFile,
   storeFiles,
   updateMetadata,
+  updateTags,
   updateWebhook,
   UploadcareAuthSchema,
   UploadcareSimpleAuthSchema,
@@ -151,6 +154,83 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(await getMetadata({ uuid }, signed)).toEqual({ pet: 'dog' });
     await expect(getMetadataValue({ uuid, key: 'kind' }, signed)).rejects.toThrow(/Not found/);
     await expect(updateMetadata({ uuid, key: 'bad key!', value: 'x' }, signed)).rejects.toThrow(/letters, digits/);
+  });
+
+  it('reads and replaces tags, normalised, with what each call added and deleted', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('t'), 't.txt', { tags: ' Cats ,2026,cats' });
+    expect(await getTags({ uuid }, signed)).toEqual({ tags: ['cats', '2026'] });
+    expect(await replaceTags({ uuid, tags: ['  Zebra', 'apple', 'ZEBRA', '', 'cats', 'm.n_o-p'] }, signed)).toEqual({
+      tags: ['zebra', 'apple', 'cats', 'm.n_o-p'],
+      added: ['apple', 'm.n_o-p', 'zebra'],
+      deleted: ['2026'],
+    });
+    expect(await getTags({ uuid }, simple)).toEqual({ tags: ['zebra', 'apple', 'cats', 'm.n_o-p'] });
+    // The file's own answer and the `tag` filter see the stored form.
+    expect((await fileInfo({ uuid }, signed)).tags).toEqual(['zebra', 'apple', 'cats', 'm.n_o-p']);
+    const filtered = (await (await fetch(`${trove.url}/files/?tag=%20ZEBRA`, { headers: restHeaders(trove) })).json()) as { results: Array<{ uuid: string }> };
+    expect(filtered.results.map((file) => file.uuid)).toEqual([uuid]);
+    // An empty list clears.
+    expect(await replaceTags({ uuid, tags: [] }, simple)).toEqual({ tags: [], added: [], deleted: ['apple', 'cats', 'm.n_o-p', 'zebra'] });
+    expect(await getTags({ uuid }, signed)).toEqual({ tags: [] });
+  });
+
+  it('writes nothing for the same set again, and one file.info_updated event for a change', async () => {
+    const target = `${receiverUrl}/tags`;
+    const created = await fetch(`${trove.url}/webhooks/`, {
+      method: 'POST',
+      headers: { ...restHeaders(trove), 'content-type': 'application/json' },
+      body: JSON.stringify({ target_url: target, event: 'file.info_updated', is_active: true }),
+    });
+    expect(created.status).toBe(201);
+    const hook = (await created.json()) as { id: number };
+    const uuid = await uploadFile(trove, Buffer.from('same'), 'same.txt', { tags: 'b,a' });
+    // Any case, any order: the same set.
+    expect(await replaceTags({ uuid, tags: ['A', ' B '] }, signed)).toEqual({ tags: ['b', 'a'], added: [], deleted: [] });
+    expect(await updateTags({ uuid }, signed)).toEqual({ tags: ['b', 'a'], added: [], deleted: [] });
+    expect(await updateTags({ uuid, add: ['a'], delete: ['missing'] }, signed)).toEqual({ tags: ['b', 'a'], added: [], deleted: [] });
+    expect(await replaceTags({ uuid, tags: ['a', 'c'] }, signed)).toEqual({ tags: ['a', 'c'], added: ['c'], deleted: ['b'] });
+    // Events go out in order: had the no-ops written any, they would have arrived before this one.
+    const events = () => received.filter((r) => r.body.includes(uuid) && r.body.includes('file.info_updated'));
+    await waitFor(() => (events().length > 0 ? true : undefined));
+    expect(events()).toHaveLength(1);
+    expect((await fetch(`${trove.url}/webhooks/${hook.id}/`, { method: 'DELETE', headers: restHeaders(trove) })).status).toBeLessThan(300);
+  });
+
+  it('updates tags: deletions first, then additions, skipping present and absent ones', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('p'), 'p.txt', { tags: 'red,green,blue' });
+    // "green" is deleted and added back: it moves to the end and is neither added nor deleted.
+    expect(await updateTags({ uuid, add: ['Green', 'yellow', 'red'], delete: ['green', 'BLUE', 'purple'] }, signed)).toEqual({
+      tags: ['red', 'green', 'yellow'],
+      added: ['yellow'],
+      deleted: ['blue'],
+    });
+    expect(await updateTags({ uuid, add: ['white'] }, simple)).toEqual({ tags: ['red', 'green', 'yellow', 'white'], added: ['white'], deleted: [] });
+    expect(await updateTags({ uuid, delete: ['red', 'white'] }, simple)).toEqual({ tags: ['green', 'yellow'], added: [], deleted: ['red', 'white'] });
+    expect(await getTags({ uuid }, signed)).toEqual({ tags: ['green', 'yellow'] });
+  });
+
+  it('holds a file to 50 tags and refuses a bad tag by name, changing nothing', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('l'), 'l.txt');
+    const fifty = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    expect((await replaceTags({ uuid, tags: fifty }, signed)).tags).toHaveLength(50);
+    // 51 given, 50 once repeats are dropped.
+    expect((await replaceTags({ uuid, tags: [...fifty, 'T0'] }, signed)).added).toEqual([]);
+    await expect(replaceTags({ uuid, tags: [...fifty, 't50'] }, signed)).rejects.toMatchObject({ status: 400 });
+    await expect(replaceTags({ uuid, tags: [...fifty, 't50'] }, signed)).rejects.toThrow(/at most 50 tags/);
+    await expect(updateTags({ uuid, add: ['one-more'] }, signed)).rejects.toThrow(/at most 50 tags; this would leave it 51/);
+    expect((await updateTags({ uuid, add: ['one-more'], delete: ['t0'] }, signed)).tags).toHaveLength(50);
+
+    for (const bad of ['good boy', 'café', 'a+b', 'me@home']) {
+      await expect(replaceTags({ uuid, tags: ['fine', bad] }, signed), bad).rejects.toMatchObject({ status: 400 });
+      await expect(updateTags({ uuid, add: [bad] }, signed), bad).rejects.toThrow(`Tag ${JSON.stringify(bad)} may contain only Latin letters, digits`);
+    }
+    await expect(replaceTags({ uuid, tags: ['x'.repeat(101)] }, signed)).rejects.toThrow(/a tag has at most 100/);
+    expect((await replaceTags({ uuid, tags: ['X'.repeat(100)] }, signed)).tags).toEqual(['x'.repeat(100)]);
+    await expect(getTags({ uuid: '00000000-0000-4000-8000-000000000000' }, signed)).rejects.toMatchObject({ status: 404 });
+    await expect(replaceTags({ uuid: '00000000-0000-4000-8000-000000000000', tags: [] }, signed)).rejects.toMatchObject({ status: 404 });
+    await deleteFile({ uuid }, signed);
+    await expect(getTags({ uuid }, signed)).rejects.toMatchObject({ status: 404 });
+    await expect(updateTags({ uuid, add: ['x'] }, signed)).rejects.toMatchObject({ status: 404 });
   });
 
   it('copies a file, baking CDN operations into the copy', async () => {

@@ -83,8 +83,11 @@ describe('typed client', () => {
     });
 
     it('replaces tags and reports a missing file as the README shows', async () => {
-      const tagged = await rest.setFileTags({ path: { uuid }, body: ['avatars', 'checked'] });
-      expect(tagged.tags).toEqual(['avatars', 'checked']);
+      const tagged = await rest.replaceFileTags({ path: { uuid }, body: { tags: ['Avatars', 'checked'] } });
+      expect(tagged).toEqual({ tags: ['avatars', 'checked'], added: ['avatars', 'checked'], deleted: [] });
+      const updated = await rest.updateFileTags({ path: { uuid }, body: { add: ['reviewed'], delete: ['checked'] } });
+      expect(updated).toEqual({ tags: ['avatars', 'reviewed'], added: ['reviewed'], deleted: ['checked'] });
+      expect(await rest.getFileTags({ path: { uuid } })).toEqual({ tags: ['avatars', 'reviewed'] });
       const page = await rest.listFiles({ query: { limit: '20', tag: 'avatars' } });
       expect(page.results.map((file) => file.uuid)).toEqual([uuid]);
       const failure = await rest.getFile({ path: { uuid: 'not-a-uuid' } }).catch((error: unknown) => error);

@@ -11,6 +11,7 @@ import { makeJpeg, makePng } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import {
   buildForm,
+  expectUploadError,
   fileInfo,
   fromUrlStatus,
   fromUrlToken,
@@ -146,6 +147,21 @@ describe.each(backends)('Upload API (%s)', (backend) => {
       const uuid = await uploadFile(trove, randomBytes(64), 'tags.bin', { tags: 'a,b' });
       const info = await fileInfo(trove, uuid);
       expect(info.tags).toEqual(['a', 'b']);
+    });
+
+    it('normalises tags as the REST API does, and refuses a broken one in the Upload API shape', async () => {
+      const uuid = await uploadFile(trove, randomBytes(64), 'tags.bin', { tags: ' Cats ,,2026,CATS, m.n_o-p ' });
+      expect((await fileInfo(trove, uuid)).tags).toEqual(['cats', '2026', 'm.n_o-p']);
+      for (const [tags, message] of [
+        ['ok,good boy', 'Tag "good boy" may contain only Latin letters, digits'],
+        ['café', 'Tag "café" may contain only'],
+        ['t'.repeat(101), 'a tag has at most 100'],
+        [Array.from({ length: 51 }, (_, i) => `t${i}`).join(','), 'A file has at most 50 tags; this would leave it 51.'],
+      ] as const) {
+        const form = buildForm(trove, [{ bytes: randomBytes(16) }], { fields: { tags } });
+        const error = await expectUploadError(await postBase(trove, form), 400, 'RequestParamRequiredError');
+        expect(error.content, tags).toContain(message);
+      }
     });
 
     it('reads GPS location and orientation from a JPEG', async () => {

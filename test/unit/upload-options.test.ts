@@ -101,12 +101,12 @@ describe('parseUploadOptions', () => {
     expect(refusal(() => parseUploadOptions([['metadata[bad key]', 'v']], DIRECT_UPLOAD))?.code).toBe('FileMetadataKeyForbiddenError');
     expect(refusal(() => parseUploadOptions([['metadata[]', 'v']], DIRECT_UPLOAD))?.code).toBe('FileMetadataKeyEmptyError');
     expect(refusal(() => parseUploadOptions([['metadata[k]', 'a'], ['metadata[k]', 'b']], DIRECT_UPLOAD))?.code).toBe('FileMetadataKeyDuplicatedError');
-    expect(refusal(() => parseUploadOptions([['tags', 't'.repeat(65)]], FROM_URL_UPLOAD))?.code).toBe('RequestParamRequiredError');
+    expect(refusal(() => parseUploadOptions([['tags', 't'.repeat(101)]], FROM_URL_UPLOAD))?.code).toBe('RequestParamRequiredError');
   });
 
   it('checks store before metadata, and metadata before tags', () => {
     const everythingWrong: Fields = [
-      ['tags', 't'.repeat(65)],
+      ['tags', 't'.repeat(101)],
       ['metadata[bad key]', 'v'],
       ['UPLOADCARE_STORE', 'nope'],
     ];

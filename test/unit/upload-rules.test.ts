@@ -39,7 +39,14 @@ describe('metadata rules (Uploadcare)', () => {
   });
   it('parses tags', () => {
     expect(parseTags('a, b,,a ,c')).toEqual(['a', 'b', 'c']);
+    expect(parseTags(' Cats,CATS, 2026 ')).toEqual(['cats', '2026']);
     expect(parseTags(undefined)).toEqual([]);
+  });
+  it('refuses upload tags with the Upload API code', () => {
+    expect(codeOf(() => parseTags('good boy'))).toBe('RequestParamRequiredError');
+    expect(codeOf(() => parseTags('x'.repeat(101)))).toBe('RequestParamRequiredError');
+    expect(codeOf(() => parseTags(Array.from({ length: 51 }, (_, i) => `t${i}`).join(',')))).toBe('RequestParamRequiredError');
+    expect(parseTags(Array.from({ length: 50 }, (_, i) => `t${i}`).join(','))).toHaveLength(50);
   });
 });
 

@@ -1,13 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { RestFile } from '../../../client/trove-client';
 import { errorMessage } from '../api/errors';
 import { useApp } from '../context';
-import { tagError } from '../lib/validation';
+import { normalizeTag, tagError } from '../lib/validation';
 import { BASE } from '../router';
 import { Link } from './Link';
 
-/** Tags as chips, edited locally and saved together (the API replaces the whole list). */
-export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boolean; onSaved: (file: RestFile) => void }) {
+/** Tags as chips, edited locally and saved together (the API replaces the whole list). Tags are lowercased and trimmed as the API stores them. */
+export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boolean; onSaved: (tags: string[]) => void }) {
   const { api, toast } = useApp();
   const [tags, setTags] = useState<string[]>(props.tags);
   const [draft, setDraft] = useState('');
@@ -21,7 +20,7 @@ export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boole
   /** The list with what is typed added (a pasted "a, b, c" is three tags); null when a tag is refused. */
   const withDraft = (): string[] | null => {
     const next = [...tags];
-    for (const part of draft.split(',').map((text) => text.trim()).filter((text) => text !== '')) {
+    for (const part of draft.split(',').map(normalizeTag).filter((text) => text !== '')) {
       const problem = tagError(part, next);
       if (problem) {
         setError(problem);
@@ -47,8 +46,8 @@ export function TagEditor(props: { uuid: string; tags: string[]; readOnly: boole
     setDraft('');
     setBusy(true);
     try {
-      const file = await api.trove.setFileTags({ path: { uuid: props.uuid }, body: next });
-      props.onSaved(file);
+      const saved = await api.trove.replaceFileTags({ path: { uuid: props.uuid }, body: { tags: next } });
+      props.onSaved(saved.tags);
       setError(null);
       toast.success('Tags saved.');
     } catch (failure) {

@@ -3,8 +3,14 @@
 const METADATA_KEY = /^[\w\-.:]{1,64}$/;
 export const METADATA_MAX_VALUE = 512;
 export const METADATA_MAX_KEYS = 50;
-const TAG_MAX_LENGTH = 64;
+const TAG_MAX_LENGTH = 100;
 const TAGS_MAX = 50;
+const TAG_CHARACTERS = /^[A-Za-z0-9._-]+$/;
+
+/** How the API stores a tag: lowercased, surrounding whitespace stripped. */
+export function normalizeTag(tag: string): string {
+  return tag.trim().toLowerCase();
+}
 
 export function metadataKeyError(key: string): string | null {
   if (key === '') return 'Enter a key.';
@@ -19,11 +25,11 @@ export function metadataValueError(value: string): string | null {
   return null;
 }
 
+/** Whether a normalised tag may join `existing`; the message says which rule it breaks. */
 export function tagError(tag: string, existing: readonly string[]): string | null {
   if (tag === '') return 'Enter a tag.';
-  if (tag.length > TAG_MAX_LENGTH) return `Tags are at most ${TAG_MAX_LENGTH} characters.`;
-  if (tag.includes(',')) return 'Tags cannot contain commas.';
-  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'Tags cannot contain control characters.';
+  if (tag.length > TAG_MAX_LENGTH) return `Tags are at most ${TAG_MAX_LENGTH} characters (this one has ${tag.length}).`;
+  if (!TAG_CHARACTERS.test(tag)) return `“${tag}”: tags may use Latin letters, digits, and - _ . only (no spaces).`;
   if (existing.includes(tag)) return `“${tag}” is already there.`;
   if (existing.length >= TAGS_MAX) return `A file has at most ${TAGS_MAX} tags.`;
   return null;

@@ -169,7 +169,7 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
       <div class="file-columns">
         <section class="panel" aria-labelledby="tags-title">
           <h2 id="tags-title">Tags</h2>
-          <TagEditor uuid={file.uuid} tags={file.tags} readOnly={removed} onSaved={onChange} />
+          <TagEditor uuid={file.uuid} tags={file.tags} readOnly={removed} onSaved={(tags) => onChange({ ...file, tags })} />
         </section>
         <section class="panel" aria-labelledby="metadata-title">
           <h2 id="metadata-title">Metadata</h2>

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpContext } from '../../http-context.js';
 import type { StoredFile } from '../../../domain/file.js';
 import { toRestFile } from '../../../domain/rest-file.js';
+import { TAG_LIMITS } from '../../../domain/tags.js';
 import type { BatchResult as FileBatch, FileListRequest } from '../../../services/file-management.service.js';
 import { projectOf, restBases } from './rest-request.js';
 import { cursorOf, fileSearchFilters, flagOf, limitOf, orderOf, restRoute } from './rest-params.js';
@@ -18,7 +19,10 @@ import {
   FileParamsSchema,
   LocalCopyBodySchema,
   RestFileSchema,
-  TagsBodySchema,
+  FileTagsSchema,
+  TagChangeSchema,
+  TagsReplaceBodySchema,
+  TagsUpdateBodySchema,
   restBodyErrorResponses,
   restErrorResponses,
   type BatchResult,
@@ -141,17 +145,49 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
     },
   );
 
+  const TAG_RULES = `Tags are lowercased and trimmed; empty ones and repeats are dropped (the first kept, order kept). Each is at most ${TAG_LIMITS.maxLength} Latin letters, digits, \`-\`, \`_\` or \`.\`; a file has at most ${TAG_LIMITS.maxTags}.`;
+  const TAG_CHANGE_ANSWER = 'Answers `{"tags", "added", "deleted"}`: the resulting list in storage order, and what this request added and deleted (each sorted alphabetically). Nothing is written when nothing changes.';
+
+  app.get(
+    '/files/:uuid/tags/',
+    restRoute({
+      operationId: 'getFileTags',
+      summary: 'Get tags',
+      description: 'Answers `{"tags": [...]}`: the file\'s tags in storage order.',
+      params: FileParamsSchema,
+      response: { 200: FileTagsSchema, ...restErrorResponses },
+    }),
+    async (request) => ({ tags: await files().getTags(projectOf(request), request.params.uuid.toLowerCase()) }),
+  );
+
   app.put(
     '/files/:uuid/tags/',
     restRoute({
-      operationId: 'setFileTags',
-      summary: 'Replace tags (Trove)',
-      description: 'JSON array of up to 50 tags, 1–64 characters each, no commas. Answers the file.',
+      operationId: 'replaceFileTags',
+      summary: 'Replace tags',
+      description: `Body \`{"tags": [...]}\` replaces the whole list; \`[]\` clears it (Trove also reads a bare JSON array as the list). ${TAG_RULES} ${TAG_CHANGE_ANSWER}`,
       params: FileParamsSchema,
-      body: TagsBodySchema,
-      response: { 200: RestFileSchema, ...restBodyErrorResponses },
+      body: TagsReplaceBodySchema,
+      response: { 200: TagChangeSchema, ...restBodyErrorResponses },
     }),
-    async (request) => toRestFile(await files().setTags(projectOf(request), request.params.uuid.toLowerCase(), request.body), restBases(request, ctx)),
+    async (request) => {
+      const body = request.body;
+      return files().replaceTags(projectOf(request), request.params.uuid.toLowerCase(), Array.isArray(body) ? body : body.tags);
+    },
+  );
+
+  app.patch(
+    '/files/:uuid/tags/',
+    restRoute({
+      operationId: 'updateFileTags',
+      summary: 'Add and delete tags',
+      description: `Body \`{"add": [...], "delete": [...]}\` (both optional): \`delete\` is applied first, then \`add\`; adding a tag already there or deleting an absent one does nothing. ${TAG_RULES} ${TAG_CHANGE_ANSWER}`,
+      params: FileParamsSchema,
+      body: TagsUpdateBodySchema,
+      response: { 200: TagChangeSchema, ...restBodyErrorResponses },
+    }),
+    async (request) =>
+      files().updateTags(projectOf(request), request.params.uuid.toLowerCase(), { add: request.body.add ?? [], remove: request.body.delete ?? [] }),
   );
 
   app.get(

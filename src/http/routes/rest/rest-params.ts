@@ -1,4 +1,5 @@
 import type { FastifySchema } from 'fastify';
+import { normalizeTag } from '../../../domain/tags.js';
 import { createAppError } from '../../../errors.js';
 import type { FileSearchFilters } from '../../../services/file-management.service.js';
 import type { FileListQuery } from './schemas.js';
@@ -60,7 +61,7 @@ function dateOf(raw: string | undefined, name: string): string | null {
 /** Search filters of `GET /files/` (Trove extensions); null when none is given. */
 export function fileSearchFilters(query: FileListQuery): FileSearchFilters | null {
   const text = query.search?.trim() || null;
-  const tag = query.tag?.trim() || null;
+  const tag = query.tag ? normalizeTag(query.tag) || null : null;
   const mimeTypes = query.mime_type
     ? query.mime_type
         .split(',')

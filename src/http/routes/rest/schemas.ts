@@ -6,6 +6,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { RestFileSchema, RestGroupSummarySchema } from '../../../domain/rest-file.js';
+import { TAG_LIMITS } from '../../../domain/tags.js';
 import { MAX_SIGNING_SECRET_LENGTH, MAX_TARGET_URL_LENGTH, WEBHOOK_EVENTS } from '../../../domain/webhook.js';
 import { MAX_EAGER_DERIVATIVES } from '../../../services/eager-transform.service.js';
 import { MAX_BATCH_UUIDS } from '../../../services/file-management.service.js';
@@ -257,9 +258,9 @@ export const FileListQuerySchema = Type.Object({
   ),
   tag: Type.Optional(
     Type.String({
-      pattern: `^\\s*(${TAG_EDGE}(${TAG_CHAR}{0,62}${TAG_EDGE})?)?\\s*$`,
-      description: 'Trove: files with this tag',
-      ...rejects('`tag` must be 1–64 printable characters without commas.'),
+      pattern: `^\\s*(${TAG_EDGE}(${TAG_CHAR}{0,${TAG_LIMITS.maxLength - 2}}${TAG_EDGE})?)?\\s*$`,
+      description: 'Trove: files with this tag (lowercased and trimmed, as tags are stored)',
+      ...rejects(`\`tag\` must be 1–${TAG_LIMITS.maxLength} printable characters without commas.`),
     }),
   ),
   mime_type: Type.Optional(
@@ -351,9 +352,39 @@ export const DerivativesBodySchema = Type.Object(
   EXPECTED_OBJECT,
 );
 
-export const TagsBodySchema = Type.Array(Type.String({ description: '1–64 printable characters, no commas', ...rejects('Each tag must be 1–64 printable characters without commas; got {value}.') }), {
-  maxItems: 50,
-  ...rejects({ type: 'Expected a JSON array of tags, e.g. ["cats", "2026"].', maxItems: 'At most 50 tags are allowed.' }),
+const TAG_RULES = `lowercased and trimmed, then at most ${TAG_LIMITS.maxLength} Latin letters, digits, \`-\`, \`_\` or \`.\``;
+const tagList = (field: string, description: string) =>
+  Type.Array(Type.String({ description: TAG_RULES, ...rejects(`${field}[{key}] must be a string; got {value}.`) }), {
+    description,
+    ...rejects(`\`${field}\` must be a JSON array of tag strings, e.g. ["cats", "2026"].`),
+  });
+
+const TAGS_OBJECT_MESSAGE = 'Expected a JSON object {"tags": [...]} with the array of tags.';
+export const TagsReplaceBodySchema = Type.Union(
+  [
+    Type.Object(
+      { tags: tagList('tags', `The new tag list (at most ${TAG_LIMITS.maxTags} once normalised); \`[]\` clears`) },
+      rejects({ type: TAGS_OBJECT_MESSAGE }),
+    ),
+    Type.Array(Type.String(), { description: 'Trove: the bare array of tags, read as `{"tags": [...]}`' }),
+  ],
+  rejects(TAGS_OBJECT_MESSAGE),
+);
+
+export const TagsUpdateBodySchema = Type.Object(
+  {
+    add: Type.Optional(tagList('add', 'Tags to add after the deletions; tags already there are skipped. Default `[]`')),
+    delete: Type.Optional(tagList('delete', 'Tags to delete first; absent ones are ignored. Default `[]`')),
+  },
+  rejects({ type: 'Expected a JSON object {"add": [...], "delete": [...]}.' }),
+);
+
+const tagsField = Type.Array(Type.String(), { description: 'The file\'s tags, in storage order' });
+export const FileTagsSchema = Type.Object({ tags: tagsField });
+export const TagChangeSchema = Type.Object({
+  tags: tagsField,
+  added: Type.Array(Type.String(), { description: 'Tags this request added, sorted alphabetically' }),
+  deleted: Type.Array(Type.String(), { description: 'Tags this request removed, sorted alphabetically' }),
 });
 
 export const MetadataValueBodySchema = Type.String({ description: '1–512 characters', ...rejects('The request body must be a JSON string: the metadata value.') });
