@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTagCount, normalizeTag, normalizeTags, patchTags, tagChange } from '../../src/domain/tags.js';
-import { AppError } from '../../src/errors.js';
-
-function refusal(run: () => unknown): { code: string; status: number; message: string } | undefined {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return { code: error.code, status: error.statusCode, message: error.message };
-    throw error;
-  }
-  return undefined;
-}
+import { refusal } from '../helpers/refusal.js';
 
 describe('tag rules', () => {
   it('lowercases, trims, drops empty tags and repeats, keeps the first-seen order', () => {

@@ -10,17 +10,7 @@ import {
   readUploadCredentials,
   shouldStore,
 } from '../../src/domain/upload-options.js';
-import { AppError } from '../../src/errors.js';
-
-function refusal(run: () => unknown): { code: string; status: number; message: string } | undefined {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return { code: error.code, status: error.statusCode, message: error.message };
-    throw error;
-  }
-  return undefined;
-}
+import { refusal } from '../helpers/refusal.js';
 
 describe('store mode', () => {
   it('maps UPLOADCARE_STORE', () => {
