@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTrove, type Trove } from '../../src/context.js';
+import type { LockService } from '../../src/ports/lock-service.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
 import { MutableClock } from './clock.js';
@@ -37,6 +38,8 @@ interface StartOptions {
   backend?: BackendName;
   /** Extra environment, e.g. { TROVE_MAX_DIRECT_UPLOAD_SIZE: '2MiB' }. */
   env?: Record<string, string>;
+  /** Replaces the lock service (two in-process nodes sharing one, as processes share Redis). */
+  locks?: LockService;
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -79,7 +82,7 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   Object.assign(env, options.env ?? {});
   const config = loadConfig(env);
   const clock = new MutableClock();
-  const ctx = await createTrove(config, { clock, collectDefaultMetrics: false });
+  const ctx = await createTrove(config, { clock, collectDefaultMetrics: false, ...(options.locks ? { locks: options.locks } : {}) });
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   const app = await buildApp(ctx.http, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -188,7 +188,18 @@ export class TransformService {
       return { ...fromStore, tier: 'l2' };
     }
     const lock = await this.locks.tryAcquire(key, this.settings.lockTtlMs);
-    if (!lock) {
+    if (lock) {
+      // Another process may have computed, stored and released between our look and our lock.
+      const storedMeanwhile = await this.cache.getL2(key).catch(async (error: unknown) => {
+        await lock.release();
+        throw error;
+      });
+      if (storedMeanwhile) {
+        await lock.release();
+        this.observer.hit('l2');
+        return { ...storedMeanwhile, tier: 'l2' };
+      }
+    } else {
       // Someone else is computing it: wait for them (bounded), then take their result from L2.
       await this.locks.waitForRelease(key, this.settings.waitTimeoutMs);
       const computed = await this.cache.getL2(key);
