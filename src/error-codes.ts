@@ -125,6 +125,7 @@ export const ERROR_CODES = {
   EVENT_INVALID: { statuses: [400], api: 'rest', meaning: '`event` is not one of the webhook events.' },
   SIGNING_SECRET_INVALID: { statuses: [400], api: 'rest', meaning: '`signing_secret` is empty or too long.' },
   VERSION_INVALID: { statuses: [400], api: 'rest', meaning: '`version` must be "0.7".' },
+  CONVERSION_UNAVAILABLE: { statuses: [403], api: 'rest', meaning: 'Document and video conversion are not available on this server; nothing was queued.' },
   LAST_SECRET_KEY: { statuses: [409], api: 'rest', meaning: 'This is the project’s last active secret key: create another before revoking it.' },
 
   // Projects (command line and REST API).

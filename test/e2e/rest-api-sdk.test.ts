@@ -2,6 +2,10 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ConversionType,
+  conversionInfo,
+  conversionJobStatus,
+  convert,
   copyFileToLocalStorage,
   createWebhook,
   deleteFile,
@@ -231,6 +235,17 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     await deleteFile({ uuid }, signed);
     await expect(getTags({ uuid }, signed)).rejects.toMatchObject({ status: 404 });
     await expect(updateTags({ uuid, add: ['x'] }, signed)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('refuses document and video conversion by name, not with a 404', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('%PDF-1.4\n%%EOF\n'), 'doc.pdf');
+    for (const type of [ConversionType.DOCUMENT, ConversionType.VIDEO]) {
+      const kind = type === ConversionType.DOCUMENT ? 'Document' : 'Video';
+      await expect(convert({ type, paths: [`${uuid}/${type}/-/format/png/`] }, signed)).rejects.toMatchObject({ status: 403 });
+      await expect(convert({ type, paths: [`${uuid}/${type}/`] }, simple)).rejects.toThrow(`${kind} conversion is not available on this server.`);
+      await expect(conversionJobStatus({ type, token: 123 }, signed)).rejects.toThrow(`${kind} conversion is not available`);
+    }
+    await expect(conversionInfo({ uuid }, signed)).rejects.toThrow('Document conversion is not available on this server.');
   });
 
   it('copies a file, baking CDN operations into the copy', async () => {
