@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../../http-context.js';
+import { registerRestAddons } from './addons.js';
 import { registerRestFiles } from './files.js';
 import { registerRestGroups } from './groups.js';
 import { registerRestMetadata } from './metadata.js';
@@ -16,4 +17,5 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpCo
   registerRestGroups(app, ctx);
   registerRestProject(app, ctx);
   registerRestWebhooks(app, ctx);
+  registerRestAddons(app, ctx);
 }
