@@ -14,6 +14,12 @@ import {
   type ClamdCommand,
 } from './clamd-protocol.js';
 
+/** How far an INSTREAM got: bytes handed to the socket, and whether reading the source failed. */
+interface StreamProgress {
+  sent: number;
+  sourceFailed: boolean;
+}
+
 export type ClamdAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 export interface ClamdOptions {
@@ -59,7 +65,26 @@ export class ClamdScanner implements VirusScanner {
       stream.destroy();
       throw new VirusScanError('TOO_LARGE', `The file has ${size} bytes; the virus scanner accepts at most ${this.maxStreamBytes} (clamd's StreamMaxLength).`);
     }
-    return parseScanReply(await this.exchange('INSTREAM', stream));
+    const progress: StreamProgress = { sent: 0, sourceFailed: false };
+    try {
+      return parseScanReply(await this.exchange('INSTREAM', stream, progress));
+    } catch (error) {
+      // clamd answers a stream over its StreamMaxLength and closes; a write that meets the closed
+      // connection can lose that answer. A clamd that still answers then refused the stream itself.
+      if (error instanceof VirusScanError && error.code === 'UNREACHABLE' && progress.sent > 0 && !progress.sourceFailed) {
+        const alive = await this.ping().then(
+          () => true,
+          () => false,
+        );
+        if (alive) {
+          throw new VirusScanError(
+            'TOO_LARGE',
+            `clamd at ${this.address} closed the stream after ${progress.sent} of ${size} bytes and still answers: the file is larger than its StreamMaxLength (set TROVE_CLAMD_MAX_STREAM to that limit so such files are not sent).`,
+          );
+        }
+      }
+      throw error;
+    }
   }
 
   private connect(): net.Socket {
@@ -68,7 +93,7 @@ export class ClamdScanner implements VirusScanner {
   }
 
   /** Sends one command (and a body for INSTREAM) and reads clamd's one-line reply. */
-  private exchange(command: ClamdCommand, body?: Readable): Promise<string> {
+  private exchange(command: ClamdCommand, body?: Readable, progress: StreamProgress = { sent: 0, sourceFailed: false }): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const socket = this.connect();
       const chunks: Buffer[] = [];
@@ -103,47 +128,51 @@ export class ClamdScanner implements VirusScanner {
       socket.once('connect', () => {
         socket.write(commandBytes(command));
         if (!body) return;
-        this.pump(socket, body, () => settled).then(
+        this.pump(socket, body, () => settled, progress).then(
           () => {
             if (!settled) socket.write(END_OF_STREAM);
           },
           (error: unknown) => {
-            if (error instanceof VirusScanError) finish(error);
-            else finish(new VirusScanError('UNREACHABLE', `Reading the file for clamd failed: ${error instanceof Error ? error.message : String(error)}`));
+            if (error instanceof VirusScanError) return finish(error);
+            progress.sourceFailed = true;
+            finish(new VirusScanError('UNREACHABLE', `Reading the file for clamd failed: ${error instanceof Error ? error.message : String(error)}`));
           },
         );
       });
     });
   }
 
-  /** Writes the body as INSTREAM chunks, waiting for the socket to drain; stops once the exchange has ended. */
-  private async pump(socket: net.Socket, body: Readable, ended: () => boolean): Promise<void> {
-    let sent = 0;
+  /**
+   * Writes the body as INSTREAM chunks, one at a time: each is handed to the socket only after the one
+   * before it was written and the event loop has turned once, so a reply that came early (clamd
+   * refusing a stream over its StreamMaxLength, then closing) is read before a write meets the closed
+   * connection. Stops as soon as the exchange has ended.
+   */
+  private async pump(socket: net.Socket, body: Readable, ended: () => boolean, progress: StreamProgress): Promise<void> {
     for await (const data of body) {
       const buffer = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
       for (let offset = 0; offset < buffer.length; offset += this.chunkBytes) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (ended()) return;
         const part = buffer.subarray(offset, offset + this.chunkBytes);
-        sent += part.length;
-        if (sent > this.maxStreamBytes) {
+        if (progress.sent + part.length > this.maxStreamBytes) {
           throw new VirusScanError('TOO_LARGE', `The file is longer than the ${this.maxStreamBytes} bytes the virus scanner accepts (clamd's StreamMaxLength).`);
         }
-        socket.write(chunkHeader(part.length));
-        if (!socket.write(part)) await drained(socket);
+        progress.sent += part.length;
+        await written(socket, Buffer.concat([chunkHeader(part.length), part]));
       }
     }
   }
 }
 
-/** Resolves when the socket can take more, or when it is gone (the exchange's own handlers report why). */
-function drained(socket: net.Socket): Promise<void> {
+/** Resolves once `data` is handed to the system, or the socket is gone (the exchange's own handlers report why). */
+function written(socket: net.Socket, data: Buffer): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = (): void => {
-      socket.off('drain', done);
       socket.off('close', done);
       resolve();
     };
-    socket.on('drain', done);
     socket.on('close', done);
+    socket.write(data, done);
   });
 }
