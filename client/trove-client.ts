@@ -710,12 +710,12 @@ export interface UpdateProjectArgs {
     name?: string;
     autostore_enabled?: boolean;
     signed_uploads?: boolean;
-    scan_on_upload?: boolean;
-    purge_infected?: boolean;
     /** Bytes; null for the server limit */
     max_file_size?: number | null;
     /** null or empty: every type */
     allowed_mime_types?: string[] | null;
+    scan_on_upload?: boolean;
+    purge_infected?: boolean;
   };
 }
 export type UpdateProjectResult = Project;

@@ -11,6 +11,7 @@ import {
   listOfFiles,
   UploadcareAuthSchema,
   type UserSettings,
+  type WebhookEvent,
 } from '@uploadcare/rest-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
@@ -67,8 +68,9 @@ describeWhenClamd('add-on SDK')('@uploadcare/rest-client add-ons against Trove w
       const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
       trove = await startTrove({ backend, env: { TROVE_CLAMD_URL: clamd.tcpUrl } });
       settings = { authSchema: new UploadcareAuthSchema({ publicKey: trove.publicKey, secretKey: trove.secretKey }), apiBaseURL: `${trove.url}/` };
-      for (const event of ['file.infected', 'file.deleted', 'file.info_updated'] as const) {
-        await createWebhook({ targetUrl: target, event, isActive: true }, settings);
+      for (const event of ['file.infected', 'file.deleted', 'file.info_updated']) {
+        // The SDK's WebhookEvent (6.21) names only file.uploaded; the API takes every event.
+        await createWebhook({ targetUrl: target, event: event as WebhookEvent, isActive: true }, settings);
       }
     }, 60_000);
 

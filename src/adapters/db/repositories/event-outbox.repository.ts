@@ -26,15 +26,18 @@ export class KyselyEventOutboxRepository implements EventOutboxRepository {
 
   async oldest(limit: number): Promise<OutboxEvent[]> {
     const rows = await this.db.selectFrom('event_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
-    return rows.map((row) => ({
-      id: row.id,
-      projectId: row.project_id,
-      event: row.event as WebhookEvent,
-      fileUuid: row.file_uuid,
-      previousValues: readJson<Record<string, unknown> | null>(row.previous_values, null),
-      initiator: readJson<WebhookInitiator | null>(row.initiator, null),
-      createdAt: row.created_at,
-    }));
+    return rows.map((row) => {
+      const initiator = readJson<WebhookInitiator | null>(row.initiator, null);
+      return {
+        id: row.id,
+        projectId: row.project_id,
+        event: row.event as WebhookEvent,
+        fileUuid: row.file_uuid,
+        previousValues: readJson<Record<string, unknown> | null>(row.previous_values, null),
+        ...(initiator ? { initiator } : {}),
+        createdAt: row.created_at,
+      };
+    });
   }
 
   async remove(id: string): Promise<void> {

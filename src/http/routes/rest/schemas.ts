@@ -440,8 +440,6 @@ export function projectPatchBodySchema(serverMaxFileSize: number) {
       ),
       autostore_enabled: flag('autostore_enabled'),
       signed_uploads: flag('signed_uploads'),
-      scan_on_upload: flag('scan_on_upload'),
-      purge_infected: flag('purge_infected'),
       max_file_size: Type.Optional(
         Type.Union([Type.Integer({ minimum: 1, maximum: serverMaxFileSize }), Type.Null()], {
           description: 'Bytes; null for the server limit',
@@ -454,6 +452,8 @@ export function projectPatchBodySchema(serverMaxFileSize: number) {
           ...rejects('`allowed_mime_types` must be null or an array of up to 100 MIME types such as "image/*" or "application/pdf".'),
         }),
       ),
+      scan_on_upload: flag('scan_on_upload'),
+      purge_infected: flag('purge_infected'),
     },
     {
       additionalProperties: false,
