@@ -22,7 +22,7 @@ const appDataEntry = <Data extends TSchema>(data: Data) =>
 const foreignEntry = () => appDataEntry(Type.Record(Type.String(), Type.Unknown(), { description: 'Never written by Trove: it runs no engine for this add-on' }));
 
 /** Application data (`include=appdata`): what each add-on wrote on the file, keyed by add-on name, in Uploadcare's shape. */
-export const AppDataSchema = Type.Object(
+const AppDataSchema = Type.Object(
   {
     uc_clamav_virus_scan: Type.Optional(
       appDataEntry(

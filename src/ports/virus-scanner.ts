@@ -7,7 +7,7 @@ export interface ScanVerdict {
   signature: string | null;
 }
 
-export type VirusScanErrorCode =
+type VirusScanErrorCode =
   /** The scanner could not be reached or broke the connection. */
   | 'UNREACHABLE'
   /** No answer within the deadline. */

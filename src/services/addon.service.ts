@@ -27,7 +27,7 @@ import type { FileManagementService } from './file-management.service.js';
 import type { OutboxSignal } from './outbox-signal.js';
 
 /** Whether an add-on can run on this server, and why not. */
-export interface AddonAvailability {
+interface AddonAvailability {
   available: boolean;
   /** Why it is unavailable. */
   reason?: string;
@@ -36,7 +36,7 @@ export interface AddonAvailability {
 }
 
 /** What `GET /addons/<name>/execute/status/` answers. */
-export interface AddonStatusAnswer {
+interface AddonStatusAnswer {
   status: AddonRequestStatus | 'unknown';
   /** Trove extension: why a request ended in `error`. */
   error?: string;

@@ -20,9 +20,9 @@ interface StreamProgress {
   sourceFailed: boolean;
 }
 
-export type ClamdAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+type ClamdAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-export interface ClamdOptions {
+interface ClamdOptions {
   address: ClamdAddress;
   /** Deadline of one exchange: connecting, sending every byte of a file and reading the verdict. */
   timeoutMs: number;

@@ -35,7 +35,7 @@ function toFile(row: Selectable<FilesTable>): StoredFile {
 /** A corrupt or non-object value reads as no application data. */
 function readAppData(raw: string | null): AppData {
   const value = readJson<unknown>(raw, {});
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as AppData) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
 }
 
 function readScanStatus(raw: string | null): ScanStatus | null {
