@@ -98,6 +98,10 @@ export async function startClamd(options: { streamMaxLength?: string } = {}): Pr
   child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
   let exited = false;
   child.once('exit', () => (exited = true));
+  child.once('error', (error) => {
+    exited = true;
+    stderr += `${error.message}\n`;
+  });
   const started = Date.now();
   while (!(await pong(port))) {
     if (exited || Date.now() - started > 30_000) {
