@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
+import { makeJpeg } from '../helpers/images.js';
 import { describeWhenClamd, EICAR, EICAR_SIGNATURE, startClamd, type TestClamd } from '../helpers/clamd.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { closedPort, expectDeliveryError, sleep, uploadFile, UUID_RE } from '../helpers/upload-http.js';
@@ -199,7 +200,9 @@ describeWhenClamd('add-on')('add-ons over HTTP with a real clamd', () => {
       let clean: string;
       let infected: string;
       let tooBig: string;
+      let photo: string;
       try {
+        photo = await uploadFile(trove, await makeJpeg({ width: 64, height: 48 }), 'photo.jpg', {}, { type: 'image/jpeg' });
         clean = await uploadFile(trove, Buffer.from('a perfectly fine upload\n'), 'fine.txt');
         infected = await uploadFile(trove, EICAR, 'eicar.com');
         tooBig = await uploadFile(trove, Buffer.alloc(100 * 1024, 'b'), 'big.txt');
@@ -216,10 +219,21 @@ describeWhenClamd('add-on')('add-ons over HTTP with a real clamd', () => {
         // A copy would be a way round the hold.
         const copy = await rest(trove, 'POST', '/files/local_copy/', { json: { source: clean } });
         expect(copy.status).toBe(423);
+        // So would a transformation, a revalidation or a group's member URL.
+        expect((await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/resize/32x/`), 423)).code).toBe('FILE_SCAN_PENDING');
+        expect((await fetch(`${trove.url}/${photo}/-/resize/32x/`, { headers: { 'if-none-match': '"anything"' } })).status).toBe(423);
+        const form = new FormData();
+        form.append('pub_key', trove.publicKey);
+        form.append('files[]', photo);
+        const group = (await (await fetch(`${trove.uploadUrl}/group/`, { method: 'POST', body: form })).json()) as { id: string };
+        expect((await fetch(`${trove.url}/${group.id}/nth/0/`)).status).toBe(423);
+        const uploadInfo = (await (await fetch(`${trove.uploadUrl}/info/?pub_key=${trove.publicKey}&file_id=${photo}`)).json()) as { is_ready: boolean };
+        expect(uploadInfo.is_ready).toBe(false);
       } finally {
         await trove.ctx.jobs.startWorker(trove.ctx.jobRegistry, { concurrency: 8 });
       }
       await until('the clean upload to be released', async () => (await fetch(`${trove.url}/${clean}/`)).status === 200);
+      await until('the photo to be released', async () => (await fetch(`${trove.url}/${photo}/-/resize/32x/`)).status === 200);
       const released = await rest(trove, 'GET', `/files/${clean}/?include=appdata`);
       expect(released.body).toMatchObject({ is_ready: true, is_infected: false, appdata: { uc_clamav_virus_scan: { data: { infected: false, infected_with: '' } } } });
 
