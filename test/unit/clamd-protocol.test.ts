@@ -168,7 +168,9 @@ describe('ClamdScanner against a stand-in clamd', () => {
   it('stops sending once clamd has answered (its stream limit) and reports TOO_LARGE, not a hang', async () => {
     const server = await fakeClamd((socket, received) => {
       socket.on('data', () => {
-        if (received().length > 200_000) socket.end('INSTREAM size limit exceeded. ERROR\0');
+        // A write that meets the closed connection may lose the answer; the scanner then asks whether clamd still answers.
+        if (received().toString('latin1').startsWith('zPING\0')) socket.end('PONG\0');
+        else if (received().length > 200_000) socket.end('INSTREAM size limit exceeded. ERROR\0');
       });
     });
     closeServer = server.close;
@@ -186,6 +188,19 @@ describe('ClamdScanner against a stand-in clamd', () => {
     expect(endless.destroyed).toBe(true);
     // Backpressure kept the source from racing ahead of the socket.
     expect(produced).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('calls a stream cut short by a clamd that no longer answers UNREACHABLE (retried), not too large', async () => {
+    const server = await fakeClamd((socket, received) => {
+      socket.on('data', () => {
+        if (received().length > 100_000) socket.destroy();
+      });
+    });
+    closeServer = server.close;
+    const body = Buffer.alloc(2 * 1024 * 1024);
+    const error = (await scannerAt(server.port, { timeoutMs: 500 }).scan(Readable.from([body]), body.length).catch((e: unknown) => e)) as VirusScanError;
+    expect(error.code).toBe('UNREACHABLE');
+    expect(error.retryable).toBe(true);
   });
 
   it('refuses a file over the configured limit without connecting', async () => {
