@@ -3,6 +3,64 @@
 
 // Shapes named in the document.
 
+export interface AddonExecution {
+  /** Poll `…/execute/status/?request_id=` with it */
+  request_id: string;
+}
+
+export interface AddonExecutionStatus {
+  /** `unknown`: no request of this project for this add-on has this id */
+  status: 'in_progress' | 'done' | 'error' | 'unknown';
+  /** Trove extension: why the request ended in `error` */
+  error?: string;
+}
+
+/** With `include=appdata`: `{}` until an add-on writes on the file */
+export interface AppData {
+  uc_clamav_virus_scan?: {
+    /** ClamAV's verdict; `version` is the engine's */
+    data: {
+      infected: boolean;
+      /** The matching signature; empty when clean */
+      infected_with: string;
+    };
+    /** Version of the application that wrote `data` */
+    version: string;
+    datetime_created: string;
+    datetime_updated: string;
+  };
+  aws_rekognition_detect_labels?: {
+    /** Never written by Trove: it runs no engine for this add-on */
+    data: {
+      [key: string]: unknown;
+    };
+    /** Version of the application that wrote `data` */
+    version: string;
+    datetime_created: string;
+    datetime_updated: string;
+  };
+  aws_rekognition_detect_moderation_labels?: {
+    /** Never written by Trove: it runs no engine for this add-on */
+    data: {
+      [key: string]: unknown;
+    };
+    /** Version of the application that wrote `data` */
+    version: string;
+    datetime_created: string;
+    datetime_updated: string;
+  };
+  remove_bg?: {
+    /** Never written by Trove: it runs no engine for this add-on */
+    data: {
+      [key: string]: unknown;
+    };
+    /** Version of the application that wrote `data` */
+    version: string;
+    datetime_created: string;
+    datetime_updated: string;
+  };
+}
+
 export interface BatchResult {
   status: 'ok';
   /** Per item that was not acted on: `Invalid` or `Missing in the project` */
@@ -159,6 +217,10 @@ export interface Project {
   max_file_size: number | null;
   /** Trove extension: null allows every type */
   allowed_mime_types: string[] | null;
+  /** Trove extension: every new upload is scanned for viruses and not delivered until found clean */
+  scan_on_upload: boolean;
+  /** Trove extension: an upload the scan finds infected is deleted (otherwise kept, never delivered) */
+  purge_infected: boolean;
 }
 
 export interface Readiness {
@@ -173,6 +235,16 @@ export interface Readiness {
       ms: number;
     };
   };
+  /** Every add-on, available or not: one that is not set up here never makes the node unready or degraded. */
+  addons: {
+    [key: string]: {
+      available: boolean;
+      /** Why the add-on is unavailable on this server. */
+      reason?: string;
+      /** What runs it, e.g. `ClamAV 1.4.6 at tcp://127.0.0.1:3310`. */
+      engine?: string;
+    };
+  };
 }
 
 export interface RestFile {
@@ -181,6 +253,7 @@ export interface RestFile {
   datetime_stored: string | null;
   datetime_removed: string | null;
   is_image: boolean;
+  /** false while the file waits for its virus scan on upload (it is not delivered until found clean) */
   is_ready: boolean;
   mime_type: string;
   /** null once the file is removed */
@@ -197,8 +270,10 @@ export interface RestFile {
   };
   /** Trove extension */
   tags: string[];
-  /** With `include=appdata`: no add-on writes application data yet */
-  appdata?: null;
+  /** Trove extension: what the last virus scan found (`appdata.uc_clamav_virus_scan`); null when never scanned or while a scan is pending */
+  is_infected: boolean | null;
+  /** With `include=appdata`: `{}` until an add-on writes on the file */
+  appdata?: AppData;
 }
 
 export interface RestGroup {
@@ -220,6 +295,7 @@ export type RestGroupMember = {
   datetime_stored: string | null;
   datetime_removed: string | null;
   is_image: boolean;
+  /** false while the file waits for its virus scan on upload (it is not delivered until found clean) */
   is_ready: boolean;
   mime_type: string;
   /** null once the file is removed */
@@ -236,8 +312,10 @@ export type RestGroupMember = {
   };
   /** Trove extension */
   tags: string[];
-  /** With `include=appdata`: no add-on writes application data yet */
-  appdata?: null;
+  /** Trove extension: what the last virus scan found (`appdata.uc_clamav_virus_scan`); null when never scanned or while a scan is pending */
+  is_infected: boolean | null;
+  /** With `include=appdata`: `{}` until an add-on writes on the file */
+  appdata?: AppData;
   /** Operations given with the file in the group */
   default_effects: string;
 } | null;
@@ -343,6 +421,35 @@ export type WebhookList = Webhook[];
 
 // Arguments and results of each operation.
 
+export interface ExecuteAddonArgs {
+  path: {
+    /** Add-on name, e.g. `uc_clamav_virus_scan` */
+    name: string;
+  };
+  /** Sent as application/json. */
+  body: {
+    /** UUID of a live file of this project */
+    target: string;
+    /** The add-on's parameters; `uc_clamav_virus_scan` takes `purge_infected` (boolean) */
+    params?: {
+      [key: string]: unknown;
+    } | null;
+  };
+}
+export type ExecuteAddonResult = AddonExecution;
+
+export interface GetAddonExecutionStatusArgs {
+  path: {
+    /** Add-on name, e.g. `uc_clamav_virus_scan` */
+    name: string;
+  };
+  query?: {
+    /** The id `execute` answered with */
+    request_id?: string;
+  };
+}
+export type GetAddonExecutionStatusResult = AddonExecutionStatus;
+
 export type GetSessionArgs = Record<string, never>;
 export type GetSessionResult = DashboardSession;
 
@@ -390,7 +497,7 @@ export interface ListFilesArgs {
     from?: string;
     /** 1–1000, default 100 */
     limit?: string;
-    /** `appdata` adds `appdata: null` to each file */
+    /** `appdata` adds each file's application data (`{}` when no add-on wrote any) */
     include?: string;
   };
 }
@@ -428,7 +535,7 @@ export interface GetFileArgs {
     uuid: string;
   };
   query?: {
-    /** `appdata` adds `appdata: null` */
+    /** `appdata` adds the file's application data (`{}` when no add-on wrote any) */
     include?: string;
   };
 }
@@ -607,6 +714,8 @@ export interface UpdateProjectArgs {
     max_file_size?: number | null;
     /** null or empty: every type */
     allowed_mime_types?: string[] | null;
+    scan_on_upload?: boolean;
+    purge_infected?: boolean;
   };
 }
 export type UpdateProjectResult = Project;
@@ -1025,6 +1134,8 @@ export const API_MOUNTS = {
 export type TroveApiName = keyof typeof API_MOUNTS;
 
 const OPERATIONS = {
+  executeAddon: { method: 'POST', path: '/addons/{name}/execute/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getSession: { method: 'GET', path: '/session', api: 'Dashboard', accept: null, body: null },
   switchProject: { method: 'PUT', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
   signIn: { method: 'POST', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
@@ -1089,6 +1200,28 @@ export class TroveClient {
   }
 
   /**
+   * Execute an add-on
+   *
+   * `{"target": "<file uuid>", "params": {…}}` → `{"request_id"}`; the add-on runs in the background and writes its result into the file's `appdata`. `uc_clamav_virus_scan` (params: `purge_infected`) runs on the clamd of `TROVE_CLAMD_URL`; without one, and for `aws_rekognition_detect_labels`, `aws_rekognition_detect_moderation_labels` and `remove_bg` (no engine ships with Trove), the answer is 503 naming the add-on. An unknown add-on or a file of another project is 404.
+   *
+   * `POST /addons/{name}/execute/`
+   */
+  executeAddon(args: ExecuteAddonArgs, options?: RequestOptions): Promise<ExecuteAddonResult> {
+    return this.#send<ExecuteAddonResult>(OPERATIONS.executeAddon, args, options);
+  }
+
+  /**
+   * Add-on execution status
+   *
+   * `request_id` → `in_progress`, `done` (the result is in the file's `appdata`), `error` (Trove adds `error`: why) or `unknown` (no request of this project for this add-on has that id).
+   *
+   * `GET /addons/{name}/execute/status/`
+   */
+  getAddonExecutionStatus(args: GetAddonExecutionStatusArgs, options?: RequestOptions): Promise<GetAddonExecutionStatusResult> {
+    return this.#send<GetAddonExecutionStatusResult>(OPERATIONS.getAddonExecutionStatus, args, options);
+  }
+
+  /**
    * The signed-in session
    *
    * Needs the session cookie but no CSRF header: this is how the page learns its CSRF token.
@@ -1142,7 +1275,7 @@ export class TroveClient {
   /**
    * List files
    *
-   * Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` is accepted and answers `appdata: null` (no add-on writes application data yet). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).
+   * Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).
    *
    * `GET /files/`
    */
@@ -1355,7 +1488,7 @@ export class TroveClient {
   /**
    * Change project settings (Trove)
    *
-   * Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null).
+   * Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null), `scan_on_upload`, `purge_infected`. Turning `scan_on_upload` on needs the uc_clamav_virus_scan add-on on this server (503 otherwise).
    *
    * `PUT /project/`
    */
@@ -1410,7 +1543,7 @@ export class TroveClient {
   /**
    * Readiness
    *
-   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`.
+   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not.
    *
    * `GET /ready`
    */

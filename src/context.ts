@@ -84,7 +84,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management);
-  const readiness = createReadiness(storage, coordination);
+  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs));
 
   const services: HttpServices = {
     directUpload: upload.directUpload,
@@ -100,6 +100,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     projects: management.projects,
     usage: management.usage,
     dashboardSessions: management.dashboardSessions,
+    addons: management.addons,
     delivery: delivery.delivery,
     transform: delivery.transform,
   };

@@ -126,6 +126,11 @@ export const ERROR_CODES = {
   SIGNING_SECRET_INVALID: { statuses: [400], api: 'rest', meaning: '`signing_secret` is empty or too long.' },
   VERSION_INVALID: { statuses: [400], api: 'rest', meaning: '`version` must be "0.7".' },
   CONVERSION_UNAVAILABLE: { statuses: [403], api: 'rest', meaning: 'Document and video conversion are not available on this server; nothing was queued.' },
+  ADDON_UNAVAILABLE: {
+    statuses: [503],
+    api: 'rest',
+    meaning: 'The add-on is not available on this server: its engine is not configured or not reachable (ClamAV), or Trove ships none for it; the message names the add-on and says why.',
+  },
   LAST_SECRET_KEY: { statuses: [409], api: 'rest', meaning: 'This is the project’s last active secret key: create another before revoking it.' },
 
   // Projects (command line and REST API).
@@ -143,6 +148,12 @@ export const ERROR_CODES = {
 
   // CDN: delivery and transformations.
   FILE_NOT_FOUND: { statuses: [404], api: 'cdn', meaning: 'The file, or the group member asked for, does not exist.' },
+  FILE_SCAN_PENDING: {
+    statuses: [423],
+    api: 'any',
+    meaning: 'The project scans uploads for viruses and this file has not been found clean yet: its scan is still running (retry shortly) or could not be completed (run uc_clamav_virus_scan on it again).',
+  },
+  FILE_INFECTED: { statuses: [403], api: 'any', meaning: 'The virus scanner found this file infected: it is never delivered or copied.' },
   FILE_CORRUPT: { statuses: [500], api: 'cdn', meaning: 'The stored bytes of the file do not match its record; an operator must look at the storage.' },
   RANGE_NOT_SATISFIABLE: { statuses: [416], api: 'cdn', meaning: 'The Range header asks for bytes outside the file.' },
   URL_TOO_LONG: { statuses: [400], api: 'cdn', meaning: 'The operations part of the URL is longer than allowed.' },

@@ -33,6 +33,8 @@ const SETTING_OPTIONS = [
   { name: 'signed-uploads', value: 'true|false', description: 'require a signature on every upload', validate: parseBoolean },
   { name: 'max-file-size', value: 'SIZE', description: 'largest file accepted, e.g. 100MiB, or none for the server limit', validate: parseMaxFileSize },
   { name: 'allowed-types', value: 'TYPES', description: 'comma-separated MIME types such as image/*,application/pdf, or any', validate: parseAllowedTypes },
+  { name: 'scan-on-upload', value: 'true|false', description: 'scan every new upload with ClamAV (TROVE_CLAMD_URL) and deliver it only once found clean', validate: parseBoolean },
+  { name: 'purge-infected', value: 'true|false', description: 'delete uploads the scan finds infected (otherwise kept, never delivered)', validate: parseBoolean },
 ] as const satisfies readonly OptionSpec[];
 
 type SettingName = (typeof SETTING_OPTIONS)[number]['name'];
@@ -42,11 +44,15 @@ function projectSettings(options: ParsedOptions<SettingName>) {
   const signed = options.value('signed-uploads');
   const maxSize = options.value('max-file-size');
   const types = options.value('allowed-types');
+  const scan = options.value('scan-on-upload');
+  const purge = options.value('purge-infected');
   return {
     ...(autoStore !== undefined ? { autoStore: parseBoolean(autoStore) } : {}),
     ...(signed !== undefined ? { signedUploads: parseBoolean(signed) } : {}),
     ...(maxSize !== undefined ? { maxFileSize: parseMaxFileSize(maxSize) } : {}),
     ...(types !== undefined ? { allowedMimeTypes: parseAllowedTypes(types) } : {}),
+    ...(scan !== undefined ? { scanOnUpload: parseBoolean(scan) } : {}),
+    ...(purge !== undefined ? { purgeInfected: parseBoolean(purge) } : {}),
   };
 }
 

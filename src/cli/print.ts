@@ -25,6 +25,7 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
     out.push(`  signed uploads: ${project.signedUploads ? 'required' : 'optional'}`);
     out.push(`  max file size:  ${project.maxFileSize ?? 'server limit'}`);
     out.push(`  allowed types:  ${project.allowedMimeTypes?.join(', ') ?? 'any'}`);
+    out.push(`  scan on upload: ${project.scanOnUpload ? `on (infected files ${project.purgeInfected ? 'deleted' : 'kept, not delivered'})` : 'off'}`);
     for (const s of secrets) {
       out.push(`  secret key:     ${showSecrets ? s.secret : `${s.secret.slice(0, 4)}…`} (id ${s.id}, created ${s.createdAt})`);
     }

@@ -105,6 +105,16 @@ export interface Config {
     /** Delay before a failed delivery's second attempt; it doubles for each further one. */
     retryBaseMs: number;
   };
+  addons: {
+    /** The clamd `uc_clamav_virus_scan` runs on; null: that add-on is unavailable on this server. */
+    clamd: {
+      address: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+      /** Deadline of one exchange with clamd, a whole file's scan included. */
+      timeoutMs: number;
+      /** clamd's StreamMaxLength: larger files are not sent and their scan ends in an error. */
+      maxStreamBytes: number;
+    } | null;
+  };
   fetch: {
     allowPrivate: boolean;
     timeoutMs: number;

@@ -5,6 +5,7 @@ import { ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig 
 import {
   parseBoolean,
   parseBytes,
+  parseClamdUrl,
   parseDuration,
   parseEnum,
   parseInteger,
@@ -47,6 +48,9 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_JOB_CONCURRENCY', default: '8', description: 'Background jobs (webhook deliveries, purges) running at once per worker process.' },
   { name: 'TROVE_WEBHOOK_TIMEOUT', default: '10s', description: 'Deadline of one webhook delivery attempt. An attempt lost with its worker is taken again after 3 × this + 5 s.' },
   { name: 'TROVE_WEBHOOK_RETRY_BASE', default: '10s', description: 'Wait before retrying a failed delivery; it doubles per attempt up to 2 h, 21 attempts (about a day with the default).' },
+  { name: 'TROVE_CLAMD_URL', default: '(none: no virus scanning)', description: 'Where ClamAV\'s clamd listens, `tcp://127.0.0.1:3310` or `unix:/run/clamav/clamd.ctl`: turns on the `uc_clamav_virus_scan` add-on and scanning on upload. Unset, the add-on answers 503 and `/ready` says why.' },
+  { name: 'TROVE_CLAMD_TIMEOUT', default: '60s', description: 'Deadline of one exchange with clamd, sending a whole file and reading its verdict included; a scan that times out is retried.' },
+  { name: 'TROVE_CLAMD_MAX_STREAM', default: '25MiB', description: 'The StreamMaxLength of your clamd (its default is 25 MiB): larger files are not sent, and their scan ends in an error that says so (a file held by scan-on-upload then stays held). Raise both together.' },
   { name: 'TROVE_DELIVERY_PREFIX', default: '/', description: 'Path file delivery (`/:uuid/`) is mounted at.' },
   { name: 'TROVE_TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
   { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
@@ -206,6 +210,14 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     webhooks: {
       timeoutMs: read('TROVE_WEBHOOK_TIMEOUT', 10_000, parseDuration),
       retryBaseMs: read('TROVE_WEBHOOK_RETRY_BASE', 10_000, parseDuration),
+    },
+    addons: {
+      clamd: (() => {
+        const address = read<ReturnType<typeof parseClamdUrl> | null>('TROVE_CLAMD_URL', null, parseClamdUrl);
+        const timeoutMs = read('TROVE_CLAMD_TIMEOUT', 60_000, parseDuration);
+        const maxStreamBytes = read('TROVE_CLAMD_MAX_STREAM', 25 * 1024 ** 2, parseBytes);
+        return address ? { address, timeoutMs, maxStreamBytes } : null;
+      })(),
     },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),

@@ -90,3 +90,18 @@ export function parsePathPrefix(raw: string): string {
   }
   return v.replace(/\/+$/, '');
 }
+
+/** Where clamd listens: `tcp://host:port` (port 3310 when left out), `tcp://[::1]:3310`, or `unix:/path/to/clamd.ctl`. */
+export function parseClamdUrl(raw: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
+  const v = raw.trim();
+  if (v.startsWith('unix:')) {
+    const socketPath = v.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!socketPath.startsWith('/')) throw new Error(`expected unix:/absolute/path/to/clamd.ctl, got "${raw}"`);
+    return { kind: 'unix', path: socketPath };
+  }
+  const url = parseUrl(v, ['tcp:']);
+  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
+    throw new Error(`expected tcp://host:port such as tcp://127.0.0.1:3310, got "${raw}"`);
+  }
+  return { kind: 'tcp', host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 3310 : Number(url.port) };
+}

@@ -1,8 +1,9 @@
+import type { AppData, ScanStatus } from './addons.js';
 import type { ContentInfo } from './content-info.js';
 
 export type FileMetadata = Record<string, string>;
 
-/** A file as Trove keeps it. Immutable once written, except for storage state and metadata. */
+/** A file as Trove keeps it. Immutable once written, except for storage state, metadata, tags and what add-ons write. */
 export interface StoredFile {
   uuid: string;
   projectId: string;
@@ -16,6 +17,10 @@ export interface StoredFile {
   contentInfo: ContentInfo | null;
   metadata: FileMetadata;
   tags: string[];
+  /** What add-ons wrote on the file, keyed by add-on name (`{}` when none has run). */
+  appdata: AppData;
+  /** Where the file stands with the virus scanner; a held file is not delivered (see `assertDeliverable`). */
+  scanStatus: ScanStatus | null;
   /** Where the upload came from: `local`, `url`, an integration name… (client-declared, informational). */
   source: string | null;
   /** The URL a from_url upload was fetched from, kept only when duplicates are to be recognised. */

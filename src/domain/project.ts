@@ -10,6 +10,10 @@ export interface Project {
   maxFileSize: number | null;
   /** MIME types (`image/*` wildcards allowed) accepted; null: every type. */
   allowedMimeTypes: string[] | null;
+  /** Every new upload is scanned for viruses and not delivered until the scan finds it clean. */
+  scanOnUpload: boolean;
+  /** A file the upload scan finds infected is deleted (otherwise it is kept, never delivered). */
+  purgeInfected: boolean;
   createdAt: string;
 }
 

@@ -1,5 +1,5 @@
 /** The JSON shapes of Uploadcare's REST API v0.7, shared by REST answers and webhook payloads. */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { ContentInfoSchema } from './content-info.js';
 import type { StoredFile } from './file.js';
 
@@ -11,6 +11,34 @@ export interface PublicBases {
   apiBase: string;
 }
 
+const appDataEntry = <Data extends TSchema>(data: Data) =>
+  Type.Object({
+    data,
+    version: Type.String({ description: 'Version of the application that wrote `data`' }),
+    datetime_created: Type.String({ format: 'date-time' }),
+    datetime_updated: Type.String({ format: 'date-time' }),
+  });
+/** Entries of add-ons Trove has no engine for: never written here, declared so clients know the key. */
+const foreignEntry = () => appDataEntry(Type.Record(Type.String(), Type.Unknown(), { description: 'Never written by Trove: it runs no engine for this add-on' }));
+
+/** Application data (`include=appdata`): what each add-on wrote on the file, keyed by add-on name, in Uploadcare's shape. */
+const AppDataSchema = Type.Object(
+  {
+    uc_clamav_virus_scan: Type.Optional(
+      appDataEntry(
+        Type.Object(
+          { infected: Type.Boolean(), infected_with: Type.String({ description: 'The matching signature; empty when clean' }) },
+          { description: "ClamAV's verdict; `version` is the engine's" },
+        ),
+      ),
+    ),
+    aws_rekognition_detect_labels: Type.Optional(foreignEntry()),
+    aws_rekognition_detect_moderation_labels: Type.Optional(foreignEntry()),
+    remove_bg: Type.Optional(foreignEntry()),
+  },
+  { title: 'AppData' },
+);
+
 /** A file as Uploadcare's REST API v0.7 describes it. */
 export const RestFileSchema = Type.Object(
   {
@@ -19,7 +47,7 @@ export const RestFileSchema = Type.Object(
     datetime_stored: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     datetime_removed: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     is_image: Type.Boolean(),
-    is_ready: Type.Boolean(),
+    is_ready: Type.Boolean({ description: 'false while the file waits for its virus scan on upload (it is not delivered until found clean)' }),
     mime_type: Type.String(),
     original_file_url: Type.Union([Type.String(), Type.Null()], { description: 'null once the file is removed' }),
     original_filename: Type.String(),
@@ -29,7 +57,10 @@ export const RestFileSchema = Type.Object(
     content_info: ContentInfoSchema,
     metadata: Type.Record(Type.String(), Type.String()),
     tags: Type.Array(Type.String(), { description: 'Trove extension' }),
-    appdata: Type.Optional(Type.Null({ description: 'With `include=appdata`: no add-on writes application data yet' })),
+    is_infected: Type.Union([Type.Boolean(), Type.Null()], {
+      description: 'Trove extension: what the last virus scan found (`appdata.uc_clamav_virus_scan`); null when never scanned or while a scan is pending',
+    }),
+    appdata: Type.Optional({ ...AppDataSchema, description: 'With `include=appdata`: `{}` until an add-on writes on the file' }),
   },
   { title: 'RestFile' },
 );
@@ -56,7 +87,7 @@ export function toRestFile(file: StoredFile, bases: PublicBases, options: { appd
     datetime_stored: file.datetimeStored,
     datetime_removed: file.datetimeRemoved,
     is_image: file.isImage,
-    is_ready: true,
+    is_ready: file.scanStatus !== 'pending',
     mime_type: file.mimeType,
     original_file_url: file.datetimeRemoved === null ? `${bases.cdnBase}/${file.uuid}/${encodeURIComponent(file.filename)}` : null,
     original_filename: file.originalFilename,
@@ -67,9 +98,9 @@ export function toRestFile(file: StoredFile, bases: PublicBases, options: { appd
     metadata: file.metadata,
     // Trove extension: the file's tags (Upload API `tags`, REST `PUT /files/:uuid/tags/`).
     tags: file.tags,
-    // Application data is what add-ons write; Trove runs none yet, so it says so (null) rather than
-    // answer an empty object that reads as "scanned, nothing found".
-    ...(options.appdata ? { appdata: null } : {}),
+    // Trove extension: the scan's verdict at a glance; Uploadcare's own shape is the appdata entry.
+    is_infected: file.scanStatus === 'infected' ? true : file.scanStatus === 'clean' ? false : null,
+    ...(options.appdata ? { appdata: file.appdata as RestFileInfo['appdata'] } : {}),
   };
 }
 

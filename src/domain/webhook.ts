@@ -53,3 +53,16 @@ export interface WebhookAttempt {
 /** Uploadcare limits: target_url up to 255 characters, signing_secret up to 32. */
 export const MAX_TARGET_URL_LENGTH = 255;
 export const MAX_SIGNING_SECRET_LENGTH = 32;
+
+/** Who caused a file event, as Uploadcare's webhook payloads say (`initiator`). */
+export interface WebhookInitiator {
+  type: 'api' | 'system' | 'addon';
+  detail: { request_id: string | null; addon_name: string | null; source_file_uuid: string | null };
+}
+
+/** Changes made through the REST or Upload API. */
+export const API_INITIATOR: WebhookInitiator = { type: 'api', detail: { request_id: null, addon_name: null, source_file_uuid: null } };
+
+export function addonInitiator(addonName: string, requestId: string): WebhookInitiator {
+  return { type: 'addon', detail: { request_id: requestId, addon_name: addonName, source_file_uuid: null } };
+}

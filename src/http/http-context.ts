@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AddonService } from '../services/addon.service.js';
 import type { ApiAuthService } from '../services/api-auth.service.js';
 import type { DashboardSessionService } from '../services/dashboard-session.service.js';
 import type { DeliveryService } from '../services/delivery.service.js';
@@ -34,6 +35,7 @@ export interface HttpServices {
   projects: ProjectService;
   usage: UsageService;
   dashboardSessions: DashboardSessionService;
+  addons: AddonService;
   // CDN
   delivery: DeliveryService;
   transform: TransformService;

@@ -12,6 +12,7 @@ import type { RetryPolicy } from '../ports/job-queue.js';
 export interface JobSettings {
   webhooks: { timeoutMs: number; retryBaseMs: number };
   transform: { timeoutMs: number };
+  addons?: { clamd: { timeoutMs: number } | null };
 }
 
 export interface JobPolicy {
@@ -74,10 +75,29 @@ export const EAGER_TRANSFORM_JOB = {
   }),
 } satisfies JobDefinition;
 
+/** 6 attempts over about 5 minutes: a clamd restart (reloading its signatures) takes about a minute. */
+export const ADDON_RETRY = { maxAttempts: 6, baseDelayMs: 10_000, maxDelayMs: 120_000 };
+
+/**
+ * One add-on execution request (a row of addon_requests): `POST /addons/<name>/execute/`, or the scan
+ * of a new upload in a project that scans on upload. A scanner that cannot be reached is tried again;
+ * the last attempt ends the request in `error`.
+ */
+export const ADDON_EXECUTE_JOB = {
+  name: 'addon.execute',
+  payload: Type.Object({ requestId: Type.String() }),
+  policy: (settings) => ({
+    retry: ADDON_RETRY,
+    // Two exchanges with clamd (its version, then the scan), each bounded by its timeout.
+    visibilityTimeoutMs: 2 * (settings.addons?.clamd?.timeoutMs ?? 60_000) + 30_000,
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
+export type AddonExecutePayload = PayloadOf<typeof ADDON_EXECUTE_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);

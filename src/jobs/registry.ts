@@ -1,8 +1,9 @@
 import type { JobRegistration, JobRegistry } from '../ports/job-queue.js';
+import type { AddonService } from '../services/addon.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -10,6 +11,7 @@ interface JobHandlers {
   webhooks: WebhookService;
   files: FileManagementService;
   eager: EagerTransformService;
+  addons: AddonService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -18,6 +20,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [WEBHOOK_DELIVERY_JOB.name, bindJob(WEBHOOK_DELIVERY_JOB, (job) => services.webhooks.deliver(job), settings)],
     [FILE_PURGE_JOB.name, bindJob(FILE_PURGE_JOB, (job) => services.files.purge(job), settings)],
     [EAGER_TRANSFORM_JOB.name, bindJob(EAGER_TRANSFORM_JOB, (job) => services.eager.run(job), settings)],
+    [ADDON_EXECUTE_JOB.name, bindJob(ADDON_EXECUTE_JOB, (job) => services.addons.run(job), settings)],
   ]);
 }
 

@@ -1,7 +1,8 @@
+import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
-import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from '../domain/webhook.js';
+import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookInitiator } from '../domain/webhook.js';
 
 export interface NewProject {
   name: string;
@@ -10,9 +11,13 @@ export interface NewProject {
   signedUploads?: boolean;
   maxFileSize?: number | null;
   allowedMimeTypes?: string[] | null;
+  scanOnUpload?: boolean;
+  purgeInfected?: boolean;
 }
 
-export type ProjectSettingsPatch = Partial<Pick<Project, 'name' | 'autoStore' | 'signedUploads' | 'maxFileSize' | 'allowedMimeTypes'>>;
+export type ProjectSettingsPatch = Partial<
+  Pick<Project, 'name' | 'autoStore' | 'signedUploads' | 'maxFileSize' | 'allowedMimeTypes' | 'scanOnUpload' | 'purgeInfected'>
+>;
 
 export interface ProjectsRepository {
   create(project: NewProject): Promise<Project>;
@@ -35,6 +40,8 @@ export interface OutboxEvent {
   event: WebhookEvent;
   fileUuid: string;
   previousValues: Record<string, unknown> | null;
+  /** Who caused the event (an add-on's request, for its events); null: the API. */
+  initiator?: WebhookInitiator | null;
   createdAt: string;
 }
 
@@ -118,6 +125,28 @@ export interface FilesRepository {
   setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
   /** Changes a live file's metadata or tags; returns the file as it now is, null when the project has no such live file. */
   updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null>;
+  /**
+   * Writes one add-on's entry into a live file's appdata (the other add-ons' entries stay) and sets
+   * its scan status; a write racing another add-on's is retried on the fresh value, so neither is
+   * lost. Returns the file before and after, null when the project has no such live file.
+   */
+  writeAppData(projectId: string, uuid: string, addon: AddonName, entry: AppDataEntry, scanStatus: ScanStatus | null): Promise<{ before: StoredFile; after: StoredFile } | null>;
+  /** Moves a file's scan status from `from` to `to`; returns the file as it now is, null when it was not in `from`. */
+  moveScanStatus(projectId: string, uuid: string, from: ScanStatus, to: ScanStatus): Promise<StoredFile | null>;
+}
+
+/** Execution requests of add-ons, polled by clients through their id. */
+export interface AddonRequestsRepository {
+  /** Records a new request; false (and nothing changes) when one with this id exists already. */
+  create(request: AddonRequest): Promise<boolean>;
+  /** A request of this project for this add-on; null for any other (tenant isolation). */
+  find(projectId: string, addonName: AddonName, requestId: string): Promise<AddonRequest | null>;
+  /** The request by id alone (the job that runs it carries only the id). */
+  findById(requestId: string): Promise<AddonRequest | null>;
+  /** Ends a request in `done` or `error`. */
+  finish(requestId: string, status: Exclude<AddonRequestStatus, 'in_progress'>, error: string | null, at: string): Promise<void>;
+  /** Forgets finished requests last touched before `before`; returns how many. */
+  deleteFinishedBefore(before: string): Promise<number>;
 }
 
 export interface MultipartUpload {
@@ -298,6 +327,7 @@ export interface MetadataRepositories {
   readonly outbox: EventOutboxRepository;
   readonly sessions: DashboardSessionsRepository;
   readonly usage: UsageRepository;
+  readonly addonRequests: AddonRequestsRepository;
   /**
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
    * commits together, or not at all when it throws (the error is rethrown). Called on repositories

@@ -40,6 +40,14 @@ export class CacheInvalidationService {
    * original), then every process's memory, not only the sweeping one's.
    */
   async forgetExpiredFile(uuid: string): Promise<void> {
+    await this.withdrawFile(uuid);
+  }
+
+  /**
+   * A file that must no longer be served at all (expired, or found infected): its derivatives leave
+   * the blob store, then every process's memory, since cache hits read no record.
+   */
+  async withdrawFile(uuid: string): Promise<void> {
     await this.fileCaches.transform.purge(uuid);
     await this.evictFile(uuid);
   }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { assertDeliverable } from '../domain/addons.js';
 import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
@@ -58,6 +59,8 @@ export class DeliveryService {
     if (!file || isExpired(file, now)) {
       throw createAppError('FILE_NOT_FOUND', 404, `File ${uuid} not found.`);
     }
+    // Every delivery path (originals, transformations, revalidations, group members) starts here.
+    assertDeliverable(file);
     return file;
   }
 

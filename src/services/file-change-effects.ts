@@ -1,4 +1,5 @@
 import type { StoredFile } from '../domain/file.js';
+import type { WebhookInitiator } from '../domain/webhook.js';
 import type { FileCounts, NewOutboxEvent } from '../ports/repositories.js';
 
 /** What a change to files implies beyond the rows: the events it records and how the project counters move. */
@@ -34,8 +35,14 @@ function only(state: CountedState, by: number): FileCounts {
   return { stored: 0, unstored: 0, removed: 0, [state]: by };
 }
 
-function event(file: StoredFile, name: NewOutboxEvent['event'], at: string, previousValues: Record<string, unknown> | null = null): NewOutboxEvent {
-  return { projectId: file.projectId, event: name, fileUuid: file.uuid, previousValues, createdAt: at };
+function event(
+  file: StoredFile,
+  name: NewOutboxEvent['event'],
+  at: string,
+  previousValues: Record<string, unknown> | null = null,
+  initiator: WebhookInitiator | null = null,
+): NewOutboxEvent {
+  return { projectId: file.projectId, event: name, fileUuid: file.uuid, previousValues, ...(initiator ? { initiator } : {}), createdAt: at };
 }
 
 /** New files: `file.uploaded` each, `file.stored` too for those stored at once; each counts in its state. */
@@ -74,4 +81,16 @@ export function effectsOfInfoUpdate(file: StoredFile, previous: Partial<Pick<Sto
 /** A row deleted for good (the sweep, after its expiry): it leaves the count of its state; no event, since its expiry already ended it for every client. */
 export function effectsOfDelete(deleted: StoredFile): FileChangeEffects {
   return { events: [], counters: countersOf([deleted], (file) => only(countedState(file), -1)) };
+}
+
+/**
+ * An add-on wrote its result on a live file: `file.info_updated` with the appdata it had before (as
+ * Uploadcare announces appdata changes), and `file.infected` when the result is a virus scan's
+ * finding; both name the add-on's request as their initiator. No counter moves.
+ */
+export function effectsOfAppDataWrite(before: StoredFile, after: StoredFile, at: string, initiator: WebhookInitiator, infected: boolean): FileChangeEffects {
+  return {
+    events: [event(after, 'file.info_updated', at, { appdata: before.appdata }, initiator), ...(infected ? [event(after, 'file.infected', at, null, initiator)] : [])],
+    counters: [],
+  };
 }

@@ -1,6 +1,9 @@
+import type { AddonName, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { StoredFile } from '../domain/file.js';
+import type { WebhookInitiator } from '../domain/webhook.js';
 import type { FileInfoPatch, MetadataRepositories, UnitOfWork } from '../ports/repositories.js';
 import {
+  effectsOfAppDataWrite,
   effectsOfDelete,
   effectsOfInfoUpdate,
   effectsOfInsert,
@@ -58,6 +61,25 @@ export async function updateFileInfo(
     const updated = await tx.files.updateInfo(projectId, uuid, patch);
     if (updated) await record(tx, effectsOfInfoUpdate(updated, previous, at));
     return updated;
+  });
+}
+
+/**
+ * Writes an add-on's result into a live file's appdata and its scan status, with the events it
+ * implies; null when the project has no such live file (it was removed meanwhile).
+ */
+export async function writeAppData(
+  store: UnitOfWork,
+  file: Pick<StoredFile, 'projectId' | 'uuid'>,
+  result: { addon: AddonName; entry: AppDataEntry; scanStatus: ScanStatus | null; infected: boolean },
+  initiator: WebhookInitiator,
+  at: string,
+): Promise<StoredFile | null> {
+  return store.transaction(async (tx) => {
+    const written = await tx.files.writeAppData(file.projectId, file.uuid, result.addon, result.entry, result.scanStatus);
+    if (!written) return null;
+    await record(tx, effectsOfAppDataWrite(written.before, written.after, at, initiator, result.infected));
+    return written.after;
   });
 }
 

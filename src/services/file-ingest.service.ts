@@ -124,6 +124,9 @@ export class FileIngestService {
       contentInfo: inspected.contentInfo,
       metadata: options.metadata,
       tags: options.tags,
+      appdata: {},
+      // Held from its first moment: the scan job is queued from the file's upload event.
+      scanStatus: project.scanOnUpload ? 'pending' : null,
       source: options.source,
       sourceUrl: options.sourceUrl ?? null,
       datetimeUploaded: now,

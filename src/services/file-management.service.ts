@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { assertDeliverable } from '../domain/addons.js';
 import { originalBlobKey } from '../domain/blob-layout.js';
 import { isExpired, isUuid, type FileMetadata, type StoredFile } from '../domain/file.js';
 import { validateMetadata } from '../domain/metadata.js';
@@ -181,6 +182,8 @@ export class FileManagementService {
     const storeFlag = parseStoreFlag(store);
     const extra = parseMetadataObject(metadata);
     const original = await this.find(project, parsed.uuid, { includeRemoved: false });
+    // A copy would be a way round the hold of a file not found clean.
+    assertDeliverable(original);
     let bytes: Buffer;
     let mimeType = original.mimeType;
     let plan: DeliveryPlan | null = null;
@@ -215,6 +218,8 @@ export class FileManagementService {
       contentInfo: inspected ? inspected.contentInfo : original.contentInfo,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       metadata: { ...original.metadata, ...extra },
+      // Add-ons ran on the original, not on the copy; the copy keeps its scan state (a held original is not copied).
+      appdata: {},
       source: 'local_copy',
       sourceUrl: null,
       datetimeUploaded: now,

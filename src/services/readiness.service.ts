@@ -13,12 +13,26 @@ interface CheckResult {
   ms: number;
 }
 
+/** A feature that may or may not be set up on this server (an add-on): reported, never a reason to be unready. */
+export interface FeatureStatus {
+  available: boolean;
+  /** Why it is unavailable. */
+  reason?: string;
+  /** What runs it. */
+  engine?: string;
+}
+
+/** The features `/ready` reports; `degraded` when one that is set up does not work. */
+export type FeatureProbe = (timeoutMs: number) => Promise<{ addons: Record<string, FeatureStatus>; degraded: boolean }>;
+
 export interface ReadinessReport {
   /** Every required dependency answered. */
   ready: boolean;
-  /** `degraded` when any dependency, required or optional, did not answer. */
+  /** `degraded` when any dependency, required or optional, did not answer, or a feature that is set up does not work. */
   status: 'ready' | 'degraded';
   checks: Record<string, CheckResult>;
+  /** Add-ons, each available or not, and why. */
+  addons: Record<string, FeatureStatus>;
 }
 
 export interface ReadinessProbe {
@@ -30,17 +44,22 @@ export class ReadinessService implements ReadinessProbe {
   constructor(
     private readonly checks: readonly ReadinessCheck[],
     private readonly timeoutMs = 2_000,
+    private readonly features: FeatureProbe = async () => ({ addons: {}, degraded: false }),
   ) {}
 
   async check(): Promise<ReadinessReport> {
-    const required = await Promise.all(this.checks.filter((c) => c.required).map((c) => this.run(c)));
-    const optional = await Promise.all(this.checks.filter((c) => !c.required).map((c) => this.run(c)));
+    const [required, optional, features] = await Promise.all([
+      Promise.all(this.checks.filter((c) => c.required).map((c) => this.run(c))),
+      Promise.all(this.checks.filter((c) => !c.required).map((c) => this.run(c))),
+      this.features(this.timeoutMs),
+    ]);
     const ready = required.every((c) => c.ok);
-    const degraded = !ready || optional.some((c) => !c.ok);
+    const degraded = !ready || optional.some((c) => !c.ok) || features.degraded;
     return {
       ready,
       status: degraded ? 'degraded' : 'ready',
       checks: Object.fromEntries([...required, ...optional].map((c) => [c.name, c])),
+      addons: features.addons,
     };
   }
 

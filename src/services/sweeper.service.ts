@@ -10,7 +10,11 @@ interface SweepReport {
   expiredMultipartUploads: number;
   staleFromUrlTasks: number;
   staleBlobWrites: number;
+  finishedAddonRequests: number;
 }
+
+/** How long a finished add-on request can still be polled. */
+const ADDON_REQUEST_RETENTION_MS = 7 * 24 * 3_600_000;
 
 interface SweepLogger {
   info(object: Record<string, unknown>, message: string): void;
@@ -20,14 +24,15 @@ interface SweepLogger {
 /**
  * Removes what has outlived its welcome: unstored files past their expiry (bytes first, then the
  * record, so a crash in between leaves a record the next sweep retries rather than orphan bytes),
- * multipart uploads nobody completed, and from_url tasks whose process died.
+ * multipart uploads nobody completed, from_url tasks whose process died, and add-on requests finished
+ * a week ago (their results stay in the files' appdata).
  */
 export class SweeperService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<SweepReport> | null = null;
 
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'transaction'>,
+    private readonly records: Pick<MetadataRepositories, 'files' | 'addonRequests' | 'transaction'>,
     private readonly blobs: BlobStore,
     private readonly multipart: MultipartUploadService,
     private readonly fromUrl: FromUrlService,
@@ -59,7 +64,7 @@ export class SweeperService {
   }
 
   private async sweepOnce(): Promise<SweepReport> {
-    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0 };
+    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0, finishedAddonRequests: 0 };
     try {
       for (;;) {
         const expired = await this.records.files.listExpired(this.clock.now().toISOString(), 200);
@@ -75,7 +80,10 @@ export class SweeperService {
       report.expiredMultipartUploads = await this.multipart.expire();
       report.staleFromUrlTasks = await this.fromUrl.failStale();
       report.staleBlobWrites = await this.blobs.pruneStale(this.staleWriteAges);
-      if (report.expiredFiles + report.expiredMultipartUploads + report.staleFromUrlTasks + report.staleBlobWrites > 0) {
+      report.finishedAddonRequests = await this.records.addonRequests.deleteFinishedBefore(
+        new Date(this.clock.now().getTime() - ADDON_REQUEST_RETENTION_MS).toISOString(),
+      );
+      if (Object.values(report).some((count) => count > 0)) {
         this.logger.info({ ...report }, 'sweep removed expired uploads');
       }
     } catch (error) {

@@ -3,6 +3,7 @@ import type { StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import { type PublicBases, toRestFile } from '../domain/rest-file.js';
 import {
+  API_INITIATOR,
   isWebhookEvent,
   MAX_SIGNING_SECRET_LENGTH,
   MAX_TARGET_URL_LENGTH,
@@ -10,6 +11,7 @@ import {
   type WebhookAttempt,
   type WebhookDelivery,
   type WebhookEvent,
+  type WebhookInitiator,
 } from '../domain/webhook.js';
 import { createAppError } from '../errors.js';
 import { FetchError, type GuardedFetcher } from '../ports/fetcher.js';
@@ -115,7 +117,7 @@ export class WebhookService {
       projectId: project.id,
       event: event.event,
       targetUrl: hook.targetUrl,
-      payload: JSON.stringify(this.payload(project, hook, event.event, file, event.previousValues ?? undefined)),
+      payload: JSON.stringify(this.payload(project, hook, event.event, file, event.initiator ?? API_INITIATOR, event.previousValues ?? undefined)),
       status: 'pending',
       attempts: 0,
       lastStatusCode: null,
@@ -205,10 +207,10 @@ export class WebhookService {
     return { ...delivery, status: 'pending' };
   }
 
-  private payload(project: Project, hook: Webhook, event: WebhookEvent, file: StoredFile, previousValues?: Record<string, unknown>) {
+  private payload(project: Project, hook: Webhook, event: WebhookEvent, file: StoredFile, initiator: WebhookInitiator, previousValues?: Record<string, unknown>) {
     const data = toRestFile(file, this.settings.bases, { appdata: true });
     return {
-      initiator: { type: 'api', detail: { request_id: null, addon_name: null, source_file_uuid: null } },
+      initiator,
       hook: {
         id: hook.id,
         project_id: project.id,

@@ -31,7 +31,7 @@ export function createEventsAndJobs(
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl'>,
-  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches'>,
+  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons'>,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -43,11 +43,13 @@ export function createEventsAndJobs(
   const dispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, management.webhooks, logger);
   outbox.subscribe(() => dispatcher.nudge());
   dispatcher.on('file.deleted', (file) => files.enqueuePurge(file));
+  // A project that scans uploads holds each new file until its scan, queued from its upload event so no upload escapes it.
+  dispatcher.on('file.uploaded', (file) => management.addons.queueUploadScan(file));
 
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons }, config);
   const sweeper = new SweeperService(metadata, storage.blobs, upload.multipart, upload.fromUrl, clock, (uuid) => caches.forgetExpiredFile(uuid), logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,

@@ -1,3 +1,5 @@
+import { ClamdScanner } from '../adapters/scan/clamd-scanner.js';
+import { AddonService } from '../services/addon.service.js';
 import { ApiAuthService } from '../services/api-auth.service.js';
 import { CacheInvalidationService } from '../services/cache-invalidation.service.js';
 import { DashboardSessionService } from '../services/dashboard-session.service.js';
@@ -25,6 +27,8 @@ export interface Management {
   eager: EagerTransformService;
   usage: UsageService;
   dashboardSessions: DashboardSessionService;
+  /** Add-ons; ClamAV's scans on the clamd of TROVE_CLAMD_URL. */
+  addons: AddonService;
   /** Writes the usage counted in memory. */
   close(): Promise<void>;
 }
@@ -59,6 +63,8 @@ export function createManagement(
     bases: { cdnBase: `${origin}${config.http.deliveryPrefix}`, apiBase: `${origin}${config.http.restPrefix}` },
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
+  const scanner = config.addons.clamd ? new ClamdScanner(config.addons.clamd) : null;
+  const addons = new AddonService(metadata, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
@@ -70,6 +76,7 @@ export function createManagement(
     eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),
     usage,
     dashboardSessions: new DashboardSessionService(metadata.projects, metadata.sessions, coordination.rateLimiter, clock, config.dashboard.adminPassword),
+    addons,
     close: () => usage.stop(),
   };
 }

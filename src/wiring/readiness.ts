@@ -1,12 +1,17 @@
-import { ReadinessService, type ReadinessCheck } from '../services/readiness.service.js';
+import { ReadinessService, type FeatureProbe, type ReadinessCheck } from '../services/readiness.service.js';
 import type { Coordination } from './coordination.js';
 import type { Storage } from './storage.js';
 
 /**
  * `/ready`: the database and the blob store are required (nothing works without them); Redis and the
- * job queue are best effort (cache hits and uploads keep working), so they only degrade the answer.
+ * job queue are best effort (cache hits and uploads keep working), so they only degrade the answer;
+ * so does a configured clamd that does not answer. Add-ons that are not set up are reported, not counted.
  */
-export function createReadiness(storage: Pick<Storage, 'metadata' | 'blobs'>, coordination: Pick<Coordination, 'redis' | 'jobs'>): ReadinessService {
+export function createReadiness(
+  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  coordination: Pick<Coordination, 'redis' | 'jobs'>,
+  addons: FeatureProbe,
+): ReadinessService {
   const { redis, jobs } = coordination;
   const checks: ReadinessCheck[] = [
     { name: 'database', required: true, ping: () => storage.metadata.ping() },
@@ -14,5 +19,5 @@ export function createReadiness(storage: Pick<Storage, 'metadata' | 'blobs'>, co
     ...(redis ? [{ name: 'redis', required: false, ping: () => redis.ping() }] : []),
     { name: 'jobs', required: false, ping: () => jobs.ping() },
   ];
-  return new ReadinessService(checks);
+  return new ReadinessService(checks, 2_000, addons);
 }

@@ -880,6 +880,114 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       });
     });
 
+    describe('add-ons', () => {
+      const clamav = (infected: boolean, when: string) => ({
+        data: { infected, infected_with: infected ? 'Eicar' : '' },
+        version: '1.4.6',
+        datetime_created: when,
+        datetime_updated: when,
+      });
+
+      it('keeps a project\'s scan-on-upload settings, off by default', async () => {
+        expect(await newProject()).toMatchObject({ scanOnUpload: false, purgeInfected: false });
+        const project = await newProject({ scanOnUpload: true, purgeInfected: true });
+        expect(await store.projects.findById(project.id)).toMatchObject({ scanOnUpload: true, purgeInfected: true });
+        expect(await store.projects.update(project.id, { purgeInfected: false })).toMatchObject({ scanOnUpload: true, purgeInfected: false });
+      });
+
+      it('keeps a file\'s appdata and scan status as written, {} and null by default', async () => {
+        const project = await newProject();
+        const plain = storedFile({ projectId: project.id });
+        const held = storedFile({ projectId: project.id, scanStatus: 'pending', appdata: { uc_clamav_virus_scan: clamav(false, at(1)) } });
+        await store.files.insertMany([plain, held]);
+        expect(await store.files.findForProject(project.id, plain.uuid)).toMatchObject({ appdata: {}, scanStatus: null });
+        expect(await store.files.findForProject(project.id, held.uuid)).toEqual(held);
+      });
+
+      it('writes one add-on\'s entry beside the others with the scan status, in the own project\'s live files only', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const file = storedFile({ projectId: project.id, scanStatus: 'pending', appdata: { remove_bg: { data: { foreground_type: 'person' }, version: '1.0', datetime_created: at(1), datetime_updated: at(1) } } });
+        await store.files.insertMany([file]);
+        const written = await store.files.writeAppData(project.id, file.uuid, 'uc_clamav_virus_scan', clamav(true, at(2)), 'infected');
+        expect(written?.before).toEqual(file);
+        expect(written?.after.scanStatus).toBe('infected');
+        expect(written?.after.appdata).toEqual({ remove_bg: file.appdata.remove_bg, uc_clamav_virus_scan: clamav(true, at(2)) });
+        expect(await store.files.findForProject(project.id, file.uuid)).toEqual(written?.after);
+        // A later write replaces the add-on's own entry only.
+        const again = await store.files.writeAppData(project.id, file.uuid, 'uc_clamav_virus_scan', clamav(false, at(3)), 'clean');
+        expect(again?.after.appdata).toEqual({ remove_bg: file.appdata.remove_bg, uc_clamav_virus_scan: clamav(false, at(3)) });
+        expect(await store.files.writeAppData(other.id, file.uuid, 'uc_clamav_virus_scan', clamav(true, at(4)), 'infected')).toBeNull();
+        await store.files.setRemoved(project.id, [file.uuid], at(5));
+        expect(await store.files.writeAppData(project.id, file.uuid, 'uc_clamav_virus_scan', clamav(true, at(6)), 'infected')).toBeNull();
+        expect((await store.files.findForProject(project.id, file.uuid, { includeRemoved: true }))?.scanStatus).toBe('clean');
+      });
+
+      it('loses neither of two add-ons writing the same file at once', async () => {
+        const project = await newProject();
+        const file = storedFile({ projectId: project.id });
+        await store.files.insertMany([file]);
+        const foreign = { data: { foreground_type: 'car' }, version: '1.0', datetime_created: at(1), datetime_updated: at(1) };
+        await Promise.all([
+          store.files.writeAppData(project.id, file.uuid, 'uc_clamav_virus_scan', clamav(false, at(1)), 'clean'),
+          store.files.writeAppData(project.id, file.uuid, 'remove_bg', foreign, 'clean'),
+        ]);
+        expect(Object.keys((await store.files.findForProject(project.id, file.uuid))!.appdata).sort()).toEqual(['remove_bg', 'uc_clamav_virus_scan']);
+      });
+
+      it('moves a scan status only from the state named, in the own project', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const file = storedFile({ projectId: project.id, scanStatus: 'pending' });
+        await store.files.insertMany([file]);
+        expect(await store.files.moveScanStatus(other.id, file.uuid, 'pending', 'failed')).toBeNull();
+        expect(await store.files.moveScanStatus(project.id, file.uuid, 'clean', 'failed')).toBeNull();
+        expect((await store.files.moveScanStatus(project.id, file.uuid, 'pending', 'failed'))?.scanStatus).toBe('failed');
+        expect(await store.files.moveScanStatus(project.id, file.uuid, 'pending', 'failed')).toBeNull();
+      });
+
+      it('keeps execution requests once per id, per project and add-on, and ends them', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const request = {
+          requestId: randomUUID(),
+          projectId: project.id,
+          addonName: 'uc_clamav_virus_scan' as const,
+          fileUuid: randomUUID(),
+          params: { purgeInfected: true },
+          status: 'in_progress' as const,
+          error: null,
+          createdAt: at(1),
+          updatedAt: at(1),
+        };
+        expect(await store.addonRequests.create(request)).toBe(true);
+        expect(await store.addonRequests.create({ ...request, fileUuid: randomUUID() })).toBe(false);
+        expect(await store.addonRequests.find(project.id, 'uc_clamav_virus_scan', request.requestId)).toEqual(request);
+        expect(await store.addonRequests.findById(request.requestId)).toEqual(request);
+        expect(await store.addonRequests.find(other.id, 'uc_clamav_virus_scan', request.requestId)).toBeNull();
+        expect(await store.addonRequests.find(project.id, 'remove_bg', request.requestId)).toBeNull();
+        await store.addonRequests.finish(request.requestId, 'error', 'clamd is down', at(2));
+        expect(await store.addonRequests.findById(request.requestId)).toEqual({ ...request, status: 'error', error: 'clamd is down', updatedAt: at(2) });
+        const running = { ...request, requestId: randomUUID(), createdAt: at(1), updatedAt: at(1) };
+        await store.addonRequests.create(running);
+        // Only finished requests are forgotten, by their last update.
+        expect(await store.addonRequests.deleteFinishedBefore(at(2))).toBe(0);
+        expect(await store.addonRequests.deleteFinishedBefore(at(3))).toBeGreaterThanOrEqual(1);
+        expect(await store.addonRequests.findById(request.requestId)).toBeNull();
+        expect(await store.addonRequests.findById(running.requestId)).toEqual(running);
+      });
+
+      it('keeps the initiator of an outbox event', async () => {
+        const project = await newProject();
+        const fileUuid = randomUUID();
+        const initiator = { type: 'addon' as const, detail: { request_id: randomUUID(), addon_name: 'uc_clamav_virus_scan', source_file_uuid: null } };
+        await store.outbox.append([{ projectId: project.id, event: 'file.infected', fileUuid, previousValues: null, initiator, createdAt: at(1) }]);
+        const [event] = (await store.outbox.oldest(10_000)).filter((e) => e.fileUuid === fileUuid);
+        expect(event?.initiator).toEqual(initiator);
+        await store.outbox.remove(event!.id);
+      });
+    });
+
     describe('usage', () => {
       it('adds delivery counts to what is stored, per project and day', async () => {
         const project = await newProject();

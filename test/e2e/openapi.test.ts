@@ -138,7 +138,7 @@ describe('OpenAPI document', () => {
       expect(schema, `${method.toUpperCase()} ${path}`).toBeTypeOf('object');
     }
     const settings = op('put', '/project/')?.requestBody?.content?.['application/json']?.schema;
-    expect(Object.keys(settings?.properties ?? {})).toEqual(['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types']);
+    expect(Object.keys(settings?.properties ?? {})).toEqual(['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types', 'scan_on_upload', 'purge_infected']);
   });
 
   it('names the shared shapes', () => {

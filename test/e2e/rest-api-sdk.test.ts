@@ -119,8 +119,8 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(info).toMatchObject({ uuid, isImage: true, mimeType: 'image/jpeg', originalFilename: 'photo.jpg', datetimeStored: null, datetimeRemoved: null });
     expect(info.contentInfo?.image).toMatchObject({ width: 120, height: 80 });
     expect(info.originalFileUrl).toBe(`${trove.url}/${uuid}/photo.jpg`);
-    // No add-on writes application data yet: null, not an empty object that reads as "scanned, clean".
-    expect((await fileInfo({ uuid, include: 'appdata' }, signed)).appdata).toBeNull();
+    // No add-on ran on it: an empty object, as Uploadcare answers.
+    expect((await fileInfo({ uuid, include: 'appdata' }, signed)).appdata).toEqual({});
 
     const stored = await storeFile({ uuid }, simple);
     expect(stored.datetimeStored).not.toBeNull();

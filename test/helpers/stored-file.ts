@@ -17,6 +17,8 @@ export function storedFile(overrides: Partial<StoredFile> & Pick<StoredFile, 'pr
     contentInfo: null,
     metadata: {},
     tags: [],
+    appdata: {},
+    scanStatus: null,
     source: null,
     sourceUrl: null,
     datetimeUploaded: '2024-01-01T00:00:00.000Z',

@@ -147,13 +147,13 @@ describe('project settings body', () => {
   it('names the unknown settings (ten at most), and the server limit', async () => {
     expect(await judge(schema, { body: { owner: 'me', colour: 'red' } })).toEqual({
       status: 400,
-      message: 'Unknown setting `owner`, `colour`; settable: name, autostore_enabled, signed_uploads, max_file_size, allowed_mime_types.',
+      message: 'Unknown setting `owner`, `colour`; settable: name, autostore_enabled, signed_uploads, max_file_size, allowed_mime_types, scan_on_upload, purge_infected.',
     });
     // A body of thousands of unknown keys is not echoed back: ten are named.
     const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
     expect(await judge(schema, { body: many })).toEqual({
       status: 400,
-      message: `Unknown setting ${Array.from({ length: 10 }, (_, i) => `\`k${i}\``).join(', ')} and 4990 more; settable: name, autostore_enabled, signed_uploads, max_file_size, allowed_mime_types.`,
+      message: `Unknown setting ${Array.from({ length: 10 }, (_, i) => `\`k${i}\``).join(', ')} and 4990 more; settable: name, autostore_enabled, signed_uploads, max_file_size, allowed_mime_types, scan_on_upload, purge_infected.`,
     });
     expect(await judge(schema, { body: { max_file_size: 101 } })).toEqual({
       status: 400,

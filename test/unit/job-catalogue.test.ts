@@ -8,6 +8,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createTrove } from '../../src/context.js';
 import { originalBlobKey } from '../../src/domain/blob-layout.js';
 import {
+  ADDON_EXECUTE_JOB,
+  ADDON_RETRY,
   EAGER_TRANSFORM_JOB,
   FILE_PURGE_JOB,
   JOB_NAMES,
@@ -26,7 +28,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['file.purge', 'transform.eager', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'file.purge', 'transform.eager', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -39,6 +41,10 @@ describe('the job catalogue', () => {
     // A lease shorter than the handler's deadline would hand a running job to a second worker.
     expect(webhook.visibilityTimeoutMs).toBeGreaterThan(DEFAULTS.webhooks.timeoutMs);
     expect(EAGER_TRANSFORM_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(DEFAULTS.transform.timeoutMs);
+    // Two exchanges with clamd (its version, then the scan) fit in one lease.
+    const scanning = loadConfig({ DATA_DIR: tmpdir(), TROVE_CLAMD_URL: 'tcp://127.0.0.1:3310', TROVE_CLAMD_TIMEOUT: '90s' });
+    expect(ADDON_EXECUTE_JOB.policy(scanning)).toEqual({ retry: ADDON_RETRY, visibilityTimeoutMs: 2 * 90_000 + 30_000 });
+    expect(ADDON_EXECUTE_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(2 * 60_000);
     const purge: JobDefinition = FILE_PURGE_JOB;
     expect(purge.policy(DEFAULTS)).toEqual({
       retry: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 3_600_000 },
@@ -56,6 +62,7 @@ describe('the job catalogue', () => {
       [WEBHOOK_DELIVERY_JOB, { deliveryId }],
       [FILE_PURGE_JOB, { uuid, blobKey: originalBlobKey(uuid) }],
       [EAGER_TRANSFORM_JOB, { uuid, path: '-/resize/200x/-/format/webp/' }],
+      [ADDON_EXECUTE_JOB, { requestId: randomUUID() }],
     ];
 
     it('covers every job', () => {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { MetadataRepositories } from '../../ports/repositories.js';
+import { KyselyAddonRequestsRepository } from './repositories/addon-requests.repository.js';
 import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
 import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
 import { KyselyFileCountersRepository } from './repositories/file-counters.repository.js';
@@ -24,6 +25,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly outbox: KyselyEventOutboxRepository;
   readonly sessions: KyselyDashboardSessionsRepository;
   readonly usage: KyselyUsageRepository;
+  readonly addonRequests: KyselyAddonRequestsRepository;
 
   /** `db` may be a `Transaction<Database>`: then every repository here writes inside it. */
   constructor(protected readonly db: Kysely<Database>) {
@@ -37,6 +39,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.outbox = new KyselyEventOutboxRepository(db);
     this.sessions = new KyselyDashboardSessionsRepository(db);
     this.usage = new KyselyUsageRepository(db);
+    this.addonRequests = new KyselyAddonRequestsRepository(db);
   }
 
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {

@@ -8,6 +8,8 @@ export interface ProjectsTable {
   signed_uploads: number;
   max_file_size: number | null;
   allowed_mime_types: string | null;
+  scan_on_upload: number;
+  purge_infected: number;
   created_at: string;
 }
 
@@ -32,6 +34,9 @@ export interface FilesTable {
   content_info: string | null;
   metadata: string;
   tags: string;
+  /** JSON object keyed by add-on name; null reads as `{}`. */
+  appdata: string | null;
+  scan_status: string | null;
   source: string | null;
   source_url: string | null;
   datetime_uploaded: string;
@@ -165,7 +170,22 @@ export interface EventOutboxTable {
   event: string;
   file_uuid: string;
   previous_values: string | null;
+  /** JSON of the webhook `initiator`; null: the API. */
+  initiator: string | null;
   created_at: string;
+}
+
+export interface AddonRequestsTable {
+  request_id: string;
+  project_id: string;
+  addon_name: string;
+  file_uuid: string;
+  /** JSON of the accepted parameters. */
+  params: string;
+  status: string;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface DashboardSessionsTable {
@@ -206,4 +226,5 @@ export interface Database {
   event_outbox: EventOutboxTable;
   dashboard_sessions: DashboardSessionsTable;
   usage_daily: UsageDailyTable;
+  addon_requests: AddonRequestsTable;
 }

@@ -37,7 +37,8 @@ export function toUploadFileInfo(file: StoredFile): UploadFileInfo {
     mime_type: file.mimeType,
     is_image: file.isImage,
     is_stored: file.datetimeStored !== null,
-    is_ready: true,
+    // Not ready while the project's scan on upload has not judged it (it is not delivered meanwhile).
+    is_ready: file.scanStatus !== 'pending',
     image_info: file.contentInfo?.image ?? null,
     video_info: null,
     content_info: file.contentInfo,

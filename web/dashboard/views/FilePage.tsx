@@ -150,6 +150,17 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
             <Fact label="Storage" testId="fact-storage">
               {removed ? `Removed ${formatDateTime(file.datetime_removed)}` : file.datetime_stored ? `Stored ${formatDateTime(file.datetime_stored)}` : 'Temporary'}
             </Fact>
+            {(file.is_infected !== null || !file.is_ready) && (
+              <Fact label="Virus scan" testId="fact-virus-scan">
+                {file.is_infected === true ? (
+                  <strong class="danger">Infected: not delivered</strong>
+                ) : file.is_infected === false ? (
+                  'Clean'
+                ) : (
+                  'Waiting for its scan: not delivered yet'
+                )}
+              </Fact>
+            )}
             <Fact label="UUID" testId="fact-uuid">
               <code>{file.uuid}</code>
             </Fact>

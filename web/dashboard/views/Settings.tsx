@@ -40,6 +40,8 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
   const [name, setName] = useState(project.name);
   const [autostore, setAutostore] = useState(project.autostore_enabled);
   const [signed, setSigned] = useState(project.signed_uploads);
+  const [scanOnUpload, setScanOnUpload] = useState(project.scan_on_upload);
+  const [purgeInfected, setPurgeInfected] = useState(project.purge_infected);
   const [maxSize, setMaxSize] = useState(project.max_file_size ? String(project.max_file_size / MB) : '');
   const [mimeTypes, setMimeTypes] = useState((project.allowed_mime_types ?? []).join(', '));
   const [error, setError] = useState<string | null>(null);
@@ -73,6 +75,9 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
       signed_uploads: signed,
       max_file_size: maxFileSize,
       allowed_mime_types: types.length > 0 ? types : null,
+      purge_infected: purgeInfected,
+      // Sent only when changed: turning it on needs a virus scanner on the server, which should not block the other settings.
+      ...(scanOnUpload !== project.scan_on_upload ? { scan_on_upload: scanOnUpload } : {}),
     };
     setBusy(true);
     try {
@@ -116,6 +121,20 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
         <span>
           Require signed uploads
           <span class="hint block">Uploads must carry a signature made with a secret key on your server.</span>
+        </span>
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={scanOnUpload} onChange={(e) => setScanOnUpload(e.currentTarget.checked)} data-testid="settings-scan-on-upload" />
+        <span>
+          Scan uploads for viruses
+          <span class="hint block">Each new file is scanned by ClamAV and delivered only once found clean. Needs a virus scanner on the server.</span>
+        </span>
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={purgeInfected} onChange={(e) => setPurgeInfected(e.currentTarget.checked)} data-testid="settings-purge-infected" />
+        <span>
+          Delete infected uploads
+          <span class="hint block">Otherwise an infected file is kept for you to review, and never delivered.</span>
         </span>
       </label>
       <div class="field">

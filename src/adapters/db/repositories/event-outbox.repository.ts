@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { WebhookEvent } from '../../../domain/webhook.js';
+import type { WebhookEvent, WebhookInitiator } from '../../../domain/webhook.js';
 import type { EventOutboxRepository, NewOutboxEvent, OutboxEvent } from '../../../ports/repositories.js';
 import { readJson } from '../json-columns.js';
 import type { Database } from '../schema.js';
@@ -18,6 +18,7 @@ export class KyselyEventOutboxRepository implements EventOutboxRepository {
       event: event.event,
       file_uuid: event.fileUuid,
       previous_values: event.previousValues ? JSON.stringify(event.previousValues) : null,
+      initiator: event.initiator ? JSON.stringify(event.initiator) : null,
       created_at: event.createdAt,
     }));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('event_outbox').values(rows.slice(i, i + INSERT_CHUNK)).execute();
@@ -25,14 +26,18 @@ export class KyselyEventOutboxRepository implements EventOutboxRepository {
 
   async oldest(limit: number): Promise<OutboxEvent[]> {
     const rows = await this.db.selectFrom('event_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
-    return rows.map((row) => ({
-      id: row.id,
-      projectId: row.project_id,
-      event: row.event as WebhookEvent,
-      fileUuid: row.file_uuid,
-      previousValues: readJson<Record<string, unknown> | null>(row.previous_values, null),
-      createdAt: row.created_at,
-    }));
+    return rows.map((row) => {
+      const initiator = readJson<WebhookInitiator | null>(row.initiator, null);
+      return {
+        id: row.id,
+        projectId: row.project_id,
+        event: row.event as WebhookEvent,
+        fileUuid: row.file_uuid,
+        previousValues: readJson<Record<string, unknown> | null>(row.previous_values, null),
+        ...(initiator ? { initiator } : {}),
+        createdAt: row.created_at,
+      };
+    });
   }
 
   async remove(id: string): Promise<void> {

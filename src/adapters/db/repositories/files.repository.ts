@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { SCAN_STATUSES, type AddonName, type AppData, type AppDataEntry, type ScanStatus } from '../../../domain/addons.js';
 import type { ContentInfo } from '../../../domain/content-info.js';
 import type { StoredFile } from '../../../domain/file.js';
 import type { FileInfoPatch, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
@@ -20,6 +21,8 @@ function toFile(row: Selectable<FilesTable>): StoredFile {
     contentInfo: readJson<ContentInfo | null>(row.content_info, null),
     metadata: readJson<Record<string, string>>(row.metadata, {}),
     tags: readJson<string[]>(row.tags, []),
+    appdata: readAppData(row.appdata),
+    scanStatus: readScanStatus(row.scan_status),
     source: row.source,
     sourceUrl: row.source_url,
     datetimeUploaded: row.datetime_uploaded,
@@ -28,6 +31,19 @@ function toFile(row: Selectable<FilesTable>): StoredFile {
     expiresAt: row.expires_at,
   };
 }
+
+/** A corrupt or non-object value reads as no application data. */
+function readAppData(raw: string | null): AppData {
+  const value = readJson<unknown>(raw, {});
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+}
+
+function readScanStatus(raw: string | null): ScanStatus | null {
+  return SCAN_STATUSES.find((status) => status === raw) ?? null;
+}
+
+/** Retries of an appdata write that lost a race to another write of the same file. */
+const APPDATA_WRITE_ATTEMPTS = 5;
 
 function toRow(file: StoredFile): FilesTable {
   return {
@@ -43,6 +59,8 @@ function toRow(file: StoredFile): FilesTable {
     content_info: file.contentInfo ? JSON.stringify(file.contentInfo) : null,
     metadata: JSON.stringify(file.metadata),
     tags: JSON.stringify(file.tags),
+    appdata: Object.keys(file.appdata).length > 0 ? JSON.stringify(file.appdata) : null,
+    scan_status: file.scanStatus,
     source: file.source,
     source_url: file.sourceUrl,
     datetime_uploaded: file.datetimeUploaded,
@@ -159,6 +177,51 @@ export class KyselyFilesRepository implements FilesRepository {
       .where('project_id', '=', projectId)
       .where('uuid', '=', uuid)
       .where('datetime_removed', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toFile(row) : null;
+  }
+
+  async writeAppData(
+    projectId: string,
+    uuid: string,
+    addon: AddonName,
+    entry: AppDataEntry,
+    scanStatus: ScanStatus | null,
+  ): Promise<{ before: StoredFile; after: StoredFile } | null> {
+    for (let attempt = 0; attempt < APPDATA_WRITE_ATTEMPTS; attempt += 1) {
+      const row = await this.db
+        .selectFrom('files')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('uuid', '=', uuid)
+        .where('datetime_removed', 'is', null)
+        .executeTakeFirst();
+      if (!row) return null;
+      const before = toFile(row);
+      const next = JSON.stringify({ ...before.appdata, [addon]: entry });
+      // Compare-and-set on the text read: a concurrent write of another add-on makes this match nothing, and the loop merges again.
+      const updated = await this.db
+        .updateTable('files')
+        .set({ appdata: next, scan_status: scanStatus })
+        .where('project_id', '=', projectId)
+        .where('uuid', '=', uuid)
+        .where('datetime_removed', 'is', null)
+        .where(sql<string>`coalesce(appdata, '')`, '=', row.appdata ?? '')
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) return { before, after: toFile(updated) };
+    }
+    throw new Error(`The appdata of file ${uuid} kept changing under ${APPDATA_WRITE_ATTEMPTS} writes in a row.`);
+  }
+
+  async moveScanStatus(projectId: string, uuid: string, from: ScanStatus, to: ScanStatus): Promise<StoredFile | null> {
+    const row = await this.db
+      .updateTable('files')
+      .set({ scan_status: to })
+      .where('project_id', '=', projectId)
+      .where('uuid', '=', uuid)
+      .where('scan_status', '=', from)
       .returningAll()
       .executeTakeFirst();
     return row ? toFile(row) : null;

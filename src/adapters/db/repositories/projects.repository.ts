@@ -14,6 +14,8 @@ function toProject(row: Selectable<ProjectsTable>): Project {
     signedUploads: fromFlag(row.signed_uploads),
     maxFileSize: row.max_file_size === null ? null : Number(row.max_file_size),
     allowedMimeTypes: readJson<string[] | null>(row.allowed_mime_types, null),
+    scanOnUpload: fromFlag(row.scan_on_upload),
+    purgeInfected: fromFlag(row.purge_infected),
     createdAt: row.created_at,
   };
 }
@@ -34,6 +36,8 @@ export class KyselyProjectsRepository implements ProjectsRepository {
       signed_uploads: toFlag(project.signedUploads ?? false),
       max_file_size: project.maxFileSize ?? null,
       allowed_mime_types: project.allowedMimeTypes ? JSON.stringify(project.allowedMimeTypes) : null,
+      scan_on_upload: toFlag(project.scanOnUpload ?? false),
+      purge_infected: toFlag(project.purgeInfected ?? false),
       created_at: new Date().toISOString(),
     };
     await this.db.insertInto('projects').values(row).execute();
@@ -61,6 +65,8 @@ export class KyselyProjectsRepository implements ProjectsRepository {
     if (patch.autoStore !== undefined) values.auto_store = toFlag(patch.autoStore);
     if (patch.signedUploads !== undefined) values.signed_uploads = toFlag(patch.signedUploads);
     if (patch.maxFileSize !== undefined) values.max_file_size = patch.maxFileSize;
+    if (patch.scanOnUpload !== undefined) values.scan_on_upload = toFlag(patch.scanOnUpload);
+    if (patch.purgeInfected !== undefined) values.purge_infected = toFlag(patch.purgeInfected);
     if (patch.allowedMimeTypes !== undefined) {
       values.allowed_mime_types = patch.allowedMimeTypes ? JSON.stringify(patch.allowedMimeTypes) : null;
     }

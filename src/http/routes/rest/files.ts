@@ -42,7 +42,7 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
       operationId: 'listFiles',
       summary: 'List files',
       description:
-        'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` is accepted and answers `appdata: null` (no add-on writes application data yet). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
+        'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
       querystring: FileListQuerySchema,
       response: { 200: FileListSchema, ...restErrorResponses },
     }),

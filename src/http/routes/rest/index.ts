@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../../http-context.js';
 import { registerRestConversion } from './conversion.js';
+import { registerRestAddons } from './addons.js';
 import { registerRestFiles } from './files.js';
 import { registerRestGroups } from './groups.js';
 import { registerRestMetadata } from './metadata.js';
@@ -18,4 +19,5 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpCo
   registerRestProject(app, ctx);
   registerRestWebhooks(app, ctx);
   registerRestConversion(app);
+  registerRestAddons(app, ctx);
 }

@@ -31,6 +31,8 @@ function toRestProject(project: Project): RestProject {
     signed_uploads: project.signedUploads,
     max_file_size: project.maxFileSize,
     allowed_mime_types: project.allowedMimeTypes,
+    scan_on_upload: project.scanOnUpload,
+    purge_infected: project.purgeInfected,
   };
 }
 
@@ -44,6 +46,8 @@ export function toSettingsPatch(body: ProjectPatchBody): ProjectSettingsPatch {
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.autostore_enabled !== undefined) patch.autoStore = body.autostore_enabled;
   if (body.signed_uploads !== undefined) patch.signedUploads = body.signed_uploads;
+  if (body.scan_on_upload !== undefined) patch.scanOnUpload = body.scan_on_upload;
+  if (body.purge_infected !== undefined) patch.purgeInfected = body.purge_infected;
   if (body.max_file_size !== undefined) patch.maxFileSize = body.max_file_size;
   if (body.allowed_mime_types !== undefined) {
     const types = body.allowed_mime_types;
@@ -68,11 +72,17 @@ export function registerRestProject(fastify: FastifyInstance, ctx: HttpContext):
     restRoute({
       operationId: 'updateProject',
       summary: 'Change project settings (Trove)',
-      description: 'Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null).',
+      description:
+        'Any of `name`, `autostore_enabled`, `signed_uploads`, `max_file_size` (bytes or null), `allowed_mime_types` (array or null), `scan_on_upload`, `purge_infected`. Turning `scan_on_upload` on needs the uc_clamav_virus_scan add-on on this server (503 otherwise).',
       body: projectPatchBodySchema(ctx.config.upload.maxFileSize),
-      response: { 200: ProjectSchema, ...restBodyErrorResponses },
+      response: { 200: ProjectSchema, ...restBodyErrorResponses, 503: ErrorDetailSchema },
     }),
-    async (request) => toRestProject(await projects().update(projectOf(request).publicKey, toSettingsPatch(request.body))),
+    async (request) => {
+      const patch = toSettingsPatch(request.body);
+      // Every upload would be held forever by a scan that cannot run here.
+      if (patch.scanOnUpload === true) ctx.services.addons.requireVirusScanner();
+      return toRestProject(await projects().update(projectOf(request).publicKey, patch));
+    },
   );
 
   app.get(

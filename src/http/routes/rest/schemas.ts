@@ -158,6 +158,8 @@ export const ProjectSchema = Type.Object(
     signed_uploads: Type.Boolean({ description: 'Trove extension' }),
     max_file_size: Type.Union([Type.Integer(), Type.Null()], { description: 'Trove extension: bytes; null for the server limit' }),
     allowed_mime_types: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Trove extension: null allows every type' }),
+    scan_on_upload: Type.Boolean({ description: 'Trove extension: every new upload is scanned for viruses and not delivered until found clean' }),
+    purge_infected: Type.Boolean({ description: 'Trove extension: an upload the scan finds infected is deleted (otherwise kept, never delivered)' }),
   },
   { title: 'Project' },
 );
@@ -277,11 +279,13 @@ export const FileListQuerySchema = Type.Object({
   ordering: ordering('datetime_uploaded'),
   from: fromCursor(UUID),
   limit: pageLimit,
-  include: Type.Optional(Type.String({ description: '`appdata` adds `appdata: null` to each file' })),
+  include: Type.Optional(Type.String({ description: '`appdata` adds each file\'s application data (`{}` when no add-on wrote any)' })),
 });
 export type FileListQuery = Static<typeof FileListQuerySchema>;
 
-export const FileInfoQuerySchema = Type.Object({ include: Type.Optional(Type.String({ description: '`appdata` adds `appdata: null`' })) });
+export const FileInfoQuerySchema = Type.Object({
+  include: Type.Optional(Type.String({ description: '`appdata` adds the file\'s application data (`{}` when no add-on wrote any)' })),
+});
 
 export const GroupListQuerySchema = Type.Object({
   limit: pageLimit,
@@ -420,7 +424,7 @@ export const WebhookUpdateBodySchema = Type.Object(webhookFields, EXPECTED_OBJEC
 
 export const UnsubscribeBodySchema = Type.Object({ target_url: Type.String(rejects('`target_url` is missing.')) }, EXPECTED_OBJECT);
 
-const PROJECT_SETTINGS = ['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types'];
+const PROJECT_SETTINGS = ['name', 'autostore_enabled', 'signed_uploads', 'max_file_size', 'allowed_mime_types', 'scan_on_upload', 'purge_infected'];
 
 /** `PUT /project/`; `max_file_size` is bounded by the server's own limit. */
 export function projectPatchBodySchema(serverMaxFileSize: number) {
@@ -448,6 +452,8 @@ export function projectPatchBodySchema(serverMaxFileSize: number) {
           ...rejects('`allowed_mime_types` must be null or an array of up to 100 MIME types such as "image/*" or "application/pdf".'),
         }),
       ),
+      scan_on_upload: flag('scan_on_upload'),
+      purge_infected: flag('purge_infected'),
     },
     {
       additionalProperties: false,
@@ -456,3 +462,43 @@ export function projectPatchBodySchema(serverMaxFileSize: number) {
   );
 }
 export type ProjectPatchBody = Static<ReturnType<typeof projectPatchBodySchema>>;
+
+// ---------------------------------------------------------------------------------------------
+// Add-ons
+
+/** Any name reaches the handler, which answers an unknown add-on with a 404 naming the add-ons. */
+export const AddonParamsSchema = Type.Object({ name: Type.String({ maxLength: 200, description: 'Add-on name, e.g. `uc_clamav_virus_scan`' }) }, NOT_FOUND);
+
+export const AddonExecuteBodySchema = Type.Object(
+  {
+    target: Type.String({
+      maxLength: 100,
+      description: 'UUID of a live file of this project',
+      ...rejects({ required: '`target` is required: the UUID of the file to process.', default: '`target` must be the UUID of a file of this project.' }),
+    }),
+    params: Type.Optional(
+      Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+        description: 'The add-on\'s parameters; `uc_clamav_virus_scan` takes `purge_infected` (boolean)',
+        ...rejects('`params` must be a JSON object of the add-on\'s parameters.'),
+      }),
+    ),
+  },
+  EXPECTED_OBJECT,
+);
+
+export const AddonExecuteResultSchema = Type.Object(
+  { request_id: Type.String({ format: 'uuid', description: 'Poll `…/execute/status/?request_id=` with it' }) },
+  { title: 'AddonExecution' },
+);
+
+export const AddonStatusQuerySchema = Type.Object({
+  request_id: Type.Optional(Type.String({ maxLength: 100, description: 'The id `execute` answered with' })),
+});
+
+export const AddonStatusSchema = Type.Object(
+  {
+    status: Type.Enum(['in_progress', 'done', 'error', 'unknown'], { description: '`unknown`: no request of this project for this add-on has this id' }),
+    error: Type.Optional(Type.String({ description: 'Trove extension: why the request ended in `error`' })),
+  },
+  { title: 'AddonExecutionStatus' },
+);

@@ -16,6 +16,15 @@ const ReadinessSchema = Type.Object(
         ms: Type.Number({ description: 'How long the check took.' }),
       }),
     ),
+    addons: Type.Record(
+      Type.String({ description: 'Add-on name' }),
+      Type.Object({
+        available: Type.Boolean(),
+        reason: Type.Optional(Type.String({ description: 'Why the add-on is unavailable on this server.' })),
+        engine: Type.Optional(Type.String({ description: 'What runs it, e.g. `ClamAV 1.4.6 at tcp://127.0.0.1:3310`.' })),
+      }),
+      { description: 'Every add-on, available or not: one that is not set up here never makes the node unready or degraded.' },
+    ),
   },
   { title: 'Readiness' },
 );
@@ -33,13 +42,13 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: HttpCon
         tags: ['System'],
         summary: 'Readiness',
         description:
-          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`.',
+          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not.',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (_request, reply) => {
       const report = await ctx.readiness.check();
-      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
+      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks, addons: report.addons });
     },
   );
 
