@@ -100,6 +100,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     projects: management.projects,
     usage: management.usage,
     dashboardSessions: management.dashboardSessions,
+    storages: management.storages,
+    remoteCopy: management.remoteCopy,
     delivery: delivery.delivery,
     transform: delivery.transform,
   };

@@ -105,7 +105,12 @@ export interface Config {
     /** Delay before a failed delivery's second attempt; it doubles for each further one. */
     retryBaseMs: number;
   };
+  storages: {
+    /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */
+    credentialsKey: Buffer | null;
+  };
   fetch: {
+    /** Also opens project storage endpoints on private addresses. */
     allowPrivate: boolean;
     timeoutMs: number;
     maxRedirects: number;

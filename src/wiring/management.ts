@@ -5,6 +5,8 @@ import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { ProjectService } from '../services/project.service.js';
+import type { ProjectStorageService } from '../services/project-storage.service.js';
+import { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { UploadAuthService } from '../services/upload-auth.service.js';
 import { UsageService } from '../services/usage.service.js';
 import { WebhookService } from '../services/webhook.service.js';
@@ -13,6 +15,7 @@ import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Delivery } from './delivery.js';
 import type { Storage } from './storage.js';
+import { createProjectStorages } from './storages.js';
 
 /** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
 export interface Management {
@@ -25,6 +28,9 @@ export interface Management {
   eager: EagerTransformService;
   usage: UsageService;
   dashboardSessions: DashboardSessionService;
+  /** Storages projects register as remote copy targets (Trove extension). */
+  storages: ProjectStorageService;
+  remoteCopy: RemoteCopyService;
   /** Writes the usage counted in memory. */
   close(): Promise<void>;
 }
@@ -59,6 +65,8 @@ export function createManagement(
     bases: { cdnBase: `${origin}${config.http.deliveryPrefix}`, apiBase: `${origin}${config.http.restPrefix}` },
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
+  const storages = createProjectStorages(config, metadata.storages, clock);
+  const remoteCopy = new RemoteCopyService(metadata.files, storages, delivery.delivery, delivery.transform, clock, config.transform);
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
@@ -70,6 +78,8 @@ export function createManagement(
     eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),
     usage,
     dashboardSessions: new DashboardSessionService(metadata.projects, metadata.sessions, coordination.rateLimiter, clock, config.dashboard.adminPassword),
+    storages,
+    remoteCopy,
     close: () => usage.stop(),
   };
 }

@@ -7,6 +7,7 @@ import { KyselyFilesRepository } from './repositories/files.repository.js';
 import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
 import { KyselyGroupsRepository } from './repositories/groups.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
+import { KyselyProjectStoragesRepository } from './repositories/project-storages.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
 import { KyselyUsageRepository } from './repositories/usage.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
@@ -24,6 +25,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly outbox: KyselyEventOutboxRepository;
   readonly sessions: KyselyDashboardSessionsRepository;
   readonly usage: KyselyUsageRepository;
+  readonly storages: KyselyProjectStoragesRepository;
 
   /** `db` may be a `Transaction<Database>`: then every repository here writes inside it. */
   constructor(protected readonly db: Kysely<Database>) {
@@ -37,6 +39,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.outbox = new KyselyEventOutboxRepository(db);
     this.sessions = new KyselyDashboardSessionsRepository(db);
     this.usage = new KyselyUsageRepository(db);
+    this.storages = new KyselyProjectStoragesRepository(db);
   }
 
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {
