@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { parseCopySource } from '../domain/copy-source.js';
 import { isExpired, isUuid, type StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
@@ -93,7 +93,8 @@ export class RemoteCopyService {
       try {
         // Uploadcare leaves an existing object alone and says so with a 200.
         if ((await bucket.exists(key)) === true) return { url, created: false };
-        const body = derivative ? Readable.from([derivative.data]) : await this.delivery.open(file);
+        // pipeline, not pipe: a read error of the original, or the storage giving up, ends both streams.
+        const body = derivative ? Readable.from([derivative.data]) : pipeline(await this.delivery.open(file), new RecordedSize(file), () => undefined);
         await bucket.put(key, body, {
           contentType: derivative?.contentType ?? file.mimeType,
           size: derivative ? derivative.data.length : file.size,
@@ -116,6 +117,32 @@ export class RemoteCopyService {
     const file = await this.files.findForProject(project.id, uuid, { includeRemoved: false });
     if (!file || isExpired(file, this.clock.now())) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return file;
+  }
+}
+
+/**
+ * Fails an original whose stored bytes are not as many as its record says, before their end
+ * reaches the storage: the copy is then abandoned instead of completed short.
+ */
+class RecordedSize extends Transform {
+  private bytes = 0;
+
+  constructor(private readonly file: Pick<StoredFile, 'uuid' | 'size'>) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.file.size) callback(this.corrupt());
+    else callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.bytes === this.file.size ? null : this.corrupt());
+  }
+
+  private corrupt() {
+    return createAppError('FILE_CORRUPT', 500, `Stored bytes of ${this.file.uuid} do not match the recorded size; nothing was copied.`);
   }
 }
 
