@@ -1,5 +1,5 @@
 import type { Project } from '../domain/project.js';
-import { checkStorageRegistration, type ProjectStorage, type StorageCredentials, type StorageRegistration } from '../domain/project-storage.js';
+import { checkStorageRegistration, isStorageName, type ProjectStorage, type StorageCredentials, type StorageRegistration } from '../domain/project-storage.js';
 import { objectKeyOf } from '../domain/remote-copy.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -56,14 +56,15 @@ export class ProjectStorageService {
   }
 
   async remove(project: Project, name: string): Promise<void> {
-    if (!(await this.storages.delete(project.id, name))) {
+    // A name no storage can have is not looked up: databases refuse some text (NUL) outright.
+    if (!isStorageName(name) || !(await this.storages.delete(project.id, name))) {
       throw createAppError('STORAGE_NOT_FOUND', 404, `This project has no storage named "${name}".`);
     }
   }
 
   /** The storage of this project named `name` and its bucket, opened with its credentials; null when there is none. */
   async open(project: Project, name: string): Promise<{ storage: ProjectStorage; bucket: RemoteBucket } | null> {
-    const record = await this.storages.find(project.id, name);
+    const record = isStorageName(name) ? await this.storages.find(project.id, name) : null;
     if (!record) return null;
     const box = this.requireKey();
     let credentials: StorageCredentials;

@@ -162,7 +162,8 @@ function patternOf(value: unknown): string | null {
   return value;
 }
 
-/** Client text echoed in a message, cut short. */
+/** Client text echoed in a message: cut short, control characters shown as U+FFFD. */
 function clip(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  return shown.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD');
 }

@@ -348,6 +348,24 @@ describe.each(backends)('project storages and remote copies (%s)', (backend) => 
     expect(await keysUnder('strict')).toEqual([]);
   });
 
+  it('answers hostile input quickly with a 400, and one of many racing registrations of a name wins', async () => {
+    const started = Date.now();
+    const copy = (json: unknown) => rest(trove, 'POST', '/files/remote_copy/', { json });
+    expectDetail(await copy({ source: `${'/-'.repeat(250_000)}/${photo}`, target: 'x' }), 400, 'Bad `source` parameter. Use UUID or CDN URL.');
+    expectDetail(await copy({ source: `${photo}/${'-/resize/10x/'.repeat(5000)}`, target: 'x' }), 400, 'Bad `source` parameter: its CDN operations are not valid.');
+    expectDetail(await copy({ source: photo, target: `evil\u0000${'n'.repeat(10_000)}` }), 400, /^This project has no storage named "evil\uFFFDn{115}…"; list them/);
+    expectDetail(await copy({ source: photo, target: 'x', pattern: '${'.repeat(200) }), 400, /^Bad `pattern` parameter: a `\$\{` is not closed/);
+    expectDetail(await copy({ source: photo, target: 'x', make_public: { nested: [1, 2, 3] } }), 400, '`make_public` parameter should be `true` or `false`.');
+    expectDetail(await rest(trove, 'POST', '/project/storages/', { json: { ...storageBody('evil', 'e'), prefix: '../'.repeat(100) } }), 400, /`prefix` must be folder names/);
+    expectDetail(await rest(trove, 'POST', '/project/storages/', { json: { ...storageBody('evil', 'e'), endpoint: `http://${'a'.repeat(3000)}.example` } }), 400, /`endpoint` must be a string of at most 2048 characters/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => rest(trove, 'POST', '/project/storages/', { json: storageBody('raced', `race-${i}`) })));
+    expect(racing.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const listed = await rest<{ results: RestStorage[] }>(trove, 'GET', '/project/storages/');
+    expect(listed.body.results.filter((storage) => storage.name === 'raced')).toHaveLength(1);
+  });
+
   it('keeps projects apart: a storage name of one project means nothing to another', async () => {
     await register('shared-name', 'tenant-a');
     const theirPhoto = await uploadFile(trove, jpeg, 'theirs.jpg', { UPLOADCARE_STORE: '1' }, { publicKey: other.publicKey, type: 'image/jpeg' });
