@@ -38,9 +38,9 @@ export interface StorageRegistration {
   secretAccessKey: string;
 }
 
-export const STORAGE_NAME_MAX_LENGTH = 64;
+const STORAGE_NAME_MAX_LENGTH = 64;
 export const STORAGE_NAME_PATTERN = `^[A-Za-z0-9][A-Za-z0-9_.-]{0,${STORAGE_NAME_MAX_LENGTH - 1}}$`;
-export const DEFAULT_STORAGE_REGION = 'us-east-1';
+const DEFAULT_STORAGE_REGION = 'us-east-1';
 const MAX_PREFIX_LENGTH = 512;
 const MAX_ENDPOINT_LENGTH = 2048;
 const MAX_CREDENTIAL_LENGTH = 1024;

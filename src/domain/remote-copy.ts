@@ -14,13 +14,13 @@
  */
 import { parseUploadcarePath, type ParseLimits } from './transform/uploadcare-parser.js';
 
-export const COPY_PATTERN_VARIABLES = ['default', 'auto_filename', 'effects', 'filename', 'uuid', 'ext'] as const;
+const COPY_PATTERN_VARIABLES = ['default', 'auto_filename', 'effects', 'filename', 'uuid', 'ext'] as const;
 type CopyPatternVariable = (typeof COPY_PATTERN_VARIABLES)[number];
 
 export const DEFAULT_COPY_PATTERN = '${default}';
 export const MAX_COPY_PATTERN_LENGTH = 512;
 /** S3's limit on a key, in UTF-8 bytes. */
-export const MAX_OBJECT_KEY_BYTES = 1024;
+const MAX_OBJECT_KEY_BYTES = 1024;
 
 const EMPTY_FILENAME = 'noroot';
 const MAX_EXTENSION_LENGTH = 16;
@@ -48,7 +48,7 @@ function quoteToken(token: string): string {
   return token.length > 40 ? `${token.slice(0, 40)}…` : token;
 }
 
-export interface CopyNameParts {
+interface CopyNameParts {
   uuid: string;
   filename: string;
   ext: string;

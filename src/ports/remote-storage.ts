@@ -21,7 +21,7 @@ export interface RemoteStorageTarget {
  * - ACL_REJECTED: the bucket does not accept the public-read ACL (ACLs disabled, public access blocked);
  * - REJECTED: any other refusal of the request.
  */
-export type RemoteStorageErrorCode =
+type RemoteStorageErrorCode =
   | 'ENDPOINT_FORBIDDEN'
   | 'UNREACHABLE'
   | 'CREDENTIALS_REJECTED'

@@ -16,6 +16,7 @@ import type { DeliveryPlan } from '../domain/transform/operations.js';
 import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
+import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
 import type { FilesRepository } from '../ports/repositories.js';
 import { RemoteStorageError } from '../ports/remote-storage.js';
 import type { DeliveryService } from './delivery.service.js';
@@ -23,14 +24,20 @@ import type { ProjectStorageService } from './project-storage.service.js';
 import type { TransformService } from './transform/transform.service.js';
 
 /** The body of `POST /files/remote_copy/` as it arrived (its schema checked the shapes only). */
-export interface RemoteCopyRequest {
+interface RemoteCopyRequest {
   source?: unknown;
   target?: unknown;
   make_public?: unknown;
   pattern?: unknown;
 }
 
-export interface RemoteCopyResult {
+/**
+ * Copies writing to storages at once in one process; the others wait their turn. Each holds up to
+ * about 40 MiB of parts in flight, so this bounds what copies of large originals take together.
+ */
+const CONCURRENT_WRITES = 4;
+
+interface RemoteCopyResult {
   /** `s3://<bucket>/<key>` */
   url: string;
   /** false: an object already had that key, and it was left as it was. */
@@ -43,6 +50,8 @@ export interface RemoteCopyResult {
  * derivative comes from the transformation engine, through its caches, as the CDN would serve it.
  */
 export class RemoteCopyService {
+  private readonly writes = new ConcurrencyLimiter(CONCURRENT_WRITES);
+
   constructor(
     private readonly files: Pick<FilesRepository, 'findForProject'>,
     private readonly storages: ProjectStorageService,
@@ -91,21 +100,23 @@ export class RemoteCopyService {
       const url = s3UrlOf(storage.bucket, key);
 
       try {
-        // Uploadcare leaves an existing object alone and says so with a 200.
-        if ((await bucket.exists(key)) === true) return { url, created: false };
-        // pipeline, not pipe: a read error of the original, or the storage giving up, ends both streams.
-        const body = derivative ? Readable.from([derivative.data]) : pipeline(await this.delivery.open(file), new RecordedSize(file), () => undefined);
-        await bucket.put(key, body, {
-          contentType: derivative?.contentType ?? file.mimeType,
-          size: derivative ? derivative.data.length : file.size,
-          publicRead,
+        return await this.writes.run(async () => {
+          // Uploadcare leaves an existing object alone and says so with a 200.
+          if ((await bucket.exists(key)) === true) return { url, created: false };
+          // pipeline, not pipe: a read error of the original, or the storage giving up, ends both streams.
+          const body = derivative ? Readable.from([derivative.data]) : pipeline(await this.delivery.open(file), new RecordedSize(file), () => undefined);
+          await bucket.put(key, body, {
+            contentType: derivative?.contentType ?? file.mimeType,
+            size: derivative ? derivative.data.length : file.size,
+            publicRead,
+          });
+          return { url, created: true };
         });
       } catch (error) {
         if (!(error instanceof RemoteStorageError)) throw error;
         const status = error.code === 'UNREACHABLE' ? 502 : 400;
         throw createAppError('STORAGE_REFUSED', status, `Storage "${storage.name}" refused the copy: ${error.message}. Nothing was written.`);
       }
-      return { url, created: true };
     } finally {
       bucket.close();
     }

@@ -431,7 +431,6 @@ export const StorageCreateBodySchema = Type.Object(
     ...rejects({ type: 'Expected JSON object.', additionalProperties: `Unknown field {additional}; fields: ${STORAGE_FIELDS.join(', ')}.` }),
   },
 );
-export type StorageCreateBody = Static<typeof StorageCreateBodySchema>;
 
 export const DerivativesBodySchema = Type.Object(
   {
