@@ -223,6 +223,27 @@ export interface Project {
   purge_infected: boolean;
 }
 
+/** A storage; its credentials are never answered */
+export interface ProjectStorage {
+  /** What `target` of a remote copy names */
+  name: string;
+  bucket: string;
+  /** Put before every object key (with a `/`); empty for none */
+  prefix: string;
+  region: string;
+  /** Origin of an S3-compatible service; null for AWS */
+  endpoint: string | null;
+  /** Bucket in the path (`endpoint/bucket/key`) instead of the host name */
+  force_path_style: boolean;
+  /** Object key pattern used when a copy gives none */
+  pattern: string;
+  created_at: string;
+}
+
+export interface ProjectStorageList {
+  results: ProjectStorage[];
+}
+
 export interface Readiness {
   status: 'ready' | 'degraded';
   checks: {
@@ -245,6 +266,12 @@ export interface Readiness {
       engine?: string;
     };
   };
+}
+
+export interface RemoteCopyResult {
+  type: 'url';
+  /** `s3://<bucket>/<object key>` */
+  result: string;
 }
 
 export interface RestFile {
@@ -517,6 +544,21 @@ export interface CopyFileArgs {
 }
 export type CopyFileResult = CopyResult;
 
+export interface CopyFileToRemoteStorageArgs {
+  /** Sent as application/json. */
+  body: {
+    /** A file uuid, or its CDN URL with operations: the derivative is copied */
+    source: string;
+    /** Name of a storage of the project (see `/project/storages/`) */
+    target: string;
+    /** Default true: the object gets the `public-read` ACL */
+    make_public?: boolean | 'true' | 'false' | null;
+    /** Object key, under the storage prefix, from `${default}` (= `${uuid}/${auto_filename}`), `${auto_filename}` (= `${filename}${effects}${ext}`), `${effects}`, `${filename}`, `${uuid}`, `${ext}` and text. Default: the storage’s pattern */
+    pattern?: string | null;
+  };
+}
+export type CopyFileToRemoteStorageResult = RemoteCopyResult;
+
 export interface StoreFilesArgs {
   /** Sent as application/json. */
   body: unknown[];
@@ -733,6 +775,42 @@ export interface RevokeSecretKeyArgs {
   };
 }
 export type RevokeSecretKeyResult = void;
+
+export type ListProjectStoragesArgs = Record<string, never>;
+export type ListProjectStoragesResult = ProjectStorageList;
+
+export interface CreateProjectStorageArgs {
+  /** Sent as application/json. */
+  body: {
+    /** 1–64 letters, digits, `_`, `.` or `-`, starting with a letter or digit */
+    name: string;
+    /** S3 bucket name */
+    bucket: string;
+    /** Folder the copies go under (no leading or trailing `/` needed) */
+    prefix?: string | null;
+    /** Default us-east-1 */
+    region?: string | null;
+    /** http(s) origin of an S3-compatible service (MinIO, R2, Ceph…); omit for AWS */
+    endpoint?: string | null;
+    /** Default false; most S3-compatible services want true */
+    force_path_style?: boolean | null;
+    /** Object key pattern when a copy gives none; default `${default}` */
+    pattern?: string | null;
+    /** Kept encrypted; never answered */
+    access_key_id: string;
+    /** Kept encrypted; never answered */
+    secret_access_key: string;
+  };
+}
+export type CreateProjectStorageResult = ProjectStorage;
+
+export interface DeleteProjectStorageArgs {
+  path: {
+    /** Storage name */
+    name: string;
+  };
+}
+export type DeleteProjectStorageResult = void;
 
 export interface GetUsageArgs {
   query?: {
@@ -1143,6 +1221,7 @@ const OPERATIONS = {
   getUploadSignature: { method: 'GET', path: '/upload-signature', api: 'Dashboard', accept: null, body: null },
   listFiles: { method: 'GET', path: '/files/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   copyFile: { method: 'POST', path: '/files/local_copy/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  copyFileToRemoteStorage: { method: 'POST', path: '/files/remote_copy/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   storeFiles: { method: 'PUT', path: '/files/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   deleteFiles: { method: 'DELETE', path: '/files/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getFile: { method: 'GET', path: '/files/{uuid}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
@@ -1166,6 +1245,9 @@ const OPERATIONS = {
   listSecretKeys: { method: 'GET', path: '/project/secrets/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   createSecretKey: { method: 'POST', path: '/project/secrets/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   revokeSecretKey: { method: 'DELETE', path: '/project/secrets/{id}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  listProjectStorages: { method: 'GET', path: '/project/storages/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  createProjectStorage: { method: 'POST', path: '/project/storages/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  deleteProjectStorage: { method: 'DELETE', path: '/project/storages/{name}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getUsage: { method: 'GET', path: '/project/usage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getReady: { method: 'GET', path: '/ready', api: 'System', accept: null, body: null },
   postUploadBase: { method: 'POST', path: '/base/', api: 'Upload API', accept: null, body: null },
@@ -1292,6 +1374,17 @@ export class TroveClient {
    */
   copyFile(args: CopyFileArgs, options?: RequestOptions): Promise<CopyFileResult> {
     return this.#send<CopyFileResult>(OPERATIONS.copyFile, args, options);
+  }
+
+  /**
+   * Copy a file to a storage
+   *
+   * `source`: a uuid or a CDN URL with operations (the derivative is copied); `target`: the name of a storage of the project (`/project/storages/`); `make_public` (default true: `public-read` ACL); `pattern` (default: the storage’s, `${default}`). 201 `{"type": "url", "result": "s3://<bucket>/<key>"}`; 200 with the same when an object already has that key (it is left as it is).
+   *
+   * `POST /files/remote_copy/`
+   */
+  copyFileToRemoteStorage(args: CopyFileToRemoteStorageArgs, options?: RequestOptions): Promise<CopyFileToRemoteStorageResult> {
+    return this.#send<CopyFileToRemoteStorageResult>(OPERATIONS.copyFileToRemoteStorage, args, options);
   }
 
   /**
@@ -1527,6 +1620,39 @@ export class TroveClient {
    */
   revokeSecretKey(args: RevokeSecretKeyArgs, options?: RequestOptions): Promise<RevokeSecretKeyResult> {
     return this.#send<RevokeSecretKeyResult>(OPERATIONS.revokeSecretKey, args, options);
+  }
+
+  /**
+   * List storages (Trove)
+   *
+   * The storages `POST /files/remote_copy/` can copy to, by name. Credentials are never answered.
+   *
+   * `GET /project/storages/`
+   */
+  listProjectStorages(args: ListProjectStoragesArgs = {}, options?: RequestOptions): Promise<ListProjectStoragesResult> {
+    return this.#send<ListProjectStoragesResult>(OPERATIONS.listProjectStorages, args, options);
+  }
+
+  /**
+   * Register a storage (Trove)
+   *
+   * Body: `name`, `bucket`, `access_key_id`, `secret_access_key`, and optionally `prefix`, `region` (us-east-1), `endpoint` (an S3-compatible service), `force_path_style`, `pattern`. Trove first writes a small object under the prefix (and deletes it when the credentials may): a storage it cannot write to is refused with 400 naming what failed. The credentials are kept encrypted with the server key; 501 when the server has none. 409 when the name is taken. 201 with the storage.
+   *
+   * `POST /project/storages/`
+   */
+  createProjectStorage(args: CreateProjectStorageArgs, options?: RequestOptions): Promise<CreateProjectStorageResult> {
+    return this.#send<CreateProjectStorageResult>(OPERATIONS.createProjectStorage, args, options);
+  }
+
+  /**
+   * Remove a storage (Trove)
+   *
+   * 204. Objects already copied stay in the bucket; only Trove forgets the storage and its credentials.
+   *
+   * `DELETE /project/storages/{name}/`
+   */
+  deleteProjectStorage(args: DeleteProjectStorageArgs, options?: RequestOptions): Promise<DeleteProjectStorageResult> {
+    return this.#send<DeleteProjectStorageResult>(OPERATIONS.deleteProjectStorage, args, options);
   }
 
   /**

@@ -101,6 +101,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     usage: management.usage,
     dashboardSessions: management.dashboardSessions,
     addons: management.addons,
+    storages: management.storages,
+    remoteCopy: management.remoteCopy,
     delivery: delivery.delivery,
     transform: delivery.transform,
   };

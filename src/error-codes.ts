@@ -133,6 +133,35 @@ export const ERROR_CODES = {
   },
   LAST_SECRET_KEY: { statuses: [409], api: 'rest', meaning: 'This is the project’s last active secret key: create another before revoking it.' },
 
+  TARGET_REQUIRED: { statuses: [400], api: 'rest', meaning: '`target` of a remote copy is missing: give the name of a storage of the project.' },
+  TARGET_INVALID: { statuses: [400], api: 'rest', meaning: '`target` names no storage of this project; list them with GET /project/storages/.' },
+  MAKE_PUBLIC_INVALID: { statuses: [400], api: 'rest', meaning: '`make_public` must be `true` or `false`.' },
+  PATTERN_INVALID: { statuses: [400], api: 'rest', meaning: '`pattern` uses a variable Uploadcare does not define, or names an object key S3 cannot hold; the message says which.' },
+  STORAGE_REFUSED: {
+    statuses: [400, 502],
+    api: 'rest',
+    meaning: 'The target storage refused the copy: credentials, permissions, the bucket or the public-read ACL (400), or it could not be reached (502); the message says which. Nothing was left in the bucket.',
+  },
+
+  // Project storages (REST API, dashboard and command line).
+  STORAGE_KEY_MISSING: {
+    statuses: [501],
+    api: 'any',
+    meaning: 'The server has no TROVE_STORAGE_CREDENTIALS_KEY, so it cannot keep storage credentials: its operator must set one.',
+  },
+  STORAGE_EXISTS: { statuses: [409], api: 'any', meaning: 'The project already has a storage of this name; remove it first to register it again.' },
+  STORAGE_NOT_FOUND: { statuses: [404], api: 'any', meaning: 'The project has no storage of this name.' },
+  STORAGE_CHECK_FAILED: {
+    statuses: [400],
+    api: 'any',
+    meaning: 'Writing a check object to the storage failed: a forbidden or unreachable endpoint, rejected credentials, no such bucket or no write permission; the message says which. Nothing was registered.',
+  },
+  STORAGE_CREDENTIALS_UNREADABLE: {
+    statuses: [409],
+    api: 'any',
+    meaning: 'The storage’s credentials were sealed under another TROVE_STORAGE_CREDENTIALS_KEY (or altered): remove the storage and register it again.',
+  },
+
   // Projects (command line and REST API).
   PROJECT_NOT_FOUND: { statuses: [404], api: 'any', meaning: 'No project has this public key.' },
   PROJECT_KEY_TAKEN: { statuses: [409], api: 'cli', meaning: 'A project with this public key already exists.' },

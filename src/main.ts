@@ -1,13 +1,17 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { ROLES, type Role } from './config/config.js';
 import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
 import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
-import { formatHelp, formatProjects } from './cli/print.js';
+import { formatHelp, formatProjects, formatStorages } from './cli/print.js';
 import { serve } from './cli/serve.js';
 import { ConfigError, isAppError } from './errors.js';
+import { systemClock } from './lib/clock.js';
 import { ProjectService } from './services/project.service.js';
+import type { ProjectStorageService } from './services/project-storage.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
 import { openMetadataStore } from './wiring/storage.js';
+import { createProjectStorages } from './wiring/storages.js';
 
 interface Command<N extends string = string> extends CommandSpec<N> {
   run(options: ParsedOptions<N>): Promise<void>;
@@ -64,6 +68,29 @@ async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (serv
     await store.close();
   }
 }
+
+async function withStorages<T>(config: ReturnType<typeof loadConfig>, run: (projects: ProjectService, storages: ProjectStorageService) => Promise<T>): Promise<T> {
+  const { store } = await openMetadataStore(config.database);
+  try {
+    return await run(new ProjectService(store.projects), createProjectStorages(config, store.storages, systemClock));
+  } finally {
+    await store.close();
+  }
+}
+
+/** A secret from a file, or from standard input for `-`: never on the command line, where `ps` shows it. */
+async function readSecretFile(file: string): Promise<string> {
+  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  return text.replace(/\r?\n$/, '');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const PROJECT_OPTION = { name: 'public-key', value: 'KEY', required: true, description: 'public key of the project' } as const;
 
 const COMMANDS: readonly Command[] = [
   command({
@@ -154,6 +181,68 @@ const COMMANDS: readonly Command[] = [
       const id = options.required('id');
       await withProjects(loadConfigFromEnvironment(), (s) => s.revokeSecret(publicKey, id));
       process.stdout.write(`revoked ${id}\n`);
+    },
+  }),
+  command({
+    path: ['storages', 'list'],
+    summary: 'list the storages a project copies files to (POST /files/remote_copy/)',
+    options: [PROJECT_OPTION],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const list = await withStorages(loadConfigFromEnvironment(), async (projects, storages) => storages.list(await projects.findByPublicKey(publicKey)));
+      process.stdout.write(formatStorages(list));
+    },
+  }),
+  command({
+    path: ['storages', 'add'],
+    summary: 'register an S3 or S3-compatible storage, after checking that its credentials can write to it',
+    options: [
+      PROJECT_OPTION,
+      { name: 'name', value: 'NAME', required: true, description: 'what `target` of a remote copy names' },
+      { name: 'bucket', value: 'BUCKET', required: true, description: 'bucket name' },
+      { name: 'access-key-id', value: 'ID', required: true, description: 'access key id' },
+      { name: 'secret-access-key-file', value: 'FILE', description: 'file holding the secret access key, or - for standard input' },
+      { name: 'secret-access-key', value: 'SECRET', description: 'the secret access key itself (visible to other users of this machine: prefer the file)' },
+      { name: 'prefix', value: 'PREFIX', description: 'folder the copies go under' },
+      { name: 'region', value: 'REGION', description: 'bucket region (default us-east-1)' },
+      { name: 'endpoint', value: 'URL', description: 'origin of an S3-compatible service, e.g. https://minio.example.com:9000' },
+      { name: 'force-path-style', value: 'true|false', description: 'bucket in the path rather than the host name (most S3-compatible services)', validate: parseBoolean },
+      { name: 'pattern', value: 'PATTERN', description: 'object key pattern when a copy gives none (default ${default})' },
+    ],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const file = options.value('secret-access-key-file');
+      const given = options.value('secret-access-key');
+      if ((file === undefined) === (given === undefined)) {
+        throw new UsageError(['Give the secret access key with exactly one of --secret-access-key-file FILE and --secret-access-key SECRET.', 'Run "trove storages add --help" for details.']);
+      }
+      const secretAccessKey = file !== undefined ? await readSecretFile(file) : (given ?? '');
+      const forcePathStyle = options.value('force-path-style');
+      const created = await withStorages(loadConfigFromEnvironment(), async (projects, storages) =>
+        storages.register(await projects.findByPublicKey(publicKey), {
+          name: options.required('name'),
+          bucket: options.required('bucket'),
+          accessKeyId: options.required('access-key-id'),
+          secretAccessKey,
+          prefix: options.value('prefix') ?? null,
+          region: options.value('region') ?? null,
+          endpoint: options.value('endpoint') ?? null,
+          forcePathStyle: forcePathStyle === undefined ? null : parseBoolean(forcePathStyle),
+          pattern: options.value('pattern') ?? null,
+        }),
+      );
+      process.stdout.write(`Registered storage "${created.name}" (checked: Trove can write to it).\n${formatStorages([created])}`);
+    },
+  }),
+  command({
+    path: ['storages', 'remove'],
+    summary: 'forget a storage and its credentials (copied objects stay in the bucket)',
+    options: [PROJECT_OPTION, { name: 'name', value: 'NAME', required: true, description: 'name of the storage' }],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const name = options.required('name');
+      await withStorages(loadConfigFromEnvironment(), async (projects, storages) => storages.remove(await projects.findByPublicKey(publicKey), name));
+      process.stdout.write(`removed storage "${name}"\n`);
     },
   }),
   command({

@@ -1,3 +1,4 @@
+import type { ProjectStorage } from '../domain/project-storage.js';
 import type { ProjectWithSecrets } from '../services/project.service.js';
 import { commandTitle, HELP_COMMAND, type CommandSpec, type OptionSpec } from './args.js';
 
@@ -29,6 +30,23 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
     for (const s of secrets) {
       out.push(`  secret key:     ${showSecrets ? s.secret : `${s.secret.slice(0, 4)}…`} (id ${s.id}, created ${s.createdAt})`);
     }
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Storages without their credentials, which nothing prints. */
+export function formatStorages(list: ProjectStorage[]): string {
+  if (list.length === 0) return 'No storages yet. Register one with: trove storages add --public-key KEY --name NAME --bucket BUCKET …\n';
+  const out: string[] = [];
+  for (const storage of list) {
+    out.push(storage.name);
+    out.push(`  bucket:     ${storage.bucket}`);
+    out.push(`  prefix:     ${storage.prefix || '(none)'}`);
+    out.push(`  region:     ${storage.region}`);
+    out.push(`  endpoint:   ${storage.endpoint ?? 'AWS'}${storage.forcePathStyle ? ' (path style)' : ''}`);
+    out.push(`  pattern:    ${storage.pattern}`);
+    out.push(`  created:    ${storage.createdAt}`);
     out.push('');
   }
   return `${out.join('\n')}\n`;

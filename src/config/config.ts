@@ -115,7 +115,12 @@ export interface Config {
       maxStreamBytes: number;
     } | null;
   };
+  storages: {
+    /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */
+    credentialsKey: Buffer | null;
+  };
   fetch: {
+    /** Also opens project storage endpoints on private addresses. */
     allowPrivate: boolean;
     timeoutMs: number;
     maxRedirects: number;

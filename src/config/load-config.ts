@@ -9,6 +9,7 @@ import {
   parseDuration,
   parseEnum,
   parseInteger,
+  parseKey256,
   parsePathPrefix,
   parseRateLimit,
   parseUrl,
@@ -85,11 +86,12 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_DERIVATIVE_CACHE_SIZE', default: '256MiB', description: 'Memory (L1) for transformed images, per process; the blob store is L2.' },
   { name: 'TROVE_DERIVATIVE_CACHE_MAX_ENTRY', default: '8MiB', description: 'Larger derivatives skip the memory cache.' },
   { name: 'TROVE_AVIF_EFFORT', default: '1', description: 'AVIF encoder effort 0–9 for on-the-fly output: about 50 ms for an 800 px image at 1 here, 100 ms at 2, 1.4 s at sharp\'s default 4.' },
-  { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` downloads and webhook deliveries reach loopback and private-network addresses.' },
+  { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` downloads, webhook deliveries and project storage endpoints (remote copies) reach loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
   { name: 'TROVE_FETCH_MAX_SIZE', default: '(TROVE_MAX_FILE_SIZE)', description: 'Largest body a `from_url` download may deliver.' },
   { name: 'TROVE_FETCH_CONCURRENCY', default: '4', description: '`from_url` downloads run at once per process.' },
+  { name: 'TROVE_STORAGE_CREDENTIALS_KEY', default: '(none: storages off)', description: 'Key (32 bytes: 64 hex digits or base64, e.g. `openssl rand -base64 32`) that encrypts the credentials of project storages, the targets of `POST /files/remote_copy/`. Without it, registering a storage is refused. Changing it makes registered storages unusable until registered again.' },
 ];
 
 /**
@@ -218,6 +220,9 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
         const maxStreamBytes = read('TROVE_CLAMD_MAX_STREAM', 25 * 1024 ** 2, parseBytes);
         return address ? { address, timeoutMs, maxStreamBytes } : null;
       })(),
+    },
+    storages: {
+      credentialsKey: read<Buffer | null>('TROVE_STORAGE_CREDENTIALS_KEY', null, parseKey256),
     },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),

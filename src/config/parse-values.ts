@@ -105,3 +105,15 @@ export function parseClamdUrl(raw: string): { kind: 'tcp'; host: string; port: n
   }
   return { kind: 'tcp', host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 3310 : Number(url.port) };
 }
+
+/** A 256-bit key: 64 hex digits, or 32 bytes in base64 or base64url (`openssl rand -base64 32`). */
+export function parseKey256(raw: string): Buffer {
+  const v = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,43}=?$/.test(v)) {
+    const key = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (key.length === 32) return key;
+  }
+  // The value is a secret: the message never repeats it.
+  throw new Error(`expected 32 bytes as 64 hex digits or in base64 (e.g. the output of \`openssl rand -base64 32\`), got ${v.length} characters`);
+}

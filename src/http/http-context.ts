@@ -12,7 +12,9 @@ import type { FromUrlService } from '../services/from-url.service.js';
 import type { GroupService } from '../services/group.service.js';
 import type { MultipartUploadService } from '../services/multipart-upload.service.js';
 import type { ProjectService } from '../services/project.service.js';
+import type { ProjectStorageService } from '../services/project-storage.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
+import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
 import type { TransformService } from '../services/transform/transform.service.js';
 import type { UsageService } from '../services/usage.service.js';
@@ -36,6 +38,8 @@ export interface HttpServices {
   usage: UsageService;
   dashboardSessions: DashboardSessionService;
   addons: AddonService;
+  storages: ProjectStorageService;
+  remoteCopy: RemoteCopyService;
   // CDN
   delivery: DeliveryService;
   transform: TransformService;

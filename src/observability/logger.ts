@@ -11,6 +11,8 @@ const REDACTED_PATHS = [
   '*.secretKey',
   '*.signature',
   '*.password',
+  '*.secret_access_key',
+  '*.secretAccessKey',
   'req.headers["x-csrf-token"]',
 ];
 

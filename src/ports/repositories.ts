@@ -2,6 +2,7 @@ import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanSta
 import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
+import type { ProjectStorage } from '../domain/project-storage.js';
 import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookInitiator } from '../domain/webhook.js';
 
 export interface NewProject {
@@ -315,6 +316,24 @@ export interface UsageRepository {
   projectsOfFiles(uuids: string[]): Promise<Map<string, string>>;
 }
 
+/** A registered storage as kept: its settings and its credentials, sealed by the service. */
+export interface ProjectStorageRecord extends ProjectStorage {
+  projectId: string;
+  /** Opaque to the repository: the service seals and opens it. */
+  sealedCredentials: string;
+}
+
+/** A project's storages for remote copies, by name within the project. */
+export interface ProjectStoragesRepository {
+  /** false, and nothing written, when the project already has a storage of this name. */
+  create(record: ProjectStorageRecord): Promise<boolean>;
+  /** The project's storages by name. */
+  list(projectId: string): Promise<ProjectStorageRecord[]>;
+  find(projectId: string, name: string): Promise<ProjectStorageRecord | null>;
+  /** false when the project has no storage of this name. */
+  delete(projectId: string, name: string): Promise<boolean>;
+}
+
 /** Every repository of the SQL database, all bound to one connection or to one transaction. */
 export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
@@ -328,6 +347,7 @@ export interface MetadataRepositories {
   readonly sessions: DashboardSessionsRepository;
   readonly usage: UsageRepository;
   readonly addonRequests: AddonRequestsRepository;
+  readonly storages: ProjectStoragesRepository;
   /**
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
    * commits together, or not at all when it throws (the error is rethrown). Called on repositories

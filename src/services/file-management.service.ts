@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { assertDeliverable } from '../domain/addons.js';
 import { originalBlobKey } from '../domain/blob-layout.js';
+import { parseCopySource } from '../domain/copy-source.js';
 import { isExpired, isUuid, type FileMetadata, type StoredFile } from '../domain/file.js';
 import { validateMetadata } from '../domain/metadata.js';
 import { checkTagCount, normalizeTags, patchTags, tagChange, type TagChange } from '../domain/tags.js';
@@ -332,15 +333,6 @@ export class FileManagementService {
     }
     return { valid, problems };
   }
-}
-
-/** A uuid, or a CDN URL / path `…/<uuid>/-/ops/…/[filename]`: the uuid and the operations part. */
-function parseCopySource(source: string): { uuid: string; operations: string } | null {
-  const trimmed = source.trim();
-  if (isUuid(trimmed.toLowerCase())) return { uuid: trimmed.toLowerCase(), operations: '' };
-  const match = /(?:^|\/)([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\/(.*)$/.exec(trimmed.split('?')[0]!);
-  if (!match) return null;
-  return { uuid: match[1]!.toLowerCase(), operations: match[2] ?? '' };
 }
 
 function parseStoreFlag(value: unknown): boolean {

@@ -7,6 +7,8 @@ import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { ProjectService } from '../services/project.service.js';
+import type { ProjectStorageService } from '../services/project-storage.service.js';
+import { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { UploadAuthService } from '../services/upload-auth.service.js';
 import { UsageService } from '../services/usage.service.js';
 import { WebhookService } from '../services/webhook.service.js';
@@ -15,6 +17,7 @@ import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Delivery } from './delivery.js';
 import type { Storage } from './storage.js';
+import { createProjectStorages } from './storages.js';
 
 /** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
 export interface Management {
@@ -29,6 +32,9 @@ export interface Management {
   dashboardSessions: DashboardSessionService;
   /** Add-ons; ClamAV's scans on the clamd of TROVE_CLAMD_URL. */
   addons: AddonService;
+  /** Storages projects register as remote copy targets (Trove extension). */
+  storages: ProjectStorageService;
+  remoteCopy: RemoteCopyService;
   /** Writes the usage counted in memory. */
   close(): Promise<void>;
 }
@@ -65,6 +71,8 @@ export function createManagement(
   });
   const scanner = config.addons.clamd ? new ClamdScanner(config.addons.clamd) : null;
   const addons = new AddonService(metadata, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
+  const storages = createProjectStorages(config, metadata.storages, clock);
+  const remoteCopy = new RemoteCopyService(metadata.files, storages, delivery.delivery, delivery.transform, clock, config.transform);
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
@@ -77,6 +85,8 @@ export function createManagement(
     usage,
     dashboardSessions: new DashboardSessionService(metadata.projects, metadata.sessions, coordination.rateLimiter, clock, config.dashboard.adminPassword),
     addons,
+    storages,
+    remoteCopy,
     close: () => usage.stop(),
   };
 }

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWhenBrowser, launchBrowser, StepShots, watchPageErrors } from '../helpers/browser.js';
 import { makeJpeg, makePdf, makePng } from '../helpers/images.js';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { buildForm, postBase, type FormFile } from '../helpers/upload-http.js';
 
@@ -120,12 +121,16 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
   const received: Array<{ path: string; body: string }> = [];
   let other: Server;
   let otherPort: number;
+  // A bucket for the project's storages: an S3 server that accepts only its own access key.
+  let bucket: TestS3Server;
 
   beforeAll(async () => {
+    bucket = await startS3Server();
     [trove, browser] = await Promise.all([
       startTrove({
         env: {
           TROVE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+          TROVE_STORAGE_CREDENTIALS_KEY: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
           // A failed delivery waits for the replay the test clicks, not for an automatic retry.
           TROVE_WEBHOOK_RETRY_BASE: '10m',
           // The default rate of new transformations with a smaller burst: scrolling through the big
@@ -167,6 +172,7 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
     if (receiver) await new Promise((resolve) => receiver.close(resolve));
     if (other) await new Promise((resolve) => other.close(resolve));
     await trove?.close();
+    await bucket?.stop();
   });
 
   // -- Helpers ------------------------------------------------------------------------------------
@@ -859,6 +865,52 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
     await page.getByTestId('settings-save').click();
     await toast(page, 'Settings saved.').waitFor();
     expectClean(tab);
+    await closeTab(tab);
+  }, 60_000);
+
+  it('adds a storage for remote copies once the server could write to it, explains a refused one, and removes it', async () => {
+    const tab = await openTab();
+    const { page } = tab;
+    await signInWithKeys(tab, trove.publicKey, trove.secretKey);
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('storages-empty').waitFor();
+
+    await page.getByTestId('storage-add').click();
+    await page.getByTestId('storage-name').fill('backups');
+    await page.getByTestId('storage-bucket').fill(bucket.bucket);
+    await page.getByTestId('storage-prefix').fill('dashboard/copies');
+    await page.getByTestId('storage-endpoint').fill(bucket.endpoint);
+    await page.getByTestId('storage-path-style').check();
+    await page.getByTestId('storage-access-key').fill('NOT-THE-KEY');
+    await page.getByTestId('storage-secret').fill(bucket.secretAccessKey);
+    expect(await page.getByTestId('storage-secret').getAttribute('type')).toBe('password');
+    await page.getByTestId('storage-save').click();
+    await expect.poll(() => page.getByTestId('storage-error').textContent()).toMatch(/^Could not write to bucket "trove-test" at http:\/\/127\.0\.0\.1:\d+: the storage rejected the credentials/);
+    await shot(page, 'storage-refused', 'viewport');
+    expect((await restOk<{ results: unknown[] }>('/project/storages/')).results).toEqual([]);
+
+    await page.getByTestId('storage-access-key').fill(bucket.accessKeyId);
+    await page.getByTestId('storage-save').click();
+    await toast(page, 'Storage “backups” added.').waitFor();
+    await page.getByTestId('storage-name').waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByTestId('storage-row').count()).toBe(1);
+    expect(await page.getByTestId('storage-location').textContent()).toBe(`s3://${bucket.bucket}/dashboard/copies/`);
+    expect(await page.getByTestId('storage-service').textContent()).toBe(`${bucket.endpoint} · us-east-1`);
+    await shot(page, 'storage-added');
+
+    // The storage serves the REST API's remote copies at once.
+    const [uuid] = [...(await uploadMany([{ bytes: await makePng(30, 20), filename: 'copy-me.png', type: 'image/png' }])).values()];
+    const copied = await rest<{ type: string; result: string }>('/files/remote_copy/', { method: 'POST', body: { source: uuid, target: 'backups' } });
+    expect(copied).toEqual({ status: 201, body: { type: 'url', result: `s3://${bucket.bucket}/dashboard/copies/${uuid}/copyme.png` } });
+
+    await page.getByTestId('storage-remove').click();
+    const confirmDialog = page.getByTestId('confirm-dialog');
+    await confirmDialog.getByText('Remove storage “backups”?').waitFor();
+    await confirmDialog.getByTestId('confirm').click();
+    await toast(page, 'Storage removed.').waitFor();
+    await page.getByTestId('storages-empty').waitFor();
+    expect((await restOk<{ results: unknown[] }>('/project/storages/')).results).toEqual([]);
+    expectClean(tab, [SESSION_PROBE, /^400 POST \/project\/storages\/$/]);
     await closeTab(tab);
   }, 60_000);
 

@@ -13,6 +13,7 @@ import type {
   MetadataStore,
   MultipartUpload,
   NewOutboxEvent,
+  ProjectStorageRecord,
 } from '../../src/ports/repositories.js';
 
 interface MetadataStoreFixture {
@@ -985,6 +986,57 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         const [event] = (await store.outbox.oldest(10_000)).filter((e) => e.fileUuid === fileUuid);
         expect(event?.initiator).toEqual(initiator);
         await store.outbox.remove(event!.id);
+      });
+    });
+
+    describe('project storages', () => {
+      const storageOf = (projectId: string, name: string, overrides: Partial<ProjectStorageRecord> = {}): ProjectStorageRecord => ({
+        projectId,
+        name,
+        bucket: 'bucket-a',
+        prefix: '',
+        region: 'us-east-1',
+        endpoint: null,
+        forcePathStyle: false,
+        pattern: '${default}',
+        sealedCredentials: `v1.${randomUUID()}`,
+        createdAt: at(1),
+        ...overrides,
+      });
+
+      it('keeps every field, and lists a project\'s storages by name', async () => {
+        const project = await newProject();
+        const custom = storageOf(project.id, 'minio', { prefix: 'a/b', endpoint: 'http://10.0.0.5:9000', forcePathStyle: true, region: 'eu-west-3', pattern: '${uuid}${ext}' });
+        expect(await store.storages.create(storageOf(project.id, 'zeta'))).toBe(true);
+        expect(await store.storages.create(custom)).toBe(true);
+        expect(await store.storages.find(project.id, 'minio')).toEqual(custom);
+        expect((await store.storages.list(project.id)).map((s) => s.name)).toEqual(['minio', 'zeta']);
+        expect(await store.storages.find(project.id, 'missing')).toBeNull();
+        expect(await store.storages.list((await newProject()).id)).toEqual([]);
+      });
+
+      it('refuses a second storage of one name in a project, keeping the first; names are per project', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const first = storageOf(project.id, 'backup', { bucket: 'first' });
+        expect(await store.storages.create(first)).toBe(true);
+        expect(await store.storages.create(storageOf(project.id, 'backup', { bucket: 'second' }))).toBe(false);
+        expect(await store.storages.find(project.id, 'backup')).toEqual(first);
+        expect(await store.storages.create(storageOf(other.id, 'backup', { bucket: 'theirs' }))).toBe(true);
+        expect((await store.storages.find(other.id, 'backup'))?.bucket).toBe('theirs');
+        // Names are compared exactly.
+        expect(await store.storages.create(storageOf(project.id, 'Backup'))).toBe(true);
+      });
+
+      it('deletes one project\'s storage only, and says whether there was one', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        await store.storages.create(storageOf(project.id, 'shared'));
+        await store.storages.create(storageOf(other.id, 'shared'));
+        expect(await store.storages.delete(other.id, 'shared')).toBe(true);
+        expect(await store.storages.delete(other.id, 'shared')).toBe(false);
+        expect(await store.storages.find(project.id, 'shared')).not.toBeNull();
+        expect(await store.storages.find(other.id, 'shared')).toBeNull();
       });
     });
 

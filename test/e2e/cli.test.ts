@@ -1,10 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 const MAIN = path.resolve('src/main.ts');
 const TSX = ['--import', 'tsx'];
@@ -21,6 +23,24 @@ function freePort(): Promise<number> {
 
 function runCli(args: string[], env: Record<string, string>) {
   return spawnSync(process.execPath, [...TSX, MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+/** Like runCli, without blocking this process: servers the command talks to may run in it. */
+function runCliAsync(args: string[], env: Record<string, string>, stdin = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...TSX, MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(stdin);
+  });
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -105,7 +125,7 @@ describe('trove command line', () => {
     expect(help.stdout).toMatch(/--max-file-size SIZE +largest file accepted/);
     const overview = runCli(['help'], { DATA_DIR: dataDir });
     expect(overview.status).toBe(0);
-    for (const command of ['serve', 'migrate', 'projects list', 'projects create', 'projects update', 'keys create', 'keys revoke', 'config docs']) {
+    for (const command of ['serve', 'migrate', 'projects list', 'projects create', 'projects update', 'keys create', 'keys revoke', 'storages list', 'storages add', 'storages remove', 'config docs']) {
       expect(overview.stdout).toContain(`  ${command} `);
     }
   });
@@ -172,4 +192,85 @@ describe('trove command line', () => {
       await rm(ownDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('trove storages', () => {
+  let dataDir: string;
+  let target: TestS3Server;
+  let secretFile: string;
+  let env: Record<string, string>;
+  const publicKey = 'storagespublickey1';
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'trove-cli-storages-'));
+    target = await startS3Server();
+    secretFile = path.join(dataDir, 'secret');
+    await writeFile(secretFile, `${target.secretAccessKey}\n`);
+    env = { DATA_DIR: dataDir, TROVE_STORAGE_CREDENTIALS_KEY: randomBytes(32).toString('hex'), TROVE_FETCH_ALLOW_PRIVATE: 'true' };
+    expect(runCli(['projects', 'create', '--name', 'Copies', '--public-key', publicKey], env).status).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await target?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const add = (name: string, extra: string[] = []) => [
+    'storages', 'add', '--public-key', publicKey, '--name', name, '--bucket', target.bucket, '--endpoint', target.endpoint,
+    '--force-path-style', 'true', '--access-key-id', target.accessKeyId, ...extra,
+  ];
+
+  it('registers a storage after checking it, lists it without its secret, and removes it', { timeout: 120_000 }, async () => {
+    const added = await runCliAsync(add('backups', ['--secret-access-key-file', secretFile, '--prefix', 'cli/copies', '--pattern', '${uuid}${ext}']), env);
+    expect(added.stderr).toBe('');
+    expect(added.status).toBe(0);
+    expect(added.stdout).toContain('Registered storage "backups" (checked: Trove can write to it).');
+    const fromStdin = await runCliAsync(add('piped', ['--secret-access-key-file', '-']), env, `${target.secretAccessKey}\n`);
+    expect(fromStdin.status, fromStdin.stderr).toBe(0);
+
+    const listed = runCli(['storages', 'list', '--public-key', publicKey], env);
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/^backups\n {2}bucket: {5}trove-test\n {2}prefix: {5}cli\/copies\n/m);
+    expect(listed.stdout).toContain('  pattern:    ${uuid}${ext}');
+    expect(listed.stdout).toContain(`  endpoint:   ${target.endpoint} (path style)`);
+    expect(listed.stdout).toMatch(/^piped$/m);
+    expect(listed.stdout).not.toContain(target.secretAccessKey);
+
+    const taken = await runCliAsync(add('backups', ['--secret-access-key-file', secretFile]), env);
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toContain('already has a storage named "backups"');
+
+    expect(runCli(['storages', 'remove', '--public-key', publicKey, '--name', 'piped'], env).stdout).toBe('removed storage "piped"\n');
+    const again = runCli(['storages', 'remove', '--public-key', publicKey, '--name', 'piped'], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('This project has no storage named "piped".');
+    expect(runCli(['storages', 'list', '--public-key', publicKey], env).stdout).not.toMatch(/^piped$/m);
+  });
+
+  it('refuses a storage whose check fails, or a server without a key, and registers nothing', { timeout: 120_000 }, async () => {
+    const wrong = await runCliAsync(add('wrong', ['--secret-access-key', target.secretAccessKey]).map((word) => (word === target.accessKeyId ? 'NOTS3RVER' : word)), env);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/Could not write to bucket "trove-test" at http:\/\/127\.0\.0\.1:\d+: the storage rejected the credentials/);
+    const keyless = await runCliAsync(add('keyless', ['--secret-access-key-file', secretFile]), { ...env, TROVE_STORAGE_CREDENTIALS_KEY: '' });
+    expect(keyless.status).toBe(1);
+    expect(keyless.stderr).toContain('This server has no TROVE_STORAGE_CREDENTIALS_KEY configured');
+    const unknownProject = runCli(['storages', 'list', '--public-key', 'nosuchproject'], env);
+    expect(unknownProject.status).toBe(1);
+    expect(unknownProject.stderr).toContain('No project has public key nosuchproject.');
+    const listed = runCli(['storages', 'list', '--public-key', publicKey], env).stdout;
+    expect(listed).not.toMatch(/^(wrong|keyless)$/m);
+  });
+
+  it('asks for the secret exactly once, and checks options before anything runs', () => {
+    const both = runCli(add('twice', ['--secret-access-key-file', secretFile, '--secret-access-key', 'x']), env);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('Give the secret access key with exactly one of --secret-access-key-file FILE and --secret-access-key SECRET.');
+    const none = runCli(add('none'), env);
+    expect(none.status).toBe(2);
+    const flag = runCli(add('flag', ['--secret-access-key-file', secretFile]).map((word, i, all) => (all[i - 1] === '--force-path-style' ? 'maybe' : word)), env);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('Invalid value for --force-path-style of "trove storages add": expected true or false');
+    const help = runCli(['storages', 'add', '--help'], env);
+    expect(help.stdout).toMatch(/^Usage: trove storages add --public-key KEY --name NAME --bucket BUCKET --access-key-id ID/);
+    expect(help.stdout).toMatch(/--secret-access-key-file FILE +file holding the secret access key, or - for standard input/);
+  });
 });

@@ -18,7 +18,7 @@
  * - Parts smaller than 5 MiB are accepted (real S3 rejects them at Complete), ETags of parts are
  *   not checked at Complete, and HeadBucket is served by the list-objects route.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ export interface TestS3Server {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Calls `listener` with every request the server receives (headers as sent); returns the way to stop. */
+  observe(listener: (request: IncomingMessage) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -113,6 +115,12 @@ export async function startS3Server(): Promise<TestS3Server> {
     region: REGION,
     accessKeyId: ACCESS_KEY,
     secretAccessKey: ACCESS_KEY,
+    observe(listener) {
+      const httpServer = server.httpServer;
+      if (!httpServer) throw new Error('s3rver has no HTTP server to observe');
+      httpServer.on('request', listener);
+      return () => void httpServer.off('request', listener);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -340,7 +340,7 @@ export class S3BlobStore implements BlobStore {
  * and holds back the final chunk until the source has really ended: otherwise a server could
  * receive exactly `expected` bytes, answer 200, and an overlong body would go unnoticed.
  */
-class ExactByteCounter extends Transform {
+export class ExactByteCounter extends Transform {
   bytes = 0;
   private heldBack: Buffer | undefined;
 
@@ -397,7 +397,7 @@ const NON_RETRYABLE_STREAM_WARNING = 'An error was encountered in a non-retryabl
  * stays silent: the SDK logs every failed command there (each 404 of head/get), and every such
  * failure already reaches the caller as a rejection.
  */
-const sdkLogger = {
+export const sdkLogger = {
   debug: (): void => undefined,
   info: (): void => undefined,
   warn: (...content: unknown[]): void => {
@@ -415,7 +415,7 @@ function normalizeKeyPrefix(prefix: string | undefined): string {
 }
 
 /** Large enough that an object of the announced size fits in S3's 10,000 parts. */
-function putPartSize(size: number | undefined): number {
+export function putPartSize(size: number | undefined): number {
   if (size === undefined) return PUT_PART_BYTES;
   return Math.max(PUT_PART_BYTES, Math.ceil(size / S3_MAX_PARTS / MIB) * MIB);
 }

@@ -8,6 +8,7 @@ import { KyselyFilesRepository } from './repositories/files.repository.js';
 import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
 import { KyselyGroupsRepository } from './repositories/groups.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
+import { KyselyProjectStoragesRepository } from './repositories/project-storages.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
 import { KyselyUsageRepository } from './repositories/usage.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
@@ -26,6 +27,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly sessions: KyselyDashboardSessionsRepository;
   readonly usage: KyselyUsageRepository;
   readonly addonRequests: KyselyAddonRequestsRepository;
+  readonly storages: KyselyProjectStoragesRepository;
 
   /** `db` may be a `Transaction<Database>`: then every repository here writes inside it. */
   constructor(protected readonly db: Kysely<Database>) {
@@ -40,6 +42,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.sessions = new KyselyDashboardSessionsRepository(db);
     this.usage = new KyselyUsageRepository(db);
     this.addonRequests = new KyselyAddonRequestsRepository(db);
+    this.storages = new KyselyProjectStoragesRepository(db);
   }
 
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {

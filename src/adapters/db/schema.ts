@@ -208,6 +208,20 @@ export interface UsageDailyTable {
   cache_misses: number;
 }
 
+export interface ProjectStoragesTable {
+  project_id: string;
+  name: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint: string | null;
+  force_path_style: number;
+  pattern: string;
+  /** AES-256-GCM under the server's key (TROVE_STORAGE_CREDENTIALS_KEY); never plaintext. */
+  credentials: string;
+  created_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -227,4 +241,5 @@ export interface Database {
   dashboard_sessions: DashboardSessionsTable;
   usage_daily: UsageDailyTable;
   addon_requests: AddonRequestsTable;
+  project_storages: ProjectStoragesTable;
 }

@@ -7,6 +7,7 @@ import { ErrorBox, Spinner } from '../components/States';
 import { useApp } from '../context';
 import { formatBytes, formatDateTime } from '../lib/format';
 import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
+import { Storages } from './Storages';
 
 const MIME_PATTERN = /^(\*\/\*|[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*))$/i;
 const MB = 1_000_000;
@@ -28,6 +29,7 @@ export function Settings() {
         <>
           <ProjectForm key={project.data.pub_key} project={project.data} onSaved={project.setData} />
           <Keys project={project.data} />
+          <Storages />
         </>
       ) : null}
     </section>

@@ -5,6 +5,7 @@ import * as jobs from './0003-jobs.js';
 import * as eventOutbox from './0004-event-outbox.js';
 import * as dashboard from './0005-dashboard.js';
 import * as appdataAddons from './0007-appdata-addons.js';
+import * as projectStorages from './0008-project-storages.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-event-outbox': eventOutbox,
   '0005-dashboard': dashboard,
   '0007-appdata-addons': appdataAddons,
+  '0008-project-storages': projectStorages,
 };
 
 export const migrationProvider: MigrationProvider = {

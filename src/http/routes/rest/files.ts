@@ -18,6 +18,9 @@ import {
   FileListSchema,
   FileParamsSchema,
   LocalCopyBodySchema,
+  RemoteCopyBodySchema,
+  RemoteCopyResultSchema,
+  ErrorDetailSchema,
   RestFileSchema,
   FileTagsSchema,
   TagChangeSchema,
@@ -31,7 +34,7 @@ import {
 
 const BATCH_DESCRIPTION = 'JSON array of up to 100 uuids; unknown or invalid ones are reported in `problems`.';
 
-/** `/files/…`: list, info, store, delete (single and batch), local copies. */
+/** `/files/…`: list, info, store, delete (single and batch), local and remote copies. */
 export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const files = () => ctx.services.files;
@@ -124,6 +127,31 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
       const { source, store, metadata } = request.body;
       const copy = await files().localCopy(projectOf(request), source, store, metadata);
       return reply.code(201).send({ type: 'file', result: toRestFile(copy, restBases(request, ctx)) });
+    },
+  );
+
+  app.post(
+    '/files/remote_copy/',
+    restRoute({
+      operationId: 'copyFileToRemoteStorage',
+      summary: 'Copy a file to a storage',
+      description:
+        '`source`: a uuid or a CDN URL with operations (the derivative is copied); `target`: the name of a storage of the project (`/project/storages/`); ' +
+        '`make_public` (default true: `public-read` ACL); `pattern` (default: the storage’s, `${default}`). ' +
+        '201 `{"type": "url", "result": "s3://<bucket>/<key>"}`; 200 with the same when an object already has that key (it is left as it is).',
+      body: RemoteCopyBodySchema,
+      response: {
+        200: RemoteCopyResultSchema,
+        201: RemoteCopyResultSchema,
+        ...restBodyErrorResponses,
+        409: ErrorDetailSchema,
+        501: ErrorDetailSchema,
+        502: ErrorDetailSchema,
+      },
+    }),
+    async (request, reply) => {
+      const copy = await ctx.services.remoteCopy.copy(projectOf(request), request.body);
+      return reply.code(copy.created ? 201 : 200).send({ type: 'url', result: copy.url });
     },
   );
 

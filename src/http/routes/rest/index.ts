@@ -6,10 +6,11 @@ import { registerRestFiles } from './files.js';
 import { registerRestGroups } from './groups.js';
 import { registerRestMetadata } from './metadata.js';
 import { registerRestProject } from './project.js';
+import { registerRestStorages } from './storages.js';
 import { registerRestWebhooks } from './webhooks.js';
 import { registerRestPipeline } from './rest-request.js';
 
-/** Uploadcare's REST API v0.7 (`Accept: application/vnd.uploadcare-v0.7+json`), with Trove's webhook delivery log. */
+/** Uploadcare's REST API v0.7 (`Accept: application/vnd.uploadcare-v0.7+json`), with Trove's webhook delivery log and project storages. */
 export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
   const { ctx } = options;
   registerRestPipeline(app, ctx);
@@ -17,6 +18,7 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpCo
   registerRestMetadata(app, ctx);
   registerRestGroups(app, ctx);
   registerRestProject(app, ctx);
+  registerRestStorages(app, ctx);
   registerRestWebhooks(app, ctx);
   registerRestConversion(app);
   registerRestAddons(app, ctx);

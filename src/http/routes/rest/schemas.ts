@@ -6,6 +6,8 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { RestFileSchema, RestGroupSummarySchema } from '../../../domain/rest-file.js';
+import { STORAGE_NAME_PATTERN, STORAGE_NAME_RULE } from '../../../domain/project-storage.js';
+import { MAX_COPY_PATTERN_LENGTH } from '../../../domain/remote-copy.js';
 import { TAG_LIMITS } from '../../../domain/tags.js';
 import { MAX_SIGNING_SECRET_LENGTH, MAX_TARGET_URL_LENGTH, WEBHOOK_EVENTS } from '../../../domain/webhook.js';
 import { MAX_EAGER_DERIVATIVES } from '../../../services/eager-transform.service.js';
@@ -72,6 +74,30 @@ export const BatchResultSchema = Type.Object(
 export type BatchResult = Static<typeof BatchResultSchema>;
 
 export const CopyResultSchema = Type.Object({ type: Type.Literal('file'), result: RestFileSchema }, { title: 'CopyResult' });
+
+export const RemoteCopyResultSchema = Type.Object(
+  {
+    type: Type.Literal('url'),
+    result: Type.String({ description: '`s3://<bucket>/<object key>`' }),
+  },
+  { title: 'RemoteCopyResult' },
+);
+
+export const ProjectStorageSchema = Type.Object(
+  {
+    name: Type.String({ description: 'What `target` of a remote copy names' }),
+    bucket: Type.String(),
+    prefix: Type.String({ description: 'Put before every object key (with a `/`); empty for none' }),
+    region: Type.String(),
+    endpoint: Type.Union([Type.String(), Type.Null()], { description: 'Origin of an S3-compatible service; null for AWS' }),
+    force_path_style: Type.Boolean({ description: 'Bucket in the path (`endpoint/bucket/key`) instead of the host name' }),
+    pattern: Type.String({ description: 'Object key pattern used when a copy gives none' }),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'ProjectStorage', description: 'A storage; its credentials are never answered' },
+);
+export type RestProjectStorage = Static<typeof ProjectStorageSchema>;
+export const ProjectStorageListSchema = Type.Object({ results: Type.Array(ProjectStorageSchema) }, { title: 'ProjectStorageList' });
 
 export const DerivativesQueuedSchema = Type.Object(
   { status: Type.Literal('queued'), derivatives: Type.Array(Type.String({ description: 'CDN URL of the derivative' })) },
@@ -211,6 +237,10 @@ const webhookId = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Webhook 
 export const WebhookParamsSchema = Type.Object({ id: webhookId }, NOT_FOUND);
 export const DeliveryParamsSchema = Type.Object({ id: webhookId, delivery: Type.String({ description: 'Delivery id' }) }, NOT_FOUND);
 export const SecretParamsSchema = Type.Object({ id: Type.String({ description: 'Secret key id' }) }, NOT_FOUND);
+export const StorageParamsSchema = Type.Object(
+  { name: Type.String({ pattern: STORAGE_NAME_PATTERN, description: 'Storage name' }) },
+  rejects('This project has no storage of this name.', 404),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Query strings. Values are strings (a repeated parameter counts by its last value); an empty one
@@ -342,6 +372,68 @@ export const LocalCopyBodySchema = Type.Object(
     ),
   },
   EXPECTED_OBJECT,
+);
+
+const makePublicFlag = Type.Union([Type.Boolean(), Type.Enum(['true', 'false']), Type.Null()], {
+  description: 'Default true: the object gets the `public-read` ACL',
+  ...rejects('`make_public` parameter should be `true` or `false`.'),
+});
+
+export const RemoteCopyBodySchema = Type.Object(
+  {
+    source: Type.String({
+      minLength: 1,
+      description: 'A file uuid, or its CDN URL with operations: the derivative is copied',
+      ...rejects({ required: '`source` parameter is required.', minLength: '`source` parameter is required.', default: 'Bad `source` parameter. Use UUID or CDN URL.' }),
+    }),
+    target: Type.String({
+      minLength: 1,
+      description: 'Name of a storage of the project (see `/project/storages/`)',
+      ...rejects({ required: '`target` parameter is required.', minLength: '`target` parameter is required.', default: '`target` must be the name of a storage of this project.' }),
+    }),
+    make_public: Type.Optional(makePublicFlag),
+    pattern: Type.Optional(
+      Type.Union([Type.String({ maxLength: MAX_COPY_PATTERN_LENGTH }), Type.Null()], {
+        description:
+          'Object key, under the storage prefix, from `${default}` (= `${uuid}/${auto_filename}`), `${auto_filename}` (= `${filename}${effects}${ext}`), `${effects}`, `${filename}`, `${uuid}`, `${ext}` and text. Default: the storage’s pattern',
+        ...rejects(`Bad \`pattern\` parameter: it must be a string of at most ${MAX_COPY_PATTERN_LENGTH} characters such as \${default}.`),
+      }),
+    ),
+  },
+  EXPECTED_OBJECT,
+);
+
+const STORAGE_FIELDS = ['name', 'bucket', 'prefix', 'region', 'endpoint', 'force_path_style', 'pattern', 'access_key_id', 'secret_access_key'];
+const optionalText = (name: string, maxLength: number, description: string) =>
+  Type.Optional(
+    Type.Union([Type.String({ maxLength }), Type.Null()], { description, ...rejects(`\`${name}\` must be a string of at most ${maxLength} characters.`) }),
+  );
+const credential = (name: string, description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    description,
+    ...rejects({ required: `\`${name}\` is required.`, default: `\`${name}\` must be 1–1024 printable ASCII characters without spaces.` }),
+  });
+
+export const StorageCreateBodySchema = Type.Object(
+  {
+    name: Type.String({ pattern: STORAGE_NAME_PATTERN, description: STORAGE_NAME_RULE, ...rejects({ required: '`name` is required.', default: `\`name\` must be ${STORAGE_NAME_RULE}.` }) }),
+    bucket: Type.String({ minLength: 3, maxLength: 63, description: 'S3 bucket name', ...rejects({ required: '`bucket` is required.', default: '`bucket` must be an S3 bucket name of 3–63 characters.' }) }),
+    prefix: optionalText('prefix', 512, 'Folder the copies go under (no leading or trailing `/` needed)'),
+    region: optionalText('region', 64, 'Default us-east-1'),
+    endpoint: optionalText('endpoint', 2048, 'http(s) origin of an S3-compatible service (MinIO, R2, Ceph…); omit for AWS'),
+    force_path_style: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Null()], { description: 'Default false; most S3-compatible services want true', ...rejects('`force_path_style` must be true or false.') }),
+    ),
+    pattern: optionalText('pattern', MAX_COPY_PATTERN_LENGTH, 'Object key pattern when a copy gives none; default `${default}`'),
+    access_key_id: credential('access_key_id', 'Kept encrypted; never answered'),
+    secret_access_key: credential('secret_access_key', 'Kept encrypted; never answered'),
+  },
+  {
+    additionalProperties: false,
+    ...rejects({ type: 'Expected JSON object.', additionalProperties: `Unknown field {additional}; fields: ${STORAGE_FIELDS.join(', ')}.` }),
+  },
 );
 
 export const DerivativesBodySchema = Type.Object(
