@@ -131,6 +131,7 @@ export const ERROR_CODES = {
     api: 'rest',
     meaning: 'The add-on is not available on this server: its engine is not configured or not reachable (ClamAV), or Trove ships none for it; the message names the add-on and says why.',
   },
+  CONCURRENT_UPDATE: { statuses: [409], api: 'rest', meaning: 'The file’s metadata or tags kept changing under concurrent edits; nothing was changed, send the request again.' },
   LAST_SECRET_KEY: { statuses: [409], api: 'rest', meaning: 'This is the project’s last active secret key: create another before revoking it.' },
 
   TARGET_REQUIRED: { statuses: [400], api: 'rest', meaning: '`target` of a remote copy is missing: give the name of a storage of the project.' },

@@ -124,8 +124,12 @@ export interface FilesRepository {
   setStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
   /** Marks the live files of the project among `uuids` removed; returns the files this call changed. */
   setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
-  /** Changes a live file's metadata or tags; returns the file as it now is, null when the project has no such live file. */
-  updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null>;
+  /**
+   * Changes a live file's metadata or tags; returns the file as it now is, null when the project has
+   * no such live file, or when `expected` is given and the file no longer holds those values (a
+   * compare-and-set: an edit derived from what was read cannot overwrite a concurrent one).
+   */
+  updateInfo(projectId: string, uuid: string, patch: FileInfoPatch, expected?: FileInfoPatch): Promise<StoredFile | null>;
   /**
    * Writes one add-on's entry into a live file's appdata (the other add-ons' entries stay) and sets
    * its scan status; a write racing another add-on's is retried on the fresh value, so neither is

@@ -46,8 +46,9 @@ export async function removeFiles(store: UnitOfWork, projectId: string, uuids: s
 }
 
 /**
- * Replaces a live file's metadata or tags; `previous` holds what they were (the event carries it).
- * Null when the project has no such live file.
+ * Replaces a live file's metadata or tags; `previous` holds what they were (the event carries it),
+ * and the write happens only if the file still holds them. Null when the project has no such live
+ * file or it changed since it was read.
  */
 export async function updateFileInfo(
   store: UnitOfWork,
@@ -58,7 +59,7 @@ export async function updateFileInfo(
   at: string,
 ): Promise<StoredFile | null> {
   return store.transaction(async (tx) => {
-    const updated = await tx.files.updateInfo(projectId, uuid, patch);
+    const updated = await tx.files.updateInfo(projectId, uuid, patch, previous);
     if (updated) await record(tx, effectsOfInfoUpdate(updated, previous, at));
     return updated;
   });

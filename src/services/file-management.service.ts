@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import { assertDeliverable } from '../domain/addons.js';
 import { originalBlobKey } from '../domain/blob-layout.js';
 import { parseCopySource } from '../domain/copy-source.js';
@@ -15,7 +16,7 @@ import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FileCounts, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
+import type { FileCounts, FileInfoPatch, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
 export type { FileSearchFilters } from '../ports/repositories.js';
 import type { CacheInvalidationService } from './cache-invalidation.service.js';
 import type { Clock } from '../lib/clock.js';
@@ -50,6 +51,15 @@ export interface BatchResult {
 }
 
 export const MAX_BATCH_UUIDS = 100;
+
+/** Tries of a metadata or tag edit that keeps losing to concurrent edits of the same file (each loss means another edit landed). */
+const INFO_EDIT_ATTEMPTS = 32;
+
+/** What an edit of a file's metadata or tags decided: the fields to write (null: nothing to write) and the caller's answer. */
+interface InfoEdit<R> {
+  patch: FileInfoPatch | null;
+  result: R;
+}
 
 /** Managing a project's files through the REST API: listing, storing, deleting, metadata, copies. */
 export class FileManagementService {
@@ -157,19 +167,19 @@ export class FileManagementService {
   /** Sets one key; `created` tells a new key (201) from a changed one (200). */
   async setMetadataValue(project: Project, uuid: string, key: string, value: unknown): Promise<{ value: string; created: boolean }> {
     if (typeof value !== 'string') throw createAppError('METADATA_VALUE_INVALID', 400, 'The request body must be a JSON string: the metadata value.');
-    const file = await this.find(project, uuid, { includeRemoved: false });
-    const created = !Object.prototype.hasOwnProperty.call(file.metadata, key);
-    const next = validateMetadata([...Object.entries({ ...file.metadata, [key]: value })]);
-    await this.saveMetadata(project, file, next);
-    return { value, created };
+    return this.editInfo(project, uuid, (file) => ({
+      patch: { metadata: validateMetadata([...Object.entries({ ...file.metadata, [key]: value })]) },
+      result: { value, created: !Object.prototype.hasOwnProperty.call(file.metadata, key) },
+    }));
   }
 
   async deleteMetadataValue(project: Project, uuid: string, key: string): Promise<void> {
-    const file = await this.find(project, uuid, { includeRemoved: false });
-    if (!Object.prototype.hasOwnProperty.call(file.metadata, key)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const next = { ...file.metadata };
-    delete next[key];
-    await this.saveMetadata(project, file, next);
+    await this.editInfo(project, uuid, (file) => {
+      if (!Object.prototype.hasOwnProperty.call(file.metadata, key)) throw createAppError('NOT_FOUND', 404, 'Not found.');
+      const next = { ...file.metadata };
+      delete next[key];
+      return { patch: { metadata: next }, result: undefined };
+    });
   }
 
   /**
@@ -286,20 +296,35 @@ export class FileManagementService {
 
   /** Writes the tags `next` derives from the current ones, with one `file.info_updated` event, unless they are the same set. */
   private async changeTags(project: Project, uuid: string, next: (current: readonly string[]) => string[]): Promise<TagChange> {
-    const file = await this.find(project, uuid, { includeRemoved: false });
-    const { changed, ...result } = tagChange(file.tags, next(file.tags));
-    if (!changed) return result;
-    const updated = await updateFileInfo(this.records, project.id, file.uuid, { tags: result.tags }, { tags: file.tags }, this.clock.now().toISOString());
-    if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    this.nudge();
-    return result;
+    return this.editInfo(project, uuid, (file) => {
+      const { changed, ...result } = tagChange(file.tags, next(file.tags));
+      return { patch: changed ? { tags: result.tags } : null, result };
+    });
   }
 
-  private async saveMetadata(project: Project, file: StoredFile, next: FileMetadata): Promise<void> {
-    const updated = await updateFileInfo(this.records, project.id, file.uuid, { metadata: next }, { metadata: file.metadata }, this.clock.now().toISOString());
-    if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    this.delivery.evict(file.uuid);
-    this.nudge();
+  /**
+   * Reads the file, lets `edit` derive the new metadata or tags from what it holds, and writes them
+   * only if the file still holds what was read; a concurrent edit makes it read and derive again, so
+   * two clients adding different keys or tags at once both keep theirs.
+   */
+  private async editInfo<R>(project: Project, uuid: string, edit: (file: StoredFile) => InfoEdit<R>): Promise<R> {
+    for (let attempt = 0; attempt < INFO_EDIT_ATTEMPTS; attempt += 1) {
+      const file = await this.find(project, uuid, { includeRemoved: false });
+      const { patch, result } = edit(file);
+      if (!patch) return result;
+      const previous: FileInfoPatch = {};
+      if (patch.metadata !== undefined) previous.metadata = file.metadata;
+      if (patch.tags !== undefined) previous.tags = file.tags;
+      const updated = await updateFileInfo(this.records, project.id, file.uuid, patch, previous, this.clock.now().toISOString());
+      if (updated) {
+        if (patch.metadata !== undefined) this.delivery.evict(file.uuid);
+        this.nudge();
+        return result;
+      }
+      // Spread the losers out, so they do not all read the same winner's value and collide again.
+      await setTimeout(Math.random() * Math.min(2 ** attempt, 50));
+    }
+    throw createAppError('CONCURRENT_UPDATE', 409, `The file ${uuid} kept changing under ${INFO_EDIT_ATTEMPTS} edits in a row; nothing was changed, try again.`);
   }
 
   private async find(project: Project, uuid: string, options: { includeRemoved: boolean }): Promise<StoredFile> {

@@ -392,6 +392,20 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect(await store.files.findForProject(project.id, file.uuid)).toEqual(withTags);
       });
 
+      it('changes metadata or tags only while the file still holds the expected values', async () => {
+        const project = await newProject();
+        const file = fileOf(project.id, { metadata: { a: '1' }, tags: ['t'] });
+        await store.files.insertMany([file]);
+        expect(await store.files.updateInfo(project.id, file.uuid, { tags: ['x'] }, { tags: ['other'] })).toBeNull();
+        expect(await store.files.updateInfo(project.id, file.uuid, { metadata: { b: '2' } }, { metadata: { a: '2' } })).toBeNull();
+        expect(await store.files.findForProject(project.id, file.uuid)).toEqual(file);
+        const tagged = await store.files.updateInfo(project.id, file.uuid, { tags: ['t', 'u'] }, { tags: ['t'] });
+        expect(tagged?.tags).toEqual(['t', 'u']);
+        // The same expectation again is stale now.
+        expect(await store.files.updateInfo(project.id, file.uuid, { tags: ['t', 'v'] }, { tags: ['t'] })).toBeNull();
+        expect((await store.files.updateInfo(project.id, file.uuid, { metadata: { a: '1', b: '2' } }, { metadata: { a: '1' } }))?.metadata).toEqual({ a: '1', b: '2' });
+      });
+
       it('lists unstored files past their expiry, soonest expiry first, up to the limit', async () => {
         const project = await newProject();
         // Expiries in 1990: no other test's files expire that early.

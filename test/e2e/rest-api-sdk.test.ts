@@ -237,6 +237,14 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     await expect(updateTags({ uuid, add: ['x'] }, signed)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('keeps every tag and metadata key of concurrent edits of one file', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('busy'), 'busy.txt');
+    await Promise.all(Array.from({ length: 12 }, (_, i) => updateTags({ uuid, add: [`tag${i}`] }, i % 2 === 0 ? signed : simple)));
+    expect((await getTags({ uuid }, signed)).tags.slice().sort()).toEqual(Array.from({ length: 12 }, (_, i) => `tag${i}`).sort());
+    await Promise.all(Array.from({ length: 12 }, (_, i) => updateMetadata({ uuid, key: `key${i}`, value: `v${i}` }, i % 2 === 0 ? signed : simple)));
+    expect(Object.keys(await getMetadata({ uuid }, signed)).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `key${i}`).sort());
+  });
+
   it('refuses document and video conversion by name, not with a 404', async () => {
     const uuid = await uploadFile(trove, Buffer.from('%PDF-1.4\n%%EOF\n'), 'doc.pdf');
     for (const type of [ConversionType.DOCUMENT, ConversionType.VIDEO]) {

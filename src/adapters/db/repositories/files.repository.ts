@@ -166,19 +166,21 @@ export class KyselyFilesRepository implements FilesRepository {
     return rows.map(toFile);
   }
 
-  async updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null> {
+  async updateInfo(projectId: string, uuid: string, patch: FileInfoPatch, expected: FileInfoPatch = {}): Promise<StoredFile | null> {
     const values: Partial<Pick<FilesTable, 'metadata' | 'tags'>> = {};
     if (patch.metadata !== undefined) values.metadata = JSON.stringify(patch.metadata);
     if (patch.tags !== undefined) values.tags = JSON.stringify(patch.tags);
     if (Object.keys(values).length === 0) return this.findForProject(projectId, uuid);
-    const row = await this.db
+    let update = this.db
       .updateTable('files')
       .set(values)
       .where('project_id', '=', projectId)
       .where('uuid', '=', uuid)
-      .where('datetime_removed', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+      .where('datetime_removed', 'is', null);
+    // Every write of these columns is JSON.stringify of the value, so the text read back compares exactly.
+    if (expected.metadata !== undefined) update = update.where('metadata', '=', JSON.stringify(expected.metadata));
+    if (expected.tags !== undefined) update = update.where('tags', '=', JSON.stringify(expected.tags));
+    const row = await update.returningAll().executeTakeFirst();
     return row ? toFile(row) : null;
   }
 
