@@ -1,4 +1,5 @@
 import type { DashboardSession } from '../domain/dashboard-session.js';
+import type { FileSearchCriteria } from '../domain/file-search.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
 import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from '../domain/webhook.js';
@@ -118,6 +119,32 @@ export interface FilesRepository {
   setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]>;
   /** Changes a live file's metadata or tags; returns the file as it now is, null when the project has no such live file. */
   updateInfo(projectId: string, uuid: string, patch: FileInfoPatch): Promise<StoredFile | null>;
+}
+
+/** One page of a file search. */
+export interface FileSearchResult {
+  files: StoredFile[];
+  /** Files matching in all, whatever the page. */
+  total: number;
+  /**
+   * With fuzziness: for each query term and phrase word, the project's words that stood in for it
+   * (most similar first); empty without fuzziness or when none is similar enough.
+   */
+  alternatives: Record<string, string[]>;
+  /** False when fuzziness was asked but this database cannot provide it: then matching was exact. */
+  fuzzy: boolean;
+}
+
+/**
+ * Full-text search over a project's live files (the index is kept by FilesRepository, in the same
+ * transaction as each change). Both engines return the same files in the same order for the same
+ * data: matching, scoring and ordering follow src/domain/search-text.ts and file-search.ts.
+ */
+export interface FileSearchRepository {
+  /** Files of the project that are live and not expired at `now` and meet every criterion, in the criteria's order (ties by uuid). */
+  search(projectId: string, criteria: FileSearchCriteria, page: { limit: number; offset: number }, now: string): Promise<FileSearchResult>;
+  /** Whether typo tolerance works on this database (PostgreSQL needs the pg_trgm extension). */
+  supportsFuzziness(): Promise<boolean>;
 }
 
 export interface MultipartUpload {
@@ -290,6 +317,7 @@ export interface UsageRepository {
 export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
   readonly files: FilesRepository;
+  readonly fileSearch: FileSearchRepository;
   readonly fileCounters: FileCountersRepository;
   readonly multipart: MultipartRepository;
   readonly fromUrlTasks: FromUrlTasksRepository;

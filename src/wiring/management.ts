@@ -3,6 +3,7 @@ import { CacheInvalidationService } from '../services/cache-invalidation.service
 import { DashboardSessionService } from '../services/dashboard-session.service.js';
 import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
+import { FileSearchService } from '../services/file-search.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { ProjectService } from '../services/project.service.js';
 import type { UploadAuthService } from '../services/upload-auth.service.js';
@@ -20,6 +21,8 @@ export interface Management {
   /** Drops changed files and projects from the memory caches of every process. */
   caches: CacheInvalidationService;
   files: FileManagementService;
+  /** `POST /files/search/`. */
+  search: FileSearchService;
   projects: ProjectService;
   webhooks: WebhookService;
   eager: EagerTransformService;
@@ -59,12 +62,15 @@ export function createManagement(
     bases: { cdnBase: `${origin}${config.http.deliveryPrefix}`, apiBase: `${origin}${config.http.restPrefix}` },
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
+  const search = new FileSearchService(metadata.fileSearch, clock, logger);
+  if (config.roles.has('api')) void search.checkFuzziness();
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
     apiAuth,
     caches,
     files,
+    search,
     projects: new ProjectService(metadata.projects, caches),
     webhooks,
     eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),

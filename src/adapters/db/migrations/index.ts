@@ -4,6 +4,7 @@ import * as webhooks from './0002-webhooks.js';
 import * as jobs from './0003-jobs.js';
 import * as eventOutbox from './0004-event-outbox.js';
 import * as dashboard from './0005-dashboard.js';
+import * as search from './0006-search.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-jobs': jobs,
   '0004-event-outbox': eventOutbox,
   '0005-dashboard': dashboard,
+  '0006-search': search,
 };
 
 export const migrationProvider: MigrationProvider = {
