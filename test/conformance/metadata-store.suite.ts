@@ -560,7 +560,7 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       });
 
       it('follows every change to a file: metadata, tags, removal and deletion', async () => {
-        const file = fileOf(project.id, { originalFilename: 'draft.txt', datetimeUploaded: at(9), metadata: { note: 'lighthouse keeper' }, tags: ['todo'] });
+        const file = fileOf(project.id, { originalFilename: 'draft.txt', datetimeUploaded: at(9), expiresAt: at(300), metadata: { note: 'lighthouse keeper' }, tags: ['todo'] });
         await store.files.insertMany([file]);
         expect(await names({ query: 'lighthouse' })).toEqual(['draft.txt']);
         await store.files.updateInfo(project.id, file.uuid, { metadata: { note: 'harbour master' } });
@@ -572,6 +572,10 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect(await names({ tags: { any: ['todo'] } })).toEqual([]);
         expect(await names({ tags: { any: ['done'] } })).toEqual(['draft.txt']);
         expect(await names({ exact: { 'metadata[note]': ['harbour master'] } })).toEqual(['draft.txt']);
+        expect(await names({ query: 'harbour' }, { stored: 'true' })).toEqual([]);
+        await store.files.setStored(project.id, [file.uuid], at(9.5));
+        expect(await names({ query: 'harbour' }, { stored: 'true' })).toEqual(['draft.txt']);
+        expect(await names({ query: 'harbour' }, { stored: 'false' })).toEqual([]);
         await store.files.setRemoved(project.id, [file.uuid], at(10));
         expect(await names({ query: 'harbour' })).toEqual([]);
         expect(await names({ tags: { any: ['done'] } })).toEqual([]);

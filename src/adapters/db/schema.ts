@@ -204,6 +204,9 @@ export interface FileSearchTable {
   datetime_uploaded: string;
   size: number;
   is_image: number;
+  /** 1 once stored; with `expires_at`, what the search needs of the file's state without reading `files`. */
+  stored: number;
+  expires_at: string | null;
   mime_type: string;
   original_filename: string;
   filename_key: string;

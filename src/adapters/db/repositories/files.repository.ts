@@ -5,7 +5,7 @@ import type { FileInfoPatch, FileListQuery, FilesRepository } from '../../../por
 import { atomically } from '../atomically.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
-import { indexFiles, unindexFiles } from '../search/search-index.js';
+import { indexFiles, markStored, unindexFiles } from '../search/search-index.js';
 
 export function toFile(row: Selectable<FilesTable>): StoredFile {
   return {
@@ -125,16 +125,19 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async setStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
-    const rows = await this.db
-      .updateTable('files')
-      .set({ datetime_stored: at, expires_at: null })
-      .where('project_id', '=', projectId)
-      .where('uuid', 'in', uuids)
-      .where('datetime_removed', 'is', null)
-      .where('datetime_stored', 'is', null)
-      .returningAll()
-      .execute();
-    return rows.map(toFile);
+    return atomically(this.db, async (db) => {
+      const rows = await db
+        .updateTable('files')
+        .set({ datetime_stored: at, expires_at: null })
+        .where('project_id', '=', projectId)
+        .where('uuid', 'in', uuids)
+        .where('datetime_removed', 'is', null)
+        .where('datetime_stored', 'is', null)
+        .returningAll()
+        .execute();
+      await markStored(db, rows.map((row) => row.uuid));
+      return rows.map(toFile);
+    });
   }
 
   async setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {

@@ -83,25 +83,33 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     const where = this.conditions(projectId, criteria, now, fuzzy, alternativesOf);
     const sort = effectiveSort(criteria);
     const score = sort.some((key) => key.field === 'score') ? this.scoreOf(criteria, alternativesOf) : sql<number>`0`;
-    const order = sort.map(({ field, descending }) => {
-      const direction = descending ? sql`desc` : sql`asc`;
-      if (field === 'score') return sql`score ${direction}`;
-      if (field === 'size') return sql`s.size ${direction}`;
-      if (field === 'datetime_uploaded') return sql`${this.bytewise(sql.ref('s.datetime_uploaded'))} ${direction}`;
-      return sql`${this.bytewise(sql.ref('s.filename_key'))} ${direction}`;
-    });
-    order.push(sql`${this.bytewise(sql.ref('s.file_uuid'))} asc`);
+    const order = (alias: 's' | 'm') =>
+      sql.join([
+        ...sort.map(({ field, descending }) => {
+          const direction = descending ? sql`desc` : sql`asc`;
+          // By the output column: a constant score (no text condition) would read as a column position.
+          if (field === 'score') return alias === 's' ? sql`score ${direction}` : sql`m.score ${direction}`;
+          if (field === 'size') return sql`${sql.ref(`${alias}.size`)} ${direction}`;
+          const column = field === 'datetime_uploaded' ? 'datetime_uploaded' : 'filename_key';
+          return sql`${this.bytewise(sql.ref(`${alias}.${column}`))} ${direction}`;
+        }),
+        sql`${this.bytewise(sql.ref(`${alias}.file_uuid`))} asc`,
+      ]);
 
+    // The page is chosen, and the matches counted, in the index alone; only the page's rows are read from files.
     const result = await sql<Row>`
-      select f.*, ${score} as score, count(*) over () as total_count
-      from file_search s join files f on f.uuid = s.file_uuid
-      where ${where}
-      order by ${sql.join(order)}
-      limit ${page.limit} offset ${page.offset}`.execute(this.db);
+      select f.*, m.score, m.total_count from (
+        select s.file_uuid, s.datetime_uploaded, s.size, s.filename_key, ${score} as score, count(*) over () as total_count
+        from file_search s
+        where ${where}
+        order by ${order('s')}
+        limit ${page.limit} offset ${page.offset}
+      ) m join files f on f.uuid = m.file_uuid
+      order by ${order('m')}`.execute(this.db);
     let total = Number(result.rows[0]?.total_count ?? 0);
     if (result.rows.length === 0 && page.offset > 0) {
       // Past the last match: the window function had no row to report the count on.
-      const counted = await sql<{ n: number | string }>`select count(*) as n from file_search s join files f on f.uuid = s.file_uuid where ${where}`.execute(this.db);
+      const counted = await sql<{ n: number | string }>`select count(*) as n from file_search s where ${where}`.execute(this.db);
       total = Number(counted.rows[0]?.n ?? 0);
     }
     return { files: result.rows.map((row) => toFile(row)), total, alternatives, fuzzy: fuzzy || !criteria.fuzziness };
@@ -110,6 +118,14 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
   /** Orders text by its bytes on both engines (SQLite's BINARY; PostgreSQL's "C"), whatever the database's collation. */
   private bytewise(expression: RawBuilder<unknown>): RawBuilder<unknown> {
     return this.postgres ? sql`${expression} collate "C"` : expression;
+  }
+
+  /**
+   * The file is one of those `files` selects. PostgreSQL gets the list first (an array): otherwise its
+   * planner may walk a sort index through every file and probe the list for each one.
+   */
+  private amongFiles(files: RawBuilder<unknown>): RawBuilder<unknown> {
+    return this.postgres ? sql`s.file_uuid = any (array(${files}))` : sql`s.file_uuid in (${files})`;
   }
 
   /** Whether a text column holds `needle`. */
@@ -125,7 +141,7 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     fuzzy: boolean,
     alternativesOf: (word: string) => string[],
   ): RawBuilder<unknown> {
-    const conditions: Array<RawBuilder<unknown>> = [sql`s.project_id = ${projectId}`, sql`(f.expires_at is null or f.expires_at > ${now})`];
+    const conditions: Array<RawBuilder<unknown>> = [sql`s.project_id = ${projectId}`, sql`(s.expires_at is null or s.expires_at > ${now})`];
     conditions.push(...(this.postgres ? this.postgresText(criteria, fuzzy, alternativesOf) : this.sqliteText(criteria, fuzzy, alternativesOf)));
 
     const { exact } = criteria;
@@ -133,9 +149,7 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     if (exact.mimeTypes) conditions.push(sql`s.mime_type in (${sql.join(exact.mimeTypes)})`);
     if (exact.filenames) conditions.push(sql`s.original_filename in (${sql.join(exact.filenames)})`);
     for (const { key, values } of exact.metadata) {
-      conditions.push(
-        sql`s.file_uuid in (select m.file_uuid from file_search_metadata m where m.project_id = ${projectId} and m.key = ${key} and m.value in (${sql.join(values)}))`,
-      );
+      conditions.push(this.amongFiles(sql`select m.file_uuid from file_search_metadata m where m.project_id = ${projectId} and m.key = ${key} and m.value in (${sql.join(values)})`));
     }
     for (const [column, range] of [
       ['datetime_uploaded', criteria.uploaded],
@@ -149,12 +163,11 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
       if (range.lte !== undefined) conditions.push(sql`${ref} <= ${range.lte}`);
     }
     if (criteria.isImage !== null) conditions.push(sql`s.is_image = ${criteria.isImage ? 1 : 0}`);
-    const tagged = (tags: string[]) => sql`(select t.file_uuid from file_search_tags t where t.project_id = ${projectId} and t.tag in (${sql.join(tags)}))`;
-    if (criteria.tags.any) conditions.push(sql`s.file_uuid in ${tagged(criteria.tags.any)}`);
-    for (const tag of criteria.tags.all) conditions.push(sql`s.file_uuid in ${tagged([tag])}`);
-    if (criteria.tags.none.length > 0) conditions.push(sql`s.file_uuid not in ${tagged(criteria.tags.none)}`);
-    if (criteria.stored === true) conditions.push(sql`f.datetime_stored is not null`);
-    if (criteria.stored === false) conditions.push(sql`f.datetime_stored is null`);
+    const tagged = (tags: string[]) => sql`select t.file_uuid from file_search_tags t where t.project_id = ${projectId} and t.tag in (${sql.join(tags)})`;
+    if (criteria.tags.any) conditions.push(this.amongFiles(tagged(criteria.tags.any)));
+    for (const tag of criteria.tags.all) conditions.push(this.amongFiles(tagged([tag])));
+    if (criteria.tags.none.length > 0) conditions.push(sql`s.file_uuid not in (${tagged(criteria.tags.none)})`);
+    if (criteria.stored !== null) conditions.push(sql`s.stored = ${criteria.stored ? 1 : 0}`);
     if (criteria.mimeTypes) {
       const types = criteria.mimeTypes.map((type) =>
         type.endsWith('/*') ? sql`s.mime_type like ${`${type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'` : sql`s.mime_type = ${type}`,

@@ -56,6 +56,8 @@ export async function indexFiles(db: Kysely<Database>, files: readonly StoredFil
       datetime_uploaded: file.datetimeUploaded,
       size: file.size,
       is_image: file.isImage ? 1 : 0,
+      stored: file.datetimeStored === null ? 0 : 1,
+      expires_at: file.expiresAt,
       mime_type: file.mimeType,
       original_filename: file.originalFilename,
       filename_key: doc.filenameKey,
@@ -106,6 +108,11 @@ async function addToVocabulary(db: Kysely<Database>, postgres: boolean, words: R
     const trigrams = added.flatMap((entry) => trigramsOf(entry.word).map((trigram) => ({ project_id: entry.project_id, trigram, word: entry.word })));
     for (const part of chunks(trigrams, 300)) await db.insertInto('file_search_trigrams').values(part).onConflict((oc) => oc.doNothing()).execute();
   }
+}
+
+/** Files just stored: they no longer expire, and `stored` filters find them. */
+export async function markStored(db: Kysely<Database>, uuids: readonly string[]): Promise<void> {
+  for (const chunk of chunks([...uuids], 500)) await db.updateTable('file_search').set({ stored: 1, expires_at: null }).where('file_uuid', 'in', chunk).execute();
 }
 
 /** Takes files out of the index, with their tags, metadata and words; unknown uuids are ignored. */
