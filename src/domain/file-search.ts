@@ -22,6 +22,8 @@ export const SEARCH_LIMITS = {
   maxQueryTerms: 16,
   /** Values of one `exact` field, and characters of each. */
   maxExactValues: 100,
+  /** `metadata[<key>]` fields of one `exact`: a file has no more keys than this. */
+  maxExactMetadataKeys: 50,
   maxExactValueLength: 512,
   /** Tags in each of `any`, `all` and `none`. */
   maxTagsPerList: TAG_LIMITS.maxTags,
@@ -66,6 +68,7 @@ export const SEARCH_MESSAGES = {
   exactEmpty: 'At least one of uuid, detected_mime_type, original_filename or metadata[<key>] is required.',
   exactKey: 'Unknown field: use uuid, detected_mime_type, original_filename or metadata[<key>] with a key of 1–64 characters from A-Z a-z 0-9 _ - . :.',
   exactValues: `Must be a list of 1 to ${SEARCH_LIMITS.maxExactValues} non-empty strings of at most ${SEARCH_LIMITS.maxExactValueLength} characters.`,
+  exactMetadataKeys: `At most ${SEARCH_LIMITS.maxExactMetadataKeys} metadata[<key>] fields: a file has no more metadata keys.`,
   tags: 'Must be an object with any, all or none.',
   tagList: `Must be a list of at most ${SEARCH_LIMITS.maxTagsPerList} tags.`,
   tagsEmpty: 'At least one tag is required.',
@@ -330,6 +333,10 @@ function readExact(value: unknown, refusals: Refusals): FileSearchCriteria['exac
       const values = readExactValues(value[key], path, refusals);
       if (values) exact.metadata.push({ key: metadataKey, values });
     }
+  }
+  if (exact.metadata.length > SEARCH_LIMITS.maxExactMetadataKeys) {
+    refusals.add(['exact', 'non_field_errors'], SEARCH_MESSAGES.exactMetadataKeys);
+    return null;
   }
   exact.metadata.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return exact;

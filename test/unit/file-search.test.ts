@@ -79,6 +79,9 @@ describe('file search requests', () => {
     expect(refused({ exact: { 'metadata[bad key]': ['x'] } })?.exact).toHaveProperty(['metadata[bad key]']);
     expect(refused({ exact: { [`metadata[${'k'.repeat(65)}]`]: ['x'] } })?.exact).toBeDefined();
     expect(refused({ exact: { colour: ['red'] } })?.exact).toHaveProperty('colour');
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`metadata[k${i}]`, ['v']]));
+    expect(refused({ exact: keys(50) })).toBeUndefined();
+    expect(refused({ exact: keys(51) })).toEqual({ exact: { non_field_errors: ['At most 50 metadata[<key>] fields: a file has no more metadata keys.'] } });
     const list = 'Must be a list of 1 to 100 non-empty strings of at most 512 characters.';
     for (const values of [[], [''], [1], 'x', Array.from({ length: 101 }, (_, i) => `v${i}`), ['y'.repeat(513)]]) {
       expect(refused({ exact: { uuid: values } }), JSON.stringify(values).slice(0, 30)).toEqual({ exact: { uuid: [list] } });
