@@ -75,7 +75,7 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     if (fuzzy) {
       const words = new Set([...(criteria.query?.terms ?? []), ...criteria.phrases.flatMap((phrase) => phrase.words)]);
       for (const word of words) {
-        const similar = await this.similarWords(projectId, word);
+        const similar = withoutRedundant(word, await this.similarWords(projectId, word));
         if (similar.length > 0) alternatives[word] = similar;
       }
     }
@@ -271,6 +271,14 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
       limit ${MAX_FUZZY_ALTERNATIVES}`.execute(this.db);
     return result.rows.map((row) => row.word);
   }
+}
+
+/**
+ * Stand-ins that find no file the others do not: matching is by substring, so a word containing the
+ * term or another stand-in (`photographer` beside `photo`) adds nothing but work. Order is kept.
+ */
+function withoutRedundant(term: string, similar: readonly string[]): string[] {
+  return similar.filter((word) => !word.includes(term) && !similar.some((other) => other !== word && word.includes(other)));
 }
 
 /** A phrase as an FTS5 expression on its column: exact (a substring), or with typo tolerance every word or a similar one. */
