@@ -215,16 +215,21 @@ export interface FileSearchTable {
   mime_text: string;
   /** PostgreSQL only: a tsvector. */
   document: Generated<string>;
+  /** PostgreSQL only (SQLite has file_search_words, _tags and _metadata): GIN-indexed arrays. */
+  words: Generated<string[]>;
+  tags: Generated<string[]>;
+  /** `key=value` per metadata entry. */
+  metadata: Generated<string[]>;
 }
 
-/** A live file's tags, for the tag filters. */
+/** SQLite only: a live file's tags, for the tag filters. */
 export interface FileSearchTagsTable {
   file_uuid: string;
   project_id: string;
   tag: string;
 }
 
-/** A live file's metadata, for exact matches on a key's value. */
+/** SQLite only: a live file's metadata, for exact matches on a key's value. */
 export interface FileSearchMetadataTable {
   file_uuid: string;
   project_id: string;
@@ -232,7 +237,7 @@ export interface FileSearchMetadataTable {
   value: string;
 }
 
-/** A live file's indexed words of four characters or more: which words a project has now. */
+/** SQLite only: a live file's indexed words of four characters or more: which words a project has now. */
 export interface FileSearchWordsTable {
   file_uuid: string;
   project_id: string;
@@ -241,7 +246,7 @@ export interface FileSearchWordsTable {
 
 /**
  * Every word a project's files have had (rows are never removed here: a word no live file has is
- * skipped through file_search_words), searched by trigram similarity for typo tolerance: pg_trgm's
+ * skipped through the words live files have), searched by trigram similarity for typo tolerance: pg_trgm's
  * GIN index on PostgreSQL, file_search_trigrams on SQLite.
  */
 export interface FileSearchVocabularyTable {

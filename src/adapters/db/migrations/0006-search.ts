@@ -6,10 +6,12 @@ import { indexFiles } from '../search/search-index.js';
 
 /**
  * File search (`POST /files/search/`): the index tables (see schema.ts) and the index of every live
- * file already stored. PostgreSQL gets a GIN-indexed tsvector and, when the pg_trgm extension can be
+ * file already stored. PostgreSQL gets a GIN-indexed tsvector (and GIN-indexed arrays of each file's
+ * words, tags and metadata) and, when the pg_trgm extension can be
  * created, a trigram index on the project vocabulary for typo tolerance; without pg_trgm the migration
  * still succeeds and searches asking for fuzziness match exactly. SQLite gets an FTS5 table with the
- * trigram tokenizer and its own trigram table for the vocabulary.
+ * trigram tokenizer, tables of each file's words, tags and metadata, and its own trigram table for
+ * the vocabulary.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const postgres = isPostgres(db);
@@ -29,9 +31,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         filename_text text not null,
         metadata_text text not null,
         mime_text text not null,
-        document tsvector not null
+        document tsvector not null,
+        words text[] not null,
+        tags text[] not null,
+        metadata text[] not null
       )`.execute(db);
-    await sql`create index file_search_document_idx on file_search using gin (document)`.execute(db);
+    for (const column of ['document', 'words', 'tags', 'metadata']) {
+      await sql`create index ${sql.id(`file_search_${column}_idx`)} on file_search using gin (${sql.ref(column)})`.execute(db);
+    }
   } else {
     await sql`
       create table file_search (
@@ -62,33 +69,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.createIndex(`file_search_project_${column}_idx`).on('file_search').columns(['project_id', column]).execute();
   }
 
-  await db.schema
-    .createTable('file_search_tags')
-    .addColumn('file_uuid', 'text', (c) => c.notNull())
-    .addColumn('project_id', 'text', (c) => c.notNull())
-    .addColumn('tag', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('file_search_tags_pk', ['project_id', 'tag', 'file_uuid'])
-    .execute();
-  await db.schema.createIndex('file_search_tags_file_idx').on('file_search_tags').column('file_uuid').execute();
+  if (!postgres) {
+    // PostgreSQL keeps these as arrays on each file_search row.
+    await db.schema
+      .createTable('file_search_tags')
+      .addColumn('file_uuid', 'text', (c) => c.notNull())
+      .addColumn('project_id', 'text', (c) => c.notNull())
+      .addColumn('tag', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('file_search_tags_pk', ['project_id', 'tag', 'file_uuid'])
+      .execute();
+    await db.schema.createIndex('file_search_tags_file_idx').on('file_search_tags').column('file_uuid').execute();
 
-  await db.schema
-    .createTable('file_search_metadata')
-    .addColumn('file_uuid', 'text', (c) => c.notNull())
-    .addColumn('project_id', 'text', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('file_search_metadata_pk', ['project_id', 'key', 'value', 'file_uuid'])
-    .execute();
-  await db.schema.createIndex('file_search_metadata_file_idx').on('file_search_metadata').column('file_uuid').execute();
+    await db.schema
+      .createTable('file_search_metadata')
+      .addColumn('file_uuid', 'text', (c) => c.notNull())
+      .addColumn('project_id', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('file_search_metadata_pk', ['project_id', 'key', 'value', 'file_uuid'])
+      .execute();
+    await db.schema.createIndex('file_search_metadata_file_idx').on('file_search_metadata').column('file_uuid').execute();
 
-  await db.schema
-    .createTable('file_search_words')
-    .addColumn('file_uuid', 'text', (c) => c.notNull())
-    .addColumn('project_id', 'text', (c) => c.notNull())
-    .addColumn('word', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('file_search_words_pk', ['file_uuid', 'word'])
-    .execute();
-  await db.schema.createIndex('file_search_words_project_word_idx').on('file_search_words').columns(['project_id', 'word']).execute();
+    await db.schema
+      .createTable('file_search_words')
+      .addColumn('file_uuid', 'text', (c) => c.notNull())
+      .addColumn('project_id', 'text', (c) => c.notNull())
+      .addColumn('word', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('file_search_words_pk', ['file_uuid', 'word'])
+      .execute();
+    await db.schema.createIndex('file_search_words_project_word_idx').on('file_search_words').columns(['project_id', 'word']).execute();
+  }
 
   await db.schema
     .createTable('file_search_vocabulary')

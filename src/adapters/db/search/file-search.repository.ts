@@ -11,7 +11,7 @@ import type { FileSearchRepository, FileSearchResult } from '../../../ports/repo
 import { isPostgres } from '../dialect.js';
 import { toFile } from '../repositories/files.repository.js';
 import type { Database, FilesTable } from '../schema.js';
-import { FIELD_WEIGHTS, quoteLexeme } from './search-index.js';
+import { FIELD_WEIGHTS, metadataEntry, quoteLexeme } from './search-index.js';
 
 /** What a database can do for search, found out once per store and shared by its transactions. */
 export class SearchCapabilities {
@@ -120,14 +120,6 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     return this.postgres ? sql`${expression} collate "C"` : expression;
   }
 
-  /**
-   * The file is one of those `files` selects. PostgreSQL gets the list first (an array): otherwise its
-   * planner may walk a sort index through every file and probe the list for each one.
-   */
-  private amongFiles(files: RawBuilder<unknown>): RawBuilder<unknown> {
-    return this.postgres ? sql`s.file_uuid = any (array(${files}))` : sql`s.file_uuid in (${files})`;
-  }
-
   /** Whether a text column holds `needle`. */
   private contains(column: string, needle: string): RawBuilder<boolean> {
     const ref = sql.ref(`s.${column}`);
@@ -149,7 +141,11 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     if (exact.mimeTypes) conditions.push(sql`s.mime_type in (${sql.join(exact.mimeTypes)})`);
     if (exact.filenames) conditions.push(sql`s.original_filename in (${sql.join(exact.filenames)})`);
     for (const { key, values } of exact.metadata) {
-      conditions.push(this.amongFiles(sql`select m.file_uuid from file_search_metadata m where m.project_id = ${projectId} and m.key = ${key} and m.value in (${sql.join(values)})`));
+      conditions.push(
+        this.postgres
+          ? sql`s.metadata && ${values.map((value) => metadataEntry(key, value))}::text[]`
+          : sql`s.file_uuid in (select m.file_uuid from file_search_metadata m where m.project_id = ${projectId} and m.key = ${key} and m.value in (${sql.join(values)}))`,
+      );
     }
     for (const [column, range] of [
       ['datetime_uploaded', criteria.uploaded],
@@ -163,10 +159,17 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
       if (range.lte !== undefined) conditions.push(sql`${ref} <= ${range.lte}`);
     }
     if (criteria.isImage !== null) conditions.push(sql`s.is_image = ${criteria.isImage ? 1 : 0}`);
-    const tagged = (tags: string[]) => sql`select t.file_uuid from file_search_tags t where t.project_id = ${projectId} and t.tag in (${sql.join(tags)})`;
-    if (criteria.tags.any) conditions.push(this.amongFiles(tagged(criteria.tags.any)));
-    for (const tag of criteria.tags.all) conditions.push(this.amongFiles(tagged([tag])));
-    if (criteria.tags.none.length > 0) conditions.push(sql`s.file_uuid not in (${tagged(criteria.tags.none)})`);
+    const { any, all, none } = criteria.tags;
+    if (this.postgres) {
+      if (any) conditions.push(sql`s.tags && ${any}::text[]`);
+      if (all.length > 0) conditions.push(sql`s.tags @> ${all}::text[]`);
+      if (none.length > 0) conditions.push(sql`not (s.tags && ${none}::text[])`);
+    } else {
+      const tagged = (tags: string[]) => sql`(select t.file_uuid from file_search_tags t where t.project_id = ${projectId} and t.tag in (${sql.join(tags)}))`;
+      if (any) conditions.push(sql`s.file_uuid in ${tagged(any)}`);
+      for (const tag of all) conditions.push(sql`s.file_uuid in ${tagged([tag])}`);
+      if (none.length > 0) conditions.push(sql`s.file_uuid not in ${tagged(none)}`);
+    }
     if (criteria.stored !== null) conditions.push(sql`s.stored = ${criteria.stored ? 1 : 0}`);
     if (criteria.mimeTypes) {
       const types = criteria.mimeTypes.map((type) =>
@@ -251,7 +254,7 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
         const result = await sql<{ word: string }>`
           select v.word from file_search_vocabulary v
           where v.project_id = ${projectId} and v.word % ${word} and v.word <> ${word}
-            and exists (select 1 from file_search_words w where w.project_id = ${projectId} and w.word = v.word)
+            and exists (select 1 from file_search s where s.project_id = ${projectId} and s.words @> array[v.word])
           order by similarity(v.word, ${word}) desc, v.word collate "C" asc
           limit ${MAX_FUZZY_ALTERNATIVES}`.execute(db);
         return result.rows.map((row) => row.word);

@@ -17,6 +17,11 @@ const FIELD_POSITIONS: Record<SearchField, number> = { filename: 1, metadata: 2,
 /** Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 200;
 
+/** A metadata key and value as one array element (keys never hold `=`). */
+export function metadataEntry(key: string, value: string): string {
+  return `${key}=${value}`;
+}
+
 /** A lexeme or word inside a tsvector or tsquery literal. */
 export function quoteLexeme(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
@@ -64,7 +69,14 @@ export async function indexFiles(db: Kysely<Database>, files: readonly StoredFil
       filename_text: doc.text.filename,
       metadata_text: doc.text.metadata,
       mime_text: doc.text.mime,
-      ...(postgres ? { document: sql<string>`${tsvectorOf(doc.words)}::tsvector` } : {}),
+      ...(postgres
+        ? {
+            document: sql<string>`${tsvectorOf(doc.words)}::tsvector`,
+            words: sql<string[]>`${doc.vocabulary}::text[]`,
+            tags: sql<string[]>`${file.tags}::text[]`,
+            metadata: sql<string[]>`${Object.entries(file.metadata).map(([key, value]) => metadataEntry(key, value))}::text[]`,
+          }
+        : {}),
     }));
     if (postgres) {
       await db.insertInto('file_search').values(rows).execute();
@@ -75,14 +87,15 @@ export async function indexFiles(db: Kysely<Database>, files: readonly StoredFil
     }
   }
 
-  const tags = live.flatMap((file) => file.tags.map((tag) => ({ file_uuid: file.uuid, project_id: file.projectId, tag })));
-  for (const chunk of chunks(tags)) await db.insertInto('file_search_tags').values(chunk).onConflict((oc) => oc.doNothing()).execute();
-
-  const metadata = live.flatMap((file) => Object.entries(file.metadata).map(([key, value]) => ({ file_uuid: file.uuid, project_id: file.projectId, key, value })));
-  for (const chunk of chunks(metadata)) await db.insertInto('file_search_metadata').values(chunk).execute();
-
   const words = documents.flatMap(({ file, doc }) => doc.vocabulary.map((word) => ({ file_uuid: file.uuid, project_id: file.projectId, word })));
-  for (const chunk of chunks(words)) await db.insertInto('file_search_words').values(chunk).execute();
+  // PostgreSQL keeps a file's tags, metadata and words as GIN-indexed arrays on its row; SQLite in tables.
+  if (!postgres) {
+    const tags = live.flatMap((file) => file.tags.map((tag) => ({ file_uuid: file.uuid, project_id: file.projectId, tag })));
+    for (const chunk of chunks(tags)) await db.insertInto('file_search_tags').values(chunk).onConflict((oc) => oc.doNothing()).execute();
+    const metadata = live.flatMap((file) => Object.entries(file.metadata).map(([key, value]) => ({ file_uuid: file.uuid, project_id: file.projectId, key, value })));
+    for (const chunk of chunks(metadata)) await db.insertInto('file_search_metadata').values(chunk).execute();
+    for (const chunk of chunks(words)) await db.insertInto('file_search_words').values(chunk).execute();
+  }
 
   await addToVocabulary(db, postgres, words);
 }
@@ -129,9 +142,11 @@ export async function unindexFiles(db: Kysely<Database>, uuids: readonly string[
         await sql`insert into file_search_fts (file_search_fts, rowid, filename_text, metadata_text, mime_text) values ${sql.join(values)}`.execute(db);
       }
     }
-    await db.deleteFrom('file_search_tags').where('file_uuid', 'in', chunk).execute();
-    await db.deleteFrom('file_search_metadata').where('file_uuid', 'in', chunk).execute();
-    await db.deleteFrom('file_search_words').where('file_uuid', 'in', chunk).execute();
+    if (!postgres) {
+      await db.deleteFrom('file_search_tags').where('file_uuid', 'in', chunk).execute();
+      await db.deleteFrom('file_search_metadata').where('file_uuid', 'in', chunk).execute();
+      await db.deleteFrom('file_search_words').where('file_uuid', 'in', chunk).execute();
+    }
     await db.deleteFrom('file_search').where('file_uuid', 'in', chunk).execute();
   }
 }
