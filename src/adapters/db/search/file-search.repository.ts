@@ -83,26 +83,28 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
     const where = this.conditions(projectId, criteria, now, fuzzy, alternativesOf);
     const sort = effectiveSort(criteria);
     const score = sort.some((key) => key.field === 'score') ? this.scoreOf(criteria, alternativesOf) : sql<number>`0`;
-    const order = (alias: 's' | 'm') =>
+    const order = (alias: 'x' | 'm') =>
       sql.join([
         ...sort.map(({ field, descending }) => {
           const direction = descending ? sql`desc` : sql`asc`;
-          // By the output column: a constant score (no text condition) would read as a column position.
-          if (field === 'score') return alias === 's' ? sql`score ${direction}` : sql`m.score ${direction}`;
-          if (field === 'size') return sql`${sql.ref(`${alias}.size`)} ${direction}`;
-          const column = field === 'datetime_uploaded' ? 'datetime_uploaded' : 'filename_key';
-          return sql`${this.bytewise(sql.ref(`${alias}.${column}`))} ${direction}`;
+          const column = field === 'score' ? 'score' : field === 'size' ? 'size' : field === 'datetime_uploaded' ? 'datetime_uploaded' : 'filename_key';
+          const ref = sql.ref(`${alias}.${column}`);
+          return sql`${column === 'score' || column === 'size' ? ref : this.bytewise(ref)} ${direction}`;
         }),
         sql`${this.bytewise(sql.ref(`${alias}.file_uuid`))} asc`,
       ]);
 
-    // The page is chosen, and the matches counted, in the index alone; only the page's rows are read from files.
+    // Every match is visited to count it (count(*) over the unordered matches: no sort of them all,
+    // and no walk of a sort index through the project); the page is then kept in a small top-N heap,
+    // and only its rows are read from files.
     const result = await sql<Row>`
       select f.*, m.score, m.total_count from (
-        select s.file_uuid, s.datetime_uploaded, s.size, s.filename_key, ${score} as score, count(*) over () as total_count
-        from file_search s
-        where ${where}
-        order by ${order('s')}
+        select x.* from (
+          select s.file_uuid, s.datetime_uploaded, s.size, s.filename_key, ${score} as score, count(*) over () as total_count
+          from file_search s
+          where ${where}
+        ) x
+        order by ${order('x')}
         limit ${page.limit} offset ${page.offset}
       ) m join files f on f.uuid = m.file_uuid
       order by ${order('m')}`.execute(this.db);
