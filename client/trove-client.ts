@@ -111,6 +111,11 @@ export interface ErrorDetail {
   detail: string;
 }
 
+/** Refusals keyed by field: a field maps to its messages or to its own fields; `non_field_errors` concerns the level it is on */
+export interface FieldErrors {
+  [key: string]: unknown;
+}
+
 export interface FileList {
   /** URL of the next page; null on the last one */
   next: string | null;
@@ -121,6 +126,120 @@ export interface FileList {
   results: RestFile[];
   /** All the project's files, whatever the filters */
   totals: FileTotals;
+}
+
+/** Matched words wrapped in `<em>…</em>`, the rest HTML-escaped, per field that matched a full-text condition */
+export interface FileSearchHighlight {
+  original_filename?: string[];
+  detected_mime_type?: string[];
+  /** Per metadata key whose value matched */
+  metadata?: {
+    [key: string]: string;
+  };
+}
+
+export interface FileSearchPage {
+  /** URL of the next page (its `limit` and `offset`); null on the last one */
+  next: string | null;
+  /** URL of the previous page; null on the first one */
+  previous: string | null;
+  /** Files matching in all */
+  total: number;
+  per_page: number;
+  results: FileSearchResult[];
+}
+
+/** At least one condition: query, phrase, exact, datetime_uploaded, size, is_image, tags. Conditions combine with AND. */
+export interface FileSearchRequest {
+  /** Full-text across the original filename, metadata values and detected MIME type (and the file's uuid when the query is one), at least 4 characters: every word of 4 or more characters must occur in some field, anywhere inside a word. */
+  query?: string;
+  /** Full-text per field; each at least 4 characters */
+  phrase?: {
+    /** Words in this order in the original filename */
+    original_filename?: string;
+    /** Words in this order in the detected MIME type */
+    detected_mime_type?: string;
+    /** Words in this order in one metadata value */
+    metadata?: string;
+  };
+  /** Exact values per field (any of a field’s values; all fields) */
+  exact?: {
+    /** Any of these uuids */
+    uuid?: string[];
+    /** Any of these MIME types */
+    detected_mime_type?: string[];
+    /** Any of these original filenames, exactly */
+    original_filename?: string[];
+    [key: string]: string[] | undefined;
+  };
+  /** Upload time range */
+  datetime_uploaded?: {
+    /** ISO 8601 */
+    gt?: string;
+    /** ISO 8601 */
+    gte?: string;
+    /** ISO 8601 */
+    lt?: string;
+    /** ISO 8601 */
+    lte?: string;
+  };
+  /** Size range in bytes */
+  size?: {
+    /** Bytes */
+    gt?: number;
+    /** Bytes */
+    gte?: number;
+    /** Bytes */
+    lt?: number;
+    /** Bytes */
+    lte?: number;
+  };
+  /** true: images only; false: no images */
+  is_image?: boolean;
+  /** Typo tolerance for `query` and `phrase` (default false) */
+  fuzziness?: boolean;
+  /** Tag filters (tags are lowercased and trimmed) */
+  tags?: {
+    /** At least one of these tags */
+    any?: string[];
+    /** All of these tags */
+    all?: string[];
+    /** None of these tags */
+    none?: string[];
+  };
+  /** 1–4 keys, applied in order; `-` in front for descending. Default: `-score` with a text condition, else `-datetime_uploaded` */
+  sort?: Array<'score' | '-score' | 'datetime_uploaded' | '-datetime_uploaded' | 'size' | '-size' | 'original_filename' | '-original_filename'>;
+}
+
+export interface FileSearchResult {
+  uuid: string;
+  datetime_uploaded: string;
+  datetime_stored: string | null;
+  datetime_removed: string | null;
+  is_image: boolean;
+  /** false while the file waits for its virus scan on upload (it is not delivered until found clean) */
+  is_ready: boolean;
+  mime_type: string;
+  /** null once the file is removed */
+  original_file_url: string | null;
+  original_filename: string;
+  size: number;
+  /** This file in the REST API */
+  url: string;
+  variations: null;
+  /** What the bytes are: `mime`, and `image` details for images */
+  content_info: ContentInfo;
+  metadata: {
+    [key: string]: string;
+  };
+  /** Trove extension */
+  tags: string[];
+  /** Trove extension: what the last virus scan found (`appdata.uc_clamav_virus_scan`); null when never scanned or while a scan is pending */
+  is_infected: boolean | null;
+  /** With `include=appdata`: `{}` until an add-on writes on the file */
+  appdata?: AppData;
+  /** Matched words wrapped in `<em>…</em>`, the rest HTML-escaped, per field that matched a full-text condition */
+  highlight?: FileSearchHighlight;
 }
 
 /** All the project's files, whatever the filters */
@@ -558,6 +677,28 @@ export interface CopyFileToRemoteStorageArgs {
   };
 }
 export type CopyFileToRemoteStorageResult = RemoteCopyResult;
+
+export interface SearchFilesArgs {
+  query?: {
+    /** 1–100, default 20 */
+    limit?: string;
+    /** 0 or more; offset + limit < 1000 */
+    offset?: string;
+    /** `appdata` adds `appdata` to each file */
+    include?: string;
+    /** Trove: `true` stored files only, `false` temporary ones only */
+    stored?: string;
+    /** Trove: up to 20 comma-separated MIME types or `type/*` prefixes */
+    mime_type?: string;
+  };
+  /**
+   * At least one condition: query, phrase, exact, datetime_uploaded, size, is_image, tags. Conditions combine with AND.
+   *
+   * Sent as application/json.
+   */
+  body: FileSearchRequest;
+}
+export type SearchFilesResult = FileSearchPage;
 
 export interface StoreFilesArgs {
   /** Sent as application/json. */
@@ -1222,6 +1363,7 @@ const OPERATIONS = {
   listFiles: { method: 'GET', path: '/files/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   copyFile: { method: 'POST', path: '/files/local_copy/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   copyFileToRemoteStorage: { method: 'POST', path: '/files/remote_copy/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  searchFiles: { method: 'POST', path: '/files/search/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   storeFiles: { method: 'PUT', path: '/files/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   deleteFiles: { method: 'DELETE', path: '/files/storage/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getFile: { method: 'GET', path: '/files/{uuid}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
@@ -1385,6 +1527,17 @@ export class TroveClient {
    */
   copyFileToRemoteStorage(args: CopyFileToRemoteStorageArgs, options?: RequestOptions): Promise<CopyFileToRemoteStorageResult> {
     return this.#send<CopyFileToRemoteStorageResult>(OPERATIONS.copyFileToRemoteStorage, args, options);
+  }
+
+  /**
+   * Search files
+   *
+   * Uploadcare’s file search over the project’s live files (stored and temporary). Conditions in the body combine with AND: `query` (full-text across filename, metadata values and MIME type, at least 4 characters; also a uuid), `phrase` (per field), `exact` (uuid, detected_mime_type, original_filename, `metadata[<key>]`), `datetime_uploaded` and `size` ranges, `is_image`, `tags` (`any`, `all`, `none`); `fuzziness` tolerates typos; `sort` takes 1–4 keys (`score`, `datetime_uploaded`, `size`, `original_filename`, `-` for descending). Paged by `limit` (1–100, default 20) and `offset`, with `offset + limit < 1000`. Each result carries `highlight`: the matched words of each field that matched a full-text condition, in `<em>…</em>`. A refusal names its fields: `{"query": ["Must be at least 4 characters."]}`. When the database cannot tolerate typos (PostgreSQL without pg_trgm), `fuzziness: true` matches exactly and the answer carries `X-Trove-Fuzziness: unavailable`. Trove extensions in the query string: `stored` (`true`/`false`) and `mime_type` (`image/*,application/pdf`).
+   *
+   * `POST /files/search/`
+   */
+  searchFiles(args: SearchFilesArgs, options?: RequestOptions): Promise<SearchFilesResult> {
+    return this.#send<SearchFilesResult>(OPERATIONS.searchFiles, args, options);
   }
 
   /**

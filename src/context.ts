@@ -95,6 +95,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     apiAuth: management.apiAuth,
     rateLimits: coordination.rateLimits,
     files: management.files,
+    search: management.search,
     webhooks: management.webhooks,
     eager: management.eager,
     projects: management.projects,

@@ -20,7 +20,11 @@ export interface ErrorCodeEntry {
 export const ERROR_CODES = {
   // Any route: request bodies, routing and the server itself.
   NOT_FOUND: { statuses: [404], api: 'any', meaning: 'Nothing exists at this address, or the file, group, webhook or key asked for is not in this project.' },
-  PARAMETER_INVALID: { statuses: [400], api: 'any', meaning: 'A query, path or body parameter is malformed or out of range; the message names it.' },
+  PARAMETER_INVALID: {
+    statuses: [400],
+    api: 'any',
+    meaning: 'A query, path or body parameter is malformed or out of range; the message names it. `POST /files/search/` answers Uploadcare’s field-keyed form instead, `{"query": ["Must be at least 4 characters."]}`.',
+  },
   PostRequestParserFailedError: {
     statuses: [400, 415],
     api: 'any',

@@ -11,8 +11,19 @@ declare const frameworkCode: unique symbol;
  */
 type FrameworkErrorCode = string & { readonly [frameworkCode]: true };
 
+/**
+ * A refusal keyed by the fields it is about, as Uploadcare's search answers one: each field maps to
+ * its messages, or to the errors of its own fields; `non_field_errors` holds what concerns the level
+ * it sits on rather than one field.
+ */
+export interface FieldErrors {
+  [field: string]: string[] | FieldErrors;
+}
+
 interface AppErrorOptions {
   details?: Record<string, unknown>;
+  /** REST routes answer these instead of `{"detail"}`. */
+  fields?: FieldErrors;
   /** Extra response headers, e.g. Retry-After. */
   headers?: Record<string, string>;
   cause?: unknown;
@@ -30,6 +41,8 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   readonly details: Record<string, unknown> | undefined;
   /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string> | undefined;
+  /** Per-field refusals, answered by REST routes in place of `{"detail"}`. */
+  readonly fields: FieldErrors | undefined;
 
   constructor(code: C, statusCode: StatusOf<C>, message: string, options?: AppErrorOptions);
   constructor(code: FrameworkErrorCode, statusCode: number, message: string);
@@ -40,6 +53,7 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
     this.statusCode = statusCode;
     this.details = options?.details;
     this.headers = options?.headers;
+    this.fields = options?.fields;
   }
 
   /** A client error raised by Fastify or a plugin, answered with its own code and status. */

@@ -8,6 +8,7 @@ import type { DirectUploadService } from '../services/direct-upload.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileInfoService } from '../services/file-info.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
+import type { FileSearchService } from '../services/file-search.service.js';
 import type { FromUrlService } from '../services/from-url.service.js';
 import type { GroupService } from '../services/group.service.js';
 import type { MultipartUploadService } from '../services/multipart-upload.service.js';
@@ -32,6 +33,7 @@ export interface HttpServices {
   apiAuth: ApiAuthService;
   rateLimits: RateLimitService;
   files: FileManagementService;
+  search: FileSearchService;
   webhooks: WebhookService;
   eager: EagerTransformService;
   projects: ProjectService;

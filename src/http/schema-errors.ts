@@ -12,6 +12,8 @@
  * or index of the failing value) and `{value}` (the failing value as JSON, 40 characters at most).
  */
 
+import type { FieldErrors } from '../errors.js';
+
 /** Annotation keywords: registered with Ajv so strict mode knows them; shown in the OpenAPI document as extensions. */
 const ERROR_MESSAGE_KEYWORD = 'x-error-message';
 const ERROR_STATUS_KEYWORD = 'x-error-status';
@@ -31,6 +33,24 @@ type ErrorMessages = string | Readonly<Record<string, string>>;
 /** Schema options that say how a failure of this node is answered. */
 export function rejects(message: ErrorMessages, status?: 400 | 404): Record<string, unknown> {
   return { [ERROR_MESSAGE_KEYWORD]: message, ...(status === undefined ? {} : { [ERROR_STATUS_KEYWORD]: status }) };
+}
+
+/**
+ * The field a failure is about, as a path of property names: the failing value's own path, plus the
+ * property that is missing (`required`) or unknown (`additionalProperties`); positions in lists are
+ * left out, so a bad list item is the list's error.
+ */
+export function fieldPathOf(issue: SchemaIssue): string[] {
+  const path = pointerSegments(issue.instancePath).filter((segment) => !/^[0-9]+$/.test(segment));
+  const named = issue.keyword === 'required' ? issue.params.missingProperty : issue.keyword === 'additionalProperties' ? issue.params.additionalProperty : undefined;
+  if (typeof named === 'string') path.push(named);
+  return path;
+}
+
+/** One message keyed by its field path (`non_field_errors` at the top for the whole request). */
+export function fieldErrorsAt(path: readonly string[], message: string): FieldErrors {
+  const leaf: FieldErrors = { [path.at(-1) ?? 'non_field_errors']: [message] };
+  return path.slice(0, -1).reduceRight<FieldErrors>((inner, segment) => ({ [segment]: inner }), leaf);
 }
 
 /** The part of an Ajv error the answer is chosen from. */

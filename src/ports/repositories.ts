@@ -1,5 +1,6 @@
 import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
+import type { FileSearchCriteria } from '../domain/file-search.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
 import type { ProjectStorage } from '../domain/project-storage.js';
@@ -152,6 +153,32 @@ export interface AddonRequestsRepository {
   finish(requestId: string, status: Exclude<AddonRequestStatus, 'in_progress'>, error: string | null, at: string): Promise<void>;
   /** Forgets finished requests last touched before `before`; returns how many. */
   deleteFinishedBefore(before: string): Promise<number>;
+}
+
+/** One page of a file search. */
+export interface FileSearchResult {
+  files: StoredFile[];
+  /** Files matching in all, whatever the page. */
+  total: number;
+  /**
+   * With fuzziness: for each query term and phrase word, the project's words that stood in for it
+   * (most similar first); empty without fuzziness or when none is similar enough.
+   */
+  alternatives: Record<string, string[]>;
+  /** False when fuzziness was asked but this database cannot provide it: then matching was exact. */
+  fuzzy: boolean;
+}
+
+/**
+ * Full-text search over a project's live files (the index is kept by FilesRepository, in the same
+ * transaction as each change). Both engines return the same files in the same order for the same
+ * data: matching, scoring and ordering follow src/domain/search-text.ts and file-search.ts.
+ */
+export interface FileSearchRepository {
+  /** Files of the project that are live and not expired at `now` and meet every criterion, in the criteria's order (ties by uuid). */
+  search(projectId: string, criteria: FileSearchCriteria, page: { limit: number; offset: number }, now: string): Promise<FileSearchResult>;
+  /** Whether typo tolerance works on this database (PostgreSQL needs the pg_trgm extension). */
+  supportsFuzziness(): Promise<boolean>;
 }
 
 export interface MultipartUpload {
@@ -342,6 +369,7 @@ export interface ProjectStoragesRepository {
 export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
   readonly files: FilesRepository;
+  readonly fileSearch: FileSearchRepository;
   readonly fileCounters: FileCountersRepository;
   readonly multipart: MultipartRepository;
   readonly fromUrlTasks: FromUrlTasksRepository;

@@ -5,6 +5,7 @@ import { CacheInvalidationService } from '../services/cache-invalidation.service
 import { DashboardSessionService } from '../services/dashboard-session.service.js';
 import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
+import { FileSearchService } from '../services/file-search.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
@@ -25,6 +26,8 @@ export interface Management {
   /** Drops changed files and projects from the memory caches of every process. */
   caches: CacheInvalidationService;
   files: FileManagementService;
+  /** `POST /files/search/`. */
+  search: FileSearchService;
   projects: ProjectService;
   webhooks: WebhookService;
   eager: EagerTransformService;
@@ -73,12 +76,15 @@ export function createManagement(
   const addons = new AddonService(metadata, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
   const storages = createProjectStorages(config, metadata.storages, clock);
   const remoteCopy = new RemoteCopyService(metadata.files, storages, delivery.delivery, delivery.transform, clock, config.transform);
+  const search = new FileSearchService(metadata.fileSearch, clock, logger);
+  if (config.roles.has('api')) void search.checkFuzziness();
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
     apiAuth,
     caches,
     files,
+    search,
     projects: new ProjectService(metadata.projects, caches),
     webhooks,
     eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),

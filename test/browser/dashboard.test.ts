@@ -395,11 +395,37 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       await page.waitForFunction(() => dashKit.loadedImages('[data-testid="file-card"]') === 2);
       await shot(page, 'library-three-files');
 
+      // Four characters or more: Uploadcare's full-text search (POST /files/search/), matches marked in the name.
+      const searched = page.waitForRequest((request) => request.method() === 'POST' && new URL(request.url()).pathname === '/files/search/');
       await page.getByTestId('search').fill('sunset');
       await page.waitForURL(/[?&]q=sunset/);
+      expect(JSON.parse((await searched).postData() ?? '{}')).toEqual({ query: 'sunset', sort: ['-datetime_uploaded'] });
       await expect.poll(() => cardUuids(page)).toEqual([uuids.get('sunset-beach.jpg')]);
       expect(await page.getByTestId('file-total').textContent()).toBe('1 matching file');
+      expect(await page.getByTestId('file-totals').textContent()).toBe('3 stored, 0 temporary, 0 removed');
+      expect(await page.getByTestId('name-match').allTextContents()).toEqual(['sunset']);
       await shot(page, 'library-search-sunset');
+
+      // A part of a word is found; a typo only once typos are allowed, through the URL as well.
+      await page.getByTestId('search').fill('ountai');
+      await expect.poll(() => cardUuids(page)).toEqual([uuids.get('mountain-lake.png')]);
+      expect(await page.getByTestId('name-match').allTextContents()).toEqual(['ountai']);
+      await page.getByTestId('search').fill('montain');
+      await page.waitForURL(/[?&]q=montain/);
+      await page.getByText('No files match these filters.').waitFor();
+      await page.getByTestId('search-typos').check();
+      await page.waitForURL(/[?&]typos=1/);
+      await expect.poll(() => cardUuids(page)).toEqual([uuids.get('mountain-lake.png')]);
+      await shot(page, 'library-search-typo');
+
+      // Best match is offered while searching text; a short text is looked for in the list's own way.
+      await page.getByTestId('search').fill('pdf');
+      await page.waitForURL(/[?&]q=pdf(&|$)/);
+      await expect.poll(() => cardUuids(page)).toEqual([uuids.get('travel-guide.pdf')]);
+      expect(await page.getByTestId('sort').locator('option').allTextContents()).toEqual(['Newest first', 'Oldest first']);
+      await page.getByTestId('search').fill('sunset');
+      await expect.poll(() => cardUuids(page)).toEqual([uuids.get('sunset-beach.jpg')]);
+      expect(await page.getByTestId('sort').locator('option').allTextContents()).toEqual(['Best match', 'Newest first', 'Oldest first']);
     });
 
     it('opens the image: its facts match what was uploaded', async () => {

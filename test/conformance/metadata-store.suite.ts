@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSession } from '../../src/domain/dashboard-session.js';
+import { parseFileSearch } from '../../src/domain/file-search.js';
 import { storedFile } from '../helpers/stored-file.js';
 import type { StoredFile } from '../../src/domain/file.js';
 import type { Project } from '../../src/domain/project.js';
@@ -429,6 +430,196 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect(await store.files.deleteRow(file.uuid)).toEqual(file);
         expect(await store.files.deleteRow(file.uuid)).toBeNull();
         expect(await store.files.findForProject(project.id, file.uuid, { includeRemoved: true })).toBeNull();
+      });
+    });
+
+    describe('file search', () => {
+      // Every expectation here is exact (which files, in which order), so an engine that matched,
+      // scored or ordered differently from the other fails the same line.
+      let project: Project;
+      let other: Project;
+      const uuids = new Map<string, string>();
+      /** Uuids that sort in the order of `n`, for ties broken by uuid. */
+      const uuidOf = (n: number) => `${String(n).padStart(8, '0')}${randomUUID().slice(8)}`;
+      const NOW = at(100);
+      const search = async (body: unknown, params: Record<string, string> = {}, projectId = project.id) => {
+        const { criteria, paging } = parseFileSearch(body, params);
+        const result = await store.fileSearch.search(projectId, criteria, paging, NOW);
+        return { names: result.files.map((file) => file.originalFilename), total: result.total, alternatives: result.alternatives, fuzzy: result.fuzzy };
+      };
+      const names = async (body: unknown, params: Record<string, string> = {}) => (await search(body, params)).names;
+
+      beforeAll(async () => {
+        project = await newProject();
+        other = await newProject();
+        const files = [
+          fileOf(project.id, {
+            uuid: uuidOf(1),
+            originalFilename: 'sunset-beach.jpg',
+            mimeType: 'image/jpeg',
+            isImage: true,
+            size: 300,
+            datetimeUploaded: at(1),
+            datetimeStored: at(1),
+            metadata: { alt: 'Golden hour at the beach', camera: 'Nikon' },
+            tags: ['cat', 'summer'],
+          }),
+          fileOf(project.id, { uuid: uuidOf(2), originalFilename: 'Sunset_Pier.png', mimeType: 'image/png', isImage: true, size: 500, datetimeUploaded: at(2), metadata: { alt: 'Pier at dusk' }, tags: ['summer'] }),
+          fileOf(project.id, {
+            uuid: uuidOf(3),
+            originalFilename: 'photographer-portfolio.pdf',
+            mimeType: 'application/pdf',
+            size: 1000,
+            datetimeUploaded: at(3),
+            datetimeStored: at(3),
+            metadata: { client: 'Acme Corp' },
+            tags: ['work'],
+          }),
+          fileOf(project.id, { uuid: uuidOf(4), originalFilename: 'holiday-photo.jpg', mimeType: 'image/jpeg', isImage: true, size: 200, datetimeUploaded: at(4), expiresAt: at(200), metadata: { place: 'Sunset Boulevard' }, tags: ['cat'] }),
+          fileOf(project.id, { uuid: uuidOf(5), originalFilename: 'Café-Menü.txt', mimeType: 'text/plain', size: 50, datetimeUploaded: at(5), metadata: { lang: 'de' }, tags: ['menu'] }),
+          // Expired (not swept yet) and removed files match `sunset` too, and are never found.
+          fileOf(project.id, { uuid: uuidOf(6), originalFilename: 'expired-sunset.jpg', mimeType: 'image/jpeg', datetimeUploaded: at(6), expiresAt: old(1) }),
+          fileOf(project.id, { uuid: uuidOf(7), originalFilename: 'removed-sunset.jpg', mimeType: 'image/jpeg', datetimeUploaded: at(7), datetimeRemoved: at(8) }),
+        ];
+        for (const file of files) uuids.set(file.originalFilename, file.uuid);
+        await store.files.insertMany(files);
+        await store.files.insertMany([fileOf(other.id, { originalFilename: 'sunset-secret.jpg', mimeType: 'image/jpeg', metadata: { alt: 'Nikon beach' }, tags: ['cat'] })]);
+      });
+
+      it('matches every query term as a substring of a word of some field, most relevant first', async () => {
+        expect(await search({ query: 'sunset' })).toMatchObject({ names: ['Sunset_Pier.png', 'sunset-beach.jpg', 'holiday-photo.jpg'], total: 3 });
+        expect(await names({ query: 'unse' })).toEqual(['Sunset_Pier.png', 'sunset-beach.jpg', 'holiday-photo.jpg']);
+        expect(await names({ query: 'tograph' })).toEqual(['photographer-portfolio.pdf']);
+        expect(await names({ query: 'photo' })).toEqual(['holiday-photo.jpg', 'photographer-portfolio.pdf']);
+        expect(await names({ query: 'sunset nikon' })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ query: 'image/jpeg' })).toEqual(['holiday-photo.jpg', 'sunset-beach.jpg']);
+        expect(await names({ query: 'cafe MENU' })).toEqual(['Café-Menü.txt']);
+        expect(await names({ query: 'beach dusk' })).toEqual([]);
+        expect(await names({ query: 'a b c d e' })).toEqual([]);
+        expect(await names({ query: uuids.get('photographer-portfolio.pdf')! })).toEqual(['photographer-portfolio.pdf']);
+        expect(await names({ query: uuids.get('removed-sunset.jpg')! })).toEqual([]);
+      });
+
+      it('matches a phrase in its own field, its words in order', async () => {
+        expect(await names({ phrase: { original_filename: 'sunset beach' } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ phrase: { original_filename: 'unset bea' } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ phrase: { original_filename: 'beach sunset' } })).toEqual([]);
+        expect(await names({ phrase: { metadata: 'sunset' } })).toEqual(['holiday-photo.jpg']);
+        expect(await names({ phrase: { metadata: 'hour at the' } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ phrase: { metadata: 'golden nikon' } })).toEqual([]);
+        expect(await names({ phrase: { detected_mime_type: 'image/png' } })).toEqual(['Sunset_Pier.png']);
+        expect(await names({ phrase: { original_filename: 'a.b!' } })).toEqual([]);
+      });
+
+      it('matches exact values: any of a field’s, every field given', async () => {
+        expect(await names({ exact: { uuid: [uuids.get('Café-Menü.txt')!, uuids.get('removed-sunset.jpg')!] } })).toEqual(['Café-Menü.txt']);
+        expect(await names({ exact: { detected_mime_type: ['image/png', 'application/pdf'] } })).toEqual(['photographer-portfolio.pdf', 'Sunset_Pier.png']);
+        expect(await names({ exact: { original_filename: ['Sunset_Pier.png', 'sunset_pier.png'] } })).toEqual(['Sunset_Pier.png']);
+        expect(await names({ exact: { 'metadata[camera]': ['Nikon'] } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ exact: { 'metadata[camera]': ['nikon'] } })).toEqual([]);
+        expect(await names({ exact: { 'metadata[alt]': ['Pier at dusk', 'Golden hour at the beach'], detected_mime_type: ['image/png'] } })).toEqual(['Sunset_Pier.png']);
+      });
+
+      it('bounds the upload time and the size, and tells images apart', async () => {
+        expect(await names({ datetime_uploaded: { gt: at(2), lte: at(4) } })).toEqual(['holiday-photo.jpg', 'photographer-portfolio.pdf']);
+        expect(await names({ datetime_uploaded: { gte: at(2), lt: at(3) } })).toEqual(['Sunset_Pier.png']);
+        expect(await names({ size: { gte: 200, lt: 500 } })).toEqual(['holiday-photo.jpg', 'sunset-beach.jpg']);
+        expect(await names({ size: { gt: 999 } })).toEqual(['photographer-portfolio.pdf']);
+        expect(await names({ is_image: true })).toEqual(['holiday-photo.jpg', 'Sunset_Pier.png', 'sunset-beach.jpg']);
+        expect(await names({ is_image: false })).toEqual(['Café-Menü.txt', 'photographer-portfolio.pdf']);
+        expect(await names({ is_image: true }, { stored: 'true' })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ query: 'sunset' }, { stored: 'false', mime_type: 'image/*' })).toEqual(['Sunset_Pier.png', 'holiday-photo.jpg']);
+      });
+
+      it('filters by tags: any, all, none', async () => {
+        expect(await names({ tags: { any: ['cat', 'work'] } })).toEqual(['holiday-photo.jpg', 'photographer-portfolio.pdf', 'sunset-beach.jpg']);
+        expect(await names({ tags: { all: ['cat', 'summer'] } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ tags: { none: ['summer', 'cat'] } })).toEqual(['Café-Menü.txt', 'photographer-portfolio.pdf']);
+        expect(await names({ tags: { any: ['summer'], none: ['cat'] } })).toEqual(['Sunset_Pier.png']);
+        expect(await names({ tags: { all: ['ca'] } })).toEqual([]);
+      });
+
+      it('tolerates typos with the same similar words, in the same order, on every engine', async () => {
+        // Both test engines can (PostgreSQL with pg_trgm); without it see test/integration/search-without-pg-trgm.test.ts.
+        expect(await store.fileSearch.supportsFuzziness()).toBe(true);
+        const fuzzy = await search({ query: 'photografer', fuzziness: true });
+        expect(fuzzy.fuzzy).toBe(true);
+        // `photographer` is similar too, but holds `photo`: it would find no other file.
+        expect(fuzzy.alternatives).toEqual({ photografer: ['photo'] });
+        expect(fuzzy.names).toEqual(['holiday-photo.jpg', 'photographer-portfolio.pdf']);
+        expect(await search({ query: 'sunsett nikkon', fuzziness: true })).toMatchObject({ names: ['sunset-beach.jpg'], alternatives: { sunsett: ['sunset'], nikkon: ['nikon'] } });
+        expect(await names({ query: 'sunsett' })).toEqual([]);
+        expect(await names({ phrase: { metadata: 'goldn hour' }, fuzziness: true })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ phrase: { original_filename: 'portfollio' }, fuzziness: true })).toEqual(['photographer-portfolio.pdf']);
+        // Words of other projects never stand in.
+        expect((await search({ query: 'sekret', fuzziness: true })).alternatives).toEqual({});
+      });
+
+      it('sorts by each key, then by uuid', async () => {
+        expect(await names({ is_image: true, sort: ['size'] })).toEqual(['holiday-photo.jpg', 'sunset-beach.jpg', 'Sunset_Pier.png']);
+        expect(await names({ size: { gte: 0 }, sort: ['-size'] })).toEqual(['photographer-portfolio.pdf', 'Sunset_Pier.png', 'sunset-beach.jpg', 'holiday-photo.jpg', 'Café-Menü.txt']);
+        expect(await names({ size: { gte: 0 }, sort: ['datetime_uploaded'] })).toEqual(['sunset-beach.jpg', 'Sunset_Pier.png', 'photographer-portfolio.pdf', 'holiday-photo.jpg', 'Café-Menü.txt']);
+        expect(await names({ size: { gte: 0 }, sort: ['-original_filename'] })).toEqual(['Sunset_Pier.png', 'sunset-beach.jpg', 'photographer-portfolio.pdf', 'holiday-photo.jpg', 'Café-Menü.txt']);
+        expect(await names({ query: 'sunset', sort: ['score'] })).toEqual(['holiday-photo.jpg', 'sunset-beach.jpg', 'Sunset_Pier.png']);
+        expect(await names({ query: 'sunset', sort: ['-score', 'size'] })).toEqual(['sunset-beach.jpg', 'Sunset_Pier.png', 'holiday-photo.jpg']);
+        // Equal on every key given: by uuid.
+        expect(await names({ tags: { any: ['cat', 'summer'] }, sort: ['-score'] })).toEqual(['sunset-beach.jpg', 'Sunset_Pier.png', 'holiday-photo.jpg']);
+      });
+
+      it('pages by limit and offset, counting every match', async () => {
+        const all = await names({ size: { gte: 0 }, sort: ['size'] });
+        const pages = [];
+        for (const offset of ['0', '2', '4']) pages.push(await search({ size: { gte: 0 }, sort: ['size'] }, { limit: '2', offset }));
+        expect(pages.map((page) => page.total)).toEqual([5, 5, 5]);
+        expect(pages.flatMap((page) => page.names)).toEqual(all);
+        expect(await search({ size: { gte: 0 } }, { limit: '5', offset: '900' })).toEqual({ names: [], total: 5, alternatives: {}, fuzzy: true });
+      });
+
+      it('follows every change to a file: metadata, tags, removal and deletion', async () => {
+        const file = fileOf(project.id, { originalFilename: 'draft.txt', datetimeUploaded: at(9), expiresAt: at(300), metadata: { note: 'lighthouse keeper' }, tags: ['todo'] });
+        await store.files.insertMany([file]);
+        expect(await names({ query: 'lighthouse' })).toEqual(['draft.txt']);
+        await store.files.updateInfo(project.id, file.uuid, { metadata: { note: 'harbour master' } });
+        expect(await names({ query: 'lighthouse' })).toEqual([]);
+        expect(await names({ query: 'harbour' })).toEqual(['draft.txt']);
+        // A word no live file has any more stands in for nothing.
+        expect((await search({ query: 'lighthous', fuzziness: true })).alternatives).toEqual({});
+        await store.files.updateInfo(project.id, file.uuid, { tags: ['done'] });
+        expect(await names({ tags: { any: ['todo'] } })).toEqual([]);
+        expect(await names({ tags: { any: ['done'] } })).toEqual(['draft.txt']);
+        expect(await names({ exact: { 'metadata[note]': ['harbour master'] } })).toEqual(['draft.txt']);
+        expect(await names({ query: 'harbour' }, { stored: 'true' })).toEqual([]);
+        await store.files.setStored(project.id, [file.uuid], at(9.5));
+        expect(await names({ query: 'harbour' }, { stored: 'true' })).toEqual(['draft.txt']);
+        expect(await names({ query: 'harbour' }, { stored: 'false' })).toEqual([]);
+        await store.files.setRemoved(project.id, [file.uuid], at(10));
+        expect(await names({ query: 'harbour' })).toEqual([]);
+        expect(await names({ tags: { any: ['done'] } })).toEqual([]);
+        const again = fileOf(project.id, { originalFilename: 'scratch.txt', datetimeUploaded: at(9), metadata: { note: 'harbour' } });
+        await store.files.insertMany([again]);
+        expect(await names({ query: 'harbour' })).toEqual(['scratch.txt']);
+        await store.files.deleteRow(again.uuid);
+        expect(await names({ query: 'harbour' })).toEqual([]);
+      });
+
+      it("finds nothing of another project's, whatever the condition", async () => {
+        expect(await names({ query: 'secret' })).toEqual([]);
+        expect(await names({ query: 'nikon beach' })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ tags: { all: ['cat'] }, is_image: true })).toEqual(['holiday-photo.jpg', 'sunset-beach.jpg']);
+        expect((await search({ query: 'sunset' }, {}, other.id)).names).toEqual(['sunset-secret.jpg']);
+        expect((await search({ exact: { uuid: [uuids.get('sunset-beach.jpg')!] } }, {}, other.id)).names).toEqual([]);
+        expect((await search({ query: 'nikon', fuzziness: true }, {}, randomUUID())).names).toEqual([]);
+      });
+
+      it('reads hostile text as words, never as query syntax', async () => {
+        for (const query of ['"sunset" OR "x"', "sun' | set & !beach:*", 'NEAR(sunset beach)', 'filename_text : sunset', '\\\\\'\'', '%_%_', '\u0000sunset']) {
+          const result = await search({ query, fuzziness: true });
+          expect(result.total, query).toBe(result.names.length);
+        }
+        expect(await names({ query: "sunset'; drop table files; --" })).toEqual([]);
+        expect(await names({ query: 'sunset"' })).toEqual(['Sunset_Pier.png', 'sunset-beach.jpg', 'holiday-photo.jpg']);
+        expect(await names({ phrase: { metadata: '"golden" hour' } })).toEqual(['sunset-beach.jpg']);
+        expect(await names({ exact: { original_filename: ["' or '1'='1"], 'metadata[a]': ['%'] } })).toEqual([]);
       });
     });
 

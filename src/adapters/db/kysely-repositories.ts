@@ -13,11 +13,13 @@ import { KyselyProjectsRepository } from './repositories/projects.repository.js'
 import { KyselyUsageRepository } from './repositories/usage.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
 import type { Database } from './schema.js';
+import { KyselyFileSearchRepository, SearchCapabilities } from './search/file-search.repository.js';
 
 /** Every repository over one Kysely handle: the database itself, or one open transaction. */
 export class KyselyRepositories implements MetadataRepositories {
   readonly projects: KyselyProjectsRepository;
   readonly files: KyselyFilesRepository;
+  readonly fileSearch: KyselyFileSearchRepository;
   readonly fileCounters: KyselyFileCountersRepository;
   readonly multipart: KyselyMultipartRepository;
   readonly fromUrlTasks: KyselyFromUrlTasksRepository;
@@ -29,10 +31,17 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly addonRequests: KyselyAddonRequestsRepository;
   readonly storages: KyselyProjectStoragesRepository;
 
-  /** `db` may be a `Transaction<Database>`: then every repository here writes inside it. */
-  constructor(protected readonly db: Kysely<Database>) {
+  /**
+   * `db` may be a `Transaction<Database>`: then every repository here writes inside it. What search
+   * learns about the database is kept by the store and shared with its transactions.
+   */
+  constructor(
+    protected readonly db: Kysely<Database>,
+    protected readonly searchCapabilities: SearchCapabilities = new SearchCapabilities(db),
+  ) {
     this.projects = new KyselyProjectsRepository(db);
     this.files = new KyselyFilesRepository(db);
+    this.fileSearch = new KyselyFileSearchRepository(db, searchCapabilities);
     this.fileCounters = new KyselyFileCountersRepository(db);
     this.multipart = new KyselyMultipartRepository(db);
     this.fromUrlTasks = new KyselyFromUrlTasksRepository(db);
@@ -48,6 +57,6 @@ export class KyselyRepositories implements MetadataRepositories {
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {
     // Inside a unit of work already: join it (Kysely cannot nest transactions).
     if (this.db.isTransaction) return work(this);
-    return this.db.transaction().execute((trx) => work(new KyselyRepositories(trx)));
+    return this.db.transaction().execute((trx) => work(new KyselyRepositories(trx, this.searchCapabilities)));
   }
 }

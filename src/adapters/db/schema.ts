@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Row types as they sit in SQL. Booleans are 0/1 integers and times ISO-8601 text, so one schema fits SQLite and PostgreSQL. */
 
 export interface ProjectsTable {
@@ -222,6 +224,79 @@ export interface ProjectStoragesTable {
   created_at: string;
 }
 
+/**
+ * The search index: one row per live file (removed files leave it), with the folded text of its
+ * searchable fields (see src/domain/search-text.ts). PostgreSQL adds `document`, a tsvector of every
+ * word's suffixes (GIN-indexed); SQLite adds `id`, the rowid of the file's row in the FTS5 table
+ * `file_search_fts` (trigram tokenizer), which reads these text columns as its external content.
+ */
+export interface FileSearchTable {
+  /** SQLite only. */
+  id: Generated<number>;
+  file_uuid: string;
+  project_id: string;
+  datetime_uploaded: string;
+  size: number;
+  is_image: number;
+  /** 1 once stored; with `expires_at`, what the search needs of the file's state without reading `files`. */
+  stored: number;
+  expires_at: string | null;
+  mime_type: string;
+  original_filename: string;
+  filename_key: string;
+  filename_text: string;
+  metadata_text: string;
+  mime_text: string;
+  /** PostgreSQL only: a tsvector. */
+  document: Generated<string>;
+  /** PostgreSQL only (SQLite has file_search_words, _tags and _metadata): GIN-indexed arrays. */
+  words: Generated<string[]>;
+  tags: Generated<string[]>;
+  /** `key=value` per metadata entry. */
+  metadata: Generated<string[]>;
+}
+
+/** SQLite only: a live file's tags, for the tag filters. */
+export interface FileSearchTagsTable {
+  file_uuid: string;
+  project_id: string;
+  tag: string;
+}
+
+/** SQLite only: a live file's metadata, for exact matches on a key's value. */
+export interface FileSearchMetadataTable {
+  file_uuid: string;
+  project_id: string;
+  key: string;
+  value: string;
+}
+
+/** SQLite only: a live file's indexed words of four characters or more: which words a project has now. */
+export interface FileSearchWordsTable {
+  file_uuid: string;
+  project_id: string;
+  word: string;
+}
+
+/**
+ * Every word a project's files have had (rows are never removed here: a word no live file has is
+ * skipped through the words live files have), searched by trigram similarity for typo tolerance: pg_trgm's
+ * GIN index on PostgreSQL, file_search_trigrams on SQLite.
+ */
+export interface FileSearchVocabularyTable {
+  project_id: string;
+  word: string;
+  /** How many distinct trigrams the word has. */
+  trigrams: number;
+}
+
+/** SQLite only: the trigrams of each vocabulary word. */
+export interface FileSearchTrigramsTable {
+  project_id: string;
+  trigram: string;
+  word: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -242,4 +317,10 @@ export interface Database {
   usage_daily: UsageDailyTable;
   addon_requests: AddonRequestsTable;
   project_storages: ProjectStoragesTable;
+  file_search: FileSearchTable;
+  file_search_tags: FileSearchTagsTable;
+  file_search_metadata: FileSearchMetadataTable;
+  file_search_words: FileSearchWordsTable;
+  file_search_vocabulary: FileSearchVocabularyTable;
+  file_search_trigrams: FileSearchTrigramsTable;
 }

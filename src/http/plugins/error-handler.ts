@@ -3,7 +3,7 @@ import { acceptsRestV07 } from '../../domain/rest-auth.js';
 import { AppError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import '../route-config.js';
-import { refusalFor } from '../schema-errors.js';
+import { fieldErrorsAt, fieldPathOf, refusalFor } from '../schema-errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -34,6 +34,9 @@ function fromSchemaRefusal(error: FastifyError, request: FastifyRequest): AppErr
   const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
   const refusal = refusalFor(schema, issue, request[REQUEST_PARTS[part]]);
   if (!refusal) return null;
+  if (refusal.status === 400 && request.routeOptions.config?.fieldErrors) {
+    return new AppError('PARAMETER_INVALID', 400, refusal.message, { fields: fieldErrorsAt(fieldPathOf(issue), refusal.message) });
+  }
   return refusal.status === 404 ? new AppError('NOT_FOUND', 404, refusal.message) : new AppError('PARAMETER_INVALID', 400, refusal.message);
 }
 
@@ -84,7 +87,8 @@ function renderError(request: FastifyRequest, reply: FastifyReply, error: AppErr
   const style = request.routeOptions.config?.errorStyle ?? 'trove';
   if (style === 'rest') {
     // Uploadcare's REST SDK accepts exactly `application/json`, without a charset parameter.
-    return reply.code(error.statusCode).header('content-type', 'application/json').send(JSON.stringify({ detail: error.message }));
+    const body = error.fields ?? { detail: error.message };
+    return reply.code(error.statusCode).header('content-type', 'application/json').send(JSON.stringify(body));
   }
   void reply.code(error.statusCode).type('application/json; charset=utf-8');
   if (style === 'upload') {

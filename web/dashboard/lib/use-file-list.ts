@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { FileTotals, RestFile } from '../../../client/trove-client';
+import type { FileTotals } from '../../../client/trove-client';
 import type { ApiClient } from '../api/client';
 import { errorMessage, isAbort } from '../api/errors';
-import { listFilePage, type FileQuery } from '../api/files';
+import { loadFilePage, type FileQuery, type LibraryFile } from '../api/files';
 
 const PAGE_SIZE = 100;
 
 interface FileListState {
-  items: RestFile[];
+  items: LibraryFile[];
   /** Files matching the query on the server; null before the first page. */
   total: number | null;
   /** True when `total` counts past a date bound the list applies itself (see fileListQuery). */
@@ -37,7 +37,7 @@ export function useFileList(api: ApiClient, query: FileQuery, version: number): 
       inFlight.current = controller;
       setState((previous) => (first ? { ...EMPTY } : { ...previous, loading: true, error: null }));
       try {
-        const page = await listFilePage(api.trove, query, first ? null : cursor.current, PAGE_SIZE, controller.signal);
+        const page = await loadFilePage(api.trove, query, first ? null : cursor.current, PAGE_SIZE, controller.signal);
         if (controller.signal.aborted) return;
         const results = page.results;
         cursor.current = page.cursor;
@@ -48,7 +48,8 @@ export function useFileList(api: ApiClient, query: FileQuery, version: number): 
             items: [...base, ...results.filter((file) => !seen.has(file.uuid))],
             total: page.total,
             totalIsUpperBound: false,
-            totals: page.totals,
+            // A search's later pages do not repeat the project's totals.
+            totals: page.totals ?? previous.totals,
             loading: false,
             error: null,
             done: page.cursor === null,

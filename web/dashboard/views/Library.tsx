@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { BatchResult, RestFile } from '../../../client/trove-client';
-import { deleteFiles, storeFiles, type FileQuery } from '../api/files';
+import type { BatchResult } from '../../../client/trove-client';
+import { deleteFiles, searchesText, storeFiles, type FileQuery, type LibraryFile } from '../api/files';
 import { FileStatus, FileThumb } from '../components/FileThumb';
 import { Icon } from '../components/Icon';
 import { Link } from '../components/Link';
@@ -44,13 +44,15 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 function queryFromSearch(search: URLSearchParams): FileQuery {
   const status = search.get('status');
   const day = (value: string | null) => (value && DAY.test(value) ? value : '');
+  const sort = search.get('sort');
   return {
     search: search.get('q') ?? '',
+    typos: search.get('typos') === '1',
     status: status === 'stored' || status === 'temporary' || status === 'removed' ? status : 'all',
     mimeType: search.get('type') ?? '',
     fromDay: day(search.get('from')),
     toDay: day(search.get('to')),
-    ordering: search.get('sort') === 'oldest' ? 'oldest' : 'newest',
+    ordering: sort === 'oldest' || sort === 'relevance' ? sort : 'newest',
     tag: search.get('tag') ?? '',
   };
 }
@@ -58,12 +60,13 @@ function queryFromSearch(search: URLSearchParams): FileQuery {
 function searchFromQuery(query: FileQuery, view: ViewMode): URLSearchParams {
   const params = new URLSearchParams();
   if (query.search) params.set('q', query.search);
+  if (query.typos) params.set('typos', '1');
   if (query.status !== 'all') params.set('status', query.status);
   if (query.mimeType) params.set('type', query.mimeType);
   if (query.tag) params.set('tag', query.tag);
   if (query.fromDay) params.set('from', query.fromDay);
   if (query.toDay) params.set('to', query.toDay);
-  if (query.ordering === 'oldest') params.set('sort', 'oldest');
+  if (query.ordering !== 'newest') params.set('sort', query.ordering);
   if (view === 'list') params.set('view', 'list');
   return params;
 }
@@ -178,6 +181,9 @@ export function Library(props: { search: URLSearchParams }) {
     if (ok) await runBulk(uuids, (chosen) => deleteFiles(api.trove, chosen), 'Deleted', 'deleted');
   };
 
+  const searching = searchesText(query);
+  // Relevance ranks a text search; any other list keeps newest first under that choice.
+  const ordering = searching || query.ordering !== 'relevance' ? query.ordering : 'newest';
   const filtered = query.search !== '' || query.status !== 'all' || query.mimeType !== '' || query.fromDay !== '' || query.toDay !== '' || query.tag !== '';
   const removedView = query.status === 'removed';
   const selectedCount = selected.size;
@@ -204,7 +210,7 @@ export function Library(props: { search: URLSearchParams }) {
             <input
               id="library-search"
               type="search"
-              placeholder="Search by name, tag or metadata…"
+              placeholder="Search names, metadata and types…"
               value={searchText}
               onInput={(event) => setSearchText(event.currentTarget.value)}
               onKeyDown={(event) => {
@@ -214,9 +220,24 @@ export function Library(props: { search: URLSearchParams }) {
               data-testid="search"
             />
           </div>
+          {searching && (
+            <label class="check search-typos" title="Also find words that differ by a typo or two (slower)">
+              <input type="checkbox" checked={query.typos} onChange={(event) => update({ typos: event.currentTarget.checked })} data-testid="search-typos" />
+              <span>Allow typos</span>
+            </label>
+          )}
           <div class="field field-inline">
             <label for="sort">Sort</label>
-            <select id="sort" value={query.ordering} onChange={(event) => update({ ordering: event.currentTarget.value === 'oldest' ? 'oldest' : 'newest' })} data-testid="sort">
+            <select
+              id="sort"
+              value={ordering}
+              onChange={(event) => {
+                const value = event.currentTarget.value;
+                update({ ordering: value === 'oldest' || value === 'relevance' ? value : 'newest' });
+              }}
+              data-testid="sort"
+            >
+              {searching && <option value="relevance">Best match</option>}
               <option value="newest">Newest first</option>
               <option value="oldest">Oldest first</option>
             </select>
@@ -360,7 +381,13 @@ function MoreLoader(props: { list: ReturnType<typeof useFileList> }) {
       ) : list.loading ? (
         <Spinner label="Loading more files…" />
       ) : list.done ? (
-        <p class="subtle">{list.items.length > 1 ? `All ${formatCount(list.items.length)} files shown.` : ''}</p>
+        <p class="subtle" data-testid="list-end">
+          {list.total !== null && list.total > list.items.length
+            ? `The first ${formatCount(list.items.length)} of ${formatCount(list.total)} matches are shown; narrow the search to see the others.`
+            : list.items.length > 1
+              ? `All ${formatCount(list.items.length)} files shown.`
+              : ''}
+        </p>
       ) : (
         <button type="button" class="btn" onClick={loadMore} data-testid="load-more">
           Load more
@@ -371,13 +398,13 @@ function MoreLoader(props: { list: ReturnType<typeof useFileList> }) {
 }
 
 interface FileCollectionProps {
-  files: RestFile[];
+  files: LibraryFile[];
   selected: ReadonlySet<string>;
   onToggle: (index: number, shift: boolean) => void;
   cdnBase: string;
 }
 
-function SelectBox(props: { file: RestFile; index: number; selected: boolean; onToggle: FileCollectionProps['onToggle'] }) {
+function SelectBox(props: { file: LibraryFile; index: number; selected: boolean; onToggle: FileCollectionProps['onToggle'] }) {
   return (
     <input
       type="checkbox"
@@ -428,7 +455,7 @@ function FileGrid(props: FileCollectionProps) {
                 <FileThumb file={file} cdnBase={props.cdnBase} />
                 <span class="card-caption">
                   <span class="card-name" title={file.original_filename}>
-                    {file.original_filename}
+                    <FileName file={file} />
                   </span>
                   <span class="card-sub">
                     {formatBytes(file.size)} · {formatDate(file.datetime_uploaded)}
@@ -485,7 +512,7 @@ function FileTable(props: FileCollectionProps) {
                 </td>
                 <td class="col-name">
                   <Link href={`${BASE}/files/${file.uuid}`} title={file.original_filename} data-testid="file-link">
-                    {file.original_filename}
+                    <FileName file={file} />
                   </Link>
                 </td>
                 <td class="col-type">{file.mime_type}</td>
@@ -507,6 +534,32 @@ function FileTable(props: FileCollectionProps) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"' };
+
+/**
+ * The file's name with what a search matched marked. The server's highlight is HTML (`<em>` around
+ * matches, the rest escaped); it is read as text pieces here, never inserted as markup.
+ */
+function FileName(props: { file: LibraryFile }) {
+  const marked = props.file.highlight?.original_filename?.[0];
+  if (!marked) return <>{props.file.original_filename}</>;
+  const pieces = marked.split(/<\/?em>/);
+  return (
+    <>
+      {pieces.map((piece, index) => {
+        const text = piece.replace(/&(amp|lt|gt|quot);/g, (entity) => ENTITIES[entity] ?? entity);
+        return index % 2 === 1 ? (
+          <mark key={index} class="match" data-testid="name-match">
+            {text}
+          </mark>
+        ) : (
+          text
+        );
+      })}
+    </>
   );
 }
 

@@ -4,6 +4,7 @@ import * as webhooks from './0002-webhooks.js';
 import * as jobs from './0003-jobs.js';
 import * as eventOutbox from './0004-event-outbox.js';
 import * as dashboard from './0005-dashboard.js';
+import * as search from './0006-search.js';
 import * as appdataAddons from './0007-appdata-addons.js';
 import * as projectStorages from './0008-project-storages.js';
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-jobs': jobs,
   '0004-event-outbox': eventOutbox,
   '0005-dashboard': dashboard,
+  '0006-search': search,
   '0007-appdata-addons': appdataAddons,
   '0008-project-storages': projectStorages,
 };

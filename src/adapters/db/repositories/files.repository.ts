@@ -6,8 +6,9 @@ import type { FileInfoPatch, FileListQuery, FilesRepository } from '../../../por
 import { atomically } from '../atomically.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
+import { indexFiles, markStored, unindexFiles } from '../search/search-index.js';
 
-function toFile(row: Selectable<FilesTable>): StoredFile {
+export function toFile(row: Selectable<FilesTable>): StoredFile {
   return {
     uuid: row.uuid,
     projectId: row.project_id,
@@ -78,6 +79,7 @@ export class KyselyFilesRepository implements FilesRepository {
     // Chunked so one statement stays under SQLite's bound-parameter limit; one transaction makes them all visible at once.
     await atomically(this.db, async (db) => {
       for (let i = 0; i < files.length; i += 50) await db.insertInto('files').values(files.slice(i, i + 50).map(toRow)).execute();
+      await indexFiles(db, files);
     });
   }
 
@@ -141,29 +143,36 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async setStored(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
-    const rows = await this.db
-      .updateTable('files')
-      .set({ datetime_stored: at, expires_at: null })
-      .where('project_id', '=', projectId)
-      .where('uuid', 'in', uuids)
-      .where('datetime_removed', 'is', null)
-      .where('datetime_stored', 'is', null)
-      .returningAll()
-      .execute();
-    return rows.map(toFile);
+    return atomically(this.db, async (db) => {
+      const rows = await db
+        .updateTable('files')
+        .set({ datetime_stored: at, expires_at: null })
+        .where('project_id', '=', projectId)
+        .where('uuid', 'in', uuids)
+        .where('datetime_removed', 'is', null)
+        .where('datetime_stored', 'is', null)
+        .returningAll()
+        .execute();
+      await markStored(db, rows.map((row) => row.uuid));
+      return rows.map(toFile);
+    });
   }
 
   async setRemoved(projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
     if (uuids.length === 0) return [];
-    const rows = await this.db
-      .updateTable('files')
-      .set({ datetime_removed: at, expires_at: null })
-      .where('project_id', '=', projectId)
-      .where('uuid', 'in', uuids)
-      .where('datetime_removed', 'is', null)
-      .returningAll()
-      .execute();
-    return rows.map(toFile);
+    return atomically(this.db, async (db) => {
+      const rows = await db
+        .updateTable('files')
+        .set({ datetime_removed: at, expires_at: null })
+        .where('project_id', '=', projectId)
+        .where('uuid', 'in', uuids)
+        .where('datetime_removed', 'is', null)
+        .returningAll()
+        .execute();
+      // Search finds live files only.
+      await unindexFiles(db, rows.map((row) => row.uuid));
+      return rows.map(toFile);
+    });
   }
 
   async updateInfo(projectId: string, uuid: string, patch: FileInfoPatch, expected: FileInfoPatch = {}): Promise<StoredFile | null> {
@@ -171,17 +180,24 @@ export class KyselyFilesRepository implements FilesRepository {
     if (patch.metadata !== undefined) values.metadata = JSON.stringify(patch.metadata);
     if (patch.tags !== undefined) values.tags = JSON.stringify(patch.tags);
     if (Object.keys(values).length === 0) return this.findForProject(projectId, uuid);
-    let update = this.db
-      .updateTable('files')
-      .set(values)
-      .where('project_id', '=', projectId)
-      .where('uuid', '=', uuid)
-      .where('datetime_removed', 'is', null);
-    // Every write of these columns is JSON.stringify of the value, so the text read back compares exactly.
-    if (expected.metadata !== undefined) update = update.where('metadata', '=', JSON.stringify(expected.metadata));
-    if (expected.tags !== undefined) update = update.where('tags', '=', JSON.stringify(expected.tags));
-    const row = await update.returningAll().executeTakeFirst();
-    return row ? toFile(row) : null;
+    return atomically(this.db, async (db) => {
+      let update = db
+        .updateTable('files')
+        .set(values)
+        .where('project_id', '=', projectId)
+        .where('uuid', '=', uuid)
+        .where('datetime_removed', 'is', null);
+      // Every write of these columns is JSON.stringify of the value, so the text read back compares exactly.
+      if (expected.metadata !== undefined) update = update.where('metadata', '=', JSON.stringify(expected.metadata));
+      if (expected.tags !== undefined) update = update.where('tags', '=', JSON.stringify(expected.tags));
+      const row = await update.returningAll().executeTakeFirst();
+      if (!row) return null;
+      const file = toFile(row);
+      // Metadata and tags are searched: the index is rewritten with the change.
+      await unindexFiles(db, [file.uuid]);
+      await indexFiles(db, [file]);
+      return file;
+    });
   }
 
   async writeAppData(
@@ -286,8 +302,11 @@ export class KyselyFilesRepository implements FilesRepository {
 
   async deleteRow(uuid: string): Promise<StoredFile | null> {
     // Group memberships stay: a group is immutable and reports a removed member as null.
-    const row = await this.db.deleteFrom('files').where('uuid', '=', uuid).returningAll().executeTakeFirst();
-    return row ? toFile(row) : null;
+    return atomically(this.db, async (db) => {
+      await unindexFiles(db, [uuid]);
+      const row = await db.deleteFrom('files').where('uuid', '=', uuid).returningAll().executeTakeFirst();
+      return row ? toFile(row) : null;
+    });
   }
 }
 

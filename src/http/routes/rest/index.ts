@@ -6,6 +6,7 @@ import { registerRestFiles } from './files.js';
 import { registerRestGroups } from './groups.js';
 import { registerRestMetadata } from './metadata.js';
 import { registerRestProject } from './project.js';
+import { registerRestSearch } from './search.js';
 import { registerRestStorages } from './storages.js';
 import { registerRestWebhooks } from './webhooks.js';
 import { registerRestPipeline } from './rest-request.js';
@@ -15,6 +16,7 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpCo
   const { ctx } = options;
   registerRestPipeline(app, ctx);
   registerRestFiles(app, ctx);
+  registerRestSearch(app, ctx);
   registerRestMetadata(app, ctx);
   registerRestGroups(app, ctx);
   registerRestProject(app, ctx);

@@ -67,7 +67,7 @@ export function registerRestPipeline(app: FastifyInstance, ctx: HttpContext): vo
     // The dashboard calls the REST API with its session cookie (and CSRF header) instead of keys.
     const bySession = request.headers.authorization === undefined && sessionTokenOf(request) !== null;
     request.restProject = bySession ? (await requireSession(request, ctx)).project : await authenticateByKeys(request, ctx);
-    const kind = request.method === 'GET' || request.method === 'HEAD' ? 'rest-read' : 'rest-write';
+    const kind = request.routeOptions.config?.rateLimit ?? (request.method === 'GET' || request.method === 'HEAD' ? 'rest-read' : 'rest-write');
     await ctx.services.rateLimits.check(request.restProject.id, kind);
   });
 
