@@ -388,7 +388,7 @@ function readTags(value: unknown, refusals: Refusals): FileSearchCriteria['tags'
     }
     try {
       // Stored tags are normalised; a filter is too, so `Cat ` finds `cat`.
-      lists[key] = normalizeTags(raw as string[], 'PARAMETER_INVALID');
+      lists[key] = normalizeTags(raw, 'PARAMETER_INVALID');
     } catch (error) {
       if (!isAppError(error)) throw error;
       refuse(key, error.message);
@@ -412,7 +412,7 @@ function readSort(value: unknown, refusals: Refusals): FileSearchCriteria['sort'
   }
   const sort: FileSearchCriteria['sort'] = [];
   const seen = new Set<string>();
-  for (const key of value as string[]) {
+  for (const key of value) {
     const descending = key.startsWith('-');
     const field = descending ? key.slice(1) : key;
     if (!(SEARCH_SORT_FIELDS as readonly string[]).includes(field)) {
