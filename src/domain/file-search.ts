@@ -32,12 +32,12 @@ export const SEARCH_LIMITS = {
   maxMimeTypes: 20,
 } as const;
 
-export const SEARCH_SORT_FIELDS = ['score', 'datetime_uploaded', 'size', 'original_filename'] as const;
+const SEARCH_SORT_FIELDS = ['score', 'datetime_uploaded', 'size', 'original_filename'] as const;
 export type SearchSortField = (typeof SEARCH_SORT_FIELDS)[number];
 /** The sort keys `sort` accepts: a field, `-` in front for descending. */
 export const SEARCH_SORT_KEYS = SEARCH_SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
 
-export const SEARCH_CONDITIONS = ['query', 'phrase', 'exact', 'datetime_uploaded', 'size', 'is_image', 'tags'] as const;
+const SEARCH_CONDITIONS = ['query', 'phrase', 'exact', 'datetime_uploaded', 'size', 'is_image', 'tags'] as const;
 const MODIFIERS = ['fuzziness', 'sort'] as const;
 const PHRASE_FIELDS = { original_filename: 'filename', detected_mime_type: 'mime', metadata: 'metadata' } as const satisfies Record<string, SearchField>;
 const BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
@@ -192,7 +192,7 @@ function summary(errors: FieldErrors, prefix = ''): string {
 }
 
 /** Throws the refusals collected, as one 400. */
-export function searchRefusal(errors: FieldErrors): Error {
+function searchRefusal(errors: FieldErrors): Error {
   return createAppError('PARAMETER_INVALID', 400, summary(errors), { fields: errors });
 }
 
@@ -532,7 +532,7 @@ export function parseFileSearch(body: unknown, params: FileSearchParams): { crit
 }
 
 /** Whether a search ranks by text (a `query` or a `phrase`), which makes relevance its default order. */
-export function hasTextCondition(criteria: Pick<FileSearchCriteria, 'query' | 'phrases'>): boolean {
+function hasTextCondition(criteria: Pick<FileSearchCriteria, 'query' | 'phrases'>): boolean {
   return criteria.query !== null || criteria.phrases.length > 0;
 }
 

@@ -14,7 +14,7 @@
 /** Terms and phrases shorter than this (in characters, after folding) match nothing. */
 export const MIN_TERM_LENGTH = 4;
 /** Words are indexed by their first this many characters; longer terms are compared by as many. */
-export const MAX_WORD_LENGTH = 32;
+const MAX_WORD_LENGTH = 32;
 /** Trigram similarity (pg_trgm's definition) a word needs to stand in for a mistyped term. */
 export const FUZZY_SIMILARITY = { numerator: 3, denominator: 10 } as const;
 /** Words of the project tried in place of one mistyped term, most similar first. */
@@ -107,7 +107,7 @@ export const SEARCH_FIELDS = ['filename', 'mime', 'metadata'] as const;
 export type SearchField = (typeof SEARCH_FIELDS)[number];
 
 /** What the index keeps of one file. */
-export interface SearchDocument {
+interface SearchDocument {
   /**
    * Per field: one line per value (`" sunset beach jpg "`), then one line per whole run that was split
    * (`" sunsetbeach "`), joined by newlines. Words are padded with spaces, so `" word "` finds a whole
@@ -191,19 +191,6 @@ export function trigramsOf(word: string): string[] {
   const trigrams = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i += 1) trigrams.add(chars.slice(i, i + 3).join(''));
   return [...trigrams];
-}
-
-/** Whether `shared` trigrams out of two sets of `a` and `b` reach FUZZY_SIMILARITY (exactly, in integers). */
-export function similarEnough(shared: number, a: number, b: number): boolean {
-  return FUZZY_SIMILARITY.denominator * shared >= FUZZY_SIMILARITY.numerator * (a + b - shared);
-}
-
-/** pg_trgm's similarity of two words: shared trigrams over all distinct trigrams of both. */
-export function trigramSimilarity(a: string, b: string): number {
-  const left = new Set(trigramsOf(a));
-  const right = trigramsOf(b);
-  const shared = right.filter((trigram) => left.has(trigram)).length;
-  return shared / (left.size + right.length - shared);
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };

@@ -11,13 +11,13 @@ import type { Project } from '../domain/project.js';
 import type { Clock } from '../lib/clock.js';
 import type { FileSearchRepository } from '../ports/repositories.js';
 
-export interface SearchHit {
+interface SearchHit {
   file: StoredFile;
   /** Null when the search had no text condition or nothing in the file is marked. */
   highlight: SearchHighlight | null;
 }
 
-export interface FileSearchAnswer {
+interface FileSearchAnswer {
   hits: SearchHit[];
   /** Files matching in all. */
   total: number;
