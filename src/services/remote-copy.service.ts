@@ -1,4 +1,5 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { assertDeliverable } from '../domain/addons.js';
 import { parseCopySource } from '../domain/copy-source.js';
 import { isExpired, isUuid, type StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
@@ -127,6 +128,8 @@ export class RemoteCopyService {
     if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, 'Not found.');
     const file = await this.files.findForProject(project.id, uuid, { includeRemoved: false });
     if (!file || isExpired(file, this.clock.now())) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    // A copy would be a way round the hold of a file not found clean.
+    assertDeliverable(file);
     return file;
   }
 }

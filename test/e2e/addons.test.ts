@@ -219,6 +219,9 @@ describeWhenClamd('add-on')('add-ons over HTTP with a real clamd', () => {
         // A copy would be a way round the hold.
         const copy = await rest(trove, 'POST', '/files/local_copy/', { json: { source: clean } });
         expect(copy.status).toBe(423);
+        // The hold is checked before the target storage is even looked up.
+        const remote = await rest(trove, 'POST', '/files/remote_copy/', { json: { source: clean, target: 'backups' } });
+        expect(remote.status).toBe(423);
         // So would a transformation, a revalidation or a group's member URL.
         expect((await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/resize/32x/`), 423)).code).toBe('FILE_SCAN_PENDING');
         expect((await fetch(`${trove.url}/${photo}/-/resize/32x/`, { headers: { 'if-none-match': '"anything"' } })).status).toBe(423);
