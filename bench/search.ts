@@ -215,15 +215,6 @@ async function load(name: Engine['name'], store: KyselyMetadataStore, library: S
 
 async function main(): Promise<void> {
   console.log(`file search bench: ${FILES} files, ${ROUNDS} rounds × ${QUERIES} queries per kind and engine, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
-  const dir = await mkdtemp(path.join(tmpdir(), 'trove-bench-search-'));
-  const sqlitePath = path.join(dir, 'trove.db');
-  const dbName = `search_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  admin.on('error', (error) => console.error(`admin connection: ${error.message}`));
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const pgUrl = new URL(ADMIN_URL);
-  pgUrl.pathname = `/${dbName}`;
   // Every search the run will send is a valid one, checked before minutes of loading.
   for (const kind of QUERY_KINDS) {
     for (let i = 0; i < 5 + ROUNDS * QUERIES; i += 1) {
@@ -234,6 +225,15 @@ async function main(): Promise<void> {
       }
     }
   }
+  const dir = await mkdtemp(path.join(tmpdir(), 'trove-bench-search-'));
+  const sqlitePath = path.join(dir, 'trove.db');
+  const dbName = `search_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  admin.on('error', (error) => console.error(`admin connection: ${error.message}`));
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const pgUrl = new URL(ADMIN_URL);
+  pgUrl.pathname = `/${dbName}`;
   const engines: Engine[] = [];
   const library = generateFiles('bench', FILES);
   try {
