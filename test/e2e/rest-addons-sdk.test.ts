@@ -9,6 +9,7 @@ import {
   executeAddon,
   fileInfo,
   listOfFiles,
+  searchFiles,
   UploadcareAuthSchema,
   type UserSettings,
   type WebhookEvent,
@@ -104,6 +105,9 @@ describeWhenClamd('add-on SDK')('@uploadcare/rest-client add-ons against Trove w
       expect(scan?.datetime_updated).toBe(scan?.datetime_created);
       expect((info as unknown as { isInfected: boolean | null }).isInfected).toBe(false);
       expect((await fetch(`${trove.url}/${uuid}/`)).status).toBe(200);
+      // Search carries the same application data when asked.
+      const searched = await searchFiles({ exact: { uuid: [uuid] }, include: 'appdata' }, settings);
+      expect(searched.results.map((file) => file.appdata?.uc_clamav_virus_scan?.data)).toEqual([{ infected: false, infected_with: '' }]);
 
       // Scanned again: the entry keeps its creation time and moves its update time.
       const again = await executeAddon({ addonName: AddonName.UC_CLAMAV_VIRUS_SCAN, target: uuid, params: { purge_infected: true } }, settings);

@@ -237,7 +237,8 @@ describe.each(backends)('searchFiles from @uploadcare/rest-client against Trove 
 
   it('includes appdata when asked, and follows metadata and tag changes at once', async () => {
     const page = await searchFiles({ query: 'notes', include: 'appdata' }, settings);
-    expect(page.results[0]!.appdata).toBeNull();
+    // No add-on has run on it: its application data is empty, not absent.
+    expect(page.results[0]!.appdata).toEqual({});
     expect('appdata' in (await searchFiles({ query: 'notes' }, settings)).results[0]!).toBe(false);
 
     const notes = uuid.get('notes.txt')!;
