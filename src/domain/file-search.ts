@@ -67,7 +67,7 @@ export const SEARCH_MESSAGES = {
   exact: 'Must be an object with uuid, detected_mime_type, original_filename or metadata[<key>].',
   exactEmpty: 'At least one of uuid, detected_mime_type, original_filename or metadata[<key>] is required.',
   exactKey: 'Unknown field: use uuid, detected_mime_type, original_filename or metadata[<key>] with a key of 1–64 characters from A-Z a-z 0-9 _ - . :.',
-  exactValues: `Must be a list of 1 to ${SEARCH_LIMITS.maxExactValues} non-empty strings of at most ${SEARCH_LIMITS.maxExactValueLength} characters.`,
+  exactValues: `Must be a list of 1 to ${SEARCH_LIMITS.maxExactValues} non-empty strings of at most ${SEARCH_LIMITS.maxExactValueLength} characters, without NUL characters.`,
   exactMetadataKeys: `At most ${SEARCH_LIMITS.maxExactMetadataKeys} metadata[<key>] fields: a file has no more metadata keys.`,
   tags: 'Must be an object with any, all or none.',
   tagList: `Must be a list of at most ${SEARCH_LIMITS.maxTagsPerList} tags.`,
@@ -296,11 +296,12 @@ function isEmptyRange<T extends string | number>(range: SearchRange<T>): boolean
 }
 
 function readExactValues(value: unknown, path: string[], refusals: Refusals): string[] | null {
+  // No stored name, type or metadata value holds a NUL (PostgreSQL text cannot), so a value with one is malformed.
   const valid =
     Array.isArray(value) &&
     value.length >= 1 &&
     value.length <= SEARCH_LIMITS.maxExactValues &&
-    value.every((item) => typeof item === 'string' && item !== '' && charCount(item) <= SEARCH_LIMITS.maxExactValueLength);
+    value.every((item) => typeof item === 'string' && item !== '' && !item.includes('\u0000') && charCount(item) <= SEARCH_LIMITS.maxExactValueLength);
   if (!valid) {
     refusals.add(path, SEARCH_MESSAGES.exactValues);
     return null;

@@ -227,6 +227,26 @@ describe.each(backends)('REST API bad input (%s)', (backend) => {
     await receiver?.close();
   });
 
+  it('refuses a NUL character anywhere in a query or JSON body with a 400 naming where, changing nothing', async () => {
+    const uuid = await uploadFile(trove, Buffer.from('nul target'), 'nul.txt');
+    const nul = /contains a NUL character/;
+    expectDetail(await call('GET', '/files/?search=a%00b'), 400, /^query\.search contains a NUL character/);
+    expectDetail(await call('PUT', '/project/', { json: { name: 'a\u0000b' } }), 400, /^body\.name contains/);
+    expectDetail(await call('POST', '/webhooks/', { json: { target_url: 'https://example.com/a\u0000', event: 'file.uploaded' } }), 400, nul);
+    expectDetail(await call('PUT', `/files/${uuid}/metadata/k/`, { json: 'v\u0000' }), 400, /^body contains/);
+    // Search answers its refusals keyed by field.
+    const searched = await call('POST', '/files/search/', { json: { exact: { 'metadata[a]': ['x\u0000'] } } });
+    expect(searched.status).toBe(400);
+    expect(JSON.stringify(searched.body.exact)).toMatch(/Contains a NUL character/);
+    // Deep nesting costs its size, not more: the path stops growing.
+    const deep = `${'['.repeat(5000)}"\u0000"${']'.repeat(5000)}`;
+    const answer = await call('POST', '/files/search/', { raw: deep });
+    expect(answer.status).toBe(400);
+    expect((await call('GET', '/project/')).body.name).not.toContain('\u0000');
+    expect(await webhooksOf()).toEqual(expect.not.arrayContaining([expect.objectContaining({ target_url: 'https://example.com/a\u0000' })]));
+    expect((await fileOf(uuid)).metadata).toEqual({});
+  });
+
   describe('authentication', () => {
     let unstored: string;
 

@@ -297,13 +297,15 @@ describe.each(backends)('searchFiles from @uploadcare/rest-client against Trove 
       'filename_text : sunset',
       "sun & set | !beach:* <-> ('x')",
       '\\\\\'\'\'"""',
-      '\u0000\u0001sunset',
+      '\u0001\u0002sunset',
       '%%%% ____',
       '😀😀😀😀 𝔰𝔲𝔫𝔰𝔢𝔱',
     ]) {
       const page = await searchFiles({ query, fuzziness: true }, settings);
       expect(page.total).toBe(page.results.length);
     }
+    // A NUL is refused for every parameter of every REST route, keyed by field here.
+    await expect(searchFiles({ query: '\u0000sunset' }, settings)).rejects.toMatchObject({ status: 400, errors: { query: [expect.stringContaining('NUL character')] } });
     expect(await found({ query: '"sunset" OR "zzzz"' })).toEqual([]);
     expect(await found({ query: "sunset'; --" })).toEqual(['Sunset_Pier.png', 'sunset-beach.jpg', 'holiday-photo.jpg']);
     expect(await found({ phrase: { originalFilename: '"beach' } })).toEqual(['sunset-beach.jpg']);

@@ -82,8 +82,8 @@ describe('file search requests', () => {
     const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`metadata[k${i}]`, ['v']]));
     expect(refused({ exact: keys(50) })).toBeUndefined();
     expect(refused({ exact: keys(51) })).toEqual({ exact: { non_field_errors: ['At most 50 metadata[<key>] fields: a file has no more metadata keys.'] } });
-    const list = 'Must be a list of 1 to 100 non-empty strings of at most 512 characters.';
-    for (const values of [[], [''], [1], 'x', Array.from({ length: 101 }, (_, i) => `v${i}`), ['y'.repeat(513)]]) {
+    const list = 'Must be a list of 1 to 100 non-empty strings of at most 512 characters, without NUL characters.';
+    for (const values of [[], [''], [1], 'x', Array.from({ length: 101 }, (_, i) => `v${i}`), ['y'.repeat(513)], ['a\u0000b']]) {
       expect(refused({ exact: { uuid: values } }), JSON.stringify(values).slice(0, 30)).toEqual({ exact: { uuid: [list] } });
     }
   });

@@ -73,6 +73,14 @@ export function registerRestPipeline(app: FastifyInstance, ctx: HttpContext): vo
 
   app.addHook('preValidation', async (request) => {
     request.query = lastValues(request.query);
+    // PostgreSQL text cannot hold NUL, and no name, value or key Trove keeps has one: refused here, for every route and engine alike.
+    const withNul = nulPathOf(request.query, 'query') ?? nulPathOf(request.body, 'body');
+    if (withNul !== null) {
+      const problem = 'Contains a NUL character (\\u0000), which no parameter may hold.';
+      // Field-keyed routes (search) name the top-level field, as their other refusals do.
+      const fields = request.routeOptions.config?.fieldErrors ? { [withNul.field ?? 'non_field_errors']: [problem] } : undefined;
+      throw createAppError('PARAMETER_INVALID', 400, `${withNul.path} contains a NUL character (\\u0000), which no parameter may hold.`, fields && { fields });
+    }
     // Uploadcare reads a missing (or null) JSON object body as an empty one.
     if ((request.body === undefined || request.body === null) && expectsObjectBody(request.routeOptions.schema?.body)) request.body = {};
   });
@@ -105,4 +113,26 @@ function authenticateByKeys(request: FastifyRequest, ctx: HttpContext): Promise<
     contentType: request.headers['content-type'] ?? '',
     uri: request.url,
   });
+}
+
+/**
+ * Where in a parsed query or JSON body a NUL character is (`body.metadata.key`, and the top-level
+ * field it is under), or null. A loop, not recursion: a body may nest deeply.
+ */
+function nulPathOf(root: unknown, rootPath: string): { path: string; field: string | null } | null {
+  const pending: [unknown, string, string | null][] = [[root, rootPath, null]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, path, field] = next;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { path, field };
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        // Deep paths stop growing, so a deeply nested body costs no more than its own size.
+        const itemPath = path.length > 200 ? path : `${path}.${key.replaceAll('\u0000', '\\u0000')}`;
+        if (key.includes('\u0000')) return { path: itemPath, field };
+        pending.push([item, itemPath, field ?? key]);
+      }
+    }
+  }
+  return null;
 }
