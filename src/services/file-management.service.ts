@@ -3,13 +3,12 @@ import { Readable } from 'node:stream';
 import { setTimeout } from 'node:timers/promises';
 import { assertDeliverable } from '../domain/addons.js';
 import { originalBlobKey } from '../domain/blob-layout.js';
-import { parseCopySource } from '../domain/copy-source.js';
+import { copyPlanOf, parseCopySource } from '../domain/copy-source.js';
 import { isExpired, isUuid, type FileMetadata, type StoredFile } from '../domain/file.js';
 import { validateMetadata } from '../domain/metadata.js';
 import { checkTagCount, normalizeTags, patchTags, tagChange, type TagChange } from '../domain/tags.js';
 import type { Project } from '../domain/project.js';
-import type { DeliveryPlan } from '../domain/transform/operations.js';
-import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
+import type { ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
 import { FILE_PURGE_JOB, type FilePurgePayload } from '../jobs/catalogue.js';
 import { enqueueJob } from '../jobs/typed-jobs.js';
@@ -197,14 +196,7 @@ export class FileManagementService {
     assertDeliverable(original);
     let bytes: Buffer;
     let mimeType = original.mimeType;
-    let plan: DeliveryPlan | null = null;
-    if (parsed.operations !== '') {
-      try {
-        plan = parseUploadcarePath(parsed.operations, this.parseLimits);
-      } catch {
-        throw createAppError('SOURCE_INVALID', 400, 'Bad `source` parameter: its CDN operations are not valid.');
-      }
-    }
+    const plan = copyPlanOf(parsed.operations, this.parseLimits);
     if (plan?.transforms) {
       // No Accept header: `format/auto` resolves to the format every client understands.
       const derivative = await this.transform.deliver(original.uuid, plan, undefined);

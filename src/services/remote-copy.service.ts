@@ -1,6 +1,6 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { assertDeliverable } from '../domain/addons.js';
-import { parseCopySource } from '../domain/copy-source.js';
+import { copyPlanOf, parseCopySource } from '../domain/copy-source.js';
 import { isExpired, isUuid, type StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import {
@@ -13,8 +13,7 @@ import {
   objectKeyProblem,
   s3UrlOf,
 } from '../domain/remote-copy.js';
-import type { DeliveryPlan } from '../domain/transform/operations.js';
-import { parseUploadcarePath, type ParseLimits } from '../domain/transform/uploadcare-parser.js';
+import type { ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
@@ -74,14 +73,7 @@ export class RemoteCopyService {
     const askedPattern = patternOf(pattern);
 
     const file = await this.find(project, parsed.uuid);
-    let plan: DeliveryPlan | null = null;
-    if (parsed.operations !== '') {
-      try {
-        plan = parseUploadcarePath(parsed.operations, this.parseLimits);
-      } catch {
-        throw createAppError('SOURCE_INVALID', 400, 'Bad `source` parameter: its CDN operations are not valid.');
-      }
-    }
+    const plan = copyPlanOf(parsed.operations, this.parseLimits);
     const opened = await this.storages.open(project, target);
     if (!opened) throw createAppError('TARGET_INVALID', 400, `This project has no storage named "${clip(target)}"; list them with GET /project/storages/.`);
     const { storage, bucket } = opened;
