@@ -1,7 +1,9 @@
 /**
- * The ceiling for a Node hit path: `node:http` in a 2-worker cluster answering every request with one
- * Buffer and precomputed headers (the same headers Trove and nginx send). Peer of the hits section in
- * bench/transform.bench.ts: `tsx bench/peers/node-memory-server.ts <file> <port> [workers]`.
+ * The ceiling for a Node hit path: `node:http` answering every request with one Buffer and
+ * precomputed headers (the same headers Trove and nginx send). With one worker it is a single
+ * process (its pid is the one to measure); with more, a `node:cluster` of that many. Peer of the hits
+ * sections in bench/transform.bench.ts and bench/hits.bench.ts:
+ * `tsx bench/peers/node-memory-server.ts <file> <port> [workers]`.
  */
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
@@ -12,20 +14,8 @@ const [file, port, workerArg] = process.argv.slice(2);
 if (!file || !port) throw new Error('usage: node-memory-server.ts <file> <port> [workers]');
 const workers = Number(workerArg ?? 2);
 
-if (cluster.isPrimary) {
-  let listening = 0;
-  for (let i = 0; i < workers; i += 1) {
-    cluster.fork().once('listening', () => {
-      listening += 1;
-      if (listening === workers) process.send?.('ready');
-    });
-  }
-  process.on('SIGTERM', () => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
-    process.exit(0);
-  });
-} else {
-  const body = readFileSync(file);
+function serve(onListening: () => void): void {
+  const body = readFileSync(file!);
   const headers = {
     'content-type': 'image/jpeg',
     'content-length': String(body.length),
@@ -40,5 +30,23 @@ if (cluster.isPrimary) {
   createServer((_request, response) => {
     response.writeHead(200, headers);
     response.end(body);
-  }).listen(Number(port), '127.0.0.1');
+  }).listen(Number(port), '127.0.0.1', onListening);
+}
+
+if (workers === 1) {
+  serve(() => process.send?.('ready'));
+} else if (cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < workers; i += 1) {
+    cluster.fork().once('listening', () => {
+      listening += 1;
+      if (listening === workers) process.send?.('ready');
+    });
+  }
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+    process.exit(0);
+  });
+} else {
+  serve(() => undefined);
 }
