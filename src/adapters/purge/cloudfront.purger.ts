@@ -49,6 +49,8 @@ export class CloudFrontPurger implements CachePurger {
             Paths: { Quantity: purge.paths.length, Items: purge.paths },
           },
         }),
+        // The SDK's own timeouts are per socket phase; this bounds the whole call, answer included.
+        { abortSignal: AbortSignal.timeout(this.settings.timeoutMs) },
       );
     } catch (error) {
       throw cloudFrontFailure(error);

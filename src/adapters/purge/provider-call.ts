@@ -29,32 +29,34 @@ export function callProvider(call: ProviderRequest, maxAnswerBytes = MAX_ANSWER_
   const send = call.url.protocol === 'https:' ? httpsRequest : httpRequest;
   const body = call.body === undefined ? undefined : Buffer.from(call.body, 'utf8');
   return new Promise<ProviderAnswer>((resolve, reject) => {
+    let settled = false;
     const outgoing = send(call.url, {
       method: call.method,
       headers: { ...call.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
       // A fresh connection per purge: purges are rare, and an idle pooled socket closed by the far end would fail one.
       agent: false,
     });
-    const deadline = setTimeout(() => outgoing.destroy(new Error(`no answer within ${call.timeoutMs} ms`)), call.timeoutMs);
     const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
+      outgoing.destroy();
       reject(new PurgeError(`${call.method} ${redactedUrl(call.url)}: ${error.message}`));
     };
+    const deadline = setTimeout(() => fail(new Error(`no answer within ${call.timeoutMs} ms`)), call.timeoutMs);
     outgoing.on('error', fail);
     outgoing.on('response', (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxAnswerBytes) {
-          response.destroy();
-          outgoing.destroy(new Error(`answer larger than ${maxAnswerBytes} bytes`));
-          return;
-        }
-        chunks.push(chunk);
+        if (size > maxAnswerBytes) fail(new Error(`answer larger than ${maxAnswerBytes} bytes`));
+        else chunks.push(chunk);
       });
       response.on('error', fail);
       response.on('end', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(deadline);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
       });
