@@ -27,6 +27,8 @@ export interface PurgeStandIn {
   /** Why requests were refused as malformed: a passing test expects none. */
   malformed: string[];
   mode: StandInMode;
+  /** Retry-After of its 429 answers. */
+  retryAfterSeconds: number;
   /** Answers `mode` to the next `count` requests, then `ok` again. */
   failNext(mode: StandInMode, count?: number): void;
   /** Every tag (or path, for CloudFront) accepted so far with mode ok. */
@@ -152,10 +154,10 @@ function cloudFrontError(status: number, code: string, message: string): [number
   ];
 }
 
-function failure(kind: StandInKind, mode: 'error' | 'rate-limited'): [number, Record<string, string>, string] {
+function failure(kind: StandInKind, mode: 'error' | 'rate-limited', retryAfterSeconds: number): [number, Record<string, string>, string] {
   const json = { 'content-type': 'application/json' };
   const limited = mode === 'rate-limited';
-  const retry = { 'retry-after': '7' };
+  const retry = { 'retry-after': String(retryAfterSeconds) };
   switch (kind) {
     case 'shield':
       return limited ? [429, retry, 'slow down'] : [403, { 'content-type': 'text/plain' }, 'Not allowed.'];
@@ -183,6 +185,7 @@ export async function startPurgeStandIn(kind: StandInKind): Promise<PurgeStandIn
     received,
     malformed,
     mode: 'ok',
+    retryAfterSeconds: 7,
     failNext(mode, count = 1) {
       queued = [...queued, ...Array.from({ length: count }, () => mode)];
     },
@@ -226,7 +229,7 @@ export async function startPurgeStandIn(kind: StandInKind): Promise<PurgeStandIn
         answerOk(kind, response, parsed);
         return;
       }
-      const [status, headers, text] = failure(kind, mode);
+      const [status, headers, text] = failure(kind, mode, standIn.retryAfterSeconds);
       response.writeHead(status, headers).end(text);
     })();
   });
