@@ -129,6 +129,32 @@ describe.each(backends)('cache tags and purges (%s)', (backend) => {
     expect(new Set(standIns.cloudflare.received[0]!.tags)).toEqual(new Set(uuids.map((uuid) => `f:${uuid}`)));
   });
 
+  it('tags a group member with its group, and purges the group’s URLs when the group is deleted', async () => {
+    const uuid = await uploadFile(trove, await makePng(8, 8), 'member.png', {}, { type: 'image/png' });
+    const form = new FormData();
+    form.append('pub_key', trove.publicKey);
+    form.append('files[]', uuid);
+    const group = (await (await fetch(`${trove.uploadUrl}/group/`, { method: 'POST', body: form })).json()) as { id: string };
+    const member = await fetch(`${trove.url}/${group.id}/nth/0/`);
+    expect(member.status).toBe(200);
+    expectTags(member, [`p:${projectId}`, `f:${uuid}`, `g:${group.id}`, `v:${uuid}/original`]);
+    const memberDerivative = await fetch(`${trove.url}/${group.id}/nth/0/-/resize/4x/`);
+    expect(memberDerivative.status).toBe(200);
+    expect(memberDerivative.headers.get('surrogate-key')).toBe(`p:${projectId} f:${uuid} g:${group.id} v:${uuid}/${memberDerivative.headers.get('etag')!.slice(1, -1)}`);
+
+    expect((await rest(`/groups/${group.id}/`, { method: 'DELETE' })).status).toBe(204);
+    await standIns.shield.waitFor((received) => received.some((r) => r.tags.includes(`g:${group.id}`)), 1_000);
+    await standIns.cloudfront.waitFor((received) => received.some((r) => r.paths.includes(`/${group.id}*`)), 1_000);
+  });
+
+  it('purges a temporary file the sweep removes after its expiry', async () => {
+    const uuid = await uploadFile(trove, await makePng(8, 8), 'temporary.png', { UPLOADCARE_STORE: '0' }, { type: 'image/png' });
+    trove.clock.advance(2 * 24 * 3_600_000);
+    const report = await trove.ctx.services.sweeper.sweep();
+    expect(report.expiredFiles).toBeGreaterThanOrEqual(1);
+    await Promise.all(KINDS.map((kind) => standIns[kind].waitFor(() => purgedFile(standIns[kind], uuid), 1_000)));
+  });
+
   it('retries a purge the provider answered 429 after its Retry-After, and counts it', async () => {
     const uuid = await uploadFile(trove, await makePng(8, 8), 'limited.png', {}, { type: 'image/png' });
     standIns.cloudflare.retryAfterSeconds = 1;
