@@ -34,7 +34,7 @@ const CLOUDFLARE_DEFAULT_RATE: PurgeRate = { perSecond: 5 / 60, burst: 5 };
 const RATE_UNITS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
 
 /** `5/min`, `10/s`, `1000/h`; `off` for no budget. The burst is the count unless `burst=` says otherwise. */
-export function parsePurgeRate(raw: string, burstRaw: string | null): PurgeRate | null {
+function parsePurgeRate(raw: string, burstRaw: string | null): PurgeRate | null {
   const v = raw.trim().toLowerCase();
   if (v === 'off') return null;
   const match = /^(\d+(?:\.\d+)?)\/([a-z]+)$/.exec(v);

@@ -13,20 +13,20 @@
  * (comma-separated: Cloudflare).
  */
 
-export function projectTag(projectId: string): string {
+function projectTag(projectId: string): string {
   return `p:${projectId}`;
 }
 
-export function fileTag(uuid: string): string {
+function fileTag(uuid: string): string {
   return `f:${uuid}`;
 }
 
-export function groupTag(groupId: string): string {
+function groupTag(groupId: string): string {
   return `g:${groupId}`;
 }
 
 /** `derivative`: `<plan hash>-<variant>` as in the derivative's ETag, or 'original'. */
-export function variantTag(uuid: string, derivative: string): string {
+function variantTag(uuid: string, derivative: string): string {
   return `v:${uuid}/${derivative}`;
 }
 
@@ -51,7 +51,7 @@ export function deliveryTags(content: ServedContent): string[] {
   return tags;
 }
 
-export interface CacheTagHeaders {
+interface CacheTagHeaders {
   'surrogate-key': string;
   'cache-tag': string;
 }

@@ -9,7 +9,7 @@ import { purgeOfFiles, splitPurge } from '../../src/domain/cache-tags.js';
 import { PurgeError, type CachePurger } from '../../src/ports/cache-purger.js';
 import { startPurgeStandIn, type PurgeStandIn, type StandInKind } from '../helpers/purge-stand-ins.js';
 
-export interface CachePurgerFixture {
+interface CachePurgerFixture {
   kind: StandInKind;
   /** The adapter, configured as an operator would, for a provider at `baseUrl`. */
   create(standIn: PurgeStandIn, timeoutMs: number): CachePurger;

@@ -37,7 +37,7 @@ export interface PurgeStandIn {
   close(): Promise<void>;
 }
 
-export const STAND_IN_SECRETS = {
+const STAND_IN_SECRETS = {
   httpToken: 'hook-token-123',
   cloudflareToken: 'cf-token-abc',
   cloudflareZone: '023e105f4ecef8ad9ca31a8372d0c353',

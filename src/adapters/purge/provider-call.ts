@@ -7,7 +7,7 @@ import { PurgeError } from '../../ports/cache-purger.js';
  * from Trove's own configuration, never from users, so they do not go through the SSRF guard; every
  * call still has a deadline and reads at most `maxAnswerBytes` of the answer.
  */
-export interface ProviderRequest {
+interface ProviderRequest {
   method: string;
   url: URL;
   headers: Record<string, string>;
@@ -15,7 +15,7 @@ export interface ProviderRequest {
   timeoutMs: number;
 }
 
-export interface ProviderAnswer {
+interface ProviderAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
@@ -66,7 +66,7 @@ export function callProvider(call: ProviderRequest, maxAnswerBytes = MAX_ANSWER_
 }
 
 /** The URL without its user information, for messages. */
-export function redactedUrl(url: URL): string {
+function redactedUrl(url: URL): string {
   const copy = new URL(url.toString());
   copy.username = '';
   copy.password = '';
@@ -74,7 +74,7 @@ export function redactedUrl(url: URL): string {
 }
 
 /** Retry-After in seconds or as an HTTP date; a minute when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number {
+function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number {
   const value = Array.isArray(header) ? header[0] : header;
   if (value !== undefined && value.trim() !== '') {
     const seconds = Number(value);
