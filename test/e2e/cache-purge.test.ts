@@ -5,6 +5,10 @@
  * second; a batch delete is one request per provider; a 429 is retried after its Retry-After.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { CLAMAV_ADDON, clamavAppData } from '../../src/domain/addons.js';
+import { addonInitiator } from '../../src/domain/webhook.js';
+import { writeAppData } from '../../src/services/file-changes.js';
 import { availableBackends } from '../helpers/backends.js';
 import { makePng } from '../helpers/images.js';
 import { purgeSettingFor, startPurgeStandIn, type PurgeStandIn, type StandInKind } from '../helpers/purge-stand-ins.js';
@@ -145,6 +149,23 @@ describe.each(backends)('cache tags and purges (%s)', (backend) => {
     expect((await rest(`/groups/${group.id}/`, { method: 'DELETE' })).status).toBe(204);
     await standIns.shield.waitFor((received) => received.some((r) => r.tags.includes(`g:${group.id}`)), 1_000);
     await standIns.cloudfront.waitFor((received) => received.some((r) => r.paths.includes(`/${group.id}*`)), 1_000);
+  });
+
+  it('purges a file a virus scan finds infected, from its file.infected event', async () => {
+    const uuid = await uploadFile(trove, await makePng(8, 8), 'infected.png', {}, { type: 'image/png' });
+    // The verdict as AddonService writes it after clamd's answer (no clamd is needed to record one).
+    const at = new Date().toISOString();
+    const entry = clamavAppData({ infected: true, signature: 'Win.Test.EICAR_HDB-1' }, 'ClamAV 1.0', at, undefined);
+    const written = await writeAppData(
+      trove.ctx.metadata,
+      { projectId, uuid },
+      { addon: CLAMAV_ADDON, entry, scanStatus: 'infected', infected: true },
+      addonInitiator(CLAMAV_ADDON, randomUUID()),
+      at,
+    );
+    expect(written?.scanStatus).toBe('infected');
+    trove.ctx.dispatcher.nudge();
+    await Promise.all(KINDS.map((kind) => standIns[kind].waitFor(() => purgedFile(standIns[kind], uuid), 1_000)));
   });
 
   it('purges a temporary file the sweep removes after its expiry', async () => {
