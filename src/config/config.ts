@@ -1,4 +1,6 @@
 
+import type { PurgeConfig } from './purge-settings.js';
+
 export const ROLES = ['upload', 'api', 'delivery', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -119,6 +121,8 @@ export interface Config {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */
     credentialsKey: Buffer | null;
   };
+  /** The caches in front of Trove that deletions purge; every provider null: no purges are queued. */
+  purge: PurgeConfig;
   fetch: {
     /** Also opens project storage endpoints on private addresses. */
     allowPrivate: boolean;

@@ -14,6 +14,7 @@ import {
   parseRateLimit,
   parseUrl,
 } from './parse-values.js';
+import { parseCloudflareSetting, parseCloudFrontSetting, parseFastlySetting, parseHttpSetting, parseShieldSetting, type PurgeConfig } from './purge-settings.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -91,6 +92,12 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
   { name: 'TROVE_FETCH_MAX_SIZE', default: '(TROVE_MAX_FILE_SIZE)', description: 'Largest body a `from_url` download may deliver.' },
   { name: 'TROVE_FETCH_CONCURRENCY', default: '4', description: '`from_url` downloads run at once per process.' },
+  { name: 'TROVE_PURGE_SHIELD', default: '(none)', description: 'The Varnish shield\'s base URLs, comma-separated (`http://127.0.0.1:6081,http://10.0.0.2:6081`): deletions send `PURGE /` with `Xkey-Purge: <tags>` to each. Optional `?rate=<n>/<s|min|h>&burst=<n>` on the first URL.' },
+  { name: 'TROVE_PURGE_HTTP', default: '(none)', description: 'A purge endpoint of your own, `https://<token>@purge.example.com/hook`: deletions POST `{"tags": [...], "paths": [...]}` with `Authorization: Bearer <token>` when a token is given. Optional `?rate=`.' },
+  { name: 'TROVE_PURGE_CLOUDFLARE', default: '(none)', description: 'Purge by Cache-Tag on Cloudflare: `cloudflare://<api_token>@<zone_id>`, at most 100 tags per request. `?rate=` defaults to `5/min` (the Free plan\'s budget; Pro and above allow e.g. `rate=5/s&burst=25`); `?endpoint=` replaces `https://api.cloudflare.com`.' },
+  { name: 'TROVE_PURGE_FASTLY', default: '(none)', description: 'Purge by surrogate key on Fastly: `fastly://<api_token>@<service_id>`, at most 256 keys per request; `?soft=1` marks objects stale instead of removing them. Optional `?rate=`, `?endpoint=` (default `https://api.fastly.com`).' },
+  { name: 'TROVE_PURGE_CLOUDFRONT', default: '(none)', description: 'CloudFront invalidations (paths `<prefix>/<uuid>*`, at most 15 per request; CloudFront cannot purge by tag): `cloudfront://<access_key_id>:<secret_access_key>@<distribution_id>`. Optional `?region=` (us-east-1), `?rate=`, `?endpoint=`.' },
+  { name: 'TROVE_PURGE_TIMEOUT', default: '10s', description: 'Deadline of one call to a purge provider; a call that fails or times out is retried with backoff.' },
   { name: 'TROVE_STORAGE_CREDENTIALS_KEY', default: '(none: storages off)', description: 'Key (32 bytes: 64 hex digits or base64, e.g. `openssl rand -base64 32`) that encrypts the credentials of project storages, the targets of `POST /files/remote_copy/`. Without it, registering a storage is refused. Changing it makes registered storages unusable until registered again.' },
 ];
 
@@ -223,6 +230,14 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     },
     storages: {
       credentialsKey: read<Buffer | null>('TROVE_STORAGE_CREDENTIALS_KEY', null, parseKey256),
+    },
+    purge: {
+      shield: read<PurgeConfig['shield']>('TROVE_PURGE_SHIELD', null, parseShieldSetting),
+      http: read<PurgeConfig['http']>('TROVE_PURGE_HTTP', null, parseHttpSetting),
+      cloudflare: read<PurgeConfig['cloudflare']>('TROVE_PURGE_CLOUDFLARE', null, parseCloudflareSetting),
+      fastly: read<PurgeConfig['fastly']>('TROVE_PURGE_FASTLY', null, parseFastlySetting),
+      cloudfront: read<PurgeConfig['cloudfront']>('TROVE_PURGE_CLOUDFRONT', null, parseCloudFrontSetting),
+      timeoutMs: read('TROVE_PURGE_TIMEOUT', 10_000, parseDuration),
     },
     fetch: {
       allowPrivate: read('TROVE_FETCH_ALLOW_PRIVATE', false, parseBoolean),

@@ -13,6 +13,7 @@ export interface JobSettings {
   webhooks: { timeoutMs: number; retryBaseMs: number };
   transform: { timeoutMs: number };
   addons?: { clamd: { timeoutMs: number } | null };
+  purge?: { timeoutMs: number };
 }
 
 export interface JobPolicy {
@@ -93,11 +94,35 @@ export const ADDON_EXECUTE_JOB = {
   }),
 } satisfies JobDefinition;
 
+/** Longest a purge job waits in its handler for its provider's rate budget; a longer wait is a delayed job instead. */
+export const CDN_PURGE_MAX_WAIT_MS = 30_000;
+
+/**
+ * One purge request to one cache in front of Trove (`provider`: shield, http, cloudflare, fastly,
+ * cloudfront), already split to that provider's per-request limits. `deferrals`: how often it was
+ * put back because the provider asked to be called later (429) or its rate budget was spent.
+ */
+export const CDN_PURGE_JOB = {
+  name: 'cdn.purge',
+  payload: Type.Object({
+    provider: Type.String(),
+    tags: Type.Array(Type.String()),
+    paths: Type.Array(Type.String()),
+    deferrals: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
+  policy: (settings) => ({
+    // 2 s doubling up to 15 min, 16 attempts: about two and a half hours of a provider's outage.
+    retry: { maxAttempts: 16, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000 },
+    visibilityTimeoutMs: CDN_PURGE_MAX_WAIT_MS + 2 * (settings.purge?.timeoutMs ?? 10_000) + 10_000,
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
 export type AddonExecutePayload = PayloadOf<typeof ADDON_EXECUTE_JOB>;
+export type CdnPurgePayload = PayloadOf<typeof CDN_PURGE_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);

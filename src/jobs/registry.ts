@@ -1,9 +1,10 @@
 import type { JobRegistration, JobRegistry } from '../ports/job-queue.js';
 import type { AddonService } from '../services/addon.service.js';
+import type { CachePurgeService } from '../services/cache-purge.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { ADDON_EXECUTE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -12,6 +13,7 @@ interface JobHandlers {
   files: FileManagementService;
   eager: EagerTransformService;
   addons: AddonService;
+  cdnPurges: CachePurgeService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -21,6 +23,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [FILE_PURGE_JOB.name, bindJob(FILE_PURGE_JOB, (job) => services.files.purge(job), settings)],
     [EAGER_TRANSFORM_JOB.name, bindJob(EAGER_TRANSFORM_JOB, (job) => services.eager.run(job), settings)],
     [ADDON_EXECUTE_JOB.name, bindJob(ADDON_EXECUTE_JOB, (job) => services.addons.run(job), settings)],
+    [CDN_PURGE_JOB.name, bindJob(CDN_PURGE_JOB, (job) => services.cdnPurges.run(job), settings)],
   ]);
 }
 

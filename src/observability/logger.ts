@@ -13,6 +13,7 @@ const REDACTED_PATHS = [
   '*.password',
   '*.secret_access_key',
   '*.secretAccessKey',
+  '*.apiToken',
   'req.headers["x-csrf-token"]',
 ];
 

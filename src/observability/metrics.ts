@@ -15,6 +15,10 @@ export class Metrics {
   readonly derivativeLookups = { l1: 0, l2: 0, miss: 0 };
   readonly transformSeconds: Histogram;
   readonly transformRejections: Counter<'code'>;
+  /** Purge jobs of the caches in front of Trove, by provider and outcome (purged, failed, deferred, dropped). */
+  readonly cachePurges: Counter<'provider' | 'outcome'>;
+  readonly cachePurgeSeconds: Histogram<'provider'>;
+  readonly cachePurgesQueued: Counter<'provider'>;
   /** Set by the composition root: waiting transformations per project, read at scrape time. */
   queueDepth: () => Map<string, number> = () => new Map();
   /** Background jobs by state (waiting, active, delayed, dead), read from the queue at scrape time. */
@@ -96,6 +100,25 @@ export class Metrics {
         this.reset();
         for (const [project, depth] of depthOf()) this.set({ project }, depth);
       },
+    });
+    this.cachePurges = new Counter({
+      name: 'trove_cache_purges_total',
+      help: 'Purge jobs of the shield and CDNs by provider and outcome: purged, failed (retried with backoff), deferred (rate budget or 429: queued again later), dropped (provider no longer configured).',
+      labelNames: ['provider', 'outcome'],
+      registers: [this.registry],
+    });
+    this.cachePurgeSeconds = new Histogram({
+      name: 'trove_cache_purge_duration_seconds',
+      help: 'Time one purge call to a provider took.',
+      labelNames: ['provider'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.cachePurgesQueued = new Counter({
+      name: 'trove_cache_purges_queued_total',
+      help: 'Purge jobs queued per provider (queued minus purged, failed for good and dropped is what waits).',
+      labelNames: ['provider'],
+      registers: [this.registry],
     });
     this.uploads = new Counter({
       name: 'trove_uploads_total',

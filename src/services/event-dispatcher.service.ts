@@ -6,6 +6,8 @@ import type { WebhookService } from './webhook.service.js';
 
 /** Work an event sets off besides its webhooks; a failure leaves the event in the outbox for the next pass. */
 type FileEventHandler = (file: StoredFile) => Promise<unknown>;
+/** Work done once for all the events of some kinds taken together (one purge for a batch delete). */
+type FileBatchHandler = (files: StoredFile[]) => Promise<unknown>;
 
 interface DispatcherLogger {
   warn(object: Record<string, unknown>, message: string): void;
@@ -29,6 +31,7 @@ export class EventDispatcher {
   private lastStaleCheck = 0;
   private readonly projects = new Map<string, { project: Project | null; at: number }>();
   private readonly handlers = new Map<WebhookEvent, FileEventHandler[]>();
+  private readonly batchHandlers: Array<{ events: ReadonlySet<WebhookEvent>; handler: FileBatchHandler }> = [];
 
   constructor(
     private readonly outbox: EventOutboxRepository,
@@ -41,6 +44,14 @@ export class EventDispatcher {
   /** Runs `handler` for every `event` taken from the outbox, in the order handlers were added. */
   on(event: WebhookEvent, handler: FileEventHandler): void {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+  }
+
+  /**
+   * Runs `handler` once per pass over the outbox with the files of every event of these kinds it
+   * took (at most 100 events), before any of them is handled one by one.
+   */
+  onBatch(events: readonly WebhookEvent[], handler: FileBatchHandler): void {
+    this.batchHandlers.push({ events: new Set(events), handler });
   }
 
   /** Dispatches soon; calls while a pass runs fold into one more pass. */
@@ -80,8 +91,11 @@ export class EventDispatcher {
   private async drain(): Promise<void> {
     for (;;) {
       const events = await this.outbox.oldest(BATCH);
-      for (const event of events) {
-        await this.dispatch(event);
+      const files: Array<StoredFile | null> = [];
+      for (const event of events) files.push(await this.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true }));
+      await this.dispatchBatches(events, files);
+      for (const [index, event] of events.entries()) {
+        await this.dispatch(event, files[index] ?? null);
         await this.outbox.remove(event.id);
       }
       if (events.length < BATCH) break;
@@ -92,8 +106,14 @@ export class EventDispatcher {
     }
   }
 
-  private async dispatch(event: OutboxEvent): Promise<void> {
-    const file = await this.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true });
+  private async dispatchBatches(events: OutboxEvent[], files: Array<StoredFile | null>): Promise<void> {
+    for (const { events: kinds, handler } of this.batchHandlers) {
+      const matching = files.filter((file, index): file is StoredFile => file !== null && kinds.has(events[index]!.event));
+      if (matching.length > 0) await handler(matching);
+    }
+  }
+
+  private async dispatch(event: OutboxEvent, file: StoredFile | null): Promise<void> {
     if (!file) return;
     for (const handler of this.handlers.get(event.event) ?? []) await handler(file);
     const project = await this.project(event.projectId);

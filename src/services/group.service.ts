@@ -31,6 +31,8 @@ interface GroupListPage {
 
 /** Immutable groups of files of one project (Uploadcare `/group/`, and the REST API's `/groups/`). */
 export class GroupService {
+  private removalListeners: Array<(groupId: string) => Promise<void>> = [];
+
   constructor(
     private readonly auth: UploadAuthService,
     private readonly files: FilesRepository,
@@ -120,5 +122,11 @@ export class GroupService {
   /** Deletes a group of the project; its files stay. */
   async remove(project: Project, id: string): Promise<void> {
     if (!(await this.groups.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    for (const listener of this.removalListeners) await listener(id);
+  }
+
+  /** Work that follows a group's deletion (the purge of its URLs from the caches in front of Trove). */
+  onRemoved(listener: (groupId: string) => Promise<void>): void {
+    this.removalListeners = [...this.removalListeners, listener];
   }
 }

@@ -30,27 +30,42 @@ export function createEventsAndJobs(
   storage: Pick<Storage, 'metadata' | 'blobs'>,
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
-  upload: Pick<Upload, 'multipart' | 'fromUrl'>,
-  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons'>,
+  upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
+  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges'>,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
   const { events, jobs } = coordination;
-  const { files, caches } = management;
+  const { files, caches, cdnPurges } = management;
 
   // File events are written with each change (the outbox); the dispatcher turns them into webhook
   // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
   const dispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, management.webhooks, logger);
   outbox.subscribe(() => dispatcher.nudge());
   dispatcher.on('file.deleted', (file) => files.enqueuePurge(file));
+  // What a deleted or infected file served leaves the shield and CDNs: one purge per pass of the
+  // outbox, so a batch delete is one purge (split to each provider's request limit).
+  dispatcher.onBatch(['file.deleted', 'file.infected'], (removed) => cdnPurges.purgeFiles(removed.map((file) => file.uuid)));
+  // Groups have no events: their deletion queues the purge itself (best effort: the group is gone already).
+  upload.groups.onRemoved((groupId) =>
+    cdnPurges.purgeGroup(groupId).catch((error: unknown) => {
+      logger.warn({ groupId, err: error instanceof Error ? error.message : String(error) }, 'the purge of a deleted group could not be queued');
+    }),
+  );
   // A project that scans uploads holds each new file until its scan, queued from its upload event so no upload escapes it.
   dispatcher.on('file.uploaded', (file) => management.addons.queueUploadScan(file));
 
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons }, config);
-  const sweeper = new SweeperService(metadata, storage.blobs, upload.multipart, upload.fromUrl, clock, (uuid) => caches.forgetExpiredFile(uuid), logger, {
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges }, config);
+  // An expired file leaves every process's memory first, then its purge is queued: both before its
+  // row goes, so a crash in between sweeps (and purges) it again.
+  const forgetExpired = async (uuid: string) => {
+    await caches.forgetExpiredFile(uuid);
+    await cdnPurges.purgeFiles([uuid]);
+  };
+  const sweeper = new SweeperService(metadata, storage.blobs, upload.multipart, upload.fromUrl, clock, forgetExpired, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });

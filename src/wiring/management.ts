@@ -2,6 +2,7 @@ import { ClamdScanner } from '../adapters/scan/clamd-scanner.js';
 import { AddonService } from '../services/addon.service.js';
 import { ApiAuthService } from '../services/api-auth.service.js';
 import { CacheInvalidationService } from '../services/cache-invalidation.service.js';
+import { CachePurgeService } from '../services/cache-purge.service.js';
 import { DashboardSessionService } from '../services/dashboard-session.service.js';
 import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
@@ -18,6 +19,7 @@ import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Delivery } from './delivery.js';
 import type { Storage } from './storage.js';
+import { createPurgeTargets } from './purge.js';
 import { createProjectStorages } from './storages.js';
 
 /** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
@@ -25,6 +27,8 @@ export interface Management {
   apiAuth: ApiAuthService;
   /** Drops changed files and projects from the memory caches of every process. */
   caches: CacheInvalidationService;
+  /** Queues purges of the shield and CDNs (TROVE_PURGE_*) and runs them. */
+  cdnPurges: CachePurgeService;
   files: FileManagementService;
   /** `POST /files/search/`. */
   search: FileSearchService;
@@ -50,8 +54,23 @@ export function createManagement(
   delivery: Pick<Delivery, 'delivery' | 'transform'>,
   outbox: OutboxSignal,
 ): Management {
-  const { config, clock, logger } = basics;
+  const { config, clock, logger, metrics } = basics;
   const { metadata } = storage;
+  const purgeTargets = createPurgeTargets(config.purge);
+  const cdnPurges = new CachePurgeService(
+    coordination.jobs,
+    purgeTargets.targets,
+    coordination.rateLimiter,
+    {
+      queued: (provider, jobs) => metrics.cachePurgesQueued.inc({ provider }, jobs),
+      finished: (provider, outcome, seconds) => {
+        metrics.cachePurges.inc({ provider, outcome });
+        if (outcome === 'purged' || outcome === 'failed') metrics.cachePurgeSeconds.observe({ provider }, seconds);
+      },
+    },
+    logger,
+    { deliveryPrefix: config.http.deliveryPrefix },
+  );
   const apiAuth = new ApiAuthService(metadata.projects, clock);
   const caches = new CacheInvalidationService(coordination.events, delivery, { uploadAuth, apiAuth });
   const files = new FileManagementService(
@@ -83,6 +102,7 @@ export function createManagement(
   return {
     apiAuth,
     caches,
+    cdnPurges,
     files,
     search,
     projects: new ProjectService(metadata.projects, caches),
@@ -93,6 +113,9 @@ export function createManagement(
     addons,
     storages,
     remoteCopy,
-    close: () => usage.stop(),
+    async close() {
+      await usage.stop();
+      purgeTargets.close();
+    },
   };
 }

@@ -7,9 +7,11 @@ import { assertValidRegistration } from '../../src/adapters/queue/retry-delay.js
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTrove } from '../../src/context.js';
 import { originalBlobKey } from '../../src/domain/blob-layout.js';
+import { purgeOfFiles } from '../../src/domain/cache-tags.js';
 import {
   ADDON_EXECUTE_JOB,
   ADDON_RETRY,
+  CDN_PURGE_JOB,
   EAGER_TRANSFORM_JOB,
   FILE_PURGE_JOB,
   JOB_NAMES,
@@ -28,7 +30,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'file.purge', 'transform.eager', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'transform.eager', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -50,6 +52,8 @@ describe('the job catalogue', () => {
       retry: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 3_600_000 },
       visibilityTimeoutMs: 600_000,
     });
+    // A purge waits up to 30 s for its provider's budget, then calls it within TROVE_PURGE_TIMEOUT.
+    expect(CDN_PURGE_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(30_000 + DEFAULTS.purge.timeoutMs);
   });
 
   describe('accepts what each producer sends', () => {
@@ -63,6 +67,7 @@ describe('the job catalogue', () => {
       [FILE_PURGE_JOB, { uuid, blobKey: originalBlobKey(uuid) }],
       [EAGER_TRANSFORM_JOB, { uuid, path: '-/resize/200x/-/format/webp/' }],
       [ADDON_EXECUTE_JOB, { requestId: randomUUID() }],
+      [CDN_PURGE_JOB, { provider: 'cloudflare', ...purgeOfFiles([uuid], '') }],
     ];
 
     it('covers every job', () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpContext } from '../http-context.js';
+import { cacheTagHeaders, deliveryTags } from '../../domain/cache-tags.js';
 import type { DeliveryPlan } from '../../domain/transform/operations.js';
 import type { Derivative } from '../../services/transform/derivative-cache.js';
 import { contentDisposition } from './content-disposition.js';
@@ -21,12 +22,15 @@ interface PreparedHeaders {
   notModified: Record<string, string | number>;
 }
 
-function prepareHeaders(entry: Derivative, plan: DeliveryPlan, etag: string, varyAccept: boolean): PreparedHeaders {
+function prepareHeaders(uuid: string, entry: Derivative, plan: DeliveryPlan, etag: string, varyAccept: boolean): PreparedHeaders {
+  // The ETag is `"<plan hash>-<variant>"`, which is also how the derivative's cache tag names it.
+  const tags = deliveryTags({ projectId: entry.projectId, uuid, variant: etag.slice(1, -1) });
   const common: Record<string, string | number> = {
     ...DELIVERY_SECURITY_HEADERS,
     'access-control-expose-headers': CORS_EXPOSED_HEADERS,
     etag,
     'cache-control': entry.temporary ? TEMPORARY_CACHE : STORED_CACHE,
+    ...cacheTagHeaders(tags),
   };
   if (varyAccept) common.vary = 'Accept';
   const disposition = plan.inline === false ? 'attachment' : 'inline';
@@ -47,6 +51,7 @@ export function createFastLane(ctx: HttpContext, paths: ParsedPaths): (request: 
   const prefix = ctx.config.http.deliveryPrefix;
   const route = `${prefix}/:uuid/*`;
   // Headers built once per cached derivative (and URL shape), reused until the entry leaves memory.
+  // An entry is stored under its file's uuid, so the uuid in its tags is the same on every reuse.
   const prepared = new WeakMap<Derivative, PreparedHeaders>();
   return (request, response) => {
     const method = request.method;
@@ -62,7 +67,7 @@ export function createFastLane(ctx: HttpContext, paths: ParsedPaths): (request: 
     if (!hit) return false;
     let headers = prepared.get(hit.entry);
     if (!headers || headers.plan !== plan || headers.etag !== hit.etag) {
-      headers = prepareHeaders(hit.entry, plan, hit.etag, hit.varyAccept);
+      headers = prepareHeaders(match[1]!, hit.entry, plan, hit.etag, hit.varyAccept);
       prepared.set(hit.entry, headers);
     }
     ctx.services.usage.record(match[1]!, 'hit');

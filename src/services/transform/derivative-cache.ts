@@ -10,31 +10,56 @@ export interface Derivative {
   contentType: string;
   /** Made from a temporary (unstored) file: caches must not keep it for long. */
   temporary: boolean;
+  /**
+   * The project of the file it was made from, so a hit can name it in its cache tags without a
+   * record; null for a derivative read from an envelope written before envelopes carried it.
+   */
+  projectId: string | null;
 }
 
 /**
- * Derivatives are stored in the blob store with a small envelope that carries their content type,
- * so an L2 hit needs neither the database nor a sidecar object: `TRV1`, a flags byte (bit 0:
- * made from a temporary file), a length byte, the content type, then the bytes.
+ * Derivatives are stored in the blob store with a small envelope that carries what a hit must
+ * answer with, so an L2 hit needs neither the database nor a sidecar object. `TRV2`: a flags byte
+ * (bit 0: made from a temporary file), a length byte and the content type, a length byte and the
+ * project id, then the bytes. `TRV1` (still read) is the same without the project id.
  */
-const MAGIC = Buffer.from('TRV1');
-const HEADER = MAGIC.length + 2;
+const MAGIC_V1 = Buffer.from('TRV1');
+const MAGIC_V2 = Buffer.from('TRV2');
+const MAGIC_LENGTH = 4;
+/** Magic, flags, the content type's length, the project id's length. */
+const MAX_HEADER = MAGIC_LENGTH + 3 + 255 + 255;
 
 function encodeEnvelope(derivative: Derivative): Buffer {
   const type = Buffer.from(derivative.contentType, 'utf8');
+  const project = Buffer.from(derivative.projectId ?? '', 'utf8');
   if (type.length > 255) throw new Error('content type too long for a derivative envelope');
-  return Buffer.concat([MAGIC, Buffer.from([derivative.temporary ? 1 : 0, type.length]), type, derivative.data]);
+  if (project.length > 255) throw new Error('project id too long for a derivative envelope');
+  const header = Buffer.from([derivative.temporary ? 1 : 0, type.length]);
+  return Buffer.concat([MAGIC_V2, header, type, Buffer.from([project.length]), project, derivative.data]);
 }
 
 function decodeEnvelope(buffer: Buffer): Derivative | null {
-  if (buffer.length < HEADER || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-  const flags = buffer[MAGIC.length]!;
-  const typeLength = buffer[MAGIC.length + 1]!;
-  if (buffer.length < HEADER + typeLength) return null;
+  if (buffer.length < MAGIC_LENGTH + 2) return null;
+  const magic = buffer.subarray(0, MAGIC_LENGTH);
+  const v2 = magic.equals(MAGIC_V2);
+  if (!v2 && !magic.equals(MAGIC_V1)) return null;
+  const flags = buffer[MAGIC_LENGTH]!;
+  const typeLength = buffer[MAGIC_LENGTH + 1]!;
+  const typeStart = MAGIC_LENGTH + 2;
+  let dataStart = typeStart + typeLength;
+  let projectId: string | null = null;
+  if (v2) {
+    if (buffer.length < dataStart + 1) return null;
+    const projectLength = buffer[dataStart]!;
+    projectId = buffer.subarray(dataStart + 1, dataStart + 1 + projectLength).toString('utf8') || null;
+    dataStart += 1 + projectLength;
+  }
+  if (buffer.length < dataStart) return null;
   return {
     temporary: (flags & 1) === 1,
-    contentType: buffer.subarray(HEADER, HEADER + typeLength).toString('utf8'),
-    data: buffer.subarray(HEADER + typeLength),
+    contentType: buffer.subarray(typeStart, typeStart + typeLength).toString('utf8'),
+    projectId,
+    data: buffer.subarray(dataStart),
   };
 }
 
@@ -63,7 +88,7 @@ export class DerivativeCache {
   async getL2(key: string): Promise<Derivative | null> {
     const stream = await this.blobs.get(key);
     if (!stream) return null;
-    const envelope = await readStream(stream, this.l2MaxEntryBytes + HEADER + 255);
+    const envelope = await readStream(stream, this.l2MaxEntryBytes + MAX_HEADER);
     const derivative = envelope ? decodeEnvelope(envelope) : null;
     if (derivative) this.remember(key, derivative);
     return derivative;

@@ -101,16 +101,21 @@ export class TransformService {
    * from the blob store, scheduled or computed. What would make the answer something other than
    * that derivative is checked: the file is gone or expired (404), is not an image or is too large,
    * an overlay is not an image of the same project (400). A memory hit needs no check, as for a
-   * normal hit (deletions evict it everywhere). Returns how long the answer may be cached.
-   * `file`: already found (a group member).
+   * normal hit (deletions evict it everywhere). Returns how long the answer may be cached and the
+   * file's project (for the answer's cache tags). `file`: already found (a group member).
    */
-  async revalidate(uuid: string, request: DeliveryPlan, accept: string | undefined, file?: StoredFile): Promise<{ temporary: boolean }> {
+  async revalidate(
+    uuid: string,
+    request: DeliveryPlan,
+    accept: string | undefined,
+    file?: StoredFile,
+  ): Promise<{ temporary: boolean; projectId: string | null }> {
     const cached = this.cache.getL1(this.identify(uuid, request, accept).key);
-    if (cached) return { temporary: cached.temporary };
+    if (cached) return { temporary: cached.temporary, projectId: cached.projectId };
     const source = file ?? (await this.delivery.findOriginal(uuid));
     this.checkSource(source);
     await this.overlayFiles(source, request.plan);
-    return { temporary: source.datetimeStored === null };
+    return { temporary: source.datetimeStored === null, projectId: source.projectId };
   }
 
   private fromMemory(key: string): Derivative | null {
@@ -139,7 +144,7 @@ export class TransformService {
   async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined, priority: Priority = 'interactive'): Promise<DeliveredDerivative> {
     const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
     const l1 = this.fromMemory(key);
-    if (l1) return { data: l1.data, contentType: l1.contentType, temporary: l1.temporary, etag, varyAccept, tier: 'l1' };
+    if (l1) return { ...l1, etag, varyAccept, tier: 'l1' };
     const shared = this.inFlight.get(key);
     if (shared) return shared;
     const work = this.resolveMiss(uuid, key, request.plan, variant, priority).then((derivative) => ({ ...derivative, etag, varyAccept }));
@@ -239,6 +244,7 @@ export class TransformService {
     this.checkSource(file);
     await this.settings.admitMiss?.(file.projectId);
     const temporary = file.datetimeStored === null;
+    const projectId = file.projectId;
     try {
       // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
       // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
@@ -247,7 +253,7 @@ export class TransformService {
         const probe = await this.engine.probe(source, this.settings.limits);
         if (plan.info) {
           const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
-          return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary };
+          return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary, projectId };
         }
         const { format } = negotiateFormat(plan.output.format, representativeAccept(variant), {
           format: probe.format,
@@ -260,8 +266,8 @@ export class TransformService {
         this.observer.transformed((performance.now() - started) / 1000);
         const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
         // Re-encoding without a geometric change must never cost the client more bytes than the original.
-        if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary };
-        return { data: result.data, contentType: result.contentType, temporary };
+        if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary, projectId };
+        return { data: result.data, contentType: result.contentType, temporary, projectId };
       });
     } catch (error) {
       if (error instanceof EngineError) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { HttpContext } from '../../http-context.js';
+import { cacheTagHeaders, deliveryTags, ORIGINAL_VARIANT, type ServedContent } from '../../../domain/cache-tags.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
 import { isGroupId } from '../../../domain/group.js';
 import type { DeliveryPlan } from '../../../domain/transform/operations.js';
@@ -14,14 +15,34 @@ const TEXT_TYPES = /^(text\/|application\/json$|image\/svg\+xml$)/;
 
 type DeliveryRequest = FastifyRequest<{ Params: { uuid: string; '*'?: string } }>;
 
-function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string): void {
-  void reply.headers({ ...DELIVERY_SECURITY_HEADERS, etag, 'cache-control': cacheControl });
+/** Set on group URLs: the group the member was served under. */
+type GroupContext = string | undefined;
+
+function commonHeaders(reply: FastifyReply, etag: string, cacheControl: string, content: ServedContent): void {
+  void reply.headers({ ...DELIVERY_SECURITY_HEADERS, etag, 'cache-control': cacheControl, ...cacheTagHeaders(deliveryTags(content)) });
 }
 
-async function serveOriginal(ctx: HttpContext, request: DeliveryRequest, reply: FastifyReply, file: StoredFile, plan: DeliveryPlan) {
+/** A derivative's cache tag names it as its ETag does: `"<plan hash>-<variant>"`. */
+function derivativeVariant(etag: string): string {
+  return etag.slice(1, -1);
+}
+
+async function serveOriginal(
+  ctx: HttpContext,
+  request: DeliveryRequest,
+  reply: FastifyReply,
+  file: StoredFile,
+  plan: DeliveryPlan,
+  groupId: GroupContext,
+) {
   const etag = `"${file.sha256}"`;
   ctx.services.usage.record(file.uuid, 'original');
-  commonHeaders(reply, etag, file.datetimeStored ? STORED_CACHE : TEMPORARY_CACHE);
+  commonHeaders(reply, etag, file.datetimeStored ? STORED_CACHE : TEMPORARY_CACHE, {
+    projectId: file.projectId,
+    uuid: file.uuid,
+    variant: ORIGINAL_VARIANT,
+    groupId,
+  });
   void reply.header('last-modified', new Date(file.datetimeUploaded).toUTCString()).header('accept-ranges', 'bytes');
   if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
@@ -54,21 +75,27 @@ async function serveDerivative(
   uuid: string,
   plan: DeliveryPlan,
   file: StoredFile | undefined,
+  groupId: GroupContext,
 ) {
   const { transform } = ctx.services;
   const accept = request.headers.accept;
   const tag = transform.tagOf(uuid, plan, accept);
   if (matchesEtag(request.headers['if-none-match'], tag.etag)) {
     // The ETag is known before the derivative: revalidating never waits for a transformation.
-    const { temporary } = await transform.revalidate(uuid, plan, accept, file);
+    const { temporary, projectId } = await transform.revalidate(uuid, plan, accept, file);
     ctx.services.usage.record(uuid, 'hit');
-    commonHeaders(reply, tag.etag, temporary ? TEMPORARY_CACHE : STORED_CACHE);
+    commonHeaders(reply, tag.etag, temporary ? TEMPORARY_CACHE : STORED_CACHE, { projectId, uuid, variant: derivativeVariant(tag.etag), groupId });
     if (tag.varyAccept) void reply.header('vary', 'Accept');
     return reply.code(304).send();
   }
   const derivative = await transform.deliver(uuid, plan, accept);
   ctx.services.usage.record(uuid, derivative.tier === 'miss' ? 'miss' : 'hit');
-  commonHeaders(reply, derivative.etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE);
+  commonHeaders(reply, derivative.etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE, {
+    projectId: derivative.projectId,
+    uuid,
+    variant: derivativeVariant(derivative.etag),
+    groupId,
+  });
   if (derivative.varyAccept) void reply.header('vary', 'Accept');
   const disposition = plan.inline === false ? 'attachment' : 'inline';
   void reply.headers({
@@ -97,6 +124,7 @@ async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: Delivery
   let rest = pathTail(request.url, ctx.config.http.deliveryPrefix);
   let file: StoredFile | null = null;
   let uuid: string;
+  let groupId: GroupContext;
   if (isUuid(id)) {
     uuid = id;
   } else if (isGroupId(id)) {
@@ -105,14 +133,15 @@ async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: Delivery
     const member = await ctx.services.delivery.findGroupMember(id, Number(nth[1]));
     file = member.file;
     uuid = file.uuid;
+    groupId = id;
     // The member's own operations (default_effects) apply first, then the URL's.
     rest = `${member.effects}${nth[2] ?? ''}`;
   } else {
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
   }
   const plan = paths.parse(rest);
-  if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan, file ?? undefined);
-  return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan);
+  if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan, file ?? undefined, groupId);
+  return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan, groupId);
 }
 
 /**
