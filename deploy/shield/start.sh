@@ -13,6 +13,8 @@
 #   SHIELD_MAX_OBJECT_SIZE  larger answers are passed through, not cached     [64M]
 #   SHIELD_ORIGIN_TIMEOUT   time Trove has for the first byte of an answer    [60s]
 #   SHIELD_WORK_DIR         working directory (varnishd -n and the settings)  [/var/lib/trove-shield]
+#   SHIELD_VARNISHD         the varnishd to run                               [varnishd on PATH]
+#   SHIELD_VMOD_PATH        colon-separated folders holding the vmods         [Debian's and the usual ones]
 # Further arguments go to varnishd unchanged (for example `-p thread_pool_max=2000`).
 set -euo pipefail
 
@@ -22,22 +24,6 @@ fail() {
   echo "trove shield: $*" >&2
   exit 1
 }
-
-varnishd_bin=${SHIELD_VARNISHD:-$(command -v varnishd || echo /usr/sbin/varnishd)}
-[ -x "$varnishd_bin" ] || fail "varnishd was not found (looked at ${varnishd_bin}). Install Varnish 7: apt-get install varnish varnish-modules"
-command -v cc >/dev/null || fail "no C compiler (cc): varnishd compiles the VCL with it. Install one: apt-get install gcc"
-
-# The xkey vmod (tags and purges) comes from varnish-modules.
-vmod_dirs=${SHIELD_VMOD_PATH:-$(printf '%s:' /usr/lib/*/varnish/vmods /usr/lib/varnish/vmods /usr/lib64/varnish/vmods /usr/local/lib/varnish/vmods)}
-xkey_found=""
-IFS=':' read -r -a vmod_dir_list <<<"$vmod_dirs"
-for dir in "${vmod_dir_list[@]}"; do
-  if [ -n "$dir" ] && [ -f "$dir/libvmod_xkey.so" ]; then
-    xkey_found="$dir"
-    break
-  fi
-done
-[ -n "$xkey_found" ] || fail "the xkey vmod (libvmod_xkey.so) was not found in ${vmod_dirs%:}. Install it: apt-get install varnish-modules (or set SHIELD_VMOD_PATH)"
 
 origin=${TROVE_ORIGIN:-127.0.0.1:3000}
 listen=${SHIELD_LISTEN:-:6081}
@@ -71,7 +57,7 @@ grace=$(duration SHIELD_GRACE "$grace")
 not_found_ttl=$(duration SHIELD_NOT_FOUND_TTL "$not_found_ttl")
 origin_timeout=$(duration SHIELD_ORIGIN_TIMEOUT "$origin_timeout")
 max_object_size=$(bytes SHIELD_MAX_OBJECT_SIZE "$max_object_size")
-[[ "$cache_size" =~ ^[0-9]+[KkMmGg]?$ ]] || fail "SHIELD_CACHE_SIZE=$cache_size is not a size (a whole number with an optional K, M or G: 1G)"
+[[ "$cache_size" =~ ^[0-9]+[KkMmGgTt]?$ ]] || fail "SHIELD_CACHE_SIZE=$cache_size is not a size (a whole number with an optional K, M, G or T: 1G)"
 
 # host:port, or [v6-address]:port
 if [[ "$origin" =~ ^\[([0-9A-Fa-f:.]+)\]:([0-9]{1,5})$ ]] || [[ "$origin" =~ ^([A-Za-z0-9.-]+):([0-9]{1,5})$ ]]; then
@@ -95,6 +81,22 @@ for entry in "${allow_list[@]}"; do
   fi
 done
 [ -n "$acl_entries" ] || fail "SHIELD_PURGE_ALLOW is empty: name at least one address that may purge"
+
+varnishd_bin=${SHIELD_VARNISHD:-$(command -v varnishd || echo /usr/sbin/varnishd)}
+[ -x "$varnishd_bin" ] || fail "varnishd was not found (looked at ${varnishd_bin}). Install Varnish 7: apt-get install varnish varnish-modules"
+
+# The xkey vmod (tags and purges) comes from varnish-modules.
+vmod_dirs=${SHIELD_VMOD_PATH:-$(printf '%s:' /usr/lib/*/varnish/vmods /usr/lib/varnish/vmods /usr/lib64/varnish/vmods /usr/local/lib/varnish/vmods)}
+xkey_found=""
+vmod_path=""
+IFS=':' read -r -a vmod_dir_list <<<"$vmod_dirs"
+for dir in "${vmod_dir_list[@]}"; do
+  [ -n "$dir" ] && [ -d "$dir" ] || continue
+  vmod_path+="${vmod_path:+:}$dir"
+  if [ -f "$dir/libvmod_xkey.so" ]; then xkey_found="$dir"; fi
+done
+[ -n "$xkey_found" ] || fail "the xkey vmod (libvmod_xkey.so) was not found in ${vmod_dirs%:}. Install it: apt-get install varnish-modules (or set SHIELD_VMOD_PATH)"
+command -v cc >/dev/null || fail "no C compiler (cc): varnishd compiles the VCL with it. Install one: apt-get install gcc"
 
 vcl_dir="$work_dir/vcl"
 mkdir -p "$vcl_dir"
@@ -146,5 +148,5 @@ exec "$varnishd_bin" -F \
   -f "$here/trove.vcl" \
   -s "malloc,${cache_size}" \
   -p "vcl_path=${vcl_dir}:${here}" \
-  -p "vmod_path=${xkey_found}" \
+  -p "vmod_path=${vmod_path}" \
   "$@"

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import http, { type IncomingHttpHeaders } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatVariant } from '../../src/services/transform/accept-variant.js';
 import { makeJpeg, makePngWithAlpha } from '../helpers/images.js';
 import { startOriginRecorder, type OriginRecorder } from '../helpers/origin-recorder.js';
@@ -402,5 +404,45 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
     const health = await request(`${shield.url}/shield-health`);
     expect([health.status, health.body.toString()]).toEqual([200, 'ok']);
     expect(origin.requests.length).toBe(before);
+  });
+});
+
+const START_SCRIPT = fileURLToPath(new URL('../../deploy/shield/start.sh', import.meta.url));
+
+/** Runs the start script in a way that must fail before varnishd is started; resolves with its exit code and stderr. */
+function refusedStart(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', [START_SCRIPT], { env: { ...process.env, SHIELD_WORK_DIR: '/nonexistent/trove-shield', ...env }, timeout: 10_000 }, (error, _stdout, stderr) => {
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+}
+
+describe('shield start script (deploy/shield/start.sh)', () => {
+  it('refuses to start, saying what to install, without varnishd or without the xkey vmod', async () => {
+    const noVarnish = await refusedStart({ SHIELD_VARNISHD: '/nonexistent/varnishd' });
+    expect(noVarnish.code).toBe(1);
+    expect(noVarnish.stderr).toContain('varnishd was not found (looked at /nonexistent/varnishd)');
+    expect(noVarnish.stderr).toContain('apt-get install varnish varnish-modules');
+    // /bin/true stands in for varnishd: the script must stop at the vmod check, before running anything.
+    const noXkey = await refusedStart({ SHIELD_VARNISHD: '/bin/true', SHIELD_VMOD_PATH: '/nonexistent/vmods' });
+    expect(noXkey.code).toBe(1);
+    expect(noXkey.stderr).toContain('the xkey vmod (libvmod_xkey.so) was not found in /nonexistent/vmods');
+    expect(noXkey.stderr).toContain('apt-get install varnish-modules');
+  });
+
+  it.each([
+    [{ SHIELD_MAX_TTL: '1 day' }, 'SHIELD_MAX_TTL=1 day is not a duration'],
+    [{ SHIELD_GRACE: '-5s' }, 'SHIELD_GRACE=-5s is not a duration'],
+    [{ TROVE_ORIGIN: 'http://127.0.0.1:3000' }, 'TROVE_ORIGIN=http://127.0.0.1:3000 is not host:port'],
+    [{ SHIELD_PURGE_ALLOW: '127.0.0.1/32,everyone' }, "SHIELD_PURGE_ALLOW entry 'everyone' is not an IP address or CIDR"],
+    [{ SHIELD_PURGE_ALLOW: ' , ' }, 'SHIELD_PURGE_ALLOW is empty'],
+    [{ SHIELD_MAX_OBJECT_SIZE: '64 MB' }, 'SHIELD_MAX_OBJECT_SIZE=64 MB is not a size'],
+  ])('refuses a bad value: %o', async (env, message) => {
+    // Settings are checked before anything is looked for or started.
+    const refused = await refusedStart({ SHIELD_VARNISHD: '/nonexistent/varnishd', ...env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(message);
+    expect(refused.stderr).not.toContain('varnishd was not found');
   });
 });
