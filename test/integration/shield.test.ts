@@ -72,7 +72,7 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
   let trove: TestTrove;
   let origin: OriginRecorder;
   let shield: TestShield;
-  /** A second shield whose objects go stale after a second, and that allows no purges from here. */
+  /** A second shield whose objects go stale after a second, that caches nothing above 16 KiB and allows no purges from here. */
   let staleOrigin: OriginRecorder;
   let staleShield: TestShield;
   let photo: string;
@@ -87,7 +87,7 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
     [origin, staleOrigin] = await Promise.all([startOriginRecorder(trove.url), startOriginRecorder(trove.url)]);
     const shields = Promise.all([
       startShield(origin.address),
-      startShield(staleOrigin.address, { SHIELD_MAX_TTL: '1s', SHIELD_GRACE: '1h', SHIELD_PURGE_ALLOW: '192.0.2.1/32' }),
+      startShield(staleOrigin.address, { SHIELD_MAX_TTL: '1s', SHIELD_GRACE: '1h', SHIELD_PURGE_ALLOW: '192.0.2.1/32', SHIELD_MAX_OBJECT_SIZE: '16K' }),
     ]);
     photoBytes = await makeJpeg({ width: 320, height: 240, noise: true });
     photo = await uploadFile(trove, photoBytes, 'photo.jpg', { UPLOADCARE_STORE: '1' });
@@ -234,7 +234,7 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
   });
 
   it('serves the stale object when Trove answers 5xx or is down, and keeps trying in the background', async () => {
-    const url = `/${photo}/-/resize/140x/-/format/jpeg/`;
+    const url = `/${photo}/-/resize/40x/-/format/jpeg/`;
     const fresh = await request(`${staleShield.url}${url}`);
     expect(fresh.status).toBe(200);
     expect(fresh.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -258,7 +258,7 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
       expect(whileDown.headers['x-cache']).toBe('HIT');
 
       // Without a stale copy, an origin error reaches the client and is not cached.
-      const uncached = `/${photo}/-/resize/141x/-/format/jpeg/`;
+      const uncached = `/${photo}/-/resize/41x/-/format/jpeg/`;
       staleOrigin.mode = 'error';
       expect((await request(`${staleShield.url}${uncached}`)).status).toBe(503);
       staleOrigin.mode = 'forward';
@@ -397,6 +397,28 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
       origin.mode = 'forward';
     }
     expect(origin.count(failing)).toBe(2);
+  });
+
+  it('answers HEAD from the cached object, and streams objects above SHIELD_MAX_OBJECT_SIZE through without caching them', async () => {
+    const small = `/${logo}/-/resize/20x/-/format/png/`;
+    const head = await request(`${shield.url}${small}`, {}, 'HEAD');
+    expect([head.status, head.headers['x-cache'], head.body.length]).toEqual([200, 'MISS', 0]);
+    const get = await request(`${shield.url}${small}`);
+    expect([get.status, get.headers['x-cache'], Number(get.headers['content-length'])]).toEqual([200, 'HIT', get.body.length]);
+    expect(origin.requests.filter((r) => r.url === small).map((r) => r.method)).toEqual(['GET']);
+
+    expect(photoBytes.length).toBeGreaterThan(16 * 1024);
+    const large = `/${photo}/`;
+    const answers = [await request(`${staleShield.url}${large}`), await request(`${staleShield.url}${large}`)];
+    expect(answers.map((a) => [a.status, a.headers['x-cache'], a.body.equals(photoBytes)])).toEqual([
+      [200, 'PASS', true],
+      [200, 'PASS', true],
+    ]);
+    const range = await request(`${staleShield.url}${large}`, { range: 'bytes=10-19' });
+    expect(range.status).toBe(206);
+    expect(range.body.equals(photoBytes.subarray(10, 20))).toBe(true);
+    expect(staleOrigin.count(large)).toBe(3);
+    expect(staleOrigin.requests.filter((r) => r.url === large).at(-1)?.headers.range).toBe('bytes=10-19');
   });
 
   it('answers /shield-health itself', async () => {
