@@ -16,11 +16,11 @@ include "shield-settings.vcl";
 include "accept-class.vcl";
 
 sub vcl_recv {
-    if (req.url ~ "^/shield-health(?:\?.*)?$") {
-        return (synth(200, "OK"));
-    }
     if (req.method == "PURGE") {
         call shield_purge;
+    }
+    if (req.url ~ "^/shield-health(?:\?.*)?$" && (req.method == "GET" || req.method == "HEAD")) {
+        return (synth(200, "OK"));
     }
     # Uploads, REST calls and anything signed go to Trove untouched and are never cached.
     if (req.method != "GET" && req.method != "HEAD") {
@@ -61,7 +61,7 @@ sub vcl_backend_response {
         return (deliver);
     }
     call shield_tag;
-    if (beresp.status == 404) {
+    if (beresp.status == 404 && beresp.http.Cache-Control !~ "(?i)(?:^|[,\s])(?:no-store|private)\b") {
         call shield_not_found_ttl;
         return (deliver);
     }

@@ -350,6 +350,9 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body.toString()).detail).toContain('Xkey-Purge');
     expect((await purge(shield, { 'xkey-purge': ' , ' })).status).toBe(400);
+    // A purge is a purge on every path, the health path included.
+    const onHealth = await request(`${shield.url}/shield-health`, { 'xkey-purge': 'p:nothing' }, 'PURGE');
+    expect([onHealth.status, onHealth.body.toString()]).toEqual([200, '{"purged": 0}']);
     const refused = await purge(staleShield, { 'xkey-purge': `f:${photo}` });
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.body.toString()).detail).toContain('may not purge');
