@@ -219,6 +219,38 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
     expect(origin.count(url)).toBeLessThanOrEqual(3);
   });
 
+  it('agrees with formatVariant on 400 Accept headers put together at random from the pieces that matter', async () => {
+    const url = `/${other}/-/resize/50x/-/format/auto/`;
+    let seed = 20_261_203;
+    const pick = <T,>(items: readonly T[]): T => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return items[(seed >>> 16) % items.length]!;
+    };
+    const spaces = ['', '', ' ', '\t', '\xa0', '  '];
+    const types = ['image/avif', 'image/webp', 'IMAGE/AVIF', 'Image/WebP', 'image/png', 'image/*', '*/*', 'image/avifs', 'text/html'];
+    const qs = ['0', '1', '0.5', '0.000', '.5', '+1', '-1', '', 'abc', '1e-2', '0e1', '0x0', '0x10', '0b1', '0o0', 'Infinity', ' 0 ', '1.', '00'];
+    const params = () => pick([';q=', ';Q=', '; q=', ';level=1;q=', ';q=1;q=']) + pick(qs);
+    const cases: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const parts: string[] = [];
+      const count = 1 + (i % 4);
+      for (let p = 0; p < count; p++) {
+        const withParams = pick([true, false, false]);
+        parts.push(`${pick(spaces)}${pick(types)}${pick(spaces)}${withParams ? params() : ''}${pick(spaces)}`);
+      }
+      cases.push(parts.join(pick([',', ', ', ',,'])));
+    }
+    const mismatches: string[] = [];
+    for (const accept of cases) {
+      const answer = await request(`${shield.url}${url}`, { accept });
+      const variant = formatVariant('auto', accept);
+      if (!String(answer.headers.etag).endsWith(`-${variant}"`)) mismatches.push(`${JSON.stringify(accept)}: ${answer.headers.etag} (Trove: ${variant})`);
+    }
+    expect(mismatches).toEqual([]);
+    // Every class was seen at least once, so the comparison covered all three.
+    expect(new Set(cases.map((accept) => formatVariant('auto', accept)))).toEqual(new Set(['auto-avif', 'auto-webp', 'auto-basic']));
+  });
+
   it('sends one request per key to Trove while the others wait (request coalescing)', async () => {
     const url = `/${photo}/-/resize/90x/-/format/png/`;
     origin.delayMs = 400;
