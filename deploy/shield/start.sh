@@ -82,6 +82,18 @@ for entry in "${allow_list[@]}"; do
 done
 [ -n "$acl_entries" ] || fail "SHIELD_PURGE_ALLOW is empty: name at least one address that may purge"
 
+# Run as root, varnishd drops to its own unprivileged users (jail "unix") to compile the VCL and to
+# run the cache, and they must reach the working directory.
+if [ "$(id -u)" = 0 ]; then
+  ancestor=$(dirname "$work_dir")
+  while [ "$ancestor" != / ] && [ "$ancestor" != . ]; do
+    if [ -d "$ancestor" ] && [ $(( $(stat -c %a "$ancestor") % 2 )) -eq 0 ]; then
+      fail "SHIELD_WORK_DIR=$work_dir is not reachable by Varnish's unprivileged users: $ancestor may not be entered by others (chmod o+x $ancestor, or choose another folder)"
+    fi
+    ancestor=$(dirname "$ancestor")
+  done
+fi
+
 varnishd_bin=${SHIELD_VARNISHD:-$(command -v varnishd || echo /usr/sbin/varnishd)}
 [ -x "$varnishd_bin" ] || fail "varnishd was not found (looked at ${varnishd_bin}). Install Varnish 7: apt-get install varnish varnish-modules"
 
@@ -97,18 +109,6 @@ for dir in "${vmod_dir_list[@]}"; do
 done
 [ -n "$xkey_found" ] || fail "the xkey vmod (libvmod_xkey.so) was not found in ${vmod_dirs%:}. Install it: apt-get install varnish-modules (or set SHIELD_VMOD_PATH)"
 command -v cc >/dev/null || fail "no C compiler (cc): varnishd compiles the VCL with it. Install one: apt-get install gcc"
-
-# Run as root, varnishd drops to its own unprivileged users (jail "unix") to compile the VCL and to
-# run the cache, and they must reach the working directory.
-if [ "$(id -u)" = 0 ]; then
-  ancestor=$(dirname "$work_dir")
-  while [ "$ancestor" != / ] && [ "$ancestor" != . ]; do
-    if [ -d "$ancestor" ] && [ $(( $(stat -c %a "$ancestor") % 2 )) -eq 0 ]; then
-      fail "SHIELD_WORK_DIR=$work_dir is not reachable by Varnish's unprivileged users: $ancestor may not be entered by others (chmod o+x $ancestor, or choose another folder)"
-    fi
-    ancestor=$(dirname "$ancestor")
-  done
-fi
 
 vcl_dir="$work_dir/vcl"
 mkdir -p "$vcl_dir"

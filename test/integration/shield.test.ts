@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -486,6 +489,17 @@ describe('shield start script (deploy/shield/start.sh)', () => {
     expect(noXkey.code).toBe(1);
     expect(noXkey.stderr).toContain('the xkey vmod (libvmod_xkey.so) was not found in /nonexistent/vmods');
     expect(noXkey.stderr).toContain('apt-get install varnish-modules');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("refuses, as root, a working directory that Varnish's unprivileged users cannot enter", async () => {
+    const closed = await mkdtemp(path.join(tmpdir(), 'trove-shield-closed-')); // mode 0700
+    try {
+      const refused = await refusedStart({ SHIELD_VARNISHD: '/nonexistent/varnishd', SHIELD_WORK_DIR: path.join(closed, 'shield') });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${closed} may not be entered by others`);
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+    }
   });
 
   it.each([
