@@ -50,12 +50,14 @@ sub vcl_backend_response {
         return (deliver);
     }
     unset beresp.http.Set-Cookie;
-    if (beresp.status >= 500) {
+    # 5xx, and 429 (Trove's miss budget for a project is spent): the origin cannot answer now.
+    if (beresp.status >= 500 || beresp.status == 429) {
         if (bereq.is_bgfetch) {
             # The stale copy a client was just given stays until its grace runs out.
             return (abandon);
         }
-        # No stale copy: the error goes to the client, and the next request tries Trove again.
+        # No stale copy: the error goes to the client, and the next request tries Trove again
+        # (no hit-for-miss object, so concurrent requests still wait for one fetch).
         set beresp.uncacheable = true;
         set beresp.ttl = 0s;
         return (deliver);

@@ -9,7 +9,7 @@ export interface OriginRequest {
 }
 
 /**
- * How the recorder treats the next requests: pass them on, answer 503 itself (an origin that
+ * How the recorder treats the next requests: pass them on, answer an error itself (an origin that
  * errors), or drop the connection without an answer (an origin that is down).
  */
 export type OriginMode = 'forward' | 'error' | 'drop';
@@ -22,6 +22,8 @@ export interface OriginRecorder {
   /** Requests for exactly this path and query. */
   count(url: string): number;
   mode: OriginMode;
+  /** The status answered in 'error' mode. */
+  errorStatus: number;
   /** Held this long before forwarding, so concurrent clients are certainly concurrent. */
   delayMs: number;
   /** Headers added to the origin's answers for URLs that start with a key (what Trove will send later). */
@@ -42,6 +44,7 @@ export async function startOriginRecorder(target: string): Promise<OriginRecorde
     requests: [],
     count: (url) => recorder.requests.filter((r) => r.url === url).length,
     mode: 'forward',
+    errorStatus: 503,
     delayMs: 0,
     extraHeaders: new Map(),
     close: async () => undefined,
@@ -53,7 +56,7 @@ export async function startOriginRecorder(target: string): Promise<OriginRecorde
       return;
     }
     if (recorder.mode === 'error') {
-      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      response.writeHead(recorder.errorStatus, { 'content-type': 'application/json', 'retry-after': '1' });
       response.end('{"detail":"origin broken on purpose"}');
       return;
     }

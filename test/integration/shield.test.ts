@@ -285,6 +285,18 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
       const after5xx = await request(`${staleShield.url}${url}`);
       expect(after5xx.status).toBe(200);
       expect(after5xx.body.equals(fresh.body)).toBe(true);
+      await eventually(() => staleOrigin.count(url) === 3);
+      await sleep(100);
+
+      // A 429 (the project's miss budget spent) keeps the stale copy too.
+      staleOrigin.errorStatus = 429;
+      const during429 = await request(`${staleShield.url}${url}`);
+      expect([during429.status, during429.body.equals(fresh.body)]).toEqual([200, true]);
+      await eventually(() => staleOrigin.count(url) === 4);
+      await sleep(100);
+      const after429 = await request(`${staleShield.url}${url}`);
+      expect([after429.status, after429.body.equals(fresh.body)]).toEqual([200, true]);
+      staleOrigin.errorStatus = 503;
 
       staleOrigin.mode = 'drop';
       const whileDown = await request(`${staleShield.url}${url}`);
@@ -300,6 +312,7 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
       expect((await request(`${staleShield.url}${uncached}`)).status).toBe(200);
     } finally {
       staleOrigin.mode = 'forward';
+      staleOrigin.errorStatus = 503;
     }
     // Once Trove is back, the next refresh replaces the stale object.
     const countBefore = staleOrigin.count(url);
