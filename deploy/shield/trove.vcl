@@ -8,7 +8,7 @@ import std;
 import xkey;
 
 # Written by start.sh from the environment: `backend trove`, `acl shield_purgers`, and the subs
-# shield_cache_limits (TTL cap, grace, keep), shield_not_found_ttl and shield_too_large.
+# shield_cache_limits (TTL cap and grace), shield_not_found_ttl and shield_too_large.
 include "shield-settings.vcl";
 
 # Trove's `formatVariant` (src/services/transform/accept-variant.ts) is the only thing that makes
