@@ -88,16 +88,23 @@ describeWhenShield('shield cache')('shield cache (Varnish in front of Trove)', (
   beforeAll(async () => {
     trove = await startTrove();
     [origin, staleOrigin] = await Promise.all([startOriginRecorder(trove.url), startOriginRecorder(trove.url)]);
-    const shields = Promise.all([
+    // Both shields start while the files upload; whichever started is stopped by afterAll even when the other did not.
+    const shields = Promise.allSettled([
       startShield(origin.address),
       startShield(staleOrigin.address, { SHIELD_MAX_TTL: '1s', SHIELD_GRACE: '1h', SHIELD_PURGE_ALLOW: '192.0.2.1/32', SHIELD_MAX_OBJECT_SIZE: '16K' }),
     ]);
-    photoBytes = await makeJpeg({ width: 320, height: 240, noise: true });
-    photo = await uploadFile(trove, photoBytes, 'photo.jpg', { UPLOADCARE_STORE: '1' });
-    logo = await uploadFile(trove, await makePngWithAlpha(120, 80), 'logo.png', { UPLOADCARE_STORE: '1' });
-    other = await uploadFile(trove, await makeJpeg({ width: 200, height: 100 }), 'other.jpg', { UPLOADCARE_STORE: '1' });
-    purgeable = await uploadFile(trove, await makeJpeg({ width: 150, height: 100 }), 'purgeable.jpg', { UPLOADCARE_STORE: '1' });
-    [shield, staleShield] = await shields;
+    try {
+      photoBytes = await makeJpeg({ width: 320, height: 240, noise: true });
+      photo = await uploadFile(trove, photoBytes, 'photo.jpg', { UPLOADCARE_STORE: '1' });
+      logo = await uploadFile(trove, await makePngWithAlpha(120, 80), 'logo.png', { UPLOADCARE_STORE: '1' });
+      other = await uploadFile(trove, await makeJpeg({ width: 200, height: 100 }), 'other.jpg', { UPLOADCARE_STORE: '1' });
+      purgeable = await uploadFile(trove, await makeJpeg({ width: 150, height: 100 }), 'purgeable.jpg', { UPLOADCARE_STORE: '1' });
+    } finally {
+      const [main, stale] = await shields;
+      if (main.status === 'fulfilled') shield = main.value;
+      if (stale.status === 'fulfilled') staleShield = stale.value;
+      for (const started of [main, stale]) if (started.status === 'rejected') throw started.reason;
+    }
   });
 
   afterAll(async () => {
