@@ -96,14 +96,15 @@ sub shield_dont_cache {
 }
 
 # Tags for purges: Trove's own `Surrogate-Key` (p:<project> f:<uuid> v:<uuid>/<hash>-<variant>
-# v:<uuid>/original), plus f:<uuid> read from the URL so a file purge works even without it.
+# v:<uuid>/original). An answer without one (an origin that does not send it) is tagged f:<uuid>
+# from the URL, so a file purge still finds it; with one, the same tag would be indexed twice.
 sub shield_tag {
     if (beresp.http.Surrogate-Key) {
         std.collect(beresp.http.Surrogate-Key, " ");
         set beresp.http.xkey = beresp.http.Surrogate-Key;
     }
-    if (bereq.url ~ "^/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?:[/?]|$)") {
-        set beresp.http.xkey = beresp.http.xkey + " f:" + std.tolower(regsub(bereq.url, "^/([^/?]+).*$", "\1"));
+    else if (bereq.url ~ "^/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?:[/?]|$)") {
+        set beresp.http.xkey = "f:" + std.tolower(regsub(bereq.url, "^/([^/?]+).*$", "\1"));
     }
 }
 

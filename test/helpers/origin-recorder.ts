@@ -26,7 +26,7 @@ export interface OriginRecorder {
   errorStatus: number;
   /** Held this long before forwarding, so concurrent clients are certainly concurrent. */
   delayMs: number;
-  /** Headers added to the origin's answers for URLs that start with a key (what Trove will send later). */
+  /** Headers added to (or, with `undefined`, removed from) the origin's answers for URLs that start with a key. */
   extraHeaders: Map<string, OutgoingHttpHeaders>;
   close(): Promise<void>;
 }
@@ -65,7 +65,9 @@ export async function startOriginRecorder(target: string): Promise<OriginRecorde
       const outgoing = http.request(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
         (answer) => {
-          response.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extra });
+          const headers: OutgoingHttpHeaders = { ...answer.headers, ...extra };
+          for (const [name, value] of Object.entries(headers)) if (value === undefined) delete headers[name];
+          response.writeHead(answer.statusCode ?? 502, headers);
           answer.pipe(response);
         },
       );

@@ -31,7 +31,8 @@ export interface TestShield {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nobody listens on now (to give a shield's address to a server started before it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -55,14 +56,15 @@ async function healthy(url: string): Promise<boolean> {
 /**
  * Runs deploy/shield/start.sh (so `varnishd -F` with trove.vcl) on a free loopback port, with its
  * own working directory (`-n`) in a temporary folder, in front of `origin` (host:port). `env`
- * sets the script's other variables (SHIELD_MAX_TTL, SHIELD_PURGE_ALLOW, …).
+ * sets the script's other variables (SHIELD_MAX_TTL, SHIELD_PURGE_ALLOW, …); a SHIELD_LISTEN there
+ * (`127.0.0.1:<port>`) chooses the port.
  */
 export async function startShield(origin: string, env: Record<string, string> = {}): Promise<TestShield> {
   if (!existsSync(VARNISHD)) throw new Error(`TROVE_TEST_REQUIRE_SHIELD=1 but there is no varnishd at ${VARNISHD}: apt-get install varnish varnish-modules`);
   const dir = await mkdtemp(path.join(tmpdir(), 'trove-shield-'));
   // Varnish's compiler and cache process run as unprivileged users: they must reach the folder.
   await chmod(dir, 0o755);
-  const port = await freePort();
+  const port = env.SHIELD_LISTEN ? Number(env.SHIELD_LISTEN.split(':').at(-1)) : await freePort();
   const child: ChildProcess = spawn('bash', [START_SCRIPT, '-p', 'thread_pool_min=10', '-p', 'thread_pools=1'], {
     env: {
       ...process.env,
