@@ -1,4 +1,5 @@
 import { SharpImageEngine } from '../adapters/image/sharp.engine.js';
+import type { Role } from '../config/config.js';
 import type { LockService } from '../ports/lock-service.js';
 import type { SlotLedger } from '../ports/slot-ledger.js';
 import { DeliveryService } from '../services/delivery.service.js';
@@ -40,8 +41,10 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
     slots,
     { denied: (priority) => metrics.slotDenials.inc({ priority }) },
   );
-  // Every process that builds the scheduler can transform (CDN misses, copies, eager jobs), so its slots count in the cluster's total.
-  scheduler.start();
+  // CDN misses (delivery), copies (api) and eager jobs (worker) transform; an upload-only process
+  // never does, and its slots must not count in the cluster's total.
+  const transformingRoles: readonly Role[] = ['delivery', 'api', 'worker'];
+  if (transformingRoles.some((role) => config.roles.has(role))) scheduler.start();
   metrics.queueDepth = () => scheduler.queued();
   metrics.slotsInUse = () => scheduler.active;
   const derivatives = new DerivativeCache(blobs, {
