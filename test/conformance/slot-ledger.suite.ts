@@ -8,7 +8,7 @@ import type { SlotDecision, SlotLease, SlotLedger } from '../../src/ports/slot-l
  * Nodes of one cluster: each call makes a ledger as one process would (its own connection, for
  * Redis), all sharing the same state.
  */
-export interface SlotLedgerFixture {
+interface SlotLedgerFixture {
   node(options: { slots: number; nodeTtlMs?: number }): Promise<SlotLedger>;
   /** Resolves once the node's change notices are being listened to (a subscription confirmed). */
   listening(ledger: SlotLedger): Promise<void>;
