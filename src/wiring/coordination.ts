@@ -58,11 +58,11 @@ export function startClusterPrimary(): void {
 }
 
 function connectRedis(url: string, logger: ServiceLogger): RedisConnection {
-  // Redis is best effort: when it is away, locks and rate limits fail open and the node says so once.
+  // Redis is best effort: when it is away, locks, rate limits and the slot ledger fail open and the node says so once.
   return new RedisConnection({
     url,
     onHealthChange: (change) => {
-      if (change.state === 'down') logger.warn({ err: change.error?.message }, 'Redis unreachable: locks and rate limits fail open, other nodes miss cache evictions until it is back');
+      if (change.state === 'down') logger.warn({ err: change.error?.message }, 'Redis unreachable: locks, rate limits and transform slot shares fail open, other nodes miss cache evictions until it is back');
       else logger.info({}, change.previous === 'connecting' ? 'Redis connected' : 'Redis is back');
     },
     onCommandError: (report) => logger.warn({ operation: report.operation, err: report.error.message, suppressed: report.suppressed }, 'Redis command failed; working without it'),
