@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RedisConnection } from '../../src/adapters/redis/redis-connection.js';
 import { MemorySlotBoard, MemorySlotLedger } from '../../src/adapters/slots/memory.slot-ledger.js';
 import { RedisSlotLedger } from '../../src/adapters/slots/redis.slot-ledger.js';
+import { FairScheduler } from '../../src/services/transform/fair-scheduler.js';
 import type { SlotLedger } from '../../src/ports/slot-ledger.js';
 import { connectTestRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
 import { runSlotLedgerConformance } from './slot-ledger.suite.js';
@@ -68,7 +69,34 @@ describeRedis('Redis slot ledger', () => {
     }
   });
 
-  it('stops failing open once Redis answers again: the same connection counts slots', async () => {
+  it('lets the scheduler run every task, one slot at a time, while Redis is unreachable', async () => {
+    const connection = new RedisConnection({ url: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 200, commandTimeoutMs: 200 });
+    const failures: string[] = [];
+    const scheduler = new FairScheduler({ concurrency: 1, maxQueuedPerProject: 10, idleProjectBurst: 0 }, new RedisSlotLedger(connection, { slots: 1, nodeTtlMs: 1_000, onFailure: (operation) => failures.push(operation) }));
+    scheduler.start();
+    try {
+      let running = 0;
+      let peak = 0;
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          scheduler.run(i % 2 === 0 ? 'A' : 'B', 'interactive', async () => {
+            peak = Math.max(peak, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            running--;
+            return i;
+          }),
+        ),
+      );
+      expect(results).toEqual([0, 1, 2, 3]);
+      expect(peak).toBe(1);
+      expect(failures.filter((operation) => operation === 'slots.acquire')).toHaveLength(4);
+    } finally {
+      await scheduler.close();
+      await connection.close();
+    }
+  });
+
+  it('does not fail open on a connection that is up: slots are counted', async () => {
     const prefix = testRedisPrefix();
     const connection = await connectTestRedis(prefix);
     const ledger = new RedisSlotLedger(connection, { slots: 1, nodeTtlMs: 5_000 });
