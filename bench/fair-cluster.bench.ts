@@ -16,9 +16,10 @@
  *
  * Other node layouts: BENCH_NODE_URLS=http://a:3000,http://b:3000 runs the rounds against servers
  * already running (projects A and B must exist: BENCH_KEY_A, BENCH_KEY_B), for example delivery
- * nodes in front of separate transform nodes.
+ * nodes in front of separate transform nodes; requests go to them in turn, and the sources are
+ * uploaded to BENCH_UPLOAD_URL (default: the first of them).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import path from 'node:path';
@@ -26,13 +27,12 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { createTestDatabase } from '../test/helpers/backends.js';
 import { RATE_LIMITS_OFF, percentile, printTable } from './lib/trove-process.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 
 const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'cluster,local').split(',');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const FLOOD = Number(process.env.BENCH_FLOOD ?? 300);
-const TRICKLE_MS = Number(process.env.BENCH_TRICKLE_MS ?? 150);
-const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5_000);
+const TRICKLE_MS = Number(process.env.BENCH_TRICKLE_MS ?? 400);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 6_000);
 /** Slots per process: with two processes on one machine, together about one per core. */
 const CONCURRENCY = process.env.BENCH_CONCURRENCY ?? '1';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
@@ -110,23 +110,29 @@ async function startNode(port: number, env: Record<string, string>): Promise<Nod
   };
 }
 
-/** B's open-loop trickle: a distinct transformation every TRICKLE_MS until `until` resolves. */
-async function trickle(nodeUrls: string[], uuid: string, widths: { next: number }, until: Promise<unknown>): Promise<number[]> {
-  const latencies: Array<Promise<number>> = [];
+/**
+ * B's open-loop trickle: a distinct transformation every TRICKLE_MS until `until` resolves, well
+ * under half of the cluster's capacity, so B's share always covers it. Latencies of 200 answers;
+ * `failed` counts the others.
+ */
+async function trickle(nodeUrls: string[], uuid: string, variant: { next: number; failed: number }, until: Promise<unknown>): Promise<number[]> {
+  const latencies: Array<Promise<number | null>> = [];
   let done = false;
   void until.then(() => (done = true));
   while (!done) {
-    const width = widths.next++;
-    const url = `${nodeUrls[latencies.length % nodeUrls.length]}/${uuid}/-/resize/${width}x/-/format/jpeg/`;
+    // Distinct derivatives of about the same cost: widths 500–899, then the same widths as PNG.
+    const n = variant.next++;
+    const url = `${nodeUrls[latencies.length % nodeUrls.length]}/${uuid}/-/resize/${500 + (n % 400)}x/-/format/${['jpeg', 'webp', 'png'][Math.floor(n / 400) % 3]}/`;
     latencies.push(
       get(url).then((r) => {
-        if (r.status !== 200) throw new Error(`B got ${r.status} for ${url}`);
-        return r.ms;
+        if (r.status === 200) return r.ms;
+        variant.failed++;
+        return null;
       }),
     );
     await new Promise((r) => setTimeout(r, TRICKLE_MS));
   }
-  return (await Promise.all(latencies)).sort((a, b) => a - b);
+  return (await Promise.all(latencies)).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
 }
 
 /** Redis's own counters: every command processed, and scripts run and PUBLISHes (the ledger's notices among them). */
@@ -142,7 +148,7 @@ async function redisCounters(redis: Redis | null): Promise<{ commands: number; s
 }
 
 async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourceB: string, redis: Redis | null) {
-  const widthsB = { next: 400 };
+  const widthsB = { next: 0, failed: 0 };
   let widthA = 1000;
   const idle: number[] = [];
   const loaded: number[] = [];
@@ -177,6 +183,7 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
     'B loaded p99 ms': percentile(loaded, 99).toFixed(0),
     'p99 loaded/idle': (percentile(loaded, 99) / percentile(idle, 99)).toFixed(2),
     'B samples idle/loaded': `${idle.length}/${loaded.length}`,
+    'B not 200': widthsB.failed,
     'A images/s': ((FLOOD * ROUNDS - refused) / floodSeconds).toFixed(1),
     'A not 200': refused,
     'ledger denials': denials,
@@ -189,7 +196,7 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
 }
 
 async function makeSource(seed: number): Promise<Buffer> {
-  return sharp({ create: { width: 3000, height: 2000, channels: 3, background: { r: seed, g: 90, b: 140 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  return sharp({ create: { width: 2400, height: 1600, channels: 3, background: { r: seed, g: 90, b: 140 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
     .jpeg({ quality: 90 })
     .toBuffer();
 }
@@ -244,12 +251,13 @@ async function main() {
     const [jpegA, jpegB] = [await makeSource(30), await makeSource(200)];
     const external = process.env.BENCH_NODE_URLS?.split(',').filter(Boolean);
     const layouts = external ? ['given'] : LAYOUTS;
-    console.log(`flood ${FLOOD} per round, trickle every ${TRICKLE_MS} ms, ${ROUNDS} rounds; TROVE_TRANSFORM_CONCURRENCY=${CONCURRENCY} per process; sources 3000×2000 JPEG → ~1000–1600 px JPEG`);
+    console.log(`flood ${FLOOD} per round, trickle every ${TRICKLE_MS} ms, ${ROUNDS} rounds; TROVE_TRANSFORM_CONCURRENCY=${CONCURRENCY} per process; sources 2400×1600 JPEG; A → 1000–1600 px JPEG, B → 500–899 px`);
     for (const layout of layouts) {
       const started = external ? { nodeUrls: external, redis: null, stop: async () => undefined } : await startLayout(layout, work);
       try {
-        const sourceA = await upload(started.nodeUrls[0]!, jpegA, KEY_A);
-        const sourceB = await upload(started.nodeUrls[0]!, jpegB, KEY_B);
+        const uploadUrl = process.env.BENCH_UPLOAD_URL ?? started.nodeUrls[0]!;
+        const sourceA = await upload(uploadUrl, jpegA, KEY_A);
+        const sourceB = await upload(uploadUrl, jpegB, KEY_B);
         // Warm each node (code paths, source caches) outside the measured rounds.
         for (const url of started.nodeUrls) await Promise.all([get(`${url}/${sourceA}/-/resize/99x/`), get(`${url}/${sourceB}/-/resize/98x/`)]);
         rows.push(await rounds(layout, started.nodeUrls, sourceA, sourceB, started.redis));
