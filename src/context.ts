@@ -81,7 +81,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const coordination = createCoordination(basics, storage.metadata, overrides);
   const outbox = new OutboxSignal();
   const upload = createUpload(basics, storage, coordination.rateLimits, outbox);
-  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits);
+  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs));

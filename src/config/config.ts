@@ -75,6 +75,10 @@ export interface Config {
     /** Transformations running at once in this process. */
     concurrency: number;
     maxQueuedPerProject: number;
+    /** How often a process renews its slots' registration in the cluster's slot ledger; it drops out after three missed renewals. */
+    slotHeartbeatMs: number;
+    /** How soon work refused for being over its project's cluster-wide share is offered again without a notice. */
+    slotRetryMs: number;
     maxSourcePixels: number;
     maxSourceBytes: number;
     maxOutputDimension: number;

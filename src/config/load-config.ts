@@ -75,6 +75,8 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_SOURCE_CACHE_MAX_ENTRY', default: '32MiB', description: 'Originals larger than this are read from storage for every transformation.' },
   { name: 'TROVE_TRANSFORM_CONCURRENCY', default: '(number of cores)', description: 'Image transformations running at once per process; the rest wait in per-project queues served in turn. Every process gets the core count because a client\'s keep-alive connections may all land on one process.' },
   { name: 'TROVE_TRANSFORM_QUEUE_PER_PROJECT', default: '64', description: 'Transformations a project may have waiting; more are refused with 503 and Retry-After.' },
+  { name: 'TROVE_TRANSFORM_SLOT_HEARTBEAT', default: '2s', description: 'With REDIS_URL: how often each process renews the registration of its transformation slots in the cluster\'s slot ledger. A process silent for three of these drops out, and the slots its projects held come back.' },
+  { name: 'TROVE_TRANSFORM_SLOT_RETRY', default: '250ms', description: 'How soon work held back because its project is over its cluster-wide share of slots is offered again when no notice of a freed slot arrives.' },
   { name: 'TROVE_MAX_SOURCE_PIXELS', default: '50000000', description: 'Largest source image (pixels of one frame, read from its header before decoding).' },
   { name: 'TROVE_MAX_SOURCE_SIZE', default: '100MiB', description: 'Largest original Trove loads to transform.' },
   { name: 'TROVE_MAX_OUTPUT_DIMENSION', default: '8192', description: 'Largest side of a transformed image, and of any size a URL asks for (preview, resize, smart_resize, scale_crop; larger is a 400 naming the limit).' },
@@ -192,6 +194,8 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     transform: {
       concurrency: 0,
       maxQueuedPerProject: read('TROVE_TRANSFORM_QUEUE_PER_PROJECT', 64, (v) => parseInteger(v, 1, 100_000)),
+      slotHeartbeatMs: read('TROVE_TRANSFORM_SLOT_HEARTBEAT', 2_000, (v) => durationBetween(v, 100, 60_000)),
+      slotRetryMs: read('TROVE_TRANSFORM_SLOT_RETRY', 250, (v) => durationBetween(v, 10, 10_000)),
       maxSourcePixels: read('TROVE_MAX_SOURCE_PIXELS', 50_000_000, (v) => parseInteger(v, 1, 1_000_000_000)),
       maxSourceBytes: read('TROVE_MAX_SOURCE_SIZE', 100 * 1024 ** 2, parseBytes),
       maxOutputDimension: read('TROVE_MAX_OUTPUT_DIMENSION', 8192, (v) => parseInteger(v, 1, 65_535)),
@@ -259,6 +263,13 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** A duration within bounds: a timer of 0 ms would spin. */
+function durationBetween(raw: string, minMs: number, maxMs: number): number {
+  const ms = parseDuration(raw);
+  if (ms < minMs || ms > maxMs) throw new Error(`expected a duration from ${minMs} ms to ${maxMs} ms, got ${ms} ms`);
+  return ms;
 }
 
 function parseDatabaseUrl(raw: string, poolSize: number): DatabaseConfig {

@@ -19,8 +19,14 @@ export class Metrics {
   readonly cachePurges: Counter<'provider' | 'outcome'>;
   readonly cachePurgeSeconds: Histogram<'provider'>;
   readonly cachePurgesQueued: Counter<'provider'>;
-  /** Set by the composition root: waiting transformations per project, read at scrape time. */
-  queueDepth: () => Map<string, number> = () => new Map();
+  /** Set by the composition root: waiting transformations per project and priority, read at scrape time. */
+  queueDepth: () => Map<string, Readonly<Record<string, number>>> = () => new Map();
+  /** Set by the composition root: transformation slots in use in this process, burst slots included. */
+  slotsInUse: () => number = () => 0;
+  /** Transformations held back because their project was over its cluster-wide share, by priority. */
+  readonly slotDenials: Counter<'priority'>;
+  /** Slot ledger calls that failed and went ahead without it (fail open), by operation. */
+  readonly slotLedgerFailures: Counter<'operation'>;
   /** Background jobs by state (waiting, active, delayed, dead), read from the queue at scrape time. */
   jobCounts: () => Promise<Record<string, number>> = async () => ({});
 
@@ -93,12 +99,14 @@ export class Metrics {
     const depthOf = () => this.queueDepth();
     new Gauge({
       name: 'trove_transform_queue_depth',
-      help: 'Transformations waiting for a slot, per project.',
-      labelNames: ['project'],
+      help: 'Transformations waiting for a slot in this process, per project and priority (interactive, eager, background).',
+      labelNames: ['project', 'priority'],
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [project, depth] of depthOf()) this.set({ project }, depth);
+        for (const [project, byPriority] of depthOf()) {
+          for (const [priority, depth] of Object.entries(byPriority)) if (depth > 0) this.set({ project, priority }, depth);
+        }
       },
     });
     this.cachePurges = new Counter({
@@ -118,6 +126,27 @@ export class Metrics {
       name: 'trove_cache_purges_queued_total',
       help: 'Purge jobs queued per provider (queued minus purged, failed for good and dropped is what waits).',
       labelNames: ['provider'],
+      registers: [this.registry],
+    });
+    const slotsInUseOf = () => this.slotsInUse();
+    new Gauge({
+      name: 'trove_transform_slots_in_use',
+      help: 'Transformation slots in use in this process (node), burst slots included.',
+      registers: [this.registry],
+      collect() {
+        this.set(slotsInUseOf());
+      },
+    });
+    this.slotDenials = new Counter({
+      name: 'trove_transform_slot_denials_total',
+      help: 'Times the slot ledger held a project back because it held its whole cluster-wide share of slots, by the priority of the work held back.',
+      labelNames: ['priority'],
+      registers: [this.registry],
+    });
+    this.slotLedgerFailures = new Counter({
+      name: 'trove_transform_slot_ledger_failures_total',
+      help: 'Slot ledger calls that failed (Redis unreachable or slow); transformations then went ahead without the cluster-wide share (fail open).',
+      labelNames: ['operation'],
       registers: [this.registry],
     });
     this.uploads = new Counter({

@@ -50,7 +50,7 @@ export class EagerTransformService {
   async run(job: RunningJob<EagerTransformPayload>): Promise<void> {
     const { uuid, path } = job.payload;
     try {
-      await this.transform.deliver(uuid, parseUploadcarePath(path, this.parseLimits), undefined, 'background');
+      await this.transform.deliver(uuid, parseUploadcarePath(path, this.parseLimits), undefined, 'eager');
     } catch (error) {
       // A file deleted meanwhile, or an image the limits refuse, will not get better with retries.
       if (error instanceof AppError && error.statusCode < 500 && error.statusCode !== 429) return;

@@ -199,7 +199,7 @@ export class FileManagementService {
     const plan = copyPlanOf(parsed.operations, this.parseLimits);
     if (plan?.transforms) {
       // No Accept header: `format/auto` resolves to the format every client understands.
-      const derivative = await this.transform.deliver(original.uuid, plan, undefined);
+      const derivative = await this.transform.deliver(original.uuid, plan, undefined, 'background');
       bytes = derivative.data;
       mimeType = derivative.contentType;
     } else {

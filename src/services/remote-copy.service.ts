@@ -83,7 +83,7 @@ export class RemoteCopyService {
       let effects = '';
       if (plan?.transforms) {
         // No Accept header: `format/auto` resolves to the format every client understands.
-        derivative = await this.transform.deliver(file.uuid, plan, undefined);
+        derivative = await this.transform.deliver(file.uuid, plan, undefined, 'background');
         effects = copyEffects(parsed.operations, this.parseLimits);
       }
       const ext = derivative ? derivativeExtension(names.ext, file.mimeType, derivative.contentType) : names.ext;

@@ -10,10 +10,13 @@ import { BullMqJobQueue } from '../adapters/queue/bullmq.job-queue.js';
 import { MemoryRateLimiter } from '../adapters/rate-limit/memory.rate-limiter.js';
 import { RedisRateLimiter } from '../adapters/rate-limit/redis.rate-limiter.js';
 import { RedisConnection } from '../adapters/redis/redis-connection.js';
+import { MemorySlotLedger } from '../adapters/slots/memory.slot-ledger.js';
+import { RedisSlotLedger } from '../adapters/slots/redis.slot-ledger.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { LockService } from '../ports/lock-service.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { SlotLedger } from '../ports/slot-ledger.js';
 import { RateLimitService } from '../services/rate-limit.service.js';
 import type { Basics, ServiceLogger } from './basics.js';
 
@@ -32,6 +35,11 @@ export interface Coordination {
   rateLimits: RateLimitService;
   /** BullMQ with Redis, else a queue in the metadata store. */
   jobs: JobQueue;
+  /**
+   * Transformation slots per project across the cluster: in Redis, every node's; otherwise this
+   * process's alone (cluster workers without Redis each keep their own, as before the ledger).
+   */
+  slots: SlotLedger;
   close(): Promise<void>;
 }
 
@@ -50,11 +58,11 @@ export function startClusterPrimary(): void {
 }
 
 function connectRedis(url: string, logger: ServiceLogger): RedisConnection {
-  // Redis is best effort: when it is away, locks and rate limits fail open and the node says so once.
+  // Redis is best effort: when it is away, locks, rate limits and the slot ledger fail open and the node says so once.
   return new RedisConnection({
     url,
     onHealthChange: (change) => {
-      if (change.state === 'down') logger.warn({ err: change.error?.message }, 'Redis unreachable: locks and rate limits fail open, other nodes miss cache evictions until it is back');
+      if (change.state === 'down') logger.warn({ err: change.error?.message }, 'Redis unreachable: locks, rate limits and transform slot shares fail open, other nodes miss cache evictions until it is back');
       else logger.info({}, change.previous === 'connecting' ? 'Redis connected' : 'Redis is back');
     },
     onCommandError: (report) => logger.warn({ operation: report.operation, err: report.error.message, suppressed: report.suppressed }, 'Redis command failed; working without it'),
@@ -80,6 +88,10 @@ export function createCoordination(basics: Basics, metadata: KyselyMetadataStore
   // HTTP processes of one node share locks through the primary; a single process keeps them in memory.
   const locks = overrides.locks ?? (redis ? new RedisLockService(redis) : cluster.isWorker ? new ClusterLockService() : new MemoryLockService());
   const jobs = openJobQueue(config.redisUrl, metadata, logger);
+  const slotSettings = { slots: config.transform.concurrency, nodeTtlMs: config.transform.slotHeartbeatMs * 3 };
+  const slots: SlotLedger = redis
+    ? new RedisSlotLedger(redis, { ...slotSettings, onFailure: (operation) => metrics.slotLedgerFailures.inc({ operation }) })
+    : new MemorySlotLedger(slotSettings);
   metrics.jobCounts = async () => ({ ...(await jobs.counts()) });
   return {
     redis,
@@ -88,6 +100,7 @@ export function createCoordination(basics: Basics, metadata: KyselyMetadataStore
     rateLimiter,
     rateLimits: new RateLimitService(rateLimiter, config.rateLimits),
     jobs,
+    slots,
     async close() {
       await jobs.close();
       await events.close();

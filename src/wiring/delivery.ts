@@ -1,5 +1,7 @@
 import { SharpImageEngine } from '../adapters/image/sharp.engine.js';
+import type { Role } from '../config/config.js';
 import type { LockService } from '../ports/lock-service.js';
+import type { SlotLedger } from '../ports/slot-ledger.js';
 import { DeliveryService } from '../services/delivery.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import { DerivativeCache } from '../services/transform/derivative-cache.js';
@@ -11,14 +13,14 @@ import type { Storage } from './storage.js';
 /** The CDN side: originals from memory or the store, and transformed images made once and cached in two tiers. */
 export interface Delivery {
   delivery: DeliveryService;
-  /** Runs transformations fairly between projects, one image per core. */
+  /** Runs transformations fairly between projects, one image per core, each project within its cluster-wide share. */
   scheduler: FairScheduler;
   transform: TransformService;
   /** Waits for transformations in flight and their derivative writes. */
   close(): Promise<void>;
 }
 
-export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, locks: LockService, rateLimits: RateLimitService): Delivery {
+export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, locks: LockService, rateLimits: RateLimitService, slots: SlotLedger): Delivery {
   const { config, clock, logger, metrics } = basics;
   const { metadata, blobs } = storage;
   const delivery = new DeliveryService(metadata.groups, metadata.files, blobs, clock, {
@@ -29,11 +31,22 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
     sourceCacheBytes: config.delivery.sourceCacheBytes,
     sourceCacheMaxEntryBytes: config.delivery.sourceCacheMaxEntryBytes,
   });
-  const scheduler = new FairScheduler({
-    concurrency: config.transform.concurrency,
-    maxQueuedPerProject: config.transform.maxQueuedPerProject,
-  });
+  const scheduler = new FairScheduler(
+    {
+      concurrency: config.transform.concurrency,
+      maxQueuedPerProject: config.transform.maxQueuedPerProject,
+      heartbeatMs: config.transform.slotHeartbeatMs,
+      retryMs: config.transform.slotRetryMs,
+    },
+    slots,
+    { denied: (priority) => metrics.slotDenials.inc({ priority }) },
+  );
+  // CDN misses (delivery), copies (api) and eager jobs (worker) transform; an upload-only process
+  // never does, and its slots must not count in the cluster's total.
+  const transformingRoles: readonly Role[] = ['delivery', 'api', 'worker'];
+  if (transformingRoles.some((role) => config.roles.has(role))) scheduler.start();
   metrics.queueDepth = () => scheduler.queued();
+  metrics.slotsInUse = () => scheduler.active;
   const derivatives = new DerivativeCache(blobs, {
     l1Bytes: config.transform.cacheBytes,
     l1MaxEntryBytes: config.transform.cacheMaxEntryBytes,
@@ -70,5 +83,13 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
       admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
     },
   );
-  return { delivery, scheduler, transform, close: () => transform.drain() };
+  return {
+    delivery,
+    scheduler,
+    transform,
+    async close() {
+      await transform.drain();
+      await scheduler.close();
+    },
+  };
 }

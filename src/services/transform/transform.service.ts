@@ -140,7 +140,7 @@ export class TransformService {
     };
   }
 
-  /** `background`: eager work, which waits behind every interactive request of its project's turn. */
+  /** `priority`: what the transformation is for if it must be computed (see `Priority`); hits ignore it. */
   async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined, priority: Priority = 'interactive'): Promise<DeliveredDerivative> {
     const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
     const l1 = this.fromMemory(key);

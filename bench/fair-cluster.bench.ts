@@ -1,0 +1,274 @@
+/**
+ * Cluster-wide fair scheduling. Two Trove processes with every role (so both transform) share
+ * PostgreSQL, one blob store (a shared DATA_DIR) and Redis. Project A sends 300 distinct expensive
+ * transformations at once, spread over both processes; meanwhile project B sends a steady trickle
+ * of distinct transformations (one every BENCH_TRICKLE_MS, not waiting for the previous answer).
+ * Idle rounds (B alone) and loaded rounds (B during A's flood) alternate in one run; the table
+ * gives B's p50/p99 in each and the ratio of B's loaded p99 to its idle p99 (target ≤ 1.5).
+ *
+ * Layouts, side by side:
+ *   cluster   both processes on one Redis: the slot ledger holds each project to its share of the
+ *             two processes' slots together.
+ *   local     no Redis: each process shares only its own slots (the scheduler before the ledger).
+ *
+ *   npx tsx bench/fair-cluster.bench.ts
+ *   BENCH_LAYOUTS=cluster BENCH_ROUNDS=3 BENCH_CONCURRENCY=1 npx tsx bench/fair-cluster.bench.ts
+ *
+ * Other node layouts: BENCH_NODE_URLS=http://a:3000,http://b:3000 runs the rounds against servers
+ * already running (projects A and B must exist: BENCH_KEY_A, BENCH_KEY_B), for example delivery
+ * nodes in front of separate transform nodes; requests go to them in turn, and the sources are
+ * uploaded to BENCH_UPLOAD_URL (default: the first of them).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { createTestDatabase } from '../test/helpers/backends.js';
+import { RATE_LIMITS_OFF, percentile, printTable } from './lib/trove-process.js';
+
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'cluster,local').split(',');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const FLOOD = Number(process.env.BENCH_FLOOD ?? 300);
+const TRICKLE_MS = Number(process.env.BENCH_TRICKLE_MS ?? 400);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 6_000);
+/** Slots per process: with two processes on one machine, together about one per core. */
+const CONCURRENCY = process.env.BENCH_CONCURRENCY ?? '1';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+const KEY_A = process.env.BENCH_KEY_A ?? 'benchprojecta';
+const KEY_B = process.env.BENCH_KEY_B ?? 'benchprojectb';
+const PORTS = [3961, 3962];
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
+function get(url: string): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function upload(nodeUrl: string, bytes: Buffer, publicKey: string): Promise<string> {
+  const form = new FormData();
+  form.set('UPLOADCARE_PUB_KEY', publicKey);
+  form.set('file', new Blob([new Uint8Array(bytes)]), 'source.jpg');
+  const response = await fetch(`${nodeUrl}/upload/base/`, { method: 'POST', body: form });
+  const body = (await response.json()) as { file?: string };
+  if (!body.file) throw new Error(`upload failed: ${JSON.stringify(body)}`);
+  return body.file;
+}
+
+async function metricSum(nodeUrls: string[], name: string): Promise<number> {
+  let sum = 0;
+  for (const url of nodeUrls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const line of text.split('\n')) if (line.startsWith(name) && !line.startsWith('#')) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+interface Node {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startNode(port: number, env: Record<string, string>): Promise<Node> {
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/main.ts'), 'serve'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', TROVE_WORKERS: '1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`node on ${port} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`node on ${port} did not answer /health`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        process.off('exit', killOnExit);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * B's open-loop trickle: a distinct transformation every TRICKLE_MS until `until` resolves, well
+ * under half of the cluster's capacity, so B's share always covers it. Latencies of 200 answers;
+ * `failed` counts the others.
+ */
+async function trickle(nodeUrls: string[], uuid: string, variant: { next: number; failed: number }, until: Promise<unknown>): Promise<number[]> {
+  const latencies: Array<Promise<number | null>> = [];
+  let done = false;
+  void until.then(() => (done = true));
+  while (!done) {
+    // Distinct derivatives of about the same cost: widths 500–899, then the same widths as PNG.
+    const n = variant.next++;
+    const url = `${nodeUrls[latencies.length % nodeUrls.length]}/${uuid}/-/resize/${500 + (n % 400)}x/-/format/${['jpeg', 'webp', 'png'][Math.floor(n / 400) % 3]}/`;
+    latencies.push(
+      get(url).then((r) => {
+        if (r.status === 200) return r.ms;
+        variant.failed++;
+        return null;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, TRICKLE_MS));
+  }
+  return (await Promise.all(latencies)).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+}
+
+/** Redis's own counters: every command processed, and scripts run and PUBLISHes (the ledger's notices among them). */
+async function redisCounters(redis: Redis | null): Promise<{ commands: number; scripts: number; published: number }> {
+  if (!redis) return { commands: 0, scripts: 0, published: 0 };
+  const stats = `${await redis.info('stats')}\n${await redis.info('commandstats')}`;
+  const field = (pattern: string) => Number(new RegExp(pattern, 'm').exec(stats)?.[1] ?? 0);
+  return {
+    commands: field('^total_commands_processed:(\\d+)'),
+    scripts: field('^cmdstat_evalsha:calls=(\\d+)') + field('^cmdstat_eval:calls=(\\d+)'),
+    published: field('^cmdstat_publish:calls=(\\d+)'),
+  };
+}
+
+async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourceB: string, redis: Redis | null) {
+  const widthsB = { next: 0, failed: 0 };
+  let widthA = 1000;
+  const idle: number[] = [];
+  const loaded: number[] = [];
+  let floodSeconds = 0;
+  let refused = 0;
+  const deniedBefore = await metricSum(nodeUrls, 'trove_transform_slot_denials_total');
+  const redisBefore = await redisCounters(redis);
+  for (let round = 0; round < ROUNDS; round++) {
+    idle.push(...(await trickle(nodeUrls, sourceB, widthsB, new Promise((r) => setTimeout(r, IDLE_MS)))));
+    const started = performance.now();
+    const flood = Promise.all(
+      Array.from({ length: FLOOD }, (_, i) => get(`${nodeUrls[i % nodeUrls.length]}/${sourceA}/-/resize/${widthA++}x/-/format/jpeg/`)),
+    );
+    // B starts once A's requests have arrived and queued everywhere.
+    await new Promise((r) => setTimeout(r, 200));
+    loaded.push(...(await trickle(nodeUrls, sourceB, widthsB, flood)));
+    const results = await flood;
+    floodSeconds += (performance.now() - started) / 1000;
+    refused += results.filter((r) => r.status !== 200).length;
+  }
+  idle.sort((a, b) => a - b);
+  loaded.sort((a, b) => a - b);
+  const denials = (await metricSum(nodeUrls, 'trove_transform_slot_denials_total')) - deniedBefore;
+  const failures = await metricSum(nodeUrls, 'trove_transform_slot_ledger_failures_total');
+  const redisAfter = await redisCounters(redis);
+  const transformations = FLOOD * ROUNDS - refused + idle.length + loaded.length;
+  return {
+    layout,
+    'B idle p50 ms': percentile(idle, 50).toFixed(0),
+    'B idle p99 ms': percentile(idle, 99).toFixed(0),
+    'B loaded p50 ms': percentile(loaded, 50).toFixed(0),
+    'B loaded p99 ms': percentile(loaded, 99).toFixed(0),
+    'p99 loaded/idle': (percentile(loaded, 99) / percentile(idle, 99)).toFixed(2),
+    'B samples idle/loaded': `${idle.length}/${loaded.length}`,
+    'B not 200': widthsB.failed,
+    'A images/s': ((FLOOD * ROUNDS - refused) / floodSeconds).toFixed(1),
+    'A not 200': refused,
+    'ledger denials': denials,
+    'ledger failures': failures,
+    // Every Redis command of the run (locks, rate limits, events and the ledger) per transformation.
+    'Redis cmds/transform': redis ? ((redisAfter.commands - redisBefore.commands) / transformations).toFixed(1) : '-',
+    'scripts/transform': redis ? ((redisAfter.scripts - redisBefore.scripts) / transformations).toFixed(1) : '-',
+    'notices/transform': redis ? ((redisAfter.published - redisBefore.published) / transformations).toFixed(2) : '-',
+  };
+}
+
+async function makeSource(seed: number): Promise<Buffer> {
+  return sharp({ create: { width: 2400, height: 1600, channels: 3, background: { r: seed, g: 90, b: 140 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+async function startLayout(layout: string, work: string): Promise<{ nodeUrls: string[]; redis: Redis | null; stop(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(work, `${layout}-`));
+  const env: Record<string, string> = {
+    ...RATE_LIMITS_OFF,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    TROVE_PUBLIC_KEY: KEY_A,
+    TROVE_SECRET_KEY: 'benchsecretkey0000',
+    TROVE_TRANSFORM_CONCURRENCY: CONCURRENCY,
+    TROVE_TRANSFORM_QUEUE_PER_PROJECT: String(FLOOD + 100),
+  };
+  let redis: Redis | null = null;
+  if (layout === 'cluster') {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    await redis.flushdb();
+    env.REDIS_URL = REDIS_URL;
+  }
+  const nodes: Node[] = [];
+  try {
+    // The first node migrates the database and creates project A; the others start on it.
+    nodes.push(await startNode(PORTS[0]!, env));
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'projects', 'create', '--name', 'B', '--public-key', KEY_B], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    for (const port of PORTS.slice(1)) nodes.push(await startNode(port, env));
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await database.drop();
+    throw error;
+  }
+  return {
+    nodeUrls: nodes.map((node) => node.url),
+    redis,
+    async stop() {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await database.drop();
+      if (redis) {
+        await redis.flushdb();
+        await redis.quit();
+      }
+    },
+  };
+}
+
+async function main() {
+  const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-fair-'));
+  const rows = [];
+  try {
+    const [jpegA, jpegB] = [await makeSource(30), await makeSource(200)];
+    const external = process.env.BENCH_NODE_URLS?.split(',').filter(Boolean);
+    const layouts = external ? ['given'] : LAYOUTS;
+    console.log(`flood ${FLOOD} per round, trickle every ${TRICKLE_MS} ms, ${ROUNDS} rounds; TROVE_TRANSFORM_CONCURRENCY=${CONCURRENCY} per process; sources 2400×1600 JPEG; A → 1000–1600 px JPEG, B → 500–899 px`);
+    for (const layout of layouts) {
+      const started = external ? { nodeUrls: external, redis: null, stop: async () => undefined } : await startLayout(layout, work);
+      try {
+        const uploadUrl = process.env.BENCH_UPLOAD_URL ?? started.nodeUrls[0]!;
+        const sourceA = await upload(uploadUrl, jpegA, KEY_A);
+        const sourceB = await upload(uploadUrl, jpegB, KEY_B);
+        // Warm each node (code paths, source caches) outside the measured rounds.
+        for (const url of started.nodeUrls) await Promise.all([get(`${url}/${sourceA}/-/resize/99x/`), get(`${url}/${sourceB}/-/resize/98x/`)]);
+        rows.push(await rounds(layout, started.nodeUrls, sourceA, sourceB, started.redis));
+      } finally {
+        await started.stop();
+      }
+    }
+    printTable(`Fair scheduling across two processes: B's trickle while A floods ${FLOOD} distinct transformations (target: B's p99 ≤ 1.5× idle)`, rows);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
