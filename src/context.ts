@@ -1,5 +1,5 @@
 import type { Config } from './config/config.js';
-import type { HttpContext, HttpServices } from './http/http-context.js';
+import type { HttpContext, HttpServices, NodeHttpContext } from './http/http-context.js';
 import { Metrics } from './observability/metrics.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { EventBus } from './ports/event-bus.js';
@@ -23,10 +23,10 @@ import { createDelivery } from './wiring/delivery.js';
 import { createEventsAndJobs } from './wiring/events-and-jobs.js';
 import { createManagement } from './wiring/management.js';
 import { createReadiness } from './wiring/readiness.js';
-import { createStorage } from './wiring/storage.js';
+import { createStorage, openBlobStore } from './wiring/storage.js';
+import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
-
-;
+import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
 export interface Trove {
@@ -122,7 +122,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     scheduler: delivery.scheduler,
     readiness,
     services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper },
-    http: { config, metrics: basics.metrics, services, readiness },
+    http: { config, metrics: basics.metrics, services, readiness, transformNode: delivery.transformNode },
     startJobs: (options) => background.startJobs(options),
     startSweeper: () => background.startSweeper(),
     async close() {
@@ -132,6 +132,45 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
       await upload.close();
       await coordination.close();
       await storage.close();
+    },
+  };
+}
+
+/** A transform-only process (`TROVE_ROLES=transform`): no database, no Redis, no services but the endpoint. */
+export interface TransformNode {
+  config: Config;
+  metrics: Metrics;
+  blobs: BlobStore;
+  scheduler: FairScheduler;
+  /** What `buildApp` takes: `/health`, `/ready` (the blob store), `/metrics` and the endpoint. */
+  http: NodeHttpContext;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of a transform-only process: basics, the blob store, the engine, the
+ * scheduler and the local runner behind the endpoint. It opens no database (nothing is created in
+ * DATA_DIR), no Redis and no job queue; its only outbound connections go to the blob store.
+ */
+export function createTransformNodeContext(config: Config, overrides: Pick<ContextOverrides, 'clock' | 'logger' | 'collectDefaultMetrics'> = {}): TransformNode {
+  const basics: Basics = {
+    config,
+    clock: overrides.clock ?? systemClock,
+    logger: overrides.logger ?? silentLogger,
+    metrics: new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true }),
+  };
+  const blobs = openBlobStore(config);
+  const tier = createTransformNode(basics, blobs);
+  const readiness = new ReadinessService([{ name: 'storage', required: true, ping: () => blobs.ping() }], 2_000);
+  return {
+    config,
+    metrics: basics.metrics,
+    blobs,
+    scheduler: tier.scheduler,
+    http: { config, metrics: basics.metrics, readiness, transformNode: tier.node },
+    async close() {
+      tier.close();
+      await blobs.close();
     },
   };
 }

@@ -1,0 +1,17 @@
+import type { Storage } from './storage.js';
+import type { Basics } from './basics.js';
+import { SourceReader } from '../services/transform/source-reader.js';
+import { createTransformTier, type TransformTier } from './transform-tier.js';
+
+/**
+ * A transform-only node: the blob store's originals, the engine behind the fair scheduler, and the
+ * endpoint that takes signed jobs. No database, no Redis, no job queue.
+ */
+export function createTransformNode(basics: Basics, blobs: Storage['blobs']): TransformTier {
+  const { config } = basics;
+  const sources = new SourceReader(blobs, {
+    cacheBytes: config.delivery.sourceCacheBytes,
+    cacheMaxEntryBytes: config.delivery.sourceCacheMaxEntryBytes,
+  });
+  return createTransformTier(basics, sources);
+}
