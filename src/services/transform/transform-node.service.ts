@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
+import { Compile } from 'typebox/compile';
 import { originalBlobKey } from '../../domain/blob-layout.js';
 import { isUuid } from '../../domain/file.js';
 import { internalSignatureProblem } from '../../domain/internal-signature.js';
@@ -44,6 +44,9 @@ const JobSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Compiled once: every miss of the tier passes through it (interpreted, it cost half a millisecond a job). */
+const jobValidator = Compile(JobSchema);
+
 /**
  * The transform role's side of a transformation job: checks that a peer holding
  * `TROVE_INTERNAL_SECRET` sent it, that it is a job, and runs it in this process.
@@ -69,8 +72,8 @@ export class TransformNodeService {
     } catch {
       throw createAppError('TRANSFORM_JOB_INVALID', 400, 'The job is not valid JSON.');
     }
-    if (!Value.Check(JobSchema, parsed)) {
-      const first = Value.Errors(JobSchema, parsed)[0];
+    if (!jobValidator.Check(parsed)) {
+      const first = jobValidator.Errors(parsed)[0];
       throw createAppError('TRANSFORM_JOB_INVALID', 400, `The job does not have a job's shape: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown problem'}.`);
     }
     const job: Static<typeof JobSchema> = parsed;
