@@ -9,7 +9,7 @@ import { constantTimeEqual } from './constant-time.js';
  */
 export const INTERNAL_TIMESTAMP_HEADER = 'x-trove-timestamp';
 export const INTERNAL_SIGNATURE_HEADER = 'x-trove-signature';
-export const INTERNAL_SIGNATURE_WINDOW_MS = 60_000;
+const INTERNAL_SIGNATURE_WINDOW_MS = 60_000;
 
 /** Where a transform node takes jobs. */
 export const INTERNAL_TRANSFORM_PATH = '/internal/transform';

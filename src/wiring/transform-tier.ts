@@ -20,7 +20,7 @@ export interface TransformTier {
   close(): void;
 }
 
-export function engineLimits(config: Config): EngineLimits {
+function engineLimits(config: Config): EngineLimits {
   return {
     maxSourcePixels: config.transform.maxSourcePixels,
     maxOutputDimension: config.transform.maxOutputDimension,

@@ -3,8 +3,12 @@
  * create no database, and it transforms only jobs signed with TROVE_INTERNAL_SECRET, reading the
  * original from the blob store.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,4 +179,47 @@ describe('configuration of the transform tier', () => {
     expect(config.transformTier.nodes).toEqual(['http://10.0.0.5:3000', 'http://10.0.0.6:3000']);
     expect([...loadConfig({}).roles]).not.toContain('transform');
   });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe('trove serve --roles transform', () => {
+  it('starts without database settings, creates no database, answers /ready from the blob store and stops on SIGTERM', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'trove-serve-transform-'));
+    const port = await freePort();
+    const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', TROVE_INTERNAL_SECRET: SECRET, LOG_LEVEL: 'info' };
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    delete env.TROVE_ROLES;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/main.ts'), 'serve', '--roles', 'transform'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 100_000;
+      let ready: Response | null = null;
+      while (!ready && Date.now() < deadline) {
+        ready = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => null);
+        if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(ready?.status, output).toBe(200);
+      expect(Object.keys(((await ready!.json()) as { checks: object }).checks)).toEqual(['storage']);
+      expect((await fetch(`http://127.0.0.1:${port}/internal/transform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+      expect(output).toMatch(/"database":"none"/);
+      expect(await readdir(dataDir)).toEqual(['blobs']);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
