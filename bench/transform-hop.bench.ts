@@ -14,6 +14,7 @@
  *   npx tsx bench/transform-hop.bench.ts          (BENCH_SAMPLES=600 BENCH_ROUND=25)
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
@@ -68,6 +69,13 @@ function bareExchange(port: number): Promise<number> {
     req.on('error', reject);
     req.end(jobSizedBody);
   });
+}
+
+/** CPU seconds (user + system) a process has used so far: a figure the machine's load does not inflate. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name; clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function metricSum(trove: TroveProcess, name: string): Promise<number> {
@@ -129,9 +137,17 @@ async function main() {
     const hopBefore = await metricSum(front, 'trove_transform_node_duration_seconds_sum');
     const hopCountBefore = await metricSum(front, 'trove_transform_node_duration_seconds_count');
 
+    const cpuOf = (troves: TroveProcess[]) => troves.reduce((sum, t) => sum + cpuSeconds(t.pid), 0);
+    const cpu = new Map<string, number>(sides.map((side) => [side.name, 0]));
+    const processesOf = (side: (typeof sides)[number]) => (side.trove === front ? [front, ...nodes] : [allInOne]);
     for (let done = 0; done < SAMPLES; done += ROUND) {
       for (const side of done % (2 * ROUND) === 0 ? sides : [...sides].reverse()) {
+        // Each process's background work (the L2 write) has ended before the next side's round starts.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const before = cpuOf(processesOf(side));
         for (let i = 0; i < ROUND; i++) side.times.push(await miss(`${side.trove.url}/${side.uuid}/${next()}`));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        cpu.set(side.name, cpu.get(side.name)! + cpuOf(processesOf(side)) - before);
       }
       for (let i = 0; i < ROUND; i++) bareTimes.push(await bareExchange(barePort));
     }
@@ -162,6 +178,10 @@ async function main() {
     printTable('Ceiling: one bare node:http exchange between two processes (job-sized POST, 3 KB answer), same rounds', [
       { samples: bareTimes.length, 'p50 ms': percentile(bareSorted, 50).toFixed(2), 'p90 ms': percentile(bareSorted, 90).toFixed(2), 'p99 ms': percentile(bareSorted, 99).toFixed(2) },
     ]);
+    const cpuPerMiss = sides.map((side) => (cpu.get(side.name)! / side.times.length) * 1000);
+    console.log(
+      `CPU per miss, every server process of the side summed: in process ${cpuPerMiss[0]!.toFixed(2)} ms, tiered ${cpuPerMiss[1]!.toFixed(2)} ms, added ${(cpuPerMiss[1]! - cpuPerMiss[0]!).toFixed(2)} ms`,
+    );
     console.log(`hop p50 added / bare exchange p50: ${((tiered.p50 - local.p50) / percentile(bareSorted, 50)).toFixed(2)}`);
     console.log(`ratio tiered/in-process: p50 ${(tiered.p50 / local.p50).toFixed(3)}, p90 ${(tiered.p90 / local.p90).toFixed(3)}`);
     console.log(`mean exchange with a transform node, as the delivery process timed it: ${((hopSeconds / hops) * 1000).toFixed(2)} ms over ${hops} jobs`);
