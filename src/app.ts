@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createServer, type ServerResponse } from 'node:http';
-import type { HttpContext } from './http/http-context.js';
+import type { HttpContext, NodeHttpContext } from './http/http-context.js';
 import { createFastLane } from './http/delivery/fast-lane.js';
 import { ParsedPaths } from './http/delivery/parsed-paths.js';
 import { registerErrorHandler } from './http/plugins/error-handler.js';
@@ -11,6 +11,7 @@ import { registerLingeringClose } from './http/plugins/lingering-close.js';
 import { registerMetricsHooks } from './http/plugins/metrics-hooks.js';
 import { SCHEMA_VALIDATION_OPTIONS } from './http/schema-errors.js';
 import { deliveryRoutes } from './http/routes/delivery/files.js';
+import { internalTransformRoutes } from './http/routes/internal/transform.js';
 import { systemRoutes } from './http/routes/system/system.js';
 import { uploadApiRoutes } from './http/routes/upload/index.js';
 import { restApiRoutes } from './http/routes/rest/index.js';
@@ -37,10 +38,12 @@ function answerBare(response: ServerResponse, statusCode: number, code: string, 
  * Builds the HTTP application for the roles in the configuration, without listening: tests inject into
  * it. It sees services only.
  */
-export async function buildApp(ctx: HttpContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const { config } = ctx;
+export async function buildApp(node: HttpContext | NodeHttpContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { config } = node;
+  // A transform-only node has no services: it serves the system routes and its endpoint alone.
+  const ctx = 'services' in node ? node : null;
   const paths = new ParsedPaths(config.transform);
-  const fastLane = config.roles.has('delivery') ? createFastLane(ctx, paths) : null;
+  const fastLane = ctx && config.roles.has('delivery') ? createFastLane(ctx, paths) : null;
   const app = Fastify({
     // Memory hits of transformed images are answered before routing (see fast-lane.ts).
     serverFactory: (handler) => {
@@ -71,9 +74,9 @@ export async function buildApp(ctx: HttpContext, options: BuildAppOptions = {}):
     ajv: SCHEMA_VALIDATION_OPTIONS,
   });
 
-  registerErrorHandler(app, ctx.metrics);
+  registerErrorHandler(app, node.metrics);
   registerLingeringClose(app);
-  registerMetricsHooks(app, ctx.metrics);
+  registerMetricsHooks(app, node.metrics);
 
   await app.register(cors, {
     origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
@@ -105,7 +108,10 @@ export async function buildApp(ctx: HttpContext, options: BuildAppOptions = {}):
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(systemRoutes, { ctx });
+  await app.register(systemRoutes, { ctx: node });
+  // Not under any public prefix, and hidden from /openapi.json: only other Trove nodes call it.
+  if (node.transformNode) await app.register(internalTransformRoutes, { transformNode: node.transformNode });
+  if (!ctx) return app;
   if (config.roles.has('upload')) await app.register(uploadApiRoutes, { ctx, prefix: config.http.uploadPrefix });
   if (config.roles.has('api')) await app.register(restApiRoutes, { ctx, prefix: config.http.restPrefix });
   const webAssets = new WebAssets();

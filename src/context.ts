@@ -1,5 +1,5 @@
 import type { Config } from './config/config.js';
-import type { HttpContext, HttpServices } from './http/http-context.js';
+import type { HttpContext, HttpServices, NodeHttpContext } from './http/http-context.js';
 import { Metrics } from './observability/metrics.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { EventBus } from './ports/event-bus.js';
@@ -18,15 +18,15 @@ import type { SweeperService } from './services/sweeper.service.js';
 import type { FairScheduler } from './services/transform/fair-scheduler.js';
 import type { UploadAuthService } from './services/upload-auth.service.js';
 import { silentLogger, type Basics, type ServiceLogger } from './wiring/basics.js';
-import { createCoordination } from './wiring/coordination.js';
+import { connectRedis, createCoordination, openSlotLedger } from './wiring/coordination.js';
 import { createDelivery } from './wiring/delivery.js';
 import { createEventsAndJobs } from './wiring/events-and-jobs.js';
 import { createManagement } from './wiring/management.js';
 import { createReadiness } from './wiring/readiness.js';
-import { createStorage } from './wiring/storage.js';
+import { createStorage, openBlobStore } from './wiring/storage.js';
+import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
-
-;
+import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
 export interface Trove {
@@ -122,7 +122,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     scheduler: delivery.scheduler,
     readiness,
     services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper },
-    http: { config, metrics: basics.metrics, services, readiness },
+    http: { config, metrics: basics.metrics, services, readiness, transformNode: delivery.transformNode },
     startJobs: (options) => background.startJobs(options),
     startSweeper: () => background.startSweeper(),
     async close() {
@@ -132,6 +132,49 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
       await upload.close();
       await coordination.close();
       await storage.close();
+    },
+  };
+}
+
+/** A transform-only process (`TROVE_ROLES=transform`): no database, no Redis, no services but the endpoint. */
+export interface TransformNode {
+  config: Config;
+  metrics: Metrics;
+  blobs: BlobStore;
+  scheduler: FairScheduler;
+  /** What `buildApp` takes: `/health`, `/ready` (the blob store), `/metrics` and the endpoint. */
+  http: NodeHttpContext;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of a transform-only process: basics, the blob store, the engine, the
+ * scheduler and the local runner behind the endpoint. It opens no database (nothing is created in
+ * DATA_DIR) and no job queue; its only outbound connections go to the blob store, and to Redis for
+ * the slot ledger when REDIS_URL is set.
+ */
+export function createTransformNodeContext(config: Config, overrides: Pick<ContextOverrides, 'clock' | 'logger' | 'collectDefaultMetrics'> = {}): TransformNode {
+  const basics: Basics = {
+    config,
+    clock: overrides.clock ?? systemClock,
+    logger: overrides.logger ?? silentLogger,
+    metrics: new Metrics({ collectDefault: overrides.collectDefaultMetrics ?? true }),
+  };
+  const blobs = openBlobStore(config);
+  // With REDIS_URL the node's slots join the cluster's ledger, so each project's share counts every transform node.
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, basics.logger) : null;
+  const tier = createTransformNode(basics, blobs, openSlotLedger(basics, redis));
+  const readiness = new ReadinessService([{ name: 'storage', required: true, ping: () => blobs.ping() }], 2_000);
+  return {
+    config,
+    metrics: basics.metrics,
+    blobs,
+    scheduler: tier.scheduler,
+    http: { config, metrics: basics.metrics, readiness, transformNode: tier.node },
+    async close() {
+      await tier.close();
+      await redis?.close();
+      await blobs.close();
     },
   };
 }

@@ -202,6 +202,19 @@ export const ERROR_CODES = {
   CORRUPT_SOURCE: { statuses: [422], api: 'cdn', meaning: 'The image could not be decoded: its bytes are damaged or not what they claim.' },
   TIMEOUT: { statuses: [503], api: 'cdn', meaning: 'The transformation took too long; retry after Retry-After, or ask for less work.' },
   TRANSFORM_QUEUE_FULL: { statuses: [503], api: 'cdn', meaning: 'Too many transformations are waiting for this project; retry shortly.' },
+  TRANSFORM_NODES_UNAVAILABLE: {
+    statuses: [503],
+    api: 'cdn',
+    meaning: 'No transform node could take the transformation (all unreachable or failing); retry after the seconds Retry-After gives. Cached derivatives are still served.',
+  },
+
+  // Between Trove nodes: the internal transformation endpoint of the transform role.
+  INTERNAL_SIGNATURE_INVALID: {
+    statuses: [401],
+    api: 'any',
+    meaning: 'An internal request is unsigned, its signature does not match, or its timestamp is outside the window: the nodes must share TROVE_INTERNAL_SECRET and keep their clocks within a minute.',
+  },
+  TRANSFORM_JOB_INVALID: { statuses: [400, 413], api: 'any', meaning: 'A transformation job sent to a transform node is not valid JSON of the job’s shape (400), or is larger than a job can be (413).' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,4 @@
-import type { ErrorCode, StatusOf } from './error-codes.js';
+import { ERROR_CODES, type ErrorCode, type StatusOf } from './error-codes.js';
 
 export type { ErrorCode, StatusOf } from './error-codes.js';
 
@@ -64,6 +64,18 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
 
 export function createAppError<C extends ErrorCode>(code: C, statusCode: StatusOf<C>, message: string, options?: AppErrorOptions): AppError {
   return new AppError(code, statusCode, message, options);
+}
+
+/**
+ * An AppError that arrived from another Trove node as its code, status and message; null when the
+ * pair is not in the catalogue (then it is not one Trove answers, and the caller treats it as a failure).
+ */
+export function appErrorFromPeer(code: string, statusCode: number, message: string, headers?: Record<string, string>): AppError | null {
+  if (!Object.hasOwn(ERROR_CODES, code)) return null;
+  const known = code as ErrorCode;
+  const statuses: readonly number[] = ERROR_CODES[known].statuses;
+  if (!statuses.includes(statusCode)) return null;
+  return new AppError(known, statusCode as StatusOf<ErrorCode>, message, headers ? { headers } : undefined);
 }
 
 export function isAppError(value: unknown): value is AppError {

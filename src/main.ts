@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
-import { ROLES, type Role } from './config/config.js';
+import { DEFAULT_ROLES, ROLES, type Role } from './config/config.js';
 import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
 import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
 import { formatHelp, formatProjects, formatStorages } from './cli/print.js';
@@ -96,7 +96,7 @@ const COMMANDS: readonly Command[] = [
   command({
     path: ['serve'],
     summary: 'run the server (the default command)',
-    options: [{ name: 'roles', value: 'ROLES', description: `comma-separated roles to serve, of ${ROLES.join(', ')} (default: all)`, validate: parseRoles }],
+    options: [{ name: 'roles', value: 'ROLES', description: `comma-separated roles to serve, of ${ROLES.join(', ')} (default: ${DEFAULT_ROLES.join(',')})`, validate: parseRoles }],
     run: (options) => {
       const roles = options.value('roles');
       return serve(loadConfigFromEnvironment(roles ? { roles: parseRoles(roles) } : {}));

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../app.js';
-import type { Config } from '../config/config.js';
-import { createTrove, type Trove } from '../context.js';
+import { transformsOnly, type Config } from '../config/config.js';
+import { createTransformNodeContext, createTrove, type Trove } from '../context.js';
 import { loggerOptions } from '../observability/logger.js';
 import { allocatorWarning, runsOnGlibc } from '../runtime/malloc-arenas.js';
 import { startClusterPrimary } from '../wiring/coordination.js';
@@ -19,6 +19,10 @@ export async function serve(config: Config): Promise<void> {
   if (!cluster.isWorker) {
     const warning = allocatorWarning({ platform: process.platform, glibc: runsOnGlibc(), ...config.allocator });
     if (warning) logger.warn(warning);
+  }
+  if (transformsOnly(config.roles)) {
+    if (config.workers > 1 && cluster.isPrimary) return runTransformPrimary(config, logger);
+    return runTransformNode(config, logger);
   }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
   if (cluster.isWorker) return runHttp(config, logger, { background: false });
@@ -93,30 +97,69 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   });
   onSignals(logger, async () => {
     stopping = true;
-    const workers = Object.values(cluster.workers ?? {});
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (!worker || worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.process.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopWorkers();
     await trove.close();
   });
 }
 
+/** A transform-only process: no database, no migrations, no background work; one HTTP server. */
+async function runTransformNode(config: Config, logger: Logger): Promise<void> {
+  const node = createTransformNodeContext(config, { logger });
+  const app = await buildApp(node.http, { loggerInstance: logger });
+  await app.listen({ port: config.port, host: config.host });
+  if (!cluster.isWorker) logStarted(config, logger);
+  onSignals(logger, async () => {
+    await app.close();
+    await node.close();
+  });
+}
+
+/** Transform-only with TROVE_WORKERS > 1: the primary only forks and replaces HTTP processes (it has nothing to prepare). */
+function runTransformPrimary(config: Config, logger: Logger): void {
+  let stopping = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.error({ pid: worker.process.pid, code, signal }, 'HTTP process exited; starting a replacement');
+    setTimeout(() => cluster.fork(), 1_000).unref();
+  });
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  let listening = 0;
+  cluster.on('listening', () => {
+    listening++;
+    if (listening === config.workers) logStarted(config, logger);
+  });
+  onSignals(logger, async () => {
+    stopping = true;
+    await stopWorkers();
+  });
+}
+
+async function stopWorkers(): Promise<void> {
+  const workers = Object.values(cluster.workers ?? {});
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (!worker || worker.isDead()) return resolve();
+          worker.once('exit', () => resolve());
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
 function logStarted(config: Config, logger: Logger): void {
   logger.info(
-    {
-      roles: [...config.roles],
-      processes: config.workers,
-      database: config.database.kind,
-      storage: config.storage.kind,
-      uploadApi: `${config.http.uploadPrefix}/`,
-    },
+    transformsOnly(config.roles)
+      ? { roles: [...config.roles], processes: config.workers, database: 'none', storage: config.storage.kind }
+      : {
+          roles: [...config.roles],
+          processes: config.workers,
+          database: config.database.kind,
+          storage: config.storage.kind,
+          uploadApi: `${config.http.uploadPrefix}/`,
+          transformNodes: config.transformTier.nodes.length > 0 ? config.transformTier.nodes : 'in process',
+        },
     `Trove is serving on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
   );
 }

@@ -1,8 +1,19 @@
 
 import type { PurgeConfig } from './purge-settings.js';
 
-export const ROLES = ['upload', 'api', 'delivery', 'worker'] as const;
+export const ROLES = ['upload', 'api', 'delivery', 'worker', 'transform'] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * What a process serves when no roles are given: everything but `transform`, whose only route is the
+ * internal transformation endpoint other nodes call (an all-in-one process transforms in process).
+ */
+export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker'];
+
+/** A process with the transform role alone opens no database: it reads originals and runs the engine. */
+export function transformsOnly(roles: ReadonlySet<Role>): boolean {
+  return roles.size === 1 && roles.has('transform');
+}
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
@@ -93,6 +104,13 @@ export interface Config {
     cacheBytes: number;
     cacheMaxEntryBytes: number;
     avifEffort: number;
+  };
+  /** The separate transform tier. */
+  transformTier: {
+    /** Origins of the transform nodes misses are sent to (`http://10.0.0.5:3000`); empty: transform in this process. */
+    nodes: string[];
+    /** Signs jobs sent to transform nodes and checks jobs received (transform role); null: neither happens. */
+    internalSecret: string | null;
   };
   /** Redis for locks, rate limits, events and jobs shared by every node; null: all in process. */
   redisUrl: string | null;

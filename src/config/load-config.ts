@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig } from './config.js';
+import { DEFAULT_ROLES, ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig } from './config.js';
 import {
   parseBoolean,
   parseBytes,
@@ -35,7 +35,9 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN', default: '(none)', description: 'S3 credentials. Without them the AWS SDK default chain is used.' },
   { name: 'AWS_REGION', default: 'us-east-1', description: 'S3 region when STORAGE_URL does not name one.' },
   { name: 'TROVE_S3_REQUEST_CHECKSUM', default: 'when_required', description: '`when_supported` sends CRC checksums on every S3 request (AWS default); `when_required` only where S3 demands them, which S3-compatible services such as R2 or older MinIO accept.' },
-  { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides).' },
+  { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides). `transform` (never a default) serves only the internal transformation endpoint; alone, it needs no database.' },
+  { name: 'TROVE_TRANSFORM_NODES', default: '(none: transform in process)', description: 'Comma-separated origins of transform nodes (`http://10.0.0.5:3000,http://10.0.0.6:3000`): cache misses are transformed there, each derivative on the node its key hashes to, the next one when that node is down. Needs `TROVE_INTERNAL_SECRET`.' },
+  { name: 'TROVE_INTERNAL_SECRET', default: '(none)', description: 'Shared secret (at least 32 characters) that signs transformation jobs between nodes; required with `TROVE_TRANSFORM_NODES` and on nodes with the `transform` role, the same on all of them.' },
   { name: 'TROVE_WORKERS', default: '1', description: 'HTTP processes sharing the port (`auto`: one per CPU core). With more than one, a primary process runs migrations and the background sweep.' },
   { name: 'MALLOC_ARENA_MAX', default: '2 (set by npm start)', description: "Read by glibc when the process starts, not by Trove: caps malloc's per-thread arenas, without which RSS climbs under image work. `trove serve` warns at start when it runs on glibc with neither this nor jemalloc (`LD_PRELOAD`)." },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
@@ -139,7 +141,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
   const storage = read<StorageConfig>('STORAGE_URL', { kind: 'fs', root: path.join(dataDir, 'blobs') }, (raw) =>
     parseStorageUrl(raw, env, problems),
   );
-  const roles = overrides.roles ?? read<Role[]>('TROVE_ROLES', [...ROLES], parseRoles);
+  const roles = overrides.roles ?? read<Role[]>('TROVE_ROLES', [...DEFAULT_ROLES], parseRoles);
   const maxFileSize = read('TROVE_MAX_FILE_SIZE', 5 * 1024 ** 3, parseBytes);
 
   const config: Config = {
@@ -211,6 +213,13 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       cacheMaxEntryBytes: read('TROVE_DERIVATIVE_CACHE_MAX_ENTRY', 8 * 1024 ** 2, parseBytes),
       avifEffort: read('TROVE_AVIF_EFFORT', 1, (v) => parseInteger(v, 0, 9)),
     },
+    transformTier: {
+      nodes: read<string[]>('TROVE_TRANSFORM_NODES', [], parseNodeOrigins),
+      internalSecret: read<string | null>('TROVE_INTERNAL_SECRET', null, (v) => {
+        if (v.length < 32) throw new Error('must be at least 32 characters');
+        return v;
+      }),
+    },
     redisUrl: read<string | null>('REDIS_URL', null, (v) => parseUrl(v, ['redis:', 'rediss:']).toString()),
     rateLimits: {
       'rest-read': read('TROVE_RATE_LIMIT_REST_READ', { perSecond: 50, burst: 150 }, parseRateLimit),
@@ -260,6 +269,10 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
   }
   if (config.upload.maxDirectUploadSize > config.upload.maxFileSize) {
     problems.push('TROVE_MAX_DIRECT_UPLOAD_SIZE: must not exceed TROVE_MAX_FILE_SIZE');
+  }
+  if (config.transformTier.internalSecret === null) {
+    if (config.transformTier.nodes.length > 0) problems.push('TROVE_INTERNAL_SECRET: required with TROVE_TRANSFORM_NODES (jobs sent to transform nodes are signed with it)');
+    else if (config.roles.has('transform')) problems.push('TROVE_INTERNAL_SECRET: required with the transform role (it checks the jobs other nodes send)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -340,6 +353,21 @@ function parseRoles(raw: string): Role[] {
     if (!(ROLES as readonly string[]).includes(role)) throw new Error(`unknown role "${role}" (known: ${ROLES.join(', ')})`);
   }
   return roles as Role[];
+}
+
+/** Transform nodes: origins only (a path would be dropped silently), each once. */
+function parseNodeOrigins(raw: string): string[] {
+  const nodes = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const url = parseUrl(part, ['http:', 'https:']);
+      if (url.pathname !== '/' || url.search !== '' || url.username !== '') throw new Error(`"${part}": give an origin such as http://10.0.0.5:3000, without path, query or credentials`);
+      return url.origin;
+    });
+  if (new Set(nodes).size !== nodes.length) throw new Error('a node is listed twice');
+  return nodes;
 }
 
 function parseOrigins(raw: string): string[] | '*' {

@@ -17,6 +17,7 @@ import type { ProjectStorageService } from '../services/project-storage.service.
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
+import type { TransformNodeService } from '../services/transform/transform-node.service.js';
 import type { TransformService } from '../services/transform/transform.service.js';
 import type { UsageService } from '../services/usage.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
@@ -47,11 +48,17 @@ export interface HttpServices {
   transform: TransformService;
 }
 
-/** What the HTTP layer is built from. */
-export interface HttpContext {
+/** What every process serves from: `/health`, `/ready`, `/metrics`, and the transform role's endpoint. */
+export interface NodeHttpContext {
   config: Config;
   metrics: Metrics;
-  services: HttpServices;
   /** Answers `/ready`. */
   readiness: ReadinessProbe;
+  /** Takes signed transformation jobs (transform role); null without it. */
+  transformNode: TransformNodeService | null;
+}
+
+/** What the HTTP layer is built from; a transform-only node has no services and builds from a `NodeHttpContext`. */
+export interface HttpContext extends NodeHttpContext {
+  services: HttpServices;
 }

@@ -27,6 +27,9 @@ export class Metrics {
   readonly slotDenials: Counter<'priority'>;
   /** Slot ledger calls that failed and went ahead without it (fail open), by operation. */
   readonly slotLedgerFailures: Counter<'operation'>;
+  /** Jobs sent to transform nodes, by node and outcome (ok, refused: an engine refusal, failed: the node's). */
+  readonly transformNodeRequests: Counter<'node' | 'outcome'>;
+  readonly transformNodeSeconds: Histogram<'node'>;
   /** Background jobs by state (waiting, active, delayed, dead), read from the queue at scrape time. */
   jobCounts: () => Promise<Record<string, number>> = async () => ({});
 
@@ -81,6 +84,19 @@ export class Metrics {
       name: 'trove_transform_rejections_total',
       help: 'Transformations refused or failed, by reason (limits, queue full, bad operation…).',
       labelNames: ['code'],
+      registers: [this.registry],
+    });
+    this.transformNodeRequests = new Counter({
+      name: 'trove_transform_node_requests_total',
+      help: 'Transformation jobs sent to transform nodes, by node and outcome: ok, refused (the job: an engine limit, a full queue) or failed (the node: unreachable, 5xx).',
+      labelNames: ['node', 'outcome'],
+      registers: [this.registry],
+    });
+    this.transformNodeSeconds = new Histogram({
+      name: 'trove_transform_node_duration_seconds',
+      help: 'One exchange with a transform node, queueing and transformation included.',
+      labelNames: ['node'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
     const jobCountsOf = () => this.jobCounts();

@@ -7,7 +7,7 @@ import type { FilesRepository, GroupMember, GroupsRepository } from '../ports/re
 import type { Clock } from '../lib/clock.js';
 import { ByteLruCache } from '../lib/byte-lru-cache.js';
 import { LruCache } from '../lib/lru-cache.js';
-import { readStream } from '../lib/read-stream.js';
+import { readWholeBlob, type SourceLoader } from './transform/source-reader.js';
 
 interface DeliverySettings {
   /** Memory for the bytes of small, hot originals; 0 turns the cache off. */
@@ -24,7 +24,7 @@ interface DeliverySettings {
 }
 
 /** Finds originals for delivery and opens their bytes. */
-export class DeliveryService {
+export class DeliveryService implements SourceLoader {
   private readonly records: LruCache<string, { file: StoredFile; cachedAt: number }>;
   /** Group members by `<group>/<index>`: a group never changes, so only its deletion can make one stale. */
   private readonly members: LruCache<string, { member: GroupMember | null; cachedAt: number }>;
@@ -81,20 +81,17 @@ export class DeliveryService {
    * An original as a transformation source. Pages ask for several sizes of one image at once
    * (srcset), so the bytes are kept for the next derivative instead of read from storage again.
    */
-  async readSource(file: StoredFile): Promise<Buffer> {
+  async readSource(file: Pick<StoredFile, 'uuid' | 'blobKey' | 'size'>): Promise<Buffer> {
     const cached = this.sources.get(file.uuid);
     if (cached) return cached;
-    const buffer = (file.size <= this.bytes.maxEntryBytes ? this.bytes.get(file.uuid) : undefined) ?? (await this.readAll(file));
+    const buffer = (file.size <= this.bytes.maxEntryBytes ? this.bytes.get(file.uuid) : undefined) ?? (await readWholeBlob(this.blobs, file));
     this.sources.set(file.uuid, buffer);
     return buffer;
   }
 
   /** All of a file's bytes in memory, checked against its recorded size. */
-  async readAll(file: StoredFile): Promise<Buffer> {
-    const buffer = await readStream(await this.open(file), file.size);
-    if (!buffer) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} exceed the recorded size.`);
-    if (buffer.length !== file.size) throw createAppError('FILE_CORRUPT', 500, `Stored bytes of ${file.uuid} do not match the recorded size.`);
-    return buffer;
+  readAll(file: StoredFile): Promise<Buffer> {
+    return readWholeBlob(this.blobs, file);
   }
 
   /** `/:group_id/nth/:i/`: the i-th file of a group (0-based), as Uploadcare's CDN serves it. */

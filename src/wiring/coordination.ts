@@ -57,7 +57,7 @@ export function startClusterPrimary(): void {
   relayClusterEvents();
 }
 
-function connectRedis(url: string, logger: ServiceLogger): RedisConnection {
+export function connectRedis(url: string, logger: ServiceLogger): RedisConnection {
   // Redis is best effort: when it is away, locks, rate limits and the slot ledger fail open and the node says so once.
   return new RedisConnection({
     url,
@@ -80,6 +80,15 @@ function openJobQueue(redisUrl: string | null, metadata: KyselyMetadataStore, lo
   return redisUrl ? new BullMqJobQueue({ url: redisUrl, onError }) : metadata.createJobQueue({ onError });
 }
 
+/** Transformation slots per project: every node's in Redis, else this process's alone. */
+export function openSlotLedger(basics: Basics, redis: RedisConnection | null): SlotLedger {
+  const { config, metrics } = basics;
+  const settings = { slots: config.transform.concurrency, nodeTtlMs: config.transform.slotHeartbeatMs * 3 };
+  return redis
+    ? new RedisSlotLedger(redis, { ...settings, onFailure: (operation) => metrics.slotLedgerFailures.inc({ operation }) })
+    : new MemorySlotLedger(settings);
+}
+
 export function createCoordination(basics: Basics, metadata: KyselyMetadataStore, overrides: CoordinationOverrides): Coordination {
   const { config, logger, metrics } = basics;
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
@@ -88,10 +97,7 @@ export function createCoordination(basics: Basics, metadata: KyselyMetadataStore
   // HTTP processes of one node share locks through the primary; a single process keeps them in memory.
   const locks = overrides.locks ?? (redis ? new RedisLockService(redis) : cluster.isWorker ? new ClusterLockService() : new MemoryLockService());
   const jobs = openJobQueue(config.redisUrl, metadata, logger);
-  const slotSettings = { slots: config.transform.concurrency, nodeTtlMs: config.transform.slotHeartbeatMs * 3 };
-  const slots: SlotLedger = redis
-    ? new RedisSlotLedger(redis, { ...slotSettings, onFailure: (operation) => metrics.slotLedgerFailures.inc({ operation }) })
-    : new MemorySlotLedger(slotSettings);
+  const slots = openSlotLedger(basics, redis);
   metrics.jobCounts = async () => ({ ...(await jobs.counts()) });
   return {
     redis,

@@ -32,7 +32,8 @@ export async function openMetadataStore(database: DatabaseConfig): Promise<{ sto
   }
 }
 
-function openBlobStore(config: Config): BlobStore {
+/** The blob store alone: what a transform-only node opens. */
+export function openBlobStore(config: Config): BlobStore {
   const storage = config.storage;
   if (storage.kind === 'fs') return new FsBlobStore({ root: storage.root });
   return new S3BlobStore({

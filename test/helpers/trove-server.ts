@@ -6,7 +6,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createTrove, type Trove } from '../../src/context.js';
+import { createTransformNodeContext, createTrove, type TransformNode, type Trove } from '../../src/context.js';
 import type { LockService } from '../../src/ports/lock-service.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
@@ -34,8 +34,37 @@ export interface TestTrove {
   close(): Promise<void>;
 }
 
+/** PostgreSQL + an in-process S3 server that several nodes share (`startTrove({ shared })`, `startTransformNode`). */
+export interface SharedScaleBackend {
+  /** DATABASE_URL, STORAGE_URL and the S3 credentials. */
+  env: Record<string, string>;
+  /** The blob store's settings alone: what a transform node gets. */
+  storageEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function createSharedScaleBackend(): Promise<SharedScaleBackend> {
+  const database = await createTestDatabase();
+  const s3 = await startS3Server();
+  const storageEnv = {
+    STORAGE_URL: `s3://${s3.bucket}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&forcePathStyle=true`,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+  return {
+    env: { DATABASE_URL: database.url, ...storageEnv },
+    storageEnv,
+    async close() {
+      await s3.stop();
+      await database.drop().catch(() => undefined);
+    },
+  };
+}
+
 interface StartOptions {
   backend?: BackendName;
+  /** Runs on this PostgreSQL + S3 (backend 'scale'), which outlives the server: its owner closes it. */
+  shared?: SharedScaleBackend;
   /** Extra environment, e.g. { TROVE_MAX_DIRECT_UPLOAD_SIZE: '2MiB' }. */
   env?: Record<string, string>;
   /** Replaces the lock service (two in-process nodes sharing one, as processes share Redis). */
@@ -71,7 +100,9 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   };
   let s3: TestS3Server | null = null;
   let database: { url: string; drop(): Promise<void> } | null = null;
-  if (backend === 'scale') {
+  if (backend === 'scale' && options.shared) {
+    Object.assign(env, options.shared.env);
+  } else if (backend === 'scale') {
     database = await createTestDatabase();
     s3 = await startS3Server();
     env.DATABASE_URL = database.url;
@@ -130,6 +161,58 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
       s3Client?.destroy();
       await s3?.stop();
       await database?.drop().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestTransformNode {
+  /** http://127.0.0.1:port */
+  url: string;
+  dataDir: string;
+  node: TransformNode;
+  app: FastifyInstance;
+  /** The value of a metric line, e.g. `trove_transform_duration_seconds_count`; 0 when absent. */
+  metric(line: string): Promise<number>;
+  /** Stops serving (the port closes, connections are dropped) but keeps the data folder. */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A transform-only Trove (`TROVE_ROLES=transform`) on a loopback port: no DATABASE_URL is given, so
+ * it must open none. `env` brings the blob store's settings and TROVE_INTERNAL_SECRET.
+ */
+export async function startTransformNode(options: { env: Record<string, string> }): Promise<TestTransformNode> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'trove-transform-'));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', TROVE_ROLES: 'transform', ...options.env });
+  const node = createTransformNodeContext(config, { collectDefaultMetrics: false });
+  const app = await buildApp(node.http, { logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no port');
+  const url = `http://127.0.0.1:${address.port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    app.server.closeAllConnections();
+    await app.close();
+  };
+  return {
+    url,
+    dataDir,
+    node,
+    app,
+    async metric(line) {
+      const text = await node.metrics.render();
+      const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+      return found ? Number(found.slice(line.length + 1)) : 0;
+    },
+    stop,
+    async close() {
+      await stop();
+      await node.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,12 @@
 import type { OutputSettings } from '../../domain/transform/operations.js';
+import type { TransformVariant } from '../../ports/transform-runner.js';
 
 /**
  * The part of a request that, with the URL, decides which derivative answers it. For
  * `format/auto` only the client's support for AVIF and WebP matters, so Accept headers collapse
  * into three classes and the cache key is known before anything about the source is read.
  */
-export type FormatVariant = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'preserve' | 'auto-avif' | 'auto-webp' | 'auto-basic';
+export type FormatVariant = TransformVariant;
 
 function accepts(accept: string, type: string): boolean {
   for (const part of accept.split(',')) {

@@ -1,19 +1,17 @@
 import { derivativeBlobKey } from '../../domain/blob-layout.js';
 import { planHash } from '../../domain/transform/cache-key.js';
-import { negotiateFormat } from '../../domain/transform/negotiate.js';
-import { GEOMETRIC_OPERATIONS, type DeliveryPlan, type TransformPlan } from '../../domain/transform/operations.js';
+import type { DeliveryPlan, TransformPlan } from '../../domain/transform/operations.js';
 import type { StoredFile } from '../../domain/file.js';
-import { AppError, createAppError, type StatusOf } from '../../errors.js';
-import { EngineError, type EngineLimits, type ImageEngine } from '../../ports/image-engine.js';
+import { AppError, createAppError } from '../../errors.js';
 import type { LockService } from '../../ports/lock-service.js';
 import type { FilesRepository } from '../../ports/repositories.js';
+import type { TransformRunner, TransformSource } from '../../ports/transform-runner.js';
 import type { DeliveryService } from '../delivery.service.js';
-import { formatVariant, representativeAccept, type FormatVariant } from './accept-variant.js';
+import { formatVariant, type FormatVariant } from './accept-variant.js';
 import type { Derivative, DerivativeCache } from './derivative-cache.js';
-import type { FairScheduler, Priority } from './fair-scheduler.js';
+import type { Priority } from './fair-scheduler.js';
 
 interface TransformSettings {
-  limits: EngineLimits;
   /** Largest original Trove loads into memory to transform. */
   maxSourceBytes: number;
   /** How long a transformation lock lives if its holder dies. */
@@ -27,7 +25,6 @@ interface TransformSettings {
 interface TransformObserver {
   hit(tier: 'l1' | 'l2'): void;
   miss(): void;
-  transformed(seconds: number): void;
   rejected(code: string): void;
   /** Writing a derivative to the blob store failed: it will simply be computed again later. */
   storeFailed(key: string, error: unknown): void;
@@ -40,22 +37,17 @@ interface DeliveredDerivative extends Derivative {
   tier: 'l1' | 'l2' | 'miss';
 }
 
-const ENGINE_STATUS: { readonly [C in EngineError['code']]: StatusOf<C> } = {
-  SOURCE_TOO_LARGE: 422,
-  OUTPUT_TOO_LARGE: 400,
-  ANIMATION_TOO_LARGE: 422,
-  UNSUPPORTED_SOURCE: 400,
-  INVALID_OPERATION: 400,
-  TIMEOUT: 503,
-  CORRUPT_SOURCE: 422,
-};
+/** What a runner needs of a file's record. */
+function sourceOf(file: StoredFile): TransformSource {
+  return { uuid: file.uuid, blobKey: file.blobKey, size: file.size, mimeType: file.mimeType };
+}
 
 /**
  * Transformed delivery. A request maps to a derivative key from its URL and Accept header alone,
  * so hits (memory, then the blob store) touch no database, decode nothing and take no lock. A miss
  * runs the transformation once: identical requests in this process share one promise, other
- * processes and nodes wait on the lock service, and the work itself goes through the fair
- * scheduler.
+ * processes and nodes wait on the lock service, and the work itself goes to the transform runner
+ * (the fair scheduler of this process or of a transform node).
  */
 export class TransformService {
   private readonly inFlight = new Map<string, Promise<DeliveredDerivative>>();
@@ -68,8 +60,8 @@ export class TransformService {
     private readonly delivery: DeliveryService,
     private readonly files: FilesRepository,
     private readonly cache: DerivativeCache,
-    private readonly engine: ImageEngine,
-    private readonly scheduler: FairScheduler,
+    /** Runs the miss: in this process, or on the transform node the derivative's key hashes to. */
+    private readonly runner: TransformRunner,
     private readonly locks: LockService,
     private readonly observer: TransformObserver,
     private readonly settings: TransformSettings,
@@ -216,7 +208,7 @@ export class TransformService {
     let derivative: Derivative;
     try {
       this.observer.miss();
-      derivative = await this.compute(uuid, plan, variant, priority);
+      derivative = await this.compute(uuid, key, plan, variant, priority);
     } catch (error) {
       await lock?.release();
       throw error;
@@ -239,43 +231,23 @@ export class TransformService {
     return { ...derivative, tier: 'miss' };
   }
 
-  private async compute(uuid: string, plan: TransformPlan, variant: FormatVariant, priority: Priority): Promise<Derivative> {
+  /**
+   * Everything that needs the database happens here, on the node that received the request: the
+   * record, the checks it allows, the overlays' records and the project's miss budget. What is left
+   * is a self-contained job for the runner, in this process or on a transform node.
+   */
+  private async compute(uuid: string, key: string, plan: TransformPlan, variant: FormatVariant, priority: Priority): Promise<Derivative> {
     const file = await this.delivery.findOriginal(uuid);
     this.checkSource(file);
+    const overlays: Record<string, TransformSource> = {};
+    for (const [id, overlay] of await this.overlayFiles(file, plan)) {
+      if (id !== 'self') overlays[id] = sourceOf(overlay);
+    }
     await this.settings.admitMiss?.(file.projectId);
-    const temporary = file.datetimeStored === null;
-    const projectId = file.projectId;
     try {
-      // Everything heavy — reading the source, decoding, encoding — happens inside the scheduled
-      // slot, so a flood of requests waits in its project's queue holding nothing but a promise.
-      return await this.scheduler.run(file.projectId, priority, async () => {
-        const source = await this.delivery.readSource(file);
-        const probe = await this.engine.probe(source, this.settings.limits);
-        if (plan.info) {
-          const info = await this.engine.describe(source, plan, plan.info, this.settings.limits);
-          return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json', temporary, projectId };
-        }
-        const { format } = negotiateFormat(plan.output.format, representativeAccept(variant), {
-          format: probe.format,
-          hasAlpha: probe.hasAlpha,
-          animated: probe.pages > 1,
-        });
-        const overlays = await this.loadOverlays(file, plan, source);
-        const started = performance.now();
-        const result = await this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits });
-        this.observer.transformed((performance.now() - started) / 1000);
-        const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
-        // Re-encoding without a geometric change must never cost the client more bytes than the original.
-        if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType, temporary, projectId };
-        return { data: result.data, contentType: result.contentType, temporary, projectId };
-      });
+      const output = await this.runner.run({ key, projectId: file.projectId, priority, source: sourceOf(file), overlays, plan, variant });
+      return { data: output.data, contentType: output.contentType, temporary: file.datetimeStored === null, projectId: file.projectId };
     } catch (error) {
-      if (error instanceof EngineError) {
-        this.observer.rejected(error.code);
-        throw createAppError(error.code, ENGINE_STATUS[error.code], error.message, {
-          ...(error.code === 'TIMEOUT' ? { headers: { 'retry-after': '5' } } : {}),
-        });
-      }
       if (error instanceof AppError) this.observer.rejected(error.code);
       throw error;
     }
@@ -312,11 +284,4 @@ export class TransformService {
     return overlays;
   }
 
-  private async loadOverlays(file: StoredFile, plan: TransformPlan, source: Buffer): Promise<Map<string, Buffer>> {
-    const overlays = new Map<string, Buffer>();
-    for (const [id, overlay] of await this.overlayFiles(file, plan)) {
-      overlays.set(id, id === 'self' ? source : await this.delivery.readSource(overlay));
-    }
-    return overlays;
-  }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { HttpContext } from '../../http-context.js';
+import type { NodeHttpContext } from '../../http-context.js';
 
 const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { title: 'Health' });
 
@@ -30,7 +30,7 @@ const ReadinessSchema = Type.Object(
 );
 
 /** Liveness, readiness and metrics: never logged, never rate limited. */
-export async function systemRoutes(app: FastifyInstance, options: { ctx: HttpContext }): Promise<void> {
+export async function systemRoutes(app: FastifyInstance, options: { ctx: NodeHttpContext }): Promise<void> {
   const { ctx } = options;
   app.get('/health', { logLevel: 'silent', schema: { tags: ['System'], summary: 'Liveness', response: { 200: HealthSchema } } }, async () => ({ status: 'ok' }));
 
