@@ -136,8 +136,9 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
     backend,
     url,
     uploadUrl: `${url}${config.http.uploadPrefix}`,
-    publicKey,
-    secretKey,
+    // Nodes of one cluster are given the same keys through `env`.
+    publicKey: env.TROVE_PUBLIC_KEY!,
+    secretKey: env.TROVE_SECRET_KEY!,
     ctx,
     app,
     clock,
