@@ -87,6 +87,10 @@ export interface Config {
     cacheBytes: number;
     cacheMaxEntryBytes: number;
     avifEffort: number;
+    /** Memory per process for decoded half-size copies of large originals (responsive sets); 0: off. */
+    intermediateCacheBytes: number;
+    /** Originals with fewer pixels are decoded directly for every width. */
+    intermediateMinSourcePixels: number;
   };
   /** Redis for locks, rate limits, events and jobs shared by every node; null: all in process. */
   redisUrl: string | null;

@@ -40,7 +40,11 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
     l2MaxEntryBytes: 64 * 1024 ** 2,
   });
   // One libvips thread per image: the scheduler already runs one image per core, and more threads only contend.
-  const engine = new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: 1 });
+  const engine = new SharpImageEngine({
+    avifEffort: config.transform.avifEffort,
+    concurrency: 1,
+    intermediates: { maxBytes: config.transform.intermediateCacheBytes, minSourcePixels: config.transform.intermediateMinSourcePixels },
+  });
   const transform = new TransformService(
     delivery,
     metadata.files,

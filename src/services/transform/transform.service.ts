@@ -256,7 +256,7 @@ export class TransformService {
         });
         const overlays = await this.loadOverlays(file, plan, source);
         const started = performance.now();
-        const result = await this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits });
+        const result = await this.engine.transform(source, plan, { format, overlays, limits: this.settings.limits, sourceKey: file.blobKey });
         this.observer.transformed((performance.now() - started) / 1000);
         const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
         // Re-encoding without a geometric change must never cost the client more bytes than the original.
