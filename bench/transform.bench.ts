@@ -322,7 +322,10 @@ async function main() {
     // burst of 500 leaves little room, and a 429 there would read as the scheduler's doing.
     const env = { ...RATE_LIMITS_OFF, TROVE_MAX_SOURCE_PIXELS: '60000000', TROVE_TRANSFORM_QUEUE_PER_PROJECT: '400' };
     console.log(`server: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3940, env: { ...env, TROVE_WORKERS: process.env.TROVE_WORKERS ?? '2' } });
+    // Cold misses measure the miss path itself: with intermediates on, the 24 MP cells' sizes would be
+    // resized from one shared decode (bench/responsive.bench.ts measures that). BENCH_INTERMEDIATES=1 keeps them.
+    const intermediates: Record<string, string> = process.env.BENCH_INTERMEDIATES === '1' ? {} : { TROVE_INTERMEDIATE_CACHE_SIZE: '0' };
+    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3940, env: { ...env, ...intermediates, TROVE_WORKERS: process.env.TROVE_WORKERS ?? '2' } });
     try {
       if (SECTIONS.has('cold')) await cold(trove, work, sources);
       if (SECTIONS.has('hits')) await hits(trove, work, sources);
