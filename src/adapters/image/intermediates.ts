@@ -43,7 +43,7 @@ interface Candidate {
   steps: readonly Step[];
 }
 
-export interface IntermediateUse {
+interface IntermediateUse {
   key: string;
   size: Size;
   /** The plan's steps, the first one reading the intermediate instead of the source. */
@@ -51,7 +51,7 @@ export interface IntermediateUse {
 }
 
 /** Half the source, rounded up as libjpeg's scaled decode rounds. */
-export function intermediateSize(start: Size): Size {
+function intermediateSize(start: Size): Size {
   return { width: Math.ceil(start.width / 2), height: Math.ceil(start.height / 2) };
 }
 
