@@ -6,7 +6,8 @@
  * the derivative or intermediate level), 2 requests in flight on both sides, alternating which side
  * goes first; each side's best round counts. Outputs are compared with SSIM (test/helpers/ssim.ts).
  *
- *   npm run build && npx tsx bench/responsive.bench.ts      (BENCH_ORIGINALS=3 BENCH_ROUNDS=3)
+ *   npm run build && npx tsx bench/responsive.bench.ts      (BENCH_ORIGINALS=3 BENCH_ROUNDS=3,
+ *   TROVE_INTERMEDIATE_CACHE_SIZE=0 for the server without intermediates)
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -94,9 +95,9 @@ async function main() {
   const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-responsive-'));
   const originals = await Promise.all(Array.from({ length: ORIGINALS }, (_, index) => photo(index)));
   // One process: its intermediates are its own, as each process's are.
-  const env = { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1', TROVE_TRANSFORM_CONCURRENCY: String(IN_FLIGHT) };
+  const env = { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1', TROVE_TRANSFORM_CONCURRENCY: String(IN_FLIGHT), TROVE_INTERMEDIATE_CACHE_SIZE: process.env.TROVE_INTERMEDIATE_CACHE_SIZE ?? '128MiB' };
   const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3960, env });
-  console.log(`server: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}, intermediates at their defaults`);
+  console.log(`server: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   try {
     const tasks = originals.flatMap((source, index) => WIDTHS.map((width) => ({ source, index, width })));
     let directSeconds = Infinity;
