@@ -2,8 +2,9 @@
  * On-the-fly transformation benchmarks (issue: transformations). Sections, all side by side in one
  * run on this machine:
  *   cold      every request a distinct derivative, 2 in flight: Trove over HTTP vs sharp called
- *             directly (the ceiling) vs ipx over HTTP; 24 MP JPEG → 800 px JPEG q80 / WebP / AVIF
- *             and a PNG with alpha → 800 px PNG/WebP.
+ *             directly (the ceiling, same encoder settings), and ipx over HTTP with BENCH_IPX=1;
+ *             3.7 MP and 24 MP JPEG → 800 px JPEG q80 / WebP / AVIF, and a PNG with alpha → 800 px
+ *             PNG (BENCH_COLD_PNG=0 leaves it out).
  *   hits      a cached ~40 KB derivative over 64 keep-alive connections (wrk, else autocannon): Trove vs nginx
  *             serving the same bytes with the same headers.
  *   flight    100 concurrent requests for one uncached derivative → transformations counted.
@@ -73,18 +74,25 @@ async function metric(trove: TroveProcess, name: string, labels: string): Promis
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
-async function makeSources(dir: string) {
-  const jpeg = await sharp({ create: { width: 6000, height: 4000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+/** A photo-like JPEG (blurred noise, no ICC profile, no EXIF orientation). */
+function photo(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
     .blur(1.2)
     .jpeg({ quality: 90 })
     .toBuffer();
+}
+
+async function makeSources(dir: string) {
+  const jpeg = await photo(6000, 4000);
+  const small = await photo(2352, 1568);
   const png = await sharp({ create: { width: 3000, height: 2000, channels: 4, background: { r: 30, g: 120, b: 200, alpha: 0.6 } } })
     .composite([{ input: await sharp({ create: { width: 1500, height: 1000, channels: 4, background: '#0000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer(), gravity: 'center' }])
     .png()
     .toBuffer();
   await writeFile(path.join(dir, 'photo.jpg'), jpeg);
+  await writeFile(path.join(dir, 'small.jpg'), small);
   await writeFile(path.join(dir, 'alpha.png'), png);
-  return { jpeg, png };
+  return { jpeg, small, png };
 }
 
 async function startPeer(script: string, args: string[]): Promise<() => void> {
@@ -98,58 +106,91 @@ async function startPeer(script: string, args: string[]): Promise<() => void> {
 
 const startIpx = (dir: string, port: number) => startPeer('bench/peers/ipx-server.ts', [dir, String(port)]);
 
-async function cold(trove: TroveProcess, dir: string, sources: { jpeg: Buffer; png: Buffer }) {
-  const photo = await upload(trove, sources.jpeg, 'photo.jpg');
+/**
+ * The encoder settings Trove's engine uses at `quality/normal` (src/adapters/image/encoders.ts, the
+ * engine's default efforts), so both sides encode exactly the same way.
+ */
+const ENCODERS = {
+  jpeg: (s: Sharp) => s.jpeg({ quality: 80, progressive: false, chromaSubsampling: '4:2:0', optimiseCoding: true }),
+  webp: (s: Sharp) => s.webp({ quality: 80, effort: 2 }),
+  avif: (s: Sharp) => s.avif({ quality: 50, effort: 1, chromaSubsampling: '4:2:0' }),
+  png: (s: Sharp) => s.png({ progressive: false, compressionLevel: 6, adaptiveFiltering: false }),
+} as const;
+
+async function cold(trove: TroveProcess, dir: string, sources: { jpeg: Buffer; small: Buffer; png: Buffer }) {
+  const big = await upload(trove, sources.jpeg, 'photo.jpg');
+  const small = await upload(trove, sources.small, 'small.jpg');
   const alpha = await upload(trove, sources.png, 'alpha.png');
-  const stopIpx = await startIpx(dir, 3941);
+  const withIpx = process.env.BENCH_IPX === '1';
+  const stopIpx = withIpx ? await startIpx(dir, 3941) : () => undefined;
+  const originals = [
+    { label: '3.7 MP JPEG', src: sources.small, file: small, ipxName: 'small.jpg' },
+    { label: '24 MP JPEG', src: sources.jpeg, file: big, ipxName: 'photo.jpg' },
+  ];
+  const outputs = [
+    { format: 'jpeg', ipx: 'f_jpeg,q_80' },
+    { format: 'webp', ipx: 'f_webp,q_80' },
+    { format: 'avif', ipx: 'f_avif,q_50' },
+  ] as const;
   const cases = [
-    { name: '24 MP JPEG → 800 px JPEG q80', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/jpeg/-/quality/normal', ipx: 'f_jpeg,q_80', direct: (s: Sharp) => s.jpeg({ quality: 80 }) },
-    { name: '24 MP JPEG → 800 px WebP', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/webp/-/quality/normal', ipx: 'f_webp,q_80', direct: (s: Sharp) => s.webp({ quality: 80, effort: 2 }) },
-    { name: '24 MP JPEG → 800 px AVIF', src: sources.jpeg, file: photo, ipxName: 'photo.jpg', trove: 'format/avif/-/quality/normal', ipx: 'f_avif,q_60', direct: (s: Sharp) => s.avif({ quality: 50, effort: 1, chromaSubsampling: '4:2:0' }) },
-    { name: '6 MP PNG alpha → 800 px PNG', src: sources.png, file: alpha, ipxName: 'alpha.png', trove: 'format/png', ipx: 'f_png', direct: (s: Sharp) => s.png({ compressionLevel: 6, adaptiveFiltering: false }) },
+    ...originals.flatMap((o) => outputs.map((out) => ({ name: `${o.label} → 800 px ${out.format.toUpperCase()}`, src: o.src, file: o.file, ipxName: o.ipxName, trove: `format/${out.format}/-/quality/normal`, ipx: out.ipx, direct: ENCODERS[out.format] }))),
+    ...(process.env.BENCH_COLD_PNG === '0' ? [] : [{ name: '6 MP PNG alpha → 800 px PNG', src: sources.png, file: alpha, ipxName: 'alpha.png', trove: 'format/png', ipx: 'f_png', direct: ENCODERS.png }]),
   ];
   const rows = [];
   // Every side renders the same widths (around 800 px), so they do the same work; the Trove requests
   // are still distinct derivatives because each case has its own output format and each round its
-  // own widths. Rounds alternate the sides because throughput drifts between runs minutes apart;
-  // each side's better round counts.
+  // own widths. Rounds alternate which side goes first because throughput drifts on a shared
+  // machine; each side's best round counts. Both sides keep 2 in flight.
+  const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 3);
   const width = (round: number, i: number) => 800 - COLD_N + round * COLD_N + i;
   for (const c of cases) {
     await c.direct(sharp(c.src).resize(700)).toBuffer();
     await get(`${trove.url}/${c.file}/-/resize/700x/-/${c.trove}/`);
-    await get(`http://127.0.0.1:3941/w_700,${c.ipx}/${c.ipxName}`);
+    if (withIpx) await get(`http://127.0.0.1:3941/w_700,${c.ipx}/${c.ipxName}`);
     let directSeconds = Infinity;
     let troveSeconds = Infinity;
     let ipxSeconds = Infinity;
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < ROUNDS; round += 1) {
       // Direct sharp: the same pipeline in a Node loop, two in flight.
-      directSeconds = Math.min(directSeconds, await pool(COLD_N, 2, (i) => c.direct(sharp(c.src).resize(width(round, i))).toBuffer()));
-      troveSeconds = Math.min(
-        troveSeconds,
-        await pool(COLD_N, 2, async (i) => {
-          const r = await get(`${trove.url}/${c.file}/-/resize/${width(round, i)}x/-/${c.trove}/`);
-          if (r.status !== 200) throw new Error(`trove ${r.status} ${r.body.toString().slice(0, 200)}`);
-        }),
-      );
-      ipxSeconds = Math.min(
-        ipxSeconds,
-        await pool(COLD_N, 2, async (i) => {
-          const r = await get(`http://127.0.0.1:3941/w_${width(round, i)},${c.ipx}/${c.ipxName}`);
-          if (r.status !== 200) throw new Error(`ipx ${r.status}`);
-        }),
-      );
+      const direct = async () => {
+        directSeconds = Math.min(directSeconds, await pool(COLD_N, 2, (i) => c.direct(sharp(c.src).resize(width(round, i))).toBuffer()));
+      };
+      const viaTrove = async () => {
+        troveSeconds = Math.min(
+          troveSeconds,
+          await pool(COLD_N, 2, async (i) => {
+            const r = await get(`${trove.url}/${c.file}/-/resize/${width(round, i)}x/-/${c.trove}/`);
+            if (r.status !== 200) throw new Error(`trove ${r.status} ${r.body.toString().slice(0, 200)}`);
+          }),
+        );
+      };
+      if (round % 2 === 0) {
+        await direct();
+        await viaTrove();
+      } else {
+        await viaTrove();
+        await direct();
+      }
+      if (withIpx) {
+        ipxSeconds = Math.min(
+          ipxSeconds,
+          await pool(COLD_N, 2, async (i) => {
+            const r = await get(`http://127.0.0.1:3941/w_${width(round, i)},${c.ipx}/${c.ipxName}`);
+            if (r.status !== 200) throw new Error(`ipx ${r.status}`);
+          }),
+        );
+      }
     }
     rows.push({
       case: c.name,
       'sharp direct img/s': (COLD_N / directSeconds).toFixed(2),
       'Trove img/s': (COLD_N / troveSeconds).toFixed(2),
-      'ipx img/s': (COLD_N / ipxSeconds).toFixed(2),
-      'Trove / sharp': (directSeconds / troveSeconds).toFixed(2),
-      'Trove / ipx': (ipxSeconds / troveSeconds).toFixed(2),
+      'Trove / sharp': (directSeconds / troveSeconds).toFixed(3),
+      ...(withIpx ? { 'ipx img/s': (COLD_N / ipxSeconds).toFixed(2), 'Trove / ipx': (ipxSeconds / troveSeconds).toFixed(2) } : {}),
     });
   }
   stopIpx();
-  printTable(`Cold transformations, ${COLD_N} distinct derivatives per round, 2 in flight, better of 2 alternating rounds (target: ≥ 0.90× sharp, ≥ 1.3× ipx)`, rows);
+  printTable(`Cold transformations, ${COLD_N} distinct derivatives per round, 2 in flight, best of ${ROUNDS} alternating rounds (target: ≥ 0.95× sharp${withIpx ? ', ≥ 1.3× ipx' : ''})`, rows);
 }
 
 /** autocannon shares the client's cores with the server, so its figures are lower than wrk's. */
@@ -281,7 +322,10 @@ async function main() {
     // burst of 500 leaves little room, and a 429 there would read as the scheduler's doing.
     const env = { ...RATE_LIMITS_OFF, TROVE_MAX_SOURCE_PIXELS: '60000000', TROVE_TRANSFORM_QUEUE_PER_PROJECT: '400' };
     console.log(`server: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3940, env: { ...env, TROVE_WORKERS: process.env.TROVE_WORKERS ?? '2' } });
+    // Cold misses measure the miss path itself: with intermediates on, the 24 MP cells' sizes would be
+    // resized from one shared decode (bench/responsive.bench.ts measures that). BENCH_INTERMEDIATES=1 keeps them.
+    const intermediates: Record<string, string> = process.env.BENCH_INTERMEDIATES === '1' ? {} : { TROVE_INTERMEDIATE_CACHE_SIZE: '0' };
+    const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3940, env: { ...env, ...intermediates, TROVE_WORKERS: process.env.TROVE_WORKERS ?? '2' } });
     try {
       if (SECTIONS.has('cold')) await cold(trove, work, sources);
       if (SECTIONS.has('hits')) await hits(trove, work, sources);

@@ -104,6 +104,10 @@ export interface Config {
     cacheBytes: number;
     cacheMaxEntryBytes: number;
     avifEffort: number;
+    /** Memory per process for decoded half-size copies of large originals (responsive sets); 0 (default): off. */
+    intermediateCacheBytes: number;
+    /** Originals with fewer pixels are decoded directly for every width. */
+    intermediateMinSourcePixels: number;
   };
   /** The separate transform tier. */
   transformTier: {

@@ -91,6 +91,8 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_DERIVATIVE_CACHE_SIZE', default: '256MiB', description: 'Memory (L1) for transformed images, per process; the blob store is L2.' },
   { name: 'TROVE_DERIVATIVE_CACHE_MAX_ENTRY', default: '8MiB', description: 'Larger derivatives skip the memory cache.' },
   { name: 'TROVE_AVIF_EFFORT', default: '1', description: 'AVIF encoder effort 0–9 for on-the-fly output: about 50 ms for an 800 px image at 1 here, 100 ms at 2, 1.4 s at sharp\'s default 4.' },
+  { name: 'TROVE_INTERMEDIATE_CACHE_SIZE', default: '0', description: 'Memory per process for decoded half-size copies of large originals, from which the many widths of a responsive set are resized instead of decoding the original for each (e.g. 128MiB; 0, the default, turns it off: on JPEG photos sharp\'s own scaled decode is as cheap, see bench/responsive.bench.ts).' },
+  { name: 'TROVE_INTERMEDIATE_MIN_SOURCE_PIXELS', default: '8000000', description: 'Originals with fewer pixels than this are decoded directly for every width (their decode is cheap).' },
   { name: 'TROVE_FETCH_ALLOW_PRIVATE', default: 'false', description: 'UNSAFE outside development: lets `from_url` downloads, webhook deliveries and project storage endpoints (remote copies) reach loopback and private-network addresses.' },
   { name: 'TROVE_FETCH_TIMEOUT', default: '60s', description: 'Deadline for one `from_url` download, redirects included.' },
   { name: 'TROVE_FETCH_MAX_REDIRECTS', default: '5', description: 'Redirects a `from_url` download may follow.' },
@@ -212,6 +214,8 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       cacheBytes: read('TROVE_DERIVATIVE_CACHE_SIZE', 256 * 1024 ** 2, parseBytes),
       cacheMaxEntryBytes: read('TROVE_DERIVATIVE_CACHE_MAX_ENTRY', 8 * 1024 ** 2, parseBytes),
       avifEffort: read('TROVE_AVIF_EFFORT', 1, (v) => parseInteger(v, 0, 9)),
+      intermediateCacheBytes: read('TROVE_INTERMEDIATE_CACHE_SIZE', 0, parseBytes),
+      intermediateMinSourcePixels: read('TROVE_INTERMEDIATE_MIN_SOURCE_PIXELS', 8_000_000, (v) => parseInteger(v, 1, 1_000_000_000)),
     },
     transformTier: {
       nodes: read<string[]>('TROVE_TRANSFORM_NODES', [], parseNodeOrigins),

@@ -79,6 +79,11 @@ export interface ImageEngine {
       /** Loaded overlay sources by uuid ('self' is the source itself). */
       overlays: ReadonlyMap<string, Buffer>;
       limits: EngineLimits;
+      /**
+       * A stable identity of the source bytes (the original's blob key). With it, an engine may keep
+       * decoded work on the source for the next request of the same original (another width).
+       */
+      sourceKey?: string;
     },
   ): Promise<EngineResult>;
   /** `-/json/` and `-/main_colors/`: facts about the (transformed) image as a JSON object. */

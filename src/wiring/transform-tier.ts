@@ -54,7 +54,11 @@ export function createTransformTier(basics: Basics, sources: SourceLoader, slots
   metrics.queueDepth = () => scheduler.queued();
   metrics.slotsInUse = () => scheduler.active;
   // One libvips thread per image: the scheduler already runs one image per core, and more threads only contend.
-  const engine = new SharpImageEngine({ avifEffort: config.transform.avifEffort, concurrency: 1 });
+  const engine = new SharpImageEngine({
+    avifEffort: config.transform.avifEffort,
+    concurrency: 1,
+    intermediates: { maxBytes: config.transform.intermediateCacheBytes, minSourcePixels: config.transform.intermediateMinSourcePixels },
+  });
   const local = new LocalTransformRunner(sources, engine, scheduler, { transformed: (seconds) => metrics.transformSeconds.observe(seconds) }, engineLimits(config));
   const { nodes, internalSecret } = config.transformTier;
   const remote =

@@ -30,6 +30,7 @@ import { engineCall } from './engine-errors.js';
 import { pixelsOf, type Size } from './geometry.js';
 import { describeImage } from './image-description.js';
 import { mainColors } from './main-colors.js';
+import { type IntermediateSettings, Intermediates } from './intermediates.js';
 import { type LoweredPlan, lowerOperations, type OverlaySource } from './operation-lowering.js';
 import { planSteps, type Step } from './pipeline-planner.js';
 import { encoderQuality, isLossy, isSmartPreset, measureDetail } from './quality.js';
@@ -63,6 +64,15 @@ interface SharpImageEngineOptions {
    * 2–4 images in flight gave the best throughput; more threads per image only added contention.
    */
   concurrency?: number;
+  /** Decoded half-size copies of large originals, for responsive sets (off when absent). */
+  intermediates?: IntermediateSettings;
+}
+
+interface TransformOptions {
+  format: OutputFormat;
+  overlays: ReadonlyMap<string, Buffer>;
+  limits: EngineLimits;
+  sourceKey?: string;
 }
 
 const DEFAULT_AVIF_EFFORT = 1;
@@ -96,12 +106,14 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 
 export class SharpImageEngine implements ImageEngine {
   private readonly efforts: EncoderEfforts;
+  private readonly intermediates: Intermediates;
 
   constructor(options: SharpImageEngineOptions = {}) {
     this.efforts = {
       avif: integerIn('avifEffort', options.avifEffort ?? DEFAULT_AVIF_EFFORT, 0, 9),
       webp: integerIn('webpEffort', options.webpEffort ?? DEFAULT_WEBP_EFFORT, 0, 6),
     };
+    this.intermediates = new Intermediates(options.intermediates ?? { maxBytes: 0, minSourcePixels: 0 });
     // Process-wide libvips settings. Trove caches results itself, so libvips' operation cache would
     // only hold memory for repeats that never reach the engine.
     sharp.cache(false);
@@ -112,11 +124,7 @@ export class SharpImageEngine implements ImageEngine {
     return engineCall('reading the image header', async () => probeOf(await readSourceHeader(source, limits)));
   }
 
-  async transform(
-    source: Buffer,
-    plan: TransformPlan,
-    options: { format: OutputFormat; overlays: ReadonlyMap<string, Buffer>; limits: EngineLimits },
-  ): Promise<EngineResult> {
+  async transform(source: Buffer, plan: TransformPlan, options: TransformOptions): Promise<EngineResult> {
     const deadline = new Deadline(options.limits.timeoutMs);
     // engineCall: even a parameter sharp rejects synchronously surfaces as an EngineError.
     return engineCall('processing the image', () => deadline.guard(this.runTransform(source, plan, options, deadline)));
@@ -129,17 +137,34 @@ export class SharpImageEngine implements ImageEngine {
     );
   }
 
-  private async runTransform(
-    source: Buffer,
-    plan: TransformPlan,
-    options: { format: OutputFormat; overlays: ReadonlyMap<string, Buffer>; limits: EngineLimits },
-    deadline: Deadline,
-  ): Promise<EngineResult> {
+  /** Decoded pixel bytes held for responsive sets now, and decodes made for them so far. */
+  intermediateStats(): { bytes: number; decodes: number } {
+    return this.intermediates.stats();
+  }
+
+  private async runTransform(source: Buffer, plan: TransformPlan, options: TransformOptions, deadline: Deadline): Promise<EngineResult> {
     const { format, limits } = options;
     const prepared = await this.prepare(source, plan.operations, plan, { format, overlays: options.overlays, missingOverlay: 'error', limits });
     deadline.check();
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
-    let { pipeline, fromSource } = await runner.prepareFinal(prepared.steps);
+    const intermediate = this.intermediates.plan({
+      sourceKey: options.sourceKey,
+      header: prepared.header,
+      animated: prepared.animated,
+      autorotate: prepared.sourceOptions.autoOrient === true,
+      stripMeta: plan.output.stripMeta,
+      startSize: prepared.startSize,
+      steps: prepared.steps,
+    });
+    let { pipeline, fromSource } = intermediate === null
+      ? await runner.prepareFinal(prepared.steps)
+      : await runner.prepareFinal(
+          intermediate.steps,
+          await this.intermediates.obtain(intermediate.key, () => {
+            const { width, height } = intermediate.size;
+            return runner.materialise(runner.open({ kind: 'source' }).resize({ width, height, fit: 'fill' }), intermediate.size);
+          }),
+        );
 
     let quality: number | null = null;
     if (isLossy(format)) {

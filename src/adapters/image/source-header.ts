@@ -33,12 +33,37 @@ const PAGE_KINDS: ReadonlyMap<string, SourcePages['kind']> = new Map([['gif', 'a
 export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['gif', 'webp']);
 
 /**
+ * Headers already read, by source buffer. The delivery path probes a source (to negotiate the output
+ * format) and then transforms it, and the source cache hands every size of a hot image the same
+ * buffer: libvips reads each header once, not twice per request. Keyed weakly, so an entry lives
+ * exactly as long as the buffer it describes; the structural page count is redone only when the
+ * page limit differs.
+ */
+const headers = new WeakMap<Buffer, { maxPages: number | undefined; header: Promise<SourceHeader> }>();
+
+/**
  * The header, read without decoding. Frames and pages are counted from the file's structure (and
  * refused over the limit) before sharp reads it, because libvips' header read visits every frame of
  * a GIF or WebP, every page of a TIFF and every sample of a HEIF sequence, in time that grows with
  * (for GIF and WebP, faster than) their number.
  */
 export async function readSourceHeader(source: Buffer, limits: EngineLimits): Promise<SourceHeader> {
+  const known = headers.get(source);
+  if (known !== undefined && known.maxPages === limits.maxSourcePages) {
+    const header = await known.header;
+    // The limits checked from the header are checked again: they may differ between calls.
+    const kind = PAGE_KINDS.get(header.format);
+    if (kind !== undefined) checkPageCount({ kind, count: header.pages, atLeast: false }, limits);
+    return header;
+  }
+  const header = readHeader(source, limits);
+  headers.set(source, { maxPages: limits.maxSourcePages, header });
+  // A refused or unreadable source is not remembered: the next request reads it again.
+  header.catch(() => headers.delete(source));
+  return header;
+}
+
+async function readHeader(source: Buffer, limits: EngineLimits): Promise<SourceHeader> {
   const counted = countSourcePages(source, limits.maxSourcePages);
   if (counted !== null) checkPageCount(counted, limits);
   const metadata = await engineCall('reading the image header', () =>

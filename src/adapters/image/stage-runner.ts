@@ -39,8 +39,9 @@ type StageInput = { kind: 'source' } | { kind: 'raw'; image: RawImage };
 export class StageRunner {
   constructor(private readonly context: RunContext) {}
 
-  async prepareFinal(steps: readonly Step[]): Promise<FinalPipeline> {
-    let input: StageInput = { kind: 'source' };
+  /** `start`: decoded pixels the first step reads instead of the source (an intermediate). */
+  async prepareFinal(steps: readonly Step[], start?: RawImage): Promise<FinalPipeline> {
+    let input: StageInput = start === undefined ? { kind: 'source' } : { kind: 'raw', image: start };
     for (let index = 0; index < steps.length; index += 1) {
       this.context.deadline.check();
       const step = steps[index]!;

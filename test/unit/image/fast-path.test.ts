@@ -26,9 +26,11 @@ const { DEFAULT_OUTPUT } = await import('../../../src/domain/transform/operation
 const engine = new SharpImageEngine();
 const limits = { maxSourcePixels: 50_000_000, maxOutputDimension: 5000, maxAnimationPixels: 50_000_000, timeoutMs: 15_000 };
 
-async function pipelinesFor(source: Buffer, operations: Operation[], quality: 'normal' | 'smart' = 'normal'): Promise<number> {
+/** `reuse`: transform the very buffer given (its header was read before); otherwise a copy of it. */
+async function pipelinesFor(source: Buffer, operations: Operation[], quality: 'normal' | 'smart' = 'normal', reuse = false): Promise<number> {
+  const input = reuse ? source : Buffer.from(source);
   opened.length = 0;
-  await engine.transform(source, { operations, output: { ...DEFAULT_OUTPUT, quality }, info: null }, { format: 'jpeg', overlays: new Map(), limits });
+  await engine.transform(input, { operations, output: { ...DEFAULT_OUTPUT, quality }, info: null }, { format: 'jpeg', overlays: new Map(), limits });
   return opened.length;
 }
 
@@ -41,7 +43,14 @@ describe('fast path', () => {
   it('resize + format + quality is one pipeline after the header read', async () => {
     const resize: Operation = { op: 'resize', width: 320, height: null, upscale: 'on', background: DEFAULT_OUTPUT.background };
     expect(await pipelinesFor(source, [resize])).toBe(2);
-    expect(opened.every(({ input }) => input === source)).toBe(true);
+    expect(opened.every(({ input }) => Buffer.isBuffer(input) && input.equals(source))).toBe(true);
+  });
+
+  it('a source buffer whose header was read (probe, an earlier size) is only opened for its pipeline', async () => {
+    const resize: Operation = { op: 'resize', width: 320, height: null, upscale: 'on', background: DEFAULT_OUTPUT.background };
+    await engine.probe(source, limits);
+    expect(await pipelinesFor(source, [resize], 'normal', true)).toBe(1);
+    expect(await pipelinesFor(source, [{ ...resize, width: 300 }], 'normal', true)).toBe(1);
   });
 
   it('geometry followed by effects stays one pipeline', async () => {
