@@ -7,6 +7,9 @@
  * gives B's p50/p99 in each and the ratio of B's loaded p99 to its idle p99 (target ≤ 1.5).
  *
  * Layouts, side by side:
+ *   tier      the separate transform tier: one node with the upload, api, delivery and worker roles
+ *             sends every miss to two transform-only nodes (TROVE_TRANSFORM_NODES), which share
+ *             Redis: the slot ledger holds each project to its share of both transform nodes' slots.
  *   cluster   both processes on one Redis: the slot ledger holds each project to its share of the
  *             two processes' slots together.
  *   local     no Redis: each process shares only its own slots (the scheduler before the ledger).
@@ -28,7 +31,7 @@ import sharp from 'sharp';
 import { createTestDatabase } from '../test/helpers/backends.js';
 import { RATE_LIMITS_OFF, percentile, printTable } from './lib/trove-process.js';
 
-const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'cluster,local').split(',');
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'tier,cluster,local').split(',');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const FLOOD = Number(process.env.BENCH_FLOOD ?? 300);
 const TRICKLE_MS = Number(process.env.BENCH_TRICKLE_MS ?? 400);
@@ -39,6 +42,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
 const KEY_A = process.env.BENCH_KEY_A ?? 'benchprojecta';
 const KEY_B = process.env.BENCH_KEY_B ?? 'benchprojectb';
 const PORTS = [3961, 3962];
+const TRANSFORM_PORTS = [3963, 3964];
+const INTERNAL_SECRET = 'bench-internal-secret-0123456789abcdef0123';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
 
@@ -147,14 +152,14 @@ async function redisCounters(redis: Redis | null): Promise<{ commands: number; s
   };
 }
 
-async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourceB: string, redis: Redis | null) {
+async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourceB: string, redis: Redis | null, metricUrls: string[] = nodeUrls) {
   const widthsB = { next: 0, failed: 0 };
   let widthA = 1000;
   const idle: number[] = [];
   const loaded: number[] = [];
   let floodSeconds = 0;
   let refused = 0;
-  const deniedBefore = await metricSum(nodeUrls, 'trove_transform_slot_denials_total');
+  const deniedBefore = await metricSum(metricUrls, 'trove_transform_slot_denials_total');
   const redisBefore = await redisCounters(redis);
   for (let round = 0; round < ROUNDS; round++) {
     idle.push(...(await trickle(nodeUrls, sourceB, widthsB, new Promise((r) => setTimeout(r, IDLE_MS)))));
@@ -171,8 +176,8 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
   }
   idle.sort((a, b) => a - b);
   loaded.sort((a, b) => a - b);
-  const denials = (await metricSum(nodeUrls, 'trove_transform_slot_denials_total')) - deniedBefore;
-  const failures = await metricSum(nodeUrls, 'trove_transform_slot_ledger_failures_total');
+  const denials = (await metricSum(metricUrls, 'trove_transform_slot_denials_total')) - deniedBefore;
+  const failures = await metricSum(metricUrls, 'trove_transform_slot_ledger_failures_total');
   const redisAfter = await redisCounters(redis);
   const transformations = FLOOD * ROUNDS - refused + idle.length + loaded.length;
   return {
@@ -201,7 +206,7 @@ async function makeSource(seed: number): Promise<Buffer> {
     .toBuffer();
 }
 
-async function startLayout(layout: string, work: string): Promise<{ nodeUrls: string[]; redis: Redis | null; stop(): Promise<void> }> {
+async function startLayout(layout: string, work: string): Promise<{ nodeUrls: string[]; metricUrls: string[]; redis: Redis | null; stop(): Promise<void> }> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(work, `${layout}-`));
   const env: Record<string, string> = {
@@ -219,22 +224,39 @@ async function startLayout(layout: string, work: string): Promise<{ nodeUrls: st
     await redis.flushdb();
     env.REDIS_URL = REDIS_URL;
   }
+  if (layout === 'tier') {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    await redis.flushdb();
+    env.REDIS_URL = REDIS_URL;
+    env.TROVE_INTERNAL_SECRET = INTERNAL_SECRET;
+  }
   const nodes: Node[] = [];
+  const transformNodes: Node[] = [];
   try {
+    if (layout === 'tier') {
+      // Transform-only nodes: the blob store (the shared DATA_DIR), Redis for the ledger, no database.
+      const { DATABASE_URL: _database, ...nodeEnv } = env;
+      for (const port of TRANSFORM_PORTS) transformNodes.push(await startNode(port, { ...nodeEnv, TROVE_ROLES: 'transform' }));
+      env.TROVE_ROLES = 'upload,api,delivery,worker';
+      env.TROVE_TRANSFORM_NODES = transformNodes.map((node) => node.url).join(',');
+    }
     // The first node migrates the database and creates project A; the others start on it.
     nodes.push(await startNode(PORTS[0]!, env));
     execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'projects', 'create', '--name', 'B', '--public-key', KEY_B], { env: { ...process.env, ...env }, stdio: 'ignore' });
-    for (const port of PORTS.slice(1)) nodes.push(await startNode(port, env));
+    // The tier has one front node: both transform nodes do the work it sends them.
+    if (layout !== 'tier') for (const port of PORTS.slice(1)) nodes.push(await startNode(port, env));
   } catch (error) {
+    await Promise.all(transformNodes.map((node) => node.stop()));
     await Promise.all(nodes.map((node) => node.stop()));
     await database.drop();
     throw error;
   }
   return {
     nodeUrls: nodes.map((node) => node.url),
+    metricUrls: [...nodes, ...transformNodes].map((node) => node.url),
     redis,
     async stop() {
-      await Promise.all(nodes.map((node) => node.stop()));
+      await Promise.all([...nodes, ...transformNodes].map((node) => node.stop()));
       await database.drop();
       if (redis) {
         await redis.flushdb();
@@ -253,14 +275,14 @@ async function main() {
     const layouts = external ? ['given'] : LAYOUTS;
     console.log(`flood ${FLOOD} per round, trickle every ${TRICKLE_MS} ms, ${ROUNDS} rounds; TROVE_TRANSFORM_CONCURRENCY=${CONCURRENCY} per process; sources 2400×1600 JPEG; A → 1000–1600 px JPEG, B → 500–899 px`);
     for (const layout of layouts) {
-      const started = external ? { nodeUrls: external, redis: null, stop: async () => undefined } : await startLayout(layout, work);
+      const started = external ? { nodeUrls: external, metricUrls: external, redis: null, stop: async () => undefined } : await startLayout(layout, work);
       try {
         const uploadUrl = process.env.BENCH_UPLOAD_URL ?? started.nodeUrls[0]!;
         const sourceA = await upload(uploadUrl, jpegA, KEY_A);
         const sourceB = await upload(uploadUrl, jpegB, KEY_B);
         // Warm each node (code paths, source caches) outside the measured rounds.
         for (const url of started.nodeUrls) await Promise.all([get(`${url}/${sourceA}/-/resize/99x/`), get(`${url}/${sourceB}/-/resize/98x/`)]);
-        rows.push(await rounds(layout, started.nodeUrls, sourceA, sourceB, started.redis));
+        rows.push(await rounds(layout, started.nodeUrls, sourceA, sourceB, started.redis, started.metricUrls));
       } finally {
         await started.stop();
       }
