@@ -5,14 +5,15 @@
  * thread; rounds alternate between the servers because throughput drifts on shared machines, and
  * every round's ratio is printed next to the medians. Besides requests per second, each server's own
  * CPU time per request is read from /proc: it measures the cost of a hit even while other programs
- * share the cores, so its ratio is the steadier figure of what one process can serve.
+ * share the cores, so its ratio is the steadier figure of what one process can serve. A third server
+ * is a Trove process with the delivery role alone on the same data (what a delivery tier runs).
  *
  *   npm run build && npx tsx bench/hits.bench.ts     (BENCH_ROUNDS=5 BENCH_SECONDS=6)
  */
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RATE_LIMITS_OFF, hasWrk, printTable, startTroveProcess } from './lib/trove-process.js';
@@ -36,9 +37,26 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/**
+ * With taskset (Linux), every server runs on the last core and wrk on the first: otherwise the
+ * kernel sometimes puts the client and the server on one core, and a round measures that instead.
+ */
+const PINNED = (() => {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return availableParallelism() >= 2;
+  } catch {
+    return false;
+  }
+})();
+
+function pinServer(pid: number): void {
+  if (PINNED) execFileSync('taskset', ['-a', '-cp', String(availableParallelism() - 1), String(pid)], { stdio: 'ignore' });
+}
+
 function wrk(url: string, seconds: number, pid: number): LoadResult {
   const before = cpuTicks(pid);
-  const out = execFileSync('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const out = execFileSync(PINNED ? 'taskset' : 'wrk', [...(PINNED ? ['-c', '0', 'wrk'] : []),'-t', '1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
   const ticks = cpuTicks(pid) - before;
   const toMs = (value: string, unit: string) => Number(value) * (unit === 's' ? 1000 : unit === 'us' ? 0.001 : 1);
   const pick = (p: string) => {
@@ -69,6 +87,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'trove-hits-'));
   const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3961, env: { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1', LOG_LEVEL: 'warn' } });
   let bareNode: { pid: number; stop: () => void } | null = null;
+  let deliveryOnly: Awaited<ReturnType<typeof startTroveProcess>> | null = null;
   try {
     const photo = await sharp({ create: { width: 2400, height: 1600, channels: 3, background: '#6a8' } })
       .composite([{ input: Buffer.from(`<svg width="2400" height="1600"><circle cx="1200" cy="800" r="600" fill="#c42"/></svg>`) }])
@@ -85,10 +104,16 @@ async function main(): Promise<void> {
     const file = path.join(work, 'derivative.jpg');
     await writeFile(file, body);
     bareNode = await startBareNode(file, 3962);
+    // The same SQLite file and blob folder (SQLite allows several processes), so the file is found.
+    deliveryOnly = await startTroveProcess({ dataDir: path.join(work, 'data'), port: 3963, env: { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1', TROVE_ROLES: 'delivery', LOG_LEVEL: 'warn' } });
+    const deliveryUrl = url.replace(trove.url, deliveryOnly.url);
+    for (let i = 0; i < 3; i += 1) await (await fetch(deliveryUrl)).arrayBuffer();
     const servers = [
-      { name: `Trove, 1 process (${body.length} B, memory hit)`, url, pid: trove.pid },
+      { name: `Trove, 1 process, every role (${body.length} B, memory hit)`, url, pid: trove.pid },
+      { name: 'Trove, 1 process, delivery role only', url: deliveryUrl, pid: deliveryOnly.pid },
       { name: 'bare node:http, 1 process, Buffer in memory', url: 'http://127.0.0.1:3962/derivative.jpg', pid: bareNode.pid },
     ];
+    for (const server of servers) pinServer(server.pid);
     for (const server of servers) wrk(server.url, 2, server.pid);
     const results = new Map<string, LoadResult[]>(servers.map((server) => [server.name, []]));
     const ratios: Array<{ rps: number; cpu: number }> = [];
@@ -96,13 +121,13 @@ async function main(): Promise<void> {
       // Alternate which server goes first, so neither always follows the other's warm-up.
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) results.get(server.name)!.push(wrk(server.url, SECONDS, server.pid));
-      const [ours, theirs] = servers.map((server) => results.get(server.name)!.at(-1)!);
+      const [ours, , theirs] = servers.map((server) => results.get(server.name)!.at(-1)!);
       ratios.push({ rps: ours!.rps / theirs!.rps, cpu: theirs!.cpuMicros / ours!.cpuMicros });
     }
-    const bare = median(results.get(servers[1]!.name)!.map((r) => r.rps));
-    const bareCpu = median(results.get(servers[1]!.name)!.map((r) => r.cpuMicros));
+    const bare = median(results.get(servers[2]!.name)!.map((r) => r.rps));
+    const bareCpu = median(results.get(servers[2]!.name)!.map((r) => r.cpuMicros));
     printTable(
-      `Cache hits per process, ${CONNECTIONS} keep-alive connections, wrk, ${ROUNDS} alternating rounds of ${SECONDS} s (target: Trove ≥ 0.9× bare)`,
+      `Cache hits per process, ${CONNECTIONS} keep-alive connections, wrk, ${ROUNDS} alternating rounds of ${SECONDS} s${PINNED ? ', servers on the last core and wrk on the first' : ''} (target: Trove ≥ 0.9× bare)`,
       servers.map((server) => {
         const runs = results.get(server.name)!;
         const rps = median(runs.map((r) => r.rps));
@@ -117,10 +142,12 @@ async function main(): Promise<void> {
         };
       }),
     );
+    console.log('(per round: the every-role process against the bare one)');
     console.log(`Trove / bare, requests/s per round: ${ratios.map((r) => r.rps.toFixed(3)).join(' ')} (median ${median(ratios.map((r) => r.rps)).toFixed(3)})`);
     console.log(`Trove / bare, requests per CPU second per round: ${ratios.map((r) => r.cpu.toFixed(3)).join(' ')} (median ${median(ratios.map((r) => r.cpu)).toFixed(3)})`);
   } finally {
     bareNode?.stop();
+    await deliveryOnly?.stop();
     await trove.stop();
     await rm(work, { recursive: true, force: true });
   }
