@@ -78,18 +78,18 @@ async function runHttp(config: Config, logger: Logger, options: { background: bo
   });
 }
 
-async function runPrimary(config: Config, logger: Logger): Promise<void> {
-  startClusterPrimary();
-  const trove = await prepare(config, logger);
-  startBackground(trove, config, logger);
+/**
+ * Forks TROVE_WORKERS HTTP processes, replaces any that exit, and on a signal stops them, then runs
+ * `stop` (what the primary itself holds).
+ */
+function superviseWorkers(config: Config, logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     logger.error({ pid: worker.process.pid, code, signal }, 'HTTP process exited; starting a replacement');
-    setTimeout(fork, 1_000).unref();
+    setTimeout(() => cluster.fork(), 1_000).unref();
   });
-  for (let i = 0; i < config.workers; i++) fork();
+  for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
   cluster.on('listening', () => {
     listening++;
@@ -98,8 +98,15 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   onSignals(logger, async () => {
     stopping = true;
     await stopWorkers();
-    await trove.close();
+    await stop();
   });
+}
+
+async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  startClusterPrimary();
+  const trove = await prepare(config, logger);
+  startBackground(trove, config, logger);
+  superviseWorkers(config, logger, () => trove.close());
 }
 
 /** A transform-only process: no database, no migrations, no background work; one HTTP server. */
@@ -116,22 +123,7 @@ async function runTransformNode(config: Config, logger: Logger): Promise<void> {
 
 /** Transform-only with TROVE_WORKERS > 1: the primary only forks and replaces HTTP processes (it has nothing to prepare). */
 function runTransformPrimary(config: Config, logger: Logger): void {
-  let stopping = false;
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    logger.error({ pid: worker.process.pid, code, signal }, 'HTTP process exited; starting a replacement');
-    setTimeout(() => cluster.fork(), 1_000).unref();
-  });
-  for (let i = 0; i < config.workers; i++) cluster.fork();
-  let listening = 0;
-  cluster.on('listening', () => {
-    listening++;
-    if (listening === config.workers) logStarted(config, logger);
-  });
-  onSignals(logger, async () => {
-    stopping = true;
-    await stopWorkers();
-  });
+  superviseWorkers(config, logger, async () => undefined);
 }
 
 async function stopWorkers(): Promise<void> {

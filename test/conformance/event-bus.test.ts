@@ -6,7 +6,8 @@ import { MemoryEventBus } from '../../src/adapters/events/memory.event-bus.js';
 import { RedisEventBus } from '../../src/adapters/events/redis.event-bus.js';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
 import { MemoryCluster } from '../helpers/memory-cluster.js';
-import { connectTestRedis as connectRedis, describeWhenRedis, freePort, REDIS_URL, testRedisPrefix } from '../helpers/test-redis.js';
+import { connectTestRedis as connectRedis, describeWhenRedis, REDIS_URL, testRedisPrefix } from '../helpers/test-redis.js';
+import { freePort } from '../helpers/ports.js';
 import type { EventBus, TroveEvent } from '../../src/ports/event-bus.js';
 
 const PREFIX = testRedisPrefix();

@@ -10,7 +10,8 @@ import type { RedisHealthChange } from '../../src/adapters/redis/redis-health.js
 import { RedisConnection, type RedisCommandErrorReport, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
 import type { LockService } from '../../src/ports/lock-service.js';
 import { MemoryCluster } from '../helpers/memory-cluster.js';
-import { connectTestRedis as connectRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
+import { connectTestRedis as connectRedis, describeWhenRedis, testRedisPrefix } from '../helpers/test-redis.js';
+import { freePort } from '../helpers/ports.js';
 
 const PREFIX = testRedisPrefix();
 const describeRedis = await describeWhenRedis('lock');

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MemoryRateLimiter } from '../../src/adapters/rate-limit/memory.rate-limiter.js';
 import { RedisRateLimiter } from '../../src/adapters/rate-limit/redis.rate-limiter.js';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
-import { connectTestRedis as connectRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
+import { connectTestRedis as connectRedis, describeWhenRedis, testRedisPrefix } from '../helpers/test-redis.js';
+import { freePort } from '../helpers/ports.js';
 import type { RateDecision, RateLimiter } from '../../src/ports/rate-limiter.js';
 
 const PREFIX = testRedisPrefix();

@@ -4,7 +4,8 @@ import { MemorySlotBoard, MemorySlotLedger } from '../../src/adapters/slots/memo
 import { RedisSlotLedger } from '../../src/adapters/slots/redis.slot-ledger.js';
 import { FairScheduler } from '../../src/services/transform/fair-scheduler.js';
 import type { SlotLedger } from '../../src/ports/slot-ledger.js';
-import { connectTestRedis, describeWhenRedis, freePort, testRedisPrefix } from '../helpers/test-redis.js';
+import { connectTestRedis, describeWhenRedis, testRedisPrefix } from '../helpers/test-redis.js';
+import { freePort } from '../helpers/ports.js';
 import { runSlotLedgerConformance } from './slot-ledger.suite.js';
 
 const describeRedis = await describeWhenRedis('slot ledger');

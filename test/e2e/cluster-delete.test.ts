@@ -13,7 +13,8 @@ import { makeJpeg } from '../helpers/images.js';
 import { redisUnavailableReason } from '../helpers/test-redis.js';
 import { createSharedScaleBackend, startTransformNode, startTrove, type SharedScaleBackend, type TestTransformNode, type TestTrove } from '../helpers/trove-server.js';
 import { uploadFile } from '../helpers/upload-http.js';
-import { describeWhenShield, freePort, startShield, type TestShield } from '../helpers/varnish.js';
+import { freePort } from '../helpers/ports.js';
+import { describeWhenShield, startShield, type TestShield } from '../helpers/varnish.js';
 
 const REDIS = process.env.TEST_CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 const SECRET = 'cluster-test-internal-secret-0123456789abcdef';

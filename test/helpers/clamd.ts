@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe } from 'vitest';
+import { freePort } from './ports.js';
 
 /** Debian's ClamAV (`apt-get install clamav-daemon clamav`); tests never download signatures. */
 const CLAMD = process.env.TROVE_TEST_CLAMD ?? '/usr/sbin/clamd';
@@ -38,17 +39,6 @@ export interface TestClamd {
   unixUrl: string;
   port: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function pong(port: number): Promise<boolean> {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import { RedisConnection, type RedisConnectionOptions } from '../../src/adapters/redis/redis-connection.js';
@@ -48,11 +47,3 @@ export async function connectTestRedis(prefix: string, options: Partial<RedisCon
 }
 
 /** A port nothing listens on: taken from the OS, then released. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

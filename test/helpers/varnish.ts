@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
+import { freePort } from './ports.js';
 
 /** Debian's Varnish 7 and varnish-modules (`apt-get install varnish varnish-modules`). */
 const VARNISHD = process.env.TROVE_TEST_VARNISHD ?? '/usr/sbin/varnishd';
@@ -29,18 +29,6 @@ export interface TestShield {
   /** What varnishd and the start script printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A loopback port nobody listens on now (to give a shield's address to a server started before it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function healthy(url: string): Promise<boolean> {
