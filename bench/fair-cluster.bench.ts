@@ -22,14 +22,14 @@
  * nodes in front of separate transform nodes; requests go to them in turn, and the sources are
  * uploaded to BENCH_UPLOAD_URL (default: the first of them).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { createTestDatabase } from '../test/helpers/backends.js';
-import { RATE_LIMITS_OFF, percentile, printTable } from './lib/trove-process.js';
+import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'tier,cluster,local').split(',');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -79,40 +79,11 @@ async function metricSum(nodeUrls: string[], name: string): Promise<number> {
   return sum;
 }
 
-interface Node {
-  url: string;
-  stop(): Promise<void>;
-}
+type Node = Pick<TroveProcess, 'url' | 'stop'>;
 
-async function startNode(port: number, env: Record<string, string>): Promise<Node> {
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/main.ts'), 'serve'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', TROVE_WORKERS: '1', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`node on ${port} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`node on ${port} did not answer /health`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+/** One node from the sources, as `npm start` runs it, with one HTTP process; `env` gives its data, keys and roles. */
+function startNode(port: number, env: Record<string, string>): Promise<Node> {
+  return startTroveProcess({ dataDir: env.DATA_DIR!, port, fromSources: true, env: { TROVE_WORKERS: '1', ...env } });
 }
 
 /**
