@@ -84,6 +84,25 @@ describe.each(backends)('image transformations (%s)', (backend) => {
     expect(cached.status).toBe(304);
   });
 
+  it('keeps negotiating format/auto per request once the URL is answered from memory', async () => {
+    const url = `${trove.url}/${photo}/-/resize/111x/-/format/auto/`;
+    const accepts = { 'image/avif,image/webp,*/*': 'image/avif', 'image/webp,*/*': 'image/webp', '*/*': 'image/jpeg', 'image/avif;q=0,image/webp': 'image/webp' };
+    // Three rounds: the first computes, the later ones are memory hits remembered per URL and Accept.
+    for (let round = 0; round < 3; round += 1) {
+      for (const [accept, type] of Object.entries(accepts)) {
+        const response = await fetch(url, { headers: { accept } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe(type);
+        expect(response.headers.get('vary')).toBe('Accept');
+        expect(response.headers.get('etag')).toContain(type === 'image/jpeg' ? 'auto-basic' : `auto-${type.slice(6)}`);
+        expect((await imageOf(response)).meta.width).toBe(111);
+      }
+    }
+    const noAccept = await fetch(url);
+    expect(noAccept.headers.get('content-type')).toBe('image/jpeg');
+    await noAccept.arrayBuffer();
+  });
+
   it('negotiates format/auto from Accept and says Vary: Accept', async () => {
     const url = `${trove.url}/${photo}/-/preview/200x200/-/format/auto/`;
     const avif = await fetch(url, { headers: { accept: 'image/avif,image/webp,*/*' } });

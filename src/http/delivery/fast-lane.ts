@@ -47,31 +47,94 @@ function prepareHeaders(uuid: string, entry: Derivative, plan: DeliveryPlan, eta
   };
 }
 
+/** What a URL names once its Accept class is known: the derivative's key and its ETag. */
+interface Identity {
+  key: string;
+  etag: string;
+  varyAccept: boolean;
+}
+
+/**
+ * A delivery URL the fast lane has seen, parsed: its file, its plan and, per Accept header, what it
+ * names. Built from the route's parse cache, so a repeated hit costs one map lookup instead of a
+ * regex, a parse-cache lookup and the derivative key's string building.
+ */
+interface HitRoute {
+  uuid: string;
+  plan: DeliveryPlan;
+  /** The answer does not depend on Accept (a fixed format): one identity for every request. */
+  fixed: Identity | null;
+  /** `format/auto`: by Accept header as sent (browsers send a handful of distinct ones). */
+  byAccept: Map<string | undefined, Identity>;
+}
+
+/** URLs remembered (each a few hundred bytes), as many as the route's parse cache holds. */
+const MAX_ROUTES = 10_000;
+/** Distinct Accept headers remembered per `format/auto` URL; others are negotiated per request. */
+const MAX_ACCEPTS_PER_ROUTE = 16;
+
 export function createFastLane(ctx: HttpContext, paths: ParsedPaths): (request: IncomingMessage, response: ServerResponse) => boolean {
   const prefix = ctx.config.http.deliveryPrefix;
   const route = `${prefix}/:uuid/*`;
+  const transform = ctx.services.transform;
   // Headers built once per cached derivative (and URL shape), reused until the entry leaves memory.
   // An entry is stored under its file's uuid, so the uuid in its tags is the same on every reuse.
   const prepared = new WeakMap<Derivative, PreparedHeaders>();
+  // Insertion order evicts: a parse cache, not a hit cache (the derivative itself is looked up every time).
+  const routes = new Map<string, HitRoute | null>();
+
+  const remember = (url: string, hitRoute: HitRoute | null) => {
+    if (routes.size >= MAX_ROUTES) routes.delete(routes.keys().next().value!);
+    routes.set(url, hitRoute);
+  };
+
+  /** The URL's route: null when the fast lane never answers it, undefined when its tail was not parsed yet. */
+  const routeOf = (url: string): HitRoute | null | undefined => {
+    const known = routes.get(url);
+    if (known !== undefined) return known;
+    // Only delivery URLs are remembered: other traffic must not push the hot ones out.
+    if (url.includes('?') || (prefix !== '' && !url.startsWith(`${prefix}/`))) return null;
+    const match = UUID_PATH.exec(prefix === '' ? url : url.slice(prefix.length));
+    if (!match) return null;
+    const plan = paths.peek(match[2]!);
+    if (!plan) return undefined;
+    if (!plan.transforms) {
+      remember(url, null);
+      return null;
+    }
+    const uuid = match[1]!;
+    const probe = transform.identityOf(uuid, plan, undefined);
+    const hitRoute: HitRoute = { uuid, plan, fixed: probe.varyAccept ? null : probe, byAccept: new Map() };
+    remember(url, hitRoute);
+    return hitRoute;
+  };
+
+  const identityFor = (hitRoute: HitRoute, accept: string | undefined): Identity => {
+    if (hitRoute.fixed) return hitRoute.fixed;
+    let identity = hitRoute.byAccept.get(accept);
+    if (identity === undefined) {
+      identity = transform.identityOf(hitRoute.uuid, hitRoute.plan, accept);
+      if (hitRoute.byAccept.size < MAX_ACCEPTS_PER_ROUTE) hitRoute.byAccept.set(accept, identity);
+    }
+    return identity;
+  };
+
   return (request, response) => {
     const method = request.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const url = request.url ?? '';
-    if (url.includes('?') || (prefix !== '' && !url.startsWith(`${prefix}/`))) return false;
-    const match = UUID_PATH.exec(prefix === '' ? url : url.slice(prefix.length));
-    if (!match) return false;
-    const plan = paths.peek(match[2]!);
-    if (!plan || !plan.transforms) return false;
+    const hitRoute = routeOf(request.url ?? '');
+    if (!hitRoute) return false;
     const started = performance.now();
-    const hit = ctx.services.transform.peekEntry(match[1]!, plan, request.headers.accept);
-    if (!hit) return false;
-    let headers = prepared.get(hit.entry);
-    if (!headers || headers.plan !== plan || headers.etag !== hit.etag) {
-      headers = prepareHeaders(match[1]!, hit.entry, plan, hit.etag, hit.varyAccept);
-      prepared.set(hit.entry, headers);
+    const identity = identityFor(hitRoute, request.headers.accept);
+    const entry = transform.peekKey(identity.key);
+    if (!entry) return false;
+    let headers = prepared.get(entry);
+    if (!headers || headers.plan !== hitRoute.plan || headers.etag !== identity.etag) {
+      headers = prepareHeaders(hitRoute.uuid, entry, hitRoute.plan, identity.etag, identity.varyAccept);
+      prepared.set(entry, headers);
     }
-    ctx.services.usage.record(match[1]!, 'hit');
-    if (matchesEtag(request.headers['if-none-match'], hit.etag)) {
+    ctx.services.usage.record(hitRoute.uuid, 'hit');
+    if (matchesEtag(request.headers['if-none-match'], identity.etag)) {
       response.writeHead(304, headers.notModified).end();
       ctx.metrics.http.record(method, route, 304, (performance.now() - started) / 1000);
       return true;
@@ -79,8 +142,8 @@ export function createFastLane(ctx: HttpContext, paths: ParsedPaths): (request: 
     response.writeHead(200, headers.ok);
     if (method === 'HEAD') response.end();
     else {
-      response.end(hit.entry.data);
-      ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + hit.entry.data.length;
+      response.end(entry.data);
+      ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + entry.data.length;
     }
     ctx.metrics.http.record(method, route, 200, (performance.now() - started) / 1000);
     return true;

@@ -68,14 +68,19 @@ export class TransformService {
   ) {}
 
   /**
-   * The memory tier only, synchronously: the HTTP fast lane answers hits with this before any
-   * routing. `entry` is the cached object itself (stable until evicted), so callers may memoise
-   * what they derive from it.
+   * What a URL and Accept header name, without looking anything up. The HTTP fast lane keeps this
+   * per URL and Accept header and answers memory hits with `peekKey` before any routing.
    */
-  peekEntry(uuid: string, request: DeliveryPlan, accept: string | undefined): { entry: Derivative; etag: string; varyAccept: boolean } | null {
-    const { key, etag, varyAccept } = this.identify(uuid, request, accept);
-    const entry = this.fromMemory(key);
-    return entry ? { entry, etag, varyAccept } : null;
+  identityOf(uuid: string, request: DeliveryPlan, accept: string | undefined): { variant: FormatVariant | 'preserve'; key: string; etag: string; varyAccept: boolean } {
+    return this.identify(uuid, request, accept);
+  }
+
+  /**
+   * The memory tier only, synchronously, by derivative key (from `identityOf`). The entry is the
+   * cached object itself (stable until evicted), so callers may memoise what they derive from it.
+   */
+  peekKey(key: string): Derivative | null {
+    return this.fromMemory(key);
   }
 
   /**
