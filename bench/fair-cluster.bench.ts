@@ -79,6 +79,16 @@ async function metricSum(nodeUrls: string[], name: string): Promise<number> {
   return sum;
 }
 
+/** The largest value of a gauge over the nodes. */
+async function metricMax(nodeUrls: string[], name: string): Promise<number> {
+  let max = 0;
+  for (const url of nodeUrls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const line of text.split('\n')) if (line.startsWith(`${name} `)) max = Math.max(max, Number(line.split(' ').at(-1)));
+  }
+  return max;
+}
+
 type Node = Pick<TroveProcess, 'url' | 'stop'>;
 
 /** One node from the sources, as `npm start` runs it, with one HTTP process; `env` gives its data, keys and roles. */
@@ -130,6 +140,7 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
   const loaded: number[] = [];
   let floodSeconds = 0;
   let refused = 0;
+  let loopLagMax = 0;
   const deniedBefore = await metricSum(metricUrls, 'trove_transform_slot_denials_total');
   const redisBefore = await redisCounters(redis);
   for (let round = 0; round < ROUNDS; round++) {
@@ -140,7 +151,10 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
     );
     // B starts once A's requests have arrived and queued everywhere.
     await new Promise((r) => setTimeout(r, 200));
+    // Scraping resets each node's event-loop histogram: what the next scrape shows is this flood's.
+    await metricMax(metricUrls, 'trove_nodejs_eventloop_lag_max_seconds');
     loaded.push(...(await trickle(nodeUrls, sourceB, widthsB, flood)));
+    loopLagMax = Math.max(loopLagMax, await metricMax(metricUrls, 'trove_nodejs_eventloop_lag_max_seconds'));
     const results = await flood;
     floodSeconds += (performance.now() - started) / 1000;
     refused += results.filter((r) => r.status !== 200).length;
@@ -160,6 +174,9 @@ async function rounds(layout: string, nodeUrls: string[], sourceA: string, sourc
     'p99 loaded/idle': (percentile(loaded, 99) / percentile(idle, 99)).toFixed(2),
     'B samples idle/loaded': `${idle.length}/${loaded.length}`,
     'B not 200': widthsB.failed,
+    // The longest any node's event loop was held during a flood (CPU starvation and GC pauses
+    // included): a request that arrives then waits at least that long.
+    'max loop lag ms': (loopLagMax * 1000).toFixed(0),
     'A images/s': ((FLOOD * ROUNDS - refused) / floodSeconds).toFixed(1),
     'A not 200': refused,
     'ledger denials': denials,
