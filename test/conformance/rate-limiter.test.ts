@@ -72,9 +72,11 @@ function runRateLimiterConformance(name: string, setup: () => Promise<LimiterFix
 
     it('never refills beyond the burst', async () => {
       const key = uniqueKey();
-      const limit = { burst: 2, perSecond: 50 };
+      // Refill slow enough that the three takes below see no new token on a busy machine (200 ms
+      // each), and a pause long enough to refill three tokens if the bucket could hold them.
+      const limit = { burst: 2, perSecond: 5 };
       await limiter.take(key, limit);
-      await sleep(200);
+      await sleep(600);
       expect(await limiter.take(key, limit)).toEqual({ allowed: true, remaining: 1 });
       expect(await limiter.take(key, limit)).toEqual({ allowed: true, remaining: 0 });
       expect((await limiter.take(key, limit)).allowed).toBe(false);
