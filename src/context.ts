@@ -26,6 +26,7 @@ import { createReadiness } from './wiring/readiness.js';
 import { createStorage, openBlobStore } from './wiring/storage.js';
 import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
+import { createVideoEngine } from './wiring/video.js';
 import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
@@ -80,11 +81,12 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   };
   const coordination = createCoordination(basics, storage.metadata, overrides);
   const outbox = new OutboxSignal();
-  const upload = createUpload(basics, storage, coordination.rateLimits, outbox);
+  const video = createVideoEngine(config, storage.blobs);
+  const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management);
-  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs));
+  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
 
   const services: HttpServices = {
     directUpload: upload.directUpload,

@@ -1,4 +1,5 @@
 
+import type { VideoLimits } from '../domain/video-info.js';
 import type { PurgeConfig } from './purge-settings.js';
 
 export const ROLES = ['upload', 'api', 'delivery', 'worker', 'transform'] as const;
@@ -142,6 +143,16 @@ export interface Config {
       /** clamd's StreamMaxLength: larger files are not sent and their scan ends in an error. */
       maxStreamBytes: number;
     } | null;
+  };
+  video: {
+    ffmpegPath: string;
+    ffprobePath: string;
+    /** Deadline of one ffprobe run at upload. */
+    probeTimeoutMs: number;
+    /** Deadline of one conversion (its ffmpeg runs together). */
+    transcodeTimeoutMs: number;
+    /** Bounds checked from the probe before any transcode. */
+    limits: VideoLimits;
   };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */

@@ -8,6 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTransformNodeContext, createTrove, type TransformNode, type Trove } from '../../src/context.js';
 import type { LockService } from '../../src/ports/lock-service.js';
+import type { ServiceLogger } from '../../src/wiring/basics.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
 import { MutableClock } from './clock.js';
@@ -69,6 +70,8 @@ interface StartOptions {
   env?: Record<string, string>;
   /** Replaces the lock service (two in-process nodes sharing one, as processes share Redis). */
   locks?: LockService;
+  /** Receives what services log (a test that checks a logged reason). */
+  logger?: ServiceLogger;
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -113,7 +116,12 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   Object.assign(env, options.env ?? {});
   const config = loadConfig(env);
   const clock = new MutableClock();
-  const ctx = await createTrove(config, { clock, collectDefaultMetrics: false, ...(options.locks ? { locks: options.locks } : {}) });
+  const ctx = await createTrove(config, {
+    clock,
+    collectDefaultMetrics: false,
+    ...(options.locks ? { locks: options.locks } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   const app = await buildApp(ctx.http, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
