@@ -565,6 +565,33 @@ export interface UsageReport {
   cache_hit_ratio: number | null;
 }
 
+export interface VideoConversion {
+  /** Why each refused path was refused, by path */
+  problems: {
+    [key: string]: string;
+  };
+  result: {
+    /** The path as sent */
+    original_source: string;
+    /** Poll `/convert/video/status/<token>/` with it */
+    token: number;
+    /** The converted video, once finished */
+    uuid: string;
+    /** The group of its thumbnails, once finished */
+    thumbnails_group_uuid: string;
+  }[];
+}
+
+export interface VideoConversionStatus {
+  status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
+  /** Why the conversion failed */
+  error: string | null;
+  result: {
+    uuid: string;
+    thumbnails_group_uuid: string;
+  } | null;
+}
+
 export interface VideoInfo {
   /** Milliseconds */
   duration: number | null;
@@ -674,6 +701,24 @@ export interface GetAddonExecutionStatusArgs {
   };
 }
 export type GetAddonExecutionStatusResult = AddonExecutionStatus;
+
+export interface ConvertVideoArgs {
+  /** Sent as application/json. */
+  body: {
+    /** `<uuid>/video/-/format/mp4|webm|ogg/-/size/<W>x<H>/<preserve_ratio|change_ratio|scale_crop|add_padding>/-/quality/<normal|better|best|lighter|lightest>/-/cut/<start>/<length|end>/-/thumbs~<N>/`; every operation is optional */
+    paths: string[];
+    /** "1" stores the results, "0" leaves them temporary; absent, the project's auto-store decides */
+    store?: string | boolean | null;
+  };
+}
+export type ConvertVideoResult = VideoConversion;
+
+export interface GetVideoConversionStatusArgs {
+  path: {
+    token: string;
+  };
+}
+export type GetVideoConversionStatusResult = VideoConversionStatus;
 
 export type GetSessionArgs = Record<string, never>;
 export type GetSessionResult = DashboardSession;
@@ -1442,6 +1487,8 @@ export type TroveApiName = keyof typeof API_MOUNTS;
 const OPERATIONS = {
   executeAddon: { method: 'POST', path: '/addons/{name}/execute/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  convertVideo: { method: 'POST', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  getVideoConversionStatus: { method: 'GET', path: '/convert/video/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getSession: { method: 'GET', path: '/session', api: 'Dashboard', accept: null, body: null },
   switchProject: { method: 'PUT', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
   signIn: { method: 'POST', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
@@ -1530,6 +1577,28 @@ export class TroveClient {
    */
   getAddonExecutionStatus(args: GetAddonExecutionStatusArgs, options?: RequestOptions): Promise<GetAddonExecutionStatusResult> {
     return this.#send<GetAddonExecutionStatusResult>(OPERATIONS.getAddonExecutionStatus, args, options);
+  }
+
+  /**
+   * Convert videos
+   *
+   * Uploadcare's video processing: each path (`<uuid>/video/-/format/mp4/-/size/640x/-/quality/normal/-/cut/0:0:10/000:00:20/-/thumbs~8/`) becomes a background job with a `token`, and the names of its results (`uuid`, `thumbnails_group_uuid`) are given at once. A path Trove cannot convert is answered in `problems`. The same request again answers with the same token and results. Without ffmpeg on the server: 503.
+   *
+   * `POST /convert/video/`
+   */
+  convertVideo(args: ConvertVideoArgs, options?: RequestOptions): Promise<ConvertVideoResult> {
+    return this.#send<ConvertVideoResult>(OPERATIONS.convertVideo, args, options);
+  }
+
+  /**
+   * Video conversion status
+   *
+   * `pending`, `processing`, `finished` (the results exist), `failed` (`error` says why) or `cancelled`.
+   *
+   * `GET /convert/video/status/{token}/`
+   */
+  getVideoConversionStatus(args: GetVideoConversionStatusArgs, options?: RequestOptions): Promise<GetVideoConversionStatusResult> {
+    return this.#send<GetVideoConversionStatusResult>(OPERATIONS.getVideoConversionStatus, args, options);
   }
 
   /**

@@ -26,7 +26,7 @@ import { createReadiness } from './wiring/readiness.js';
 import { createStorage, openBlobStore } from './wiring/storage.js';
 import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
-import { createVideoEngine } from './wiring/video.js';
+import { createVideoConversions, createVideoEngine } from './wiring/video.js';
 import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
@@ -85,7 +85,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management);
+  const videos = createVideoConversions(basics, storage.metadata, coordination.jobs, video, upload.ingest);
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
 
   const services: HttpServices = {
@@ -106,6 +107,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     addons: management.addons,
     storages: management.storages,
     remoteCopy: management.remoteCopy,
+    videos: videos.service,
     delivery: delivery.delivery,
     transform: delivery.transform,
   };
@@ -129,6 +131,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     startSweeper: () => background.startSweeper(),
     async close() {
       await background.close();
+      await videos.close();
       await management.close();
       await delivery.close();
       await upload.close();

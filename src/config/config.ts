@@ -151,6 +151,8 @@ export interface Config {
     probeTimeoutMs: number;
     /** Deadline of one conversion (its ffmpeg runs together). */
     transcodeTimeoutMs: number;
+    /** Conversions running at once in a worker process. */
+    concurrency: number;
     /** Bounds checked from the probe before any transcode. */
     limits: VideoLimits;
   };

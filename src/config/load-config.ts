@@ -59,6 +59,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_FFPROBE_PATH', default: 'ffprobe', description: 'The ffprobe program that reads a video\'s facts at upload (`content_info.video`, `video_info`).' },
   { name: 'TROVE_VIDEO_PROBE_TIMEOUT', default: '10s', description: 'Deadline of one ffprobe run at upload; a file it cannot read in time is kept as a plain file, without video facts.' },
   { name: 'TROVE_VIDEO_TIMEOUT', default: '30m', description: 'Deadline of one video conversion (transcode and thumbnails); ffmpeg is killed and the job fails with the reason.' },
+  { name: 'TROVE_VIDEO_CONCURRENCY', default: '1', description: 'Video conversions running at once in each worker process (each ffmpeg uses 2 threads); projects take turns for them, and waiting conversions stay queued jobs.' },
   { name: 'TROVE_VIDEO_MAX_FILE_SIZE', default: '2GiB', description: 'Largest video Trove converts.' },
   { name: 'TROVE_VIDEO_MAX_DURATION', default: '1h', description: 'Longest video Trove converts (as the probe reads it).' },
   { name: 'TROVE_VIDEO_MAX_DIMENSION', default: '4096', description: 'Longest side, in pixels, of a video Trove converts, and of a conversion\'s requested size.' },
@@ -259,6 +260,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       ffprobePath: read('TROVE_FFPROBE_PATH', 'ffprobe', parseProgram),
       probeTimeoutMs: read('TROVE_VIDEO_PROBE_TIMEOUT', 10_000, (v) => durationBetween(v, 100, 600_000)),
       transcodeTimeoutMs: read('TROVE_VIDEO_TIMEOUT', 30 * 60_000, (v) => durationBetween(v, 1_000, 24 * 3_600_000)),
+      concurrency: read('TROVE_VIDEO_CONCURRENCY', 1, (v) => parseInteger(v, 1, 64)),
       limits: {
         maxFileSize: read('TROVE_VIDEO_MAX_FILE_SIZE', 2 * 1024 ** 3, parseBytes),
         maxDurationMs: read('TROVE_VIDEO_MAX_DURATION', 3_600_000, (v) => durationBetween(v, 1_000, 7 * 24 * 3_600_000)),

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import type { VideoPlan } from '../domain/video-conversion.js';
 import type { VideoProbe } from '../domain/video-info.js';
 
 /** Whether this server can read and convert video, and why not. */
@@ -18,9 +20,42 @@ export class VideoProbeError extends Error {
  * Reads and converts video held in the blob store. The engine works on the stored bytes only (never
  * a URL), and every run is bounded in time and in what it reads back.
  */
-export interface VideoEngine {
+export interface VideoEngine extends VideoTranscoder {
   /** Learned once, at the first call (running the engine's `-version`); never throws. */
   status(): Promise<VideoEngineStatus>;
   /** The facts of the video stored at `blobKey`; throws `VideoProbeError` when it cannot be read as one. */
   probe(blobKey: string): Promise<VideoProbe>;
+}
+
+/** A conversion that failed for a reason that trying again will not change (the input, a limit, a timeout). */
+export class VideoTranscodeError extends Error {
+  override readonly name = 'VideoTranscodeError';
+}
+
+export interface TranscodeRequest {
+  sourceKey: string;
+  plan: VideoPlan;
+  /** The source as probed just before: its duration and displayed size. */
+  source: VideoProbe;
+  /** Aborting kills ffmpeg. */
+  signal?: AbortSignal;
+}
+
+/** A result file in the engine's scratch space. */
+export interface TranscodedFile {
+  size: number;
+  read(): Readable;
+}
+
+export interface TranscodeResult {
+  video: TranscodedFile;
+  /** JPEG frames evenly spread along the result, as many as the plan asks. */
+  thumbnails: TranscodedFile[];
+  /** Removes the scratch files; call once they are stored. */
+  release(): Promise<void>;
+}
+
+export interface VideoTranscoder {
+  /** Throws `VideoTranscodeError` for a conversion that cannot succeed, other errors for trouble worth a retry. */
+  transcode(request: TranscodeRequest): Promise<TranscodeResult>;
 }

@@ -77,6 +77,15 @@ export class FileIngestService {
     return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
   }
 
+  /** As `receive`, under a uuid chosen in advance (a conversion's result, named before it exists). */
+  async receiveAs(uuid: string, body: Readable, maxBytes: number): Promise<ReceivedBlob> {
+    const blobKey = originalBlobKey(uuid);
+    const meter = new ByteMeter(maxBytes, this.inspector.headBytes);
+    const metered = pipeline(body, meter, () => undefined);
+    await this.blobs.put(blobKey, metered);
+    return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
+  }
+
   /**
    * Reads back bytes that were assembled in the store (multipart) to learn their size, hash and head.
    * The whole object is streamed once: SHA-256 needs every byte in order.

@@ -1,5 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { VideoProbe } from '../../domain/video-info.js';
-import { VideoProbeError, type VideoEngine, type VideoEngineStatus } from '../../ports/video-engine.js';
+import {
+  VideoProbeError,
+  VideoTranscodeError,
+  type TranscodedFile,
+  type TranscodeRequest,
+  type TranscodeResult,
+  type VideoEngine,
+  type VideoEngineStatus,
+} from '../../ports/video-engine.js';
+import { thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
 import { PROBE_ENTRIES, parseProbeOutput } from './ffprobe-output.js';
 import type { LocalMediaSource } from './local-media.js';
 import { lastLine, runProcess } from './run-process.js';
@@ -13,6 +26,12 @@ export interface FfmpegSettings {
   maxProbeOutputBytes: number;
   /** The demuxer gives up on a file with more streams (ffmpeg's `max_streams`), before it allocates them. */
   maxStreams: number;
+  /** Deadline of one conversion, its thumbnails included. */
+  transcodeTimeoutMs: number;
+  /** Where results are written before they are stored. */
+  scratchDir: string;
+  /** ffmpeg's `-threads`. */
+  threads: number;
 }
 
 /**
@@ -60,6 +79,59 @@ export class FfmpegVideoEngine implements VideoEngine {
     }
   }
 
+  async transcode(request: TranscodeRequest): Promise<TranscodeResult> {
+    const status = await this.status();
+    if (!status.available) throw new VideoTranscodeError(`Video is not available on this server: ${status.reason}`);
+    const deadline = Date.now() + this.settings.transcodeTimeoutMs;
+    const remaining = () => {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new VideoTranscodeError(`The conversion did not finish within TROVE_VIDEO_TIMEOUT (${this.settings.transcodeTimeoutMs} ms).`);
+      return left;
+    };
+    await mkdir(this.settings.scratchDir, { recursive: true });
+    const id = randomUUID();
+    const output = path.join(this.settings.scratchDir, `out-${id}`);
+    const written: string[] = [output];
+    const release = async () => {
+      await Promise.all(written.map((file) => rm(file, { force: true })));
+    };
+    const local = await this.media.open(request.sourceKey);
+    try {
+      const args = transcodeArgs({
+        inputGuard: INPUT_GUARD,
+        maxStreams: this.settings.maxStreams,
+        input: local.path,
+        output,
+        source: request.source,
+        plan: request.plan,
+        threads: this.settings.threads,
+      });
+      await this.ffmpeg(args, remaining(), request.signal, 'transcode');
+      const video = await resultFile(output);
+      const durationMs = outputDuration(request);
+      const thumbnails: TranscodedFile[] = [];
+      for (const [index, atMs] of thumbnailTimes(durationMs, request.plan.thumbnails).entries()) {
+        const thumb = path.join(this.settings.scratchDir, `thumb-${id}-${index}`);
+        written.push(thumb);
+        await this.ffmpeg(thumbnailArgs({ inputGuard: INPUT_GUARD, input: output, output: thumb, atMs }), remaining(), request.signal, `thumbnail ${index + 1}`);
+        thumbnails.push(await resultFile(thumb));
+      }
+      return { video, thumbnails, release };
+    } catch (error) {
+      await release();
+      throw error;
+    } finally {
+      await local.release();
+    }
+  }
+
+  private async ffmpeg(args: string[], timeoutMs: number, signal: AbortSignal | undefined, step: string): Promise<void> {
+    const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs, maxStdoutBytes: 64 * 1024 ** 2, signal, onStdout: () => undefined });
+    if (result.aborted) throw new VideoTranscodeError(`The conversion was cancelled during its ${step}.`);
+    if (result.timedOut) throw new VideoTranscodeError(`The conversion did not finish within TROVE_VIDEO_TIMEOUT (${this.settings.transcodeTimeoutMs} ms).`);
+    if (result.exitCode !== 0) throw new VideoTranscodeError(`ffmpeg failed in its ${step}: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
+  }
+
   /** Both programs must answer `-version`; the first line of ffmpeg's names the engine. */
   private async check(): Promise<VideoEngineStatus> {
     const versions: string[] = [];
@@ -76,4 +148,19 @@ export class FfmpegVideoEngine implements VideoEngine {
     }
     return { available: true, engine: versions[0] };
   }
+}
+
+/** How long the result lasts: the cut's length, or what is left of the source after the cut's start. */
+function outputDuration(request: TranscodeRequest): number {
+  const total = request.source.info.duration ?? 0;
+  const start = request.plan.cut?.startMs ?? 0;
+  const rest = Math.max(0, total - start);
+  const length = request.plan.cut?.lengthMs;
+  return length != null ? Math.min(length, rest) : rest;
+}
+
+async function resultFile(file: string): Promise<TranscodedFile> {
+  const size = await stat(file).then((s) => s.size).catch(() => 0);
+  if (size === 0) throw new VideoTranscodeError('ffmpeg wrote nothing: the video has no frames in the part asked for.');
+  return { size, read: () => createReadStream(file) };
 }

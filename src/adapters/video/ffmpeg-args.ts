@@ -1,0 +1,93 @@
+/**
+ * ffmpeg's arguments for a conversion, built from a parsed plan's numbers and names only: no text a
+ * user sent reaches the command line or a filter graph.
+ */
+import { videoGeometry, type VideoFormat, type VideoPlan, type VideoQuality } from '../../domain/video-conversion.js';
+import type { VideoProbe } from '../../domain/video-info.js';
+
+/** Encoder settings per format and quality: H.264 and VP9 by constant quality, Theora by its scale. */
+const VIDEO_CODEC: Record<VideoFormat, (quality: VideoQuality) => string[]> = {
+  mp4: (q) => ['-c:v', 'libx264', '-preset', 'faster', '-crf', String({ best: 18, better: 20, normal: 23, lighter: 26, lightest: 29 }[q]), '-profile:v', 'high'],
+  webm: (q) => ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String({ best: 24, better: 28, normal: 32, lighter: 36, lightest: 40 }[q]), '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1'],
+  ogg: (q) => ['-c:v', 'libtheora', '-q:v', String({ best: 9, better: 8, normal: 7, lighter: 5, lightest: 4 }[q])],
+};
+
+const AUDIO_CODEC: Record<VideoFormat, (quality: VideoQuality) => string[]> = {
+  mp4: (q) => ['-c:a', 'aac', '-b:a', q === 'lighter' || q === 'lightest' ? '96k' : '128k'],
+  webm: (q) => ['-c:a', 'libopus', '-b:a', q === 'lighter' || q === 'lightest' ? '64k' : '96k'],
+  ogg: () => ['-c:a', 'libvorbis', '-q:a', '4'],
+};
+
+const MUXER: Record<VideoFormat, string[]> = {
+  mp4: ['-f', 'mp4', '-movflags', '+faststart'],
+  webm: ['-f', 'webm'],
+  ogg: ['-f', 'ogg'],
+};
+
+export const CONTENT_TYPES: Record<VideoFormat, string> = { mp4: 'video/mp4', webm: 'video/webm', ogg: 'video/ogg' };
+
+/** The filter chain: scale to even sides, crop or pad as the mode says, square pixels, 4:2:0 8-bit for every browser. */
+export function videoFilter(source: VideoProbe, plan: VideoPlan): string {
+  const stream = source.info.video[0]!;
+  const g = videoGeometry(stream.width, stream.height, plan.size);
+  const steps = [`scale=${g.scaleWidth}:${g.scaleHeight}`];
+  if (g.crop) steps.push(`crop=${g.crop.width}:${g.crop.height}`);
+  if (g.pad) steps.push(`pad=${g.pad.width}:${g.pad.height}:(ow-iw)/2:(oh-ih)/2:color=black`);
+  steps.push('setsar=1', 'format=yuv420p');
+  return steps.join(',');
+}
+
+/** Seconds with millisecond precision, as ffmpeg reads them. */
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * The arguments of one transcode. `inputGuard` keeps ffmpeg on the local input; the rotation in the
+ * source's display matrix is applied by ffmpeg before the filters (its default), and the output
+ * carries none.
+ */
+export function transcodeArgs(options: {
+  inputGuard: readonly string[];
+  maxStreams: number;
+  input: string;
+  output: string;
+  source: VideoProbe;
+  plan: VideoPlan;
+  threads: number;
+}): string[] {
+  const { plan, source } = options;
+  const audio = source.info.audio[0];
+  const channels = audio?.channels ? Math.min(audio.channels, 2) : 2;
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error', '-nostats', '-progress', 'pipe:1',
+    ...options.inputGuard, '-max_streams', String(options.maxStreams),
+    ...(plan.cut ? ['-ss', seconds(plan.cut.startMs)] : []),
+    ...(plan.cut?.lengthMs != null ? ['-t', seconds(plan.cut.lengthMs)] : []),
+    '-i', `file:${options.input}`,
+    '-map', '0:v:0', '-map', '0:a:0?', '-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn',
+    '-vf', videoFilter(source, plan),
+    ...VIDEO_CODEC[plan.format](plan.quality),
+    ...(audio ? [...AUDIO_CODEC[plan.format](plan.quality), '-ac', String(channels)] : []),
+    '-threads', String(options.threads),
+    ...MUXER[plan.format],
+    '-y', `file:${options.output}`,
+  ];
+}
+
+/** Where thumbnails are taken: the middles of N equal parts of the result. */
+export function thumbnailTimes(durationMs: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * durationMs) / count));
+}
+
+/** One JPEG frame of the result at `atMs`. */
+export function thumbnailArgs(options: { inputGuard: readonly string[]; input: string; output: string; atMs: number }): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error',
+    ...options.inputGuard,
+    '-ss', seconds(options.atMs),
+    '-i', `file:${options.input}`,
+    '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg',
+    '-y', `file:${options.output}`,
+  ];
+}
