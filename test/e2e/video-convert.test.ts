@@ -13,11 +13,13 @@ import {
   type UserSettings,
 } from '@uploadcare/rest-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { fileInfo, sleep, uploadFile } from '../helpers/upload-http.js';
 import { ffmpegClip, testClip } from '../helpers/video-clips.js';
 
 const run = promisify(execFile);
+const backends = await availableBackends();
 
 interface Conversion {
   problems: Record<string, string>;
@@ -171,12 +173,12 @@ describe('POST /convert/video/ over HTTP', () => {
   });
 });
 
-describe('@uploadcare/rest-client conversions against Trove', () => {
+describe.each(backends)('@uploadcare/rest-client conversions against Trove (%s)', (backend) => {
   let trove: TestTrove;
   let settings: UserSettings;
   let source: string;
   beforeAll(async () => {
-    trove = await startTrove();
+    trove = await startTrove({ backend });
     settings = { authSchema: new UploadcareAuthSchema({ publicKey: trove.publicKey, secretKey: trove.secretKey }), apiBaseURL: `${trove.url}/` };
     source = await uploadFile(trove, plain, 'clip.mp4');
   }, 60_000);
@@ -225,6 +227,35 @@ describe('limits and failures', () => {
     const status = await waitForConversion(trove, body.result[0]!.token);
     expect(status.status).toBe('failed');
     expect(status.error).toMatch(/TROVE_VIDEO_TIMEOUT/);
+  }, 60_000);
+});
+
+describe('a conversion queued before a restart', () => {
+  it('is run by the next process on the same data: the job and its record are durable', async () => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'trove-restart-'));
+    const env = { DATA_DIR: shared, TROVE_PUBLIC_KEY: `pk_${'a1'.repeat(8)}`, TROVE_SECRET_KEY: `sk_${'b2'.repeat(16)}` };
+    try {
+      // No worker role: the job waits in the queue.
+      const first = await startTrove({ env: { ...env, TROVE_ROLES: 'upload,api,delivery' } });
+      let token: number;
+      try {
+        const source = await uploadFile(first, plain, 'clip.mp4');
+        const { body } = await postConvert(first, { paths: [`${source}/video/-/thumbs~1/`] });
+        token = body.result[0]!.token;
+        await sleep(300);
+        expect(((await (await rest(first, `/convert/video/status/${token}/`)).json()) as Status).status).toBe('pending');
+      } finally {
+        await first.close();
+      }
+      const second = await startTrove({ env });
+      try {
+        expect((await waitForConversion(second, token)).status).toBe('finished');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
