@@ -14,11 +14,11 @@ export type VideoFormat = (typeof VIDEO_FORMATS)[number];
 export const VIDEO_QUALITIES = ['normal', 'better', 'best', 'lighter', 'lightest'] as const;
 export type VideoQuality = (typeof VIDEO_QUALITIES)[number];
 
-export const RESIZE_MODES = ['preserve_ratio', 'change_ratio', 'scale_crop', 'add_padding'] as const;
+const RESIZE_MODES = ['preserve_ratio', 'change_ratio', 'scale_crop', 'add_padding'] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 
 /** Uploadcare's bounds of `thumbs~N`. */
-export const MAX_THUMBNAILS = 50;
+const MAX_THUMBNAILS = 50;
 
 export interface VideoPlan {
   format: VideoFormat;
@@ -30,7 +30,7 @@ export interface VideoPlan {
   thumbnails: number;
 }
 
-export interface ParsedConversion {
+interface ParsedConversion {
   sourceUuid: string;
   plan: VideoPlan;
 }
@@ -146,7 +146,7 @@ export function conversionRequestKey(projectId: string, sourceUuid: string, plan
 }
 
 /** How the picture is scaled, cropped and padded: every number the filter graph needs. */
-export interface VideoGeometry {
+interface VideoGeometry {
   /** The size the picture is scaled to. */
   scaleWidth: number;
   scaleHeight: number;

@@ -20,11 +20,13 @@ export class VideoProbeError extends Error {
  * Reads and converts video held in the blob store. The engine works on the stored bytes only (never
  * a URL), and every run is bounded in time and in what it reads back.
  */
-export interface VideoEngine extends VideoTranscoder {
+export interface VideoEngine {
   /** Learned once, at the first call (running the engine's `-version`); never throws. */
   status(): Promise<VideoEngineStatus>;
   /** The facts of the video stored at `blobKey`; throws `VideoProbeError` when it cannot be read as one. */
   probe(blobKey: string): Promise<VideoProbe>;
+  /** Throws `VideoTranscodeError` for a conversion that cannot succeed, other errors for trouble worth a retry. */
+  transcode(request: TranscodeRequest): Promise<TranscodeResult>;
 }
 
 /** A conversion that failed for a reason that trying again will not change (the input, a limit, a timeout). */
@@ -53,9 +55,4 @@ export interface TranscodeResult {
   thumbnails: TranscodedFile[];
   /** Removes the scratch files; call once they are stored. */
   release(): Promise<void>;
-}
-
-export interface VideoTranscoder {
-  /** Throws `VideoTranscodeError` for a conversion that cannot succeed, other errors for trouble worth a retry. */
-  transcode(request: TranscodeRequest): Promise<TranscodeResult>;
 }

@@ -30,19 +30,19 @@ interface ConversionResult {
 }
 
 /** Uploadcare's answer: a problem per refused path, a result per accepted one. */
-export interface ConversionAnswer {
+interface ConversionAnswer {
   problems: Record<string, string>;
   result: ConversionResult[];
 }
 
-export interface ConversionStatusAnswer {
+interface ConversionStatusAnswer {
   status: ConversionStatus;
   error: string | null;
   result: { uuid: string; thumbnails_group_uuid: string } | null;
 }
 
 /** Runs video work a project at a time in turn (the video slots), so one tenant's long videos cannot hold every slot. */
-export interface VideoSlots {
+interface VideoSlots {
   run<T>(projectId: string, priority: 'background', task: () => Promise<T>): Promise<T>;
 }
 

@@ -35,7 +35,7 @@ export function createVideoEngine(config: Config, blobs: BlobStore): VideoEngine
   });
 }
 
-export interface VideoConversions {
+interface VideoConversions {
   service: VideoConversionService;
   scheduler: FairScheduler;
   close(): Promise<void>;

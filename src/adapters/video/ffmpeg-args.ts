@@ -24,8 +24,6 @@ const MUXER: Record<VideoFormat, string[]> = {
   ogg: ['-f', 'ogg'],
 };
 
-export const CONTENT_TYPES: Record<VideoFormat, string> = { mp4: 'video/mp4', webm: 'video/webm', ogg: 'video/ogg' };
-
 /** The filter chain: scale to even sides, crop or pad as the mode says, square pixels, 4:2:0 8-bit for every browser. */
 export function videoFilter(source: VideoProbe, plan: VideoPlan): string {
   const stream = source.info.video[0]!;
@@ -38,7 +36,7 @@ export function videoFilter(source: VideoProbe, plan: VideoPlan): string {
 }
 
 /** Seconds with millisecond precision, as ffmpeg reads them. */
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 

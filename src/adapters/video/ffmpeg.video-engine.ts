@@ -17,7 +17,7 @@ import { PROBE_ENTRIES, parseProbeOutput } from './ffprobe-output.js';
 import type { LocalMediaSource } from './local-media.js';
 import { lastLine, runProcess } from './run-process.js';
 
-export interface FfmpegSettings {
+interface FfmpegSettings {
   ffprobePath: string;
   ffmpegPath: string;
   /** Deadline of one probe. */
@@ -38,10 +38,10 @@ export interface FfmpegSettings {
  * Containers ffmpeg may open. Playlists (hls, concat, …) are not among them: they name other files,
  * and an uploaded one could make ffmpeg read any file of the server.
  */
-export const INPUT_FORMATS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv,asf,mxf,nut,dv,m4v,h264,hevc';
+const INPUT_FORMATS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv,asf,mxf,nut,dv,m4v,h264,hevc';
 
 /** Options that keep every run on the one local input: no network, no playlists, no other files. */
-export const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS] as const;
+const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS] as const;
 
 /** Video on Debian's ffmpeg and ffprobe, run as programs with argument arrays. */
 export class FfmpegVideoEngine implements VideoEngine {

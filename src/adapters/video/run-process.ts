@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 
-export interface ProcessLimits {
+interface ProcessLimits {
   /** The process is killed (SIGKILL) when it runs longer. */
   timeoutMs: number;
   /** The process is killed when it writes more to stdout; what it wrote up to then is kept. */
@@ -13,7 +13,7 @@ export interface ProcessLimits {
   signal?: AbortSignal;
 }
 
-export interface ProcessResult {
+interface ProcessResult {
   exitCode: number | null;
   stdout: Buffer;
   /** The end of stderr, as text. */
