@@ -42,6 +42,8 @@ export interface VideoProbe {
   info: VideoInfo;
   /** Every stream of the file, subtitles and data included. */
   streamCount: number;
+  /** The first video stream's transfer is HDR (PQ or HLG): a conversion tone-maps it to SDR. */
+  hdr?: boolean;
 }
 
 /** The bounds a video must keep before it is transcoded (`TROVE_VIDEO_MAX_*`). */

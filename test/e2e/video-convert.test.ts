@@ -141,6 +141,24 @@ describe('POST /convert/video/ over HTTP', () => {
     expect(ogg!.video_info).toMatchObject({ format: 'ogg', video: { width: 100, height: 40, codec: 'theora' } });
   }, 90_000);
 
+  it('writes 8-bit 4:2:0 from 10-bit sources, and tone-maps HDR (PQ) to BT.709', async () => {
+    const tenBit = ['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le'];
+    const sdr10 = await uploadFile(trove, await ffmpegClip(clips, 'ten.mp4', tenBit), 'ten.mp4');
+    const pq = await uploadFile(trove, await ffmpegClip(clips, 'pq.mp4', [...tenBit, '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc']), 'pq.mp4');
+    const { body } = await postConvert(trove, { paths: [`${sdr10}/video/`, `${pq}/video/`] });
+    expect(body.problems).toEqual({});
+    const outputs = [];
+    for (const job of body.result) {
+      expect((await waitForConversion(trove, job.token)).status).toBe('finished');
+      const file = path.join(clips, `${job.uuid}.mp4`);
+      await writeFile(file, await download(trove, job.uuid));
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=pix_fmt,color_transfer', '-of', 'json', file]);
+      outputs.push((JSON.parse(stdout) as { streams: { pix_fmt: string; color_transfer?: string }[] }).streams[0]);
+    }
+    expect(outputs[0]).toMatchObject({ pix_fmt: 'yuv420p' });
+    expect(outputs[1]).toEqual({ pix_fmt: 'yuv420p', color_transfer: 'bt709' });
+  }, 60_000);
+
   it('answers paths it cannot convert in `problems`, by path, and refuses a malformed body', async () => {
     const text = await uploadFile(trove, Buffer.from('just text\n'), 'notes.txt');
     const paths = [

@@ -36,6 +36,12 @@ describe('parseProbeOutput', () => {
     expect(tag.info.video[0]).toMatchObject({ width: 160, height: 120, rotation: 180 });
   });
 
+  it('marks a PQ or HLG first video stream as HDR', () => {
+    expect(parseProbeOutput(probe([{ codec_type: 'video', width: 16, height: 16, color_transfer: 'smpte2084' }])).hdr).toBe(true);
+    expect(parseProbeOutput(probe([{ codec_type: 'video', width: 16, height: 16, color_transfer: 'arib-std-b67' }])).hdr).toBe(true);
+    expect(parseProbeOutput(probe([{ codec_type: 'video', width: 16, height: 16, color_transfer: 'bt709' }])).hdr).toBeUndefined();
+  });
+
   it('leaves out what it cannot trust: sizeless pictures, 0/0 rates, negative or absurd numbers', () => {
     const parsed = parseProbeOutput(
       probe(

@@ -116,6 +116,13 @@ describe('ffmpeg arguments', () => {
     expect(videoFilter(source, plan)).toBe('scale=60:80,crop=60:60,setsar=1,format=yuv420p');
   });
 
+  it('tone-map an HDR source to BT.709 before scaling, with Debian\'s filters', () => {
+    const filter = videoFilter({ ...source, hdr: true }, plan);
+    expect(filter.startsWith('zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,scale=60:80')).toBe(true);
+    const args = transcodeArgs({ inputGuard: [], maxStreams: 16, input: 'i', output: 'o', source: { ...source, hdr: true }, plan, threads: 2 });
+    expect(args[args.indexOf('-color_trc') + 1]).toBe('bt709');
+  });
+
   it('spread thumbnails over the middles of equal parts', () => {
     expect(thumbnailTimes(2000, 1)).toEqual([1000]);
     expect(thumbnailTimes(2000, 4)).toEqual([250, 750, 1250, 1750]);

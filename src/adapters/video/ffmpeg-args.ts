@@ -24,11 +24,17 @@ const MUXER: Record<VideoFormat, string[]> = {
   ogg: ['-f', 'ogg'],
 };
 
-/** The filter chain: scale to even sides, crop or pad as the mode says, square pixels, 4:2:0 8-bit for every browser. */
+/**
+ * HDR to SDR with Debian's filters (zscale and tonemap; jellyfin's tonemapx is not there): to linear
+ * light, BT.709 primaries, Hable's curve, then BT.709 transfer and matrix in limited range.
+ */
+const TONE_MAP = ['zscale=t=linear:npl=100', 'format=gbrpf32le', 'zscale=p=bt709', 'tonemap=tonemap=hable:desat=0', 'zscale=t=bt709:m=bt709:r=tv'];
+
+/** The filter chain: SDR, scale to even sides, crop or pad as the mode says, square pixels, 4:2:0 8-bit for every browser. */
 export function videoFilter(source: VideoProbe, plan: VideoPlan): string {
   const stream = source.info.video[0]!;
   const g = videoGeometry(stream.width, stream.height, plan.size);
-  const steps = [`scale=${g.scaleWidth}:${g.scaleHeight}`];
+  const steps = [...(source.hdr ? TONE_MAP : []), `scale=${g.scaleWidth}:${g.scaleHeight}`];
   if (g.crop) steps.push(`crop=${g.crop.width}:${g.crop.height}`);
   if (g.pad) steps.push(`pad=${g.pad.width}:${g.pad.height}:(ow-iw)/2:(oh-ih)/2:color=black`);
   steps.push('setsar=1', 'format=yuv420p');
@@ -65,6 +71,7 @@ export function transcodeArgs(options: {
     '-i', `file:${options.input}`,
     '-map', '0:v:0', '-map', '0:a:0?', '-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn',
     '-vf', videoFilter(source, plan),
+    ...(source.hdr ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
     ...VIDEO_CODEC[plan.format](plan.quality),
     ...(audio ? [...AUDIO_CODEC[plan.format](plan.quality), '-ac', String(channels)] : []),
     '-threads', String(options.threads),

@@ -8,10 +8,13 @@ import { VideoProbeError } from '../../ports/video-engine.js';
 /** What Trove asks ffprobe to print, and nothing else. */
 export const PROBE_ENTRIES = [
   'format=format_name,duration,bit_rate,nb_streams',
-  'stream=index,codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,bit_rate,sample_rate,channels',
+  'stream=index,codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,bit_rate,sample_rate,channels,color_transfer',
   'stream_tags=rotate',
   'stream_side_data=rotation',
 ].join(':');
+
+/** Perceptual quantizer (HDR10, Dolby Vision's base) and hybrid log-gamma. */
+const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
 
 interface RawStream {
   codec_type?: unknown;
@@ -23,6 +26,7 @@ interface RawStream {
   bit_rate?: unknown;
   sample_rate?: unknown;
   channels?: unknown;
+  color_transfer?: unknown;
   tags?: { rotate?: unknown };
   side_data_list?: unknown;
 }
@@ -47,12 +51,14 @@ export function parseProbeOutput(json: string): VideoProbe {
   const declared = positiveInteger(format.nb_streams);
   const video: VideoStreamInfo[] = [];
   const audio: AudioStreamInfo[] = [];
+  let hdr = false;
   for (const stream of streams) {
     if (stream.codec_type === 'video') {
       const width = positiveInteger(stream.width);
       const height = positiveInteger(stream.height);
       // Cover art and other pictures without size are not video.
       if (width === null || height === null) continue;
+      if (video.length === 0) hdr = HDR_TRANSFERS.has(String(stream.color_transfer));
       const rotation = rotationOf(stream);
       const sideways = rotation === 90 || rotation === 270;
       video.push({
@@ -82,6 +88,7 @@ export function parseProbeOutput(json: string): VideoProbe {
       audio,
     },
     streamCount: Math.max(declared ?? 0, streams.length),
+    ...(hdr ? { hdr } : {}),
   };
 }
 
