@@ -586,6 +586,8 @@ export interface VideoConversionStatus {
   status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
   /** Why the conversion failed */
   error: string | null;
+  /** Trove extension: percent of the transcode done (0 while pending, 100 once finished) */
+  progress: number;
   result: {
     uuid: string;
     thumbnails_group_uuid: string;

@@ -219,6 +219,8 @@ export interface VideoConversion {
   thumbnailsGroupId: string;
   status: ConversionStatus;
   error: string | null;
+  /** Percent of the transcode done: 0 until it starts, 100 once finished. */
+  progress: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -166,7 +166,9 @@ export interface VideoConversionsRepository {
   find(projectId: string, token: string): Promise<VideoConversion | null>;
   /** By token alone (the job carries only the token). */
   findByToken(token: string): Promise<VideoConversion | null>;
-  /** Moves a conversion to `status` only from one of `from`; false when it was elsewhere. */
+  /** Records how far a conversion that is `processing` has come (percent); nothing for one in another state. */
+  setProgress(token: string, progress: number, at: string): Promise<void>;
+  /** Moves a conversion to `status` only from one of `from` (`finished` sets the progress to 100, `pending` to 0); false when it was elsewhere. */
   moveStatus(token: string, from: readonly ConversionStatus[], status: ConversionStatus, error: string | null, at: string): Promise<boolean>;
 }
 

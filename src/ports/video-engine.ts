@@ -41,6 +41,8 @@ export interface TranscodeRequest {
   source: VideoProbe;
   /** Aborting kills ffmpeg. */
   signal?: AbortSignal;
+  /** Called as the transcode advances, with the share of the result written (0 to 1). */
+  onProgress?: (done: number) => void;
 }
 
 /** A result file in the engine's scratch space. */

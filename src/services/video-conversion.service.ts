@@ -38,6 +38,8 @@ interface ConversionAnswer {
 interface ConversionStatusAnswer {
   status: ConversionStatus;
   error: string | null;
+  /** Trove extension: percent of the transcode done. */
+  progress: number;
   result: { uuid: string; thumbnails_group_uuid: string } | null;
 }
 
@@ -58,6 +60,8 @@ interface ConversionSettings {
 }
 
 const DONE: readonly ConversionStatus[] = ['finished', 'failed', 'cancelled'];
+/** Progress costs one row update per this interval at most. */
+const PROGRESS_EVERY_MS = 1_000;
 /** Jobs tokens are JSON numbers: below 2^48 they are exact everywhere. */
 const MAX_TOKEN = 2 ** 48 - 1;
 
@@ -114,6 +118,7 @@ export class VideoConversionService {
     return {
       status: conversion.status,
       error: conversion.error,
+      progress: conversion.progress,
       result: { uuid: conversion.resultUuid, thumbnails_group_uuid: conversion.thumbnailsGroupId },
     };
   }
@@ -149,6 +154,7 @@ export class VideoConversionService {
       thumbnailsGroupId: groupId(randomUUID(), plan.thumbnails),
       status: 'pending',
       error: null,
+      progress: 0,
       createdAt: at,
       updatedAt: at,
     };
@@ -169,7 +175,7 @@ export class VideoConversionService {
     if (await this.records.videoConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
       await this.enqueue(conversion.token, `${conversion.token}:${at}`);
     }
-    return { ...conversion, status: 'pending', error: null, updatedAt: at };
+    return { ...conversion, status: 'pending', error: null, progress: 0, updatedAt: at };
   }
 
   private async execute(conversion: VideoConversion, attempt: number): Promise<void> {
@@ -185,7 +191,7 @@ export class VideoConversionService {
       const probe = await this.engine.probe(source.blobKey);
       const problem = videoLimitProblem(probe, source.size, this.settings.limits) ?? cutProblem(conversion.plan, probe.info.duration);
       if (problem) return await this.fail(conversion, problem);
-      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe });
+      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe, onProgress: this.progressWriter(token) });
     } catch (error) {
       if (error instanceof VideoProbeError || error instanceof VideoTranscodeError || attempt >= VIDEO_CONVERT_RETRY.maxAttempts) {
         return this.fail(conversion, messageOf(error));
@@ -231,6 +237,23 @@ export class VideoConversionService {
       await this.ingest.discard([received]);
       throw error;
     }
+  }
+
+  /** Writes progress at most every PROGRESS_EVERY_MS, whole percents below 100 (100 is written with `finished`). */
+  private progressWriter(token: string): (done: number) => void {
+    let written = 0;
+    let lastAt = -Infinity;
+    return (done) => {
+      const percent = Math.min(99, Math.floor(done * 100));
+      // Wall time, not the injected clock: this spaces writes, it records no moment.
+      const now = performance.now();
+      if (percent <= written || now - lastAt < PROGRESS_EVERY_MS) return;
+      written = percent;
+      lastAt = now;
+      this.records.videoConversions.setProgress(token, percent, this.now()).catch((error: unknown) => {
+        this.logger.warn({ token, reason: messageOf(error) }, 'video conversion progress not written');
+      });
+    };
   }
 
   private async fail(conversion: VideoConversion, reason: string): Promise<void> {

@@ -1209,6 +1209,7 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
           thumbnailsGroupId: `${randomUUID()}~3`,
           status: 'pending' as const,
           error: null,
+          progress: 0,
           createdAt: at(1),
           updatedAt: at(1),
         };
@@ -1225,9 +1226,19 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect(await store.videoConversions.create({ ...conversion, token: '43', projectId: other.id })).toBe(true);
 
         expect(await store.videoConversions.moveStatus(conversion.token, ['finished'], 'failed', 'no', at(2))).toBe(false);
+        // Progress is written only while processing.
+        await store.videoConversions.setProgress(conversion.token, 40, at(2));
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(0);
         expect(await store.videoConversions.moveStatus(conversion.token, ['pending', 'processing'], 'processing', null, at(2))).toBe(true);
+        await store.videoConversions.setProgress(conversion.token, 40, at(2));
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(40);
         expect(await store.videoConversions.moveStatus(conversion.token, ['processing'], 'failed', 'ffmpeg failed', at(3))).toBe(true);
-        expect(await store.videoConversions.findByToken(conversion.token)).toEqual({ ...conversion, status: 'failed', error: 'ffmpeg failed', updatedAt: at(3) });
+        expect(await store.videoConversions.findByToken(conversion.token)).toEqual({ ...conversion, status: 'failed', error: 'ffmpeg failed', progress: 40, updatedAt: at(3) });
+        expect(await store.videoConversions.moveStatus(conversion.token, ['failed'], 'pending', null, at(4))).toBe(true);
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(0);
+        await store.videoConversions.moveStatus(conversion.token, ['pending'], 'processing', null, at(4));
+        expect(await store.videoConversions.moveStatus(conversion.token, ['processing'], 'finished', null, at(5))).toBe(true);
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(100);
         expect(await store.videoConversions.moveStatus('999', ['pending'], 'processing', null, at(4))).toBe(false);
       });
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { thumbnailTimes, transcodeArgs, videoFilter } from '../../src/adapters/video/ffmpeg-args.js';
+import { progressPosition, thumbnailTimes, transcodeArgs, videoFilter } from '../../src/adapters/video/ffmpeg-args.js';
 import {
   canonicalPlan,
   parseVideoConversionPath,
@@ -121,6 +121,12 @@ describe('ffmpeg arguments', () => {
     expect(filter.startsWith('zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,scale=60:80')).toBe(true);
     const args = transcodeArgs({ inputGuard: [], maxStreams: 16, input: 'i', output: 'o', source: { ...source, hdr: true }, plan, threads: 2 });
     expect(args[args.indexOf('-color_trc') + 1]).toBe('bt709');
+  });
+
+  it('read the last position of ffmpeg\'s progress report', () => {
+    expect(progressPosition('frame=10\nout_time_us=400000\nout_time_ms=400000\nprogress=continue\nout_time_us=1250000\n')).toBe(1250);
+    expect(progressPosition('frame=1\nprogress=continue\n')).toBeNull();
+    expect(progressPosition('out_time_us=N/A\n')).toBeNull();
   });
 
   it('spread thumbnails over the middles of equal parts', () => {

@@ -202,6 +202,8 @@ export interface VideoConversionsTable {
   thumbnails_group_id: string;
   status: string;
   error: string | null;
+  /** 0–100 while processing. */
+  progress: number;
   created_at: string;
   updated_at: string;
 }

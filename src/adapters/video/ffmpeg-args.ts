@@ -80,6 +80,16 @@ export function transcodeArgs(options: {
   ];
 }
 
+/**
+ * The last position ffmpeg's `-progress` report names in `text` (`out_time_us=…`, or `out_time_ms=…`,
+ * which ffmpeg also writes in microseconds), in milliseconds; null when there is none.
+ */
+export function progressPosition(text: string): number | null {
+  let last: number | null = null;
+  for (const match of text.matchAll(/^out_time_(?:us|ms)=(\d+)$/gm)) last = Math.floor(Number(match[1]) / 1000);
+  return last;
+}
+
 /** Where thumbnails are taken: the middles of N equal parts of the result. */
 export function thumbnailTimes(durationMs: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * durationMs) / count));

@@ -12,7 +12,7 @@ import {
   type VideoEngine,
   type VideoEngineStatus,
 } from '../../ports/video-engine.js';
-import { thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
+import { progressPosition, thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
 import { PROBE_ENTRIES, parseProbeOutput } from './ffprobe-output.js';
 import type { LocalMediaSource } from './local-media.js';
 import { lastLine, runProcess } from './run-process.js';
@@ -106,9 +106,10 @@ export class FfmpegVideoEngine implements VideoEngine {
         plan: request.plan,
         threads: this.settings.threads,
       });
-      await this.ffmpeg(args, remaining(), request.signal, 'transcode');
-      const video = await resultFile(output);
       const durationMs = outputDuration(request);
+      const onStdout = request.onProgress && durationMs > 0 ? progressReader(durationMs, request.onProgress) : undefined;
+      await this.ffmpeg(args, remaining(), request.signal, 'transcode', onStdout);
+      const video = await resultFile(output);
       const thumbnails: TranscodedFile[] = [];
       for (const [index, atMs] of thumbnailTimes(durationMs, request.plan.thumbnails).entries()) {
         const thumb = path.join(this.settings.scratchDir, `thumb-${id}-${index}`);
@@ -125,8 +126,9 @@ export class FfmpegVideoEngine implements VideoEngine {
     }
   }
 
-  private async ffmpeg(args: string[], timeoutMs: number, signal: AbortSignal | undefined, step: string): Promise<void> {
-    const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs, maxStdoutBytes: 64 * 1024 ** 2, signal, onStdout: () => undefined });
+  private async ffmpeg(args: string[], timeoutMs: number, signal: AbortSignal | undefined, step: string, onStdout?: (chunk: Buffer) => void): Promise<void> {
+    // Only the progress report comes on stdout; it is read as it comes and not kept.
+    const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs, maxStdoutBytes: 1024 * 1024, keepStdout: false, signal, onStdout });
     if (result.aborted) throw new VideoTranscodeError(`The conversion was cancelled during its ${step}.`);
     if (result.timedOut) throw new VideoTranscodeError(`The conversion did not finish within TROVE_VIDEO_TIMEOUT (${this.settings.transcodeTimeoutMs} ms).`);
     if (result.exitCode !== 0) throw new VideoTranscodeError(`ffmpeg failed in its ${step}: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
@@ -157,6 +159,25 @@ function outputDuration(request: TranscodeRequest): number {
   const rest = Math.max(0, total - start);
   const length = request.plan.cut?.lengthMs;
   return length != null ? Math.min(length, rest) : rest;
+}
+
+/** Turns ffmpeg's progress report into shares of the result written, each higher than the last. */
+function progressReader(durationMs: number, report: (done: number) => void): (chunk: Buffer) => void {
+  let pending = '';
+  let best = 0;
+  return (chunk) => {
+    pending += chunk.toString('latin1');
+    const cut = pending.lastIndexOf('\n');
+    if (cut < 0) return;
+    const position = progressPosition(pending.slice(0, cut));
+    pending = pending.slice(cut + 1);
+    if (position === null) return;
+    const done = Math.min(1, position / durationMs);
+    if (done > best) {
+      best = done;
+      report(done);
+    }
+  };
 }
 
 async function resultFile(file: string): Promise<TranscodedFile> {

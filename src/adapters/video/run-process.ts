@@ -7,8 +7,10 @@ interface ProcessLimits {
   maxStdoutBytes: number;
   /** Only the last bytes of stderr are kept, for the reason of a failure. */
   stderrTailBytes?: number;
-  /** Called with each chunk of stdout (progress lines); the chunks are still collected. */
+  /** Called with each chunk of stdout (progress lines). */
   onStdout?: (chunk: Buffer) => void;
+  /** false: stdout is only handed to `onStdout`, never collected (nor bounded). Default true. */
+  keepStdout?: boolean;
   /** Aborting kills the process. */
   signal?: AbortSignal;
 }
@@ -55,6 +57,7 @@ export function runProcess(command: string, args: readonly string[], limits: Pro
     child.stdout.on('data', (chunk: Buffer) => {
       if (overflowed) return;
       limits.onStdout?.(chunk);
+      if (limits.keepStdout === false) return;
       const room = limits.maxStdoutBytes - stdoutBytes;
       if (chunk.length > room) {
         chunks.push(chunk.subarray(0, Math.max(0, room)));

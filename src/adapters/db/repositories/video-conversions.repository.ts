@@ -18,6 +18,7 @@ function toConversion(row: Selectable<VideoConversionsTable>): VideoConversion {
     thumbnailsGroupId: row.thumbnails_group_id,
     status: CONVERSION_STATUSES.includes(row.status as ConversionStatus) ? (row.status as ConversionStatus) : 'failed',
     error: row.error,
+    progress: Number(row.progress),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -40,6 +41,7 @@ export class KyselyVideoConversionsRepository implements VideoConversionsReposit
         thumbnails_group_id: conversion.thumbnailsGroupId,
         status: conversion.status,
         error: conversion.error,
+        progress: conversion.progress,
         created_at: conversion.createdAt,
         updated_at: conversion.updatedAt,
       })
@@ -68,10 +70,14 @@ export class KyselyVideoConversionsRepository implements VideoConversionsReposit
     return row ? toConversion(row) : null;
   }
 
+  async setProgress(token: string, progress: number, at: string): Promise<void> {
+    await this.db.updateTable('video_conversions').set({ progress, updated_at: at }).where('token', '=', token).where('status', '=', 'processing').execute();
+  }
+
   async moveStatus(token: string, from: readonly ConversionStatus[], status: ConversionStatus, error: string | null, at: string): Promise<boolean> {
     const result = await this.db
       .updateTable('video_conversions')
-      .set({ status, error, updated_at: at })
+      .set({ status, error, updated_at: at, ...(status === 'finished' ? { progress: 100 } : status === 'pending' ? { progress: 0 } : {}) })
       .where('token', '=', token)
       .where('status', 'in', [...from])
       .executeTakeFirst();

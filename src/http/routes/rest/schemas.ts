@@ -629,6 +629,7 @@ export const VideoConversionStatusSchema = Type.Object(
   {
     status: Type.Enum(['pending', 'processing', 'finished', 'failed', 'cancelled']),
     error: Type.Union([Type.String(), Type.Null()], { description: 'Why the conversion failed' }),
+    progress: Type.Integer({ minimum: 0, maximum: 100, description: 'Trove extension: percent of the transcode done (0 while pending, 100 once finished)' }),
     result: Type.Union([Type.Object({ uuid: Type.String({ format: 'uuid' }), thumbnails_group_uuid: Type.String() }), Type.Null()]),
   },
   { title: 'VideoConversionStatus' },
