@@ -51,7 +51,7 @@ export interface Trove {
   };
   /** What `buildApp` takes: the route-facing services only. */
   http: HttpContext;
-  /** Starts the outbox dispatcher's timer and the job worker (worker role); rejects when a job has no handler. */
+  /** Starts the outbox dispatcher's timer (worker role) and the job worker for the jobs of the process's roles (worker, video); rejects when a job has no handler. */
   startJobs(options: { dispatchIntervalMs: number }): Promise<void>;
   /** Sweeps expired files and stale writes at once and then periodically (worker role). */
   startSweeper(): void;

@@ -2,14 +2,22 @@
 import type { VideoLimits } from '../domain/video-info.js';
 import type { PurgeConfig } from './purge-settings.js';
 
-export const ROLES = ['upload', 'api', 'delivery', 'worker', 'transform'] as const;
+export const ROLES = ['upload', 'api', 'delivery', 'worker', 'video', 'transform'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
  * What a process serves when no roles are given: everything but `transform`, whose only route is the
  * internal transformation endpoint other nodes call (an all-in-one process transforms in process).
  */
-export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker'];
+export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker', 'video'];
+
+/** The jobs only processes with the `video` role take; the `worker` role takes every other job. */
+export const VIDEO_ROLE_JOBS: readonly string[] = ['video.convert'];
+
+/** Whether a process with these roles takes any job from the queue. */
+export function runsJobs(roles: ReadonlySet<Role>): boolean {
+  return roles.has('worker') || roles.has('video');
+}
 
 /** A process with the transform role alone opens no database: it reads originals and runs the engine. */
 export function transformsOnly(roles: ReadonlySet<Role>): boolean {

@@ -1,3 +1,4 @@
+import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
 import { buildJobRegistry } from '../jobs/registry.js';
 import type { JobRegistry } from '../ports/job-queue.js';
 import { EventDispatcher } from '../services/event-dispatcher.service.js';
@@ -24,6 +25,14 @@ interface EventsAndJobs {
   startSweeper(): void;
   /** Stops the timers, then lets running jobs finish (10 s at most). */
   close(): Promise<void>;
+}
+
+/**
+ * The jobs a process takes: video conversions with the `video` role, every other job with `worker`.
+ * The queue leaves a job no registration names to the processes that have one.
+ */
+function jobsOfRoles(registry: JobRegistry, roles: ReadonlySet<Role>): JobRegistry {
+  return new Map([...registry].filter(([name]) => (VIDEO_ROLE_JOBS.includes(name) ? roles.has('video') : roles.has('worker'))));
 }
 
 export function createEventsAndJobs(
@@ -77,8 +86,9 @@ export function createEventsAndJobs(
     jobRegistry,
     sweeper,
     startJobs({ dispatchIntervalMs }) {
-      dispatcher.start(dispatchIntervalMs);
-      return jobs.startWorker(jobRegistry, { concurrency: config.jobs.concurrency });
+      if (config.roles.has('worker')) dispatcher.start(dispatchIntervalMs);
+      const taken = jobsOfRoles(jobRegistry, config.roles);
+      return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency }) : Promise.resolve();
     },
     startSweeper() {
       sweeper.start(config.upload.sweepIntervalMs);

@@ -277,6 +277,34 @@ describe('a conversion queued before a restart', () => {
   }, 60_000);
 });
 
+describe('the video role', () => {
+  it('is the only one that takes conversions: a worker leaves them queued, a video node runs them', async () => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'trove-roles-'));
+    const env = { DATA_DIR: shared, TROVE_PUBLIC_KEY: `pk_${'c3'.repeat(8)}`, TROVE_SECRET_KEY: `sk_${'d4'.repeat(16)}` };
+    try {
+      const worker = await startTrove({ env: { ...env, TROVE_ROLES: 'upload,api,delivery,worker' } });
+      let token: number;
+      try {
+        const source = await uploadFile(worker, plain, 'clip.mp4');
+        const { body } = await postConvert(worker, { paths: [`${source}/video/-/size/x40/`] });
+        token = body.result[0]!.token;
+        await sleep(500);
+        expect(((await (await rest(worker, `/convert/video/status/${token}/`)).json()) as Status).status).toBe('pending');
+      } finally {
+        await worker.close();
+      }
+      const video = await startTrove({ env: { ...env, TROVE_ROLES: 'api,video' } });
+      try {
+        expect((await waitForConversion(video, token)).status).toBe('finished');
+      } finally {
+        await video.close();
+      }
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('a server without ffmpeg', () => {
   let trove: TestTrove;
   beforeAll(async () => {

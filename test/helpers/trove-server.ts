@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { runsJobs } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTransformNodeContext, createTrove, type TransformNode, type Trove } from '../../src/context.js';
 import type { LockService } from '../../src/ports/lock-service.js';
@@ -125,7 +126,7 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   const app = await buildApp(ctx.http, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  if (config.roles.has('worker')) await ctx.startJobs({ dispatchIntervalMs: 1_000 });
+  if (runsJobs(config.roles)) await ctx.startJobs({ dispatchIntervalMs: 1_000 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');
   const url = `http://127.0.0.1:${address.port}`;
