@@ -14,7 +14,8 @@ export interface JobSettings {
   transform: { timeoutMs: number };
   addons?: { clamd: { timeoutMs: number } | null };
   purge?: { timeoutMs: number };
-  video?: { transcodeTimeoutMs: number };
+  video?: { transcodeTimeoutMs: number; concurrency: number };
+  jobs?: { concurrency: number };
 }
 
 export interface JobPolicy {
@@ -127,8 +128,11 @@ export const VIDEO_CONVERT_JOB = {
   payload: Type.Object({ token: Type.String() }),
   policy: (settings) => ({
     retry: VIDEO_CONVERT_RETRY,
-    // A conversion is bounded by its own deadline; its wait for a video slot is not.
-    visibilityTimeoutMs: 30 * 60_000 + (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
+    // A process leases at most TROVE_JOB_CONCURRENCY conversions and runs TROVE_VIDEO_CONCURRENCY of
+    // them at once: the last one leased waits for the others before its own deadline starts.
+    visibilityTimeoutMs:
+      30 * 60_000 +
+      Math.ceil((settings.jobs?.concurrency ?? 8) / (settings.video?.concurrency ?? 1)) * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
   }),
 } satisfies JobDefinition;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,13 +149,23 @@ describe('a server without ffmpeg', () => {
 
 describe('/ready on a server with ffmpeg', () => {
   let trove: TestTrove;
+  let scratch: string;
   beforeAll(async () => {
-    trove = await startTrove();
+    scratch = await mkdtemp(path.join(tmpdir(), 'trove-scratch-'));
+    await mkdir(path.join(scratch, 'video-scratch'));
+    // What a process that crashed mid-conversion two days ago left behind, and what one running now writes.
+    await writeFile(path.join(scratch, 'video-scratch', 'out-old'), 'stale');
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    await utimes(path.join(scratch, 'video-scratch', 'out-old'), old, old);
+    await writeFile(path.join(scratch, 'video-scratch', 'out-new'), 'running');
+    trove = await startTrove({ env: { DATA_DIR: scratch } });
   }, 60_000);
+  afterAll(async () => rm(scratch, { recursive: true, force: true }));
   afterAll(async () => trove?.close());
 
-  it('names the engine', async () => {
+  it('names the engine, having cleared scratch files older than any conversion can last', async () => {
     const report = (await (await fetch(`${trove.url}/ready`)).json()) as { video?: { available: boolean; engine?: string } };
     expect(report.video).toEqual({ available: true, engine: expect.stringMatching(/^ffmpeg version /) });
+    expect((await readdir(path.join(scratch, 'video-scratch'))).sort()).toEqual(['out-new']);
   });
 });

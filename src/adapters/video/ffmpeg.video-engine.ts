@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { VideoProbe } from '../../domain/video-info.js';
 import {
@@ -53,8 +53,22 @@ export class FfmpegVideoEngine implements VideoEngine {
   ) {}
 
   status(): Promise<VideoEngineStatus> {
-    this.known ??= this.check();
+    this.known ??= this.pruneScratch().then(() => this.check());
     return this.known;
+  }
+
+  /**
+   * Removes what a crashed process left in the scratch folder: files older than any run can last.
+   * Other processes may share the folder, so nothing younger is touched.
+   */
+  private async pruneScratch(): Promise<void> {
+    const cutoff = Date.now() - (this.settings.transcodeTimeoutMs + 3_600_000);
+    const names = await readdir(this.settings.scratchDir).catch(() => [] as string[]);
+    for (const name of names) {
+      const file = path.join(this.settings.scratchDir, name);
+      const info = await stat(file).catch(() => null);
+      if (info?.isFile() && info.mtimeMs < cutoff) await rm(file, { force: true }).catch(() => undefined);
+    }
   }
 
   async probe(blobKey: string): Promise<VideoProbe> {
