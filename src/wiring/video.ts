@@ -32,6 +32,7 @@ export function createVideoEngine(config: Config, blobs: BlobStore): VideoEngine
     transcodeTimeoutMs: config.video.transcodeTimeoutMs,
     scratchDir: path.join(config.dataDir, 'video-scratch'),
     threads: 2,
+    probeConcurrency: 4,
   });
 }
 

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { VideoProbe } from '../../domain/video-info.js';
+import { ConcurrencyLimiter } from '../../lib/concurrency-limiter.js';
 import {
   VideoProbeError,
   VideoTranscodeError,
@@ -32,6 +33,8 @@ interface FfmpegSettings {
   scratchDir: string;
   /** ffmpeg's `-threads`. */
   threads: number;
+  /** ffprobe runs at once in the process; more uploads of videos wait their turn. */
+  probeConcurrency: number;
 }
 
 /**
@@ -46,11 +49,14 @@ const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_F
 /** Video on Debian's ffmpeg and ffprobe, run as programs with argument arrays. */
 export class FfmpegVideoEngine implements VideoEngine {
   private known: Promise<VideoEngineStatus> | undefined;
+  private readonly probes: ConcurrencyLimiter;
 
   constructor(
     private readonly media: LocalMediaSource,
     private readonly settings: FfmpegSettings,
-  ) {}
+  ) {
+    this.probes = new ConcurrencyLimiter(settings.probeConcurrency);
+  }
 
   status(): Promise<VideoEngineStatus> {
     this.known ??= this.pruneScratch().then(() => this.check());
@@ -74,6 +80,10 @@ export class FfmpegVideoEngine implements VideoEngine {
   async probe(blobKey: string): Promise<VideoProbe> {
     const status = await this.status();
     if (!status.available) throw new VideoProbeError(`Video is not available on this server: ${status.reason}`);
+    return this.probes.run(() => this.probeNow(blobKey));
+  }
+
+  private async probeNow(blobKey: string): Promise<VideoProbe> {
     const local = await this.media.open(blobKey);
     try {
       const result = await runProcess(
