@@ -222,7 +222,7 @@ export class VideoConversionService {
     }
     if (!(await this.records.groups.findForProject(project.id, conversion.thumbnailsGroupId))) {
       await this.records.groups.create(
-        { id: conversion.thumbnailsGroupId, projectId: project.id, filesCount: members.length, datetimeCreated: this.now(), datetimeStored: null },
+        { id: conversion.thumbnailsGroupId, projectId: project.id, filesCount: members.length, datetimeCreated: this.now(), datetimeStored: conversion.store ? this.now() : null },
         members,
       );
     }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,8 +11,10 @@ import {
   conversionJobPoller,
   conversionJobStatus,
   convert,
+  createWebhook,
   UploadcareAuthSchema,
   type UserSettings,
+  type WebhookEvent,
 } from '@uploadcare/rest-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
@@ -118,9 +122,14 @@ describe('POST /convert/video/ over HTTP', () => {
 
     const group = await rest(trove, `/groups/${job!.thumbnails_group_uuid}/`);
     expect(group.status).toBe(200);
-    const members = ((await group.json()) as { files: { uuid: string; is_image: boolean; mime_type: string }[] }).files;
+    const groupBody = (await group.json()) as { datetime_stored: string | null; files: { uuid: string; is_image: boolean; mime_type: string; datetime_stored: string | null }[] };
+    expect(groupBody.datetime_stored).not.toBeNull();
+    const members = groupBody.files;
     expect(members).toHaveLength(2);
-    for (const member of members) expect(member).toMatchObject({ is_image: true, mime_type: 'image/jpeg', content_info: { image: { width: 80, height: 60 } } });
+    for (const member of members) {
+      expect(member).toMatchObject({ is_image: true, mime_type: 'image/jpeg', content_info: { image: { width: 80, height: 60 } } });
+      expect(member.datetime_stored).not.toBeNull();
+    }
     // Thumbnails are images like any other: they transform on the fly.
     const small = await fetch(`${trove.url}/${members[0]!.uuid}/-/resize/40x/`);
     expect(small.status).toBe(200);
@@ -216,6 +225,32 @@ describe.each(backends)('@uploadcare/rest-client conversions against Trove (%s)'
     }
     expect(status).toMatchObject({ status: ConversionStatus.FINISHED, error: null, result: { uuid: job!.uuid, thumbnailsGroupUuid: job!.thumbnailsGroupUuid } });
     expect((await fileInfo(trove, job!.uuid)).video_info).toMatchObject({ video: { width: 80, height: 60 } });
+  }, 60_000);
+
+  it('announces the results with file.uploaded webhooks, like uploads', async () => {
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push((JSON.parse(body) as { data: { uuid: string } }).data.uuid);
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      await createWebhook({ targetUrl: target, event: 'file.uploaded' as WebhookEvent, isActive: true }, settings);
+      const response = await convert({ type: ConversionType.VIDEO, paths: [`${source}/video/-/quality/lightest/-/thumbs~1/`], store: true }, settings);
+      const job = response.result[0]!;
+      const deadline = Date.now() + 30_000;
+      while (!(received.includes(job.uuid) && received.length >= 2) && Date.now() < deadline) await sleep(100);
+      expect(received).toContain(job.uuid);
+      // The video and its one thumbnail.
+      expect(received.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   }, 60_000);
 
   it('conversionJobPoller runs each path to its end, a refused one as failed with its problem', async () => {
