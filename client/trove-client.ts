@@ -61,6 +61,24 @@ export interface AppData {
   };
 }
 
+export interface AudioStreamInfo {
+  /** kbit/s */
+  bitrate: number | null;
+  codec: string | null;
+  sample_rate: number | null;
+  channels: number | null;
+  [key: string]: unknown;
+}
+
+export type AudioStreamInfo2 = {
+  /** kbit/s */
+  bitrate: number | null;
+  codec: string | null;
+  sample_rate: number | null;
+  channels: number | null;
+  [key: string]: unknown;
+} | null;
+
 export interface BatchResult {
   status: 'ok';
   /** Per item that was not acted on: `Invalid` or `Missing in the project` */
@@ -70,10 +88,11 @@ export interface BatchResult {
   result: RestFile[];
 }
 
-/** What the bytes are: `mime`, and `image` details for images */
+/** What the bytes are: `mime`, `image` details for images and `video` details for videos */
 export type ContentInfo = {
   mime: MimeInfo;
   image?: ImageInfo;
+  video?: VideoInfo;
   [key: string]: unknown;
 } | null;
 
@@ -227,7 +246,7 @@ export interface FileSearchResult {
   /** This file in the REST API */
   url: string;
   variations: null;
-  /** What the bytes are: `mime`, and `image` details for images */
+  /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
   content_info: ContentInfo;
   metadata: {
     [key: string]: string;
@@ -385,6 +404,14 @@ export interface Readiness {
       engine?: string;
     };
   };
+  /** Whether this node reads and converts video (ffmpeg and ffprobe). Unavailable video never makes the node unready or degraded. */
+  video?: {
+    available: boolean;
+    /** Why video is unavailable, e.g. `ffprobe: not found`. */
+    reason?: string;
+    /** What runs it, e.g. `ffmpeg version 5.1.6-0+deb12u1`. */
+    engine?: string;
+  };
 }
 
 export interface RemoteCopyResult {
@@ -409,7 +436,7 @@ export interface RestFile {
   /** This file in the REST API */
   url: string;
   variations: null;
-  /** What the bytes are: `mime`, and `image` details for images */
+  /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
   content_info: ContentInfo;
   metadata: {
     [key: string]: string;
@@ -451,7 +478,7 @@ export type RestGroupMember = {
   /** This file in the REST API */
   url: string;
   variations: null;
-  /** What the bytes are: `mime`, and `image` details for images */
+  /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
   content_info: ContentInfo;
   metadata: {
     [key: string]: string;
@@ -503,6 +530,18 @@ export interface UploadSignature {
   expire: number;
 }
 
+/** The first video and audio stream of `content_info.video` */
+export type UploadVideoInfo = {
+  /** Milliseconds */
+  duration: number | null;
+  format: string;
+  /** kbit/s of the whole file */
+  bitrate: number | null;
+  video: VideoStreamInfo2;
+  audio: AudioStreamInfo2;
+  [key: string]: unknown;
+} | null;
+
 export interface UsageReport {
   files: {
     stored: number;
@@ -525,6 +564,75 @@ export interface UsageReport {
   /** null when no transformed image was delivered */
   cache_hit_ratio: number | null;
 }
+
+export interface VideoConversion {
+  /** Why each refused path was refused, by path */
+  problems: {
+    [key: string]: string;
+  };
+  result: {
+    /** The path as sent */
+    original_source: string;
+    /** Poll `/convert/video/status/<token>/` with it */
+    token: number;
+    /** The converted video, once finished */
+    uuid: string;
+    /** The group of its thumbnails, once finished */
+    thumbnails_group_uuid: string;
+  }[];
+}
+
+export interface VideoConversionStatus {
+  status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
+  /** Why the conversion failed */
+  error: string | null;
+  /** Trove extension: percent of the transcode done (0 while pending, 100 once finished) */
+  progress: number;
+  result: {
+    uuid: string;
+    thumbnails_group_uuid: string;
+  } | null;
+}
+
+export interface VideoInfo {
+  /** Milliseconds */
+  duration: number | null;
+  /** Container: mp4, mov, webm, mkv, avi, ogg, … */
+  format: string;
+  /** kbit/s of the whole file */
+  bitrate: number | null;
+  video: VideoStreamInfo[];
+  audio: AudioStreamInfo[];
+  [key: string]: unknown;
+}
+
+export interface VideoStreamInfo {
+  /** As displayed (rotation applied) */
+  width: number;
+  /** As displayed (rotation applied) */
+  height: number;
+  frame_rate: number | null;
+  /** kbit/s */
+  bitrate: number | null;
+  codec: string | null;
+  /** Clockwise rotation a player applies: 0, 90, 180 or 270 */
+  rotation: number;
+  [key: string]: unknown;
+}
+
+export type VideoStreamInfo2 = {
+  /** As displayed (rotation applied) */
+  width: number;
+  /** As displayed (rotation applied) */
+  height: number;
+  frame_rate: number | null;
+  /** kbit/s */
+  bitrate: number | null;
+  codec: string | null;
+  /** Clockwise rotation a player applies: 0, 90, 180 or 270 */
+  rotation: number;
+  [key: string]: unknown;
+} | null;
 
 export interface Webhook {
   id: number;
@@ -595,6 +703,24 @@ export interface GetAddonExecutionStatusArgs {
   };
 }
 export type GetAddonExecutionStatusResult = AddonExecutionStatus;
+
+export interface ConvertVideoArgs {
+  /** Sent as application/json. */
+  body: {
+    /** `<uuid>/video/-/format/mp4|webm|ogg/-/size/<W>x<H>/<preserve_ratio|change_ratio|scale_crop|add_padding>/-/quality/<normal|better|best|lighter|lightest>/-/cut/<start>/<length|end>/-/thumbs~<N>/`; every operation is optional */
+    paths: string[];
+    /** "1" stores the results, "0" leaves them temporary; absent, the project's auto-store decides */
+    store?: string | boolean | null;
+  };
+}
+export type ConvertVideoResult = VideoConversion;
+
+export interface GetVideoConversionStatusArgs {
+  path: {
+    token: string;
+  };
+}
+export type GetVideoConversionStatusResult = VideoConversionStatus;
 
 export type GetSessionArgs = Record<string, never>;
 export type GetSessionResult = DashboardSession;
@@ -997,7 +1123,9 @@ export interface PostUploadGroupResult {
     is_stored: boolean;
     is_ready: boolean;
     image_info: ImageInfo2;
-    /** What the bytes are: `mime`, and `image` details for images */
+    /** The first video and audio stream of `content_info.video` */
+    video_info: UploadVideoInfo;
+    /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
     content_info: ContentInfo;
     metadata: {
       [key: string]: string;
@@ -1030,7 +1158,9 @@ export interface GetUploadGroupInfoResult {
     is_stored: boolean;
     is_ready: boolean;
     image_info: ImageInfo2;
-    /** What the bytes are: `mime`, and `image` details for images */
+    /** The first video and audio stream of `content_info.video` */
+    video_info: UploadVideoInfo;
+    /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
     content_info: ContentInfo;
     metadata: {
       [key: string]: string;
@@ -1057,7 +1187,9 @@ export interface GetUploadInfoResult {
   is_stored: boolean;
   is_ready: boolean;
   image_info: ImageInfo2;
-  /** What the bytes are: `mime`, and `image` details for images */
+  /** The first video and audio stream of `content_info.video` */
+  video_info: UploadVideoInfo;
+  /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
   content_info: ContentInfo;
   metadata: {
     [key: string]: string;
@@ -1077,7 +1209,9 @@ export interface PostUploadMultipartCompleteResult {
   is_stored: boolean;
   is_ready: boolean;
   image_info: ImageInfo2;
-  /** What the bytes are: `mime`, and `image` details for images */
+  /** The first video and audio stream of `content_info.video` */
+  video_info: UploadVideoInfo;
+  /** What the bytes are: `mime`, `image` details for images and `video` details for videos */
   content_info: ContentInfo;
   metadata: {
     [key: string]: string;
@@ -1355,6 +1489,8 @@ export type TroveApiName = keyof typeof API_MOUNTS;
 const OPERATIONS = {
   executeAddon: { method: 'POST', path: '/addons/{name}/execute/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  convertVideo: { method: 'POST', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  getVideoConversionStatus: { method: 'GET', path: '/convert/video/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getSession: { method: 'GET', path: '/session', api: 'Dashboard', accept: null, body: null },
   switchProject: { method: 'PUT', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
   signIn: { method: 'POST', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
@@ -1443,6 +1579,28 @@ export class TroveClient {
    */
   getAddonExecutionStatus(args: GetAddonExecutionStatusArgs, options?: RequestOptions): Promise<GetAddonExecutionStatusResult> {
     return this.#send<GetAddonExecutionStatusResult>(OPERATIONS.getAddonExecutionStatus, args, options);
+  }
+
+  /**
+   * Convert videos
+   *
+   * Uploadcare's video processing: each path (`<uuid>/video/-/format/mp4/-/size/640x/-/quality/normal/-/cut/0:0:10/000:00:20/-/thumbs~8/`) becomes a background job with a `token`, and the names of its results (`uuid`, `thumbnails_group_uuid`) are given at once. A path Trove cannot convert is answered in `problems`. The same request again answers with the same token and results. Without ffmpeg on the server: 503.
+   *
+   * `POST /convert/video/`
+   */
+  convertVideo(args: ConvertVideoArgs, options?: RequestOptions): Promise<ConvertVideoResult> {
+    return this.#send<ConvertVideoResult>(OPERATIONS.convertVideo, args, options);
+  }
+
+  /**
+   * Video conversion status
+   *
+   * `pending`, `processing`, `finished` (the results exist), `failed` (`error` says why) or `cancelled`.
+   *
+   * `GET /convert/video/status/{token}/`
+   */
+  getVideoConversionStatus(args: GetVideoConversionStatusArgs, options?: RequestOptions): Promise<GetVideoConversionStatusResult> {
+    return this.#send<GetVideoConversionStatusResult>(OPERATIONS.getVideoConversionStatus, args, options);
   }
 
   /**
@@ -1822,7 +1980,7 @@ export class TroveClient {
   /**
    * Readiness
    *
-   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not.
+   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not.
    *
    * `GET /ready`
    */

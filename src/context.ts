@@ -26,6 +26,7 @@ import { createReadiness } from './wiring/readiness.js';
 import { createStorage, openBlobStore } from './wiring/storage.js';
 import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
+import { createVideoConversions, createVideoEngine } from './wiring/video.js';
 import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
@@ -50,7 +51,7 @@ export interface Trove {
   };
   /** What `buildApp` takes: the route-facing services only. */
   http: HttpContext;
-  /** Starts the outbox dispatcher's timer and the job worker (worker role); rejects when a job has no handler. */
+  /** Starts the outbox dispatcher's timer (worker role) and the job worker for the jobs of the process's roles (worker, video); rejects when a job has no handler. */
   startJobs(options: { dispatchIntervalMs: number }): Promise<void>;
   /** Sweeps expired files and stale writes at once and then periodically (worker role). */
   startSweeper(): void;
@@ -80,11 +81,13 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   };
   const coordination = createCoordination(basics, storage.metadata, overrides);
   const outbox = new OutboxSignal();
-  const upload = createUpload(basics, storage, coordination.rateLimits, outbox);
+  const video = createVideoEngine(config, storage.blobs);
+  const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management);
-  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs));
+  const videos = createVideoConversions(basics, storage.metadata, coordination.jobs, video, upload.ingest);
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service);
+  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
 
   const services: HttpServices = {
     directUpload: upload.directUpload,
@@ -104,6 +107,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     addons: management.addons,
     storages: management.storages,
     remoteCopy: management.remoteCopy,
+    videos: videos.service,
     delivery: delivery.delivery,
     transform: delivery.transform,
   };
@@ -127,6 +131,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     startSweeper: () => background.startSweeper(),
     async close() {
       await background.close();
+      await videos.close();
       await management.close();
       await delivery.close();
       await upload.close();

@@ -129,7 +129,11 @@ export const ERROR_CODES = {
   EVENT_INVALID: { statuses: [400], api: 'rest', meaning: '`event` is not one of the webhook events.' },
   SIGNING_SECRET_INVALID: { statuses: [400], api: 'rest', meaning: '`signing_secret` is empty or too long.' },
   VERSION_INVALID: { statuses: [400], api: 'rest', meaning: '`version` must be "0.7".' },
-  CONVERSION_UNAVAILABLE: { statuses: [403], api: 'rest', meaning: 'Document and video conversion are not available on this server; nothing was queued.' },
+  CONVERSION_UNAVAILABLE: {
+    statuses: [403, 503],
+    api: 'rest',
+    meaning: 'Document conversion is not available on this server (403); video conversion is not, because ffmpeg or ffprobe cannot run here (503, saying why). Nothing was queued.',
+  },
   ADDON_UNAVAILABLE: {
     statuses: [503],
     api: 'rest',

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../app.js';
-import { transformsOnly, type Config } from '../config/config.js';
+import { runsJobs, transformsOnly, type Config } from '../config/config.js';
 import { createTransformNodeContext, createTrove, type Trove } from '../context.js';
 import { loggerOptions } from '../observability/logger.js';
 import { allocatorWarning, runsOnGlibc } from '../runtime/malloc-arenas.js';
@@ -37,8 +37,8 @@ async function prepare(config: Config, logger: Logger): Promise<Trove> {
 }
 
 function startBackground(trove: Trove, config: Config, logger: Logger): void {
-  if (!config.roles.has('worker')) return;
-  trove.startSweeper();
+  if (!runsJobs(config.roles)) return;
+  if (config.roles.has('worker')) trove.startSweeper();
   trove.startJobs({ dispatchIntervalMs: 5_000 }).catch((error: unknown) => {
     // A job without a handler is a build defect: better to stop than to let its jobs pile up.
     logger.fatal({ err: error }, 'the job worker could not start');

@@ -1,14 +1,23 @@
 
+import type { VideoLimits } from '../domain/video-info.js';
 import type { PurgeConfig } from './purge-settings.js';
 
-export const ROLES = ['upload', 'api', 'delivery', 'worker', 'transform'] as const;
+export const ROLES = ['upload', 'api', 'delivery', 'worker', 'video', 'transform'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
  * What a process serves when no roles are given: everything but `transform`, whose only route is the
  * internal transformation endpoint other nodes call (an all-in-one process transforms in process).
  */
-export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker'];
+export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker', 'video'];
+
+/** The jobs only processes with the `video` role take; the `worker` role takes every other job. */
+export const VIDEO_ROLE_JOBS: readonly string[] = ['video.convert'];
+
+/** Whether a process with these roles takes any job from the queue. */
+export function runsJobs(roles: ReadonlySet<Role>): boolean {
+  return roles.has('worker') || roles.has('video');
+}
 
 /** A process with the transform role alone opens no database: it reads originals and runs the engine. */
 export function transformsOnly(roles: ReadonlySet<Role>): boolean {
@@ -142,6 +151,18 @@ export interface Config {
       /** clamd's StreamMaxLength: larger files are not sent and their scan ends in an error. */
       maxStreamBytes: number;
     } | null;
+  };
+  video: {
+    ffmpegPath: string;
+    ffprobePath: string;
+    /** Deadline of one ffprobe run at upload. */
+    probeTimeoutMs: number;
+    /** Deadline of one conversion (its ffmpeg runs together). */
+    transcodeTimeoutMs: number;
+    /** Conversions running at once in a worker process. */
+    concurrency: number;
+    /** Bounds checked from the probe before any transcode. */
+    limits: VideoLimits;
   };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */

@@ -35,7 +35,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN', default: '(none)', description: 'S3 credentials. Without them the AWS SDK default chain is used.' },
   { name: 'AWS_REGION', default: 'us-east-1', description: 'S3 region when STORAGE_URL does not name one.' },
   { name: 'TROVE_S3_REQUEST_CHECKSUM', default: 'when_required', description: '`when_supported` sends CRC checksums on every S3 request (AWS default); `when_required` only where S3 demands them, which S3-compatible services such as R2 or older MinIO accept.' },
-  { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker', description: 'Roles this process serves (`trove serve --roles` overrides). `transform` (never a default) serves only the internal transformation endpoint; alone, it needs no database.' },
+  { name: 'TROVE_ROLES', default: 'upload,api,delivery,worker,video', description: 'Roles this process serves (`trove serve --roles` overrides). `video` runs video conversions (ffmpeg), `worker` every other background job. `transform` (never a default) serves only the internal transformation endpoint; alone, it needs no database.' },
   { name: 'TROVE_TRANSFORM_NODES', default: '(none: transform in process)', description: 'Comma-separated origins of transform nodes (`http://10.0.0.5:3000,http://10.0.0.6:3000`): cache misses are transformed there, each derivative on the node its key hashes to, the next one when that node is down. Needs `TROVE_INTERNAL_SECRET`.' },
   { name: 'TROVE_INTERNAL_SECRET', default: '(none)', description: 'Shared secret (at least 32 characters) that signs transformation jobs between nodes; required with `TROVE_TRANSFORM_NODES` and on nodes with the `transform` role, the same on all of them.' },
   { name: 'TROVE_WORKERS', default: '1', description: 'HTTP processes sharing the port (`auto`: one per CPU core). With more than one, a primary process runs migrations and the background sweep.' },
@@ -55,6 +55,16 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_CLAMD_URL', default: '(none: no virus scanning)', description: 'Where ClamAV\'s clamd listens, `tcp://127.0.0.1:3310` or `unix:/run/clamav/clamd.ctl`: turns on the `uc_clamav_virus_scan` add-on and scanning on upload. Unset, the add-on answers 503 and `/ready` says why.' },
   { name: 'TROVE_CLAMD_TIMEOUT', default: '60s', description: 'Deadline of one exchange with clamd, sending a whole file and reading its verdict included; a scan that times out is retried.' },
   { name: 'TROVE_CLAMD_MAX_STREAM', default: '25MiB', description: 'The StreamMaxLength of your clamd (its default is 25 MiB): larger files are not sent, and their scan ends in an error that says so (a file held by scan-on-upload then stays held). Raise both together.' },
+  { name: 'TROVE_FFMPEG_PATH', default: 'ffmpeg', description: 'The ffmpeg program video conversions run (found on PATH by default). When it or ffprobe is missing, Trove still starts: `/ready` says video is unavailable and why, uploads keep `video_info` null and conversions answer 503.' },
+  { name: 'TROVE_FFPROBE_PATH', default: 'ffprobe', description: 'The ffprobe program that reads a video\'s facts at upload (`content_info.video`, `video_info`).' },
+  { name: 'TROVE_VIDEO_PROBE_TIMEOUT', default: '10s', description: 'Deadline of one ffprobe run at upload; a file it cannot read in time is kept as a plain file, without video facts.' },
+  { name: 'TROVE_VIDEO_TIMEOUT', default: '30m', description: 'Deadline of one video conversion (transcode and thumbnails); ffmpeg is killed and the job fails with the reason.' },
+  { name: 'TROVE_VIDEO_CONCURRENCY', default: '1', description: 'Video conversions running at once in each worker process (each ffmpeg uses 2 threads); projects take turns for them, and waiting conversions stay queued jobs.' },
+  { name: 'TROVE_VIDEO_MAX_FILE_SIZE', default: '2GiB', description: 'Largest video Trove converts.' },
+  { name: 'TROVE_VIDEO_MAX_DURATION', default: '1h', description: 'Longest video Trove converts (as the probe reads it).' },
+  { name: 'TROVE_VIDEO_MAX_DIMENSION', default: '4096', description: 'Longest side, in pixels, of a video Trove converts, and of a conversion\'s requested size.' },
+  { name: 'TROVE_VIDEO_MAX_FRAME_RATE', default: '120', description: 'Highest frame rate of a video Trove converts.' },
+  { name: 'TROVE_VIDEO_MAX_STREAMS', default: '16', description: 'Most streams (video, audio, subtitles, data) of a video: ffprobe stops reading a file with more at upload (it is kept without video facts), and Trove converts none with more.' },
   { name: 'TROVE_DELIVERY_PREFIX', default: '/', description: 'Path file delivery (`/:uuid/`) is mounted at.' },
   { name: 'TROVE_TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
   { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
@@ -245,6 +255,20 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
         return address ? { address, timeoutMs, maxStreamBytes } : null;
       })(),
     },
+    video: {
+      ffmpegPath: read('TROVE_FFMPEG_PATH', 'ffmpeg', parseProgram),
+      ffprobePath: read('TROVE_FFPROBE_PATH', 'ffprobe', parseProgram),
+      probeTimeoutMs: read('TROVE_VIDEO_PROBE_TIMEOUT', 10_000, (v) => durationBetween(v, 100, 600_000)),
+      transcodeTimeoutMs: read('TROVE_VIDEO_TIMEOUT', 30 * 60_000, (v) => durationBetween(v, 1_000, 24 * 3_600_000)),
+      concurrency: read('TROVE_VIDEO_CONCURRENCY', 1, (v) => parseInteger(v, 1, 64)),
+      limits: {
+        maxFileSize: read('TROVE_VIDEO_MAX_FILE_SIZE', 2 * 1024 ** 3, parseBytes),
+        maxDurationMs: read('TROVE_VIDEO_MAX_DURATION', 3_600_000, (v) => durationBetween(v, 1_000, 7 * 24 * 3_600_000)),
+        maxDimension: read('TROVE_VIDEO_MAX_DIMENSION', 4096, (v) => parseInteger(v, 16, 16_384)),
+        maxFrameRate: read('TROVE_VIDEO_MAX_FRAME_RATE', 120, (v) => parseInteger(v, 1, 1_000)),
+        maxStreams: read('TROVE_VIDEO_MAX_STREAMS', 16, (v) => parseInteger(v, 1, 1_000)),
+      },
+    },
     storages: {
       credentialsKey: read<Buffer | null>('TROVE_STORAGE_CREDENTIALS_KEY', null, parseKey256),
     },
@@ -393,4 +417,12 @@ function parseKey(raw: string, kind: 'public' | 'secret'): string {
 /** The process environment, read here and nowhere else. */
 export function loadConfigFromEnvironment(overrides: { roles?: Role[] } = {}): Config {
   return loadConfig(process.env, overrides);
+}
+
+/** A program name (found on PATH) or an absolute path; never arguments. */
+function parseProgram(raw: string): string {
+  const value = raw.trim();
+  if (value === '' || /\s/.test(value)) throw new Error(`expected a program name or an absolute path without spaces, got "${raw}"`);
+  if (value.includes('/') && !value.startsWith('/')) throw new Error(`expected an absolute path, got "${raw}"`);
+  return value;
 }

@@ -1,5 +1,6 @@
 /** What Trove learns about a file from its bytes, in Uploadcare's `content_info` shape (snake_case on the wire). */
 import { Type } from 'typebox';
+import { VideoInfoSchema, type VideoInfo } from './video-info.js';
 
 export interface MimeInfo {
   /** Full MIME type, e.g. `image/jpeg`. */
@@ -36,6 +37,8 @@ export interface ImageInfo {
 export interface ContentInfo {
   mime: MimeInfo;
   image?: ImageInfo;
+  /** A video's probe, when ffprobe could read it at upload. */
+  video?: VideoInfo;
 }
 
 /** Result of looking at a file's bytes. */
@@ -71,10 +74,11 @@ export const ContentInfoSchema = Type.Union(
       {
         mime: Type.Object({ mime: Type.String(), type: Type.String(), subtype: Type.String() }, { title: 'MimeInfo' }),
         image: Type.Optional(ImageInfoSchema),
+        video: Type.Optional(VideoInfoSchema),
       },
       { title: 'ContentInfo', additionalProperties: true },
     ),
     Type.Null(),
   ],
-  { description: 'What the bytes are: `mime`, and `image` details for images' },
+  { description: 'What the bytes are: `mime`, `image` details for images and `video` details for videos' },
 );

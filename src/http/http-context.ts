@@ -15,6 +15,7 @@ import type { MultipartUploadService } from '../services/multipart-upload.servic
 import type { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
+import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
 import type { TransformNodeService } from '../services/transform/transform-node.service.js';
@@ -43,6 +44,7 @@ export interface HttpServices {
   addons: AddonService;
   storages: ProjectStorageService;
   remoteCopy: RemoteCopyService;
+  videos: VideoConversionService;
   // CDN
   delivery: DeliveryService;
   transform: TransformService;

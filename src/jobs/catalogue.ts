@@ -14,6 +14,8 @@ export interface JobSettings {
   transform: { timeoutMs: number };
   addons?: { clamd: { timeoutMs: number } | null };
   purge?: { timeoutMs: number };
+  video?: { transcodeTimeoutMs: number; concurrency: number };
+  jobs?: { concurrency: number };
 }
 
 export interface JobPolicy {
@@ -117,12 +119,30 @@ export const CDN_PURGE_JOB = {
   }),
 } satisfies JobDefinition;
 
+/** 3 attempts, 30 s then 60 s apart: for trouble around ffmpeg (storage, a lost worker); a video ffmpeg cannot convert fails at once. */
+export const VIDEO_CONVERT_RETRY = { maxAttempts: 3, baseDelayMs: 30_000, maxDelayMs: 120_000 };
+
+/** One video conversion (a row of video_conversions): transcode, thumbnails, and the results stored as files. */
+export const VIDEO_CONVERT_JOB = {
+  name: 'video.convert',
+  payload: Type.Object({ token: Type.String() }),
+  policy: (settings) => ({
+    retry: VIDEO_CONVERT_RETRY,
+    // A process leases at most TROVE_JOB_CONCURRENCY conversions and runs TROVE_VIDEO_CONCURRENCY of
+    // them at once: the last one leased waits for the others before its own deadline starts.
+    visibilityTimeoutMs:
+      30 * 60_000 +
+      Math.ceil((settings.jobs?.concurrency ?? 8) / (settings.video?.concurrency ?? 1)) * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
 export type AddonExecutePayload = PayloadOf<typeof ADDON_EXECUTE_JOB>;
 export type CdnPurgePayload = PayloadOf<typeof CDN_PURGE_JOB>;
+export type VideoConvertPayload = PayloadOf<typeof VIDEO_CONVERT_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);

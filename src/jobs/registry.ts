@@ -3,8 +3,9 @@ import type { AddonService } from '../services/addon.service.js';
 import type { CachePurgeService } from '../services/cache-purge.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
+import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -14,6 +15,7 @@ interface JobHandlers {
   eager: EagerTransformService;
   addons: AddonService;
   cdnPurges: CachePurgeService;
+  videos: VideoConversionService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -24,6 +26,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [EAGER_TRANSFORM_JOB.name, bindJob(EAGER_TRANSFORM_JOB, (job) => services.eager.run(job), settings)],
     [ADDON_EXECUTE_JOB.name, bindJob(ADDON_EXECUTE_JOB, (job) => services.addons.run(job), settings)],
     [CDN_PURGE_JOB.name, bindJob(CDN_PURGE_JOB, (job) => services.cdnPurges.run(job), settings)],
+    [VIDEO_CONVERT_JOB.name, bindJob(VIDEO_CONVERT_JOB, (job) => services.videos.run(job), settings)],
   ]);
 }
 

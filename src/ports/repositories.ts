@@ -1,3 +1,4 @@
+import type { ConversionStatus, VideoConversion } from '../domain/video-conversion.js';
 import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { FileSearchCriteria } from '../domain/file-search.js';
@@ -153,6 +154,22 @@ export interface AddonRequestsRepository {
   finish(requestId: string, status: Exclude<AddonRequestStatus, 'in_progress'>, error: string | null, at: string): Promise<void>;
   /** Forgets finished requests last touched before `before`; returns how many. */
   deleteFinishedBefore(before: string): Promise<number>;
+}
+
+/** Video conversion jobs, polled by their token. */
+export interface VideoConversionsRepository {
+  /** Records a new conversion; false (nothing changes) when the project has one for the same request key, or the token is taken. */
+  create(conversion: VideoConversion): Promise<boolean>;
+  /** The project's conversion for a request key (the same request made again). */
+  findByRequest(projectId: string, requestKey: string): Promise<VideoConversion | null>;
+  /** A conversion of this project; null for any other (tenant isolation). */
+  find(projectId: string, token: string): Promise<VideoConversion | null>;
+  /** By token alone (the job carries only the token). */
+  findByToken(token: string): Promise<VideoConversion | null>;
+  /** Records how far a conversion that is `processing` has come (percent); nothing for one in another state. */
+  setProgress(token: string, progress: number, at: string): Promise<void>;
+  /** Moves a conversion to `status` only from one of `from` (`finished` sets the progress to 100, `pending` to 0); false when it was elsewhere. */
+  moveStatus(token: string, from: readonly ConversionStatus[], status: ConversionStatus, error: string | null, at: string): Promise<boolean>;
 }
 
 /** One page of a file search. */
@@ -379,6 +396,7 @@ export interface MetadataRepositories {
   readonly sessions: DashboardSessionsRepository;
   readonly usage: UsageRepository;
   readonly addonRequests: AddonRequestsRepository;
+  readonly videoConversions: VideoConversionsRepository;
   readonly storages: ProjectStoragesRepository;
   /**
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes

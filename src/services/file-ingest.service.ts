@@ -8,6 +8,9 @@ import { effectiveMaxFileSize, isMimeTypeAllowed, type Project } from '../domain
 import { createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
+import type { VideoEngine } from '../ports/video-engine.js';
+import type { ContentInfo } from '../domain/content-info.js';
+import { videoFormatFor } from '../domain/video-info.js';
 import type { UnitOfWork } from '../ports/repositories.js';
 import { isoAfter, type Clock } from '../lib/clock.js';
 import { insertFiles } from './file-changes.js';
@@ -37,6 +40,16 @@ interface FileIngestSettings {
   unstoredFileTtlMs: number;
 }
 
+interface IngestLogger {
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+/** Reads a video's facts at upload; absent, videos are kept without them. */
+interface VideoFacts {
+  engine: VideoEngine;
+  logger: IngestLogger;
+}
+
 /**
  * Turns incoming bytes into files. Bytes land in the blob store first (atomically, bounded in size
  * while streaming); the file record is written last, so a file exists only once its bytes do, and
@@ -51,6 +64,7 @@ export class FileIngestService {
     private readonly settings: FileIngestSettings,
     /** Raised after file records (and their upload events) are written, so webhooks go out at once. */
     private readonly outbox: OutboxSignal,
+    private readonly video: VideoFacts | null = null,
   ) {}
 
   /** Streams `body` into a new blob, refusing it as soon as it passes `maxBytes`. */
@@ -58,6 +72,15 @@ export class FileIngestService {
     const uuid = randomUUID();
     const blobKey = originalBlobKey(uuid);
     const meter = new ByteMeter(maxBytes, this.inspector.headBytes, onTooLarge);
+    const metered = pipeline(body, meter, () => undefined);
+    await this.blobs.put(blobKey, metered);
+    return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
+  }
+
+  /** As `receive`, under a uuid chosen in advance (a conversion's result, named before it exists). */
+  async receiveAs(uuid: string, body: Readable, maxBytes: number): Promise<ReceivedBlob> {
+    const blobKey = originalBlobKey(uuid);
+    const meter = new ByteMeter(maxBytes, this.inspector.headBytes);
     const metered = pipeline(body, meter, () => undefined);
     await this.blobs.put(blobKey, metered);
     return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
@@ -121,7 +144,7 @@ export class FileIngestService {
       filename: safeFilename(originalFilename),
       sha256: received.sha256,
       blobKey: received.blobKey,
-      contentInfo: inspected.contentInfo,
+      contentInfo: inspected.mimeType.startsWith('video/') ? await this.withVideoFacts(received, inspected.mimeType, inspected.contentInfo) : inspected.contentInfo,
       metadata: options.metadata,
       tags: options.tags,
       appdata: {},
@@ -135,6 +158,22 @@ export class FileIngestService {
       expiresAt: options.store ? null : isoAfter(this.clock, this.settings.unstoredFileTtlMs),
     };
     return file;
+  }
+
+  /**
+   * Adds the probe of a video to what its head told. A file ffprobe cannot read (truncated, lying,
+   * hostile, or no ffprobe here) is kept as a plain file, and the reason is logged: an upload never
+   * fails for its video facts.
+   */
+  private async withVideoFacts(received: ReceivedBlob, mimeType: string, contentInfo: ContentInfo): Promise<ContentInfo> {
+    if (!this.video) return contentInfo;
+    try {
+      const probe = await this.video.engine.probe(received.blobKey);
+      return { ...contentInfo, video: { ...probe.info, format: videoFormatFor(mimeType, probe.info.format) } };
+    } catch (error) {
+      this.video.logger.warn({ uuid: received.uuid, mimeType, reason: error instanceof Error ? error.message : String(error) }, 'video facts not read');
+      return contentInfo;
+    }
   }
 
   /** Size rules known before any byte arrives (multipart start) or after the last one. */

@@ -33,6 +33,8 @@ export interface ReadinessReport {
   checks: Record<string, CheckResult>;
   /** Add-ons, each available or not, and why. */
   addons: Record<string, FeatureStatus>;
+  /** Whether this node reads and converts video; absent on nodes that never do. */
+  video?: FeatureStatus;
 }
 
 export interface ReadinessProbe {
@@ -45,13 +47,15 @@ export class ReadinessService implements ReadinessProbe {
     private readonly checks: readonly ReadinessCheck[],
     private readonly timeoutMs = 2_000,
     private readonly features: FeatureProbe = async () => ({ addons: {}, degraded: false }),
+    private readonly video: (() => Promise<FeatureStatus>) | null = null,
   ) {}
 
   async check(): Promise<ReadinessReport> {
-    const [required, optional, features] = await Promise.all([
+    const [required, optional, features, video] = await Promise.all([
       Promise.all(this.checks.filter((c) => c.required).map((c) => this.run(c))),
       Promise.all(this.checks.filter((c) => !c.required).map((c) => this.run(c))),
       this.features(this.timeoutMs),
+      this.video ? this.video() : null,
     ]);
     const ready = required.every((c) => c.ok);
     const degraded = !ready || optional.some((c) => !c.ok) || features.degraded;
@@ -60,6 +64,7 @@ export class ReadinessService implements ReadinessProbe {
       status: degraded ? 'degraded' : 'ready',
       checks: Object.fromEntries([...required, ...optional].map((c) => [c.name, c])),
       addons: features.addons,
+      ...(video ? { video } : {}),
     };
   }
 

@@ -1,8 +1,10 @@
+import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
 import { buildJobRegistry } from '../jobs/registry.js';
 import type { JobRegistry } from '../ports/job-queue.js';
 import { EventDispatcher } from '../services/event-dispatcher.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { SweeperService } from '../services/sweeper.service.js';
+import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Management } from './management.js';
@@ -25,6 +27,14 @@ interface EventsAndJobs {
   close(): Promise<void>;
 }
 
+/**
+ * The jobs a process takes: video conversions with the `video` role, every other job with `worker`.
+ * The queue leaves a job no registration names to the processes that have one.
+ */
+function jobsOfRoles(registry: JobRegistry, roles: ReadonlySet<Role>): JobRegistry {
+  return new Map([...registry].filter(([name]) => (VIDEO_ROLE_JOBS.includes(name) ? roles.has('video') : roles.has('worker'))));
+}
+
 export function createEventsAndJobs(
   basics: Basics,
   storage: Pick<Storage, 'metadata' | 'blobs'>,
@@ -32,6 +42,7 @@ export function createEventsAndJobs(
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
   management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges'>,
+  videos: VideoConversionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -58,7 +69,7 @@ export function createEventsAndJobs(
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {
@@ -75,8 +86,9 @@ export function createEventsAndJobs(
     jobRegistry,
     sweeper,
     startJobs({ dispatchIntervalMs }) {
-      dispatcher.start(dispatchIntervalMs);
-      return jobs.startWorker(jobRegistry, { concurrency: config.jobs.concurrency });
+      if (config.roles.has('worker')) dispatcher.start(dispatchIntervalMs);
+      const taken = jobsOfRoles(jobRegistry, config.roles);
+      return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency }) : Promise.resolve();
     },
     startSweeper() {
       sweeper.start(config.upload.sweepIntervalMs);

@@ -7,6 +7,7 @@ import { MultipartUploadService } from '../services/multipart-upload.service.js'
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import { UploadAuthService } from '../services/upload-auth.service.js';
+import type { VideoEngine } from '../ports/video-engine.js';
 import type { Basics } from './basics.js';
 import type { Storage } from './storage.js';
 
@@ -28,6 +29,7 @@ export function createUpload(
   storage: Pick<Storage, 'metadata' | 'blobs' | 'inspector' | 'fetcher'>,
   rateLimits: RateLimitService,
   outbox: OutboxSignal,
+  video: VideoEngine | null = null,
 ): Upload {
   const { config, clock, logger, metrics } = basics;
   const { metadata, blobs } = storage;
@@ -39,6 +41,7 @@ export function createUpload(
     clock,
     { maxFileSize: config.upload.maxFileSize, unstoredFileTtlMs: config.upload.unstoredFileTtlMs },
     outbox,
+    video ? { engine: video, logger } : null,
   );
   const multipart = new MultipartUploadService(uploadAuth, ingest, metadata.multipart, blobs, clock, {
     minFileSize: config.upload.multipartMinFileSize,

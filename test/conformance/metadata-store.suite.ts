@@ -1194,6 +1194,55 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       });
     });
 
+    describe('video conversions', () => {
+      it('keeps a conversion once per token and per request of a project, and moves its status only from the states named', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const conversion = {
+          token: String(2 ** 47 + 12345),
+          projectId: project.id,
+          requestKey: randomUUID(),
+          sourceUuid: randomUUID(),
+          plan: { format: 'webm' as const, quality: 'best' as const, size: { width: 640, height: null, mode: 'preserve_ratio' as const }, cut: { startMs: 1500, lengthMs: null }, thumbnails: 3 },
+          store: true,
+          resultUuid: randomUUID(),
+          thumbnailsGroupId: `${randomUUID()}~3`,
+          status: 'pending' as const,
+          error: null,
+          progress: 0,
+          createdAt: at(1),
+          updatedAt: at(1),
+        };
+        expect(await store.videoConversions.create(conversion)).toBe(true);
+        // The same request of the project, under another token: refused, the first one stands.
+        expect(await store.videoConversions.create({ ...conversion, token: '42' })).toBe(false);
+        expect(await store.videoConversions.create({ ...conversion, requestKey: randomUUID() })).toBe(false);
+        expect(await store.videoConversions.findByToken('42')).toBeNull();
+        expect(await store.videoConversions.find(project.id, conversion.token)).toEqual(conversion);
+        expect(await store.videoConversions.find(other.id, conversion.token)).toBeNull();
+        expect(await store.videoConversions.findByRequest(project.id, conversion.requestKey)).toEqual(conversion);
+        expect(await store.videoConversions.findByRequest(other.id, conversion.requestKey)).toBeNull();
+        // Another project may make the same request.
+        expect(await store.videoConversions.create({ ...conversion, token: '43', projectId: other.id })).toBe(true);
+
+        expect(await store.videoConversions.moveStatus(conversion.token, ['finished'], 'failed', 'no', at(2))).toBe(false);
+        // Progress is written only while processing.
+        await store.videoConversions.setProgress(conversion.token, 40, at(2));
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(0);
+        expect(await store.videoConversions.moveStatus(conversion.token, ['pending', 'processing'], 'processing', null, at(2))).toBe(true);
+        await store.videoConversions.setProgress(conversion.token, 40, at(2));
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(40);
+        expect(await store.videoConversions.moveStatus(conversion.token, ['processing'], 'failed', 'ffmpeg failed', at(3))).toBe(true);
+        expect(await store.videoConversions.findByToken(conversion.token)).toEqual({ ...conversion, status: 'failed', error: 'ffmpeg failed', progress: 40, updatedAt: at(3) });
+        expect(await store.videoConversions.moveStatus(conversion.token, ['failed'], 'pending', null, at(4))).toBe(true);
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(0);
+        await store.videoConversions.moveStatus(conversion.token, ['pending'], 'processing', null, at(4));
+        expect(await store.videoConversions.moveStatus(conversion.token, ['processing'], 'finished', null, at(5))).toBe(true);
+        expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(100);
+        expect(await store.videoConversions.moveStatus('999', ['pending'], 'processing', null, at(4))).toBe(false);
+      });
+    });
+
     describe('project storages', () => {
       const storageOf = (projectId: string, name: string, overrides: Partial<ProjectStorageRecord> = {}): ProjectStorageRecord => ({
         projectId,

@@ -245,15 +245,16 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(Object.keys(await getMetadata({ uuid }, signed)).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `key${i}`).sort());
   });
 
-  it('refuses document and video conversion by name, not with a 404', async () => {
+  it('refuses document conversion by name, not with a 404; answers a video conversion of a PDF in `problems`', async () => {
     const uuid = await uploadFile(trove, Buffer.from('%PDF-1.4\n%%EOF\n'), 'doc.pdf');
-    for (const type of [ConversionType.DOCUMENT, ConversionType.VIDEO]) {
-      const kind = type === ConversionType.DOCUMENT ? 'Document' : 'Video';
-      await expect(convert({ type, paths: [`${uuid}/${type}/-/format/png/`] }, signed)).rejects.toMatchObject({ status: 403 });
-      await expect(convert({ type, paths: [`${uuid}/${type}/`] }, simple)).rejects.toThrow(`${kind} conversion is not available on this server.`);
-      await expect(conversionJobStatus({ type, token: 123 }, signed)).rejects.toThrow(`${kind} conversion is not available`);
-    }
+    const type = ConversionType.DOCUMENT;
+    await expect(convert({ type, paths: [`${uuid}/${type}/-/format/png/`] }, signed)).rejects.toMatchObject({ status: 403 });
+    await expect(convert({ type, paths: [`${uuid}/${type}/`] }, simple)).rejects.toThrow('Document conversion is not available on this server.');
+    await expect(conversionJobStatus({ type, token: 123 }, signed)).rejects.toThrow('Document conversion is not available');
     await expect(conversionInfo({ uuid }, signed)).rejects.toThrow('Document conversion is not available on this server.');
+    const video = await convert({ type: ConversionType.VIDEO, paths: [`${uuid}/video/`] }, signed);
+    expect(video.result).toEqual([]);
+    expect(video.problems[`${uuid}/video/`]).toMatch(/is not a video/);
   });
 
   it('copies a file, baking CDN operations into the copy', async () => {

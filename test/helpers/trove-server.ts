@@ -5,9 +5,11 @@ import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { runsJobs } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTransformNodeContext, createTrove, type TransformNode, type Trove } from '../../src/context.js';
 import type { LockService } from '../../src/ports/lock-service.js';
+import type { ServiceLogger } from '../../src/wiring/basics.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
 import { MutableClock } from './clock.js';
@@ -69,6 +71,8 @@ interface StartOptions {
   env?: Record<string, string>;
   /** Replaces the lock service (two in-process nodes sharing one, as processes share Redis). */
   locks?: LockService;
+  /** Receives what services log (a test that checks a logged reason). */
+  logger?: ServiceLogger;
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -113,11 +117,16 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   Object.assign(env, options.env ?? {});
   const config = loadConfig(env);
   const clock = new MutableClock();
-  const ctx = await createTrove(config, { clock, collectDefaultMetrics: false, ...(options.locks ? { locks: options.locks } : {}) });
+  const ctx = await createTrove(config, {
+    clock,
+    collectDefaultMetrics: false,
+    ...(options.locks ? { locks: options.locks } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await ctx.services.projects.ensureDefaultProject(config.bootstrap);
   const app = await buildApp(ctx.http, { logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  if (config.roles.has('worker')) await ctx.startJobs({ dispatchIntervalMs: 1_000 });
+  if (runsJobs(config.roles)) await ctx.startJobs({ dispatchIntervalMs: 1_000 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');
   const url = `http://127.0.0.1:${address.port}`;

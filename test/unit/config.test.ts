@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(config.storage.kind).toBe('fs');
     expect(config.http.uploadPrefix).toBe('/upload');
     expect(config.http.deliveryPrefix).toBe('');
-    expect([...config.roles]).toEqual(['upload', 'api', 'delivery', 'worker']);
+    expect([...config.roles]).toEqual(['upload', 'api', 'delivery', 'worker', 'video']);
     expect(config.fetch.allowPrivate).toBe(false);
   });
 

@@ -16,6 +16,7 @@ import {
   FILE_PURGE_JOB,
   JOB_NAMES,
   JOBS,
+  VIDEO_CONVERT_JOB,
   WEBHOOK_DELIVERY_JOB,
   webhookRetryPolicy,
   type JobDefinition,
@@ -30,7 +31,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'transform.eager', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'transform.eager', 'video.convert', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -54,6 +55,9 @@ describe('the job catalogue', () => {
     });
     // A purge waits up to 30 s for its provider's budget, then calls it within TROVE_PURGE_TIMEOUT.
     expect(CDN_PURGE_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(30_000 + DEFAULTS.purge.timeoutMs);
+    // A leased conversion may wait for every other one the process leased, each within TROVE_VIDEO_TIMEOUT.
+    const slow = loadConfig({ DATA_DIR: tmpdir(), TROVE_VIDEO_TIMEOUT: '2h', TROVE_JOB_CONCURRENCY: '4', TROVE_VIDEO_CONCURRENCY: '2' });
+    expect(VIDEO_CONVERT_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 2 * 3_600_000);
   });
 
   describe('accepts what each producer sends', () => {
@@ -68,6 +72,7 @@ describe('the job catalogue', () => {
       [EAGER_TRANSFORM_JOB, { uuid, path: '-/resize/200x/-/format/webp/' }],
       [ADDON_EXECUTE_JOB, { requestId: randomUUID() }],
       [CDN_PURGE_JOB, { provider: 'cloudflare', ...purgeOfFiles([uuid], '') }],
+      [VIDEO_CONVERT_JOB, { token: '123456789' }],
     ];
 
     it('covers every job', () => {

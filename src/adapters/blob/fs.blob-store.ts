@@ -290,6 +290,11 @@ export class FsBlobStore implements BlobStore {
     // Nothing pooled: every handle is closed by the operation that opened it.
   }
 
+  /** Where an object's bytes lie, for programs that read a file by path (ffmpeg); the key is checked as for every other call. */
+  localPath(key: string): string {
+    return this.objectPath(key);
+  }
+
   private objectPath(key: string): string {
     const filePath = resolveBlobPath(this.root, key);
     this.assertNotReserved(key);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MetadataRepositories } from '../../ports/repositories.js';
 import { KyselyAddonRequestsRepository } from './repositories/addon-requests.repository.js';
+import { KyselyVideoConversionsRepository } from './repositories/video-conversions.repository.js';
 import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
 import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
 import { KyselyFileCountersRepository } from './repositories/file-counters.repository.js';
@@ -29,6 +30,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly sessions: KyselyDashboardSessionsRepository;
   readonly usage: KyselyUsageRepository;
   readonly addonRequests: KyselyAddonRequestsRepository;
+  readonly videoConversions: KyselyVideoConversionsRepository;
   readonly storages: KyselyProjectStoragesRepository;
 
   /**
@@ -51,6 +53,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.sessions = new KyselyDashboardSessionsRepository(db);
     this.usage = new KyselyUsageRepository(db);
     this.addonRequests = new KyselyAddonRequestsRepository(db);
+    this.videoConversions = new KyselyVideoConversionsRepository(db);
     this.storages = new KyselyProjectStoragesRepository(db);
   }
 

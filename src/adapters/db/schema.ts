@@ -190,6 +190,24 @@ export interface AddonRequestsTable {
   updated_at: string;
 }
 
+export interface VideoConversionsTable {
+  token: string;
+  project_id: string;
+  request_key: string;
+  source_uuid: string;
+  /** JSON of the parsed plan. */
+  plan: string;
+  store: number;
+  result_uuid: string;
+  thumbnails_group_id: string;
+  status: string;
+  error: string | null;
+  /** 0–100 while processing. */
+  progress: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DashboardSessionsTable {
   /** SHA-256 of the cookie's token: a leaked table opens no session. */
   id: string;
@@ -316,6 +334,7 @@ export interface Database {
   dashboard_sessions: DashboardSessionsTable;
   usage_daily: UsageDailyTable;
   addon_requests: AddonRequestsTable;
+  video_conversions: VideoConversionsTable;
   project_storages: ProjectStoragesTable;
   file_search: FileSearchTable;
   file_search_tags: FileSearchTagsTable;

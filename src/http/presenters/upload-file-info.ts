@@ -1,5 +1,6 @@
 import type { ContentInfo, ImageInfo } from '../../domain/content-info.js';
 import type { StoredFile } from '../../domain/file.js';
+import { toUploadVideoInfo, type UploadVideoInfo } from '../../domain/video-info.js';
 import type { GroupView } from '../../services/group.service.js';
 
 /** A file as the Upload API describes it (`GET /info/`, multipart complete, from_url status). */
@@ -16,7 +17,7 @@ interface UploadFileInfo {
   is_stored: boolean;
   is_ready: boolean;
   image_info: ImageInfo | null;
-  video_info: null;
+  video_info: UploadVideoInfo | null;
   content_info: ContentInfo | null;
   metadata: Record<string, string>;
   tags: string[];
@@ -40,7 +41,7 @@ export function toUploadFileInfo(file: StoredFile): UploadFileInfo {
     // Not ready while the project's scan on upload has not judged it (it is not delivered meanwhile).
     is_ready: file.scanStatus !== 'pending',
     image_info: file.contentInfo?.image ?? null,
-    video_info: null,
+    video_info: file.contentInfo?.video ? toUploadVideoInfo(file.contentInfo.video) : null,
     content_info: file.contentInfo,
     metadata: file.metadata,
     tags: file.tags,

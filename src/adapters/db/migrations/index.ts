@@ -7,6 +7,7 @@ import * as dashboard from './0005-dashboard.js';
 import * as search from './0006-search.js';
 import * as appdataAddons from './0007-appdata-addons.js';
 import * as projectStorages from './0008-project-storages.js';
+import * as videoConversions from './0009-video-conversions.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-search': search,
   '0007-appdata-addons': appdataAddons,
   '0008-project-storages': projectStorages,
+  '0009-video-conversions': videoConversions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,49 +1,83 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createAppError } from '../../../errors.js';
+import type { HttpContext } from '../../http-context.js';
 import { restRoute } from './rest-params.js';
-import { ErrorDetailSchema, restBodyErrorResponses, restErrorResponses } from './schemas.js';
-
-const KINDS = { document: 'Document', video: 'Video' } as const;
+import { projectOf } from './rest-request.js';
+import {
+  ErrorDetailSchema,
+  restBodyErrorResponses,
+  restErrorResponses,
+  VideoConversionSchema,
+  VideoConversionStatusSchema,
+  VideoConvertBodySchema,
+} from './schemas.js';
 
 const TokenParamsSchema = Type.Object({ token: Type.String({ maxLength: 200 }) });
 const UuidParamsSchema = Type.Object({ uuid: Type.String({ maxLength: 200 }) });
 
-function unavailable(kind: keyof typeof KINDS): never {
-  throw createAppError('CONVERSION_UNAVAILABLE', 403, `${KINDS[kind]} conversion is not available on this server.`);
+function noDocuments(): never {
+  throw createAppError('CONVERSION_UNAVAILABLE', 403, 'Document conversion is not available on this server.');
 }
 
 /**
- * Uploadcare's conversion endpoints, refused by name: an SDK's `convert` or `conversionJobStatus`
- * then fails with a sentence that says what is missing, not with a 404 that reads as a typo. They
- * stay out of the OpenAPI document (and so out of the typed client): there is nothing to call.
+ * Uploadcare's conversion endpoints. Video conversions run as background jobs on ffmpeg. Document
+ * conversion is refused by name: an SDK's `convert` then fails with a sentence that says what is
+ * missing, not with a 404 that reads as a typo; those routes stay out of the OpenAPI document.
  */
-export function registerRestConversion(app: FastifyInstance): void {
+export function registerRestConversion(fastify: FastifyInstance, ctx: HttpContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const videos = () => ctx.services.videos;
+
+  app.post(
+    '/convert/video/',
+    restRoute({
+      operationId: 'convertVideo',
+      summary: 'Convert videos',
+      description:
+        'Uploadcare\'s video processing: each path (`<uuid>/video/-/format/mp4/-/size/640x/-/quality/normal/-/cut/0:0:10/000:00:20/-/thumbs~8/`) becomes a background job with a `token`, and the names of its results (`uuid`, `thumbnails_group_uuid`) are given at once. A path Trove cannot convert is answered in `problems`. The same request again answers with the same token and results. Without ffmpeg on the server: 503.',
+      body: VideoConvertBodySchema,
+      response: { 200: VideoConversionSchema, ...restBodyErrorResponses, 503: ErrorDetailSchema },
+    }),
+    async (request) => videos().convert(projectOf(request), request.body),
+  );
+
+  app.get(
+    '/convert/video/status/:token/',
+    restRoute({
+      operationId: 'getVideoConversionStatus',
+      summary: 'Video conversion status',
+      description: '`pending`, `processing`, `finished` (the results exist), `failed` (`error` says why) or `cancelled`.',
+      params: TokenParamsSchema,
+      response: { 200: VideoConversionStatusSchema, ...restErrorResponses },
+    }),
+    async (request) => videos().status(projectOf(request), request.params.token),
+  );
+
   const refusal = { 403: ErrorDetailSchema };
-  for (const kind of Object.keys(KINDS) as (keyof typeof KINDS)[]) {
-    app.post(
-      `/convert/${kind}/`,
-      restRoute({
-        hide: true,
-        operationId: `convert${KINDS[kind]}`,
-        summary: `Convert ${kind}s (not available)`,
-        description: `Uploadcare's ${kind} conversion: answers 403, not available on this server.`,
-        response: { ...refusal, ...restBodyErrorResponses },
-      }),
-      async () => unavailable(kind),
-    );
-    app.get(
-      `/convert/${kind}/status/:token/`,
-      restRoute({
-        hide: true,
-        operationId: `${kind}ConversionStatus`,
-        summary: `${KINDS[kind]} conversion status (not available)`,
-        params: TokenParamsSchema,
-        response: { ...refusal, ...restErrorResponses },
-      }),
-      async () => unavailable(kind),
-    );
-  }
+  app.post(
+    '/convert/document/',
+    restRoute({
+      hide: true,
+      operationId: 'convertDocument',
+      summary: 'Convert documents (not available)',
+      description: "Uploadcare's document conversion: answers 403, not available on this server.",
+      response: { ...refusal, ...restBodyErrorResponses },
+    }),
+    async () => noDocuments(),
+  );
+  app.get(
+    '/convert/document/status/:token/',
+    restRoute({
+      hide: true,
+      operationId: 'documentConversionStatus',
+      summary: 'Document conversion status (not available)',
+      params: TokenParamsSchema,
+      response: { ...refusal, ...restErrorResponses },
+    }),
+    async () => noDocuments(),
+  );
   app.get(
     '/convert/document/:uuid/',
     restRoute({
@@ -53,6 +87,6 @@ export function registerRestConversion(app: FastifyInstance): void {
       params: UuidParamsSchema,
       response: { ...refusal, ...restErrorResponses },
     }),
-    async () => unavailable('document'),
+    async () => noDocuments(),
   );
 }

@@ -22,6 +22,6 @@ export async function restApiRoutes(app: FastifyInstance, options: { ctx: HttpCo
   registerRestProject(app, ctx);
   registerRestStorages(app, ctx);
   registerRestWebhooks(app, ctx);
-  registerRestConversion(app);
+  registerRestConversion(app, ctx);
   registerRestAddons(app, ctx);
 }

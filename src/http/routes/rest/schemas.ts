@@ -594,3 +594,43 @@ export const AddonStatusSchema = Type.Object(
   },
   { title: 'AddonExecutionStatus' },
 );
+
+export const VideoConvertBodySchema = Type.Object({
+  paths: Type.Array(Type.String({ maxLength: 1024 }), {
+    minItems: 1,
+    maxItems: 100,
+    description: '`<uuid>/video/-/format/mp4|webm|ogg/-/size/<W>x<H>/<preserve_ratio|change_ratio|scale_crop|add_padding>/-/quality/<normal|better|best|lighter|lightest>/-/cut/<start>/<length|end>/-/thumbs~<N>/`; every operation is optional',
+    ...rejects({ required: '`paths` is required: a list of paths such as "<uuid>/video/-/format/mp4/".', default: '`paths` must be a list of 1 to 100 paths such as "<uuid>/video/-/format/mp4/".' }),
+  }),
+  store: Type.Optional(
+    Type.Union([Type.String({ maxLength: 8 }), Type.Boolean(), Type.Null()], {
+      description: '"1" stores the results, "0" leaves them temporary; absent, the project\'s auto-store decides',
+      ...rejects('`store` is "1" or "0".'),
+    }),
+  ),
+});
+
+export const VideoConversionSchema = Type.Object(
+  {
+    problems: Type.Record(Type.String(), Type.String(), { description: 'Why each refused path was refused, by path' }),
+    result: Type.Array(
+      Type.Object({
+        original_source: Type.String({ description: 'The path as sent' }),
+        token: Type.Integer({ description: 'Poll `/convert/video/status/<token>/` with it' }),
+        uuid: Type.String({ format: 'uuid', description: 'The converted video, once finished' }),
+        thumbnails_group_uuid: Type.String({ description: 'The group of its thumbnails, once finished' }),
+      }),
+    ),
+  },
+  { title: 'VideoConversion' },
+);
+
+export const VideoConversionStatusSchema = Type.Object(
+  {
+    status: Type.Enum(['pending', 'processing', 'finished', 'failed', 'cancelled']),
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the conversion failed' }),
+    progress: Type.Integer({ minimum: 0, maximum: 100, description: 'Trove extension: percent of the transcode done (0 while pending, 100 once finished)' }),
+    result: Type.Union([Type.Object({ uuid: Type.String({ format: 'uuid' }), thumbnails_group_uuid: Type.String() }), Type.Null()]),
+  },
+  { title: 'VideoConversionStatus' },
+);

@@ -25,6 +25,16 @@ const ReadinessSchema = Type.Object(
       }),
       { description: 'Every add-on, available or not: one that is not set up here never makes the node unready or degraded.' },
     ),
+    video: Type.Optional(
+      Type.Object(
+        {
+          available: Type.Boolean(),
+          reason: Type.Optional(Type.String({ description: 'Why video is unavailable, e.g. `ffprobe: not found`.' })),
+          engine: Type.Optional(Type.String({ description: 'What runs it, e.g. `ffmpeg version 5.1.6-0+deb12u1`.' })),
+        },
+        { description: 'Whether this node reads and converts video (ffmpeg and ffprobe). Unavailable video never makes the node unready or degraded.' },
+      ),
+    ),
   },
   { title: 'Readiness' },
 );
@@ -42,13 +52,13 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: NodeHtt
         tags: ['System'],
         summary: 'Readiness',
         description:
-          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not.',
+          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not.',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (_request, reply) => {
       const report = await ctx.readiness.check();
-      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks, addons: report.addons });
+      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks, addons: report.addons, ...(report.video ? { video: report.video } : {}) });
     },
   );
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { ContentInfoSchema, ImageInfoSchema } from '../../../domain/content-info.js';
+import { UploadVideoInfoSchema } from '../../../domain/video-info.js';
 
 /** Shapes for the OpenAPI document. Upload API inputs are validated by the services, which answer with Uploadcare's error codes. */
 const UploadErrorSchema = Type.Object(
@@ -25,6 +26,7 @@ export const FileInfoSchema = Type.Object(
     is_stored: Type.Boolean(),
     is_ready: Type.Boolean(),
     image_info: Type.Union([ImageInfoSchema, Type.Null()]),
+    video_info: Type.Union([UploadVideoInfoSchema, Type.Null()]),
     content_info: ContentInfoSchema,
     metadata: Type.Record(Type.String(), Type.String()),
   },

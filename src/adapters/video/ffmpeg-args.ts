@@ -1,0 +1,108 @@
+/**
+ * ffmpeg's arguments for a conversion, built from a parsed plan's numbers and names only: no text a
+ * user sent reaches the command line or a filter graph.
+ */
+import { videoGeometry, type VideoFormat, type VideoPlan, type VideoQuality } from '../../domain/video-conversion.js';
+import type { VideoProbe } from '../../domain/video-info.js';
+
+/** Encoder settings per format and quality: H.264 and VP9 by constant quality, Theora by its scale. */
+const VIDEO_CODEC: Record<VideoFormat, (quality: VideoQuality) => string[]> = {
+  mp4: (q) => ['-c:v', 'libx264', '-preset', 'faster', '-crf', String({ best: 18, better: 20, normal: 23, lighter: 26, lightest: 29 }[q]), '-profile:v', 'high'],
+  webm: (q) => ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String({ best: 24, better: 28, normal: 32, lighter: 36, lightest: 40 }[q]), '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1'],
+  ogg: (q) => ['-c:v', 'libtheora', '-q:v', String({ best: 9, better: 8, normal: 7, lighter: 5, lightest: 4 }[q])],
+};
+
+const AUDIO_CODEC: Record<VideoFormat, (quality: VideoQuality) => string[]> = {
+  mp4: (q) => ['-c:a', 'aac', '-b:a', q === 'lighter' || q === 'lightest' ? '96k' : '128k'],
+  webm: (q) => ['-c:a', 'libopus', '-b:a', q === 'lighter' || q === 'lightest' ? '64k' : '96k'],
+  ogg: () => ['-c:a', 'libvorbis', '-q:a', '4'],
+};
+
+const MUXER: Record<VideoFormat, string[]> = {
+  mp4: ['-f', 'mp4', '-movflags', '+faststart'],
+  webm: ['-f', 'webm'],
+  ogg: ['-f', 'ogg'],
+};
+
+/**
+ * HDR to SDR with Debian's filters (zscale and tonemap; jellyfin's tonemapx is not there): to linear
+ * light, BT.709 primaries, Hable's curve, then BT.709 transfer and matrix in limited range.
+ */
+const TONE_MAP = ['zscale=t=linear:npl=100', 'format=gbrpf32le', 'zscale=p=bt709', 'tonemap=tonemap=hable:desat=0', 'zscale=t=bt709:m=bt709:r=tv'];
+
+/** The filter chain: SDR, scale to even sides, crop or pad as the mode says, square pixels, 4:2:0 8-bit for every browser. */
+export function videoFilter(source: VideoProbe, plan: VideoPlan): string {
+  const stream = source.info.video[0]!;
+  const g = videoGeometry(stream.width, stream.height, plan.size);
+  const steps = [...(source.hdr ? TONE_MAP : []), `scale=${g.scaleWidth}:${g.scaleHeight}`];
+  if (g.crop) steps.push(`crop=${g.crop.width}:${g.crop.height}`);
+  if (g.pad) steps.push(`pad=${g.pad.width}:${g.pad.height}:(ow-iw)/2:(oh-ih)/2:color=black`);
+  steps.push('setsar=1', 'format=yuv420p');
+  return steps.join(',');
+}
+
+/** Seconds with millisecond precision, as ffmpeg reads them. */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * The arguments of one transcode. `inputGuard` keeps ffmpeg on the local input; the rotation in the
+ * source's display matrix is applied by ffmpeg before the filters (its default), and the output
+ * carries none.
+ */
+export function transcodeArgs(options: {
+  inputGuard: readonly string[];
+  maxStreams: number;
+  input: string;
+  output: string;
+  source: VideoProbe;
+  plan: VideoPlan;
+  threads: number;
+}): string[] {
+  const { plan, source } = options;
+  const audio = source.info.audio[0];
+  const channels = audio?.channels ? Math.min(audio.channels, 2) : 2;
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error', '-nostats', '-progress', 'pipe:1',
+    ...options.inputGuard, '-max_streams', String(options.maxStreams),
+    ...(plan.cut ? ['-ss', seconds(plan.cut.startMs)] : []),
+    ...(plan.cut?.lengthMs != null ? ['-t', seconds(plan.cut.lengthMs)] : []),
+    '-i', `file:${options.input}`,
+    '-map', '0:v:0', '-map', '0:a:0?', '-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn',
+    '-vf', videoFilter(source, plan),
+    ...(source.hdr ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+    ...VIDEO_CODEC[plan.format](plan.quality),
+    ...(audio ? [...AUDIO_CODEC[plan.format](plan.quality), '-ac', String(channels)] : []),
+    '-threads', String(options.threads),
+    ...MUXER[plan.format],
+    '-y', `file:${options.output}`,
+  ];
+}
+
+/**
+ * The last position ffmpeg's `-progress` report names in `text` (`out_time_us=…`, or `out_time_ms=…`,
+ * which ffmpeg also writes in microseconds), in milliseconds; null when there is none.
+ */
+export function progressPosition(text: string): number | null {
+  let last: number | null = null;
+  for (const match of text.matchAll(/^out_time_(?:us|ms)=(\d+)$/gm)) last = Math.floor(Number(match[1]) / 1000);
+  return last;
+}
+
+/** Where thumbnails are taken: the middles of N equal parts of the result. */
+export function thumbnailTimes(durationMs: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * durationMs) / count));
+}
+
+/** One JPEG frame of the result at `atMs`. */
+export function thumbnailArgs(options: { inputGuard: readonly string[]; input: string; output: string; atMs: number }): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error',
+    ...options.inputGuard,
+    '-ss', seconds(options.atMs),
+    '-i', `file:${options.input}`,
+    '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg',
+    '-y', `file:${options.output}`,
+  ];
+}

@@ -1,0 +1,60 @@
+import type { Readable } from 'node:stream';
+import type { VideoPlan } from '../domain/video-conversion.js';
+import type { VideoProbe } from '../domain/video-info.js';
+
+/** Whether this server can read and convert video, and why not. */
+export interface VideoEngineStatus {
+  available: boolean;
+  /** Why it is unavailable. */
+  reason?: string;
+  /** What runs it (`ffmpeg 5.1.6`). */
+  engine?: string;
+}
+
+/** A file the engine could not read as a video; `message` says why, in words a user can act on. */
+export class VideoProbeError extends Error {
+  override readonly name = 'VideoProbeError';
+}
+
+/**
+ * Reads and converts video held in the blob store. The engine works on the stored bytes only (never
+ * a URL), and every run is bounded in time and in what it reads back.
+ */
+export interface VideoEngine {
+  /** Learned once, at the first call (running the engine's `-version`); never throws. */
+  status(): Promise<VideoEngineStatus>;
+  /** The facts of the video stored at `blobKey`; throws `VideoProbeError` when it cannot be read as one. */
+  probe(blobKey: string): Promise<VideoProbe>;
+  /** Throws `VideoTranscodeError` for a conversion that cannot succeed, other errors for trouble worth a retry. */
+  transcode(request: TranscodeRequest): Promise<TranscodeResult>;
+}
+
+/** A conversion that failed for a reason that trying again will not change (the input, a limit, a timeout). */
+export class VideoTranscodeError extends Error {
+  override readonly name = 'VideoTranscodeError';
+}
+
+export interface TranscodeRequest {
+  sourceKey: string;
+  plan: VideoPlan;
+  /** The source as probed just before: its duration and displayed size. */
+  source: VideoProbe;
+  /** Aborting kills ffmpeg. */
+  signal?: AbortSignal;
+  /** Called as the transcode advances, with the share of the result written (0 to 1). */
+  onProgress?: (done: number) => void;
+}
+
+/** A result file in the engine's scratch space. */
+export interface TranscodedFile {
+  size: number;
+  read(): Readable;
+}
+
+export interface TranscodeResult {
+  video: TranscodedFile;
+  /** JPEG frames evenly spread along the result, as many as the plan asks. */
+  thumbnails: TranscodedFile[];
+  /** Removes the scratch files; call once they are stored. */
+  release(): Promise<void>;
+}

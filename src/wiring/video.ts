@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { FsBlobStore } from '../adapters/blob/fs.blob-store.js';
+import { FfmpegVideoEngine } from '../adapters/video/ffmpeg.video-engine.js';
+import { CopiedMedia, InPlaceMedia } from '../adapters/video/local-media.js';
+import type { Config } from '../config/config.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import { MemorySlotLedger } from '../adapters/slots/memory.slot-ledger.js';
+import type { MetadataRepositories } from '../ports/repositories.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { VideoEngine } from '../ports/video-engine.js';
+import type { FileIngestService } from '../services/file-ingest.service.js';
+import { FairScheduler } from '../services/transform/fair-scheduler.js';
+import { VideoConversionService } from '../services/video-conversion.service.js';
+import type { Basics } from './basics.js';
+
+/** Far more JSON than TROVE_VIDEO_MAX_STREAMS streams can print. */
+const MAX_PROBE_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * The video engine over the blob store: ffmpeg reads the filesystem store's files in place, and a
+ * copy in `DATA_DIR/video-scratch` of an S3 object.
+ */
+export function createVideoEngine(config: Config, blobs: BlobStore): VideoEngine {
+  const media =
+    blobs instanceof FsBlobStore ? new InPlaceMedia((key) => blobs.localPath(key)) : new CopiedMedia(blobs, path.join(config.dataDir, 'video-scratch'));
+  return new FfmpegVideoEngine(media, {
+    ffmpegPath: config.video.ffmpegPath,
+    ffprobePath: config.video.ffprobePath,
+    probeTimeoutMs: config.video.probeTimeoutMs,
+    maxProbeOutputBytes: MAX_PROBE_OUTPUT_BYTES,
+    maxStreams: config.video.limits.maxStreams,
+    transcodeTimeoutMs: config.video.transcodeTimeoutMs,
+    scratchDir: path.join(config.dataDir, 'video-scratch'),
+    threads: 2,
+    probeConcurrency: 4,
+  });
+}
+
+interface VideoConversions {
+  service: VideoConversionService;
+  scheduler: FairScheduler;
+  close(): Promise<void>;
+}
+
+/**
+ * Conversions run as jobs on the worker role, through their own fair scheduler: its slots
+ * (`TROVE_VIDEO_CONCURRENCY`) are apart from image transformations', and projects take turns for them.
+ */
+export function createVideoConversions(
+  basics: Basics,
+  records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'videoConversions'>,
+  jobs: JobQueue,
+  engine: VideoEngine,
+  ingest: FileIngestService,
+): VideoConversions {
+  const { config, clock, logger } = basics;
+  const slots = config.video.concurrency;
+  const scheduler = new FairScheduler(
+    // Nothing is refused for a full queue: waiting conversions are jobs, bounded by the job worker's concurrency.
+    { concurrency: slots, maxQueuedPerProject: 100_000, idleProjectBurst: 0 },
+    new MemorySlotLedger({ slots, nodeTtlMs: 60_000 }),
+  );
+  const service = new VideoConversionService(records, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
+  return { service, scheduler, close: () => scheduler.close() };
+}
