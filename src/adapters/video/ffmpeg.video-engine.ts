@@ -44,7 +44,7 @@ interface FfmpegSettings {
 const INPUT_FORMATS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv,asf,mxf,nut,dv,m4v,h264,hevc';
 
 /** Options that keep every run on the one local input: no network, no playlists, no other files. */
-const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS] as const;
+export const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS] as const;
 
 /** Video on Debian's ffmpeg and ffprobe, run as programs with argument arrays. */
 export class FfmpegVideoEngine implements VideoEngine {
