@@ -198,6 +198,29 @@ describe('POST /convert/video/ over HTTP', () => {
     const unknown = await rest(trove, '/convert/video/status/12345/');
     expect(unknown.status).toBe(404);
   });
+
+  it("keeps projects apart: another project can neither convert this one's video nor read its conversions", async () => {
+    const created = await trove.ctx.services.projects.create({ name: 'someone else' });
+    const other = { ...trove, publicKey: created.project.publicKey, secretKey: created.secrets[0]!.secret };
+    const spec = `${source}/video/-/size/64x/-/quality/lightest/`;
+    const mine = await postConvert(trove, { paths: [spec], store: '1' });
+    const token = mine.body.result[0]!.token;
+
+    const theirs = await postConvert(other, { paths: [spec], store: '1' });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.result).toEqual([]);
+    expect(theirs.body.problems[spec]).toMatch(/does not exist in this project/);
+    const peek = await rest(other, `/convert/video/status/${token}/`);
+    expect(peek.status).toBe(404);
+    expect(((await peek.json()) as { detail: string }).detail).toMatch(/No video conversion of this project/);
+
+    // Their own copy of the same clip converts under its own token and result.
+    const copy = await uploadFile(trove, plain, 'copy.mp4', {}, { publicKey: other.publicKey });
+    const own = await postConvert(other, { paths: [`${copy}/video/-/size/64x/-/quality/lightest/`], store: '1' });
+    expect(own.body.result[0]!.token).not.toBe(token);
+    expect((await waitForConversion(other, own.body.result[0]!.token)).status).toBe('finished');
+    expect((await waitForConversion(trove, token)).status).toBe('finished');
+  });
 });
 
 describe.each(backends)('@uploadcare/rest-client conversions against Trove (%s)', (backend) => {
