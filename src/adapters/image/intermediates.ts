@@ -27,6 +27,7 @@
  */
 
 import { ByteLruCache } from '../../lib/byte-lru-cache.js';
+import { LruCache } from '../../lib/lru-cache.js';
 import type { Size } from './geometry.js';
 import type { SharpStage, Step } from './pipeline-planner.js';
 import type { RawImage } from './raw-image.js';
@@ -57,7 +58,21 @@ interface IntermediateUse {
   size: Size;
   /** The plan's steps, the first one reading the intermediate instead of the source. */
   steps: Step[];
+  /** How many times smaller than the source the first resize makes the image (the smaller factor of the two sides). */
+  shrink: number;
+  /** A JPEG source, which sharp can decode at a reduced scale for a large enough shrink. */
+  jpeg: boolean;
 }
+
+/** A second width of one original within this time makes an intermediate of it worth its decode. */
+const REPEAT_WINDOW_MS = 30_000;
+/**
+ * From this shrink on, sharp decodes a JPEG at an eighth of its size out of the DCT: cheaper than
+ * waiting for an intermediate another request is still decoding.
+ */
+const EIGHTH_DECODE_SHRINK = 9;
+/** From this shrink on, sharp decodes a JPEG at half size or less; below it, at full size. */
+const REDUCED_DECODE_SHRINK = 3;
 
 /** Half the source, rounded up as libjpeg's scaled decode rounds. */
 function intermediateSize(start: Size): Size {
@@ -72,6 +87,8 @@ function channelsOf(header: SourceHeader): 3 | 4 {
 export class Intermediates {
   private readonly ready: ByteLruCache<RawImage>;
   private readonly pending = new Map<string, Promise<RawImage>>();
+  /** Originals (intermediate keys) a width was computed directly for, and when. */
+  private readonly askedAt = new LruCache<string, number>(10_000);
   private decodes = 0;
 
   constructor(private readonly settings: IntermediateSettings) {
@@ -93,11 +110,33 @@ export class Intermediates {
     // One that could never be kept would be decoded for every width: no gain over the direct path.
     if (bytes > this.settings.maxBytes) return null;
     const fromIntermediate: SharpStage = { ...first, inputSize: size, sizeBeforeResize: size };
+    const target = first.resize?.kind === 'exact' ? first.resize.size : size;
     return {
       key: `${candidate.sourceKey}\u0000${candidate.autorotate ? 'oriented' : 'as-stored'}`,
       size,
       steps: [fromIntermediate, ...steps.slice(1)],
+      shrink: Math.min(startSize.width / target.width, startSize.height / target.height),
+      jpeg: header.format === 'jpeg',
     };
+  }
+
+  /**
+   * Whether this request reads the intermediate (kept, being decoded, or decoded now for it) or
+   * the original. A JPEG width that sharp decodes at a reduced scale is cheap on its own, so the
+   * first such width of an original is computed directly: one width alone never pays for a full
+   * decode, and an intermediate is decoded once a second width of it comes within
+   * REPEAT_WINDOW_MS. A width that would decode the whole source anyway (any other format, or a
+   * JPEG shrunk less than 3×) starts the intermediate at once, for about the same cost. While one
+   * is being decoded, widths of an eighth or less go directly rather than wait for it.
+   */
+  shouldUse(use: IntermediateUse, now = Date.now()): boolean {
+    if (this.ready.get(use.key) !== undefined) return true;
+    if (this.pending.has(use.key)) return !(use.jpeg && use.shrink >= EIGHTH_DECODE_SHRINK);
+    if (!use.jpeg || use.shrink < REDUCED_DECODE_SHRINK) return true;
+    const asked = this.askedAt.get(use.key);
+    if (asked !== undefined && now - asked <= REPEAT_WINDOW_MS) return true;
+    this.askedAt.set(use.key, now);
+    return false;
   }
 
   /**

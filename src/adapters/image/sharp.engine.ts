@@ -147,7 +147,7 @@ export class SharpImageEngine implements ImageEngine {
     const prepared = await this.prepare(source, plan.operations, plan, { format, overlays: options.overlays, missingOverlay: 'error', limits });
     deadline.check();
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
-    const intermediate = this.intermediates.plan({
+    const eligible = this.intermediates.plan({
       sourceKey: options.sourceKey,
       header: prepared.header,
       animated: prepared.animated,
@@ -156,6 +156,7 @@ export class SharpImageEngine implements ImageEngine {
       startSize: prepared.startSize,
       steps: prepared.steps,
     });
+    const intermediate = eligible !== null && this.intermediates.shouldUse(eligible) ? eligible : null;
     let { pipeline, fromSource } = intermediate === null
       ? await runner.prepareFinal(prepared.steps)
       : await runner.prepareFinal(

@@ -56,6 +56,8 @@ function engines(options: { maxBytes?: number; minSourcePixels?: number } = {}) 
 
 async function compare(source: Buffer, path: string, format: OutputFormat, key: string) {
   const { withIntermediates, direct } = engines();
+  // One JPEG width alone is computed from the original; the second width of it reads an intermediate.
+  await withIntermediates.transform(source, plan(`-/resize/300x/-/format/${format}/`), { format, overlays: new Map(), limits: LIMITS, sourceKey: key });
   const viaIntermediate = await withIntermediates.transform(source, plan(path), { format, overlays: new Map(), limits: LIMITS, sourceKey: key });
   const reference = await direct.transform(source, plan(path), { format, overlays: new Map(), limits: LIMITS });
   return { viaIntermediate, reference, similarity: await ssim(viaIntermediate.data, reference.data), stats: withIntermediates.intermediateStats() };
@@ -158,13 +160,56 @@ describe('intermediates for responsive sets', () => {
     expect(withIntermediates.intermediateStats()).toEqual({ bytes: 1500 * 1000 * 3, decodes: 1 });
   });
 
+  it('decodes an intermediate only once a second width of a JPEG comes, and never makes a small width wait for one', async () => {
+    const source = await (await photo(3000, 2000)).jpeg({ quality: 90 }).toBuffer();
+    const { withIntermediates, direct } = engines();
+    const run = (engine: SharpImageEngine, width: number) =>
+      engine.transform(source, plan(`-/resize/${width}x/-/format/jpeg/`), { format: 'jpeg', overlays: new Map(), limits: LIMITS, ...(engine === direct ? {} : { sourceKey: 'policy.jpg' }) });
+    // One width alone: sharp decodes it at a reduced scale, so it is computed exactly as directly.
+    const alone = await run(withIntermediates, 500);
+    expect(withIntermediates.intermediateStats().decodes).toBe(0);
+    expect(alone.data.equals((await run(direct, 500)).data)).toBe(true);
+    // A second width of the same original within the window: one decode, kept for the others.
+    await run(withIntermediates, 800);
+    expect(withIntermediates.intermediateStats()).toEqual({ bytes: 1500 * 1000 * 3, decodes: 1 });
+    await run(withIntermediates, 1200);
+    expect(withIntermediates.intermediateStats().decodes).toBe(1);
+
+    // While an intermediate is being decoded, a width of an eighth or less goes to the original.
+    const other = engines().withIntermediates;
+    const start = (width: number) => other.transform(source, plan(`-/resize/${width}x/-/format/jpeg/`), { format: 'jpeg', overlays: new Map(), limits: LIMITS, sourceKey: 'pending.jpg' });
+    await start(700);
+    const decoding = start(900);
+    // Once the 900 px request has started the decode (the count moves when it starts)…
+    while (other.intermediateStats().decodes === 0) await new Promise((resolve) => setImmediate(resolve));
+    const tiny = await start(300);
+    expect(tiny.data.equals((await run(direct, 300)).data)).toBe(true);
+    await decoding;
+    expect(other.intermediateStats().decodes).toBe(1);
+  });
+
+  it('starts the intermediate at once for a source decoded whole either way', async () => {
+    const png = await (await photo(2400, 1600)).png().toBuffer();
+    const { withIntermediates } = engines();
+    await withIntermediates.transform(png, plan('-/resize/500x/-/format/jpeg/'), { format: 'jpeg', overlays: new Map(), limits: LIMITS, sourceKey: 'whole.png' });
+    expect(withIntermediates.intermediateStats().decodes).toBe(1);
+    // A JPEG shrunk less than 3× is decoded at full size by sharp too.
+    const jpeg = await (await photo(3000, 2000)).jpeg().toBuffer();
+    await withIntermediates.transform(jpeg, plan('-/resize/1400x/-/format/jpeg/'), { format: 'jpeg', overlays: new Map(), limits: LIMITS, sourceKey: 'near.jpg' });
+    expect(withIntermediates.intermediateStats().decodes).toBe(2);
+  });
+
   it('keeps intermediates within the memory bound, oldest out first', async () => {
     const one = 1500 * 1000 * 3;
     const { withIntermediates } = engines({ maxBytes: one * 2 + 10 });
     const sources = await Promise.all([1, 2, 3].map(async () => (await photo(3000, 2000)).jpeg().toBuffer()));
-    const run = (index: number) =>
-      withIntermediates.transform(sources[index]!, plan('-/resize/500x/-/format/jpeg/'), { format: 'jpeg', overlays: new Map(), limits: LIMITS, sourceKey: `bound-${index}` });
-    for (const index of [0, 1, 2]) await run(index);
+    const run = (index: number, width = 500) =>
+      withIntermediates.transform(sources[index]!, plan(`-/resize/${width}x/-/format/jpeg/`), { format: 'jpeg', overlays: new Map(), limits: LIMITS, sourceKey: `bound-${index}` });
+    // Two widths of each: the first is computed from the original, the second decodes an intermediate.
+    for (const index of [0, 1, 2]) {
+      await run(index, 600);
+      await run(index);
+    }
     expect(withIntermediates.intermediateStats()).toEqual({ bytes: one * 2, decodes: 3 });
     // Source 0 was pushed out: asking for it again decodes again; source 2 is still kept.
     await run(2);
