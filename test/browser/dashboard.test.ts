@@ -58,6 +58,7 @@ declare const dashKit: {
   dismissToasts(): void;
   loadedImages(selector: string): number;
   image(selector: string): { src: string; complete: boolean; width: number; height: number } | null;
+  media(selector: string): { src: string; controls: boolean; preload: string; readyState: number; duration: number } | null;
   thumbnails(): { images: number; loaded: number; fallbacks: number };
   injectInlineScript(): boolean;
 };
@@ -1191,15 +1192,11 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       expect(await page.getByTestId('file-title').textContent()).toBe('test-pattern.mp4');
 
       // The player loads the file from its delivery URL; the browser reads the same length the probe did.
-      const player = page.getByTestId('file-preview-video');
-      expect(await player.evaluate((node: HTMLVideoElement) => ({ src: node.src, controls: node.controls, preload: node.preload }))).toEqual({
-        src: file.original_file_url,
-        controls: true,
-        preload: 'metadata',
-      });
+      const player = '[data-testid="file-preview-video"]';
+      expect(await page.evaluate((selector) => dashKit.media(selector), player)).toMatchObject({ src: file.original_file_url, controls: true, preload: 'metadata' });
       expect(file.original_file_url.startsWith(`${trove.url}/${uuid}/`)).toBe(true);
-      await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="file-preview-video"]')?.readyState ?? 0) >= 1);
-      const playerDuration = await player.evaluate((node: HTMLVideoElement) => node.duration);
+      await page.waitForFunction((selector) => (dashKit.media(selector)?.readyState ?? 0) >= 1, player);
+      const playerDuration = (await page.evaluate((selector) => dashKit.media(selector), player))!.duration;
       expect(Math.abs(playerDuration * 1000 - facts.duration)).toBeLessThan(100);
 
       const fact = (name: string) => page.getByTestId(`fact-${name}`).locator('dd').allTextContents();
