@@ -191,7 +191,7 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
         </section>
       </div>
 
-      {kind === 'video' && !removed && <VideoConversions uuid={file.uuid} />}
+      {kind === 'video' && !removed && <VideoConversions key={file.uuid} uuid={file.uuid} />}
 
       {kind === 'image' && !removed && <Playground uuid={file.uuid} cdnBase={boot.cdnBase} maxOutputDimension={boot.maxOutputDimension} />}
     </>

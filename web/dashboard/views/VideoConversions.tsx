@@ -42,8 +42,8 @@ export function VideoConversions(props: { uuid: string }) {
   const [form, setForm] = useState<ConvertForm>(INITIAL_CONVERT_FORM);
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
+  // Keyed by the file on its page: another file's page starts from its own list and an empty form.
   const [started, setStarted] = useState<StartedConversion[]>(() => rememberedConversions(props.uuid));
-  useEffect(() => setStarted(rememberedConversions(props.uuid)), [props.uuid]);
 
   const issues = convertFormIssues(form);
   const path = conversionPath(props.uuid, form);
@@ -196,7 +196,7 @@ function ConversionRow(props: { conversion: StartedConversion }) {
     <li class="convert-item" data-testid="conversion" data-token={conversion.token} data-status={status ? state : 'unknown'}>
       <div class="convert-item-head">
         <span class={`badge convert-status convert-status-${state}`} data-testid="conversion-status">
-          {status ? STATUS_LABELS[state] : 'Asking…'}
+          {status ? STATUS_LABELS[state] : problem ? 'Unknown' : 'Asking…'}
           {state === 'processing' && status ? ` · ${Math.round(status.progress)}%` : ''}
         </span>
         <code class="convert-item-path" title={conversion.path}>
