@@ -1223,6 +1223,13 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       expect(await page.getByTestId('convert-error').getAttribute('role')).toBe('alert');
       expect(await page.getByTestId('conversion').count()).toBe(0);
       await page.getByLabel('Width (px)').fill('80');
+      // The fit applies once both sides are given.
+      expect(await page.getByLabel('Fit').isDisabled()).toBe(true);
+      await page.getByLabel('Height (px)').fill('60');
+      await page.getByLabel('Fit').selectOption('scale_crop');
+      expect(await page.getByTestId('convert-path').textContent()).toBe(`${uuid}/video/-/format/mp4/-/size/80x60/scale_crop/-/quality/normal/-/thumbs~2/`);
+      await page.getByLabel('Height (px)').fill('');
+      expect(await page.getByLabel('Fit').isDisabled()).toBe(true);
       await page.getByLabel('Format').selectOption('mp4');
       await page.getByLabel('Quality').selectOption('lighter');
       const path = `${uuid}/video/-/format/mp4/-/size/80x/-/quality/lighter/-/thumbs~2/`;

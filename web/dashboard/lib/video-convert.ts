@@ -10,6 +10,10 @@ export type VideoFormat = (typeof VIDEO_FORMATS)[number];
 export const VIDEO_QUALITIES = ['normal', 'better', 'best', 'lighter', 'lightest'] as const;
 export type VideoQuality = (typeof VIDEO_QUALITIES)[number];
 
+/** How a size with both sides is met: Uploadcare's `size` modes (preserve_ratio is its default). */
+export const RESIZE_MODES = ['preserve_ratio', 'change_ratio', 'scale_crop', 'add_padding'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
 /** Uploadcare's bounds of `thumbs~N`. */
 export const MAX_THUMBNAILS = 50;
 
@@ -19,10 +23,12 @@ export interface ConvertForm {
   quality: VideoQuality;
   width: string;
   height: string;
+  /** Applies when both sides are set; with one side the other follows the source's ratio. */
+  mode: ResizeMode;
   thumbs: string;
 }
 
-export const INITIAL_CONVERT_FORM: ConvertForm = { format: 'mp4', quality: 'normal', width: '', height: '', thumbs: '' };
+export const INITIAL_CONVERT_FORM: ConvertForm = { format: 'mp4', quality: 'normal', width: '', height: '', mode: 'preserve_ratio', thumbs: '' };
 
 type ConvertField = 'width' | 'height' | 'thumbs';
 
@@ -45,7 +51,7 @@ export function conversionPath(uuid: string, form: ConvertForm): string {
   const operations = [`format/${form.format}`];
   const width = form.width.trim();
   const height = form.height.trim();
-  if (width !== '' || height !== '') operations.push(`size/${width}x${height}`);
+  if (width !== '' || height !== '') operations.push(`size/${width}x${height}${width !== '' && height !== '' && form.mode !== 'preserve_ratio' ? `/${form.mode}` : ''}`);
   operations.push(`quality/${form.quality}`);
   if (form.thumbs.trim() !== '') operations.push(`thumbs~${Number(form.thumbs.trim())}`);
   return `${uuid}/video/${operations.map((operation) => `-/${operation}/`).join('')}`;

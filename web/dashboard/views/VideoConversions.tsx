@@ -9,11 +9,13 @@ import {
   convertFormIssues,
   INITIAL_CONVERT_FORM,
   MAX_THUMBNAILS,
+  RESIZE_MODES,
   rememberConversion,
   rememberedConversions,
   VIDEO_FORMATS,
   VIDEO_QUALITIES,
   type ConvertForm,
+  type ResizeMode,
   type StartedConversion,
   type VideoFormat,
   type VideoQuality,
@@ -24,6 +26,13 @@ import { BASE } from '../router';
 const POLL_MS = 1000;
 /** After a failed status request (the server restarting, the network gone), wait longer. */
 const POLL_RETRY_MS = 5000;
+
+const RESIZE_MODE_LABELS: Record<ResizeMode, string> = {
+  preserve_ratio: 'Fit inside, keep ratio',
+  change_ratio: 'Stretch to the size',
+  scale_crop: 'Fill and crop',
+  add_padding: 'Fit and pad',
+};
 
 const STATUS_LABELS: Record<VideoConversionStatus['status'], string> = {
   pending: 'Pending',
@@ -122,9 +131,25 @@ export function VideoConversions(props: { uuid: string }) {
           </div>
           {field('thumbs', 'Thumbnails (optional)', `1 to ${MAX_THUMBNAILS}`)}
         </div>
-        <div class="field-row">
+        <div class="field-row field-row-3">
           {field('width', 'Width (px)', 'as the source')}
           {field('height', 'Height (px)', 'as the source')}
+          <div class="field">
+            <label for="convert-mode">Fit</label>
+            <select
+              id="convert-mode"
+              value={form.mode}
+              disabled={form.width.trim() === '' || form.height.trim() === ''}
+              onChange={(event) => set('mode', event.currentTarget.value as ResizeMode)}
+              data-testid="convert-mode"
+            >
+              {RESIZE_MODES.map((mode) => (
+                <option key={mode} value={mode}>
+                  {RESIZE_MODE_LABELS[mode]}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
         <p class="op-path mono" aria-label="Conversion path" data-testid="convert-path">
           {path}
