@@ -1223,6 +1223,7 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       expect(await page.getByTestId('convert-error').getAttribute('role')).toBe('alert');
       expect(await page.getByTestId('conversion').count()).toBe(0);
       await page.getByLabel('Width (px)').fill('80');
+      expect(await page.getByTestId('convert-error').count()).toBe(0);
       // The fit applies once both sides are given.
       expect(await page.getByLabel('Fit').isDisabled()).toBe(true);
       await page.getByLabel('Height (px)').fill('60');

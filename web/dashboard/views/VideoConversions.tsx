@@ -56,7 +56,11 @@ export function VideoConversions(props: { uuid: string }) {
 
   const issues = convertFormIssues(form);
   const path = conversionPath(props.uuid, form);
-  const set = <K extends keyof ConvertForm>(key: K, value: ConvertForm[K]) => setForm((current) => ({ ...current, [key]: value }));
+  // The server's last refusal was about the request as it was: a change leaves it behind.
+  const set = <K extends keyof ConvertForm>(key: K, value: ConvertForm[K]) => {
+    setForm((current) => ({ ...current, [key]: value }));
+    setRefusal(null);
+  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
