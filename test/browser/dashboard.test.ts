@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -9,6 +12,7 @@ import { makeJpeg, makePdf, makePng } from '../helpers/images.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { buildForm, postBase, type FormFile } from '../helpers/upload-http.js';
+import { ffmpegClip } from '../helpers/video-clips.js';
 
 /** The page-side helpers of fixtures/dashboard-kit.js, as page.evaluate sees them. */
 interface FileSpec {
@@ -54,6 +58,7 @@ declare const dashKit: {
   dismissToasts(): void;
   loadedImages(selector: string): number;
   image(selector: string): { src: string; complete: boolean; width: number; height: number } | null;
+  media(selector: string): { src: string; controls: boolean; preload: string; readyState: number; duration: number } | null;
   thumbnails(): { images: number; loaded: number; fallbacks: number };
   injectInlineScript(): boolean;
 };
@@ -67,6 +72,23 @@ interface RestFile {
   datetime_removed: string | null;
   metadata: Record<string, string>;
   tags: string[];
+}
+/** The REST file object of a video, as far as the video test reads it. */
+interface RestVideoFile extends RestFile {
+  original_file_url: string;
+  content_info: {
+    video: {
+      duration: number;
+      format: string;
+      video: Array<{ codec: string; width: number; height: number; frame_rate: number }>;
+      audio: Array<{ codec: string; sample_rate: number; channels: number }>;
+    };
+  };
+}
+interface RestConversionStatus {
+  status: string;
+  error: string | null;
+  result: { uuid: string; thumbnails_group_uuid: string } | null;
 }
 interface RestFileList {
   total: number;
@@ -1148,5 +1170,107 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
     await page.getByTestId('file-total').waitFor();
     expectClean(tab);
     await closeTab(tab);
+  });
+
+  it('plays a video on its page with its probed facts, converts it and follows the conversion to its result', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'trove-dashboard-video-'));
+    try {
+      const clip = await ffmpegClip(dir, 'clip.mp4', [
+        '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '1',
+        '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-c:a', 'aac',
+      ]);
+      const uuid = (await uploadMany([{ bytes: clip, filename: 'test-pattern.mp4', type: 'video/mp4' }])).get('test-pattern.mp4')!;
+      const file = await restOk<RestVideoFile>(`/files/${uuid}/`);
+      const facts = file.content_info.video;
+      expect(facts).toMatchObject({ format: 'mp4', video: [{ codec: 'h264', width: 160, height: 120, frame_rate: 10 }], audio: [{ codec: 'aac', sample_rate: 44100, channels: 1 }] });
+
+      const tab = await openTab();
+      const { page } = tab;
+      await page.goto(`${trove.url}/dashboard/files/${uuid}`);
+      await signInWithKeys(tab, trove.publicKey, trove.secretKey);
+      await page.getByTestId('file-title').waitFor();
+      expect(await page.getByTestId('file-title').textContent()).toBe('test-pattern.mp4');
+
+      // The player loads the file from its delivery URL; the browser reads the same length the probe did.
+      const player = '[data-testid="file-preview-video"]';
+      expect(await page.evaluate((selector) => dashKit.media(selector), player)).toMatchObject({ src: file.original_file_url, controls: true, preload: 'metadata' });
+      expect(file.original_file_url.startsWith(`${trove.url}/${uuid}/`)).toBe(true);
+      await page.waitForFunction((selector) => (dashKit.media(selector)?.readyState ?? 0) >= 1, player);
+      const playerDuration = (await page.evaluate((selector) => dashKit.media(selector), player))!.duration;
+      expect(Math.abs(playerDuration * 1000 - facts.duration)).toBeLessThan(100);
+
+      const fact = (name: string) => page.getByTestId(`fact-${name}`).locator('dd').allTextContents();
+      expect(await fact('duration')).toEqual([`0:${(facts.duration / 1000).toFixed(1).padStart(4, '0')}`]);
+      expect((await fact('duration'))[0]).toMatch(/^0:01\.\d$/);
+      expect(await fact('container')).toEqual(['mp4']);
+      expect(await fact('bitrate')).toEqual([expect.stringMatching(/^[\d,]+ kbit\/s$/)]);
+      expect(await fact('video-stream')).toEqual([expect.stringMatching(/^h264 · 160 × 120 · 10 fps( · [\d,]+ kbit\/s)?$/)]);
+      expect(await fact('audio-stream')).toEqual([expect.stringMatching(/^aac · 44\.1 kHz · mono( · [\d,]+ kbit\/s)?$/)]);
+      expect(await page.getByTestId('fact-video-stream').locator('dt').textContent()).toBe('Video stream');
+      // A video has no image playground; it has the conversion form instead, with nothing started yet.
+      expect(await page.getByTestId('playground').count()).toBe(0);
+      await page.getByTestId('convert-none').waitFor();
+
+      // The form writes Uploadcare's path and refuses what the API would.
+      await page.getByLabel('Thumbnails (optional)').fill('99');
+      await expect.poll(() => page.locator('#convert-thumbs-issue').textContent()).toBe('Thumbnails are from 1 to 50.');
+      expect(await page.getByTestId('convert-submit').isDisabled()).toBe(true);
+      await page.getByLabel('Thumbnails (optional)').fill('2');
+      // A size the server will not make: its reason is shown, and nothing is listed as started.
+      await page.getByLabel('Width (px)').fill('99999');
+      await page.getByTestId('convert-submit').click();
+      await expect.poll(() => page.getByTestId('convert-error').textContent()).toMatch(/`size` sides are from 2 to \d+ pixels\./);
+      expect(await page.getByTestId('convert-error').getAttribute('role')).toBe('alert');
+      expect(await page.getByTestId('conversion').count()).toBe(0);
+      await page.getByLabel('Width (px)').fill('80');
+      expect(await page.getByTestId('convert-error').count()).toBe(0);
+      // The fit applies once both sides are given.
+      expect(await page.getByLabel('Fit').isDisabled()).toBe(true);
+      await page.getByLabel('Height (px)').fill('60');
+      await page.getByLabel('Fit').selectOption('scale_crop');
+      expect(await page.getByTestId('convert-path').textContent()).toBe(`${uuid}/video/-/format/mp4/-/size/80x60/scale_crop/-/quality/normal/-/thumbs~2/`);
+      await page.getByLabel('Height (px)').fill('');
+      expect(await page.getByLabel('Fit').isDisabled()).toBe(true);
+      await page.getByLabel('Format').selectOption('mp4');
+      await page.getByLabel('Quality').selectOption('lighter');
+      const path = `${uuid}/video/-/format/mp4/-/size/80x/-/quality/lighter/-/thumbs~2/`;
+      expect(await page.getByTestId('convert-path').textContent()).toBe(path);
+      await shot(page, 'video-file-page');
+
+      const [request] = await Promise.all([
+        page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/convert/video/'),
+        page.getByTestId('convert-submit').click(),
+      ]);
+      expect(JSON.parse(request.postData() ?? '{}')).toEqual({ paths: [path] });
+      const row = page.getByTestId('conversion');
+      await row.waitFor();
+      const token = await row.getAttribute('data-token');
+      expect(token).toMatch(/^\d+$/);
+      // Polled until it is over: a one-second clip converts in a few seconds.
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).toBe('finished');
+      expect(await row.getByTestId('conversion-status').textContent()).toBe('Finished');
+      const status = await restOk<RestConversionStatus>(`/convert/video/status/${token}/`);
+      expect(status).toMatchObject({ status: 'finished', error: null });
+      const resultLink = row.getByTestId('conversion-result');
+      expect(await resultLink.getAttribute('href')).toBe(`/dashboard/files/${status.result!.uuid}`);
+      expect(await row.getByTestId('conversion-thumbnails').getAttribute('href')).toBe(`${trove.url}/${status.result!.thumbnails_group_uuid}/`);
+      await shot(page, 'video-conversion-finished');
+
+      // The conversions started here outlive a reload of the tab.
+      await page.reload();
+      await expect.poll(() => page.getByTestId('conversion').getAttribute('data-status')).toBe('finished');
+
+      // The result is a video of its own: 80 pixels wide, with its own player and facts.
+      await page.getByTestId('conversion-result').click();
+      await page.waitForURL(`${trove.url}/dashboard/files/${status.result!.uuid}`);
+      await expect.poll(() => fact('video-stream')).toEqual([expect.stringMatching(/^h264 · 80 × 60 · /)]);
+      expect(await page.getByTestId('file-preview-video').getAttribute('src')).toMatch(new RegExp(`^${trove.url}/${status.result!.uuid}/`));
+      expect(await page.getByTestId('convert-none').count()).toBe(1);
+
+      expectClean(tab);
+      await closeTab(tab);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

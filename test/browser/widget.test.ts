@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -8,6 +10,7 @@ import { computeUploadSignature } from '../../src/domain/upload-signature.js';
 import { describeWhenBrowser, launchBrowser, StepShots, watchPageErrors } from '../helpers/browser.js';
 import { makeJpeg, makePngWithAlpha } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
+import { ffmpegClip } from '../helpers/video-clips.js';
 import { updateDefaultProject } from '../helpers/upload-http.js';
 
 /** The page-side helpers of fixtures/widget-kit.js, as page.evaluate sees them. */
@@ -70,6 +73,16 @@ interface DoneDetail {
   files: Array<{ uuid: string; cdnUrl: string; info: UploadInfo }>;
   group?: { id: string; cdnUrl: string };
 }
+interface VideoPreview {
+  src: string;
+  muted: boolean;
+  loop: boolean;
+  controls: boolean;
+  paused: boolean;
+  currentTime: number;
+  videoWidth: number;
+  videoHeight: number;
+}
 interface RecordedEvent {
   type: string;
   detail: unknown;
@@ -91,6 +104,8 @@ declare const troveKit: {
   setStrings(strings: Record<string, string>, selector?: string): void;
   blur(): boolean;
   previewLoaded(selector?: string): boolean;
+  videoPreviews(selector?: string): Array<VideoPreview | null>;
+  blobAlive(url: string): Promise<boolean>;
   useExports(url: string): Promise<{ before: string; isClass: boolean; defined: boolean }>;
   watchLive(selector?: string): void;
   snapshot(selector?: string): Snapshot;
@@ -117,6 +132,8 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
   let catJpeg: Buffer;
   let photoJpeg: Buffer;
   let logoPng: Buffer;
+  let clipMp4: Buffer;
+  let clipDir: string;
   const shots = new StepShots('widget');
 
   const shell = (body: string) => `<!doctype html>
@@ -127,12 +144,18 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
 </head><body><main><h1>Host page</h1>${body}<label class="other">Somewhere else <input id="elsewhere"></label></main></body></html>`;
 
   beforeAll(async () => {
-    [trove, browser, catJpeg, photoJpeg, logoPng] = await Promise.all([
+    clipDir = await mkdtemp(path.join(tmpdir(), 'trove-widget-video-'));
+    [trove, browser, catJpeg, photoJpeg, logoPng, clipMp4] = await Promise.all([
       startTrove(),
       launchBrowser(),
       makeJpeg({ width: 640, height: 400 }),
       makeJpeg({ width: 1200, height: 800, noise: true }),
       makePngWithAlpha(64, 48),
+      // One second of test pattern with a tone, as a phone's clip would carry both.
+      ffmpegClip(clipDir, 'clip.mp4', [
+        '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '1',
+        '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-c:a', 'aac',
+      ]),
     ]);
     const kit = await readFile(new URL('./fixtures/widget-kit.js', import.meta.url));
     host = createServer((request, response) => {
@@ -172,6 +195,7 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
     await browser?.close();
     if (host) await new Promise((resolve) => host.close(resolve));
     await trove?.close();
+    if (clipDir) await rm(clipDir, { recursive: true, force: true });
   });
 
   async function open(name: string, body: string): Promise<{ page: Page; errors: string[] }> {
@@ -259,6 +283,40 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
     expect(after.hidden).toHaveLength(2);
     expect(after.value).not.toContain(uploaded.find((event) => event.file.name === 'terms.pdf')?.uuid);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('previews a picked video as a silent looping clip, and lets its object URL go with the row', async () => {
+    const { page, errors } = await open('video', `<trove-uploader pubkey="${trove.publicKey}" multiple></trove-uploader>`);
+    await choose(page, [
+      { name: 'clip.mp4', mimeType: 'video/mp4', buffer: clipMp4 },
+      { name: 'terms.pdf', mimeType: 'application/pdf', buffer: PDF },
+    ]);
+    await page.evaluate(() => troveKit.waitFor('done'));
+    // The clip plays in its row: muted, looping, without controls; the PDF keeps its label.
+    await page.waitForFunction(() => (troveKit.videoPreviews()[0]?.currentTime ?? 0) > 0);
+    const [video, pdf] = await page.evaluate(() => troveKit.videoPreviews());
+    expect(video).toMatchObject({ muted: true, loop: true, controls: false, paused: false, videoWidth: 160, videoHeight: 120 });
+    expect(video?.src).toMatch(/^blob:/);
+    expect(pdf).toBeNull();
+    const state = await snapshot(page);
+    expect(state.rows.map((row) => [row.name, row.status, row.hasPreview])).toEqual([
+      ['clip.mp4', 'uploaded', false],
+      ['terms.pdf', 'uploaded', false],
+    ]);
+    const uploaded = events<FileUploadedDetail>(await recorded(page), 'file-uploaded').find((event) => event.file.name === 'clip.mp4');
+    expect(uploaded?.info).toMatchObject({ mime_type: 'video/mp4', is_image: false, size: clipMp4.length });
+    await shots.take(page, 'video-preview');
+
+    // Removing the row revokes the object URL: its bytes are no longer readable.
+    const src = video!.src;
+    expect(await page.evaluate((url) => troveKit.blobAlive(url), src)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.getByRole('button', { name: 'Remove clip.mp4' }).click();
+    expect(await page.evaluate(() => troveKit.videoPreviews())).toEqual([null]);
+    expect(await page.evaluate((url) => troveKit.blobAlive(url), src)).toBe(false);
+    // The one failed load is the test's own read of the revoked URL.
+    expect(errors).toEqual(['console: Failed to load resource: net::ERR_FILE_NOT_FOUND']);
     await page.close();
   });
 

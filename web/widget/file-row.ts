@@ -17,6 +17,8 @@ export interface RowState {
   error: string | null;
   /** Image to show as thumbnail: an object URL of the local file or a CDN preview. */
   preview: string | null;
+  /** A video preview plays muted in a loop (still when the user asks for reduced motion). */
+  previewKind: 'image' | 'video';
   /** Text in place of a thumbnail when there is no preview and the name has no extension. */
   fallbackLabel: string;
 }
@@ -126,10 +128,38 @@ export class FileRow {
   }
 
   private renderThumb(state: RowState): void {
-    const label = /\.([a-z0-9]{1,4})$/i.exec(state.name)?.[1] ?? state.fallbackLabel;
-    const key = state.preview ?? `label:${label}`;
+    const label = this.label(state);
+    const key = state.preview ? `${state.previewKind}:${state.preview}` : `label:${label}`;
     if (key === this.shownThumb) return;
     this.shownThumb = key;
-    this.thumb.replaceChildren(state.preview ? h('img', { part: 'preview', src: state.preview, alt: '', decoding: 'async' }) : label);
+    if (!state.preview) this.thumb.replaceChildren(label);
+    else if (state.previewKind === 'video') this.thumb.replaceChildren(this.videoPreview(state.preview, label));
+    else this.thumb.replaceChildren(h('img', { part: 'preview', src: state.preview, alt: '', decoding: 'async' }));
+  }
+
+  private label(state: Pick<RowState, 'name' | 'fallbackLabel'>): string {
+    return /\.([a-z0-9]{1,4})$/i.exec(state.name)?.[1] ?? state.fallbackLabel;
+  }
+
+  /**
+   * A silent loop of the picked video. `muted` is set as a property: the attribute alone does not
+   * mute an element made by script, and browsers play only muted video without a user's gesture.
+   * A video the browser cannot decode falls back to the extension label.
+   */
+  private videoPreview(src: string, label: string): HTMLVideoElement {
+    const video = h('video', { part: 'preview video-preview', muted: true, loop: true, playsinline: true, preload: 'metadata', disablepictureinpicture: true });
+    video.muted = true;
+    video.defaultMuted = true;
+    video.addEventListener('error', () => {
+      if (this.thumb.contains(video)) this.thumb.replaceChildren(label);
+    });
+    video.src = src;
+    const still = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+    if (!still) {
+      video.autoplay = true;
+      // Autoplay may still be refused (a data-saver setting): the first frame then stays, which is enough.
+      void video.play().catch(() => undefined);
+    }
+    return video;
   }
 }

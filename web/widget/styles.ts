@@ -22,7 +22,8 @@
  *   root, config-error, dropzone, hint, limits, button (every button), choose-button, camera-button,
  *   url-form, url-label, url-input, url-button, messages, message, dismiss-button, total,
  *   total-label, progress (both kinds of bar), total-progress, total-percent, list, file, thumb,
- *   preview, file-name, file-size, file-status, file-progress, file-percent, file-error,
+ *   preview (an <img>; for a picked video a muted looping <video>, also part video-preview),
+ *   file-name, file-size, file-status, file-progress, file-percent, file-error,
  *   cancel-button, retry-button, remove-button, status (the visually hidden live region),
  *   camera-dialog, camera-video, camera-capture, camera-close, camera-fallback.
  * Each file row is part `file` plus `file-<status>` (file-queued, file-uploading, file-uploaded,
@@ -178,7 +179,7 @@ progress::-moz-progress-bar { background: var(--_accent); border-radius: 999px; 
   color: var(--_muted);
   text-transform: uppercase;
 }
-.thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
+.thumb img, .thumb video { width: 100%; height: 100%; object-fit: cover; display: block; }
 .meta { display: grid; gap: 3px; min-width: 0; }
 .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .sub { color: var(--_muted); font-size: 0.85em; display: flex; gap: 6px; }

@@ -48,6 +48,12 @@ const PARALLEL_FILES = 3;
 /** Larger images get an icon instead of a preview: decoding them for a 44-pixel thumbnail wastes memory. */
 const PREVIEW_MAX_BYTES = 25 * 1000 * 1000;
 const PREVIEWABLE = /^image\/(jpeg|png|gif|webp|avif|bmp|svg\+xml|x-icon)$/;
+/**
+ * Videos a browser commonly plays get a muted looping preview. An object URL reads the file as the
+ * player goes, not all at once, so the bound is about decoding work rather than memory.
+ */
+const PREVIEWABLE_VIDEO = /^video\/(mp4|webm|ogg|quicktime)$/;
+const VIDEO_PREVIEW_MAX_BYTES = 500 * 1000 * 1000;
 
 interface Entry {
   id: string;
@@ -67,6 +73,8 @@ interface Entry {
   cdnUrl: string | null;
   error: { message: string; code: string } | null;
   previewUrl: string | null;
+  /** What `previewUrl` shows: a video plays muted in a loop in place of an image. */
+  previewKind: RowState['previewKind'];
   /** A multipart upload the server already started: a retry sends only the parts still missing. */
   multipart: MultipartState | null;
   /** Last progress step (0, 25, 50, 75, 100) said in the live region. */
@@ -87,6 +95,13 @@ function pasteOwner(): TroveUploader | null {
     if (!first || first.compareDocumentPosition(uploader) & Node.DOCUMENT_POSITION_PRECEDING) first = uploader;
   }
   return first;
+}
+
+/** Whether a picked file gets a local preview, and of which kind; null: an icon with its extension. */
+function localPreviewKind(type: string, size: number): RowState['previewKind'] | null {
+  if (PREVIEWABLE.test(type) && size <= PREVIEW_MAX_BYTES) return 'image';
+  if (PREVIEWABLE_VIDEO.test(type) && size <= VIDEO_PREVIEW_MAX_BYTES) return 'video';
+  return null;
 }
 
 function errorMessage(error: unknown): string {
@@ -432,7 +447,8 @@ export class TroveUploader extends HTMLElement {
     const url = 'url' in init ? init.url : null;
     const name = file ? file.name || 'file' : nameFromUrl(url ?? '');
     const type = file?.type ?? '';
-    const previewUrl = file && PREVIEWABLE.test(type) && file.size <= PREVIEW_MAX_BYTES ? URL.createObjectURL(file) : null;
+    const previewKind = file ? localPreviewKind(type, file.size) : null;
+    const previewUrl = file && previewKind ? URL.createObjectURL(file) : null;
     const entry: Entry = {
       id: `trove-file-${nextFileId}`,
       name,
@@ -451,6 +467,7 @@ export class TroveUploader extends HTMLElement {
       cdnUrl: null,
       error: null,
       previewUrl,
+      previewKind: previewKind ?? 'image',
       multipart: null,
       announced: -1,
       batch: 0,
@@ -818,6 +835,7 @@ export class TroveUploader extends HTMLElement {
       percent: known ? this.filePercent(entry) : null,
       error: entry.error?.message ?? null,
       preview: entry.previewUrl ?? (entry.info?.is_image && entry.cdnUrl ? `${entry.cdnUrl}-/preview/160x160/` : null),
+      previewKind: entry.previewUrl ? entry.previewKind : 'image',
       fallbackLabel: entry.url ? 'url' : 'file',
     };
   }

@@ -11,11 +11,12 @@ import { EmptyState, ErrorBox, Spinner } from '../components/States';
 import { TagEditor } from '../components/TagEditor';
 import { useApp } from '../context';
 import { cdnUrl, previewUrl } from '../lib/cdn';
-import { imageDimensions } from '../lib/content-info';
+import { describeAudioStream, describeVideoStream, formatBitrate, formatDuration, imageDimensions, videoFacts } from '../lib/content-info';
 import { fileKind, formatBytes, formatCount, formatDateTime, typeLabel } from '../lib/format';
 import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
 import { BASE, navigate } from '../router';
 import { Playground } from './Playground';
+import { VideoConversions } from './VideoConversions';
 
 export function FilePage(props: { uuid: string }) {
   const { api } = useApp();
@@ -57,6 +58,7 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
   const kind = fileKind(file.mime_type, file.is_image);
   const cdn = cdnUrl(boot.cdnBase, file.uuid);
   const image = imageDimensions(file);
+  const video = videoFacts(file);
 
   const store = () =>
     runBusy(setBusy, (message) => toast.error(message), async () => {
@@ -144,6 +146,7 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
                 {image.width} × {image.height} px{image.format !== null ? ` · ${image.format}` : ''}
               </Fact>
             )}
+            {video && <VideoFacts video={video} />}
             <Fact label="Uploaded" testId="fact-uploaded">
               <time dateTime={file.datetime_uploaded}>{formatDateTime(file.datetime_uploaded)}</time>
             </Fact>
@@ -188,7 +191,41 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
         </section>
       </div>
 
+      {kind === 'video' && !removed && <VideoConversions key={file.uuid} uuid={file.uuid} />}
+
       {kind === 'image' && !removed && <Playground uuid={file.uuid} cdnBase={boot.cdnBase} maxOutputDimension={boot.maxOutputDimension} />}
+    </>
+  );
+}
+
+/** What the probe read from a video: the container's facts, then one line per stream. */
+function VideoFacts(props: { video: NonNullable<ReturnType<typeof videoFacts>> }) {
+  const { video } = props;
+  const bitrate = formatBitrate(video.bitrate);
+  const numbered = (kind: string, index: number, count: number) => (count > 1 ? `${kind} stream ${index + 1}` : `${kind} stream`);
+  return (
+    <>
+      <Fact label="Duration" testId="fact-duration">
+        {formatDuration(video.duration)}
+      </Fact>
+      <Fact label="Container" testId="fact-container">
+        {video.format}
+      </Fact>
+      {bitrate && (
+        <Fact label="Bitrate" testId="fact-bitrate">
+          {bitrate}
+        </Fact>
+      )}
+      {video.video.map((stream, index) => (
+        <Fact key={`v${index}`} label={numbered('Video', index, video.video.length)} testId="fact-video-stream">
+          {describeVideoStream(stream)}
+        </Fact>
+      ))}
+      {video.audio.map((stream, index) => (
+        <Fact key={`a${index}`} label={numbered('Audio', index, video.audio.length)} testId="fact-audio-stream">
+          {describeAudioStream(stream)}
+        </Fact>
+      ))}
     </>
   );
 }
