@@ -5,11 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { expectDeliveryError, uploadFile } from '../helpers/upload-http.js';
 import { ffmpegClip } from '../helpers/video-clips.js';
 
 const run = promisify(execFile);
+const backends = await availableBackends();
 
 /** A grainy fractal zoom through a per-animation palette with dithering: how photo-like GIFs are made. */
 const PHOTO_FILTER = 'mandelbrot=s=161x121:r=10,trim=end_frame=12,noise=alls=6:allf=t,split[a][b];[a]palettegen[p];[b][p]paletteuse';
@@ -66,11 +68,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-describe('gif2video', () => {
+describe.each(backends)('gif2video (%s)', (backend) => {
   let trove: TestTrove;
   let photo: string;
   beforeAll(async () => {
-    trove = await startTrove();
+    trove = await startTrove({ backend });
     photo = await uploadFile(trove, photoGif, 'photo.gif');
   }, 60_000);
   afterAll(async () => trove?.close());
@@ -156,6 +158,19 @@ describe('gif2video', () => {
     expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(10, 110))).toBe(true);
     const beyond = await fetch(url, { headers: { range: `bytes=${bytes.length + 10}-` } });
     expect(beyond.status).toBe(416);
+  });
+
+  it('forgets the video when its GIF is deleted, memory tier included', async () => {
+    const uuid = await uploadFile(trove, photoGif, 'gone.gif');
+    const url = `${trove.url}/${uuid}/gif2video/-/format/webm/`;
+    expect((await fetch(url)).status).toBe(200);
+    expect((await fetch(url)).status).toBe(200);
+    const deleted = await fetch(`${trove.url}/files/${uuid}/storage/`, {
+      method: 'DELETE',
+      headers: { Accept: 'application/vnd.uploadcare-v0.7+json', Authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
+    });
+    expect(deleted.status).toBe(200);
+    await expectDeliveryError(await fetch(url), 404);
   });
 
   it('refuses a PNG, a still GIF and bad parameters with 400s that say why', async () => {
