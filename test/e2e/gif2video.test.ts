@@ -160,6 +160,30 @@ describe.each(backends)('gif2video (%s)', (backend) => {
     expect(beyond.status).toBe(416);
   });
 
+  it('shows transparent pixels as white', async () => {
+    // Three frames of a red square moving over a transparent background.
+    const [width, height, frames] = [40, 30, 3];
+    const rgba = Buffer.alloc(width * height * frames * 4);
+    for (let frame = 0; frame < frames; frame++) {
+      for (let y = 10; y < 20; y++) {
+        for (let x = 5 + frame * 10; x < 15 + frame * 10; x++) rgba.set([255, 0, 0, 255], ((frame * height + y) * width + x) * 4);
+      }
+    }
+    const gif = await sharp(rgba, { raw: { width, height: height * frames, channels: 4, pageHeight: height } }).gif({ delay: [100, 100, 100], loop: 0 }).toBuffer();
+    const uuid = await uploadFile(trove, gif, 'transparent.gif');
+    const response = await fetch(`${trove.url}/${uuid}/gif2video/-/quality/best/`);
+    expect(response.status).toBe(200);
+    const file = path.join(dir, `transparent-${backend}.mp4`);
+    await writeFile(file, Buffer.from(await response.arrayBuffer()));
+    const { stdout } = await run('nice', ['-n', '19', 'ffmpeg', '-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer' });
+    const pixel = (x: number, y: number) => [...stdout.subarray((y * width + x) * 3, (y * width + x) * 3 + 3)];
+    for (const channel of pixel(1, 1)) expect(channel).toBeGreaterThan(240);
+    const [red, green, blue] = pixel(9, 15) as [number, number, number];
+    expect(red).toBeGreaterThan(200);
+    expect(green).toBeLessThan(60);
+    expect(blue).toBeLessThan(60);
+  });
+
   it('forgets the video when its GIF is deleted, memory tier included', async () => {
     const uuid = await uploadFile(trove, photoGif, 'gone.gif');
     const url = `${trove.url}/${uuid}/gif2video/-/format/webm/`;
@@ -204,6 +228,22 @@ describe('gif2video limits and availability', () => {
       expect(error.code).toBe('SOURCE_TOO_LARGE');
       expect(error.message).toContain('TROVE_MAX_SOURCE_PAGES');
       expect(await conversions(trove, 'mp4')).toBe(0);
+    } finally {
+      await trove.close();
+    }
+  }, 60_000);
+
+  it('kills ffmpeg at TROVE_TRANSFORM_TIMEOUT and answers 503 TIMEOUT with Retry-After, caching nothing', async () => {
+    const trove = await startTrove({ env: { TROVE_TRANSFORM_TIMEOUT: '10ms' } });
+    try {
+      const uuid = await uploadFile(trove, photoGif, 'photo.gif');
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const response = await fetch(`${trove.url}/${uuid}/gif2video/-/format/webm/`);
+        expect(response.headers.get('retry-after')).toBe('5');
+        const error = await expectDeliveryError(response, 503);
+        expect(error.code).toBe('TIMEOUT');
+      }
+      expect(trove.ctx.metrics.derivativeLookups.miss).toBe(2);
     } finally {
       await trove.close();
     }
