@@ -189,12 +189,13 @@ async function direct(clip: string, output: string, quality: VideoQuality): Prom
 
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(process.cwd(), '.tmp-bench-video-'));
-  const trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: Number(process.env.BENCH_PORT ?? 3966), env: { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1' } });
+  let trove: TroveProcess | undefined;
   try {
+    trove = await startTroveProcess({ dataDir: path.join(work, 'data'), port: Number(process.env.BENCH_PORT ?? 3966), env: { ...RATE_LIMITS_OFF, TROVE_WORKERS: '1' } });
     if (TABLES.has('conversion')) await conversionTable(trove, work);
     if (TABLES.has('gif2video')) await gifTable(trove, work);
   } finally {
-    await trove.stop();
+    await trove?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
