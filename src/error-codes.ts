@@ -201,7 +201,7 @@ export const ERROR_CODES = {
   NOT_AN_IMAGE: { statuses: [400], api: 'cdn', meaning: 'Image operations were asked of a file that is not an image.' },
   NOT_A_GIF: { statuses: [400], api: 'cdn', meaning: '`gif2video` was asked of a file whose bytes are not a GIF.' },
   NOT_ANIMATED: { statuses: [400], api: 'cdn', meaning: '`gif2video` was asked of a GIF with a single frame: only animated GIFs become videos.' },
-  SOURCE_TOO_LARGE: { statuses: [422], api: 'cdn', meaning: 'The original or an overlay has more bytes, pixels or pages than Trove transforms (for `gif2video`, also a longer duration or side than video allows).' },
+  SOURCE_TOO_LARGE: { statuses: [422], api: 'cdn', meaning: 'The original or an overlay has more bytes, pixels or pages than Trove transforms (for `gif2video`, also a longer duration or side than video allows, or a video over 64 MiB).' },
   ANIMATION_TOO_LARGE: { statuses: [422], api: 'cdn', meaning: 'Kept animated, the result would have more frames × pixels than Trove produces; ask for a smaller size or a still image.' },
   OUTPUT_TOO_LARGE: { statuses: [400], api: 'cdn', meaning: 'The result, or an image on the way to it, would be larger than allowed; ask for smaller dimensions.' },
   UNSUPPORTED_SOURCE: { statuses: [400], api: 'cdn', meaning: 'The image format cannot be transformed.' },

@@ -50,10 +50,13 @@ export interface AnimationRequest {
 export class VideoTranscodeError extends Error {
   override readonly name = 'VideoTranscodeError';
 
-  /** `timedOut`: the run passed its deadline (the same input may pass on a quieter server). */
+  /**
+   * `timeout`: the run passed its deadline (the same input may pass on a quieter server);
+   * `too_large`: the result is larger than allowed; `failed`: the input cannot be converted.
+   */
   constructor(
     message: string,
-    readonly timedOut = false,
+    readonly reason: 'failed' | 'timeout' | 'too_large' = 'failed',
   ) {
     super(message);
   }

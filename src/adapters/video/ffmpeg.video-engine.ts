@@ -138,11 +138,11 @@ export class FfmpegVideoEngine implements VideoEngine {
     try {
       const args = gifToVideoArgs({ inputGuard: GIF_INPUT_GUARD, input: local.path, output, plan: request.plan, threads: this.settings.threads });
       const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs: request.timeoutMs, maxStdoutBytes: 64 * 1024 });
-      if (result.timedOut) throw new VideoTranscodeError(`The GIF was not converted within ${request.timeoutMs} ms.`, true);
+      if (result.timedOut) throw new VideoTranscodeError(`The GIF was not converted within ${request.timeoutMs} ms.`, 'timeout');
       if (result.exitCode !== 0) throw new VideoTranscodeError(`ffmpeg could not convert the GIF: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
       const { size } = await stat(output).catch(() => ({ size: 0 }));
       if (size === 0) throw new VideoTranscodeError('ffmpeg wrote nothing: the GIF has no frames it can read.');
-      if (size > request.maxOutputBytes) throw new VideoTranscodeError(`The video would be ${size} bytes, more than the ${request.maxOutputBytes} allowed.`);
+      if (size > request.maxOutputBytes) throw new VideoTranscodeError(`The video would be ${size} bytes, more than the ${request.maxOutputBytes} allowed.`, 'too_large');
       return await readFile(output);
     } finally {
       await rm(output, { force: true });

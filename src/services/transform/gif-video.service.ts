@@ -126,10 +126,18 @@ export class GifVideoService {
   }
 }
 
-/** The engine's failures as answers: a timeout may pass on a retry (503), a GIF ffmpeg cannot convert will not (422). */
+/**
+ * The engine's failures as answers: a timeout may pass on a retry (503); a video over the size
+ * limit (422) or a GIF ffmpeg cannot convert (422) will not.
+ */
 function asAnswer(error: unknown): unknown {
   if (!(error instanceof VideoTranscodeError)) return error;
-  return error.timedOut
-    ? createAppError('TIMEOUT', 503, `gif2video: ${error.message}`, { headers: { 'retry-after': '5' } })
-    : createAppError('CORRUPT_SOURCE', 422, `gif2video: ${error.message}`);
+  switch (error.reason) {
+    case 'timeout':
+      return createAppError('TIMEOUT', 503, `gif2video: ${error.message}`, { headers: { 'retry-after': '5' } });
+    case 'too_large':
+      return createAppError('SOURCE_TOO_LARGE', 422, `gif2video: ${error.message}`);
+    case 'failed':
+      return createAppError('CORRUPT_SOURCE', 422, `gif2video: ${error.message}`);
+  }
 }
