@@ -83,7 +83,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const outbox = new OutboxSignal();
   const video = createVideoEngine(config, storage.blobs);
   const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
-  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots);
+  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const videos = createVideoConversions(basics, storage.metadata, coordination.jobs, video, upload.ingest);
   const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service);
@@ -110,6 +110,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     videos: videos.service,
     delivery: delivery.delivery,
     transform: delivery.transform,
+    gifVideo: delivery.gifVideo,
   };
 
   return {

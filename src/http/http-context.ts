@@ -20,6 +20,7 @@ import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
 import type { TransformNodeService } from '../services/transform/transform-node.service.js';
 import type { TransformService } from '../services/transform/transform.service.js';
+import type { GifVideoService } from '../services/transform/gif-video.service.js';
 import type { UsageService } from '../services/usage.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
 
@@ -48,6 +49,7 @@ export interface HttpServices {
   // CDN
   delivery: DeliveryService;
   transform: TransformService;
+  gifVideo: GifVideoService;
 }
 
 /** What every process serves from: `/health`, `/ready`, `/metrics`, and the transform role's endpoint. */

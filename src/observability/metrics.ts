@@ -15,6 +15,8 @@ export class Metrics {
   readonly derivativeLookups = { l1: 0, l2: 0, miss: 0 };
   readonly transformSeconds: Histogram;
   readonly transformRejections: Counter<'code'>;
+  /** ffmpeg runs of `gif2video` misses, by format (a hit runs none). */
+  readonly gif2videoSeconds: Histogram<'format'>;
   /** Purge jobs of the caches in front of Trove, by provider and outcome (purged, failed, deferred, dropped). */
   readonly cachePurges: Counter<'provider' | 'outcome'>;
   readonly cachePurgeSeconds: Histogram<'provider'>;
@@ -78,6 +80,13 @@ export class Metrics {
       name: 'trove_transform_duration_seconds',
       help: 'Time one image transformation took (excluding queueing).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.gif2videoSeconds = new Histogram({
+      name: 'trove_gif2video_duration_seconds',
+      help: 'Time ffmpeg took to turn one animated GIF into a video (gif2video misses, excluding queueing), by format.',
+      labelNames: ['format'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [this.registry],
     });
     this.transformRejections = new Counter({

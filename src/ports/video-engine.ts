@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AnimationFacts, Gif2VideoPlan } from '../domain/transform/gif2video.js';
 import type { VideoPlan } from '../domain/video-conversion.js';
 import type { VideoProbe } from '../domain/video-info.js';
 
@@ -27,11 +28,38 @@ export interface VideoEngine {
   probe(blobKey: string): Promise<VideoProbe>;
   /** Throws `VideoTranscodeError` for a conversion that cannot succeed, other errors for trouble worth a retry. */
   transcode(request: TranscodeRequest): Promise<TranscodeResult>;
+  /**
+   * Size, frames and duration of the GIF stored at `blobKey`, read from its structure without
+   * decoding a frame; throws `VideoProbeError` when it cannot be read as a GIF.
+   */
+  probeAnimation(blobKey: string): Promise<AnimationFacts>;
+  /** The GIF as a video, in memory; throws `VideoTranscodeError` when it cannot be made. */
+  animationToVideo(request: AnimationRequest): Promise<Buffer>;
+}
+
+export interface AnimationRequest {
+  sourceKey: string;
+  plan: Gif2VideoPlan;
+  /** ffmpeg is killed when it runs longer. */
+  timeoutMs: number;
+  /** A result larger than this is refused rather than held in memory. */
+  maxOutputBytes: number;
 }
 
 /** A conversion that failed for a reason that trying again will not change (the input, a limit, a timeout). */
 export class VideoTranscodeError extends Error {
   override readonly name = 'VideoTranscodeError';
+
+  /**
+   * `timeout`: the run passed its deadline (the same input may pass on a quieter server);
+   * `too_large`: the result is larger than allowed; `failed`: the input cannot be converted.
+   */
+  constructor(
+    message: string,
+    readonly reason: 'failed' | 'timeout' | 'too_large' = 'failed',
+  ) {
+    super(message);
+  }
 }
 
 export interface TranscodeRequest {

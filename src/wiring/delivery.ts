@@ -1,9 +1,11 @@
 import type { LockService } from '../ports/lock-service.js';
 import type { SlotLedger } from '../ports/slot-ledger.js';
+import type { VideoEngine } from '../ports/video-engine.js';
 import { DeliveryService } from '../services/delivery.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import { DerivativeCache } from '../services/transform/derivative-cache.js';
 import type { FairScheduler } from '../services/transform/fair-scheduler.js';
+import { GifVideoService } from '../services/transform/gif-video.service.js';
 import type { TransformNodeService } from '../services/transform/transform-node.service.js';
 import { TransformService } from '../services/transform/transform.service.js';
 import type { Basics } from './basics.js';
@@ -16,13 +18,25 @@ export interface Delivery {
   /** Runs transformations fairly between projects, one image per core, each project within its cluster-wide share. */
   scheduler: FairScheduler;
   transform: TransformService;
+  /** `/:uuid/gif2video/`: animated GIFs as videos, cached like transformed images. */
+  gifVideo: GifVideoService;
   /** Takes signed jobs from other nodes (transform role); null without that role. */
   transformNode: TransformNodeService | null;
   /** Waits for transformations in flight and their derivative writes. */
   close(): Promise<void>;
 }
 
-export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, locks: LockService, rateLimits: RateLimitService, slots: SlotLedger): Delivery {
+/** Largest derivative kept in the blob store (and largest video a GIF may become). */
+const MAX_DERIVATIVE_BYTES = 64 * 1024 ** 2;
+
+export function createDelivery(
+  basics: Basics,
+  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  locks: LockService,
+  rateLimits: RateLimitService,
+  slots: SlotLedger,
+  video: VideoEngine,
+): Delivery {
   const { config, clock, logger, metrics } = basics;
   const { metadata, blobs } = storage;
   const delivery = new DeliveryService(metadata.groups, metadata.files, blobs, clock, {
@@ -37,7 +51,7 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
   const derivatives = new DerivativeCache(blobs, {
     l1Bytes: config.transform.cacheBytes,
     l1MaxEntryBytes: config.transform.cacheMaxEntryBytes,
-    l2MaxEntryBytes: 64 * 1024 ** 2,
+    l2MaxEntryBytes: MAX_DERIVATIVE_BYTES,
   });
   const transform = new TransformService(
     delivery,
@@ -58,10 +72,35 @@ export function createDelivery(basics: Basics, storage: Pick<Storage, 'metadata'
       admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
     },
   );
+  // Bounded by the image limits of a source (bytes, pixels, frames) and by video's (side, duration).
+  const gifVideo = new GifVideoService(
+    delivery,
+    transform,
+    video,
+    tier.scheduler,
+    {
+      converted: (format, seconds) => metrics.gif2videoSeconds.observe({ format }, seconds),
+      rejected: (code) => metrics.transformRejections.inc({ code }),
+    },
+    {
+      limits: {
+        maxSourceBytes: Math.min(config.transform.maxSourceBytes, config.video.limits.maxFileSize),
+        maxSourcePixels: config.transform.maxSourcePixels,
+        maxDimension: config.video.limits.maxDimension,
+        maxFrames: config.transform.maxSourcePages,
+        maxAnimationPixels: config.transform.maxAnimationSourcePixels,
+        maxDurationMs: config.video.limits.maxDurationMs,
+      },
+      timeoutMs: config.transform.timeoutMs,
+      maxOutputBytes: MAX_DERIVATIVE_BYTES,
+      admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
+    },
+  );
   return {
     delivery,
     scheduler: tier.scheduler,
     transform,
+    gifVideo,
     transformNode: tier.node,
     async close() {
       await transform.drain();

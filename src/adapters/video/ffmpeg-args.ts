@@ -2,6 +2,7 @@
  * ffmpeg's arguments for a conversion, built from a parsed plan's numbers and names only: no text a
  * user sent reaches the command line or a filter graph.
  */
+import type { Gif2VideoPlan } from '../../domain/transform/gif2video.js';
 import { videoGeometry, type VideoFormat, type VideoPlan, type VideoQuality } from '../../domain/video-conversion.js';
 import type { VideoProbe } from '../../domain/video-info.js';
 
@@ -74,6 +75,27 @@ export function transcodeArgs(options: {
     ...(source.hdr ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
     ...VIDEO_CODEC[plan.format](plan.quality),
     ...(audio ? [...AUDIO_CODEC[plan.format](plan.quality), '-ac', String(channels)] : []),
+    '-threads', String(options.threads),
+    ...MUXER[plan.format],
+    '-y', `file:${options.output}`,
+  ];
+}
+
+/**
+ * A GIF to a silent video: each frame kept at its own time (`vfr`: the GIF's delays, no frames
+ * duplicated to fill a constant rate), sides rounded down to even numbers, 8-bit 4:2:0 for every
+ * browser, and for MP4 the index first so playback starts before the download ends.
+ */
+export function gifToVideoArgs(options: { inputGuard: readonly string[]; input: string; output: string; plan: Gif2VideoPlan; threads: number }): string[] {
+  const { plan } = options;
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error', '-nostats',
+    ...options.inputGuard,
+    '-i', `file:${options.input}`,
+    '-map', '0:v:0', '-map_metadata', '-1', '-an', '-sn', '-dn',
+    '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1,format=yuv420p',
+    '-fps_mode', 'vfr',
+    ...VIDEO_CODEC[plan.format](plan.quality),
     '-threads', String(options.threads),
     ...MUXER[plan.format],
     '-y', `file:${options.output}`,

@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { AnimationFacts } from '../../domain/transform/gif2video.js';
 import type { VideoProbe } from '../../domain/video-info.js';
 import { ConcurrencyLimiter } from '../../lib/concurrency-limiter.js';
 import {
   VideoProbeError,
   VideoTranscodeError,
+  type AnimationRequest,
   type TranscodedFile,
   type TranscodeRequest,
   type TranscodeResult,
   type VideoEngine,
   type VideoEngineStatus,
 } from '../../ports/video-engine.js';
-import { progressPosition, thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
-import { PROBE_ENTRIES, parseProbeOutput } from './ffprobe-output.js';
+import { gifToVideoArgs, progressPosition, thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
+import { ANIMATION_PROBE_ENTRIES, PROBE_ENTRIES, parseAnimationProbe, parseProbeOutput } from './ffprobe-output.js';
 import type { LocalMediaSource } from './local-media.js';
 import { lastLine, runProcess } from './run-process.js';
 
@@ -45,6 +47,9 @@ const INPUT_FORMATS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg
 
 /** Options that keep every run on the one local input: no network, no playlists, no other files. */
 export const INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS] as const;
+
+/** For GIF to video: the GIF demuxer alone, forced, and nothing but the local file. */
+const GIF_INPUT_GUARD = ['-protocol_whitelist', 'file', '-format_whitelist', 'gif', '-f', 'gif'] as const;
 
 /** Video on Debian's ffmpeg and ffprobe, run as programs with argument arrays. */
 export class FfmpegVideoEngine implements VideoEngine {
@@ -99,6 +104,48 @@ export class FfmpegVideoEngine implements VideoEngine {
       if (result.exitCode !== 0) throw new VideoProbeError(`ffprobe cannot read the file: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
       return parseProbeOutput(result.stdout.toString('utf8'));
     } finally {
+      await local.release();
+    }
+  }
+
+  async probeAnimation(blobKey: string): Promise<AnimationFacts> {
+    const status = await this.status();
+    if (!status.available) throw new VideoProbeError(`Video is not available on this server: ${status.reason}`);
+    return this.probes.run(async () => {
+      const local = await this.media.open(blobKey);
+      try {
+        // Counting packets walks the GIF's blocks without decoding a frame.
+        const result = await runProcess(
+          this.settings.ffprobePath,
+          ['-v', 'error', '-hide_banner', ...GIF_INPUT_GUARD, '-count_packets', '-select_streams', 'v:0', '-print_format', 'json', '-show_entries', ANIMATION_PROBE_ENTRIES, '-i', `file:${local.path}`],
+          { timeoutMs: this.settings.probeTimeoutMs, maxStdoutBytes: 64 * 1024 },
+        );
+        if (result.timedOut) throw new VideoProbeError(`ffprobe did not finish within ${this.settings.probeTimeoutMs} ms.`);
+        if (result.exitCode !== 0 || result.overflowed) throw new VideoProbeError(`ffprobe cannot read the GIF: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
+        return parseAnimationProbe(result.stdout.toString('utf8'));
+      } finally {
+        await local.release();
+      }
+    });
+  }
+
+  async animationToVideo(request: AnimationRequest): Promise<Buffer> {
+    const status = await this.status();
+    if (!status.available) throw new VideoTranscodeError(`Video is not available on this server: ${status.reason}`);
+    await mkdir(this.settings.scratchDir, { recursive: true });
+    const output = path.join(this.settings.scratchDir, `gif-${randomUUID()}`);
+    const local = await this.media.open(request.sourceKey);
+    try {
+      const args = gifToVideoArgs({ inputGuard: GIF_INPUT_GUARD, input: local.path, output, plan: request.plan, threads: this.settings.threads });
+      const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs: request.timeoutMs, maxStdoutBytes: 64 * 1024 });
+      if (result.timedOut) throw new VideoTranscodeError(`The GIF was not converted within ${request.timeoutMs} ms.`, 'timeout');
+      if (result.exitCode !== 0) throw new VideoTranscodeError(`ffmpeg could not convert the GIF: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
+      const { size } = await stat(output).catch(() => ({ size: 0 }));
+      if (size === 0) throw new VideoTranscodeError('ffmpeg wrote nothing: the GIF has no frames it can read.');
+      if (size > request.maxOutputBytes) throw new VideoTranscodeError(`The video would be ${size} bytes, more than the ${request.maxOutputBytes} allowed.`, 'too_large');
+      return await readFile(output);
+    } finally {
+      await rm(output, { force: true });
       await local.release();
     }
   }

@@ -2,6 +2,7 @@
  * Turns ffprobe's JSON (`-show_entries` of `PROBE_ENTRIES`) into Uploadcare's video facts. Every
  * value is read defensively: a hostile file controls what ffprobe prints.
  */
+import type { AnimationFacts } from '../../domain/transform/gif2video.js';
 import type { AudioStreamInfo, VideoProbe, VideoStreamInfo } from '../../domain/video-info.js';
 import { VideoProbeError } from '../../ports/video-engine.js';
 
@@ -144,4 +145,28 @@ function positiveInteger(value: unknown): number | null {
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, 64) : null;
+}
+
+/** What Trove asks ffprobe to print of a GIF (with `-count_packets`: one packet per frame). */
+export const ANIMATION_PROBE_ENTRIES = 'stream=width,height,nb_read_packets:format=duration';
+
+/** A GIF's size, frame count and duration from ffprobe's JSON of `ANIMATION_PROBE_ENTRIES`. */
+export function parseAnimationProbe(json: string): AnimationFacts {
+  let raw: { streams?: unknown; format?: { duration?: unknown } };
+  try {
+    raw = JSON.parse(json) as typeof raw;
+  } catch {
+    throw new VideoProbeError('ffprobe printed something other than JSON.');
+  }
+  const stream = (Array.isArray(raw.streams) ? raw.streams[0] : undefined) as { width?: unknown; height?: unknown; nb_read_packets?: unknown } | undefined;
+  const width = positiveInteger(stream?.width);
+  const height = positiveInteger(stream?.height);
+  if (!stream || width === null || height === null) throw new VideoProbeError('The GIF has no image ffprobe can read.');
+  const seconds = positiveNumber(raw.format?.duration);
+  return {
+    width,
+    height,
+    frames: positiveInteger(stream.nb_read_packets) ?? 0,
+    durationMs: seconds === null ? null : Math.round(seconds * 1000),
+  };
 }

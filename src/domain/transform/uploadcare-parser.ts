@@ -203,6 +203,9 @@ function decodeParameter(segment: string): string {
 function parseDirective(name: string, rawParams: readonly string[], limits: ParseLimits): Step {
   const parser = DIRECTIVES.get(name);
   if (parser) return parser(rawParams.map(decodeParameter), name, limits);
+  if (name === 'gif2video') {
+    throw createAppError('INVALID_OPERATION', 400, 'gif2video follows the file directly, not "-/": write /:uuid/gif2video/ or /:uuid/gif2video/-/format/webm/-/quality/better/.');
+  }
   if (UNSUPPORTED_UPLOADCARE_OPERATIONS.has(name)) {
     throw createAppError('INVALID_OPERATION', 400, `${name}: this Uploadcare operation is not supported by Trove.`);
   }
@@ -346,7 +349,6 @@ const UNSUPPORTED_UPLOADCARE_OPERATIONS = new Set([
   'text_align',
   'font',
   'text_box',
-  'gif2video',
   'detect_faces',
   'rect',
 ]);

@@ -1,3 +1,4 @@
+import { parseGif2VideoPath, type Gif2VideoRequest } from '../../domain/transform/gif2video.js';
 import type { DeliveryPlan } from '../../domain/transform/operations.js';
 import { parseUploadcarePath, type ParseLimits } from '../../domain/transform/uploadcare-parser.js';
 import { LruCache } from '../../lib/lru-cache.js';
@@ -8,6 +9,7 @@ import { LruCache } from '../../lib/lru-cache.js';
  */
 export class ParsedPaths {
   private readonly cache = new LruCache<string, DeliveryPlan>(10_000);
+  private readonly gif2video = new LruCache<string, Gif2VideoRequest>(1_000);
 
   constructor(private readonly limits: ParseLimits) {}
 
@@ -19,6 +21,16 @@ export class ParsedPaths {
       this.cache.set(rest, plan);
     }
     return plan;
+  }
+
+  /** A `gif2video/…` tail (see `isGif2VideoPath`), parsed once; throws a 400 AppError for a bad one. */
+  parseGif2Video(rest: string): Gif2VideoRequest {
+    let request = this.gif2video.get(rest);
+    if (!request) {
+      request = parseGif2VideoPath(rest, this.limits.maxUrlLength);
+      this.gif2video.set(rest, request);
+    }
+    return request;
   }
 
   /** Only what was parsed before; never parses (the fast lane must not throw or do work). */

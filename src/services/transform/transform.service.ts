@@ -30,11 +30,15 @@ interface TransformObserver {
   storeFailed(key: string, error: unknown): void;
 }
 
-interface DeliveredDerivative extends Derivative {
+/** A derivative and where it came from: memory, the blob store, or computed for this request. */
+export interface TieredDerivative extends Derivative {
+  tier: 'l1' | 'l2' | 'miss';
+}
+
+interface DeliveredDerivative extends TieredDerivative {
   etag: string;
   /** The answer depended on the Accept header. */
   varyAccept: boolean;
-  tier: 'l1' | 'l2' | 'miss';
 }
 
 /** What a runner needs of a file's record. */
@@ -50,7 +54,7 @@ function sourceOf(file: StoredFile): TransformSource {
  * (the fair scheduler of this process or of a transform node).
  */
 export class TransformService {
-  private readonly inFlight = new Map<string, Promise<DeliveredDerivative>>();
+  private readonly inFlight = new Map<string, Promise<TieredDerivative>>();
   /** Plans come from the route's parse cache, so the same object recurs: hash it once. */
   private readonly hashes = new WeakMap<TransformPlan, string>();
   /** Derivatives on their way to the blob store, by file. */
@@ -115,6 +119,11 @@ export class TransformService {
     return { temporary: source.datetimeStored === null, projectId: source.projectId };
   }
 
+  /** The memory tier only, without counting a hit (revalidations are not hits). */
+  inMemory(key: string): Derivative | null {
+    return this.cache.getL1(key);
+  }
+
   private fromMemory(key: string): Derivative | null {
     const entry = this.cache.getL1(key);
     if (entry) this.observer.hit('l1');
@@ -140,11 +149,22 @@ export class TransformService {
   /** `priority`: what the transformation is for if it must be computed (see `Priority`); hits ignore it. */
   async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined, priority: Priority = 'interactive'): Promise<DeliveredDerivative> {
     const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
+    const derivative = await this.deliverKey(uuid, key, () => this.compute(uuid, key, request.plan, variant, priority));
+    return { ...derivative, etag, varyAccept };
+  }
+
+  /**
+   * The path every derivative of a file takes, images and videos made from GIFs alike: memory, then
+   * the blob store, then `compute` once (one promise for identical requests in this process, the
+   * lock across processes), kept in both tiers under `key` (which must lie under the file's
+   * derivatives prefix, so deleting the file purges it).
+   */
+  async deliverKey(uuid: string, key: string, compute: () => Promise<Derivative>): Promise<TieredDerivative> {
     const l1 = this.fromMemory(key);
-    if (l1) return { ...l1, etag, varyAccept, tier: 'l1' };
+    if (l1) return { ...l1, tier: 'l1' };
     const shared = this.inFlight.get(key);
     if (shared) return shared;
-    const work = this.resolveMiss(uuid, key, request.plan, variant, priority).then((derivative) => ({ ...derivative, etag, varyAccept }));
+    const work = this.resolveMiss(uuid, key, compute);
     this.inFlight.set(key, work);
     try {
       return await work;
@@ -177,13 +197,7 @@ export class TransformService {
     return this.cache.purge(uuid);
   }
 
-  private async resolveMiss(
-    uuid: string,
-    key: string,
-    plan: TransformPlan,
-    variant: FormatVariant,
-    priority: Priority,
-  ): Promise<Derivative & { tier: 'l2' | 'miss' }> {
+  private async resolveMiss(uuid: string, key: string, compute: () => Promise<Derivative>): Promise<TieredDerivative> {
     const fromStore = await this.cache.getL2(key);
     if (fromStore) {
       this.observer.hit('l2');
@@ -213,7 +227,7 @@ export class TransformService {
     let derivative: Derivative;
     try {
       this.observer.miss();
-      derivative = await this.compute(uuid, key, plan, variant, priority);
+      derivative = await compute();
     } catch (error) {
       await lock?.release();
       throw error;

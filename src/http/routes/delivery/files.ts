@@ -4,6 +4,7 @@ import type { HttpContext } from '../../http-context.js';
 import { cacheTagHeaders, deliveryTags, ORIGINAL_VARIANT, type ServedContent } from '../../../domain/cache-tags.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
 import { isGroupId } from '../../../domain/group.js';
+import { isGif2VideoPath, type Gif2VideoRequest } from '../../../domain/transform/gif2video.js';
 import type { DeliveryPlan } from '../../../domain/transform/operations.js';
 import { createAppError } from '../../../errors.js';
 import { contentDisposition, defaultDisposition } from '../../delivery/content-disposition.js';
@@ -109,6 +110,57 @@ async function serveDerivative(
 }
 
 /**
+ * `/:uuid/gif2video/…`: a derivative like a transformed image (ETag from the URL, 304 without any
+ * work, cache tags), and byte ranges, which players ask for (Safari plays no MP4 without them).
+ */
+async function serveGifVideo(
+  ctx: HttpContext,
+  request: DeliveryRequest,
+  reply: FastifyReply,
+  uuid: string,
+  video: Gif2VideoRequest,
+  file: StoredFile | undefined,
+  groupId: GroupContext,
+) {
+  const { gifVideo } = ctx.services;
+  const { etag } = gifVideo.identityOf(uuid, video.plan);
+  if (matchesEtag(request.headers['if-none-match'], etag)) {
+    const { temporary, projectId } = await gifVideo.revalidate(uuid, video.plan, file);
+    ctx.services.usage.record(uuid, 'hit');
+    commonHeaders(reply, etag, temporary ? TEMPORARY_CACHE : STORED_CACHE, { projectId, uuid, variant: derivativeVariant(etag), groupId });
+    return reply.code(304).send();
+  }
+  const derivative = await gifVideo.deliver(uuid, video.plan);
+  ctx.services.usage.record(uuid, derivative.tier === 'miss' ? 'miss' : 'hit');
+  commonHeaders(reply, etag, derivative.temporary ? TEMPORARY_CACHE : STORED_CACHE, {
+    projectId: derivative.projectId,
+    uuid,
+    variant: derivativeVariant(etag),
+    groupId,
+  });
+  const size = derivative.data.length;
+  void reply.headers({
+    'content-type': derivative.contentType,
+    'accept-ranges': 'bytes',
+    'content-disposition': video.filename ? contentDisposition('inline', video.filename) : 'inline',
+  });
+  const ifRange = request.headers['if-range'];
+  const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
+  const decision = decideRange(rangeHeader, size);
+  if (decision.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${size}`);
+    throw createAppError('RANGE_NOT_SATISFIABLE', 416, `Range ${rangeHeader} is outside the video's ${size} bytes.`);
+  }
+  const range = decision.kind === 'partial' ? decision.range : undefined;
+  const body = range ? derivative.data.subarray(range.start, range.end + 1) : derivative.data;
+  void reply.header('content-length', body.length);
+  if (range) void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  if (request.method === 'HEAD') return reply.send();
+  ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + body.length;
+  return reply.send(body);
+}
+
+/**
  * The path after `/:id/`, raw (still percent-encoded) and with its trailing slash: the router drops
  * that slash, but in Uploadcare's grammar it separates the last operation from a filename.
  */
@@ -139,6 +191,7 @@ async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: Delivery
   } else {
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
   }
+  if (isGif2VideoPath(rest)) return serveGifVideo(ctx, request, reply, uuid, paths.parseGif2Video(rest), file ?? undefined, groupId);
   const plan = paths.parse(rest);
   if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan, file ?? undefined, groupId);
   return serveOriginal(ctx, request, reply, file ?? (await ctx.services.delivery.findOriginal(uuid)), plan, groupId);
@@ -154,7 +207,7 @@ export async function deliveryRoutes(app: FastifyInstance, options: { ctx: HttpC
     tags: ['Delivery'],
     summary: 'A file, original or transformed',
     description:
-      "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`. Originals support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
+      "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`, and `/:uuid/gif2video/-/format/webm/-/quality/better/` for an animated GIF as a video. Originals and videos support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
     params: Type.Object({ uuid: Type.String(), '*': Type.Optional(Type.String()) }),
   };
   const handler = (request: DeliveryRequest, reply: FastifyReply) => serveFile(ctx, paths, request, reply);
