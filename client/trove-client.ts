@@ -722,6 +722,13 @@ export interface GetVideoConversionStatusArgs {
 }
 export type GetVideoConversionStatusResult = VideoConversionStatus;
 
+export interface CancelVideoConversionArgs {
+  path: {
+    token: string;
+  };
+}
+export type CancelVideoConversionResult = VideoConversionStatus;
+
 export type GetSessionArgs = Record<string, never>;
 export type GetSessionResult = DashboardSession;
 
@@ -1491,6 +1498,7 @@ const OPERATIONS = {
   getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   convertVideo: { method: 'POST', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getVideoConversionStatus: { method: 'GET', path: '/convert/video/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  cancelVideoConversion: { method: 'DELETE', path: '/convert/video/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   getSession: { method: 'GET', path: '/session', api: 'Dashboard', accept: null, body: null },
   switchProject: { method: 'PUT', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
   signIn: { method: 'POST', path: '/session', api: 'Dashboard', accept: null, body: { kind: 'json', mediaType: 'application/json' } },
@@ -1601,6 +1609,17 @@ export class TroveClient {
    */
   getVideoConversionStatus(args: GetVideoConversionStatusArgs, options?: RequestOptions): Promise<GetVideoConversionStatusResult> {
     return this.#send<GetVideoConversionStatusResult>(OPERATIONS.getVideoConversionStatus, args, options);
+  }
+
+  /**
+   * Cancel a video conversion
+   *
+   * A Trove addition (Uploadcare has no cancel): a `pending` conversion never starts, a `processing` one has its ffmpeg stopped within about a second, and the status becomes `cancelled`. Answers the status; 409 `CONVERSION_ENDED` when it has already finished or failed. The same conversion request made again starts it anew.
+   *
+   * `DELETE /convert/video/{token}/`
+   */
+  cancelVideoConversion(args: CancelVideoConversionArgs, options?: RequestOptions): Promise<CancelVideoConversionResult> {
+    return this.#send<CancelVideoConversionResult>(OPERATIONS.cancelVideoConversion, args, options);
   }
 
   /**

@@ -134,6 +134,11 @@ export const ERROR_CODES = {
     api: 'rest',
     meaning: 'Document conversion is not available on this server (403); video conversion is not, because ffmpeg or ffprobe cannot run here (503, saying why). Nothing was queued.',
   },
+  CONVERSION_ENDED: {
+    statuses: [409],
+    api: 'rest',
+    meaning: 'The video conversion has already ended (finished or failed): only a pending or processing one can be cancelled. Its status says how it ended.',
+  },
   ADDON_UNAVAILABLE: {
     statuses: [503],
     api: 'rest',

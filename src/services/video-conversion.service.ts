@@ -62,6 +62,8 @@ interface ConversionSettings {
 const DONE: readonly ConversionStatus[] = ['finished', 'failed', 'cancelled'];
 /** Progress costs one row update per this interval at most. */
 const PROGRESS_EVERY_MS = 1_000;
+/** How often a running conversion looks whether it was cancelled. */
+const CANCEL_CHECK_MS = 1_000;
 /** Jobs tokens are JSON numbers: below 2^48 they are exact everywhere. */
 const MAX_TOKEN = 2 ** 48 - 1;
 
@@ -121,6 +123,24 @@ export class VideoConversionService {
       progress: conversion.progress,
       result: { uuid: conversion.resultUuid, thumbnails_group_uuid: conversion.thumbnailsGroupId },
     };
+  }
+
+  /**
+   * `DELETE /convert/video/<token>/` (a Trove addition): a pending conversion never starts, a
+   * processing one has its ffmpeg killed within about a second wherever it runs, and nothing is
+   * stored after that. Cancelling a cancelled one answers its status again; an ended one is a 409.
+   * The same request made again later starts it anew, as after a failure.
+   */
+  async cancel(project: Project, token: string): Promise<ConversionStatusAnswer> {
+    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await this.records.videoConversions.find(project.id, token) : null;
+    if (!conversion) throw createAppError('NOT_FOUND', 404, `No video conversion of this project has the token ${token.slice(0, 40)}.`);
+    await this.records.videoConversions.moveStatus(token, ['pending', 'processing'], 'cancelled', 'Cancelled at the request of the project.', this.now());
+    const answer = await this.status(project, token);
+    if (answer.status !== 'cancelled') {
+      throw createAppError('CONVERSION_ENDED', 409, `The conversion ${token} has already ended (${answer.status}); only a pending or processing conversion can be cancelled.`);
+    }
+    this.logger.info({ token }, 'video conversion cancelled');
+    return answer;
   }
 
   /** The `video.convert` job (idempotent: a finished conversion is left alone, stored results are found again). */
@@ -186,19 +206,26 @@ export class VideoConversionService {
     if (!project || !source || source.datetimeRemoved !== null) return this.fail(conversion, 'The source file was removed before it could be converted.');
 
     let result: TranscodeResult;
+    const cancellation = this.watchCancellation(token);
     try {
       // The stored facts were checked at the request; the bytes are probed again, and the limits checked, before ffmpeg runs.
       const probe = await this.engine.probe(source.blobKey);
       const problem = videoLimitProblem(probe, source.size, this.settings.limits) ?? cutProblem(conversion.plan, probe.info.duration);
       if (problem) return await this.fail(conversion, problem);
-      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe, onProgress: this.progressWriter(token) });
+      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe, onProgress: this.progressWriter(token), signal: cancellation.signal });
     } catch (error) {
+      // A cancelled conversion keeps its status: it did not fail.
+      if (cancellation.signal.aborted) return;
       if (error instanceof VideoProbeError || error instanceof VideoTranscodeError || attempt >= VIDEO_CONVERT_RETRY.maxAttempts) {
         return this.fail(conversion, messageOf(error));
       }
       throw error;
+    } finally {
+      cancellation.stop();
     }
     try {
+      // Cancelled while ffmpeg was finishing: nothing is stored.
+      if ((await this.records.videoConversions.findByToken(token))?.status === 'cancelled') return;
       await this.storeResults(project, source, conversion, result);
     } catch (error) {
       if (attempt >= VIDEO_CONVERT_RETRY.maxAttempts) return this.fail(conversion, `The results could not be stored: ${messageOf(error)}`);
@@ -240,6 +267,24 @@ export class VideoConversionService {
   }
 
   /** Writes progress at most every PROGRESS_EVERY_MS, whole percents below 100 (100 is written with `finished`). */
+  /**
+   * Watches the record while ffmpeg runs: a cancel may come to any node, so the one running the
+   * conversion learns of it from the database, within CANCEL_CHECK_MS.
+   */
+  private watchCancellation(token: string): { signal: AbortSignal; stop(): void } {
+    const controller = new AbortController();
+    const timer = setInterval(() => {
+      this.records.videoConversions.findByToken(token).then(
+        (current) => {
+          if (current?.status === 'cancelled') controller.abort();
+        },
+        (error: unknown) => this.logger.warn({ token, reason: messageOf(error) }, 'video conversion cancellation not checked'),
+      );
+    }, CANCEL_CHECK_MS);
+    timer.unref();
+    return { signal: controller.signal, stop: () => clearInterval(timer) };
+  }
+
   private progressWriter(token: string): (done: number) => void {
     let written = 0;
     let lastAt = -Infinity;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -198,6 +198,48 @@ describe('POST /convert/video/ over HTTP', () => {
     const unknown = await rest(trove, '/convert/video/status/12345/');
     expect(unknown.status).toBe(404);
   });
+
+  it('cancels a processing conversion (its ffmpeg stops, nothing is stored) and a pending one (it never starts)', async () => {
+    // Long enough to still be running when the cancel comes: 12 s of 640×480 into VP9 at `best`.
+    const long = await uploadFile(trove, await testClip(clips, 'long.mp4', { seconds: 12, size: '640x480' }), 'long.mp4');
+    const slow = await postConvert(trove, { paths: [`${long}/video/-/format/webm/-/quality/best/`], store: '1' });
+    const running = slow.body.result[0]!;
+    for (let tries = 0; ; tries += 1) {
+      const status = (await (await rest(trove, `/convert/video/status/${running.token}/`)).json()) as Status;
+      if (status.status === 'processing') break;
+      expect(status.status).toBe('pending');
+      expect(tries).toBeLessThan(300);
+      await sleep(50);
+    }
+    // One video slot: a second conversion waits while the first runs.
+    const queued = (await postConvert(trove, { paths: [`${long}/video/-/format/mp4/-/size/64x/`], store: '1' })).body.result[0]!;
+    const cancelQueued = await rest(trove, `/convert/video/${queued.token}/`, { method: 'DELETE' });
+    expect(cancelQueued.status).toBe(200);
+    expect(await cancelQueued.json()).toMatchObject({ status: 'cancelled', error: 'Cancelled at the request of the project.' });
+
+    const cancelRunning = await rest(trove, `/convert/video/${running.token}/`, { method: 'DELETE' });
+    expect(cancelRunning.status).toBe(200);
+    expect(((await cancelRunning.json()) as Status).status).toBe('cancelled');
+    // Cancelling again answers the same; another project sees nothing.
+    expect(((await (await rest(trove, `/convert/video/${running.token}/`, { method: 'DELETE' })).json()) as Status).status).toBe('cancelled');
+
+    // The running ffmpeg stops within about a second; neither conversion leaves a file behind.
+    await sleep(3_000);
+    for (const { token, uuid } of [running, queued]) {
+      expect(((await (await rest(trove, `/convert/video/status/${token}/`)).json()) as Status).status).toBe('cancelled');
+      expect((await rest(trove, `/files/${uuid}/`)).status).toBe(404);
+    }
+    // ffmpeg writes into the scratch folder until it is stopped; a stopped run leaves nothing there.
+    expect((await readdir(path.join(trove.dataDir, 'video-scratch'))).filter((name) => name.startsWith('out-'))).toEqual([]);
+
+    // An ended conversion cannot be cancelled.
+    const small = (await postConvert(trove, { paths: [`${source}/video/-/size/32x/-/quality/lightest/`], store: '1' })).body.result[0]!;
+    expect((await waitForConversion(trove, small.token)).status).toBe('finished');
+    const late = await rest(trove, `/convert/video/${small.token}/`, { method: 'DELETE' });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { detail: string }).detail).toMatch(/has already ended \(finished\); only a pending or processing conversion can be cancelled/);
+    expect((await rest(trove, '/convert/video/99999/', { method: 'DELETE' })).status).toBe(404);
+  }, 60_000);
 
   it("keeps projects apart: another project can neither convert this one's video nor read its conversions", async () => {
     const created = await trove.ctx.services.projects.create({ name: 'someone else' });

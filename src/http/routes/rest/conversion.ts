@@ -55,6 +55,19 @@ export function registerRestConversion(fastify: FastifyInstance, ctx: HttpContex
     async (request) => videos().status(projectOf(request), request.params.token),
   );
 
+  app.delete(
+    '/convert/video/:token/',
+    restRoute({
+      operationId: 'cancelVideoConversion',
+      summary: 'Cancel a video conversion',
+      description:
+        'A Trove addition (Uploadcare has no cancel): a `pending` conversion never starts, a `processing` one has its ffmpeg stopped within about a second, and the status becomes `cancelled`. Answers the status; 409 `CONVERSION_ENDED` when it has already finished or failed. The same conversion request made again starts it anew.',
+      params: TokenParamsSchema,
+      response: { 200: VideoConversionStatusSchema, ...restErrorResponses, 409: ErrorDetailSchema },
+    }),
+    async (request) => videos().cancel(projectOf(request), request.params.token),
+  );
+
   const refusal = { 403: ErrorDetailSchema };
   app.post(
     '/convert/document/',
