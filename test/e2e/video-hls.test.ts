@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { expectDeliveryError, sleep, uploadFile } from '../helpers/upload-http.js';
-import { RecordingLogger, testClip } from '../helpers/video-clips.js';
+import { ffmpegClip, RecordingLogger, testClip } from '../helpers/video-clips.js';
 
 const run = promisify(execFile);
+const backends = await availableBackends();
 
 /** GET with the path sent as written: fetch and URL would resolve `..` before it leaves. */
 function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string }> {
@@ -46,17 +48,19 @@ function rest(trove: TestTrove, pathname: string, method: string): Promise<Respo
 
 let dir: string;
 let clip: Buffer;
+let silent: Buffer;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trove-hls-'));
   clip = await testClip(dir, 'clip.mp4', { seconds: 9, size: '320x240' });
+  silent = await ffmpegClip(dir, 'silent.mp4', ['-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
 }, 60_000);
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-describe('GET /:uuid/hls/ over HTTP', () => {
+describe.each(backends)('GET /:uuid/hls/ over HTTP (%s)', (backend) => {
   let trove: TestTrove;
   const logger = new RecordingLogger();
   beforeAll(async () => {
-    trove = await startTrove({ logger });
+    trove = await startTrove({ backend, logger });
   }, 60_000);
   afterAll(async () => trove?.close());
 
@@ -152,10 +156,41 @@ describe('GET /:uuid/hls/ over HTTP', () => {
     expect(await trove.ctx.blobs.head(stored)).toBeNull();
   }, 120_000);
 
+  it('streams a video without sound as one silent rendition', async () => {
+    const uuid = await uploadFile(trove, silent, 'silent.mp4');
+    const master = await waitForMaster(trove, uuid);
+    expect(master.status).toBe(200);
+    const text = await master.text();
+    expect(text).toMatch(/RESOLUTION=160x120/);
+    expect(text).not.toContain('mp4a');
+    const playlist = await (await fetch(`${trove.url}/${uuid}/hls/r0.m3u8`)).text();
+    const segment = playlist.split('\n').find((line) => line.endsWith('.ts'))!;
+    const response = await fetch(`${trove.url}/${uuid}/hls/${segment}`);
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(1000);
+    await expectDeliveryError(await fetch(`${trove.url}/${uuid}/hls/r1.m3u8`), 404);
+  }, 60_000);
+
   it('refuses a file that is not a video with a 400 that says why', async () => {
     const uuid = await uploadFile(trove, Buffer.from('just some text\n'), 'notes.txt');
     const answer = await expectDeliveryError(await fetch(`${trove.url}/${uuid}/hls/master.m3u8`), 400);
     expect(answer.code).toBe('NOT_A_VIDEO');
     expect(answer.message).toContain('text/plain');
+  });
+});
+
+describe('a video over the limits', () => {
+  let trove: TestTrove;
+  beforeAll(async () => {
+    trove = await startTrove({ env: { TROVE_VIDEO_MAX_DURATION: '5s' } });
+  }, 60_000);
+  afterAll(async () => trove?.close());
+
+  it('is a 422 naming the limit, and no job is started', async () => {
+    const uuid = await uploadFile(trove, clip, 'long.mp4');
+    const answer = await expectDeliveryError(await fetch(`${trove.url}/${uuid}/hls/master.m3u8`), 422);
+    expect(answer.code).toBe('STREAM_FAILED');
+    expect(answer.message).toContain('TROVE_VIDEO_MAX_DURATION');
+    expect(await trove.ctx.blobs.head(`derivatives/${uuid}/hls-v1/state.json`)).toBeNull();
   });
 });
