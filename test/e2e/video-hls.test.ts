@@ -126,6 +126,13 @@ describe.each(backends)('GET /:uuid/hls/ over HTTP (%s)', (backend) => {
 
     expect(new Set(cuts).size).toBe(1);
 
+    // An HLS client (ffmpeg's demuxer) follows the master over HTTP, finds every rendition and decodes one end to end.
+    const { stdout: probed } = await run('nice', ['-n', '19', 'ffprobe', '-v', 'error', '-print_format', 'json', '-show_entries', 'stream=codec_type,width,height:format=duration', `${trove.url}/${uuid}/hls/master.m3u8`]);
+    const overHttp = JSON.parse(probed) as { streams: { codec_type: string; width?: number }[]; format: { duration: string } };
+    expect(overHttp.streams.filter((s) => s.codec_type === 'video').map((s) => s.width).sort()).toEqual([240, 320]);
+    expect(Number(overHttp.format.duration)).toBeCloseTo(9, 0);
+    await run('nice', ['-n', '19', 'ffmpeg', '-v', 'error', '-xerror', '-i', `${trove.url}/${uuid}/hls/master.m3u8`, '-map', '0:v:0', '-map', '0:a:0', '-f', 'null', '-']);
+
     // Revalidation answers 304 without a body.
     const revalidated = await fetch(`${trove.url}/${uuid}/hls/master.m3u8`, { headers: { 'if-none-match': '"hls-v1-master-m3u8"' } });
     expect(revalidated.status).toBe(304);
