@@ -21,7 +21,7 @@ export const MASTER_PLAYLIST = 'master.m3u8';
 /** The master, a rendition's playlist or one of its segments; nothing else (no dots, slashes or escapes). */
 const NAME = /^(?:master\.m3u8|r[0-2]\.m3u8|r[0-2]_\d{5}\.ts)$/;
 
-export const HLS_CONTENT_TYPES = { m3u8: 'application/vnd.apple.mpegurl', ts: 'video/mp2t' } as const;
+const HLS_CONTENT_TYPES = { m3u8: 'application/vnd.apple.mpegurl', ts: 'video/mp2t' } as const;
 
 export interface Rendition {
   width: number;

@@ -39,7 +39,7 @@ interface StreamingSettings {
 }
 
 /** A stored playlist or segment. */
-export interface HlsAsset {
+interface HlsAsset {
   kind: 'asset';
   name: string;
   contentType: string;
@@ -51,7 +51,7 @@ export interface HlsAsset {
 }
 
 /** The master asked for before the stream exists: its job runs, the client asks again. */
-export interface HlsPreparing {
+interface HlsPreparing {
   kind: 'preparing';
   retryAfterSeconds: number;
 }

@@ -1,5 +1,6 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,7 @@ window.playStream = async (src) => {
 
 /** A page on an origin of its own (the stream is fetched across origins, as from a site to its CDN) with hls.js. */
 async function startSite(): Promise<{ url: string; server: Server }> {
-  const hls = await readFile(path.join(process.cwd(), 'node_modules/hls.js/dist/hls.min.js'));
+  const hls = await readFile(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
   const server = createServer((request, response) => {
     if (request.url === '/hls.js') {
       response.writeHead(200, { 'content-type': 'text/javascript' }).end(hls);
