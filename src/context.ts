@@ -85,8 +85,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
-  const videos = createVideoConversions(basics, storage.metadata, coordination.jobs, video, upload.ingest);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service);
+  const videos = createVideoConversions(basics, storage, coordination.jobs, video, upload.ingest, delivery.delivery);
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
 
   const services: HttpServices = {
@@ -108,6 +108,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     storages: management.storages,
     remoteCopy: management.remoteCopy,
     videos: videos.service,
+    streams: videos.streams,
     delivery: delivery.delivery,
     transform: delivery.transform,
     gifVideo: delivery.gifVideo,

@@ -212,7 +212,9 @@ export const ERROR_CODES = {
   UNSUPPORTED_SOURCE: { statuses: [400], api: 'cdn', meaning: 'The image format cannot be transformed.' },
   CORRUPT_SOURCE: { statuses: [422], api: 'cdn', meaning: 'The image could not be decoded: its bytes are damaged or not what they claim.' },
   TIMEOUT: { statuses: [503], api: 'cdn', meaning: 'The transformation took too long; retry after Retry-After, or ask for less work.' },
-  VIDEO_UNAVAILABLE: { statuses: [503], api: 'cdn', meaning: '`gif2video` cannot run because ffmpeg or ffprobe cannot run on this server; the message says why. Cached videos are still served.' },
+  NOT_A_VIDEO: { statuses: [400], api: 'cdn', meaning: '`hls/` was asked of a file that is not a video Trove could read.' },
+  STREAM_FAILED: { statuses: [422], api: 'cdn', meaning: 'The HLS stream of this video could not be made (the message says why); the same video will fail again.' },
+  VIDEO_UNAVAILABLE: { statuses: [503], api: 'cdn', meaning: '`gif2video` or `hls/` cannot run because ffmpeg or ffprobe cannot run on this server; the message says why. Cached videos are still served.' },
   TRANSFORM_QUEUE_FULL: { statuses: [503], api: 'cdn', meaning: 'Too many transformations are waiting for this project; retry shortly.' },
   TRANSFORM_NODES_UNAVAILABLE: {
     statuses: [503],

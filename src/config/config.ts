@@ -12,7 +12,7 @@ export type Role = (typeof ROLES)[number];
 export const DEFAULT_ROLES: readonly Role[] = ['upload', 'api', 'delivery', 'worker', 'video'];
 
 /** The jobs only processes with the `video` role take; the `worker` role takes every other job. */
-export const VIDEO_ROLE_JOBS: readonly string[] = ['video.convert'];
+export const VIDEO_ROLE_JOBS: readonly string[] = ['video.convert', 'video.hls'];
 
 /** Whether a process with these roles takes any job from the queue. */
 export function runsJobs(roles: ReadonlySet<Role>): boolean {

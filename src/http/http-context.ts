@@ -16,6 +16,7 @@ import type { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
+import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
 import type { TransformNodeService } from '../services/transform/transform-node.service.js';
@@ -47,6 +48,8 @@ export interface HttpServices {
   remoteCopy: RemoteCopyService;
   videos: VideoConversionService;
   // CDN
+  /** `/:uuid/hls/`: videos as HLS ladders. */
+  streams: VideoStreamingService;
   delivery: DeliveryService;
   transform: TransformService;
   gifVideo: GifVideoService;

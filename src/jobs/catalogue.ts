@@ -136,13 +136,30 @@ export const VIDEO_CONVERT_JOB = {
   }),
 } satisfies JobDefinition;
 
+/** 2 attempts: a stream ffmpeg cannot make fails at once; a second try is for trouble around it (storage, a lost worker). */
+export const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs: 120_000 };
+
+/** The HLS ladder of a video file (`/:uuid/hls/`): one ffmpeg run, its playlists and segments stored under the file's derivatives. */
+export const VIDEO_HLS_JOB = {
+  name: 'video.hls',
+  payload: Type.Object({ uuid: Type.String() }),
+  policy: (settings) => ({
+    retry: VIDEO_HLS_RETRY,
+    // Waits in the video slots like a conversion (see VIDEO_CONVERT_JOB).
+    visibilityTimeoutMs:
+      30 * 60_000 +
+      Math.ceil((settings.jobs?.concurrency ?? 8) / (settings.video?.concurrency ?? 1)) * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
 export type AddonExecutePayload = PayloadOf<typeof ADDON_EXECUTE_JOB>;
 export type CdnPurgePayload = PayloadOf<typeof CDN_PURGE_JOB>;
 export type VideoConvertPayload = PayloadOf<typeof VIDEO_CONVERT_JOB>;
+export type VideoHlsPayload = PayloadOf<typeof VIDEO_HLS_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);

@@ -4,8 +4,9 @@ import type { CachePurgeService } from '../services/cache-purge.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
+import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -16,6 +17,7 @@ interface JobHandlers {
   addons: AddonService;
   cdnPurges: CachePurgeService;
   videos: VideoConversionService;
+  streams: VideoStreamingService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -27,6 +29,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [ADDON_EXECUTE_JOB.name, bindJob(ADDON_EXECUTE_JOB, (job) => services.addons.run(job), settings)],
     [CDN_PURGE_JOB.name, bindJob(CDN_PURGE_JOB, (job) => services.cdnPurges.run(job), settings)],
     [VIDEO_CONVERT_JOB.name, bindJob(VIDEO_CONVERT_JOB, (job) => services.videos.run(job), settings)],
+    [VIDEO_HLS_JOB.name, bindJob(VIDEO_HLS_JOB, (job) => services.streams.run(job), settings)],
   ]);
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Rendition } from '../domain/hls.js';
 import type { AnimationFacts, Gif2VideoPlan } from '../domain/transform/gif2video.js';
 import type { VideoPlan } from '../domain/video-conversion.js';
 import type { VideoProbe } from '../domain/video-info.js';
@@ -35,6 +36,24 @@ export interface VideoEngine {
   probeAnimation(blobKey: string): Promise<AnimationFacts>;
   /** The GIF as a video, in memory; throws `VideoTranscodeError` when it cannot be made. */
   animationToVideo(request: AnimationRequest): Promise<Buffer>;
+  /** Every rendition of an HLS ladder in one run, in the engine's scratch space; throws `VideoTranscodeError` when it cannot be made. */
+  hlsLadder(request: HlsRequest): Promise<HlsResult>;
+}
+
+export interface HlsRequest {
+  sourceKey: string;
+  /** The source as probed just before. */
+  source: VideoProbe;
+  renditions: readonly Rendition[];
+  segmentSeconds: number;
+  signal?: AbortSignal;
+}
+
+export interface HlsResult {
+  /** Playlists and segments by their names (`master.m3u8`, `r0.m3u8`, `r0_00000.ts`, …). */
+  files: { name: string; size: number; read(): Readable }[];
+  /** Removes the scratch folder; call once the files are stored. */
+  release(): Promise<void>;
 }
 
 export interface AnimationRequest {

@@ -5,6 +5,7 @@ import { EventDispatcher } from '../services/event-dispatcher.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { SweeperService } from '../services/sweeper.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
+import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Management } from './management.js';
@@ -43,6 +44,7 @@ export function createEventsAndJobs(
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
   management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges'>,
   videos: VideoConversionService,
+  streams: VideoStreamingService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -69,7 +71,7 @@ export function createEventsAndJobs(
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {

@@ -11,6 +11,10 @@ import type { VideoEngine } from '../ports/video-engine.js';
 import type { FileIngestService } from '../services/file-ingest.service.js';
 import { FairScheduler } from '../services/transform/fair-scheduler.js';
 import { VideoConversionService } from '../services/video-conversion.service.js';
+import type { DeliveryService } from '../services/delivery.service.js';
+import { VideoStreamingService } from '../services/video-streaming.service.js';
+import type { Storage } from './storage.js';
+import { VIDEO_HLS_JOB } from '../jobs/catalogue.js';
 import type { Basics } from './basics.js';
 
 /** Far more JSON than TROVE_VIDEO_MAX_STREAMS streams can print. */
@@ -38,6 +42,8 @@ export function createVideoEngine(config: Config, blobs: BlobStore): VideoEngine
 
 interface VideoConversions {
   service: VideoConversionService;
+  /** `/:uuid/hls/`: HLS ladders made by jobs in the same video slots. */
+  streams: VideoStreamingService;
   scheduler: FairScheduler;
   close(): Promise<void>;
 }
@@ -48,11 +54,13 @@ interface VideoConversions {
  */
 export function createVideoConversions(
   basics: Basics,
-  records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'videoConversions'>,
+  storage: Pick<Storage, 'metadata' | 'blobs'>,
   jobs: JobQueue,
   engine: VideoEngine,
   ingest: FileIngestService,
+  delivery: DeliveryService,
 ): VideoConversions {
+  const records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'videoConversions'> = storage.metadata;
   const { config, clock, logger } = basics;
   const slots = config.video.concurrency;
   const scheduler = new FairScheduler(
@@ -61,5 +69,17 @@ export function createVideoConversions(
     new MemorySlotLedger({ slots, nodeTtlMs: 60_000 }),
   );
   const service = new VideoConversionService(records, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
-  return { service, scheduler, close: () => scheduler.close() };
+  const streams = new VideoStreamingService(
+    delivery,
+    records.files,
+    storage.blobs,
+    jobs,
+    engine,
+    scheduler,
+    clock,
+    // A job lost with its worker is taken again after its visibility timeout; past that, a request asks again.
+    { limits: config.video.limits, staleAfterMs: VIDEO_HLS_JOB.policy(config).visibilityTimeoutMs },
+    logger,
+  );
+  return { service, streams, scheduler, close: () => scheduler.close() };
 }

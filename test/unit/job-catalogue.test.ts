@@ -17,6 +17,7 @@ import {
   JOB_NAMES,
   JOBS,
   VIDEO_CONVERT_JOB,
+  VIDEO_HLS_JOB,
   WEBHOOK_DELIVERY_JOB,
   webhookRetryPolicy,
   type JobDefinition,
@@ -31,7 +32,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'transform.eager', 'video.convert', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'transform.eager', 'video.convert', 'video.hls', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -58,6 +59,7 @@ describe('the job catalogue', () => {
     // A leased conversion may wait for every other one the process leased, each within TROVE_VIDEO_TIMEOUT.
     const slow = loadConfig({ DATA_DIR: tmpdir(), TROVE_VIDEO_TIMEOUT: '2h', TROVE_JOB_CONCURRENCY: '4', TROVE_VIDEO_CONCURRENCY: '2' });
     expect(VIDEO_CONVERT_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 2 * 3_600_000);
+    expect(VIDEO_HLS_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 2 * 3_600_000);
   });
 
   describe('accepts what each producer sends', () => {
@@ -73,6 +75,7 @@ describe('the job catalogue', () => {
       [ADDON_EXECUTE_JOB, { requestId: randomUUID() }],
       [CDN_PURGE_JOB, { provider: 'cloudflare', ...purgeOfFiles([uuid], '') }],
       [VIDEO_CONVERT_JOB, { token: '123456789' }],
+      [VIDEO_HLS_JOB, { uuid: '00000000-0000-4000-8000-000000000000' }],
     ];
 
     it('covers every job', () => {

@@ -4,6 +4,7 @@
  */
 import type { Gif2VideoPlan } from '../../domain/transform/gif2video.js';
 import { videoGeometry, type VideoFormat, type VideoPlan, type VideoQuality } from '../../domain/video-conversion.js';
+import type { Rendition } from '../../domain/hls.js';
 import type { VideoProbe } from '../../domain/video-info.js';
 
 /** Encoder settings per format and quality: H.264 and VP9 by constant quality, Theora by its scale. */
@@ -126,5 +127,54 @@ export function thumbnailArgs(options: { inputGuard: readonly string[]; input: s
     '-i', `file:${options.input}`,
     '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg',
     '-y', `file:${options.output}`,
+  ];
+}
+
+/**
+ * One run for a whole HLS ladder: the decoded video is split once and scaled per rendition, each
+ * with its own copy of the audio. A keyframe is forced at every multiple of the segment length (and
+ * none inserted at scene cuts), so every rendition cuts its segments at the same instants and none
+ * is longer than the bound. The encoder's peak is held near each rung's bitrate: the master
+ * playlist's BANDWIDTH says what a player must sustain. Files are named by Trove: `r<i>.m3u8`,
+ * `r<i>_<n>.ts`, `master.m3u8`, all in `outputDir`, and playlists name them relatively.
+ */
+export function hlsArgs(options: {
+  inputGuard: readonly string[];
+  maxStreams: number;
+  input: string;
+  outputDir: string;
+  source: VideoProbe;
+  renditions: readonly Rendition[];
+  segmentSeconds: number;
+  threads: number;
+}): string[] {
+  const { renditions, source } = options;
+  const hasAudio = source.info.audio.length > 0;
+  const labels = renditions.map((_, i) => `s${i}`);
+  const graph = [
+    `[0:v:0]${[...(source.hdr ? TONE_MAP : []), `split=${renditions.length}`].join(',')}${labels.map((l) => `[${l}]`).join('')}`,
+    ...renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`),
+  ].join(';');
+  const maps = renditions.flatMap((_, i) => ['-map', `[v${i}]`, ...(hasAudio ? ['-map', '0:a:0'] : [])]);
+  const rates = renditions.flatMap((r, i) => [
+    `-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${Math.round(r.videoKbps * 1.5)}k`,
+  ]);
+  const streamMap = renditions.map((_, i) => (hasAudio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error', '-nostats', '-progress', 'pipe:1',
+    ...options.inputGuard, '-max_streams', String(options.maxStreams),
+    '-i', `file:${options.input}`,
+    '-filter_complex', graph,
+    ...maps,
+    '-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn',
+    ...(source.hdr ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'] : []),
+    '-c:v', 'libx264', '-preset', 'faster', '-profile:v', 'main', ...rates,
+    '-force_key_frames', `expr:gte(t,n_forced*${options.segmentSeconds})`, '-sc_threshold', '0',
+    ...(hasAudio ? ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] : []),
+    '-threads', String(options.threads),
+    '-f', 'hls', '-hls_time', String(options.segmentSeconds), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
+    '-hls_segment_type', 'mpegts', '-hls_segment_filename', `file:${options.outputDir}/r%v_%05d.ts`,
+    '-master_pl_name', 'master.m3u8', '-var_stream_map', streamMap,
+    '-y', `file:${options.outputDir}/r%v.m3u8`,
   ];
 }

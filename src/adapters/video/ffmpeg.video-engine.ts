@@ -9,13 +9,15 @@ import {
   VideoProbeError,
   VideoTranscodeError,
   type AnimationRequest,
+  type HlsRequest,
+  type HlsResult,
   type TranscodedFile,
   type TranscodeRequest,
   type TranscodeResult,
   type VideoEngine,
   type VideoEngineStatus,
 } from '../../ports/video-engine.js';
-import { gifToVideoArgs, progressPosition, thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
+import { gifToVideoArgs, hlsArgs, progressPosition, thumbnailArgs, thumbnailTimes, transcodeArgs } from './ffmpeg-args.js';
 import { ANIMATION_PROBE_ENTRIES, PROBE_ENTRIES, parseAnimationProbe, parseProbeOutput } from './ffprobe-output.js';
 import type { LocalMediaSource } from './local-media.js';
 import { lastLine, runProcess } from './run-process.js';
@@ -78,7 +80,9 @@ export class FfmpegVideoEngine implements VideoEngine {
     for (const name of names) {
       const file = path.join(this.settings.scratchDir, name);
       const info = await stat(file).catch(() => null);
-      if (info?.isFile() && info.mtimeMs < cutoff) await rm(file, { force: true }).catch(() => undefined);
+      // HLS runs write a folder of their own (`hls-…`).
+      const leftover = info?.isFile() || (info?.isDirectory() && name.startsWith('hls-'));
+      if (info && leftover && info.mtimeMs < cutoff) await rm(file, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -189,6 +193,44 @@ export class FfmpegVideoEngine implements VideoEngine {
         thumbnails.push(await resultFile(thumb));
       }
       return { video, thumbnails, release };
+    } catch (error) {
+      await release();
+      throw error;
+    } finally {
+      await local.release();
+    }
+  }
+
+  async hlsLadder(request: HlsRequest): Promise<HlsResult> {
+    const status = await this.status();
+    if (!status.available) throw new VideoTranscodeError(`Video is not available on this server: ${status.reason}`);
+    const outputDir = path.join(this.settings.scratchDir, `hls-${randomUUID()}`);
+    await mkdir(outputDir, { recursive: true });
+    const release = () => rm(outputDir, { recursive: true, force: true });
+    const local = await this.media.open(request.sourceKey).catch(async (error: unknown) => {
+      await release();
+      throw error;
+    });
+    try {
+      const args = hlsArgs({
+        inputGuard: INPUT_GUARD,
+        maxStreams: this.settings.maxStreams,
+        input: local.path,
+        outputDir,
+        source: request.source,
+        renditions: request.renditions,
+        segmentSeconds: request.segmentSeconds,
+        threads: this.settings.threads,
+      });
+      await this.ffmpeg(args, this.settings.transcodeTimeoutMs, request.signal, 'HLS ladder');
+      const files = [];
+      for (const name of (await readdir(outputDir)).sort()) {
+        const file = path.join(outputDir, name);
+        const { size } = await stat(file);
+        files.push({ name, size, read: () => createReadStream(file) });
+      }
+      if (!files.some((file) => file.name === 'master.m3u8')) throw new VideoTranscodeError('ffmpeg wrote no master playlist: the video has no frames it can read.');
+      return { files, release };
     } catch (error) {
       await release();
       throw error;

@@ -4,6 +4,7 @@ import type { HttpContext } from '../../http-context.js';
 import { cacheTagHeaders, deliveryTags, ORIGINAL_VARIANT, type ServedContent } from '../../../domain/cache-tags.js';
 import { isUuid, type StoredFile } from '../../../domain/file.js';
 import { isGroupId } from '../../../domain/group.js';
+import { isHlsPath } from '../../../domain/hls.js';
 import { isGif2VideoPath, type Gif2VideoRequest } from '../../../domain/transform/gif2video.js';
 import type { DeliveryPlan } from '../../../domain/transform/operations.js';
 import { createAppError } from '../../../errors.js';
@@ -160,6 +161,44 @@ async function serveGifVideo(
   return reply.send(body);
 }
 
+/** A "being prepared" answer must not be cached: the next request may find the stream. */
+const PREPARING_CACHE = 'no-store';
+
+/**
+ * `/:uuid/hls/<name>`: the HLS stream of a video. The name is checked against Trove's own names
+ * before anything is looked up. A stored playlist or segment never changes, so it is cached like
+ * any derivative (ETag, 304, cache tags); the master asked for before the stream exists is a 202
+ * that the client repeats after Retry-After.
+ */
+async function serveHls(ctx: HttpContext, request: DeliveryRequest, reply: FastifyReply, uuid: string, rest: string, file: StoredFile | undefined, groupId: GroupContext) {
+  const { streams } = ctx.services;
+  const name = streams.nameOf(rest);
+  const etag = streams.etagOf(name);
+  if (matchesEtag(request.headers['if-none-match'], etag)) {
+    const found = await streams.videoFile(uuid, file);
+    ctx.services.usage.record(uuid, 'hit');
+    commonHeaders(reply, etag, found.datetimeStored === null ? TEMPORARY_CACHE : STORED_CACHE, { projectId: found.projectId, uuid, variant: 'hls', groupId });
+    return reply.code(304).send();
+  }
+  const answer = await streams.deliver(uuid, name, file);
+  if (answer.kind === 'preparing') {
+    void reply.headers({ ...DELIVERY_SECURITY_HEADERS, 'cache-control': PREPARING_CACHE, 'retry-after': String(answer.retryAfterSeconds) });
+    return reply.code(202).send({
+      status: 'processing',
+      detail: `The HLS stream of ${uuid} is being prepared; ask again for this URL in ${answer.retryAfterSeconds} s.`,
+    });
+  }
+  ctx.services.usage.record(uuid, 'hit');
+  commonHeaders(reply, etag, answer.temporary ? TEMPORARY_CACHE : STORED_CACHE, { projectId: answer.projectId, uuid, variant: 'hls', groupId });
+  void reply.headers({ 'content-type': answer.contentType, 'content-length': answer.size, 'content-disposition': 'inline' });
+  if (request.method === 'HEAD') {
+    answer.body.destroy();
+    return reply.send();
+  }
+  ctx.metrics.deliveredBytes.derivative = (ctx.metrics.deliveredBytes.derivative ?? 0) + answer.size;
+  return reply.send(answer.body);
+}
+
 /**
  * The path after `/:id/`, raw (still percent-encoded) and with its trailing slash: the router drops
  * that slash, but in Uploadcare's grammar it separates the last operation from a filename.
@@ -191,6 +230,7 @@ async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: Delivery
   } else {
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
   }
+  if (isHlsPath(rest)) return serveHls(ctx, request, reply, uuid, rest, file ?? undefined, groupId);
   if (isGif2VideoPath(rest)) return serveGifVideo(ctx, request, reply, uuid, paths.parseGif2Video(rest), file ?? undefined, groupId);
   const plan = paths.parse(rest);
   if (plan.transforms) return serveDerivative(ctx, request, reply, uuid, plan, file ?? undefined, groupId);
@@ -207,7 +247,7 @@ export async function deliveryRoutes(app: FastifyInstance, options: { ctx: HttpC
     tags: ['Delivery'],
     summary: 'A file, original or transformed',
     description:
-      "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`, and `/:uuid/gif2video/-/format/webm/-/quality/better/` for an animated GIF as a video. Originals and videos support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
+      "Uploadcare CDN grammar: `/:uuid/-/resize/800x/-/format/auto/photo.jpg`, and `/:uuid/gif2video/-/format/webm/-/quality/better/` for an animated GIF as a video, `/:uuid/hls/master.m3u8` for a video as an HLS stream (202 while it is being prepared). Originals and videos support Range; every answer has a strong ETag, 304 and long-lived caching, `Vary: Accept` when the format was negotiated.",
     params: Type.Object({ uuid: Type.String(), '*': Type.Optional(Type.String()) }),
   };
   const handler = (request: DeliveryRequest, reply: FastifyReply) => serveFile(ctx, paths, request, reply);
