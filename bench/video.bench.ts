@@ -1,10 +1,11 @@
 /**
  * Video conversion speed: a 1080p clip converted to 720p MP4 at each quality, through Trove's
  * conversion API (upload, `POST /convert/video/`, polling the status until it is finished) against
- * `ffmpeg` run directly with the same arguments (src/adapters/video/ffmpeg-args.ts builds both, with
- * the same thread count as Trove's video engine). Speed is the clip's duration over the wall time,
- * as a multiple of real time; Trove's time includes the upload-free part of the API: queueing the
- * job, picking it up, the probe, storing the result and the status polls (every 100 ms). Rounds
+ * `ffmpeg` run directly with the same arguments, the transcode and then the default thumbnail
+ * (src/adapters/video/ffmpeg-args.ts builds both, with the same thread count as Trove's video
+ * engine). Speed is the clip's duration over the wall time, as a multiple of real time; Trove's time
+ * also includes the rest of the API's work: queueing the job, picking it up, probing the source
+ * again, storing the result (which reads its own video facts) and the status polls (every 100 ms). Rounds
  * alternate which side goes first; each side's best round counts.
  *
  * Then GIF to video: animated GIFs of three kinds made here with ffmpeg (photo-like: a fractal zoom
@@ -22,7 +23,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { transcodeArgs } from '../src/adapters/video/ffmpeg-args.js';
+import { thumbnailArgs, thumbnailTimes, transcodeArgs } from '../src/adapters/video/ffmpeg-args.js';
 import { INPUT_GUARD } from '../src/adapters/video/ffmpeg.video-engine.js';
 import { PROBE_ENTRIES, parseProbeOutput } from '../src/adapters/video/ffprobe-output.js';
 import { parseVideoConversionPath, VIDEO_QUALITIES, type VideoQuality } from '../src/domain/video-conversion.js';
@@ -184,6 +185,10 @@ async function direct(clip: string, output: string, quality: VideoQuality): Prom
   const args = transcodeArgs({ inputGuard: INPUT_GUARD, maxStreams: 16, input: clip, output, source, plan, threads: FFMPEG_THREADS });
   const started = performance.now();
   await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
+  // A conversion also takes its thumbnails (one by default, `thumbs~1`), with the engine's own arguments.
+  for (const [index, atMs] of thumbnailTimes(source.info.duration ?? 0, plan.thumbnails).entries()) {
+    await run('ffmpeg', thumbnailArgs({ inputGuard: INPUT_GUARD, input: output, output: `${output}.thumb${index}.jpg`, atMs }));
+  }
   return (performance.now() - started) / 1000;
 }
 
