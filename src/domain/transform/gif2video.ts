@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createAppError, type AppError } from '../../errors.js';
-import { cleanFilename } from '../filename.js';
 import { VIDEO_QUALITIES, type VideoQuality } from '../video-conversion.js';
+import { parseFilename } from './uploadcare-parser.js';
 
 const GIF2VIDEO_FORMATS = ['mp4', 'webm'] as const;
 export type Gif2VideoFormat = (typeof GIF2VIDEO_FORMATS)[number];
@@ -51,7 +51,7 @@ export function parseGif2VideoPath(rest: string, maxUrlLength: number): Gif2Vide
   // The filename stands after the last `/`, as in image URLs: a path ending in `/` has none.
   const last = segments[segments.length - 1];
   if (!rest.endsWith('/') && segments.length > 1 && last !== undefined && last !== '-' && (segments.length === 2 || LOOKS_LIKE_FILENAME.test(last))) {
-    filename = readFilename(last);
+    filename = parseFilename(last);
     segments.pop();
   }
   const plan: Gif2VideoPlan = { format: 'mp4', quality: 'normal' };
@@ -146,16 +146,6 @@ function oneOf<T extends string>(name: string, params: readonly string[], allowe
   const found = allowed.find((value) => value === params[0]);
   if (found === undefined) throw invalid(`${name} ${quote(params[0]!)} is not allowed; ${usage}`);
   return found;
-}
-
-function readFilename(segment: string): string | null {
-  let name: string;
-  try {
-    name = decodeURIComponent(segment);
-  } catch {
-    name = segment;
-  }
-  return cleanFilename(name);
 }
 
 function invalid(detail: string): AppError {

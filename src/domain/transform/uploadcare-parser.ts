@@ -293,7 +293,7 @@ function inContext(operation: Operation, upscale: UpscaleMode, background: Rgba)
  * name gets (bidi overrides, controls, directories, length). Null when nothing usable is left: the
  * answer then names the file as it would without one.
  */
-function parseFilename(segment: string): string | null {
+export function parseFilename(segment: string): string | null {
   let name: string;
   try {
     name = decodeURIComponent(segment);
