@@ -72,14 +72,6 @@ export class TransformService {
   ) {}
 
   /**
-   * What a URL and Accept header name, without looking anything up. The HTTP fast lane keeps this
-   * per URL and Accept header and answers memory hits with `peekKey` before any routing.
-   */
-  identityOf(uuid: string, request: DeliveryPlan, accept: string | undefined): { variant: FormatVariant | 'preserve'; key: string; etag: string; varyAccept: boolean } {
-    return this.identify(uuid, request, accept);
-  }
-
-  /**
    * The memory tier only, synchronously, by derivative key (from `identityOf`). The entry is the
    * cached object itself (stable until evicted), so callers may memoise what they derive from it.
    */
@@ -93,7 +85,7 @@ export class TransformService {
    * whether or not the derivative has been computed yet.
    */
   tagOf(uuid: string, request: DeliveryPlan, accept: string | undefined): { etag: string; varyAccept: boolean } {
-    const { etag, varyAccept } = this.identify(uuid, request, accept);
+    const { etag, varyAccept } = this.identityOf(uuid, request, accept);
     return { etag, varyAccept };
   }
 
@@ -111,7 +103,7 @@ export class TransformService {
     accept: string | undefined,
     file?: StoredFile,
   ): Promise<{ temporary: boolean; projectId: string | null }> {
-    const cached = this.cache.getL1(this.identify(uuid, request, accept).key);
+    const cached = this.cache.getL1(this.identityOf(uuid, request, accept).key);
     if (cached) return { temporary: cached.temporary, projectId: cached.projectId };
     const source = file ?? (await this.delivery.findOriginal(uuid));
     this.checkSource(source);
@@ -130,7 +122,11 @@ export class TransformService {
     return entry;
   }
 
-  private identify(uuid: string, request: DeliveryPlan, accept: string | undefined) {
+  /**
+   * What a URL and Accept header name, without looking anything up. The HTTP fast lane keeps this
+   * per URL and Accept header and answers memory hits with `peekKey` before any routing.
+   */
+  identityOf(uuid: string, request: DeliveryPlan, accept: string | undefined): { variant: FormatVariant | 'preserve'; key: string; etag: string; varyAccept: boolean } {
     const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
     let hash = this.hashes.get(request.plan);
     if (hash === undefined) {
@@ -148,7 +144,7 @@ export class TransformService {
 
   /** `priority`: what the transformation is for if it must be computed (see `Priority`); hits ignore it. */
   async deliver(uuid: string, request: DeliveryPlan, accept: string | undefined, priority: Priority = 'interactive'): Promise<DeliveredDerivative> {
-    const { variant, key, varyAccept, etag } = this.identify(uuid, request, accept);
+    const { variant, key, varyAccept, etag } = this.identityOf(uuid, request, accept);
     const derivative = await this.deliverKey(uuid, key, () => this.compute(uuid, key, request.plan, variant, priority));
     return { ...derivative, etag, varyAccept };
   }
