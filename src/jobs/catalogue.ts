@@ -15,7 +15,6 @@ export interface JobSettings {
   addons?: { clamd: { timeoutMs: number } | null };
   purge?: { timeoutMs: number };
   video?: { transcodeTimeoutMs: number; concurrency: number };
-  jobs?: { concurrency: number };
 }
 
 export interface JobPolicy {
@@ -32,7 +31,12 @@ export interface JobDefinition<Schema extends TObject = TObject> {
    */
   readonly payload: Schema;
   policy(settings: JobSettings): JobPolicy;
+  /** The lane the job runs in (see JobRegistration.lane); absent, the default lane. */
+  readonly lane?: string;
 }
+
+/** Video work: minutes per job, so it has leases of its own (TROVE_VIDEO_CONCURRENCY per process) and projects take turns in it. */
+export const VIDEO_LANE = 'video';
 
 export type PayloadOf<Job extends JobDefinition> = Static<Job['payload']>;
 
@@ -119,20 +123,26 @@ export const CDN_PURGE_JOB = {
   }),
 } satisfies JobDefinition;
 
+/**
+ * A process leases as many video jobs as it has video slots, so a leased job starts at once unless a
+ * GIF to video request holds a slot (itself bounded by the transcode deadline): two deadlines and
+ * half an hour for storing the results.
+ */
+function videoLeaseMs(settings: JobSettings): number {
+  return 30 * 60_000 + 2 * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000);
+}
+
 /** 3 attempts, 30 s then 60 s apart: for trouble around ffmpeg (storage, a lost worker); a video ffmpeg cannot convert fails at once. */
 export const VIDEO_CONVERT_RETRY = { maxAttempts: 3, baseDelayMs: 30_000, maxDelayMs: 120_000 };
 
 /** One video conversion (a row of video_conversions): transcode, thumbnails, and the results stored as files. */
 export const VIDEO_CONVERT_JOB = {
   name: 'video.convert',
+  lane: VIDEO_LANE,
   payload: Type.Object({ token: Type.String() }),
   policy: (settings) => ({
     retry: VIDEO_CONVERT_RETRY,
-    // A process leases at most TROVE_JOB_CONCURRENCY conversions and runs TROVE_VIDEO_CONCURRENCY of
-    // them at once: the last one leased waits for the others before its own deadline starts.
-    visibilityTimeoutMs:
-      30 * 60_000 +
-      Math.ceil((settings.jobs?.concurrency ?? 8) / (settings.video?.concurrency ?? 1)) * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
+    visibilityTimeoutMs: videoLeaseMs(settings),
   }),
 } satisfies JobDefinition;
 
@@ -142,13 +152,11 @@ export const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs
 /** The HLS ladder of a video file (`/:uuid/hls/`): one ffmpeg run, its playlists and segments stored under the file's derivatives. */
 export const VIDEO_HLS_JOB = {
   name: 'video.hls',
+  lane: VIDEO_LANE,
   payload: Type.Object({ uuid: Type.String() }),
   policy: (settings) => ({
     retry: VIDEO_HLS_RETRY,
-    // Waits in the video slots like a conversion (see VIDEO_CONVERT_JOB).
-    visibilityTimeoutMs:
-      30 * 60_000 +
-      Math.ceil((settings.jobs?.concurrency ?? 8) / (settings.video?.concurrency ?? 1)) * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000),
+    visibilityTimeoutMs: videoLeaseMs(settings),
   }),
 } satisfies JobDefinition;
 
@@ -163,3 +171,5 @@ export type VideoHlsPayload = PayloadOf<typeof VIDEO_HLS_JOB>;
 /** A name without exactly one registration stops Trove at start. */
 export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
+/** The named lanes of the catalogue's jobs. */
+export const JOB_LANES: readonly string[] = [...new Set(JOBS.flatMap((job) => (job.lane === undefined ? [] : [job.lane])))];

@@ -14,7 +14,7 @@ export function enqueueJob<Schema extends TObject>(
   options?: EnqueueOptions,
 ): Promise<string> {
   // A payload schema describes a JSON object, whose static type is a JobPayload.
-  return queue.enqueue(job.name, payload as JobPayload, options);
+  return queue.enqueue(job.name, payload as JobPayload, job.lane === undefined ? options : { ...options, lane: job.lane });
 }
 
 /** The registration of a catalogue job: its policy, its payload check and a handler that takes the typed payload. */
@@ -25,6 +25,7 @@ export function bindJob<Schema extends TObject>(
 ): JobRegistration {
   return {
     ...job.policy(settings),
+    ...(job.lane === undefined ? {} : { lane: job.lane }),
     checkPayload: (payload) => payloadProblem(job, payload),
     handler: async (run) => {
       const { payload } = run;

@@ -17,6 +17,18 @@ export interface EnqueueOptions {
    * nothing (the existing job's id is returned). Used for purges and sweeps that must not pile up.
    */
   dedupeKey?: string;
+  /**
+   * The lane the job runs in: the one its registration names (see JobRegistration.lane). `enqueueJob`
+   * takes it from the catalogue; absent, the default lane.
+   */
+  lane?: string;
+  /**
+   * Within a lane, jobs take turns by this key (a project's id): the next job taken is one whose key
+   * has the fewest jobs ahead of it, so one key's backlog cannot hold the lane while another key's
+   * job waits. Only for jobs of a named lane (the default lane is taken in due order); given
+   * without a lane it is refused rather than ignored.
+   */
+  fairnessKey?: string;
 }
 
 export interface RetryPolicy {
@@ -52,6 +64,12 @@ export interface JobRegistration {
    * after this time. Must exceed the handler's own deadline.
    */
   visibilityTimeoutMs: number;
+  /**
+   * A named lane has a capacity of its own (`startWorker`'s `lanes`), apart from the worker's
+   * `concurrency`: long jobs (video) in their lane can neither hold every lease of the process nor
+   * wait behind short ones (webhooks, purges). Absent, the default lane.
+   */
+  lane?: string;
 }
 
 /** Every job name Trove enqueues, each with exactly one registration (checked at start). */
@@ -74,13 +92,25 @@ export interface DeadJob {
   reason: string;
 }
 
+export interface WorkerOptions {
+  /** Jobs of the default lane running at once in this process. */
+  concurrency: number;
+  /** Jobs of each named lane running at once in this process. */
+  lanes?: ReadonlyMap<string, number>;
+}
+
+/** The lane of registrations and jobs that name none. */
+export const DEFAULT_LANE = 'default';
+
 export interface JobQueue {
   enqueue(name: string, payload: JobPayload, options?: EnqueueOptions): Promise<string>;
   /**
-   * Starts taking jobs and running them with at most `concurrency` at once in this process. Jobs
-   * whose name has no registration are not taken (another Trove version may own them).
+   * Starts taking jobs and running them with at most `concurrency` of the default lane at once in
+   * this process, and at most `lanes[lane]` of each named lane. Every lane a registration names must
+   * have a capacity. Jobs whose name has no registration are not taken (another Trove version may
+   * own them).
    */
-  startWorker(registry: JobRegistry, options: { concurrency: number }): Promise<void>;
+  startWorker(registry: JobRegistry, options: WorkerOptions): Promise<void>;
   /** Stops taking new jobs and waits (bounded by `graceMs`) for running ones to finish. */
   stopWorker(graceMs: number): Promise<void>;
   counts(): Promise<JobCounts>;

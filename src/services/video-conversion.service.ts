@@ -184,7 +184,7 @@ export class VideoConversionService {
       if (raced) return raced;
       throw new Error('A conversion token collided; try again.');
     }
-    await this.enqueue(conversion.token, conversion.token);
+    await this.enqueue(conversion, conversion.token);
     return conversion;
   }
 
@@ -193,7 +193,7 @@ export class VideoConversionService {
     if (conversion.status !== 'failed' && conversion.status !== 'cancelled') return conversion;
     const at = this.clock.now().toISOString();
     if (await this.records.videoConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
-      await this.enqueue(conversion.token, `${conversion.token}:${at}`);
+      await this.enqueue(conversion, `${conversion.token}:${at}`);
     }
     return { ...conversion, status: 'pending', error: null, progress: 0, updatedAt: at };
   }
@@ -306,8 +306,9 @@ export class VideoConversionService {
     await this.records.videoConversions.moveStatus(conversion.token, ['pending', 'processing'], 'failed', reason, this.now());
   }
 
-  private enqueue(token: string, dedupe: string): Promise<string> {
-    return enqueueJob(this.jobs, VIDEO_CONVERT_JOB, { token }, { dedupeKey: `video:${dedupe}` });
+  /** Projects take turns in the video lane, so one project's many conversions do not hold it. */
+  private enqueue(conversion: VideoConversion, dedupe: string): Promise<string> {
+    return enqueueJob(this.jobs, VIDEO_CONVERT_JOB, { token: conversion.token }, { dedupeKey: `video:${dedupe}`, fairnessKey: conversion.projectId });
   }
 
   private now(): string {

@@ -142,7 +142,7 @@ export class VideoStreamingService {
     if (problem) throw createAppError('STREAM_FAILED', 422, `The HLS stream of ${file.uuid} cannot be made: ${problem}`);
     await this.writeState(file.uuid, { status: 'processing', at: this.now() });
     // Requests arriving together each write the state; the dedupe key makes their jobs one.
-    await enqueueJob(this.jobs, VIDEO_HLS_JOB, { uuid: file.uuid }, { dedupeKey: `hls:${file.uuid}` });
+    await enqueueJob(this.jobs, VIDEO_HLS_JOB, { uuid: file.uuid }, { dedupeKey: `hls:${file.uuid}`, fairnessKey: file.projectId });
     this.logger.info({ uuid: file.uuid }, 'HLS stream requested');
     return preparing;
   }

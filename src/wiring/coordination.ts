@@ -19,6 +19,7 @@ import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SlotLedger } from '../ports/slot-ledger.js';
 import { RateLimitService } from '../services/rate-limit.service.js';
 import type { Basics, ServiceLogger } from './basics.js';
+import { JOB_LANES } from '../jobs/catalogue.js';
 
 /**
  * What processes and nodes share. Each piece has three forms, chosen here and nowhere else: Redis
@@ -77,7 +78,7 @@ function openJobQueue(redisUrl: string | null, metadata: KyselyMetadataStore, lo
     lastQueueError = Date.now();
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'job queue error (repeats within 30 s are not logged)');
   };
-  return redisUrl ? new BullMqJobQueue({ url: redisUrl, onError }) : metadata.createJobQueue({ onError });
+  return redisUrl ? new BullMqJobQueue({ url: redisUrl, lanes: JOB_LANES, onError }) : metadata.createJobQueue({ onError });
 }
 
 /** Transformation slots per project: every node's in Redis, else this process's alone. */

@@ -1,4 +1,5 @@
 import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
+import { VIDEO_LANE } from '../jobs/catalogue.js';
 import { buildJobRegistry } from '../jobs/registry.js';
 import type { JobRegistry } from '../ports/job-queue.js';
 import { EventDispatcher } from '../services/event-dispatcher.service.js';
@@ -90,7 +91,9 @@ export function createEventsAndJobs(
     startJobs({ dispatchIntervalMs }) {
       if (config.roles.has('worker')) dispatcher.start(dispatchIntervalMs);
       const taken = jobsOfRoles(jobRegistry, config.roles);
-      return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency }) : Promise.resolve();
+      // Video jobs lease no more than the process has video slots; the rest wait for another video node.
+      const lanes = new Map([[VIDEO_LANE, config.video.concurrency]]);
+      return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency, lanes }) : Promise.resolve();
     },
     startSweeper() {
       sweeper.start(config.upload.sweepIntervalMs);

@@ -15,17 +15,20 @@ export interface JobQueueFixture {
 
 /** Quick retries and leases, so that the whole suite runs in seconds. */
 const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
+/** The named lane the suite's fixtures must accept (a BullMQ queue is built with it). */
+export const TEST_LANE = 'slow';
 const LEASE_MS = 500;
 
 export function registration(
   handler: (job: RunningJob) => Promise<void>,
-  overrides: { retry?: Partial<RetryPolicy>; visibilityTimeoutMs?: number } = {},
+  overrides: { retry?: Partial<RetryPolicy>; visibilityTimeoutMs?: number; lane?: string } = {},
 ): JobRegistration {
   return {
     checkPayload: () => null,
     handler,
     retry: { ...FAST_RETRY, ...overrides.retry },
     visibilityTimeoutMs: overrides.visibilityTimeoutMs ?? 5_000,
+    ...(overrides.lane === undefined ? {} : { lane: overrides.lane }),
   };
 }
 
@@ -412,6 +415,94 @@ export function runJobQueueConformance(name: string, setup: () => Promise<JobQue
         async () => equalCounts(await queue.counts(), { waiting: 0, active: 0, delayed: 1, dead: 1 }),
         'the running job to finish',
       );
+    });
+
+    it('runs a named lane with a capacity of its own, apart from the default lane', async () => {
+      const hold = gate();
+      const longStarted: number[] = [];
+      let longRunning = 0;
+      let mostLongAtOnce = 0;
+      const { runs: shortRuns, handler: shortHandler } = recorder();
+      const jobs = registry({
+        long: registration(
+          async (job) => {
+            longStarted.push(Number(job.payload.n));
+            longRunning += 1;
+            mostLongAtOnce = Math.max(mostLongAtOnce, longRunning);
+            await hold.opened;
+            longRunning -= 1;
+          },
+          { lane: TEST_LANE },
+        ),
+        short: registration(shortHandler),
+      });
+      for (let n = 1; n <= 3; n += 1) await queue.enqueue('long', { n }, { lane: TEST_LANE });
+      for (let n = 1; n <= 4; n += 1) await queue.enqueue('short', { n });
+      await queue.startWorker(jobs, { concurrency: 1, lanes: new Map([[TEST_LANE, 2]]) });
+
+      // Two long jobs hold their lane; the default lane's one lease still runs every short job.
+      await waitFor(() => longStarted.length === 2 && shortRuns.length === 4, 'two long jobs and every short job to start');
+      await sleep(300);
+      expect(longStarted).toHaveLength(2);
+      expect(await queue.counts()).toMatchObject({ active: 2, waiting: 1 });
+      hold.open();
+      await waitFor(async () => equalCounts(await queue.counts(), EMPTY), 'every job to finish');
+      expect(longStarted.sort()).toEqual([1, 2, 3]);
+      expect(mostLongAtOnce).toBe(2);
+    });
+
+    it("takes a lane's jobs in turns by fairness key, oldest first within a turn", async () => {
+      const order: string[] = [];
+      const jobs = registry({ convert: registration(async (job) => void order.push(String(job.payload.key)), { lane: TEST_LANE }) });
+      const enqueue = async (key: string, count: number) => {
+        for (let i = 0; i < count; i += 1) {
+          await queue.enqueue('convert', { key }, { lane: TEST_LANE, fairnessKey: key });
+          // Jobs enqueued within one millisecond have no order among themselves.
+          await sleep(2);
+        }
+      };
+      await enqueue('a', 6);
+      await enqueue('b', 2);
+      await enqueue('c', 1);
+      await queue.startWorker(jobs, { concurrency: 1, lanes: new Map([[TEST_LANE, 1]]) });
+      await waitFor(() => order.length === 9, 'all nine jobs to run');
+      // Turn 1 of every key, then turn 2 of those with two, then the rest of a's backlog.
+      expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'a', 'a', 'a', 'a']);
+    });
+
+    it('gives a key that had nothing queued no turn ahead of turns already given', async () => {
+      const hold = gate();
+      const order: string[] = [];
+      const jobs = registry({
+        convert: registration(
+          async (job) => {
+            order.push(String(job.payload.key));
+            if (order.length === 1) await hold.opened;
+          },
+          { lane: TEST_LANE },
+        ),
+      });
+      await queue.startWorker(jobs, { concurrency: 1, lanes: new Map([[TEST_LANE, 1]]) });
+      for (const key of ['a', 'a', 'b', 'b']) {
+        await queue.enqueue('convert', { key }, { lane: TEST_LANE, fairnessKey: key });
+        await sleep(2);
+      }
+      await waitFor(() => order.length === 1, 'the first job to start');
+      // a and b have each one job waiting; c's first job comes after their next turns... or with them,
+      // never before a job of a turn already given to a waiting key.
+      await queue.enqueue('convert', { key: 'c' }, { lane: TEST_LANE, fairnessKey: 'c' });
+      hold.open();
+      await waitFor(() => order.length === 5, 'all five jobs to run');
+      expect(order[0]).toBe('a');
+      expect(order.slice(1, 4).sort()).toEqual(['a', 'b', 'c']);
+      expect(order[4]).toBe('b');
+    });
+
+    it('refuses a fairness key outside a named lane, and a lane without a capacity', async () => {
+      await expect(queue.enqueue('convert', {}, { fairnessKey: 'p1' })).rejects.toThrow(/fairness key/);
+      const jobs = registry({ convert: registration(async () => undefined, { lane: TEST_LANE }) });
+      await expect(queue.startWorker(jobs, { concurrency: 1 })).rejects.toThrow(/no capacity/);
+      await expect(queue.startWorker(jobs, { concurrency: 1, lanes: new Map([[TEST_LANE, 0]]) })).rejects.toThrow(/integer >= 1/);
     });
 
     it('answers ping', async () => {

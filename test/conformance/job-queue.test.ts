@@ -20,6 +20,7 @@ import {
   registry,
   runJobQueueConformance,
   sleep,
+  TEST_LANE,
   waitFor,
   type JobQueueFixture,
 } from './job-queue.suite.js';
@@ -290,6 +291,7 @@ describe.skipIf(skipRedis)('BullMqJobQueue on Redis', () => {
           prefix,
           unregisteredRetryMs: 200,
           commandTimeoutMs: 2_000,
+          lanes: [TEST_LANE],
           ...overrides,
         });
         queues.push(queue);

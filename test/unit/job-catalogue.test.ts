@@ -56,10 +56,12 @@ describe('the job catalogue', () => {
     });
     // A purge waits up to 30 s for its provider's budget, then calls it within TROVE_PURGE_TIMEOUT.
     expect(CDN_PURGE_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(30_000 + DEFAULTS.purge.timeoutMs);
-    // A leased conversion may wait for every other one the process leased, each within TROVE_VIDEO_TIMEOUT.
-    const slow = loadConfig({ DATA_DIR: tmpdir(), TROVE_VIDEO_TIMEOUT: '2h', TROVE_JOB_CONCURRENCY: '4', TROVE_VIDEO_CONCURRENCY: '2' });
-    expect(VIDEO_CONVERT_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 2 * 3_600_000);
-    expect(VIDEO_HLS_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 2 * 3_600_000);
+    // A process leases as many video jobs as it has slots; a leased one may wait for a GIF to video request, then runs within TROVE_VIDEO_TIMEOUT.
+    const slow = loadConfig({ DATA_DIR: tmpdir(), TROVE_VIDEO_TIMEOUT: '2h', TROVE_VIDEO_CONCURRENCY: '2' });
+    expect(VIDEO_CONVERT_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 3_600_000);
+    expect(VIDEO_HLS_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 3_600_000);
+    // Video jobs run in their own lane, so they hold none of the default lane's leases.
+    expect([VIDEO_CONVERT_JOB.lane, VIDEO_HLS_JOB.lane]).toEqual(['video', 'video']);
   });
 
   describe('accepts what each producer sends', () => {

@@ -161,6 +161,12 @@ export interface JobsTable {
   run_at: number;
   locked_until: number | null;
   dedupe_key: string | null;
+  /** A named lane (see JobRegistration.lane); null in the default lane. */
+  lane: string | null;
+  /** Jobs of a named lane take turns by this key (a project's id); null in the default lane. */
+  fairness_key: string | null;
+  /** A named lane's jobs are taken lowest turn first (given at enqueue); null in the default lane. */
+  turn: number | null;
   last_error: string | null;
   enqueued_at: string;
   updated_at: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type {
   DeadJob,
   EnqueueOptions,
@@ -10,10 +10,13 @@ import type {
   JobRegistry,
   JsonValue,
   RetryPolicy,
+  WorkerOptions,
 } from '../../ports/job-queue.js';
+import { DEFAULT_LANE } from '../../ports/job-queue.js';
 import type { Database } from '../db/schema.js';
 import { describeFailure, JobQueueClosedError } from './errors.js';
-import { assertValidConcurrency, assertValidRegistration, retryDelayMs } from './retry-delay.js';
+import { enqueueLane, workerLanes, type WorkerLane } from './lanes.js';
+import { assertValidRegistration, retryDelayMs } from './retry-delay.js';
 import { settlesWithin, Wakeup } from './timing.js';
 
 export interface SqlJobQueueOptions {
@@ -36,10 +39,14 @@ interface ClaimedJob {
   enqueued_at: string;
 }
 
+/** A lane of the running worker and the jobs of it this process runs now. */
+interface LaneState extends WorkerLane {
+  readonly running: Set<Promise<void>>;
+}
+
 interface WorkerState {
   readonly registry: JobRegistry;
-  readonly names: string[];
-  readonly concurrency: number;
+  readonly lanes: LaneState[];
   readonly running: Set<Promise<void>>;
   readonly wakeup: Wakeup;
   stopping: boolean;
@@ -80,8 +87,11 @@ export class SqlJobQueue implements JobQueue {
 
   async enqueue(name: string, payload: JobPayload, options: EnqueueOptions = {}): Promise<string> {
     if (this.closed) throw new JobQueueClosedError();
+    const lane = enqueueLane(name, options);
     const now = this.now();
     const delayMs = Math.max(0, options.delayMs ?? 0);
+    const inLane = lane !== DEFAULT_LANE;
+    const fairnessKey = inLane ? (options.fairnessKey ?? null) : null;
     const row = {
       id: randomUUID(),
       name,
@@ -91,6 +101,9 @@ export class SqlJobQueue implements JobQueue {
       run_at: now + delayMs,
       locked_until: null,
       dedupe_key: options.dedupeKey ?? null,
+      lane: inLane ? lane : null,
+      fairness_key: fairnessKey,
+      turn: inLane ? await this.turnFor(lane, fairnessKey, now) : null,
       last_error: null,
       enqueued_at: new Date(now).toISOString(),
       updated_at: new Date(now).toISOString(),
@@ -102,16 +115,15 @@ export class SqlJobQueue implements JobQueue {
     return id;
   }
 
-  async startWorker(registry: JobRegistry, options: { concurrency: number }): Promise<void> {
+  async startWorker(registry: JobRegistry, options: WorkerOptions): Promise<void> {
     if (this.closed) throw new JobQueueClosedError();
     if (this.worker) throw new Error('the job worker is already running');
-    assertValidConcurrency(options.concurrency);
     for (const [name, registration] of registry) assertValidRegistration(name, registration);
+    const lanes = workerLanes(registry, options).map((lane) => ({ ...lane, running: new Set<Promise<void>>() }));
 
     const worker: WorkerState = {
       registry,
-      names: [...registry.keys()],
-      concurrency: options.concurrency,
+      lanes,
       running: new Set(),
       wakeup: new Wakeup(),
       stopping: false,
@@ -215,46 +227,50 @@ export class SqlJobQueue implements JobQueue {
 
   private async pollLoop(worker: WorkerState): Promise<void> {
     while (!worker.stopping) {
-      const free = worker.concurrency - worker.running.size;
-      if (free <= 0) {
+      const open = worker.lanes.filter((lane) => lane.running.size < lane.capacity);
+      if (open.length === 0) {
         // A finishing job or stopWorker wakes the loop.
         await worker.wakeup.wait();
         continue;
       }
-      let claimed: ClaimedJob[] = [];
+      let claimedAny = false;
       try {
-        claimed = worker.names.length === 0 ? [] : await this.claim(worker, free);
+        for (const lane of open) {
+          const claimed = await this.claim(worker, lane, lane.capacity - lane.running.size);
+          for (const job of claimed) this.start(worker, lane, job);
+          if (claimed.length > 0) claimedAny = true;
+        }
       } catch (error) {
         this.onError(error);
         // An unreachable database would otherwise be reported on every poll.
         await worker.wakeup.wait(Math.max(this.pollIntervalMs, ERROR_BACKOFF_MS));
         continue;
       }
-      for (const job of claimed) this.start(worker, job);
-      if (claimed.length === 0) await worker.wakeup.wait(this.pollIntervalMs);
+      if (!claimedAny) await worker.wakeup.wait(this.pollIntervalMs);
     }
   }
 
   /**
-   * Takes up to `limit` due jobs in one statement: waiting jobs whose time has come and active jobs
-   * whose lease ran out. On PostgreSQL, concurrent workers skip each other's locked rows instead of
-   * queueing behind them; on SQLite a write statement holds the database's single write lock from
-   * its start, so the select and the update inside it cannot interleave with another claim.
-   */
-  /**
    * Jobs whose lease ran out first (their worker died), then due waiting jobs. Two statements, each
    * walking its own (status, time) index in order: one query over both would sort every due job,
-   * which grows with the backlog.
+   * which grows with the backlog. On PostgreSQL, concurrent workers skip each other's locked rows
+   * instead of queueing behind them; on SQLite a write statement holds the database's single write
+   * lock from its start, so the select and the update inside it cannot interleave with another claim.
    */
-  private async claim(worker: WorkerState, limit: number): Promise<ClaimedJob[]> {
+  private async claim(worker: WorkerState, lane: WorkerLane, limit: number): Promise<ClaimedJob[]> {
     const now = this.now();
-    const expired = await this.claimWhere(worker, limit, now, 'active', 'locked_until');
+    const expired = await this.claimWhere(worker, lane, limit, now, 'active', 'locked_until');
     if (expired.length >= limit) return expired;
-    return [...expired, ...(await this.claimWhere(worker, limit - expired.length, now, 'waiting', 'run_at'))];
+    const due =
+      lane.lane === DEFAULT_LANE
+        ? await this.claimWhere(worker, lane, limit - expired.length, now, 'waiting', 'run_at')
+        : await this.claimInTurns(worker, lane, limit - expired.length, now);
+    return [...expired, ...due];
   }
 
   private async claimWhere(
     worker: WorkerState,
+    lane: WorkerLane,
     limit: number,
     now: number,
     status: 'active' | 'waiting',
@@ -265,16 +281,80 @@ export class SqlJobQueue implements JobQueue {
       .select('id')
       .where('status', '=', status)
       .where(dueColumn, '<=', now)
-      .where('name', 'in', worker.names)
+      .where('name', 'in', lane.names)
       .orderBy(dueColumn)
       .limit(limit);
     if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    return this.take(worker, lane, now, (eb) => eb('id', 'in', due));
+  }
 
-    // Each job name has its own visibility timeout. The casts keep PostgreSQL from typing the
-    // parameters as int4, which epoch milliseconds overflow.
-    const leaseEnds = worker.names.map(
-      (name) => sql`when ${name} then cast(${now + leaseOf(worker.registry, name)} as bigint)`,
-    );
+  /**
+   * A named lane's due jobs, lowest turn first (oldest first within a turn). Turns are given at
+   * enqueue (see turnFor), so the order is fixed and the claim walks the lane's (lane, status, turn)
+   * index like the default lane's claim walks its due order.
+   */
+  private async claimInTurns(worker: WorkerState, lane: WorkerLane, limit: number, now: number): Promise<ClaimedJob[]> {
+    let due = this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('lane', '=', lane.lane)
+      .where('status', '=', 'waiting')
+      .where('run_at', '<=', now)
+      .where('name', 'in', lane.names)
+      .orderBy('turn')
+      .orderBy('run_at')
+      .orderBy('id')
+      .limit(limit);
+    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    return this.take(worker, lane, now, (eb) => eb('id', 'in', due));
+  }
+
+  /**
+   * Start-time fair queueing: a job's turn is one after its key's last pending turn, and no earlier
+   * than the lane's head (the lowest turn due now, or else the highest running), so a key with
+   * nothing pending joins the next turn instead of going ahead of turns already given. A key with a
+   * backlog therefore has one job per turn, and every other key gets a job into each of those turns.
+   * Two enqueues of one key at the same moment may share a turn: a small unfairness, never a loss.
+   */
+  private async turnFor(lane: string, fairnessKey: string | null, now: number): Promise<number> {
+    const row = await this.db
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom('jobs')
+          .select((inner) => inner.fn.min('turn').as('t'))
+          .where('lane', '=', lane)
+          .where('status', '=', 'waiting')
+          .where('run_at', '<=', now)
+          .as('head'),
+        eb
+          .selectFrom('jobs')
+          .select((inner) => inner.fn.max('turn').as('t'))
+          .where('lane', '=', lane)
+          .where('status', '=', 'active')
+          .as('running'),
+        eb
+          .selectFrom('jobs')
+          .select((inner) => inner.fn.max('turn').as('t'))
+          .where('lane', '=', lane)
+          .where('status', 'in', ['waiting', 'active'])
+          .where('fairness_key', fairnessKey === null ? 'is' : '=', fairnessKey)
+          .as('last'),
+      ])
+      .executeTakeFirstOrThrow();
+    // PostgreSQL's bigint aggregates may come back as text.
+    const head = row.head === null ? (row.running === null ? 0 : Number(row.running)) : Number(row.head);
+    return row.last === null ? head : Math.max(head, Number(row.last) + 1);
+  }
+
+  /** Leases the rows `which` selects: each job name has its own visibility timeout. */
+  private take(
+    worker: WorkerState,
+    lane: WorkerLane,
+    now: number,
+    which: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>,
+  ): Promise<ClaimedJob[]> {
+    // The casts keep PostgreSQL from typing the parameters as int4, which epoch milliseconds overflow.
+    const leaseEnds = lane.names.map((name) => sql`when ${name} then cast(${now + leaseOf(worker.registry, name)} as bigint)`);
     const lockedUntil = sql<number>`case ${sql.ref('name')} ${sql.join(leaseEnds, sql` `)} end`;
 
     return this.db
@@ -285,19 +365,21 @@ export class SqlJobQueue implements JobQueue {
         locked_until: lockedUntil,
         updated_at: new Date(now).toISOString(),
       }))
-      .where('id', 'in', due)
+      .where(which)
       .returning(['id', 'name', 'payload', 'attempt', 'enqueued_at'])
       .execute();
   }
 
-  private start(worker: WorkerState, job: ClaimedJob): void {
+  private start(worker: WorkerState, lane: LaneState, job: ClaimedJob): void {
     const task: Promise<void> = this.run(worker.registry, job)
       .catch((error: unknown) => this.onError(error))
       .finally(() => {
         worker.running.delete(task);
+        lane.running.delete(task);
         worker.wakeup.notify();
       });
     worker.running.add(task);
+    lane.running.add(task);
   }
 
   private async run(registry: JobRegistry, job: ClaimedJob): Promise<void> {
@@ -385,6 +467,9 @@ type NewJobRow = {
   run_at: number;
   locked_until: null;
   dedupe_key: string | null;
+  lane: string | null;
+  fairness_key: string | null;
+  turn: number | null;
   last_error: null;
   enqueued_at: string;
   updated_at: string;
