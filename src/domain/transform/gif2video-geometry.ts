@@ -7,7 +7,7 @@ import { even } from '../video-conversion.js';
 import type { FramePlacement, Gif2VideoOperation } from './gif2video.js';
 import type { HorizontalEdge, Length, VerticalEdge } from './operations.js';
 
-export interface FrameSize {
+interface FrameSize {
   width: number;
   height: number;
 }
@@ -16,7 +16,7 @@ export type FrameStep =
   | { kind: 'scale'; width: number; height: number }
   | { kind: 'crop'; width: number; height: number; left: number; top: number };
 
-export interface FrameGeometry {
+interface FrameGeometry {
   /** In order; empty when the operations leave the frames as decoded. */
   steps: FrameStep[];
   /** The video's size: even sides (H.264 and VP9 in 4:2:0 need them), at least 2. */
