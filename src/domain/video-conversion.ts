@@ -160,7 +160,7 @@ interface VideoGeometry {
 }
 
 /** Down to an even number, at least 2: H.264 with 4:2:0 chroma needs even sides. */
-function even(value: number): number {
+export function even(value: number): number {
   return Math.max(2, Math.floor(value / 2) * 2);
 }
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Rendition } from '../domain/hls.js';
 import type { AnimationFacts, Gif2VideoPlan } from '../domain/transform/gif2video.js';
+import type { FrameStep } from '../domain/transform/gif2video-geometry.js';
 import type { VideoPlan } from '../domain/video-conversion.js';
 import type { VideoProbe } from '../domain/video-info.js';
 
@@ -59,6 +60,8 @@ export interface HlsResult {
 export interface AnimationRequest {
   sourceKey: string;
   plan: Gif2VideoPlan;
+  /** The plan's size operations in pixels, from the GIF's probed size (`gif2videoGeometry`). */
+  steps: readonly FrameStep[];
   /** ffmpeg is killed when it runs longer. */
   timeoutMs: number;
   /** A result larger than this is refused rather than held in memory. */

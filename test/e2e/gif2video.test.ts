@@ -197,6 +197,106 @@ describe.each(backends)('gif2video (%s)', (backend) => {
     await expectDeliveryError(await fetch(url), 404);
   });
 
+  it.each([
+    // The photo GIF is 161×121: the video never grows past it, and every side is even.
+    ['-/preview/80x80/', 80, 60],
+    ['-/preview/', 160, 120],
+    ['-/resize/100x/', 100, 74],
+    ['-/resize/x60/', 80, 60],
+    ['-/resize/64x100/', 64, 100],
+    ['-/resize/1000x/', 160, 120],
+    ['-/crop/100x50/', 100, 50],
+    ['-/crop/100x50/center/', 100, 50],
+    ['-/crop/50px50p/10,20/', 80, 60],
+    ['-/scale_crop/64x64/', 64, 64],
+    ['-/scale_crop/64x64/center/', 64, 64],
+    ['-/scale_crop/400x100/', 160, 40],
+    ['-/resize/120x/-/crop/60x40/center/', 60, 40],
+  ])('%s gives a %i×%i video', async (operations, width, height) => {
+    const response = await fetch(`${trove.url}/${photo}/gif2video/${operations}-/format/webm/`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    const video = await probeVideo(dir, `sized-${backend}.webm`, Buffer.from(await response.arrayBuffer()));
+    expect(video).toMatchObject({ codec: 'vp9', pixFmt: 'yuv420p', width, height });
+    expect(video.frames).toBe(12);
+  });
+
+  it('crops where the position says', async () => {
+    // Left half red, right half blue, two frames.
+    const [width, height] = [40, 20];
+    const rgba = Buffer.alloc(width * height * 2 * 4);
+    for (let y = 0; y < height * 2; y++) {
+      for (let x = 0; x < width; x++) rgba.set(x < width / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], (y * width + x) * 4);
+    }
+    // The second frame differs (its bottom-left corner), so the GIF keeps two frames.
+    rgba.set([0, 255, 0, 255], ((height * 2 - 1) * width) * 4);
+    const gif = await sharp(rgba, { raw: { width, height: height * 2, channels: 4, pageHeight: height } }).gif({ delay: [100, 100], loop: 0 }).toBuffer();
+    const uuid = await uploadFile(trove, gif, 'halves.gif');
+    const firstPixel = async (operations: string): Promise<number[]> => {
+      const response = await fetch(`${trove.url}/${uuid}/gif2video/${operations}-/quality/best/`);
+      expect(response.status).toBe(200);
+      const file = path.join(dir, `halves-${backend}.mp4`);
+      await writeFile(file, Buffer.from(await response.arrayBuffer()));
+      const { stdout } = await run('nice', ['-n', '19', 'ffmpeg', '-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer' });
+      expect(stdout.length).toBe(10 * 10 * 3);
+      return [...stdout.subarray(5 * 10 * 3 + 5 * 3, 5 * 10 * 3 + 5 * 3 + 3)];
+    };
+    const [leftRed, , leftBlue] = (await firstPixel('-/crop/10x10/')) as [number, number, number];
+    expect(leftRed).toBeGreaterThan(200);
+    expect(leftBlue).toBeLessThan(60);
+    const [rightRed, , rightBlue] = (await firstPixel('-/crop/10x10/bottom_right/')) as [number, number, number];
+    expect(rightRed).toBeLessThan(60);
+    expect(rightBlue).toBeGreaterThan(200);
+    const [pointRed, , pointBlue] = (await firstPixel('-/crop/10x10/25,5/')) as [number, number, number];
+    expect(pointRed).toBeLessThan(60);
+    expect(pointBlue).toBeGreaterThan(200);
+  });
+
+  it('names each size its own derivative and keeps the bare URL\'s', async () => {
+    const etag = async (tail: string) => (await fetch(`${trove.url}/${photo}/gif2video/${tail}`)).headers.get('etag');
+    const bare = await etag('');
+    const resized = await etag('-/resize/100x/');
+    expect(resized).not.toBe(bare);
+    expect(await etag('-/resize/0100x/')).toBe(resized);
+    expect(await etag('-/resize/x100/')).not.toBe(resized);
+  });
+
+  it.each([
+    ['-/resize/0x100/', 'width 0 is not a size'],
+    ['-/resize/-100x/', 'is not a size'],
+    ['-/resize/abcx/', '"abcx" is not a size'],
+    ['-/resize/99999x/', 'width 99999 is larger than the'],
+    ['-/resize/99999999999999999999x/', 'is not a size'],
+    ['-/resize/1e9x/', '"1e9x" is not a size'],
+    ['-/resize/100x100x100/', 'is not a size'],
+    ['-/preview/100x/', 'needs both sides'],
+    ['-/preview/0x0/', 'width 0 is not a size'],
+    ['-/crop/0x10/', 'width must be greater than 0'],
+    ['-/crop/10x10/-5,0/', 'is not a valid x'],
+    ['-/crop/99999999x10/', 'is larger than 65535 px'],
+    ['-/crop/10x10/%3Bdrawtext/', 'is not a position'],
+    ['-/crop/16:9/', 'by aspect ratio'],
+    ['-/scale_crop/10x10/smart_faces/', 'not supported'],
+    ['-/scale_crop/10x/', 'needs both sides'],
+    ['-/scale_crop/10x10/5,5/', 'in percent'],
+    ['-/scale_crop/scale=iw*9:ih*9/', 'is not a size'],
+  ])('refuses %s with a 400 that names the problem', async (operations, why) => {
+    const response = await fetch(`${trove.url}/${photo}/gif2video/${operations}`);
+    const error = await expectDeliveryError(response, 400);
+    expect(error.code).toBe('INVALID_OPERATION');
+    expect(error.message).toContain(why);
+  });
+
+  it('refuses an animated WebP with a 400 that says why', async () => {
+    const [width, height] = [20, 10];
+    const rgba = Buffer.alloc(width * height * 2 * 4);
+    for (let i = 0; i < rgba.length; i += 4) rgba.set(i < rgba.length / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], i);
+    const webp = await sharp(rgba, { raw: { width, height: height * 2, channels: 4, pageHeight: height } }).webp({ delay: [100, 100], loop: 0 }).toBuffer();
+    const uuid = await uploadFile(trove, webp, 'anim.webp');
+    const error = await expectDeliveryError(await fetch(`${trove.url}/${uuid}/gif2video/-/resize/10x/`), 400);
+    expect(error.code).toBe('NOT_A_GIF');
+    expect(error.message).toContain('cannot decode animated WebP');
+  });
+
   it('refuses a PNG, a still GIF and bad parameters with 400s that say why', async () => {
     const pngUuid = await uploadFile(trove, png, 'flat.png');
     const notGif = await expectDeliveryError(await fetch(`${trove.url}/${pngUuid}/gif2video/`), 400);
@@ -212,8 +312,8 @@ describe.each(backends)('gif2video (%s)', (backend) => {
     expect(ogg.message).toContain('mp4|webm');
     const quality = await expectDeliveryError(await fetch(`${trove.url}/${photo}/gif2video/-/quality/smart/`), 400);
     expect(quality.message).toContain('lightest');
-    const resize = await expectDeliveryError(await fetch(`${trove.url}/${photo}/gif2video/-/resize/100x/`), 400);
-    expect(resize.message).toContain('not supported');
+    const blur = await expectDeliveryError(await fetch(`${trove.url}/${photo}/gif2video/-/blur/10/`), 400);
+    expect(blur.message).toContain('unknown operation "blur"');
     const dashed = await expectDeliveryError(await fetch(`${trove.url}/${photo}/-/gif2video/`), 400);
     expect(dashed.message).toContain('/:uuid/gif2video/');
   });

@@ -3,6 +3,7 @@
  * user sent reaches the command line or a filter graph.
  */
 import type { Gif2VideoPlan } from '../../domain/transform/gif2video.js';
+import type { FrameStep } from '../../domain/transform/gif2video-geometry.js';
 import { videoGeometry, type VideoFormat, type VideoPlan, type VideoQuality } from '../../domain/video-conversion.js';
 import type { Rendition } from '../../domain/hls.js';
 import type { VideoProbe } from '../../domain/video-info.js';
@@ -83,18 +84,44 @@ export function transcodeArgs(options: {
 }
 
 /**
- * A GIF to a silent video: each frame kept at its own time (`vfr`: the GIF's delays, no frames
- * duplicated to fill a constant rate), sides rounded down to even numbers, 8-bit 4:2:0 for every
- * browser, and for MP4 the index first so playback starts before the download ends.
+ * The frames' filter chain. Without steps: the frames as decoded, sides rounded down to even. With
+ * steps (the plan's size operations, computed in whole pixels; the last gives even sides): one
+ * scale or crop filter each, written from those integers alone.
  */
-export function gifToVideoArgs(options: { inputGuard: readonly string[]; input: string; output: string; plan: Gif2VideoPlan; threads: number }): string[] {
+export function gifFrameFilter(steps: readonly FrameStep[]): string {
+  const sizing = steps.length === 0
+    ? ['scale=trunc(iw/2)*2:trunc(ih/2)*2']
+    : steps.map((step) => (step.kind === 'scale' ? `scale=${integer(step.width)}:${integer(step.height)}` : `crop=${integer(step.width)}:${integer(step.height)}:${integer(step.left)}:${integer(step.top)}`));
+  return [...sizing, 'setsar=1', 'format=yuv420p'].join(',');
+}
+
+/** A filter graph takes numbers only: anything else is a bug upstream, not something to write. */
+function integer(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`Not a pixel count for a filter: ${value}`);
+  return String(value);
+}
+
+/**
+ * A GIF to a silent video: each frame kept at its own time (`vfr`: the GIF's delays, no frames
+ * duplicated to fill a constant rate), scaled and cropped as the plan's steps say with even sides,
+ * 8-bit 4:2:0 for every browser, and for MP4 the index first so playback starts before the
+ * download ends.
+ */
+export function gifToVideoArgs(options: {
+  inputGuard: readonly string[];
+  input: string;
+  output: string;
+  plan: Gif2VideoPlan;
+  steps: readonly FrameStep[];
+  threads: number;
+}): string[] {
   const { plan } = options;
   return [
     '-nostdin', '-hide_banner', '-v', 'error', '-nostats',
     ...options.inputGuard,
     '-i', `file:${options.input}`,
     '-map', '0:v:0', '-map_metadata', '-1', '-an', '-sn', '-dn',
-    '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1,format=yuv420p',
+    '-vf', gifFrameFilter(options.steps),
     '-fps_mode', 'vfr',
     ...VIDEO_CODEC[plan.format](plan.quality),
     '-threads', String(options.threads),

@@ -140,7 +140,7 @@ export class FfmpegVideoEngine implements VideoEngine {
     const output = path.join(this.settings.scratchDir, `gif-${randomUUID()}`);
     const local = await this.media.open(request.sourceKey);
     try {
-      const args = gifToVideoArgs({ inputGuard: GIF_INPUT_GUARD, input: local.path, output, plan: request.plan, threads: this.settings.threads });
+      const args = gifToVideoArgs({ inputGuard: GIF_INPUT_GUARD, input: local.path, output, plan: request.plan, steps: request.steps, threads: this.settings.threads });
       const result = await runProcess(this.settings.ffmpegPath, args, { timeoutMs: request.timeoutMs, maxStdoutBytes: 64 * 1024 });
       if (result.timedOut) throw new VideoTranscodeError(`The GIF was not converted within ${request.timeoutMs} ms.`, 'timeout');
       if (result.exitCode !== 0) throw new VideoTranscodeError(`ffmpeg could not convert the GIF: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);

@@ -216,6 +216,21 @@ function parseDirective(name: string, rawParams: readonly string[], limits: Pars
   );
 }
 
+/** The size operations other Uploadcare grammars take as they stand in image URLs (gif2video's). */
+export type SizeOperationName = 'preview' | 'resize' | 'crop' | 'scale_crop';
+
+/**
+ * One size directive parsed exactly as in an image URL (the same sizes, positions, bounds and 400s),
+ * for grammars that take these operations alone. Settings that shape it in image URLs (stretch,
+ * setfill) are not read: the operation carries the defaults.
+ */
+export function parseSizeOperation(name: SizeOperationName, rawParams: readonly string[], limits: ParseLimits): Operation {
+  const step = parseDirective(name, rawParams, limits);
+  // Every size directive parses into an operation; anything else would be a parser change.
+  if (step.kind !== 'operation') throw invalid(name, 'does not describe a size');
+  return step.operation;
+}
+
 interface AppliedSteps {
   plan: { operations: Operation[]; output: OutputSettings; info: InfoRequest | null };
   inline: boolean | null;

@@ -27,7 +27,7 @@ export class ParsedPaths {
   parseGif2Video(rest: string): Gif2VideoRequest {
     let request = this.gif2video.get(rest);
     if (!request) {
-      request = parseGif2VideoPath(rest, this.limits.maxUrlLength);
+      request = parseGif2VideoPath(rest, this.limits);
       this.gif2video.set(rest, request);
     }
     return request;

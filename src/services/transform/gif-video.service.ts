@@ -8,6 +8,7 @@ import {
   type Gif2VideoLimits,
   type Gif2VideoPlan,
 } from '../../domain/transform/gif2video.js';
+import { gif2videoGeometry } from '../../domain/transform/gif2video-geometry.js';
 import { AppError, createAppError } from '../../errors.js';
 import { VideoProbeError, VideoTranscodeError, type VideoEngine } from '../../ports/video-engine.js';
 import type { DeliveryService } from '../delivery.service.js';
@@ -106,11 +107,14 @@ export class GifVideoService {
         throw error;
       });
       checkAnimation(facts, this.settings.limits);
+      // Known from the GIF's size before a frame is decoded; never larger than the GIF.
+      const { steps } = gif2videoGeometry(facts, plan.operations);
       const data = await this.scheduler.run(file.projectId, 'interactive', async () => {
         const started = performance.now();
         const video = await this.engine.animationToVideo({
           sourceKey: file.blobKey,
           plan,
+          steps,
           timeoutMs: this.settings.timeoutMs,
           maxOutputBytes: this.settings.maxOutputBytes,
         });
