@@ -343,7 +343,6 @@ export const VideoConversionListQuerySchema = Type.Object({
     }),
   ),
 });
-export type VideoConversionListQuery = Static<typeof VideoConversionListQuerySchema>;
 
 export const DeliveryLogQuerySchema = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^0*([1-9][0-9]?|100)$', description: '1–100, default 50', ...rejects('`limit` must be an integer from 1 to 100.') })),
@@ -649,7 +648,7 @@ export const VideoConversionSchema = Type.Object(
 
 const ConversionStatusSchema = Type.Enum(['pending', 'processing', 'finished', 'failed', 'cancelled']);
 
-export const VideoConversionItemSchema = Type.Object(
+const VideoConversionItemSchema = Type.Object(
   {
     token: Type.Integer({ description: 'As answered by `POST /convert/video/`' }),
     status: ConversionStatusSchema,
@@ -665,7 +664,6 @@ export const VideoConversionItemSchema = Type.Object(
   },
   { title: 'VideoConversionListItem' },
 );
-export type VideoConversionItem = Static<typeof VideoConversionItemSchema>;
 
 export const VideoConversionListSchema = paginated('VideoConversionList', VideoConversionItemSchema);
 export type VideoConversionList = Static<typeof VideoConversionListSchema>;
