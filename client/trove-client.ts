@@ -582,6 +582,39 @@ export interface VideoConversion {
   }[];
 }
 
+export interface VideoConversionList {
+  /** URL of the next page; null on the last one */
+  next: string | null;
+  /** Always null: pages are walked forwards */
+  previous: null;
+  total: number;
+  per_page: number;
+  results: VideoConversionListItem[];
+}
+
+export interface VideoConversionListItem {
+  /** As answered by `POST /convert/video/` */
+  token: number;
+  status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
+  /** Why the conversion failed or was cancelled */
+  error: string | null;
+  /** Percent of the transcode done (0 while pending, 100 once finished) */
+  progress: number;
+  /** The file converted */
+  source: string;
+  /** The conversion as a path, every operation written out (format, size, quality, cut, thumbs) */
+  path: string;
+  /** Whether the results are stored */
+  store: boolean;
+  /** The converted video, once finished */
+  uuid: string;
+  /** The group of its thumbnails, once finished */
+  thumbnails_group_uuid: string;
+  datetime_created: string;
+  /** The last change of status or progress */
+  datetime_updated: string;
+}
+
 export interface VideoConversionStatus {
   status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
   /** Why the conversion failed */
@@ -703,6 +736,18 @@ export interface GetAddonExecutionStatusArgs {
   };
 }
 export type GetAddonExecutionStatusResult = AddonExecutionStatus;
+
+export interface ListVideoConversionsArgs {
+  query?: {
+    /** The uuid of the source file (any case); absent: every conversion of the project */
+    source?: string;
+    /** 1–1000, default 100 */
+    limit?: string;
+    /** An ISO 8601 date-time (conversions created then or earlier), or the cursor of a `next` link */
+    from?: string;
+  };
+}
+export type ListVideoConversionsResult = VideoConversionList;
 
 export interface ConvertVideoArgs {
   /** Sent as application/json. */
@@ -1496,6 +1541,7 @@ export type TroveApiName = keyof typeof API_MOUNTS;
 const OPERATIONS = {
   executeAddon: { method: 'POST', path: '/addons/{name}/execute/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  listVideoConversions: { method: 'GET', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   convertVideo: { method: 'POST', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getVideoConversionStatus: { method: 'GET', path: '/convert/video/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   cancelVideoConversion: { method: 'DELETE', path: '/convert/video/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
@@ -1587,6 +1633,17 @@ export class TroveClient {
    */
   getAddonExecutionStatus(args: GetAddonExecutionStatusArgs, options?: RequestOptions): Promise<GetAddonExecutionStatusResult> {
     return this.#send<GetAddonExecutionStatusResult>(OPERATIONS.getAddonExecutionStatus, args, options);
+  }
+
+  /**
+   * List video conversions
+   *
+   * A Trove extension (Uploadcare lists no conversions): the project's video conversions, newest first, each with its status, progress, path and results. `source`: only those of this file (another project's file matches none: an empty list); absent, all of them. Paginated by `from` (keyset, in `next`); `limit` (1–1000, default 100).
+   *
+   * `GET /convert/video/`
+   */
+  listVideoConversions(args: ListVideoConversionsArgs = {}, options?: RequestOptions): Promise<ListVideoConversionsResult> {
+    return this.#send<ListVideoConversionsResult>(OPERATIONS.listVideoConversions, args, options);
   }
 
   /**

@@ -135,6 +135,30 @@ function parseSize(path: string, params: string[], maxDimension: number): NonNul
   return { width, height, mode: mode as ResizeMode };
 }
 
+/** `H:MM:SS` with `.sss` when there are milliseconds: a time parseVideoTime reads back as the same number. */
+function videoTimeText(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const fraction = ms % 1000;
+  const clock = `${Math.floor(seconds / 3600)}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+  return fraction === 0 ? clock : `${clock}.${String(fraction).padStart(3, '0')}`;
+}
+
+/**
+ * A conversion's path as Trove writes it back (in listings): format, size, quality, cut, thumbs, in
+ * that order, the default resize mode left out. Parsed again, it gives the same plan.
+ */
+export function videoConversionPath(sourceUuid: string, plan: VideoPlan): string {
+  const operations = [`format/${plan.format}`];
+  if (plan.size) {
+    const { width, height, mode } = plan.size;
+    operations.push(`size/${width ?? ''}x${height ?? ''}${mode === 'preserve_ratio' ? '' : `/${mode}`}`);
+  }
+  operations.push(`quality/${plan.quality}`);
+  if (plan.cut) operations.push(`cut/${videoTimeText(plan.cut.startMs)}/${plan.cut.lengthMs === null ? 'end' : videoTimeText(plan.cut.lengthMs)}`);
+  operations.push(`thumbs~${plan.thumbnails}`);
+  return `${sourceUuid}/video/${operations.map((operation) => `-/${operation}/`).join('')}`;
+}
+
 /** The canonical text of a plan: equal plans, however they were spelled, share it. */
 export function canonicalPlan(plan: VideoPlan): string {
   return JSON.stringify([plan.format, plan.quality, plan.size && [plan.size.width, plan.size.height, plan.size.mode], plan.cut && [plan.cut.startMs, plan.cut.lengthMs], plan.thumbnails]);

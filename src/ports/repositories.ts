@@ -157,6 +157,15 @@ export interface AddonRequestsRepository {
 }
 
 /** Video conversion jobs, polled by their token. */
+/** A page of a project's conversions, newest first. */
+export interface VideoConversionListQuery {
+  /** Only the conversions of this source file; null: all of the project's. */
+  sourceUuid: string | null;
+  /** Start after this conversion (exclusive); token null: from this instant back (inclusive). */
+  before: { datetime: string; token: string | null } | null;
+  limit: number;
+}
+
 export interface VideoConversionsRepository {
   /** Records a new conversion; false (nothing changes) when the project has one for the same request key, or the token is taken. */
   create(conversion: VideoConversion): Promise<boolean>;
@@ -166,6 +175,10 @@ export interface VideoConversionsRepository {
   find(projectId: string, token: string): Promise<VideoConversion | null>;
   /** By token alone (the job carries only the token). */
   findByToken(token: string): Promise<VideoConversion | null>;
+  /** The project's conversions (of one source, when given) by creation time then token, newest first. */
+  list(projectId: string, query: VideoConversionListQuery): Promise<VideoConversion[]>;
+  /** How many conversions the project has (of one source, when given). */
+  count(projectId: string, sourceUuid: string | null): Promise<number>;
   /** Records how far a conversion that is `processing` has come (percent); nothing for one in another state. */
   setProgress(token: string, progress: number, at: string): Promise<void>;
   /** Moves a conversion to `status` only from one of `from` (`finished` sets the progress to 100, `pending` to 0); false when it was elsewhere. */

@@ -10,6 +10,7 @@ import {
   type ConversionStatus,
   type VideoConversion,
   type VideoPlan,
+  videoConversionPath,
 } from '../domain/video-conversion.js';
 import { videoLimitProblem, type VideoLimits } from '../domain/video-info.js';
 import { createAppError } from '../errors.js';
@@ -17,7 +18,7 @@ import { VIDEO_CONVERT_JOB, VIDEO_CONVERT_RETRY, type VideoConvertPayload } from
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { Clock } from '../lib/clock.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { MetadataRepositories, VideoConversionListQuery } from '../ports/repositories.js';
 import { VideoProbeError, VideoTranscodeError, type TranscodedFile, type TranscodeResult, type VideoEngine } from '../ports/video-engine.js';
 import type { FileIngestService } from './file-ingest.service.js';
 
@@ -41,6 +42,29 @@ interface ConversionStatusAnswer {
   /** Trove extension: percent of the transcode done. */
   progress: number;
   result: { uuid: string; thumbnails_group_uuid: string } | null;
+}
+
+/** One conversion in `GET /convert/video/` (a Trove extension). */
+interface ConversionListItem {
+  token: number;
+  status: ConversionStatus;
+  error: string | null;
+  progress: number;
+  source: string;
+  path: string;
+  store: boolean;
+  uuid: string;
+  thumbnails_group_uuid: string;
+  datetime_created: string;
+  datetime_updated: string;
+}
+
+interface ConversionListPage {
+  conversions: ConversionListItem[];
+  /** The project's conversions (of the source, when given), whatever the page. */
+  total: number;
+  /** Where the next page starts; null on the last one. */
+  next: { datetime: string; token: string } | null;
 }
 
 /** Runs video work a project at a time in turn (the video slots), so one tenant's long videos cannot hold every slot. */
@@ -122,6 +146,25 @@ export class VideoConversionService {
       error: conversion.error,
       progress: conversion.progress,
       result: { uuid: conversion.resultUuid, thumbnails_group_uuid: conversion.thumbnailsGroupId },
+    };
+  }
+
+  /**
+   * `GET /convert/video/` (a Trove extension): the project's conversions, newest first, of one
+   * source (its lowercase uuid, as conversions keep it) when given. Another project's source is a filter that matches nothing here: an empty
+   * page, as for a file of this project never converted.
+   */
+  async list(project: Project, query: VideoConversionListQuery): Promise<ConversionListPage> {
+    const [rows, total] = await Promise.all([
+      this.records.videoConversions.list(project.id, { ...query, limit: query.limit + 1 }),
+      this.records.videoConversions.count(project.id, query.sourceUuid),
+    ]);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      conversions: page.map(listItem),
+      total,
+      next: rows.length > query.limit && last ? { datetime: last.createdAt, token: last.token } : null,
     };
   }
 
@@ -322,6 +365,22 @@ function storeOf(value: unknown, project: Project): boolean {
   if (value === true || value === '1' || value === 'true' || value === 1) return true;
   if (value === false || value === '0' || value === 'false' || value === 0) return false;
   throw createAppError('PARAMETER_INVALID', 400, '`store` is "1" or "0" (or true, false, "auto").');
+}
+
+function listItem(conversion: VideoConversion): ConversionListItem {
+  return {
+    token: Number(conversion.token),
+    status: conversion.status,
+    error: conversion.error,
+    progress: conversion.progress,
+    source: conversion.sourceUuid,
+    path: videoConversionPath(conversion.sourceUuid, conversion.plan),
+    store: conversion.store,
+    uuid: conversion.resultUuid,
+    thumbnails_group_uuid: conversion.thumbnailsGroupId,
+    datetime_created: conversion.createdAt,
+    datetime_updated: conversion.updatedAt,
+  };
 }
 
 /** A cut must start inside the video. */

@@ -12,7 +12,7 @@ import { makeJpeg, makePdf, makePng } from '../helpers/images.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { buildForm, postBase, type FormFile } from '../helpers/upload-http.js';
-import { ffmpegClip } from '../helpers/video-clips.js';
+import { ffmpegClip, testClip } from '../helpers/video-clips.js';
 
 /** The page-side helpers of fixtures/dashboard-kit.js, as page.evaluate sees them. */
 interface FileSpec {
@@ -1256,7 +1256,7 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       expect(await row.getByTestId('conversion-thumbnails').getAttribute('href')).toBe(`${trove.url}/${status.result!.thumbnails_group_uuid}/`);
       await shot(page, 'video-conversion-finished');
 
-      // The conversions started here outlive a reload of the tab.
+      // The list is the server's: it outlives a reload of the tab.
       await page.reload();
       await expect.poll(() => page.getByTestId('conversion').getAttribute('data-status')).toBe('finished');
 
@@ -1273,4 +1273,40 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('lists a video\'s conversions started elsewhere, follows one while it runs, and cancels it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'trove-dashboard-cancel-'));
+    try {
+      // Long enough to be still running when Cancel is clicked: 12 s of 640×480 into VP9 at `best`.
+      const clip = await testClip(dir, 'long.mp4', { seconds: 12, size: '640x480' });
+      const uuid = (await uploadMany([{ bytes: clip, filename: 'long.mp4', type: 'video/mp4' }])).get('long.mp4')!;
+      const started = await restOk<{ result: { token: number }[] }>('/convert/video/', { method: 'POST', body: { paths: [`${uuid}/video/-/format/webm/-/quality/best/`] } });
+      const token = String(started.result[0]!.token);
+
+      const tab = await openTab();
+      const { page } = tab;
+      await page.goto(`${trove.url}/dashboard/files/${uuid}`);
+      await signInWithKeys(tab, trove.publicKey, trove.secretKey);
+      // Started by the REST API, not from this tab: listed all the same, with the path written out.
+      const row = page.locator(`[data-testid="conversion"][data-token="${token}"]`);
+      await row.waitFor();
+      expect(await page.getByTestId('conversion').count()).toBe(1);
+      expect(await row.locator('code').textContent()).toBe('-/format/webm/-/quality/best/-/thumbs~1/');
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('processing');
+      // Polled while it runs: the badge shows the progress.
+      await expect.poll(() => row.getByTestId('conversion-status').textContent()).toMatch(/^Processing · \d+%$/);
+
+      await row.getByTestId('conversion-cancel').click();
+      await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+      expect(await row.getByTestId('conversion-status').textContent()).toBe('Cancelled');
+      expect(await row.getByTestId('conversion-error').textContent()).toBe('Cancelled at the request of the project.');
+      expect(await row.getByTestId('conversion-cancel').count()).toBe(0);
+      expect(await restOk<RestConversionStatus>(`/convert/video/status/${token}/`)).toMatchObject({ status: 'cancelled' });
+
+      expectClean(tab);
+      await closeTab(tab);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

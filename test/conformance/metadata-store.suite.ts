@@ -1241,6 +1241,73 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect((await store.videoConversions.findByToken(conversion.token))?.progress).toBe(100);
         expect(await store.videoConversions.moveStatus('999', ['pending'], 'processing', null, at(4))).toBe(false);
       });
+
+      it("lists and counts a project's conversions, of one source or all, newest first by creation time then token, paging before a conversion", async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const source = randomUUID();
+        const elsewhere = randomUUID();
+        const conversionOf = (projectId: string, sourceUuid: string, token: string, createdAt: string) => ({
+          token,
+          projectId,
+          requestKey: randomUUID(),
+          sourceUuid,
+          plan: { format: 'mp4' as const, quality: 'normal' as const, size: null, cut: null, thumbnails: 1 },
+          store: false,
+          resultUuid: randomUUID(),
+          thumbnailsGroupId: `${randomUUID()}~1`,
+          status: 'pending' as const,
+          error: null,
+          progress: 0,
+          createdAt,
+          updatedAt: createdAt,
+        });
+        // Tokens are unique across the store: this test's are of its own range.
+        const base = 7_000_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+        const token = (n: number) => String(base + n);
+        const ofSource = [
+          conversionOf(project.id, source, token(1), at(1)),
+          conversionOf(project.id, source, token(2), at(2)),
+          conversionOf(project.id, source, token(3), at(2)),
+          conversionOf(project.id, source, token(4), at(2)),
+          conversionOf(project.id, source, token(5), at(3)),
+        ];
+        const ofOtherSource = conversionOf(project.id, elsewhere, token(6), at(2));
+        // Another project converting a file of the same uuid (it cannot, but its rows must stay apart whatever they say).
+        const ofOtherProject = conversionOf(other.id, source, token(7), at(2));
+        for (const conversion of [...ofSource, ofOtherSource, ofOtherProject]) expect(await store.videoConversions.create(conversion)).toBe(true);
+
+        const newestFirst = (list: typeof ofSource) => [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.token < b.token ? 1 : a.token > b.token ? -1 : 0));
+        const tokens = (list: { token: string }[]) => list.map((c) => c.token);
+        const query = (overrides: Partial<Parameters<MetadataStore['videoConversions']['list']>[1]> = {}) => ({ sourceUuid: source, before: null, limit: 100, ...overrides });
+        const ordered = newestFirst(ofSource);
+        expect(await store.videoConversions.list(project.id, query())).toEqual(ordered);
+        expect(tokens(await store.videoConversions.list(project.id, query({ limit: 2 })))).toEqual(tokens(ordered.slice(0, 2)));
+        for (let i = 0; i < ordered.length; i++) {
+          const before = { datetime: ordered[i]!.createdAt, token: ordered[i]!.token };
+          expect(tokens(await store.videoConversions.list(project.id, query({ before })))).toEqual(tokens(ordered.slice(i + 1)));
+        }
+        // A date alone: created then or earlier.
+        expect(tokens(await store.videoConversions.list(project.id, query({ before: { datetime: at(2), token: null } })))).toEqual(tokens(ordered.slice(1)));
+        expect(await store.videoConversions.list(project.id, query({ before: { datetime: at(0), token: null } }))).toEqual([]);
+        expect(tokens(await store.videoConversions.list(project.id, query({ sourceUuid: null })))).toEqual(tokens(newestFirst([...ofSource, ofOtherSource])));
+        expect(await store.videoConversions.count(project.id, source)).toBe(5);
+        expect(await store.videoConversions.count(project.id, null)).toBe(6);
+        expect(await store.videoConversions.count(project.id, elsewhere)).toBe(1);
+
+        // Tenant isolation: each project sees its own rows only, whatever the source asked for.
+        expect(await store.videoConversions.list(other.id, query())).toEqual([ofOtherProject]);
+        expect(await store.videoConversions.list(other.id, query({ sourceUuid: elsewhere }))).toEqual([]);
+        expect(await store.videoConversions.list(other.id, query({ sourceUuid: null }))).toEqual([ofOtherProject]);
+        expect(await store.videoConversions.count(other.id, source)).toBe(1);
+        expect(await store.videoConversions.count(other.id, elsewhere)).toBe(0);
+        expect(await store.videoConversions.list((await newProject()).id, query({ sourceUuid: null }))).toEqual([]);
+
+        // The listing shows each conversion as it stands.
+        await store.videoConversions.moveStatus(token(5), ['pending'], 'processing', null, at(4));
+        await store.videoConversions.setProgress(token(5), 30, at(5));
+        expect((await store.videoConversions.list(project.id, query({ limit: 1 })))[0]).toEqual({ ...ordered[0], status: 'processing', progress: 30, updatedAt: at(5) });
+      });
     });
 
     describe('project storages', () => {

@@ -5,6 +5,7 @@ import {
   parseVideoConversionPath,
   parseVideoTime,
   thumbnailUuid,
+  videoConversionPath,
   videoGeometry,
   VideoPathError,
 } from '../../src/domain/video-conversion.js';
@@ -34,6 +35,23 @@ describe('parseVideoConversionPath', () => {
     const b = parseVideoConversionPath(`${UUID}/video/-/cut/0:01:30.000/end/`, 4096).plan;
     expect(canonicalPlan(a)).toBe(canonicalPlan(b));
     expect(canonicalPlan(a)).not.toBe(canonicalPlan({ ...b, thumbnails: 2 }));
+  });
+
+  it('writes a plan back as a path that reads as the same plan', () => {
+    const written = [
+      `${UUID}/video/`,
+      `${UUID}/video/-/format/webm/-/size/640x/-/quality/better/-/cut/0:0:10/000:00:20.5/-/thumbs~8/`,
+      `${UUID}/video/-/size/x360/add_padding/-/cut/90/end/`,
+      `${UUID}/video/-/format/ogg/-/size/101x41/scale_crop/-/quality/lightest/-/cut/999:59:59.999/0.001/-/thumbs~50/`,
+    ];
+    for (const path of written) {
+      const { plan } = parseVideoConversionPath(path, 4096);
+      const again = videoConversionPath(UUID, plan);
+      expect(parseVideoConversionPath(again, 4096)).toEqual({ sourceUuid: UUID, plan });
+    }
+    const { plan } = parseVideoConversionPath(written[1]!, 4096);
+    expect(videoConversionPath(UUID, plan)).toBe(`${UUID}/video/-/format/webm/-/size/640x/-/quality/better/-/cut/0:00:10/0:00:20.500/-/thumbs~8/`);
+    expect(videoConversionPath(UUID, parseVideoConversionPath(written[0]!, 4096).plan)).toBe(`${UUID}/video/-/format/mp4/-/quality/normal/-/thumbs~1/`);
   });
 
   it.each([

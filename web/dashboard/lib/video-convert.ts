@@ -1,8 +1,6 @@
 /**
- * The file page's video conversions: the Uploadcare path its form stands for, and the conversions
- * started from this tab. The REST API answers a conversion's status by its token but does not list
- * a file's conversions, so the page remembers the tokens it got (in sessionStorage: they outlive a
- * reload of the tab, not the tab).
+ * The file page's video conversions: the Uploadcare path its form stands for, and which
+ * conversions are still running (the page lists a file's conversions from `GET /convert/video/`).
  */
 
 export const VIDEO_FORMATS = ['mp4', 'webm'] as const;
@@ -57,39 +55,7 @@ export function conversionPath(uuid: string, form: ConvertForm): string {
   return `${uuid}/video/${operations.map((operation) => `-/${operation}/`).join('')}`;
 }
 
-/** A conversion the page started: what it asked for and the names of its results. */
-export interface StartedConversion {
-  token: number;
-  path: string;
-  uuid: string;
-  thumbnailsGroupUuid: string;
-}
-
-const storageKey = (fileUuid: string) => `trove.video-conversions.${fileUuid}`;
-
-/** The conversions of a file started from this tab, newest first; none when storage is unavailable. */
-export function rememberedConversions(fileUuid: string): StartedConversion[] {
-  try {
-    const parsed: unknown = JSON.parse(window.sessionStorage.getItem(storageKey(fileUuid)) ?? '[]');
-    return Array.isArray(parsed) ? parsed.filter(isStartedConversion) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Adds a conversion (the same token again replaces its entry: the API answers a repeated request with the same token). */
-export function rememberConversion(fileUuid: string, conversion: StartedConversion): StartedConversion[] {
-  const list = [conversion, ...rememberedConversions(fileUuid).filter((known) => known.token !== conversion.token)];
-  try {
-    window.sessionStorage.setItem(storageKey(fileUuid), JSON.stringify(list));
-  } catch {
-    // Private modes may refuse storage: the list then lasts as long as the page.
-  }
-  return list;
-}
-
-function isStartedConversion(value: unknown): value is StartedConversion {
-  if (typeof value !== 'object' || value === null) return false;
-  const entry = value as Record<string, unknown>;
-  return typeof entry.token === 'number' && typeof entry.path === 'string' && typeof entry.uuid === 'string' && typeof entry.thumbnailsGroupUuid === 'string';
+/** Pending or processing: the list is asked again until none is. */
+export function isRunning(status: string): boolean {
+  return status === 'pending' || status === 'processing';
 }

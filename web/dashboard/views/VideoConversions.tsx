@@ -1,31 +1,33 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { VideoConversionStatus } from '../../../client/trove-client';
-import { errorMessage, failureStatus, isAbort } from '../api/errors';
+import type { VideoConversionListItem } from '../../../client/trove-client';
+import { errorMessage } from '../api/errors';
 import { Link } from '../components/Link';
 import { useApp } from '../context';
 import { cdnUrl } from '../lib/cdn';
+import { formatDateTime } from '../lib/format';
+import { runBusy, useResource } from '../lib/hooks';
 import {
   conversionPath,
   convertFormIssues,
   INITIAL_CONVERT_FORM,
+  isRunning,
   MAX_THUMBNAILS,
   RESIZE_MODES,
-  rememberConversion,
-  rememberedConversions,
   VIDEO_FORMATS,
   VIDEO_QUALITIES,
   type ConvertForm,
   type ResizeMode,
-  type StartedConversion,
   type VideoFormat,
   type VideoQuality,
 } from '../lib/video-convert';
 import { BASE } from '../router';
 
-/** How often a conversion still running is asked about: a short clip finishes in seconds. */
+/** How often the list is asked again while a conversion runs: a short clip finishes in seconds. */
 const POLL_MS = 1000;
-/** After a failed status request (the server restarting, the network gone), wait longer. */
+/** After a failed request (the server restarting, the network gone), wait longer. */
 const POLL_RETRY_MS = 5000;
+/** The newest conversions shown; older ones are counted, not listed. */
+const LIST_LIMIT = 100;
 
 const RESIZE_MODE_LABELS: Record<ResizeMode, string> = {
   preserve_ratio: 'Fit inside, keep ratio',
@@ -34,7 +36,7 @@ const RESIZE_MODE_LABELS: Record<ResizeMode, string> = {
   add_padding: 'Fit and pad',
 };
 
-const STATUS_LABELS: Record<VideoConversionStatus['status'], string> = {
+const STATUS_LABELS: Record<VideoConversionListItem['status'], string> = {
   pending: 'Pending',
   processing: 'Processing',
   finished: 'Finished',
@@ -43,16 +45,28 @@ const STATUS_LABELS: Record<VideoConversionStatus['status'], string> = {
 };
 
 /**
- * Converting a video with Uploadcare's `POST /convert/video/`, and the conversions started from this
- * tab with their status (the API lists no file's conversions; the tokens are remembered here).
+ * Converting a video with Uploadcare's `POST /convert/video/`, and the file's conversions from
+ * `GET /convert/video/?source=` with their status, asked again while any is running.
  */
 export function VideoConversions(props: { uuid: string }) {
   const { api, toast } = useApp();
   const [form, setForm] = useState<ConvertForm>(INITIAL_CONVERT_FORM);
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
-  // Keyed by the file on its page: another file's page starts from its own list and an empty form.
-  const [started, setStarted] = useState<StartedConversion[]>(() => rememberedConversions(props.uuid));
+  const conversions = useResource(
+    (signal) => api.trove.listVideoConversions({ query: { source: props.uuid, limit: String(LIST_LIMIT) } }, { signal }),
+    [api, props.uuid],
+  );
+  // The last answer stays on screen while the next is asked for (a reload keeps `data`).
+  const shown = conversions.data?.results ?? null;
+  const total = conversions.data?.total ?? 0;
+  const running = shown?.some((conversion) => isRunning(conversion.status)) ?? false;
+  const { loading, error, reload } = conversions;
+  useEffect(() => {
+    if (loading || (!running && !error)) return;
+    const timer = window.setTimeout(reload, error ? POLL_RETRY_MS : POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [loading, running, error, reload]);
 
   const issues = convertFormIssues(form);
   const path = conversionPath(props.uuid, form);
@@ -74,7 +88,7 @@ export function VideoConversions(props: { uuid: string }) {
         setRefusal(Object.values(answer.problems)[0] ?? 'The server did not start the conversion.');
         return;
       }
-      setStarted(rememberConversion(props.uuid, { token: result.token, path, uuid: result.uuid, thumbnailsGroupUuid: result.thumbnails_group_uuid }));
+      reload();
       toast.success('Conversion started.');
     } catch (failure) {
       setRefusal(errorMessage(failure));
@@ -169,91 +183,86 @@ export function VideoConversions(props: { uuid: string }) {
           </div>
         )}
       </form>
-      <h3 class="convert-list-title">Conversions started here</h3>
-      {started.length === 0 ? (
+      <h3 class="convert-list-title">Conversions</h3>
+      {error && (
+        <p class="field-issue" role="alert" data-testid="convert-list-problem">
+          Could not list the conversions: {error}
+        </p>
+      )}
+      {shown === null ? (
+        !error && <p class="subtle">Loading…</p>
+      ) : shown.length === 0 ? (
         <p class="subtle" data-testid="convert-none">
-          None yet. This list shows the conversions started from this browser tab.
+          None yet.
         </p>
       ) : (
-        <ul class="convert-list" aria-live="polite" data-testid="convert-list">
-          {started.map((conversion) => (
-            <ConversionRow key={conversion.token} conversion={conversion} />
-          ))}
-        </ul>
+        <>
+          <ul class="convert-list" aria-live="polite" data-testid="convert-list">
+            {shown.map((conversion) => (
+              <ConversionRow key={conversion.token} conversion={conversion} onChanged={reload} />
+            ))}
+          </ul>
+          {total > shown.length && (
+            <p class="subtle" data-testid="convert-more">
+              The {shown.length} newest of {total}.
+            </p>
+          )}
+        </>
       )}
     </section>
   );
 }
 
-/** One conversion and its status, asked again until it is over. */
-function ConversionRow(props: { conversion: StartedConversion }) {
-  const { conversion } = props;
-  const { api, boot } = useApp();
-  const [status, setStatus] = useState<VideoConversionStatus | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const over = status !== null && (status.status === 'finished' || status.status === 'failed' || status.status === 'cancelled');
+/** One conversion as the list last told it, with a Cancel while it runs. */
+function ConversionRow(props: { conversion: VideoConversionListItem; onChanged: () => void }) {
+  const { conversion, onChanged } = props;
+  const { api, boot, toast } = useApp();
+  const [cancelling, setCancelling] = useState(false);
+  const state = conversion.status;
 
-  useEffect(() => {
-    if (over) return;
-    const controller = new AbortController();
-    let timer = 0;
-    const ask = async () => {
-      let delay = POLL_MS;
-      try {
-        const answer = await api.trove.getVideoConversionStatus({ path: { token: String(conversion.token) } }, { signal: controller.signal });
-        setStatus(answer);
-        setProblem(null);
-        if (answer.status === 'finished' || answer.status === 'failed' || answer.status === 'cancelled') return;
-      } catch (failure) {
-        if (isAbort(failure)) return;
-        setProblem(errorMessage(failure));
-        // A token the project does not know (another project's, or a forgotten one) will not come back.
-        if (failureStatus(failure) === 404) return;
-        delay = POLL_RETRY_MS;
-      }
-      if (!controller.signal.aborted) timer = window.setTimeout(() => void ask(), delay);
-    };
-    void ask();
-    return () => {
-      controller.abort();
-      window.clearTimeout(timer);
-    };
-  }, [api, conversion.token, over]);
+  const cancel = () =>
+    runBusy(setCancelling, (message) => toast.error(message), async () => {
+      await api.trove.cancelVideoConversion({ path: { token: String(conversion.token) } });
+      toast.success('Conversion cancelled.');
+      onChanged();
+    });
 
-  const state = status?.status ?? 'pending';
   return (
-    <li class="convert-item" data-testid="conversion" data-token={conversion.token} data-status={status ? state : 'unknown'}>
+    <li class="convert-item" data-testid="conversion" data-token={conversion.token} data-status={state}>
       <div class="convert-item-head">
         <span class={`badge convert-status convert-status-${state}`} data-testid="conversion-status">
-          {status ? STATUS_LABELS[state] : problem ? 'Unknown' : 'Asking…'}
-          {state === 'processing' && status ? ` · ${Math.round(status.progress)}%` : ''}
+          {STATUS_LABELS[state]}
+          {state === 'processing' ? ` · ${Math.round(conversion.progress)}%` : ''}
         </span>
-        <code class="convert-item-path" title={conversion.path}>
+        <code class="convert-item-path" title={`${conversion.path}\nStarted ${formatDateTime(conversion.datetime_created)}`}>
           {conversion.path.slice(conversion.path.indexOf('/video/') + '/video/'.length)}
         </code>
+        {isRunning(state) && (
+          <button type="button" class="btn btn-ghost btn-small" disabled={cancelling} onClick={() => void cancel()} data-testid="conversion-cancel">
+            {cancelling ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
       </div>
-      {state === 'processing' && status && (
-        <progress class="convert-progress" max={100} value={status.progress} aria-label={`Conversion ${conversion.token} progress`} />
-      )}
-      {state === 'finished' && status?.result && (
+      {state === 'processing' && <progress class="convert-progress" max={100} value={conversion.progress} aria-label={`Conversion ${conversion.token} progress`} />}
+      {state === 'finished' && (
         <p class="convert-result">
-          <Link href={`${BASE}/files/${status.result.uuid}`} data-testid="conversion-result">
+          <Link href={`${BASE}/files/${conversion.uuid}`} data-testid="conversion-result">
             Open the converted file
           </Link>
           {' · '}
-          <a href={cdnUrl(boot.cdnBase, status.result.thumbnails_group_uuid)} target="_blank" rel="noopener" data-testid="conversion-thumbnails">
+          <a href={cdnUrl(boot.cdnBase, conversion.thumbnails_group_uuid)} target="_blank" rel="noopener" data-testid="conversion-thumbnails">
             Thumbnails group
           </a>
         </p>
       )}
       {state === 'failed' && (
         <p class="field-issue" role="alert" data-testid="conversion-error">
-          {status?.error ?? 'The conversion failed.'}
+          {conversion.error ?? 'The conversion failed.'}
         </p>
       )}
-      {problem && (
-        <p class="field-issue" role="alert" data-testid="conversion-problem">
-          Could not ask for its status: {problem}
+      {state === 'cancelled' && conversion.error && (
+        <p class="subtle convert-note" data-testid="conversion-error">
+          {conversion.error}
         </p>
       )}
     </li>

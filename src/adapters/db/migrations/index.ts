@@ -9,6 +9,7 @@ import * as appdataAddons from './0007-appdata-addons.js';
 import * as projectStorages from './0008-project-storages.js';
 import * as videoConversions from './0009-video-conversions.js';
 import * as jobLanes from './0010-job-lanes.js';
+import * as videoConversionLists from './0011-video-conversion-lists.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-project-storages': projectStorages,
   '0009-video-conversions': videoConversions,
   '0010-job-lanes': jobLanes,
+  '0011-video-conversion-lists': videoConversionLists,
 };
 
 export const migrationProvider: MigrationProvider = {

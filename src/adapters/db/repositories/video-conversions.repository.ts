@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { CONVERSION_STATUSES, type ConversionStatus, type VideoConversion, type VideoPlan } from '../../../domain/video-conversion.js';
-import type { VideoConversionsRepository } from '../../../ports/repositories.js';
+import type { VideoConversionListQuery, VideoConversionsRepository } from '../../../ports/repositories.js';
 import { readJson } from '../json-columns.js';
 import type { Database, VideoConversionsTable } from '../schema.js';
 
@@ -70,6 +70,29 @@ export class KyselyVideoConversionsRepository implements VideoConversionsReposit
     return row ? toConversion(row) : null;
   }
 
+  async list(projectId: string, query: VideoConversionListQuery): Promise<VideoConversion[]> {
+    let select = this.ofProject(projectId, query.sourceUuid).selectAll();
+    if (query.before) {
+      const { datetime, token } = query.before;
+      select =
+        token === null
+          ? select.where('created_at', '<=', datetime)
+          : select
+              // The redundant bound lets the index start at the cursor instead of filtering every row before it.
+              .where('created_at', '<=', datetime)
+              .where((eb) => eb.or([eb('created_at', '<', datetime), eb.and([eb('created_at', '=', datetime), eb('token', '<', token)])]));
+    }
+    const rows = await select.orderBy('created_at', 'desc').orderBy('token', 'desc').limit(query.limit).execute();
+    return rows.map(toConversion);
+  }
+
+  async count(projectId: string, sourceUuid: string | null): Promise<number> {
+    const row = await this.ofProject(projectId, sourceUuid)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async setProgress(token: string, progress: number, at: string): Promise<void> {
     await this.db.updateTable('video_conversions').set({ progress, updated_at: at }).where('token', '=', token).where('status', '=', 'processing').execute();
   }
@@ -82,5 +105,11 @@ export class KyselyVideoConversionsRepository implements VideoConversionsReposit
       .where('status', 'in', [...from])
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The project's rows, narrowed to one source when given. */
+  private ofProject(projectId: string, sourceUuid: string | null) {
+    const select = this.db.selectFrom('video_conversions').where('project_id', '=', projectId);
+    return sourceUuid === null ? select : select.where('source_uuid', '=', sourceUuid);
   }
 }

@@ -3,15 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createAppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
-import { restRoute } from './rest-params.js';
-import { projectOf } from './rest-request.js';
+import { cursorOf, limitOf, restRoute } from './rest-params.js';
+import { projectOf, restBases } from './rest-request.js';
 import {
   ErrorDetailSchema,
   restBodyErrorResponses,
   restErrorResponses,
+  VideoConversionListQuerySchema,
+  VideoConversionListSchema,
   VideoConversionSchema,
   VideoConversionStatusSchema,
   VideoConvertBodySchema,
+  type VideoConversionList,
 } from './schemas.js';
 
 const TokenParamsSchema = Type.Object({ token: Type.String({ maxLength: 200 }) });
@@ -41,6 +44,33 @@ export function registerRestConversion(fastify: FastifyInstance, ctx: HttpContex
       response: { 200: VideoConversionSchema, ...restBodyErrorResponses, 503: ErrorDetailSchema },
     }),
     async (request) => videos().convert(projectOf(request), request.body),
+  );
+
+  app.get(
+    '/convert/video/',
+    restRoute({
+      operationId: 'listVideoConversions',
+      summary: 'List video conversions',
+      description:
+        'A Trove extension (Uploadcare lists no conversions): the project\'s video conversions, newest first, each with its status, progress, path and results. `source`: only those of this file (another project\'s file matches none: an empty list); absent, all of them. Paginated by `from` (keyset, in `next`); `limit` (1–1000, default 100).',
+      querystring: VideoConversionListQuerySchema,
+      response: { 200: VideoConversionListSchema, ...restErrorResponses },
+    }),
+    async (request): Promise<VideoConversionList> => {
+      const { query } = request;
+      const limit = limitOf(query.limit, 100);
+      const from = cursorOf(query.from);
+      const sourceUuid = query.source ? query.source.toLowerCase() : null;
+      const page = await videos().list(projectOf(request), { sourceUuid, before: from && { datetime: from.datetime, token: from.uuid }, limit });
+      let next: string | null = null;
+      if (page.next) {
+        const params = new URLSearchParams({ limit: String(limit) });
+        if (sourceUuid) params.set('source', sourceUuid);
+        params.set('from', `${page.next.datetime}~${page.next.token}`);
+        next = `${restBases(request, ctx).apiBase}/convert/video/?${params.toString()}`;
+      }
+      return { next, previous: null, total: page.total, per_page: limit, results: page.conversions };
+    },
   );
 
   app.get(

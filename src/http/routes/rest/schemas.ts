@@ -323,6 +323,27 @@ export const GroupListQuerySchema = Type.Object({
   from: fromCursor(GROUP_ID),
 });
 
+/** A conversion token as Trove makes them: a positive integer below 2^48 (at most 15 digits). */
+const CONVERSION_TOKEN = '[1-9][0-9]{0,14}';
+
+export const VideoConversionListQuerySchema = Type.Object({
+  source: Type.Optional(
+    Type.String({
+      pattern: `^(${ANY_CASE_UUID.slice(1, -1)})?$`,
+      description: 'The uuid of the source file (any case); absent: every conversion of the project',
+      ...rejects('`source` must be the uuid of a file, e.g. 0f8c1e2a-5b7d-4c3e-9a1f-2b3c4d5e6f70.'),
+    }),
+  ),
+  limit: pageLimit,
+  from: Type.Optional(
+    Type.String({
+      pattern: `^(${ISO_DATE}(~${CONVERSION_TOKEN})?)?$`,
+      description: 'An ISO 8601 date-time (conversions created then or earlier), or the cursor of a `next` link',
+      ...rejects(dateMessage('from')),
+    }),
+  ),
+});
+
 export const DeliveryLogQuerySchema = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^0*([1-9][0-9]?|100)$', description: '1–100, default 50', ...rejects('`limit` must be an integer from 1 to 100.') })),
   before: Type.Optional(Type.String({ description: 'A `created` time: older deliveries only (ignored unless a date)' })),
@@ -625,9 +646,31 @@ export const VideoConversionSchema = Type.Object(
   { title: 'VideoConversion' },
 );
 
+const ConversionStatusSchema = Type.Enum(['pending', 'processing', 'finished', 'failed', 'cancelled']);
+
+const VideoConversionItemSchema = Type.Object(
+  {
+    token: Type.Integer({ description: 'As answered by `POST /convert/video/`' }),
+    status: ConversionStatusSchema,
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the conversion failed or was cancelled' }),
+    progress: Type.Integer({ minimum: 0, maximum: 100, description: 'Percent of the transcode done (0 while pending, 100 once finished)' }),
+    source: Type.String({ format: 'uuid', description: 'The file converted' }),
+    path: Type.String({ description: 'The conversion as a path, every operation written out (format, size, quality, cut, thumbs)' }),
+    store: Type.Boolean({ description: 'Whether the results are stored' }),
+    uuid: Type.String({ format: 'uuid', description: 'The converted video, once finished' }),
+    thumbnails_group_uuid: Type.String({ description: 'The group of its thumbnails, once finished' }),
+    datetime_created: Type.String({ format: 'date-time' }),
+    datetime_updated: Type.String({ format: 'date-time', description: 'The last change of status or progress' }),
+  },
+  { title: 'VideoConversionListItem' },
+);
+
+export const VideoConversionListSchema = paginated('VideoConversionList', VideoConversionItemSchema);
+export type VideoConversionList = Static<typeof VideoConversionListSchema>;
+
 export const VideoConversionStatusSchema = Type.Object(
   {
-    status: Type.Enum(['pending', 'processing', 'finished', 'failed', 'cancelled']),
+    status: ConversionStatusSchema,
     error: Type.Union([Type.String(), Type.Null()], { description: 'Why the conversion failed' }),
     progress: Type.Integer({ minimum: 0, maximum: 100, description: 'Trove extension: percent of the transcode done (0 while pending, 100 once finished)' }),
     result: Type.Union([Type.Object({ uuid: Type.String({ format: 'uuid' }), thumbnails_group_uuid: Type.String() }), Type.Null()]),
