@@ -72,6 +72,9 @@ const UNAVAILABLE_RETRY_AFTER = '30';
  * failed and when a request may start the next (`decideHls`).
  */
 export class VideoStreamingService {
+  /** Streams this process is making: a second job for one of them ends at once. */
+  private readonly making = new Set<string>();
+
   constructor(
     private readonly delivery: DeliveryService,
     private readonly files: Pick<MetadataRepositories['files'], 'findForProject'>,
@@ -190,9 +193,20 @@ export class VideoStreamingService {
     const state = await this.readState(uuid);
     const attempt = job.payload.attempt ?? state?.attempts ?? 1;
     if (state && (state.status !== 'processing' || (state.attempts ?? 1) !== attempt)) return;
-    // Started now: a request sees the attempt alive until the job's lease could run out from here.
-    await this.writeState(uuid, { status: 'processing', at: this.now(), attempts: attempt });
-    await this.slots.run(file.projectId, 'background', () => this.make(file, attempt));
+    // Jobs queued by requests arriving together may be more than one when a worker took the first
+    // before the next was queued: one runs, the others end.
+    if (this.making.has(uuid)) return;
+    this.making.add(uuid);
+    try {
+      // Started now: a request sees the attempt alive until the job's lease could run out from here.
+      await this.writeState(uuid, { status: 'processing', at: this.now(), attempts: attempt });
+      await this.slots.run(file.projectId, 'background', async () => {
+        if (await this.blobs.head(`${hlsPrefix(uuid)}${MASTER_PLAYLIST}`)) return;
+        await this.make(file, attempt);
+      });
+    } finally {
+      this.making.delete(uuid);
+    }
   }
 
   private async make(file: StoredFile, attempt: number): Promise<void> {
