@@ -20,7 +20,7 @@ import type { Clock } from '../lib/clock.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { MetadataRepositories } from '../ports/repositories.js';
-import { VideoProbeError, VideoTranscodeError, type HlsResult, type VideoEngine } from '../ports/video-engine.js';
+import { VideoProbeError, type HlsResult, type VideoEngine } from '../ports/video-engine.js';
 import type { DeliveryService } from './delivery.service.js';
 
 /** Runs video work a project at a time in turn (the video slots). */
