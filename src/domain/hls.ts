@@ -65,6 +65,8 @@ export interface HlsState {
   error?: string;
   /** A failed state's: from when a request starts the next attempt. Absent: the failure is final. */
   retryAt?: string;
+  /** A processing state's: the job that took the attempt, once one did. */
+  job?: string;
 }
 
 function even(value: number): number {

@@ -146,7 +146,8 @@ export const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs
 /** The HLS ladder of a video file (`/:uuid/hls/`): one ffmpeg run, its playlists and segments stored under the file's derivatives. */
 export const VIDEO_HLS_JOB = {
   name: 'video.hls',
-  // `attempt`: the stream's attempt this job makes (absent in jobs queued before attempts were kept).
+  // `attempt`: the stream's attempt the job was queued for (absent in jobs queued before attempts were
+  // kept); the job makes the attempt its stream's state names.
   payload: Type.Object({ uuid: Type.String(), attempt: Type.Optional(Type.Integer({ minimum: 1 })) }),
   policy: (settings) => ({
     retry: VIDEO_HLS_RETRY,

@@ -156,7 +156,7 @@ export class VideoStreamingService {
         throw createAppError(
           'STREAM_RETRY_PENDING',
           503,
-          `The HLS stream of ${file.uuid} failed (${attemptsOf(decision.attempts)}): ${decision.error} It is tried again on a request from ${decision.retryAt.toISOString()} (in ${seconds} s).`,
+          `The HLS stream of ${file.uuid} failed (${attemptsOf(decision.attempts)}; tried again on a request from ${decision.retryAt.toISOString()}, in ${seconds} s): ${decision.error}`,
           { headers: { 'retry-after': String(seconds), 'cache-control': 'no-store' } },
         );
       }
@@ -175,9 +175,10 @@ export class VideoStreamingService {
 
   /**
    * The `video.hls` job: idempotent (a stored master ends it), and a removed file is left alone
-   * (what a request wrote for it since its purge goes). A job of an attempt that is no longer the
-   * stream's current one ends too: a lost job delivered again after a request started the next
-   * attempt must not run beside it.
+   * (what a request wrote for it since its purge goes). The first job to run takes the stream's
+   * current attempt by writing its id into the state; any other job for it then ends, so a lost job
+   * delivered again after a request started the next attempt does not run beside that attempt's job.
+   * A job queued for an older attempt and merged by the dedupe key takes the current one.
    */
   async run(job: RunningJob<VideoHlsPayload>): Promise<void> {
     const { uuid } = job.payload;
@@ -191,15 +192,15 @@ export class VideoStreamingService {
     }
     if (await this.blobs.head(`${hlsPrefix(uuid)}${MASTER_PLAYLIST}`)) return;
     const state = await this.readState(uuid);
-    const attempt = job.payload.attempt ?? state?.attempts ?? 1;
-    if (state && (state.status !== 'processing' || (state.attempts ?? 1) !== attempt)) return;
-    // Jobs queued by requests arriving together may be more than one when a worker took the first
-    // before the next was queued: one runs, the others end.
+    if (state && (state.status !== 'processing' || (state.job !== undefined && state.job !== job.id))) return;
+    const attempt = state?.attempts ?? job.payload.attempt ?? 1;
+    // Two jobs of one stream in this process (queued by requests together, the first taken before
+    // the second was queued): one runs, the other ends.
     if (this.making.has(uuid)) return;
     this.making.add(uuid);
     try {
-      // Started now: a request sees the attempt alive until the job's lease could run out from here.
-      await this.writeState(uuid, { status: 'processing', at: this.now(), attempts: attempt });
+      // Taken now: a request sees the attempt alive until this job's lease could run out from here.
+      await this.writeState(uuid, { status: 'processing', at: this.now(), attempts: attempt, job: job.id });
       await this.slots.run(file.projectId, 'background', async () => {
         if (await this.blobs.head(`${hlsPrefix(uuid)}${MASTER_PLAYLIST}`)) return;
         await this.make(file, attempt);

@@ -329,3 +329,47 @@ describe('a stream whose ffmpeg crashes', () => {
     await waitGone(trove, `derivatives/${uuid}/hls-v1/master.m3u8`);
   }, 120_000);
 });
+
+describe('an attempt whose job never ran', () => {
+  it('is replaced by a request once it is stale, and the queued job makes the new attempt', async () => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'trove-hls-roles-'));
+    const env = { DATA_DIR: shared, TROVE_PUBLIC_KEY: `pk_${'e5'.repeat(8)}`, TROVE_SECRET_KEY: `sk_${'f6'.repeat(16)}` };
+    try {
+      // No video role: the job is queued and nothing takes it, as when every video worker is down.
+      const front = await startTrove({ env: { ...env, TROVE_ROLES: 'upload,api,delivery,worker' } });
+      let uuid: string;
+      try {
+        uuid = await uploadFile(front, silent, 'waiting.mp4');
+        expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
+        expect(await storedState(front, uuid)).toMatchObject({ status: 'processing', attempts: 1 });
+        // Younger than the job's lease (4.5 h with the defaults) and a margin: still being prepared.
+        front.clock.advance(4 * 3_600_000);
+        expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
+        expect(await storedState(front, uuid)).toMatchObject({ attempts: 1 });
+        // Past it: the attempt counts as lost and the request starts the next (its job merges with the waiting one).
+        front.clock.advance(3_600_000);
+        const replaced = await fetch(`${front.url}/${uuid}/hls/master.m3u8`);
+        expect(replaced.status).toBe(202);
+        const state = await storedState(front, uuid);
+        expect(state).toMatchObject({ status: 'processing', attempts: 2 });
+        expect(state?.job).toBeUndefined();
+      } finally {
+        await front.close();
+      }
+      const logger = new RecordingLogger();
+      const video = await startTrove({ logger, env: { ...env, TROVE_ROLES: 'api,delivery,video' } });
+      try {
+        const master = await waitForMaster(video, uuid);
+        expect(master.status).toBe(200);
+        expect(await master.text()).toContain('#EXT-X-STREAM-INF');
+        const runs = logger.about(uuid).filter((entry) => entry.message === 'HLS stream made' || entry.message === 'HLS stream failed');
+        expect(runs.map((entry) => [entry.message, entry.object.attempt])).toEqual([['HLS stream made', 2]]);
+        expect(await storedState(video, uuid)).toBeNull();
+      } finally {
+        await video.close();
+      }
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
