@@ -213,7 +213,8 @@ export const ERROR_CODES = {
   CORRUPT_SOURCE: { statuses: [422], api: 'cdn', meaning: 'The image could not be decoded: its bytes are damaged or not what they claim.' },
   TIMEOUT: { statuses: [503], api: 'cdn', meaning: 'The transformation took too long; retry after Retry-After, or ask for less work.' },
   NOT_A_VIDEO: { statuses: [400], api: 'cdn', meaning: '`hls/` was asked of a file that is not a video Trove could read.' },
-  STREAM_FAILED: { statuses: [422], api: 'cdn', meaning: 'The HLS stream of this video could not be made (the message says why); the same video will fail again.' },
+  STREAM_FAILED: { statuses: [422], api: 'cdn', meaning: 'The HLS stream of this video cannot be made: the video is refused (a limit, no video stream, bytes ffprobe cannot read), or every attempt failed. The message says why; asking again does not retry.' },
+  STREAM_RETRY_PENDING: { statuses: [503], api: 'cdn', meaning: 'The last attempt to make the HLS stream failed for a reason that may pass (ffmpeg crashed or timed out, a storage error); the first request after Retry-After starts the next attempt.' },
   VIDEO_UNAVAILABLE: { statuses: [503], api: 'cdn', meaning: '`gif2video` or `hls/` cannot run because ffmpeg or ffprobe cannot run on this server; the message says why. Cached videos are still served.' },
   TRANSFORM_QUEUE_FULL: { statuses: [503], api: 'cdn', meaning: 'Too many transformations are waiting for this project; retry shortly.' },
   TRANSFORM_NODES_UNAVAILABLE: {

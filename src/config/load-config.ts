@@ -58,7 +58,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_FFMPEG_PATH', default: 'ffmpeg', description: 'The ffmpeg program video conversions run (found on PATH by default). When it or ffprobe is missing, Trove still starts: `/ready` says video is unavailable and why, uploads keep `video_info` null and conversions answer 503.' },
   { name: 'TROVE_FFPROBE_PATH', default: 'ffprobe', description: 'The ffprobe program that reads a video\'s facts at upload (`content_info.video`, `video_info`).' },
   { name: 'TROVE_VIDEO_PROBE_TIMEOUT', default: '10s', description: 'Deadline of one ffprobe run at upload; a file it cannot read in time is kept as a plain file, without video facts.' },
-  { name: 'TROVE_VIDEO_TIMEOUT', default: '30m', description: 'Deadline of one video conversion (transcode and thumbnails); ffmpeg is killed and the job fails with the reason.' },
+  { name: 'TROVE_VIDEO_TIMEOUT', default: '30m', description: 'Deadline of one video conversion (transcode and thumbnails) and of one HLS ladder\'s ffmpeg run; ffmpeg is killed and the job fails with the reason (an HLS ladder is tried again later, see HLS streaming).' },
   { name: 'TROVE_VIDEO_CONCURRENCY', default: '1', description: 'Video conversions and HLS ladders running at once in each video process (each ffmpeg uses 2 threads), leased apart from TROVE_JOB_CONCURRENCY; the rest stay queued for any video node, and projects take turns in the queue.' },
   { name: 'TROVE_VIDEO_MAX_FILE_SIZE', default: '2GiB', description: 'Largest video Trove converts; `gif2video` converts GIFs up to the lower of this and `TROVE_MAX_SOURCE_SIZE`.' },
   { name: 'TROVE_VIDEO_MAX_DURATION', default: '1h', description: 'Longest video Trove converts (as the probe reads it), and longest GIF `gif2video` converts.' },

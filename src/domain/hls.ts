@@ -58,9 +58,15 @@ export const HLS_STATE = 'state.json';
 
 export interface HlsState {
   status: 'processing' | 'failed';
-  /** When the job was asked for (ISO-8601). */
+  /** processing: when the attempt's job was asked for, or started; failed: when it failed (ISO-8601). */
   at: string;
+  /** Attempts started so far, this one included; absent in a state written before attempts were kept. */
+  attempts?: number;
   error?: string;
+  /** A failed state's: from when a request starts the next attempt. Absent: the failure is final. */
+  retryAt?: string;
+  /** A processing state's: the job that took the attempt, once one did. */
+  job?: string;
 }
 
 function even(value: number): number {

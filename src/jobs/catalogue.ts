@@ -146,14 +146,20 @@ export const VIDEO_CONVERT_JOB = {
   }),
 } satisfies JobDefinition;
 
-/** 2 attempts: a stream ffmpeg cannot make fails at once; a second try is for trouble around it (storage, a lost worker). */
+/**
+ * 2 attempts of one job. A failure to make the stream is recorded in its state and retried by a
+ * later request (`HLS_RETRY`); the queue's second try is for a job that could not record it or was
+ * lost with its worker.
+ */
 export const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs: 120_000 };
 
 /** The HLS ladder of a video file (`/:uuid/hls/`): one ffmpeg run, its playlists and segments stored under the file's derivatives. */
 export const VIDEO_HLS_JOB = {
   name: 'video.hls',
   lane: VIDEO_LANE,
-  payload: Type.Object({ uuid: Type.String() }),
+  // `attempt`: the stream's attempt the job was queued for (absent in jobs queued before attempts were
+  // kept); the job makes the attempt its stream's state names.
+  payload: Type.Object({ uuid: Type.String(), attempt: Type.Optional(Type.Integer({ minimum: 1 })) }),
   policy: (settings) => ({
     retry: VIDEO_HLS_RETRY,
     visibilityTimeoutMs: videoLeaseMs(settings),

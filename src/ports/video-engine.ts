@@ -17,6 +17,14 @@ export interface VideoEngineStatus {
 /** A file the engine could not read as a video; `message` says why, in words a user can act on. */
 export class VideoProbeError extends Error {
   override readonly name = 'VideoProbeError';
+
+  /** `timeout`: ffprobe passed its deadline (the same bytes may be read on a quieter server); `unreadable`: they cannot be. */
+  constructor(
+    message: string,
+    readonly reason: 'unreadable' | 'timeout' = 'unreadable',
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -11,15 +11,16 @@ import {
   SEGMENT_SECONDS,
   type HlsState,
 } from '../domain/hls.js';
+import { decideHls, failedState, type HlsRetryPolicy } from '../domain/hls-retry.js';
 import { videoLimitProblem, type VideoLimits } from '../domain/video-info.js';
 import { AppError, createAppError } from '../errors.js';
-import { VIDEO_HLS_JOB, VIDEO_HLS_RETRY, type VideoHlsPayload } from '../jobs/catalogue.js';
+import { VIDEO_HLS_JOB, type VideoHlsPayload } from '../jobs/catalogue.js';
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { Clock } from '../lib/clock.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { MetadataRepositories } from '../ports/repositories.js';
-import { VideoProbeError, VideoTranscodeError, type HlsResult, type VideoEngine } from '../ports/video-engine.js';
+import { VideoProbeError, type HlsResult, type VideoEngine } from '../ports/video-engine.js';
 import type { DeliveryService } from './delivery.service.js';
 
 /** Runs video work a project at a time in turn (the video slots). */
@@ -36,6 +37,8 @@ interface StreamingSettings {
   limits: VideoLimits;
   /** A `processing` state older than this is a job that was lost: the next request asks again. */
   staleAfterMs: number;
+  /** When a stream that failed for a reason that may pass is made again. */
+  retry: HlsRetryPolicy;
 }
 
 /** A stored playlist or segment. */
@@ -65,9 +68,13 @@ const UNAVAILABLE_RETRY_AFTER = '30';
  * one durable `video.hls` job and is answered "being prepared"; the job runs ffmpeg once through
  * the video slots and stores every playlist and segment under the file's derivatives prefix, the
  * master last, so a stored master means a whole stream. Until then a small state object beside it
- * says the job was asked for (so asking again starts nothing) or why it failed.
+ * says which attempt's job was asked for (so asking again starts nothing) or why the last one
+ * failed and when a request may start the next (`decideHls`).
  */
 export class VideoStreamingService {
+  /** Streams this process is making: a second job for one of them ends at once. */
+  private readonly making = new Set<string>();
+
   constructor(
     private readonly delivery: DeliveryService,
     private readonly files: Pick<MetadataRepositories['files'], 'findForProject'>,
@@ -133,32 +140,74 @@ export class VideoStreamingService {
     if (!status.available) {
       throw createAppError('VIDEO_UNAVAILABLE', 503, `HLS streaming is not available on this server: ${status.reason}`, { headers: { 'retry-after': UNAVAILABLE_RETRY_AFTER } });
     }
-    const state = await this.readState(file.uuid);
-    if (state?.status === 'failed') throw createAppError('STREAM_FAILED', 422, `The HLS stream of ${file.uuid} could not be made: ${state.error ?? 'unknown reason'}`);
+    const now = this.clock.now();
+    const decision = decideHls(await this.readState(file.uuid), now, this.settings.staleAfterMs, this.settings.retry);
     const preparing: HlsPreparing = { kind: 'preparing', retryAfterSeconds: PREPARING_RETRY_AFTER };
-    if (state && this.clock.now().getTime() - Date.parse(state.at) < this.settings.staleAfterMs) return preparing;
+    switch (decision.kind) {
+      case 'preparing':
+        return preparing;
+      case 'refused':
+        throw createAppError('STREAM_FAILED', 422, `The HLS stream of ${file.uuid} could not be made (${attemptsOf(decision.attempts)}): ${decision.error}`);
+      case 'retry-later': {
+        const seconds = Math.max(1, Math.ceil((decision.retryAt.getTime() - now.getTime()) / 1000));
+        // 503 + Retry-After: the stream is unavailable for a while, not refused. Players and CDNs
+        // treat a 5xx as passing (a 4xx as final), and no-store keeps a cache from holding it past
+        // the time it names.
+        throw createAppError(
+          'STREAM_RETRY_PENDING',
+          503,
+          `The HLS stream of ${file.uuid} failed (${attemptsOf(decision.attempts)}; tried again on a request from ${decision.retryAt.toISOString()}, in ${seconds} s): ${decision.error}`,
+          { headers: { 'retry-after': String(seconds), 'cache-control': 'no-store' } },
+        );
+      }
+      case 'start':
+        break;
+    }
     const facts = file.contentInfo!.video!;
     const problem = videoLimitProblem({ info: facts, streamCount: facts.video.length + facts.audio.length }, file.size, this.settings.limits);
     if (problem) throw createAppError('STREAM_FAILED', 422, `The HLS stream of ${file.uuid} cannot be made: ${problem}`);
-    await this.writeState(file.uuid, { status: 'processing', at: this.now() });
+    await this.writeState(file.uuid, { status: 'processing', at: now.toISOString(), attempts: decision.attempt });
     // Requests arriving together each write the state; the dedupe key makes their jobs one.
-    await enqueueJob(this.jobs, VIDEO_HLS_JOB, { uuid: file.uuid }, { dedupeKey: `hls:${file.uuid}`, fairnessKey: file.projectId });
-    this.logger.info({ uuid: file.uuid }, 'HLS stream requested');
+    await enqueueJob(this.jobs, VIDEO_HLS_JOB, { uuid: file.uuid, attempt: decision.attempt }, { dedupeKey: `hls:${file.uuid}`, fairnessKey: file.projectId });
+    this.logger.info({ uuid: file.uuid, attempt: decision.attempt }, 'HLS stream requested');
     return preparing;
   }
 
-  /** The `video.hls` job: idempotent (a stored master ends it), and a removed file is left alone. */
+  /**
+   * The `video.hls` job: idempotent (a stored master ends it), and a removed file is left alone
+   * (what a request wrote for it since its purge goes). The first job to run takes the stream's
+   * current attempt by writing its id into the state; any other job for it then ends, so a lost job
+   * delivered again after a request started the next attempt does not run beside that attempt's job.
+   * A job queued for an older attempt and merged by the dedupe key takes the current one.
+   */
   async run(job: RunningJob<VideoHlsPayload>): Promise<void> {
     const { uuid } = job.payload;
     let file: StoredFile;
     try {
       file = await this.videoFile(uuid);
     } catch (error) {
-      if (error instanceof AppError) return;
-      throw error;
+      if (!(error instanceof AppError)) throw error;
+      await this.blobs.deletePrefix(hlsPrefix(uuid));
+      return;
     }
     if (await this.blobs.head(`${hlsPrefix(uuid)}${MASTER_PLAYLIST}`)) return;
-    await this.slots.run(file.projectId, 'background', () => this.make(file, job.attempt));
+    const state = await this.readState(uuid);
+    if (state && (state.status !== 'processing' || (state.job !== undefined && state.job !== job.id))) return;
+    const attempt = state?.attempts ?? job.payload.attempt ?? 1;
+    // Two jobs of one stream in this process (queued by requests together, the first taken before
+    // the second was queued): one runs, the other ends.
+    if (this.making.has(uuid)) return;
+    this.making.add(uuid);
+    try {
+      // Taken now: a request sees the attempt alive until this job's lease could run out from here.
+      await this.writeState(uuid, { status: 'processing', at: this.now(), attempts: attempt, job: job.id });
+      await this.slots.run(file.projectId, 'background', async () => {
+        if (await this.blobs.head(`${hlsPrefix(uuid)}${MASTER_PLAYLIST}`)) return;
+        await this.make(file, attempt);
+      });
+    } finally {
+      this.making.delete(uuid);
+    }
   }
 
   private async make(file: StoredFile, attempt: number): Promise<void> {
@@ -169,13 +218,15 @@ export class VideoStreamingService {
       const probe = await this.engine.probe(file.blobKey);
       const problem = videoLimitProblem(probe, file.size, this.settings.limits);
       const stream = probe.info.video[0];
-      if (problem || !stream) return await this.fail(uuid, problem ?? 'the file has no video stream.');
+      if (problem || !stream) return await this.fail(file, attempt, problem ?? 'the file has no video stream.', false);
       const started = performance.now();
       result = await this.engine.hlsLadder({ sourceKey: file.blobKey, source: probe, renditions: planLadder(stream.width, stream.height), segmentSeconds: SEGMENT_SECONDS });
-      this.logger.info({ uuid, seconds: Math.round((performance.now() - started) / 100) / 10 }, 'HLS stream made');
+      this.logger.info({ uuid, attempt, seconds: Math.round((performance.now() - started) / 100) / 10 }, 'HLS stream made');
     } catch (error) {
-      if (error instanceof VideoProbeError || error instanceof VideoTranscodeError || attempt >= VIDEO_HLS_RETRY.maxAttempts) return this.fail(uuid, messageOf(error));
-      throw error;
+      // Bytes ffprobe cannot read stay unreadable; anything else (ffmpeg crashed or timed out, the
+      // store failed) may pass.
+      const permanent = error instanceof VideoProbeError && error.reason === 'unreadable';
+      return this.fail(file, attempt, messageOf(error), !permanent);
     }
     const prefix = hlsPrefix(uuid);
     try {
@@ -185,20 +236,26 @@ export class VideoStreamingService {
         await this.blobs.put(`${prefix}${asset.name}`, asset.read(), { contentType: hlsContentType(asset.name), size: asset.size, rebuildable: true });
       }
     } catch (error) {
-      if (attempt >= VIDEO_HLS_RETRY.maxAttempts) return this.fail(uuid, `the stream could not be stored: ${messageOf(error)}`);
-      throw error;
+      return this.fail(file, attempt, `the stream could not be stored: ${messageOf(error)}`, true);
     } finally {
       await result.release();
     }
     await this.blobs.delete(`${prefix}${HLS_STATE}`);
-    // The file's purge may have run while ffmpeg did: what was written after it goes too.
-    const now = await this.files.findForProject(file.projectId, uuid, { includeRemoved: true });
-    if (!now || now.datetimeRemoved !== null) await this.blobs.deletePrefix(prefix);
+    await this.forgetIfRemoved(file);
   }
 
-  private async fail(uuid: string, reason: string): Promise<void> {
-    this.logger.warn({ uuid, reason }, 'HLS stream failed');
-    await this.writeState(uuid, { status: 'failed', at: this.now(), error: reason });
+  /** Records the attempt's failure; a failure that may pass gets the time the next attempt may start. */
+  private async fail(file: StoredFile, attempt: number, reason: string, transient: boolean): Promise<void> {
+    const state = failedState(this.settings.retry, attempt, reason, transient, this.clock.now());
+    this.logger.warn({ uuid: file.uuid, attempt, reason, retryAt: state.retryAt ?? null }, 'HLS stream failed');
+    await this.writeState(file.uuid, state);
+    await this.forgetIfRemoved(file);
+  }
+
+  /** The file's purge may have run while the job did: what was written after it goes too. */
+  private async forgetIfRemoved(file: StoredFile): Promise<void> {
+    const now = await this.files.findForProject(file.projectId, file.uuid, { includeRemoved: true });
+    if (!now || now.datetimeRemoved !== null) await this.blobs.deletePrefix(hlsPrefix(file.uuid));
   }
 
   private async readState(uuid: string): Promise<HlsState | null> {
@@ -222,6 +279,10 @@ export class VideoStreamingService {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+function attemptsOf(count: number): string {
+  return count === 1 ? '1 attempt' : `${count} attempts`;
 }
 
 function messageOf(error: unknown): string {

@@ -15,7 +15,11 @@ import type { DeliveryService } from '../services/delivery.service.js';
 import { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { Storage } from './storage.js';
 import { VIDEO_HLS_JOB } from '../jobs/catalogue.js';
+import { HLS_RETRY } from '../domain/hls-retry.js';
 import type { Basics } from './basics.js';
+
+/** How long past a lost job's lease its redelivery has to mark its attempt started, before a request replaces it. */
+const LOST_JOB_MARGIN_MS = 10 * 60_000;
 
 /** Far more JSON than TROVE_VIDEO_MAX_STREAMS streams can print. */
 const MAX_PROBE_OUTPUT_BYTES = 1024 * 1024;
@@ -77,8 +81,9 @@ export function createVideoConversions(
     engine,
     scheduler,
     clock,
-    // A job lost with its worker is taken again after its visibility timeout; past that, a request asks again.
-    { limits: config.video.limits, staleAfterMs: VIDEO_HLS_JOB.policy(config).visibilityTimeoutMs },
+    // A job lost with its worker is taken again after its visibility timeout and marks its attempt
+    // started anew; only a state older than that and a margin is a lost attempt a request replaces.
+    { limits: config.video.limits, staleAfterMs: VIDEO_HLS_JOB.policy(config).visibilityTimeoutMs + LOST_JOB_MARGIN_MS, retry: HLS_RETRY },
     logger,
   );
   return { service, streams, scheduler, close: () => scheduler.close() };

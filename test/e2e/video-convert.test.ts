@@ -348,6 +348,23 @@ describe('limits and failures', () => {
   }, 60_000);
 });
 
+describe('a video without a duration', () => {
+  let trove: TestTrove;
+  beforeAll(async () => {
+    trove = await startTrove();
+  }, 60_000);
+  afterAll(async () => trove?.close());
+
+  it('is refused before any job, naming why', async () => {
+    const live = await ffmpegClip(clips, 'live.mkv', ['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'matroska', '-live', '1']);
+    const uuid = await uploadFile(trove, live, 'live.mkv');
+    const refused = await postConvert(trove, { paths: [`${uuid}/video/`] });
+    expect(refused.status).toBe(200);
+    expect(refused.body.result).toEqual([]);
+    expect(Object.values(refused.body.problems)[0]).toMatch(/does not say how long it is/);
+  }, 30_000);
+});
+
 describe('a conversion queued before a restart', () => {
   it('is run by the next process on the same data: the job and its record are durable', async () => {
     const shared = await mkdtemp(path.join(tmpdir(), 'trove-restart-'));

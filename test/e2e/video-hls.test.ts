@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,13 +46,38 @@ function rest(trove: TestTrove, pathname: string, method: string): Promise<Respo
   });
 }
 
+/** The stream's state object as stored, or null. */
+async function storedState(trove: TestTrove, uuid: string): Promise<Record<string, unknown> | null> {
+  const body = await trove.ctx.blobs.get(`derivatives/${uuid}/hls-v1/state.json`);
+  if (!body) return null;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+}
+
+/** Asks for the master until the state is gone from the store (the file's purge), or fails. */
+async function waitGone(trove: TestTrove, key: string): Promise<void> {
+  const by = Date.now() + 15_000;
+  while ((await trove.ctx.blobs.head(key)) && Date.now() < by) await sleep(100);
+  expect(await trove.ctx.blobs.head(key), key).toBeNull();
+}
+
 let dir: string;
 let clip: Buffer;
 let silent: Buffer;
+let live: Buffer;
+let jumping: Buffer;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trove-hls-'));
   clip = await testClip(dir, 'clip.mp4', { seconds: 9, size: '320x240' });
   silent = await ffmpegClip(dir, 'silent.mp4', ['-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  const h264 = ['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+  // Matroska written as a live stream: no duration anywhere in it, as a recording still going on.
+  live = await ffmpegClip(dir, 'live.mkv', [...h264, '-f', 'matroska', '-live', '1']);
+  // Two MPEG-TS pieces, the second 25 h later on the clock: ffprobe reads 90 001 s.
+  const first = await ffmpegClip(dir, 'a.ts', [...h264, '-f', 'mpegts']);
+  const later = await ffmpegClip(dir, 'b.ts', [...h264, '-output_ts_offset', '90000', '-f', 'mpegts']);
+  jumping = Buffer.concat([first, later]);
 }, 60_000);
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -200,4 +225,151 @@ describe('a video over the limits', () => {
     expect(answer.message).toContain('TROVE_VIDEO_MAX_DURATION');
     expect(await trove.ctx.blobs.head(`derivatives/${uuid}/hls-v1/state.json`)).toBeNull();
   });
+});
+
+describe('a video without a duration, or an absurd one', () => {
+  let trove: TestTrove;
+  const logger = new RecordingLogger();
+  beforeAll(async () => {
+    trove = await startTrove({ logger });
+  }, 60_000);
+  afterAll(async () => trove?.close());
+
+  it('is a 422 at once, and no job is started', async () => {
+    for (const [bytes, name, reason] of [
+      [live, 'live.mkv', 'does not say how long it is'],
+      [jumping, 'jump.ts', 'lasts 90001.0 s, longer than TROVE_VIDEO_MAX_DURATION (3600 s)'],
+    ] as const) {
+      const uuid = await uploadFile(trove, bytes, name);
+      const started = Date.now();
+      const answer = await expectDeliveryError(await fetch(`${trove.url}/${uuid}/hls/master.m3u8`), 422);
+      expect(Date.now() - started, name).toBeLessThan(5_000);
+      expect(answer.code, name).toBe('STREAM_FAILED');
+      expect(answer.message, name).toContain(reason);
+      // Asked again, the same: the source is refused, not retried.
+      expect((await fetch(`${trove.url}/${uuid}/hls/master.m3u8`)).status, name).toBe(422);
+      expect(await storedState(trove, uuid), name).toBeNull();
+      expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested'), name).toHaveLength(0);
+    }
+  }, 30_000);
+});
+
+describe('a stream whose ffmpeg crashes', () => {
+  let trove: TestTrove;
+  const logger = new RecordingLogger();
+  let flag: string;
+  beforeAll(async () => {
+    // ffmpeg itself, except that an HLS ladder run kills itself (SIGSEGV) while the flag file exists.
+    flag = path.join(dir, 'crash-hls');
+    const script = path.join(dir, 'crashing-ffmpeg');
+    const ffmpeg = (await run('sh', ['-c', 'command -v ffmpeg'])).stdout.trim();
+    await writeFile(
+      script,
+      `#!/bin/sh\nfor arg in "$@"; do\n  if [ "$arg" = "-master_pl_name" ] && [ -e '${flag}' ]; then kill -SEGV $$; fi\ndone\nexec '${ffmpeg}' "$@"\n`,
+    );
+    await chmod(script, 0o755);
+    await writeFile(flag, '');
+    trove = await startTrove({ logger, env: { TROVE_FFMPEG_PATH: script } });
+  }, 60_000);
+  afterAll(async () => trove?.close());
+
+  it('answers 503 with Retry-After until the back-off ends, then a request makes it', async () => {
+    const uuid = await uploadFile(trove, silent, 'crash.mp4');
+    const other = await uploadFile(trove, silent, 'deleted.mp4');
+    const failed = await waitForMaster(trove, uuid);
+    expect(failed.headers.get('retry-after')).toMatch(/^\d+$/);
+    const wait = Number(failed.headers.get('retry-after'));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    expect(failed.headers.get('cache-control')).toBe('no-store');
+    const answer = await expectDeliveryError(failed, 503);
+    expect(answer.code).toBe('STREAM_RETRY_PENDING');
+    expect(answer.message).toContain('1 attempt');
+    expect(answer.message).toContain('ffmpeg failed in its HLS ladder');
+    expect(answer.message).toMatch(/tried again on a request from \d{4}-\d\d-\d\dT/);
+    const state = await storedState(trove, uuid);
+    expect(state).toMatchObject({ status: 'failed', attempts: 1, error: expect.stringContaining('ffmpeg failed'), retryAt: expect.any(String) });
+    expect(Date.parse(String(state?.retryAt)) - Date.parse(String(state?.at))).toBe(60_000);
+
+    // A file deleted while its stream waits for a retry takes the state with it.
+    expect((await waitForMaster(trove, other)).status).toBe(503);
+    expect((await rest(trove, `/files/${other}/storage/`, 'DELETE')).status).toBe(200);
+    await expectDeliveryError(await fetch(`${trove.url}/${other}/hls/master.m3u8`), 404);
+    await waitGone(trove, `derivatives/${other}/hls-v1/state.json`);
+
+    // ffmpeg works again, but the back-off has not ended: still 503, and no job.
+    await rm(flag);
+    trove.clock.advance(30_000);
+    const early = await expectDeliveryError(await fetch(`${trove.url}/${uuid}/hls/master.m3u8`), 503);
+    expect(early.code).toBe('STREAM_RETRY_PENDING');
+    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested')).toHaveLength(1);
+
+    // Past it: the next request starts attempt 2, requests together start one job, and the stream is made.
+    trove.clock.advance(31_000);
+    const together = await Promise.all([1, 2, 3].map(() => fetch(`${trove.url}/${uuid}/hls/master.m3u8`)));
+    for (const response of together) {
+      await response.arrayBuffer();
+      expect([200, 202]).toContain(response.status);
+    }
+    const made = await waitForMaster(trove, uuid);
+    expect(made.status).toBe(200);
+    expect(await made.text()).toContain('#EXT-X-STREAM-INF');
+    expect(await storedState(trove, uuid)).toBeNull();
+    const requested = logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested');
+    expect(requested.map((entry) => entry.object.attempt)).toEqual(expect.arrayContaining([1, 2]));
+    expect(requested.filter((entry) => entry.object.attempt === 2).length).toBeGreaterThanOrEqual(1);
+    const runs = logger.about(uuid).filter((entry) => entry.message === 'HLS stream made' || entry.message === 'HLS stream failed');
+    expect(runs.map((entry) => [entry.message, entry.object.attempt])).toEqual([
+      ['HLS stream failed', 1],
+      ['HLS stream made', 2],
+    ]);
+
+    // Deleting the file deletes the stream.
+    expect((await rest(trove, `/files/${uuid}/storage/`, 'DELETE')).status).toBe(200);
+    await waitGone(trove, `derivatives/${uuid}/hls-v1/master.m3u8`);
+  }, 120_000);
+});
+
+describe('an attempt whose job never ran', () => {
+  it('is replaced by a request once it is stale, and the queued job makes the new attempt', async () => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'trove-hls-roles-'));
+    const env = { DATA_DIR: shared, TROVE_PUBLIC_KEY: `pk_${'e5'.repeat(8)}`, TROVE_SECRET_KEY: `sk_${'f6'.repeat(16)}` };
+    try {
+      // No video role: the job is queued and nothing takes it, as when every video worker is down.
+      const front = await startTrove({ env: { ...env, TROVE_ROLES: 'upload,api,delivery,worker' } });
+      let uuid: string;
+      try {
+        uuid = await uploadFile(front, silent, 'waiting.mp4');
+        expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
+        expect(await storedState(front, uuid)).toMatchObject({ status: 'processing', attempts: 1 });
+        // Younger than the job's lease (4.5 h with the defaults) and a margin: still being prepared.
+        front.clock.advance(4 * 3_600_000);
+        expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
+        expect(await storedState(front, uuid)).toMatchObject({ attempts: 1 });
+        // Past it: the attempt counts as lost and the request starts the next (its job merges with the waiting one).
+        front.clock.advance(3_600_000);
+        const replaced = await fetch(`${front.url}/${uuid}/hls/master.m3u8`);
+        expect(replaced.status).toBe(202);
+        const state = await storedState(front, uuid);
+        expect(state).toMatchObject({ status: 'processing', attempts: 2 });
+        expect(state?.job).toBeUndefined();
+      } finally {
+        await front.close();
+      }
+      const logger = new RecordingLogger();
+      const video = await startTrove({ logger, env: { ...env, TROVE_ROLES: 'api,delivery,video' } });
+      try {
+        const master = await waitForMaster(video, uuid);
+        expect(master.status).toBe(200);
+        expect(await master.text()).toContain('#EXT-X-STREAM-INF');
+        const runs = logger.about(uuid).filter((entry) => entry.message === 'HLS stream made' || entry.message === 'HLS stream failed');
+        expect(runs.map((entry) => [entry.message, entry.object.attempt])).toEqual([['HLS stream made', 2]]);
+        expect(await storedState(video, uuid)).toBeNull();
+      } finally {
+        await video.close();
+      }
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -66,6 +66,21 @@ describe.each(backends)('video facts at upload (%s)', (backend) => {
     expect(facts?.duration).toBe(video.duration);
   });
 
+  it('reports no duration for a live Matroska stream, and what the clock says for an MPEG-TS whose clock jumps', async () => {
+    const h264 = ['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+    const live = await ffmpegClip(clips, 'live.mkv', [...h264, '-f', 'matroska', '-live', '1']);
+    const jumping = Buffer.concat([
+      await ffmpegClip(clips, 'a.ts', [...h264, '-f', 'mpegts']),
+      await ffmpegClip(clips, 'b.ts', [...h264, '-output_ts_offset', '90000', '-f', 'mpegts']),
+    ]);
+    const liveFacts = (await restFile(trove, await uploadFile(trove, live, 'live.mkv'))).content_info?.video;
+    expect(liveFacts?.video[0]).toMatchObject({ width: 160, height: 120 });
+    expect(liveFacts?.duration).toBeNull();
+    const jumpFacts = (await restFile(trove, await uploadFile(trove, jumping, 'jump.ts'))).content_info?.video;
+    expect(jumpFacts?.format).toBe('mpegts');
+    expect(jumpFacts?.duration).toBe(90_001_000);
+  }, 30_000);
+
   it('reports a rotated clip with the sides a player shows', async () => {
     const uuid = await uploadFile(trove, rotated, 'rotated.mp4');
     const facts = (await restFile(trove, uuid)).content_info?.video;

@@ -100,7 +100,7 @@ export class FfmpegVideoEngine implements VideoEngine {
         ['-v', 'error', '-hide_banner', ...INPUT_GUARD, '-max_streams', String(this.settings.maxStreams), '-print_format', 'json', '-show_entries', PROBE_ENTRIES, '-i', `file:${local.path}`],
         { timeoutMs: this.settings.probeTimeoutMs, maxStdoutBytes: this.settings.maxProbeOutputBytes },
       );
-      if (result.timedOut) throw new VideoProbeError(`ffprobe did not finish within ${this.settings.probeTimeoutMs} ms.`);
+      if (result.timedOut) throw new VideoProbeError(`ffprobe did not finish within ${this.settings.probeTimeoutMs} ms.`, 'timeout');
       if (result.overflowed) throw new VideoProbeError(`ffprobe's description passed ${this.settings.maxProbeOutputBytes} bytes: the file declares too many streams.`);
       if (result.exitCode !== 0 && result.stderr.includes('max_streams')) {
         throw new VideoProbeError(`The file has more than TROVE_VIDEO_MAX_STREAMS (${this.settings.maxStreams}) streams.`);
@@ -124,7 +124,7 @@ export class FfmpegVideoEngine implements VideoEngine {
           ['-v', 'error', '-hide_banner', ...GIF_INPUT_GUARD, '-count_packets', '-select_streams', 'v:0', '-print_format', 'json', '-show_entries', ANIMATION_PROBE_ENTRIES, '-i', `file:${local.path}`],
           { timeoutMs: this.settings.probeTimeoutMs, maxStdoutBytes: 64 * 1024 },
         );
-        if (result.timedOut) throw new VideoProbeError(`ffprobe did not finish within ${this.settings.probeTimeoutMs} ms.`);
+        if (result.timedOut) throw new VideoProbeError(`ffprobe did not finish within ${this.settings.probeTimeoutMs} ms.`, 'timeout');
         if (result.exitCode !== 0 || result.overflowed) throw new VideoProbeError(`ffprobe cannot read the GIF: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}.`);
         return parseAnimationProbe(result.stdout.toString('utf8'));
       } finally {
