@@ -33,7 +33,7 @@ export function failedState(policy: HlsRetryPolicy, attempt: number, reason: str
   return state;
 }
 
-export type HlsDecision =
+type HlsDecision =
   /** Ask for a job making attempt `attempt`. */
   | { kind: 'start'; attempt: number }
   /** A job is asked for and not lost: wait for it. */

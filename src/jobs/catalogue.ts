@@ -151,7 +151,7 @@ export const VIDEO_CONVERT_JOB = {
  * later request (`HLS_RETRY`); the queue's second try is for a job that could not record it or was
  * lost with its worker.
  */
-export const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs: 120_000 };
+const VIDEO_HLS_RETRY = { maxAttempts: 2, baseDelayMs: 30_000, maxDelayMs: 120_000 };
 
 /** The HLS ladder of a video file (`/:uuid/hls/`): one ffmpeg run, its playlists and segments stored under the file's derivatives. */
 export const VIDEO_HLS_JOB = {
