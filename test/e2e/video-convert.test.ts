@@ -422,6 +422,53 @@ describe('the video role', () => {
   }, 60_000);
 });
 
+describe('projects in the video lane', () => {
+  it("take turns: a project's conversion queued after another's four runs second, not fifth", async () => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'trove-turns-'));
+    const env = { DATA_DIR: shared, TROVE_PUBLIC_KEY: `pk_${'e5'.repeat(8)}`, TROVE_SECRET_KEY: `sk_${'f6'.repeat(16)}`, TROVE_VIDEO_CONCURRENCY: '1' };
+    try {
+      // Queued while no process takes video jobs, so the order they run in is the queue's alone.
+      const front = await startTrove({ env: { ...env, TROVE_ROLES: 'upload,api,delivery,worker' } });
+      const tokens: { project: string; token: number }[] = [];
+      try {
+        const busy = await uploadFile(front, plain, 'busy.mp4');
+        for (const width of [40, 48, 56, 64]) {
+          const { body } = await postConvert(front, { paths: [`${busy}/video/-/size/${width}x/-/quality/lightest/`] });
+          tokens.push({ project: 'busy', token: body.result[0]!.token });
+          await sleep(5);
+        }
+        const created = await front.ctx.services.projects.create({ name: 'quiet' });
+        const quiet = { ...front, publicKey: created.project.publicKey, secretKey: created.secrets[0]!.secret };
+        const clip = await uploadFile(front, plain, 'quiet.mp4', {}, { publicKey: quiet.publicKey });
+        const { body } = await postConvert(quiet, { paths: [`${clip}/video/-/size/40x/-/quality/lightest/`] });
+        tokens.push({ project: 'quiet', token: body.result[0]!.token });
+      } finally {
+        await front.close();
+      }
+
+      const video = await startTrove({ env: { ...env, TROVE_ROLES: 'api,video' } });
+      try {
+        // The status route answers per project; the node's own services read every project's rows.
+        const finished: string[] = [];
+        const deadline = Date.now() + 60_000;
+        while (finished.length < tokens.length && Date.now() < deadline) {
+          for (const { project, token } of tokens) {
+            if (finished.includes(`${project}:${token}`)) continue;
+            const row = await video.ctx.metadata.videoConversions.findByToken(String(token));
+            if (row?.status === 'finished') finished.push(`${project}:${token}`);
+          }
+          await sleep(50);
+        }
+        expect(finished.map((entry) => entry.split(':')[0])).toEqual(['busy', 'quiet', 'busy', 'busy', 'busy']);
+      } finally {
+        await video.close();
+      }
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
 describe('a server without ffmpeg', () => {
   let trove: TestTrove;
   beforeAll(async () => {
