@@ -1,4 +1,4 @@
-import type { AppDataEntry } from './addons.js';
+import type { AppData, AppDataEntry } from './addons.js';
 
 /**
  * What Trove computes from an image's pixels once, after its upload (`image.analyze`): placeholders
@@ -6,7 +6,7 @@ import type { AppDataEntry } from './addons.js';
  */
 
 /** The appdata key under which the analysis is answered (`include=appdata`). */
-export const IMAGE_ANALYSIS_APPDATA = 'trove_image_analysis';
+export const IMAGE_ANALYSIS_APPDATA = 'trove_image_analysis' satisfies keyof AppData;
 
 /**
  * The version of the analysis: it changes when any computed value would change for the same pixels,
