@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
@@ -47,7 +47,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
 }
 
 /** A photo-like picture: smooth colour gradients, a few soft shapes and fine noise. */
-async function photo(width: number, height: number, variant: 'landscape' | 'other'): Promise<sharp.Sharp> {
+async function photo(width: number, height: number, variant: 'landscape' | 'other'): Promise<Sharp> {
   const data = Buffer.alloc(width * height * 3);
   let seed = 11;
   for (let y = 0; y < height; y++) {
