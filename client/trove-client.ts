@@ -59,6 +59,14 @@ export interface AppData {
     datetime_created: string;
     datetime_updated: string;
   };
+  trove_image_analysis?: {
+    /** Trove extension: computed from an image's pixels after upload; `version` is the analysis version */
+    data: ImageAnalysisData;
+    /** Version of the application that wrote `data` */
+    version: string;
+    datetime_created: string;
+    datetime_updated: string;
+  };
 }
 
 export interface AudioStreamInfo {
@@ -280,6 +288,19 @@ export interface GroupList {
 
 export interface Health {
   status: 'ok';
+}
+
+/** Trove extension: computed from an image's pixels after upload; `version` is the analysis version */
+export interface ImageAnalysisData {
+  /** ThumbHash bytes, base64 */
+  thumbhash: string;
+  /** BlurHash, 4 × 3 components */
+  blurhash: string;
+  dominant_color: string;
+  /** Most covered first */
+  palette: string[];
+  /** 64-bit difference hash (dHash), hex; `GET /files/?similar_to=` compares it */
+  phash: string;
 }
 
 export interface ImageInfo {
@@ -823,6 +844,10 @@ export interface ListFilesArgs {
     limit?: string;
     /** `appdata` adds each file's application data (`{}` when no add-on wrote any) */
     include?: string;
+    /** Trove: the uuid of an analysed image of the project; lists its images within `distance`, nearest first */
+    similar_to?: string;
+    /** Trove, with `similar_to`: the largest Hamming distance between perceptual hashes, 0–12 (default 6) */
+    distance?: string;
   };
 }
 export type ListFilesResult = FileList;
@@ -1733,7 +1758,7 @@ export class TroveClient {
   /**
    * List files
    *
-   * Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).
+   * Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)); `similar_to=<uuid>` and `distance` (0–12, default 6): the project’s live images whose perceptual hash is within `distance` bits of that image’s, itself excluded, nearest first (ties by uuid), with `stored`, `limit`, `include` and the `next` cursor `<distance>~<uuid>`; 409 `IMAGE_ANALYSIS_PENDING` while the image has no analysis yet, 404 for a file not in the project.
    *
    * `GET /files/`
    */

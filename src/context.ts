@@ -107,6 +107,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     addons: management.addons,
     storages: management.storages,
     remoteCopy: management.remoteCopy,
+    analysis: management.analysis,
     videos: videos.service,
     streams: videos.streams,
     delivery: delivery.delivery,

@@ -145,6 +145,11 @@ export const ERROR_CODES = {
     meaning: 'The add-on is not available on this server: its engine is not configured or not reachable (ClamAV), or Trove ships none for it; the message names the add-on and says why.',
   },
   CONCURRENT_UPDATE: { statuses: [409], api: 'rest', meaning: 'The file’s metadata or tags kept changing under concurrent edits; nothing was changed, send the request again.' },
+  IMAGE_ANALYSIS_PENDING: {
+    statuses: [409],
+    api: 'rest',
+    meaning: 'The image named by `similar_to` has no analysis yet: it is computed in the background after the upload (or by `trove analysis backfill`); ask again shortly.',
+  },
   LAST_SECRET_KEY: { statuses: [409], api: 'rest', meaning: 'This is the project’s last active secret key: create another before revoking it.' },
 
   TARGET_REQUIRED: { statuses: [400], api: 'rest', meaning: '`target` of a remote copy is missing: give the name of a storage of the project.' },

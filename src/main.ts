@@ -12,6 +12,7 @@ import type { ProjectStorageService } from './services/project-storage.service.j
 import { parseBoolean, parseBytes } from './config/parse-values.js';
 import { openMetadataStore } from './wiring/storage.js';
 import { createProjectStorages } from './wiring/storages.js';
+import { withAnalysisBackfill } from './wiring/analysis-backfill.js';
 
 interface Command<N extends string = string> extends CommandSpec<N> {
   run(options: ParsedOptions<N>): Promise<void>;
@@ -243,6 +244,17 @@ const COMMANDS: readonly Command[] = [
       const name = options.required('name');
       await withStorages(loadConfigFromEnvironment(), async (projects, storages) => storages.remove(await projects.findByPublicKey(publicKey), name));
       process.stdout.write(`removed storage "${name}"\n`);
+    },
+  }),
+  command({
+    path: ['analysis', 'backfill'],
+    summary: 'queue the image analysis (appdata.trove_image_analysis, similar_to) of live images that have none, in batches of 500',
+    options: [{ name: 'project', value: 'KEY', description: 'public key of the one project to backfill (default: every project)' }],
+    run: async (options) => {
+      const queued = await withAnalysisBackfill(loadConfigFromEnvironment(), options.value('project') ?? null, (analysis, projectId) =>
+        analysis.backfill(projectId, (count) => process.stderr.write(`queued ${count}\n`)),
+      );
+      process.stdout.write(`queued the analysis of ${queued} image${queued === 1 ? '' : 's'}; the workers of running servers compute them\n`);
     },
   }),
   command({

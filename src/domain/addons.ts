@@ -23,8 +23,11 @@ export interface AppDataEntry {
   datetime_updated: string;
 }
 
-/** A file's application data, keyed by add-on name; `{}` when no add-on has run on it. */
-export type AppData = Partial<Record<AddonName, AppDataEntry>>;
+/**
+ * A file's application data, keyed by add-on name; `{}` when no add-on has run on it. Trove's own
+ * `trove_image_analysis` is kept in its table and joined in when files are presented.
+ */
+export type AppData = Partial<Record<AddonName | 'trove_image_analysis', AppDataEntry>>;
 
 /** Uploadcare's statuses of an execution request; `unknown` is answered for a request id that names nothing. */
 export type AddonRequestStatus = 'in_progress' | 'done' | 'error';

@@ -35,6 +35,20 @@ const AppDataSchema = Type.Object(
     aws_rekognition_detect_labels: Type.Optional(foreignEntry()),
     aws_rekognition_detect_moderation_labels: Type.Optional(foreignEntry()),
     remove_bg: Type.Optional(foreignEntry()),
+    trove_image_analysis: Type.Optional(
+      appDataEntry(
+        Type.Object(
+          {
+            thumbhash: Type.String({ description: 'ThumbHash bytes, base64' }),
+            blurhash: Type.String({ description: 'BlurHash, 4 × 3 components' }),
+            dominant_color: Type.String({ pattern: '^#[0-9a-f]{6}$' }),
+            palette: Type.Array(Type.String({ pattern: '^#[0-9a-f]{6}$' }), { maxItems: 5, description: 'Most covered first' }),
+            phash: Type.String({ pattern: '^[0-9a-f]{16}$', description: '64-bit difference hash (dHash), hex; `GET /files/?similar_to=` compares it' }),
+          },
+          { title: 'ImageAnalysisData', description: "Trove extension: computed from an image's pixels after upload; `version` is the analysis version" },
+        ),
+      ),
+    ),
   },
   { title: 'AppData' },
 );

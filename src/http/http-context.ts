@@ -11,6 +11,7 @@ import type { FileManagementService } from '../services/file-management.service.
 import type { FileSearchService } from '../services/file-search.service.js';
 import type { FromUrlService } from '../services/from-url.service.js';
 import type { GroupService } from '../services/group.service.js';
+import type { ImageAnalysisService } from '../services/image-analysis.service.js';
 import type { MultipartUploadService } from '../services/multipart-upload.service.js';
 import type { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
@@ -46,6 +47,8 @@ export interface HttpServices {
   addons: AddonService;
   storages: ProjectStorageService;
   remoteCopy: RemoteCopyService;
+  /** `appdata.trove_image_analysis` and `GET /files/?similar_to=`. */
+  analysis: ImageAnalysisService;
   videos: VideoConversionService;
   // CDN
   /** `/:uuid/hls/`: videos as HLS ladders. */

@@ -166,6 +166,21 @@ export const VIDEO_HLS_JOB = {
   }),
 } satisfies JobDefinition;
 
+/**
+ * The analysis of one image file after its upload (or a backfill): placeholders, colours and the
+ * perceptual hash. A few retries for trouble around it (storage, a lost worker); bytes that cannot be
+ * decoded end it at once.
+ */
+export const IMAGE_ANALYZE_JOB = {
+  name: 'image.analyze',
+  payload: Type.Object({ projectId: Type.String(), uuid: Type.String() }),
+  policy: (settings) => ({
+    retry: { maxAttempts: 5, baseDelayMs: 5_000, maxDelayMs: 300_000 },
+    // Reading the original plus one decode bounded by the transformation timeout.
+    visibilityTimeoutMs: 5 * 60_000 + settings.transform.timeoutMs,
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
@@ -173,9 +188,10 @@ export type AddonExecutePayload = PayloadOf<typeof ADDON_EXECUTE_JOB>;
 export type CdnPurgePayload = PayloadOf<typeof CDN_PURGE_JOB>;
 export type VideoConvertPayload = PayloadOf<typeof VIDEO_CONVERT_JOB>;
 export type VideoHlsPayload = PayloadOf<typeof VIDEO_HLS_JOB>;
+export type ImageAnalyzePayload = PayloadOf<typeof IMAGE_ANALYZE_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, IMAGE_ANALYZE_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
 /** The named lanes of the catalogue's jobs. */
 export const JOB_LANES: readonly string[] = [...new Set(JOBS.flatMap((job) => (job.lane === undefined ? [] : [job.lane])))];

@@ -3,10 +3,11 @@ import type { AddonService } from '../services/addon.service.js';
 import type { CachePurgeService } from '../services/cache-purge.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
+import type { ImageAnalysisService } from '../services/image-analysis.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FILE_PURGE_JOB, IMAGE_ANALYZE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -18,6 +19,7 @@ interface JobHandlers {
   cdnPurges: CachePurgeService;
   videos: VideoConversionService;
   streams: VideoStreamingService;
+  analysis: ImageAnalysisService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -30,6 +32,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [CDN_PURGE_JOB.name, bindJob(CDN_PURGE_JOB, (job) => services.cdnPurges.run(job), settings)],
     [VIDEO_CONVERT_JOB.name, bindJob(VIDEO_CONVERT_JOB, (job) => services.videos.run(job), settings)],
     [VIDEO_HLS_JOB.name, bindJob(VIDEO_HLS_JOB, (job) => services.streams.run(job), settings)],
+    [IMAGE_ANALYZE_JOB.name, bindJob(IMAGE_ANALYZE_JOB, (job) => services.analysis.run(job), settings)],
   ]);
 }
 

@@ -2,6 +2,7 @@ import type { ConversionStatus, VideoConversion } from '../domain/video-conversi
 import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { FileSearchCriteria } from '../domain/file-search.js';
+import type { ImageAnalysis } from '../domain/image-analysis.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
 import type { ProjectStorage } from '../domain/project-storage.js';
@@ -395,6 +396,40 @@ export interface ProjectStoragesRepository {
   delete(projectId: string, name: string): Promise<boolean>;
 }
 
+/** A file an analysis is owed to (the backfill's work list). */
+export interface AnalysisTarget {
+  projectId: string;
+  uuid: string;
+}
+
+/** A candidate of a similarity search: a file and its perceptual hash in 16-bit chunks. */
+export interface HashCandidate {
+  fileUuid: string;
+  chunks: number[];
+}
+
+/** What `image.analyze` computed for image files, one analysis per file. */
+export interface ImageAnalysisRepository {
+  /**
+   * Writes (or rewrites) the analysis of a live file of its project; a rewrite keeps the first
+   * creation time. false, and nothing written, when the project has no such live file.
+   */
+  save(analysis: ImageAnalysis): Promise<boolean>;
+  /** The analysis of a file of this project; null for any other (tenant isolation). */
+  find(projectId: string, fileUuid: string): Promise<ImageAnalysis | null>;
+  /** The analyses of the project's files among `fileUuids` (in no particular order). */
+  findMany(projectId: string, fileUuids: string[]): Promise<ImageAnalysis[]>;
+  /** Forgets the analyses of the project's files among `fileUuids`; returns how many. */
+  deleteForFiles(projectId: string, fileUuids: string[]): Promise<number>;
+  /**
+   * The live files of the project (stored or unstored as `stored` says; null: both) whose hash chunk
+   * `i` is one of `chunkValues[i]` for at least one `i`: the candidates of a similarity search.
+   */
+  candidates(projectId: string, chunkValues: number[][], stored: boolean | null): Promise<HashCandidate[]>;
+  /** Live image files (of one project, or of all) without an analysis of `version`, by uuid, after `afterUuid`. */
+  listUnanalysed(query: { projectId: string | null; version: string; afterUuid: string | null; limit: number }): Promise<AnalysisTarget[]>;
+}
+
 /** Every repository of the SQL database, all bound to one connection or to one transaction. */
 export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
@@ -411,6 +446,7 @@ export interface MetadataRepositories {
   readonly addonRequests: AddonRequestsRepository;
   readonly videoConversions: VideoConversionsRepository;
   readonly storages: ProjectStoragesRepository;
+  readonly imageAnalysis: ImageAnalysisRepository;
   /**
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
    * commits together, or not at all when it throws (the error is rethrown). Called on repositories

@@ -40,6 +40,8 @@ export async function removeFiles(store: UnitOfWork, projectId: string, uuids: s
   if (uuids.length === 0) return [];
   return store.transaction(async (tx) => {
     const removed = await tx.files.setRemoved(projectId, uuids, at);
+    // A removed file is no longer similar to anything, and what was computed from it goes with it.
+    await tx.imageAnalysis.deleteForFiles(projectId, removed.map((file) => file.uuid));
     await record(tx, effectsOfRemove(removed, at));
     return removed;
   });

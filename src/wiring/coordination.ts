@@ -70,7 +70,7 @@ export function connectRedis(url: string, logger: ServiceLogger): RedisConnectio
   });
 }
 
-function openJobQueue(redisUrl: string | null, metadata: KyselyMetadataStore, logger: ServiceLogger): JobQueue {
+export function openJobQueue(redisUrl: string | null, metadata: KyselyMetadataStore, logger: ServiceLogger): JobQueue {
   // While its service is away the queue reports every reconnect attempt: one line per 30 s is enough.
   let lastQueueError = 0;
   const onError = (error: unknown) => {

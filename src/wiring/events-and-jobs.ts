@@ -43,7 +43,7 @@ export function createEventsAndJobs(
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
-  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges'>,
+  management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges' | 'analysis'>,
   videos: VideoConversionService,
   streams: VideoStreamingService,
 ): EventsAndJobs {
@@ -68,11 +68,13 @@ export function createEventsAndJobs(
   );
   // A project that scans uploads holds each new file until its scan, queued from its upload event so no upload escapes it.
   dispatcher.on('file.uploaded', (file) => management.addons.queueUploadScan(file));
+  // Every new image is analysed once in the background (placeholders, colours, perceptual hash).
+  dispatcher.on('file.uploaded', (file) => management.analysis.queueForUpload(file));
 
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {

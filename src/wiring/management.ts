@@ -1,3 +1,4 @@
+import { SharpImageAnalyzer } from '../adapters/image/sharp.image-analyzer.js';
 import { ClamdScanner } from '../adapters/scan/clamd-scanner.js';
 import { AddonService } from '../services/addon.service.js';
 import { ApiAuthService } from '../services/api-auth.service.js';
@@ -7,6 +8,7 @@ import { DashboardSessionService } from '../services/dashboard-session.service.j
 import { EagerTransformService } from '../services/eager-transform.service.js';
 import { FileManagementService } from '../services/file-management.service.js';
 import { FileSearchService } from '../services/file-search.service.js';
+import { ImageAnalysisService } from '../services/image-analysis.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
@@ -42,6 +44,8 @@ export interface Management {
   /** Storages projects register as remote copy targets (Trove extension). */
   storages: ProjectStorageService;
   remoteCopy: RemoteCopyService;
+  /** Image analysis after upload (`image.analyze`), its appdata and `similar_to`. */
+  analysis: ImageAnalysisService;
   /** Writes the usage counted in memory. */
   close(): Promise<void>;
 }
@@ -95,6 +99,11 @@ export function createManagement(
   const addons = new AddonService(metadata, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
   const storages = createProjectStorages(config, metadata.storages, clock);
   const remoteCopy = new RemoteCopyService(metadata.files, storages, delivery.delivery, delivery.transform, clock, config.transform);
+  const analysis = new ImageAnalysisService(metadata, storage.blobs, coordination.jobs, new SharpImageAnalyzer(), clock, logger, {
+    maxSourcePixels: config.transform.maxSourcePixels,
+    maxSourceBytes: config.transform.maxSourceBytes,
+    timeoutMs: config.transform.timeoutMs,
+  });
   const search = new FileSearchService(metadata.fileSearch, clock, logger);
   if (config.roles.has('api')) void search.checkFuzziness();
   const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
@@ -113,6 +122,7 @@ export function createManagement(
     addons,
     storages,
     remoteCopy,
+    analysis,
     async close() {
       await usage.stop();
       purgeTargets.close();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSession } from '../../src/domain/dashboard-session.js';
+import type { ImageAnalysis } from '../../src/domain/image-analysis.js';
 import { parseFileSearch } from '../../src/domain/file-search.js';
 import { storedFile } from '../helpers/stored-file.js';
 import type { StoredFile } from '../../src/domain/file.js';
@@ -1358,6 +1359,105 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
         expect(await store.storages.delete(other.id, 'shared')).toBe(false);
         expect(await store.storages.find(project.id, 'shared')).not.toBeNull();
         expect(await store.storages.find(other.id, 'shared')).toBeNull();
+      });
+    });
+
+    describe('image analysis', () => {
+      const analysisOf = (file: StoredFile, phash: string, overrides: Partial<ImageAnalysis> = {}): ImageAnalysis => ({
+        projectId: file.projectId,
+        fileUuid: file.uuid,
+        thumbhash: 'YJqGPQw7sFlslqhFafSE+Q6oJ1h2iHB2Rw==',
+        blurhash: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj',
+        dominantColor: '#336699',
+        palette: ['#336699', '#ffffff'],
+        phash,
+        version: '1',
+        createdAt: at(1),
+        computedAt: at(1),
+        ...overrides,
+      });
+      const image = (projectId: string, overrides: Partial<StoredFile> = {}) => fileOf(projectId, { isImage: true, mimeType: 'image/png', ...overrides });
+
+      it('keeps every field, rewrites keeping the first creation time, and isolates projects', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const file = image(project.id);
+        await store.files.insertMany([file]);
+        const first = analysisOf(file, '0123456789abcdef');
+        expect(await store.imageAnalysis.save(first)).toBe(true);
+        expect(await store.imageAnalysis.find(project.id, file.uuid)).toEqual(first);
+        const again = analysisOf(file, 'fedcba9876543210', { createdAt: at(5), computedAt: at(5), palette: ['#000000'], version: '2' });
+        expect(await store.imageAnalysis.save(again)).toBe(true);
+        expect(await store.imageAnalysis.find(project.id, file.uuid)).toEqual({ ...again, createdAt: at(1) });
+        // Another project sees nothing, and cannot write on this project's file.
+        expect(await store.imageAnalysis.find(other.id, file.uuid)).toBeNull();
+        expect(await store.imageAnalysis.findMany(other.id, [file.uuid])).toEqual([]);
+        expect(await store.imageAnalysis.save({ ...first, projectId: other.id })).toBe(false);
+        expect(await store.imageAnalysis.deleteForFiles(other.id, [file.uuid])).toBe(0);
+        expect(await store.imageAnalysis.findMany(project.id, [file.uuid, randomUUID()])).toHaveLength(1);
+      });
+
+      it('writes nothing for a removed or unknown file, and the row goes with the file', async () => {
+        const project = await newProject();
+        const [removed, kept, deleted] = [image(project.id), image(project.id), image(project.id)];
+        await store.files.insertMany([removed, kept, deleted]);
+        await store.files.setRemoved(project.id, [removed.uuid], at(2));
+        expect(await store.imageAnalysis.save(analysisOf(removed, '0000000000000000'))).toBe(false);
+        expect(await store.imageAnalysis.save(analysisOf(image(project.id), '0000000000000000'))).toBe(false);
+        expect(await store.imageAnalysis.find(project.id, removed.uuid)).toBeNull();
+        expect(await store.imageAnalysis.save(analysisOf(kept, '0000000000000000'))).toBe(true);
+        expect(await store.imageAnalysis.save(analysisOf(deleted, '0000000000000000'))).toBe(true);
+        expect(await store.imageAnalysis.deleteForFiles(project.id, [kept.uuid])).toBe(1);
+        expect(await store.imageAnalysis.find(project.id, kept.uuid)).toBeNull();
+        await store.files.deleteRow(deleted.uuid);
+        expect(await store.imageAnalysis.find(project.id, deleted.uuid)).toBeNull();
+      });
+
+      it('finds candidates by any equal 16-bit chunk, among the project\'s live files, stored or not as asked', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const near = image(project.id, { datetimeStored: at(1) });
+        const secondChunk = image(project.id);
+        const far = image(project.id);
+        const gone = image(project.id);
+        const foreign = image(other.id);
+        await store.files.insertMany([near, secondChunk, far, gone, foreign]);
+        await store.imageAnalysis.save(analysisOf(near, 'aaaa000000000000'));
+        await store.imageAnalysis.save(analysisOf(secondChunk, 'ffffbbbbffffffff'));
+        await store.imageAnalysis.save(analysisOf(far, 'ffffffffffffffff'));
+        await store.imageAnalysis.save(analysisOf(gone, 'aaaaffffffffffff'));
+        await store.imageAnalysis.save(analysisOf(foreign, 'aaaa000000000000'));
+        await store.files.setRemoved(project.id, [gone.uuid], at(2));
+        const values = [[0xaaaa, 0x1234], [0xbbbb], [0x4321], [0x5678]];
+        const found = await store.imageAnalysis.candidates(project.id, values, null);
+        expect(found.sort((a, b) => compareUuids(a.fileUuid, b.fileUuid))).toEqual(
+          [
+            { fileUuid: near.uuid, chunks: [0xaaaa, 0, 0, 0] },
+            { fileUuid: secondChunk.uuid, chunks: [0xffff, 0xbbbb, 0xffff, 0xffff] },
+          ].sort((a, b) => compareUuids(a.fileUuid, b.fileUuid)),
+        );
+        expect((await store.imageAnalysis.candidates(project.id, values, true)).map((c) => c.fileUuid)).toEqual([near.uuid]);
+        expect((await store.imageAnalysis.candidates(project.id, values, false)).map((c) => c.fileUuid)).toEqual([secondChunk.uuid]);
+        expect(await store.imageAnalysis.candidates(project.id, [[], [], [], []], null)).toEqual([]);
+      });
+
+      it('lists live images without an analysis of the version, by uuid, in pages', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const images = sortByUuid([image(project.id), image(project.id), image(project.id), image(project.id)]);
+        const [analysed, outdated, removed] = [image(project.id), image(project.id), image(project.id)];
+        await store.files.insertMany([...images, analysed, outdated, removed, fileOf(project.id), image(other.id)]);
+        await store.imageAnalysis.save(analysisOf(analysed, '0000000000000000', { version: '1' }));
+        await store.imageAnalysis.save(analysisOf(outdated, '0000000000000000', { version: '0' }));
+        await store.files.setRemoved(project.id, [removed.uuid], at(2));
+        const expected = sortByUuid([...images, outdated]).map((file) => ({ projectId: project.id, uuid: file.uuid }));
+        const first = await store.imageAnalysis.listUnanalysed({ projectId: project.id, version: '1', afterUuid: null, limit: 3 });
+        expect(first).toEqual(expected.slice(0, 3));
+        const rest = await store.imageAnalysis.listUnanalysed({ projectId: project.id, version: '1', afterUuid: first[2]!.uuid, limit: 3 });
+        expect(rest).toEqual(expected.slice(3));
+        const everywhere = await store.imageAnalysis.listUnanalysed({ projectId: null, version: '1', afterUuid: null, limit: 10_000 });
+        expect(everywhere).toEqual(expect.arrayContaining(expected));
+        expect(everywhere.some((target) => target.projectId === other.id)).toBe(true);
       });
     });
 

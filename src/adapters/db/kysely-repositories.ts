@@ -8,6 +8,7 @@ import { KyselyFileCountersRepository } from './repositories/file-counters.repos
 import { KyselyFilesRepository } from './repositories/files.repository.js';
 import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
 import { KyselyGroupsRepository } from './repositories/groups.repository.js';
+import { KyselyImageAnalysisRepository } from './repositories/image-analysis.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
 import { KyselyProjectStoragesRepository } from './repositories/project-storages.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
@@ -32,6 +33,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly addonRequests: KyselyAddonRequestsRepository;
   readonly videoConversions: KyselyVideoConversionsRepository;
   readonly storages: KyselyProjectStoragesRepository;
+  readonly imageAnalysis: KyselyImageAnalysisRepository;
 
   /**
    * `db` may be a `Transaction<Database>`: then every repository here writes inside it. What search
@@ -55,6 +57,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.addonRequests = new KyselyAddonRequestsRepository(db);
     this.videoConversions = new KyselyVideoConversionsRepository(db);
     this.storages = new KyselyProjectStoragesRepository(db);
+    this.imageAnalysis = new KyselyImageAnalysisRepository(db);
   }
 
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {

@@ -321,6 +321,25 @@ export interface FileSearchTrigramsTable {
   word: string;
 }
 
+/** One analysed image (`image.analyze`); the perceptual hash also in four 16-bit chunks for similarity lookups. */
+export interface ImageAnalysisTable {
+  file_uuid: string;
+  project_id: string;
+  thumbhash: string;
+  blurhash: string;
+  dominant_color: string;
+  /** JSON array of `#rrggbb`. */
+  palette: string;
+  phash: string;
+  phash_0: number;
+  phash_1: number;
+  phash_2: number;
+  phash_3: number;
+  version: string;
+  created_at: string;
+  computed_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -342,6 +361,7 @@ export interface Database {
   addon_requests: AddonRequestsTable;
   video_conversions: VideoConversionsTable;
   project_storages: ProjectStoragesTable;
+  image_analysis: ImageAnalysisTable;
   file_search: FileSearchTable;
   file_search_tags: FileSearchTagsTable;
   file_search_metadata: FileSearchMetadataTable;

@@ -10,6 +10,7 @@ import * as projectStorages from './0008-project-storages.js';
 import * as videoConversions from './0009-video-conversions.js';
 import * as jobLanes from './0010-job-lanes.js';
 import * as videoConversionLists from './0011-video-conversion-lists.js';
+import * as imageAnalysis from './0012-image-analysis.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-video-conversions': videoConversions,
   '0010-job-lanes': jobLanes,
   '0011-video-conversion-lists': videoConversionLists,
+  '0012-image-analysis': imageAnalysis,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,11 +2,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpContext } from '../../http-context.js';
 import type { StoredFile } from '../../../domain/file.js';
+import { createAppError } from '../../../errors.js';
 import { toRestFile } from '../../../domain/rest-file.js';
 import { TAG_LIMITS } from '../../../domain/tags.js';
 import type { BatchResult as FileBatch, FileListRequest } from '../../../services/file-management.service.js';
 import { projectOf, restBases } from './rest-request.js';
-import { cursorOf, fileSearchFilters, flagOf, limitOf, orderOf, restRoute } from './rest-params.js';
+import { cursorOf, fileSearchFilters, flagOf, limitOf, orderOf, restRoute, similarCursorOf } from './rest-params.js';
 import {
   BatchBodySchema,
   BatchResultSchema,
@@ -30,7 +31,47 @@ import {
   restErrorResponses,
   type BatchResult,
   type FileList,
+  type FileListQuery,
 } from './schemas.js';
+
+/** Parameters of `GET /files/` that `similar_to` does not combine with: its order is by distance. */
+const NOT_WITH_SIMILAR = ['search', 'tag', 'mime_type', 'since', 'to', 'ordering'] as const;
+
+/** `GET /files/?similar_to=<uuid>` (Trove extension): the project's images within `distance`, nearest first. */
+async function similarFiles(query: FileListQuery, request: FastifyRequest, ctx: HttpContext): Promise<FileList> {
+  for (const name of NOT_WITH_SIMILAR) {
+    if (query[name]) throw createAppError('PARAMETER_INVALID', 400, `\`${name}\` cannot be combined with \`similar_to\`: similar files are ordered by distance.`);
+  }
+  if (flagOf(query.removed, false)) throw createAppError('PARAMETER_INVALID', 400, '`removed=true` cannot be combined with `similar_to`: removed files have no analysis.');
+  const project = projectOf(request);
+  const limit = limitOf(query.limit, 100);
+  const stored = flagOf(query.stored, null);
+  const page = await ctx.services.analysis.similar(project, {
+    uuid: query.similar_to ?? '',
+    distance: query.distance ? Number(query.distance) : null,
+    stored,
+    after: similarCursorOf(query.from),
+    limit,
+  });
+  const bases = restBases(request, ctx);
+  const appdata = query.include === 'appdata';
+  let next: string | null = null;
+  if (page.next) {
+    const params = new URLSearchParams({ similar_to: (query.similar_to ?? '').toLowerCase(), distance: String(page.distance), limit: String(limit) });
+    if (stored !== null) params.set('stored', String(stored));
+    if (appdata) params.set('include', 'appdata');
+    params.set('from', `${page.next.distance}~${page.next.fileUuid}`);
+    next = `${bases.apiBase}/files/?${params.toString()}`;
+  }
+  return {
+    next,
+    previous: null,
+    total: page.total,
+    totals: page.totals,
+    per_page: limit,
+    results: (appdata ? await ctx.services.analysis.withAnalysis(project.id, page.files) : page.files).map((file) => toRestFile(file, bases, { appdata })),
+  };
+}
 
 const BATCH_DESCRIPTION = 'JSON array of up to 100 uuids; unknown or invalid ones are reported in `problems`.';
 
@@ -45,12 +86,14 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
       operationId: 'listFiles',
       summary: 'List files',
       description:
-        'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)).',
+        'Paginated by `from` (keyset); `stored`, `removed`, `ordering`, `limit` (1–1000); `include=appdata` adds each file’s application data (what add-ons wrote; `{}` when none). Trove extensions: `search` (filename, metadata, tags), `tag`, `mime_type` (`image/*,application/pdf`), `since` and `to` (uploaded in [since, to)); `similar_to=<uuid>` and `distance` (0–12, default 6): the project’s live images whose perceptual hash is within `distance` bits of that image’s, itself excluded, nearest first (ties by uuid), with `stored`, `limit`, `include` and the `next` cursor `<distance>~<uuid>`; 409 `IMAGE_ANALYSIS_PENDING` while the image has no analysis yet, 404 for a file not in the project.',
       querystring: FileListQuerySchema,
       response: { 200: FileListSchema, ...restErrorResponses },
     }),
     async (request): Promise<FileList> => {
       const query = request.query;
+      if (query.similar_to) return similarFiles(request.query, request, ctx);
+      if (query.distance) throw createAppError('PARAMETER_INVALID', 400, '`distance` applies only with `similar_to`.');
       const filters = fileSearchFilters(query);
       const listRequest: FileListRequest = {
         ...(filters ? { filters } : {}),
@@ -60,7 +103,8 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
         from: cursorOf(query.from),
         limit: limitOf(query.limit, 100),
       };
-      const page = await files().list(projectOf(request), listRequest);
+      const project = projectOf(request);
+      const page = await files().list(project, listRequest);
       const bases = restBases(request, ctx);
       const appdata = query.include === 'appdata';
       let next: string | null = null;
@@ -85,7 +129,7 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
         total: page.total,
         totals: page.totals,
         per_page: listRequest.limit,
-        results: page.files.map((file) => toRestFile(file, bases, { appdata })),
+        results: (appdata ? await ctx.services.analysis.withAnalysis(project.id, page.files) : page.files).map((file) => toRestFile(file, bases, { appdata })),
       };
     },
   );
@@ -228,8 +272,11 @@ export function registerRestFiles(fastify: FastifyInstance, ctx: HttpContext): v
       response: { 200: RestFileSchema, ...restErrorResponses },
     }),
     async (request) => {
-      const file = await files().info(projectOf(request), request.params.uuid.toLowerCase());
-      return toRestFile(file, restBases(request, ctx), { appdata: request.query.include === 'appdata' });
+      const project = projectOf(request);
+      const file = await files().info(project, request.params.uuid.toLowerCase());
+      const appdata = request.query.include === 'appdata';
+      const [shown = file] = appdata ? await ctx.services.analysis.withAnalysis(project.id, [file]) : [file];
+      return toRestFile(shown, restBases(request, ctx), { appdata });
     },
   );
 

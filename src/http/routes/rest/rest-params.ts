@@ -44,10 +44,18 @@ export function cursorOf(raw: string | undefined): { datetime: string; uuid: str
   const cut = raw.indexOf('~');
   const datePart = cut === -1 ? raw : raw.slice(0, cut);
   const ms = isoDateMillis(datePart);
-  // The pattern admits 2024-13-45; the calendar does not.
-  if (!Number.isFinite(ms)) throw createAppError('PARAMETER_INVALID', 400, '`from` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.');
+  // The pattern admits 2024-13-45 (the calendar does not) and a `similar_to` cursor (not a date).
+  if (!Number.isFinite(ms) || !/^[0-9]{4}-/.test(datePart)) throw createAppError('PARAMETER_INVALID', 400, '`from` must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.');
   // A cursor carries the stored timestamp verbatim; a user's date is normalised to the stored form.
   return cut === -1 ? { datetime: new Date(ms).toISOString(), uuid: null } : { datetime: datePart, uuid: raw.slice(cut + 1) };
+}
+
+/** `from` with `similar_to`: the `<distance>~<uuid>` cursor of a `next` link; a date-time does not apply there. */
+export function similarCursorOf(raw: string | undefined): { distance: number; fileUuid: string } | null {
+  if (raw === undefined || raw === '') return null;
+  const match = /^([0-9]{1,2})~([0-9a-f-]{36})$/.exec(raw);
+  if (!match) throw createAppError('PARAMETER_INVALID', 400, 'With `similar_to`, `from` must be the cursor of a `next` link, `<distance>~<uuid>`.');
+  return { distance: Number(match[1]), fileUuid: match[2]! };
 }
 
 /** An ISO 8601 date-time parameter, normalised to the stored form. */

@@ -5,6 +5,7 @@
  * in generated clients.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { SIMILAR_DEFAULT_DISTANCE, SIMILAR_MAX_DISTANCE } from '../../../domain/image-analysis.js';
 import { RestFileSchema, RestGroupSummarySchema } from '../../../domain/rest-file.js';
 import { STORAGE_NAME_PATTERN, STORAGE_NAME_RULE } from '../../../domain/project-storage.js';
 import { MAX_COPY_PATTERN_LENGTH } from '../../../domain/remote-copy.js';
@@ -307,9 +308,31 @@ export const FileListQuerySchema = Type.Object({
   stored: booleanParam('stored'),
   removed: booleanParam('removed'),
   ordering: ordering('datetime_uploaded'),
-  from: fromCursor(UUID),
+  from: Type.Optional(
+    Type.String({
+      // With `similar_to`, the cursor of a `next` link is `<distance>~<uuid>` instead.
+      pattern: `^(${ISO_DATE}(~${UUID})?|[0-9]{1,2}~${UUID})?$`,
+      description: 'An ISO 8601 date-time (inclusive), or the cursor of a `next` link',
+      ...rejects(dateMessage('from')),
+    }),
+  ),
   limit: pageLimit,
   include: Type.Optional(Type.String({ description: '`appdata` adds each file\'s application data (`{}` when no add-on wrote any)' })),
+  similar_to: Type.Optional(
+    Type.String({
+      pattern: `^(${ANY_CASE_UUID.slice(1, -1)})?$`,
+      description: `Trove: the uuid of an analysed image of the project; lists its images within \`distance\`, nearest first`,
+      ...rejects('`similar_to` must be the uuid of a file, e.g. 0f8c1e2a-5b7d-4c3e-9a1f-2b3c4d5e6f70.'),
+    }),
+  ),
+  distance: Type.Optional(
+    Type.String({
+      // The range is checked by the service, with the same message.
+      pattern: '^[0-9]{0,3}$',
+      description: `Trove, with \`similar_to\`: the largest Hamming distance between perceptual hashes, 0–${SIMILAR_MAX_DISTANCE} (default ${SIMILAR_DEFAULT_DISTANCE})`,
+      ...rejects(`\`distance\` must be an integer from 0 to ${SIMILAR_MAX_DISTANCE}.`),
+    }),
+  ),
 });
 export type FileListQuery = Static<typeof FileListQuerySchema>;
 

@@ -47,10 +47,12 @@ export function registerRestSearch(fastify: FastifyInstance, ctx: HttpContext): 
     { ...route, config: { ...route.config, fieldErrors: true, rateLimit: 'rest-read' as const } },
     async (request, reply): Promise<FileSearchPage> => {
       const query = request.query;
-      const answer = await ctx.services.search.search(projectOf(request), request.body, query);
+      const project = projectOf(request);
+      const answer = await ctx.services.search.search(project, request.body, query);
       if (answer.fuzzinessUnavailable) void reply.header('x-trove-fuzziness', 'unavailable');
       const bases = restBases(request, ctx);
       const appdata = answer.paging.appdata;
+      const shown = appdata ? await ctx.services.analysis.withAnalysis(project.id, answer.hits.map((hit) => hit.file)) : answer.hits.map((hit) => hit.file);
       const link = (page: { limit: number; offset: number } | null): string | null => {
         if (!page) return null;
         const params = new URLSearchParams({ limit: String(page.limit), offset: String(page.offset) });
@@ -66,8 +68,8 @@ export function registerRestSearch(fastify: FastifyInstance, ctx: HttpContext): 
         previous: link(answer.previous),
         total: answer.total,
         per_page: answer.paging.limit,
-        results: answer.hits.map(({ file, highlight }) => ({
-          ...toRestFile(file, bases, { appdata }),
+        results: answer.hits.map(({ file, highlight }, i) => ({
+          ...toRestFile(shown[i] ?? file, bases, { appdata }),
           ...(highlight ? { highlight: restHighlight(highlight) } : {}),
         })),
       };
