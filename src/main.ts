@@ -249,9 +249,9 @@ const COMMANDS: readonly Command[] = [
   command({
     path: ['analysis', 'backfill'],
     summary: 'queue the image analysis (appdata.trove_image_analysis, similar_to) of live images that have none, in batches of 500',
-    options: [{ name: 'project', value: 'KEY', description: 'public key of the one project to backfill (default: every project)' }],
+    options: [{ name: 'public-key', value: 'KEY', description: 'public key of the one project to backfill (default: every project)' }],
     run: async (options) => {
-      const queued = await withAnalysisBackfill(loadConfigFromEnvironment(), options.value('project') ?? null, (analysis, projectId) =>
+      const queued = await withAnalysisBackfill(loadConfigFromEnvironment(), options.value('public-key') ?? null, (analysis, projectId) =>
         analysis.backfill(projectId, (count) => process.stderr.write(`queued ${count}\n`)),
       );
       process.stdout.write(`queued the analysis of ${queued} image${queued === 1 ? '' : 's'}; the workers of running servers compute them\n`);
