@@ -114,28 +114,35 @@ export class VideoStreamingService {
   /** A stored asset, or for the master not stored yet, its job asked for once. */
   async deliver(uuid: string, name: string, given?: StoredFile): Promise<HlsAsset | HlsPreparing> {
     const file = await this.videoFile(uuid, given);
-    const key = `${hlsPrefix(uuid)}${name}`;
-    const info = await this.blobs.head(key);
-    const body = info ? await this.blobs.get(key) : null;
-    if (info && body) {
-      return {
-        kind: 'asset',
-        name,
-        contentType: hlsContentType(name),
-        size: info.size,
-        body,
-        etag: this.etagOf(name),
-        temporary: file.datetimeStored === null,
-        projectId: file.projectId,
-      };
-    }
+    const stored = await this.storedAsset(file, name);
+    if (stored) return stored;
     if (name !== MASTER_PLAYLIST) {
       throw createAppError('NOT_FOUND', 404, `The HLS stream of ${uuid} has no ${name}; its master playlist is hls/${MASTER_PLAYLIST}.`);
     }
-    return this.prepare(file);
+    const prepared = await this.prepare(file);
+    if (prepared !== 'stored') return prepared;
+    // The job stored the master and removed its state between the two reads: serve what it made.
+    return (await this.storedAsset(file, name)) ?? { kind: 'preparing', retryAfterSeconds: PREPARING_RETRY_AFTER };
   }
 
-  private async prepare(file: StoredFile): Promise<HlsPreparing> {
+  private async storedAsset(file: StoredFile, name: string): Promise<HlsAsset | null> {
+    const key = `${hlsPrefix(file.uuid)}${name}`;
+    const info = await this.blobs.head(key);
+    const body = info ? await this.blobs.get(key) : null;
+    if (!info || !body) return null;
+    return {
+      kind: 'asset',
+      name,
+      contentType: hlsContentType(name),
+      size: info.size,
+      body,
+      etag: this.etagOf(name),
+      temporary: file.datetimeStored === null,
+      projectId: file.projectId,
+    };
+  }
+
+  private async prepare(file: StoredFile): Promise<HlsPreparing | 'stored'> {
     const status = await this.engine.status();
     if (!status.available) {
       throw createAppError('VIDEO_UNAVAILABLE', 503, `HLS streaming is not available on this server: ${status.reason}`, { headers: { 'retry-after': UNAVAILABLE_RETRY_AFTER } });
@@ -161,6 +168,8 @@ export class VideoStreamingService {
         );
       }
       case 'start':
+        // No state may mean the job has just finished: it stores the master, then removes the state.
+        if (decision.attempt === 1 && (await this.blobs.head(`${hlsPrefix(file.uuid)}${MASTER_PLAYLIST}`))) return 'stored';
         break;
     }
     const facts = file.contentInfo!.video!;

