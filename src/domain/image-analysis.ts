@@ -69,12 +69,6 @@ export function hashChunks(phash: string): [number, number, number, number] {
   return [0, 4, 8, 12].map((at) => Number.parseInt(phash.slice(at, at + 4), 16)) as [number, number, number, number];
 }
 
-const PHASH_RE = /^[0-9a-f]{16}$/;
-
-export function isPerceptualHash(value: string): boolean {
-  return PHASH_RE.test(value);
-}
-
 function popcount16(value: number): number {
   let v = value - ((value >> 1) & 0x5555);
   v = (v & 0x3333) + ((v >> 2) & 0x3333);

@@ -61,7 +61,7 @@ export function resizeRgba(source: RgbaImage, width: number, height: number): Rg
 }
 
 /** `#rrggbb`, lower case. */
-export function hexColor(r: number, g: number, b: number): string {
+function hexColor(r: number, g: number, b: number): string {
   return `#${[r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0')).join('')}`;
 }
 

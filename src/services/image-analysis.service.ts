@@ -29,14 +29,14 @@ interface AnalysisLogger {
 }
 
 /** The limits an analysis respects: those of transformations, so nothing is decoded here that delivery would refuse. */
-export interface AnalysisLimits {
+interface AnalysisLimits {
   maxSourcePixels: number;
   maxSourceBytes: number;
   timeoutMs: number;
 }
 
 /** `GET /files/?similar_to=`: the position and size of the page asked for. */
-export interface SimilarRequest {
+interface SimilarRequest {
   uuid: string;
   /** null: `SIMILAR_DEFAULT_DISTANCE`. */
   distance: number | null;
@@ -47,7 +47,7 @@ export interface SimilarRequest {
   limit: number;
 }
 
-export interface SimilarPage {
+interface SimilarPage {
   files: StoredFile[];
   /** Files within the distance, whatever the page. */
   total: number;
