@@ -90,6 +90,18 @@ describe('trove command line', () => {
     expect(runCli(['projects', 'create', '--name', 'Dup', '--public-key', 'sitepublickey1'], env).status).toBe(1);
   });
 
+  it('queues the image analysis backfill of one project, and refuses an unknown key', { timeout: 60_000 }, () => {
+    const env = { DATA_DIR: dataDir };
+    expect(runCli(['migrate'], env).status).toBe(0);
+    expect(runCli(['projects', 'create', '--name', 'Gallery', '--public-key', 'gallerypublickey1'], env).status).toBe(0);
+    const backfill = runCli(['analysis', 'backfill', '--public-key', 'gallerypublickey1'], env);
+    expect(backfill.status, backfill.stderr).toBe(0);
+    expect(backfill.stdout).toMatch(/^queued the analysis of 0 images/);
+    const unknown = runCli(['analysis', 'backfill', '--public-key', 'nosuchpublickey'], env);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('No project has the public key nosuchpublickey.');
+  });
+
   it('refuses a mistyped option, naming it and the valid ones, and creates nothing', { timeout: 60_000 }, () => {
     const env = { DATA_DIR: dataDir };
     const typo = runCli(['projects', 'create', '--name', 'Typo', '--public-key', 'typopublickey1', '--max-filesize', '1MB'], env);
