@@ -57,7 +57,7 @@ describe('the job catalogue', () => {
     });
     // A purge waits up to 30 s for its provider's budget, then calls it within TROVE_PURGE_TIMEOUT.
     expect(CDN_PURGE_JOB.policy(DEFAULTS).visibilityTimeoutMs).toBeGreaterThan(30_000 + DEFAULTS.purge.timeoutMs);
-    // A process leases as many video jobs as it has slots; a leased one may wait for a GIF to video request, then runs within TROVE_VIDEO_TIMEOUT.
+    // A process leases as many video jobs as it has slots, so a leased one starts at once and runs within TROVE_VIDEO_TIMEOUT.
     const slow = loadConfig({ DATA_DIR: tmpdir(), TROVE_VIDEO_TIMEOUT: '2h', TROVE_VIDEO_CONCURRENCY: '2' });
     expect(VIDEO_CONVERT_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 3_600_000);
     expect(VIDEO_HLS_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 3_600_000);
