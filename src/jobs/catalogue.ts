@@ -125,8 +125,8 @@ export const CDN_PURGE_JOB = {
 
 /**
  * A process leases as many video jobs as it has video slots, so a leased job starts at once and its
- * ffmpeg runs end within one TROVE_VIDEO_TIMEOUT; the lease allows two of them (a slot still held by
- * a job that was given up elsewhere) and half an hour for storing the results.
+ * ffmpeg runs end within one TROVE_VIDEO_TIMEOUT; the lease allows twice that, as a margin, and half an
+ * hour for storing the results.
  */
 function videoLeaseMs(settings: JobSettings): number {
   return 30 * 60_000 + 2 * (settings.video?.transcodeTimeoutMs ?? 30 * 60_000);
