@@ -63,6 +63,9 @@ export type ObjectRegion =
   /** A region of this size, the object placed in it by the alignment. */
   | { kind: 'size'; width: ObjectLength; height: ObjectLength; alignment: ObjectAlignment };
 
+/** Most faces a detection keeps (the highest scores): a crowd beyond it adds nothing to crops or blurs. */
+export const MAX_FACES = 256;
+
 export const CENTRE: ObjectAlignment = { x: 'center', y: 'center' };
 
 /** Area-weighted share of a face's box blurred beyond it on every side: a box cuts hair and chin close. */

@@ -62,7 +62,7 @@ export class LocalTransformRunner implements TransformRunner {
     });
     const overlays = await this.loadOverlays(job, source);
     const started = performance.now();
-    const result = await this.engine.transform(source, plan, { format, overlays, limits: this.limits, sourceKey: job.source.blobKey });
+    const result = await this.engine.transform(source, plan, { format, overlays, limits: this.limits, sourceKey: job.source.blobKey, ...(job.faces ? { faces: job.faces } : {}) });
     this.observer.transformed((performance.now() - started) / 1000);
     const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
     // Re-encoding without a geometric change must never cost the client more bytes than the original.
