@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { TransformPlan } from './operations.js';
 
 /** Part of every hash: bump it when the meaning of a plan changes, and old derivatives stop matching. */
-const PLAN_HASH_VERSION = 'trove-plan-v1';
+// v2: smart crops look for faces first.
+const PLAN_HASH_VERSION = 'trove-plan-v2';
 /** 128 bits: collisions are out of reach, and keys stay short. */
 const HASH_HEX_LENGTH = 32;
 
