@@ -159,6 +159,12 @@ export const GEOMETRIC_OPERATIONS: ReadonlySet<Operation['op']> = new Set([
   'mirror',
 ]);
 
+/**
+ * Operations that hide part of the image: their result is served even when it has more bytes than
+ * the original (serving the original would show what was asked to be hidden).
+ */
+export const CONCEALING_OPERATIONS: ReadonlySet<Operation['op']> = new Set(['blur', 'blur_region', 'blur_faces']);
+
 /** Smart modes that look for faces before anything else. */
 const FACE_FIRST_MODES: ReadonlySet<string> = new Set(['smart', 'smart_faces', 'smart_faces_objects', 'smart_objects_faces']);
 

@@ -530,13 +530,8 @@ function parseCropObject(name: string, object: CropObject, params: readonly stri
   }
   const sides = splitPair(regionParam, 'x');
   if (!sides) throw invalid(name, `${quote(regionParam)} is neither an aspect ratio nor a size; use ${CROP_OBJECT_USAGE}`);
-  const width = parseLength(name, 'width', sides[0], 'positive');
-  const height = parseLength(name, 'height', sides[1], 'positive');
-  for (const side of [width, height]) {
-    if (side.unit === 'percent' && side.value > MAX_OBJECT_PERCENT) {
-      throw invalid(name, `${side.value}% of the ${object}: at most ${MAX_OBJECT_PERCENT}% of the object can be asked for`);
-    }
-  }
+  const width = parseLength(name, 'width', sides[0], 'positive', MAX_OBJECT_PERCENT);
+  const height = parseLength(name, 'height', sides[1], 'positive', MAX_OBJECT_PERCENT);
   return operation({ op: 'crop_object', object, region: { kind: 'size', width, height, alignment: objectAlignment } });
 }
 
@@ -712,14 +707,14 @@ function dimension(name: string, side: string, digits: string, max: number): num
 
 const LENGTH = /^(\d{1,9}(?:\.\d{1,6})?)(p|%)?$/;
 
-/** Whole pixels (`120`) or a percentage (`50p`, `50%`, up to 100, fractions allowed). */
-function parseLength(name: string, what: string, token: string, least: 'positive' | 'zero'): Length {
+/** Whole pixels (`120`) or a percentage (`50p`, `50%`, up to `maxPercent`, 100 unless said, fractions allowed). */
+function parseLength(name: string, what: string, token: string, least: 'positive' | 'zero', maxPercent = 100): Length {
   const match = LENGTH.exec(token);
   if (!match) throw invalid(name, `${quote(token)} is not a valid ${what}; use whole pixels like 120 or a percentage like 50p`);
   const value = Number(match[1]);
   if (least === 'positive' && value === 0) throw invalid(name, `${what} must be greater than 0`);
   if (match[2] !== undefined) {
-    if (value > 100) throw invalid(name, `${what} ${quote(token)} is more than 100 percent`);
+    if (value > maxPercent) throw invalid(name, `${what} ${quote(token)} is more than ${maxPercent} percent`);
     return { unit: 'percent', value };
   }
   if (!Number.isInteger(value)) throw invalid(name, `${what} ${quote(token)}: pixels are whole numbers; write a percentage as 12.5p`);
