@@ -22,7 +22,7 @@ interface FaceLimits {
 }
 
 /** `/:uuid/detect_faces/`: Uploadcare's answer, boxes as `[x, y, width, height]` in the original's pixels. */
-export interface DetectFacesAnswer {
+interface DetectFacesAnswer {
   id: string;
   width: number;
   height: number;

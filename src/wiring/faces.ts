@@ -5,7 +5,7 @@ import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Storage } from './storage.js';
 
-export interface Faces {
+interface Faces {
   /** Detections after upload (`faces.detect`), for transformations and `/:uuid/detect_faces/`. */
   service: FaceDetectionService;
   /** For `/ready`. */

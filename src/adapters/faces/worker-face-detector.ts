@@ -11,7 +11,7 @@ import { type Box, type Dimensions, type FaceModel, type FaceSet, MAX_FACES, sca
 import { FaceDetectionError, type FaceDetector, type FaceDetectorStatus } from '../../ports/face-detector.js';
 import type { DetectRequest, WorkerAnswer, WorkerFace, WorkerSettings } from './face-worker-protocol.js';
 
-export interface WorkerFaceDetectorOptions {
+interface WorkerFaceDetectorOptions {
   model: FaceModel;
   /** Deadline of one image in the worker, in ms. */
   timeoutMs: number;
@@ -23,7 +23,7 @@ export interface WorkerFaceDetectorOptions {
  * Longest side the model sees. Both models work on small inputs (SSD resizes to 512, the tiny one
  * to 416), so more pixels only cost decode and transfer time; faces under ~1/40 of the side are lost.
  */
-export const DETECTION_SIDE = 640;
+const DETECTION_SIDE = 640;
 /** Scores below this are dropped: lower ones were mostly texture in the labelled set (see bench/faces). */
 const MIN_SCORE = 0.5;
 const TINY_INPUT_SIZE = 416;
