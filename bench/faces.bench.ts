@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { WorkerFaceDetector } from '../src/adapters/faces/worker-face-detector.js';
 import { type Box, intersectionOverUnion } from '../src/domain/faces.js';
 
@@ -40,7 +40,7 @@ const GREY = { r: 128, g: 128, b: 128 };
 
 const toBox = ([left, top, width, height]: [number, number, number, number]): Box => ({ left, top, width, height });
 
-async function jpeg(image: sharp.Sharp): Promise<Buffer> {
+async function jpeg(image: Sharp): Promise<Buffer> {
   return image.jpeg({ quality: 90 }).toBuffer();
 }
 
@@ -100,7 +100,7 @@ async function buildCases(): Promise<Case[]> {
       cases.push({ group: 'no face', name: `${label.file} below the faces`, bytes: await jpeg(sharp(source).extract({ left: 0, top: lowest + 20, width, height: height - lowest - 20 })), faces: [] });
     }
   }
-  const synthetic: [string, sharp.Sharp][] = [
+  const synthetic: [string, Sharp][] = [
     ['plain', sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 70, g: 120, b: 180 } } })],
     ['gradient', sharp(Buffer.from(`<svg width="1200" height="800"><defs><linearGradient id="g"><stop offset="0" stop-color="#e0a060"/><stop offset="1" stop-color="#304070"/></linearGradient></defs><rect width="1200" height="800" fill="url(#g)"/></svg>`))],
     ['circles', sharp(Buffer.from(`<svg width="1200" height="800"><rect width="1200" height="800" fill="#eee"/>${Array.from({ length: 30 }, (_, i) => `<circle cx="${(i * 137) % 1200}" cy="${(i * 89) % 800}" r="${20 + (i % 7) * 15}" fill="#${((i * 2654435761) >>> 8).toString(16).slice(0, 6).padEnd(6, '8')}"/>`).join('')}</svg>`))],
