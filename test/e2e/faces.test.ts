@@ -146,6 +146,24 @@ describe('faces', () => {
     expect(meanDifference(await region(original.data), await region(light.data))).toBeLessThan(meanDifference(await region(original.data), await region(blurred.data)));
   }, 90_000);
 
+  it('follows the faces through a resize before blurring them', async () => {
+    const { faces } = await detect(trove, group);
+    const plainHalf = await image(await get(trove, `${group}/-/resize/960x/-/format/png/`));
+    const blurredHalf = await image(await get(trove, `${group}/-/resize/960x/-/blur_region/faces/-/format/png/`));
+    const raw = { raw: { width: 960, height: 640, channels: 3 as const } };
+    for (const [x, y, w, h] of faces) {
+      const at = { left: Math.round(x / 2), top: Math.round(y / 2), width: Math.round(w / 2), height: Math.round(h / 2) };
+      const before = await sharp(plainHalf.data, raw).extract(at).raw().toBuffer();
+      const after = await sharp(blurredHalf.data, raw).extract(at).raw().toBuffer();
+      expect(meanDifference(before, after)).toBeGreaterThan(2);
+    }
+    // The bottom rows hold no face: untouched.
+    const bottom = { left: 0, top: 600, width: 960, height: 40 };
+    expect(meanDifference(await sharp(plainHalf.data, raw).extract(bottom).raw().toBuffer(), await sharp(blurredHalf.data, raw).extract(bottom).raw().toBuffer())).toBeLessThan(0.5);
+    const head = await fetch(`${trove.url}/${group}/detect_faces/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  }, 90_000);
+
   it('keeps the face in a smart crop (faces first), where a centred crop would lose it', async () => {
     const expected = await sharp(sideFaceBytes).extract({ left: 0, top: 0, width: 400, height: 400 }).raw().toBuffer();
     const centred = await sharp(sideFaceBytes).extract({ left: 400, top: 0, width: 400, height: 400 }).raw().toBuffer();
