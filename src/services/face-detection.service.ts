@@ -8,6 +8,7 @@ import { readStream } from '../lib/read-stream.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { FaceDetectionError, type FaceDetector, type FaceDetectorStatus } from '../ports/face-detector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
+import type { LockService } from '../ports/lock-service.js';
 import type { MetadataRepositories } from '../ports/repositories.js';
 
 interface FaceLogger {
@@ -19,6 +20,8 @@ interface FaceLogger {
 interface FaceLimits {
   maxSourcePixels: number;
   maxSourceBytes: number;
+  /** How long one detection may hold its lock (the detector's deadline, its start and the read); others wait at most that. */
+  lockTtlMs: number;
 }
 
 /** `/:uuid/detect_faces/`: Uploadcare's answer, boxes as `[x, y, width, height]` in the original's pixels. */
@@ -32,8 +35,9 @@ interface DetectFacesAnswer {
 /**
  * Faces, detected once per image file and kept (`face_detections`): in the background after an
  * upload (`faces.detect`), or by the first transformation that needs them, whichever comes first.
- * Concurrent requests of one file in this process share one detection; every later request reads
- * the stored row, so a request never waits for a second detection of the same file.
+ * Concurrent requests of one file in this process share one detection, and processes take a lock
+ * per file (best effort, like transformations: when the lock service is down each may detect);
+ * every later request reads the stored row, so a file is not detected twice.
  */
 export class FaceDetectionService {
   private readonly inFlight = new Map<string, Promise<StoredFaces>>();
@@ -43,6 +47,7 @@ export class FaceDetectionService {
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     private readonly detector: FaceDetector,
+    private readonly locks: LockService,
     private readonly clock: Clock,
     private readonly logger: FaceLogger,
     private readonly limits: FaceLimits,
@@ -110,9 +115,23 @@ export class FaceDetectionService {
     const key = `${file.projectId}/${file.uuid}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const work = this.detectAndStore(file, version).finally(() => this.inFlight.delete(key));
+    const work = this.detectOnce(file, version).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     return work;
+  }
+
+  /** Another process detecting the same file is waited for (bounded), and its row read. */
+  private async detectOnce(file: StoredFile, version: string): Promise<StoredFaces> {
+    const key = `faces:${file.uuid}`;
+    const lock = await this.locks.tryAcquire(key, this.limits.lockTtlMs);
+    if (!lock) await this.locks.waitForRelease(key, this.limits.lockTtlMs);
+    try {
+      const meanwhile = await this.records.faceDetections.find(file.projectId, file.uuid);
+      if (meanwhile?.version === version) return meanwhile;
+      return await this.detectAndStore(file, version);
+    } finally {
+      await lock?.release();
+    }
   }
 
   private async detectAndStore(file: StoredFile, version: string): Promise<StoredFaces> {

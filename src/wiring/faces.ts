@@ -15,12 +15,14 @@ interface Faces {
 }
 
 /** The face detector of TROVE_FACE_MODEL (a worker thread started on first use) and the service over it. */
-export function createFaces(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, coordination: Pick<Coordination, 'jobs'>): Faces {
+export function createFaces(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, coordination: Pick<Coordination, 'jobs' | 'locks'>): Faces {
   const { config, clock, logger } = basics;
   const detector = new WorkerFaceDetector({ model: config.faces.model, timeoutMs: config.faces.timeoutMs, recycleAfter: config.faces.recycleAfter });
-  const service = new FaceDetectionService(storage.metadata, storage.blobs, coordination.jobs, detector, clock, logger, {
+  const service = new FaceDetectionService(storage.metadata, storage.blobs, coordination.jobs, detector, coordination.locks, clock, logger, {
     maxSourcePixels: config.transform.maxSourcePixels,
     maxSourceBytes: config.transform.maxSourceBytes,
+    // The deadline, a worker's start (about 2 s) and reading the original.
+    lockTtlMs: config.faces.timeoutMs + 30_000,
   });
   return {
     service,
