@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { expectDeliveryError, sleep, uploadFile } from '../helpers/upload-http.js';
 
@@ -53,7 +54,9 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined>
   }
 }
 
-describe('faces', () => {
+const backends = await availableBackends();
+
+describe.each(backends)('faces (%s)', (backend) => {
   let trove: TestTrove;
   let group: string;
   let plain: string;
@@ -63,7 +66,7 @@ describe('faces', () => {
   let sideFaceBytes: Buffer;
 
   beforeAll(async () => {
-    trove = await startTrove({ env: { TROVE_FACE_TIMEOUT: '60s' } });
+    trove = await startTrove({ backend, env: { TROVE_FACE_TIMEOUT: '60s' } });
     group = await uploadFile(trove, groupPhoto, 'group.jpg');
     plain = await uploadFile(trove, await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toBuffer(), 'plain.png');
     text = await uploadFile(trove, Buffer.from('no faces in here'), 'notes.txt');
