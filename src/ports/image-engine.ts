@@ -90,5 +90,5 @@ export interface ImageEngine {
     },
   ): Promise<EngineResult>;
   /** `-/json/` and `-/main_colors/`: facts about the (transformed) image as a JSON object. */
-  describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits): Promise<Record<string, unknown>>;
+  describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>>;
 }

@@ -109,6 +109,9 @@ describe.each(backends)('faces (%s)', (backend) => {
     const face = await image(await get(trove, `${group}/-/crop/face/-/format/png/`));
     expect([face.width, face.height]).toEqual([largest[2], largest[3]]);
 
+    const described = (await (await get(trove, `${group}/-/crop/face/-/json/`)).json()) as { width: number; height: number };
+    expect([described.width, described.height]).toEqual([largest[2], largest[3]]);
+
     const left = Math.min(...faces.map((f) => f[0]));
     const right = Math.max(...faces.map((f) => f[0] + f[2]));
     const all = await image(await get(trove, `${group}/-/crop/faces/-/format/png/`));

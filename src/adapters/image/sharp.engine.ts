@@ -133,10 +133,10 @@ export class SharpImageEngine implements ImageEngine {
     return engineCall('processing the image', () => deadline.guard(this.runTransform(source, plan, options, deadline)));
   }
 
-  async describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits): Promise<Record<string, unknown>> {
+  async describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>> {
     const deadline = new Deadline(limits.timeoutMs);
     return engineCall('describing the image', () =>
-      deadline.guard(info.kind === 'json' ? this.describeJson(source, plan, limits) : this.mainColors(source, plan, info.count, limits, deadline)),
+      deadline.guard(info.kind === 'json' ? this.describeJson(source, plan, limits, faces) : this.mainColors(source, plan, info.count, limits, deadline, faces)),
     );
   }
 
@@ -196,9 +196,9 @@ export class SharpImageEngine implements ImageEngine {
     return { data, format, contentType: CONTENT_TYPES[format], width: lowered.size.width, height: lowered.size.height };
   }
 
-  private async describeJson(source: Buffer, plan: TransformPlan, limits: EngineLimits): Promise<Record<string, unknown>> {
+  private async describeJson(source: Buffer, plan: TransformPlan, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>> {
     const explicit = plan.output.format === 'auto' || plan.output.format === 'preserve' ? null : plan.output.format;
-    const prepared = await this.prepare(source, plan.operations, plan, { format: explicit, overlays: new Map(), missingOverlay: 'skip', limits });
+    const prepared = await this.prepare(source, plan.operations, plan, { format: explicit, overlays: new Map(), missingOverlay: 'skip', limits, faces });
     return describeImage({
       header: prepared.header,
       plan,
@@ -214,6 +214,7 @@ export class SharpImageEngine implements ImageEngine {
     count: number,
     limits: EngineLimits,
     deadline: Deadline,
+    faces?: FaceSet,
   ): Promise<Record<string, unknown>> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_MAIN_COLORS) {
       throw new EngineError('INVALID_OPERATION', `main_colors: ${count} colours asked for; from 1 to ${MAX_MAIN_COLORS} can be listed`);
@@ -221,7 +222,7 @@ export class SharpImageEngine implements ImageEngine {
     // The colours of the transformed image, measured on a thumbnail of it (one more resize, fused
     // with the plan's own when it ends with one; with no operations it shrinks on load).
     const operations: Operation[] = [...plan.operations, { op: 'preview', width: MAIN_COLORS_THUMBNAIL, height: MAIN_COLORS_THUMBNAIL }];
-    const prepared = await this.prepare(source, operations, plan, { format: null, overlays: new Map(), missingOverlay: 'skip', limits });
+    const prepared = await this.prepare(source, operations, plan, { format: null, overlays: new Map(), missingOverlay: 'skip', limits, faces });
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
     const { pipeline } = await runner.prepareFinal(prepared.steps);
     const image = await runner.materialise(pipeline, prepared.lowered.size);

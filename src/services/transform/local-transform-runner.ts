@@ -52,7 +52,7 @@ export class LocalTransformRunner implements TransformRunner {
     const source = await this.sources.readSource(file);
     const probe = await this.engine.probe(source, this.limits);
     if (plan.info) {
-      const info = await this.engine.describe(source, plan, plan.info, this.limits);
+      const info = await this.engine.describe(source, plan, plan.info, this.limits, job.faces);
       return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json' };
     }
     const { format } = negotiateFormat(plan.output.format, representativeAccept(job.variant), {
