@@ -15,6 +15,14 @@ export class FaceDetectionError extends Error {
   }
 }
 
+/** The source limits of transformations: nothing is decoded for faces that delivery would refuse. */
+export interface FaceSourceLimits {
+  /** Pixels of one frame. */
+  maxSourcePixels: number;
+  /** Frames or pages, counted from the file's structure before libvips reads its header. */
+  maxSourcePages: number;
+}
+
 export interface FaceDetectorStatus {
   model: FaceModel;
   /** `idle`: ready to start on the first image; `running`: a detector is loaded; `failed`: the last start failed. */
@@ -28,7 +36,7 @@ export interface FaceDetectorStatus {
 export interface FaceDetector {
   readonly model: FaceModel;
   /** Boxes in the oriented image's full-size pixels. Throws `FaceDetectionError`. */
-  detect(source: Buffer, limits: { maxSourcePixels: number }): Promise<FaceSet>;
+  detect(source: Buffer, limits: FaceSourceLimits): Promise<FaceSet>;
   status(): FaceDetectorStatus;
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ interface FaceLogger {
 /** The limits a detection respects: those of transformations, so nothing is decoded here that delivery would refuse. */
 interface FaceLimits {
   maxSourcePixels: number;
+  maxSourcePages: number;
   maxSourceBytes: number;
   /** How long one detection may hold its lock (the detector's deadline, its start and the read); others wait at most that. */
   lockTtlMs: number;
@@ -149,7 +150,7 @@ export class FaceDetectionService {
     const bytes = await readStream(stream, this.limits.maxSourceBytes);
     if (!bytes) return { status: 'failed', version, reason: `more than ${this.limits.maxSourceBytes} bytes` };
     try {
-      const found = await this.detector.detect(bytes, { maxSourcePixels: this.limits.maxSourcePixels });
+      const found = await this.detector.detect(bytes, { maxSourcePixels: this.limits.maxSourcePixels, maxSourcePages: this.limits.maxSourcePages });
       this.logger.info({ uuid: file.uuid, faces: found.faces.length, model: this.detector.model }, 'faces detected');
       return { status: 'done', version, frame: found.frame, faces: found.faces };
     } catch (error) {

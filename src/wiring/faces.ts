@@ -20,6 +20,7 @@ export function createFaces(basics: Basics, storage: Pick<Storage, 'metadata' | 
   const detector = new WorkerFaceDetector({ model: config.faces.model, timeoutMs: config.faces.timeoutMs, recycleAfter: config.faces.recycleAfter });
   const service = new FaceDetectionService(storage.metadata, storage.blobs, coordination.jobs, detector, coordination.locks, clock, logger, {
     maxSourcePixels: config.transform.maxSourcePixels,
+    maxSourcePages: config.transform.maxSourcePages,
     maxSourceBytes: config.transform.maxSourceBytes,
     // The deadline, a worker's start (about 2 s) and reading the original.
     lockTtlMs: config.faces.timeoutMs + 30_000,

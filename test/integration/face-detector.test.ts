@@ -6,12 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerFaceDetector } from '../../src/adapters/faces/worker-face-detector.js';
 import { type FaceSet, intersectionOverUnion } from '../../src/domain/faces.js';
 import { FaceDetectionError } from '../../src/ports/face-detector.js';
+import { avifSequence, manyPageTiff } from '../helpers/page-bombs.js';
 
 // Group photos shipped (MIT) with the face detector's npm package, read in place.
 const require = createRequire(import.meta.url);
 const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 const photo = readFileSync(path.join(DEMO, 'sample1.jpg'));
-const limits = { maxSourcePixels: 50_000_000 };
+const limits = { maxSourcePixels: 50_000_000, maxSourcePages: 1000 };
 
 async function refusal(work: Promise<unknown>): Promise<FaceDetectionError> {
   const error = await work.then(
@@ -70,7 +71,12 @@ describe('the worker face detector', () => {
   it('refuses bytes it cannot decode and images over the pixel limit, before the model runs', async () => {
     const ssd = detector({ model: 'ssd', timeoutMs: 60_000, recycleAfter: 100 });
     expect((await refusal(ssd.detect(Buffer.from('not an image at all'), limits))).reason).toBe('unreadable');
-    expect((await refusal(ssd.detect(photo, { maxSourcePixels: 1_000_000 }))).reason).toBe('unreadable');
+    expect((await refusal(ssd.detect(photo, { ...limits, maxSourcePixels: 1_000_000 }))).reason).toBe('unreadable');
+    // Counted from their structure, before libvips would spend seconds visiting every page or frame.
+    const started = performance.now();
+    expect((await refusal(ssd.detect(manyPageTiff({ pages: 50_000, width: 300, height: 200 }).bytes, limits))).message).toMatch(/more than the 1000 pages allowed/);
+    expect((await refusal(ssd.detect(await avifSequence(4_000_000), limits))).message).toMatch(/4000000 frames, more than the 1000 frames allowed/);
+    expect(performance.now() - started).toBeLessThan(1_500);
     expect(ssd.status().detected).toBe(0);
     const off = detector({ model: 'off', timeoutMs: 1_000, recycleAfter: 1 });
     expect((await refusal(off.detect(photo, limits))).reason).toBe('unavailable');

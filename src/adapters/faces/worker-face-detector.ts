@@ -8,7 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { type Box, type Dimensions, type FaceModel, type FaceSet, MAX_FACES, scaleBoxes } from '../../domain/faces.js';
-import { FaceDetectionError, type FaceDetector, type FaceDetectorStatus } from '../../ports/face-detector.js';
+import { FaceDetectionError, type FaceDetector, type FaceDetectorStatus, type FaceSourceLimits } from '../../ports/face-detector.js';
+import { countSourcePages, tooManyPages } from '../inspect/source-pages.js';
 import type { DetectRequest, WorkerAnswer, WorkerFace, WorkerSettings } from './face-worker-protocol.js';
 
 interface WorkerFaceDetectorOptions {
@@ -57,9 +58,9 @@ export class WorkerFaceDetector implements FaceDetector {
     this.model = options.model;
   }
 
-  async detect(source: Buffer, limits: { maxSourcePixels: number }): Promise<FaceSet> {
+  async detect(source: Buffer, limits: FaceSourceLimits): Promise<FaceSet> {
     if (this.model === 'off' || this.closed) throw new FaceDetectionError('unavailable', 'face detection is off (TROVE_FACE_MODEL=off)');
-    const decoded = await decode(source, limits.maxSourcePixels);
+    const decoded = await decode(source, limits, this.options.timeoutMs);
     const run = this.queue.then(() => this.inWorker(decoded));
     this.queue = run.catch(() => undefined);
     const found = await run;
@@ -189,10 +190,17 @@ interface Decoded {
   pixels: ArrayBuffer;
 }
 
-/** The first frame, upright, at most DETECTION_SIDE px, packed RGB; the pixel limit checked from the header before decoding. */
-async function decode(source: Buffer, maxSourcePixels: number): Promise<Decoded> {
+/**
+ * The first frame, upright, at most DETECTION_SIDE px, packed RGB. Frames and pages are counted from
+ * the file's structure first (libvips' header read visits every one of them), then the pixel limit
+ * is checked from the header before anything is decoded; the decode has the detection's deadline.
+ */
+async function decode(source: Buffer, limits: FaceSourceLimits, timeoutMs: number): Promise<Decoded> {
+  const pages = countSourcePages(source, limits.maxSourcePages);
+  if (pages && pages.count > limits.maxSourcePages) throw new FaceDetectionError('unreadable', tooManyPages(pages, limits.maxSourcePages));
+  const maxSourcePixels = limits.maxSourcePixels;
   try {
-    const options = { failOn: 'error', limitInputPixels: maxSourcePixels, autoOrient: true } as const;
+    const options = { failOn: 'error', limitInputPixels: maxSourcePixels, autoOrient: true, pages: 1 } as const;
     const metadata = await sharp(source, options).metadata();
     const width = metadata.autoOrient.width;
     const height = metadata.autoOrient.height;
@@ -203,6 +211,7 @@ async function decode(source: Buffer, maxSourcePixels: number): Promise<Decoded>
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
+      .timeout({ seconds: Math.max(1, Math.ceil(timeoutMs / 1000)) })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new FaceDetectionError('unreadable', `the decoded image has ${info.channels} channels, not 3`);
     // A copy the worker can own: sharp's buffer may share a larger pool.
