@@ -66,7 +66,7 @@ describe.each(backends)('faces (%s)', (backend) => {
   let sideFaceBytes: Buffer;
 
   beforeAll(async () => {
-    trove = await startTrove({ backend, env: { TROVE_FACE_TIMEOUT: '60s' } });
+    trove = await startTrove({ backend, env: { TROVE_FACE_MODEL: 'ssd', TROVE_FACE_TIMEOUT: '60s' } });
     group = await uploadFile(trove, groupPhoto, 'group.jpg');
     plain = await uploadFile(trove, await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toBuffer(), 'plain.png');
     text = await uploadFile(trove, Buffer.from('no faces in here'), 'notes.txt');
