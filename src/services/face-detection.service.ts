@@ -1,4 +1,5 @@
 import { type Box, faceDetectionVersion, type FaceSet, type StoredFaces } from '../domain/faces.js';
+import type { ImageInfo } from '../domain/content-info.js';
 import type { StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import { FACES_DETECT_JOB, type FacesDetectPayload } from '../jobs/catalogue.js';
@@ -25,13 +26,13 @@ interface FaceLimits {
   lockTtlMs: number;
 }
 
-/** `/:uuid/detect_faces/`: Uploadcare's answer, boxes as `[x, y, width, height]` in the original's pixels. */
-interface DetectFacesAnswer {
-  id: string;
-  width: number;
-  height: number;
-  faces: [number, number, number, number][];
-}
+/**
+ * `/:uuid/detect_faces/`: Uploadcare documents it as the `-/json/` answer plus `faces`, boxes as
+ * `[x, y, width, height]` in the pixels of the image as shown (EXIF orientation applied).
+ */
+type DetectFacesAnswer = { id: string; width: number; height: number; faces: [number, number, number, number][] } & Partial<
+  Pick<ImageInfo, 'format' | 'color_mode' | 'orientation' | 'dpi' | 'geo_location' | 'datetime_original' | 'sequence'>
+>;
 
 /**
  * Faces, detected once per image file and kept (`face_detections`): in the background after an
@@ -100,7 +101,12 @@ export class FaceDetectionService {
     if (this.detector.model === 'off') throw unavailable('face detection is off on this server (TROVE_FACE_MODEL=off)');
     const stored = await this.stored(file);
     if (stored.status === 'failed') throw failed(file.uuid, stored.reason);
-    return { id: file.uuid, width: stored.frame.width, height: stored.frame.height, faces: stored.faces.map(asArray) };
+    const image = file.contentInfo?.image;
+    // As `-/json/` describes the default (autorotated) image: upright, so orientation 1 when the file had one.
+    const facts = image
+      ? { format: image.format, color_mode: image.color_mode, orientation: image.orientation === null ? null : 1, dpi: image.dpi, geo_location: image.geo_location, datetime_original: image.datetime_original, sequence: image.sequence }
+      : {};
+    return { id: file.uuid, ...facts, width: stored.frame.width, height: stored.frame.height, faces: stored.faces.map(asArray) };
   }
 
   /** For `/ready`: which model runs and whether its worker is up. */

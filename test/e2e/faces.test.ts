@@ -91,6 +91,8 @@ describe.each(backends)('faces (%s)', (backend) => {
     const answer = await detect(trove, group);
     expect(answer.id).toBe(group);
     expect([answer.width, answer.height]).toEqual([1920, 1280]);
+    // Like -/json/, plus the faces.
+    expect(answer).toMatchObject({ format: 'JPEG', color_mode: 'RGB', sequence: false });
     expect(answer.faces.length).toBeGreaterThanOrEqual(3);
     for (const [x, y, w, h] of answer.faces) {
       expect(x).toBeGreaterThanOrEqual(0);
