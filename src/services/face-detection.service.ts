@@ -109,6 +109,11 @@ export class FaceDetectionService {
     return { id: file.uuid, ...facts, width: stored.frame.width, height: stored.frame.height, faces: stored.faces.map(asArray) };
   }
 
+  /** What face-based derivatives depend on: the detection version, or `off`. */
+  get revision(): string {
+    return this.detector.model === 'off' ? 'off' : faceDetectionVersion(this.detector.model);
+  }
+
   /** For `/ready`: which model runs and whether its worker is up. */
   readiness(): FaceDetectorStatus {
     return this.detector.status();

@@ -15,6 +15,7 @@ import {
   windowOnFaces,
 } from '../../src/domain/faces.js';
 import { DEFAULT_BACKGROUND, type Operation, planRequiresFaces, planUsesFaces } from '../../src/domain/transform/operations.js';
+import { planHash } from '../../src/domain/transform/cache-key.js';
 import { parseUploadcarePath } from '../../src/domain/transform/uploadcare-parser.js';
 
 const image = { width: 1000, height: 600 };
@@ -132,6 +133,14 @@ describe('face operations in URLs', () => {
     expect(() => operations('-/blur_region/faces/5001/')).toThrow(/strength/);
     expect(() => operations('-/crop/face/1:1/middle/')).toThrow(/alignment/);
     expect(() => operations('-/crop/objects/')).toThrow(/object detector/);
+  });
+
+  it('names other derivatives when what the faces came from changes', () => {
+    const plan = parseUploadcarePath('-/crop/face/', limits).plan;
+    expect(planHash(plan, 'faces:ssd-1')).not.toBe(planHash(plan, 'faces:tiny-1'));
+    expect(planHash(plan, 'faces:ssd-1')).not.toBe(planHash(plan, 'faces:off'));
+    expect(planHash(plan, 'faces:ssd-1')).toBe(planHash(parseUploadcarePath('-/crop/face/', limits).plan, 'faces:ssd-1'));
+    expect(planHash(plan)).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('knows which plans need faces, and which cannot run without them', () => {

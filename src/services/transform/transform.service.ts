@@ -27,6 +27,8 @@ interface TransformSettings {
 
 /** Where a transformation's faces come from (FaceDetectionService): read once, before the job exists. */
 export interface FaceLookup {
+  /** The detector's version, or `off`: part of the key of every derivative that uses faces. */
+  readonly revision: string;
   /** `required`: refuse (422/503) rather than answer null. */
   forTransformation(file: StoredFile, required: boolean): Promise<FaceSet | null>;
 }
@@ -139,7 +141,8 @@ export class TransformService {
     const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
     let hash = this.hashes.get(request.plan);
     if (hash === undefined) {
-      hash = planHash(request.plan);
+      // Faces are an input of the result: another detector (or none) must name other derivatives.
+      hash = planUsesFaces(request.plan) ? planHash(request.plan, `faces:${this.settings.faces?.revision ?? 'none'}`) : planHash(request.plan);
       this.hashes.set(request.plan, hash);
     }
     return {
