@@ -433,6 +433,14 @@ export interface Readiness {
     /** What runs it, e.g. `ffmpeg version 5.1.6-0+deb12u1`. */
     engine?: string;
   };
+  /** Whether this node detects faces (TROVE_FACE_MODEL). Detection that is off or down never makes the node unready or degraded; face operations answer 503. */
+  faces?: {
+    available: boolean;
+    /** Why face detection is unavailable, e.g. `TROVE_FACE_MODEL=off`. */
+    reason?: string;
+    /** The model and its worker, e.g. `ssd (worker running, 12 images)`. */
+    engine?: string;
+  };
 }
 
 export interface RemoteCopyResult {
@@ -2081,7 +2089,7 @@ export class TroveClient {
   /**
    * Readiness
    *
-   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not.
+   * Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not; `faces`, which face detector runs here, and why none does.
    *
    * `GET /ready`
    */

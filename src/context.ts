@@ -21,6 +21,7 @@ import { silentLogger, type Basics, type ServiceLogger } from './wiring/basics.j
 import { connectRedis, createCoordination, openSlotLedger } from './wiring/coordination.js';
 import { createDelivery } from './wiring/delivery.js';
 import { createEventsAndJobs } from './wiring/events-and-jobs.js';
+import { createFaces } from './wiring/faces.js';
 import { createManagement } from './wiring/management.js';
 import { createReadiness } from './wiring/readiness.js';
 import { createStorage, openBlobStore } from './wiring/storage.js';
@@ -83,11 +84,12 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const outbox = new OutboxSignal();
   const video = createVideoEngine(config, storage.blobs);
   const upload = createUpload(basics, storage, coordination.rateLimits, outbox, video);
-  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video);
+  const faces = createFaces(basics, storage, coordination);
+  const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video, faces.service);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const videos = createVideoConversions(basics, storage, coordination.jobs, video, upload.ingest, delivery.delivery);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams);
-  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams, faces.service);
+  const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status(), () => faces.status());
 
   const services: HttpServices = {
     directUpload: upload.directUpload,
@@ -113,6 +115,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     delivery: delivery.delivery,
     transform: delivery.transform,
     gifVideo: delivery.gifVideo,
+    faces: faces.service,
   };
 
   return {
@@ -137,6 +140,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
       await videos.close();
       await management.close();
       await delivery.close();
+      await faces.close();
       await upload.close();
       await coordination.close();
       await storage.close();

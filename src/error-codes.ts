@@ -209,6 +209,16 @@ export const ERROR_CODES = {
   UNKNOWN_OPERATION: { statuses: [400], api: 'cdn', meaning: 'The URL names an operation Trove does not know; the message lists the supported ones.' },
   INVALID_OPERATION: { statuses: [400], api: 'cdn', meaning: 'An operation’s parameters are wrong, it is not supported, or it cannot apply to this image.' },
   NOT_AN_IMAGE: { statuses: [400], api: 'cdn', meaning: 'Image operations were asked of a file that is not an image.' },
+  FACE_DETECTION_FAILED: {
+    statuses: [422],
+    api: 'cdn',
+    meaning: 'Face detection could not analyse this image (its pixels could not be decoded, it is over the source limits, or detection passed TROVE_FACE_TIMEOUT); the message says why. The outcome is kept: asking again gives the same answer.',
+  },
+  FACE_DETECTION_UNAVAILABLE: {
+    statuses: [503],
+    api: 'cdn',
+    meaning: 'Face detection is off on this server (TROVE_FACE_MODEL=off) or its detector could not start; `/ready` says which. Operations that need faces cannot run.',
+  },
   NOT_A_GIF: { statuses: [400], api: 'cdn', meaning: '`gif2video` was asked of a file whose bytes are not a GIF.' },
   NOT_ANIMATED: { statuses: [400], api: 'cdn', meaning: '`gif2video` was asked of a GIF with a single frame: only animated GIFs become videos.' },
   SOURCE_TOO_LARGE: { statuses: [422], api: 'cdn', meaning: 'The original or an overlay has more bytes, pixels or pages than Trove transforms (for `gif2video`, also a longer duration or side than video allows, or a video over 64 MiB).' },

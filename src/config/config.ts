@@ -1,3 +1,4 @@
+import type { FaceModel } from '../domain/faces.js';
 
 import type { VideoLimits } from '../domain/video-info.js';
 import type { PurgeConfig } from './purge-settings.js';
@@ -163,6 +164,14 @@ export interface Config {
     concurrency: number;
     /** Bounds checked from the probe before any transcode. */
     limits: VideoLimits;
+  };
+  faces: {
+    /** The detector: `off` runs none (face operations answer 503). */
+    model: FaceModel;
+    /** Deadline of one image in the detector's worker thread. */
+    timeoutMs: number;
+    /** Images a detector worker serves before it is replaced (bounds its memory). */
+    recycleAfter: number;
   };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { FACE_MODELS } from '../domain/faces.js';
 import { DEFAULT_ROLES, ROLES, type Config, type DatabaseConfig, type Role, type StorageConfig } from './config.js';
 import {
   parseBoolean,
@@ -65,6 +66,9 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_VIDEO_MAX_DIMENSION', default: '4096', description: 'Longest side, in pixels, of a video Trove converts, of a conversion\'s requested size, and of a GIF `gif2video` converts.' },
   { name: 'TROVE_VIDEO_MAX_FRAME_RATE', default: '120', description: 'Highest frame rate of a video Trove converts.' },
   { name: 'TROVE_VIDEO_MAX_STREAMS', default: '16', description: 'Most streams (video, audio, subtitles, data) of a video: ffprobe stops reading a file with more at upload (it is kept without video facts), and Trove converts none with more.' },
+  { name: 'TROVE_FACE_MODEL', default: 'ssd', description: 'Face detector for `/:uuid/detect_faces/`, `-/crop/face/`, `-/crop/faces/`, `-/blur_region/faces/` and the face-first smart crops: `ssd` (SSD MobileNet v1, the more accurate), `tiny` (Tiny Face Detector, about 4× faster, misses many faces) or `off` (face operations answer 503; smart crops use saliency alone). Runs offline in a worker thread; the weights ship with the npm package.' },
+  { name: 'TROVE_FACE_TIMEOUT', default: '20s', description: 'Deadline of one image in the face detector; past it the worker is replaced and the request answers 422 `FACE_DETECTION_FAILED`.' },
+  { name: 'TROVE_FACE_RECYCLE_AFTER', default: '500', description: 'Images a face detector worker serves before a fresh one replaces it, which bounds the memory its WebAssembly heap can hold.' },
   { name: 'TROVE_DELIVERY_PREFIX', default: '/', description: 'Path file delivery (`/:uuid/`) is mounted at.' },
   { name: 'TROVE_TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
   { name: 'TROVE_CORS_ORIGINS', default: '*', description: 'Comma-separated origins allowed to upload from browsers, or `*`.' },
@@ -268,6 +272,11 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
         maxFrameRate: read('TROVE_VIDEO_MAX_FRAME_RATE', 120, (v) => parseInteger(v, 1, 1_000)),
         maxStreams: read('TROVE_VIDEO_MAX_STREAMS', 16, (v) => parseInteger(v, 1, 1_000)),
       },
+    },
+    faces: {
+      model: read('TROVE_FACE_MODEL', 'ssd', (v) => parseEnum(v, FACE_MODELS)),
+      timeoutMs: read('TROVE_FACE_TIMEOUT', 20_000, (v) => durationBetween(v, 100, 600_000)),
+      recycleAfter: read('TROVE_FACE_RECYCLE_AFTER', 500, (v) => parseInteger(v, 1, 1_000_000)),
     },
     storages: {
       credentialsKey: read<Buffer | null>('TROVE_STORAGE_CREDENTIALS_KEY', null, parseKey256),

@@ -1,3 +1,4 @@
+import type { FaceDetectionService } from '../services/face-detection.service.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddonService } from '../services/addon.service.js';
@@ -56,6 +57,8 @@ export interface HttpServices {
   delivery: DeliveryService;
   transform: TransformService;
   gifVideo: GifVideoService;
+  /** `/:uuid/detect_faces/`. */
+  faces: FaceDetectionService;
 }
 
 /** What every process serves from: `/health`, `/ready`, `/metrics`, and the transform role's endpoint. */

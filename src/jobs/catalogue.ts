@@ -15,6 +15,7 @@ export interface JobSettings {
   addons?: { clamd: { timeoutMs: number } | null };
   purge?: { timeoutMs: number };
   video?: { transcodeTimeoutMs: number; concurrency: number };
+  faces?: { timeoutMs: number };
 }
 
 export interface JobPolicy {
@@ -181,6 +182,16 @@ export const IMAGE_ANALYZE_JOB = {
   }),
 } satisfies JobDefinition;
 
+export const FACES_DETECT_JOB = {
+  name: 'faces.detect',
+  payload: Type.Object({ projectId: Type.String(), uuid: Type.String() }),
+  policy: (settings) => ({
+    retry: { maxAttempts: 5, baseDelayMs: 5_000, maxDelayMs: 300_000 },
+    // Reading the original, one decode and one detection bounded by TROVE_FACE_TIMEOUT (plus the model's start).
+    visibilityTimeoutMs: 5 * 60_000 + (settings.faces?.timeoutMs ?? 60_000),
+  }),
+} satisfies JobDefinition;
+
 export type WebhookDeliveryPayload = PayloadOf<typeof WEBHOOK_DELIVERY_JOB>;
 export type FilePurgePayload = PayloadOf<typeof FILE_PURGE_JOB>;
 export type EagerTransformPayload = PayloadOf<typeof EAGER_TRANSFORM_JOB>;
@@ -189,9 +200,10 @@ export type CdnPurgePayload = PayloadOf<typeof CDN_PURGE_JOB>;
 export type VideoConvertPayload = PayloadOf<typeof VIDEO_CONVERT_JOB>;
 export type VideoHlsPayload = PayloadOf<typeof VIDEO_HLS_JOB>;
 export type ImageAnalyzePayload = PayloadOf<typeof IMAGE_ANALYZE_JOB>;
+export type FacesDetectPayload = PayloadOf<typeof FACES_DETECT_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, IMAGE_ANALYZE_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, IMAGE_ANALYZE_JOB, FACES_DETECT_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
 /** The named lanes of the catalogue's jobs. */
 export const JOB_LANES: readonly string[] = [...new Set(JOBS.flatMap((job) => (job.lane === undefined ? [] : [job.lane])))];

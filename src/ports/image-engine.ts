@@ -1,3 +1,4 @@
+import type { FaceSet } from '../domain/faces.js';
 import type { InfoRequest, OutputFormat, TransformPlan } from '../domain/transform/operations.js';
 
 /** What the engine learns from an image's header alone (no pixel decode). */
@@ -84,8 +85,10 @@ export interface ImageEngine {
        * decoded work on the source for the next request of the same original (another width).
        */
       sourceKey?: string;
+      /** The file's detected faces, for plans that use them (`planUsesFaces`). */
+      faces?: FaceSet;
     },
   ): Promise<EngineResult>;
   /** `-/json/` and `-/main_colors/`: facts about the (transformed) image as a JSON object. */
-  describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits): Promise<Record<string, unknown>>;
+  describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>>;
 }

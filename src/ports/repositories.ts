@@ -2,6 +2,7 @@ import type { ConversionStatus, VideoConversion } from '../domain/video-conversi
 import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
 import type { FileSearchCriteria } from '../domain/file-search.js';
+import type { StoredFaces } from '../domain/faces.js';
 import type { ImageAnalysis } from '../domain/image-analysis.js';
 import type { StoredFile } from '../domain/file.js';
 import type { Project, SecretKey } from '../domain/project.js';
@@ -430,6 +431,16 @@ export interface ImageAnalysisRepository {
   listUnanalysed(query: { projectId: string | null; version: string; afterUuid: string | null; limit: number }): Promise<AnalysisTarget[]>;
 }
 
+/** The faces found in image files, one detection per file. */
+export interface FaceDetectionsRepository {
+  /** Writes (or rewrites) the detection of a live file of its project; false, and nothing written, when there is none. */
+  save(projectId: string, fileUuid: string, detection: StoredFaces, at: string): Promise<boolean>;
+  /** The detection of a file of this project; null for any other (tenant isolation). */
+  find(projectId: string, fileUuid: string): Promise<StoredFaces | null>;
+  /** Forgets the detections of the project's files among `fileUuids`; returns how many. */
+  deleteForFiles(projectId: string, fileUuids: string[]): Promise<number>;
+}
+
 /** Every repository of the SQL database, all bound to one connection or to one transaction. */
 export interface MetadataRepositories {
   readonly projects: ProjectsRepository;
@@ -447,6 +458,7 @@ export interface MetadataRepositories {
   readonly videoConversions: VideoConversionsRepository;
   readonly storages: ProjectStoragesRepository;
   readonly imageAnalysis: ImageAnalysisRepository;
+  readonly faceDetections: FaceDetectionsRepository;
   /**
    * A unit of work: runs `work` with repositories bound to one transaction, so what it writes
    * commits together, or not at all when it throws (the error is rethrown). Called on repositories

@@ -1,3 +1,4 @@
+import type { FaceSet } from '../domain/faces.js';
 import type { TransformPlan } from '../domain/transform/operations.js';
 
 /** An original in the blob store, as a transformation reads it: what its record says, nothing more. */
@@ -28,6 +29,8 @@ export interface TransformJob {
   overlays: Record<string, TransformSource>;
   plan: TransformPlan;
   variant: TransformVariant;
+  /** The source's stored face detection, when the plan uses faces (read before the job exists). */
+  faces?: FaceSet;
 }
 
 export interface TransformOutput {

@@ -42,6 +42,7 @@ export async function removeFiles(store: UnitOfWork, projectId: string, uuids: s
     const removed = await tx.files.setRemoved(projectId, uuids, at);
     // A removed file is no longer similar to anything, and what was computed from it goes with it.
     await tx.imageAnalysis.deleteForFiles(projectId, removed.map((file) => file.uuid));
+    await tx.faceDetections.deleteForFiles(projectId, removed.map((file) => file.uuid));
     await record(tx, effectsOfRemove(removed, at));
     return removed;
   });

@@ -35,6 +35,8 @@ export interface ReadinessReport {
   addons: Record<string, FeatureStatus>;
   /** Whether this node reads and converts video; absent on nodes that never do. */
   video?: FeatureStatus;
+  /** Which face detector runs on this node; absent on nodes without one. */
+  faces?: FeatureStatus;
 }
 
 export interface ReadinessProbe {
@@ -48,6 +50,7 @@ export class ReadinessService implements ReadinessProbe {
     private readonly timeoutMs = 2_000,
     private readonly features: FeatureProbe = async () => ({ addons: {}, degraded: false }),
     private readonly video: (() => Promise<FeatureStatus>) | null = null,
+    private readonly faces: (() => FeatureStatus) | null = null,
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -65,6 +68,7 @@ export class ReadinessService implements ReadinessProbe {
       checks: Object.fromEntries([...required, ...optional].map((c) => [c.name, c])),
       addons: features.addons,
       ...(video ? { video } : {}),
+      ...(this.faces ? { faces: this.faces() } : {}),
     };
   }
 

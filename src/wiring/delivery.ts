@@ -7,7 +7,7 @@ import { DerivativeCache } from '../services/transform/derivative-cache.js';
 import type { FairScheduler } from '../services/transform/fair-scheduler.js';
 import { GifVideoService } from '../services/transform/gif-video.service.js';
 import type { TransformNodeService } from '../services/transform/transform-node.service.js';
-import { TransformService } from '../services/transform/transform.service.js';
+import { type FaceLookup, TransformService } from '../services/transform/transform.service.js';
 import type { Basics } from './basics.js';
 import type { Storage } from './storage.js';
 import { createTransformTier } from './transform-tier.js';
@@ -36,6 +36,7 @@ export function createDelivery(
   rateLimits: RateLimitService,
   slots: SlotLedger,
   video: VideoEngine,
+  faces: FaceLookup | null = null,
 ): Delivery {
   const { config, clock, logger, metrics } = basics;
   const { metadata, blobs } = storage;
@@ -70,6 +71,7 @@ export function createDelivery(
       lockTtlMs: config.transform.timeoutMs * 2 + 10_000,
       waitTimeoutMs: config.transform.timeoutMs + 5_000,
       admitMiss: (projectId) => rateLimits.check(projectId, 'delivery-miss'),
+      ...(faces ? { faces } : {}),
     },
   );
   // Bounded by the image limits of a source (bytes, pixels, frames) and by video's (side, duration).

@@ -1,3 +1,4 @@
+import type { FaceDetectionService } from '../services/face-detection.service.js';
 import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
 import { VIDEO_LANE } from '../jobs/catalogue.js';
 import { buildJobRegistry } from '../jobs/registry.js';
@@ -46,6 +47,7 @@ export function createEventsAndJobs(
   management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges' | 'analysis'>,
   videos: VideoConversionService,
   streams: VideoStreamingService,
+  faces: FaceDetectionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -70,11 +72,12 @@ export function createEventsAndJobs(
   dispatcher.on('file.uploaded', (file) => management.addons.queueUploadScan(file));
   // Every new image is analysed once in the background (placeholders, colours, perceptual hash).
   dispatcher.on('file.uploaded', (file) => management.analysis.queueForUpload(file));
+  dispatcher.on('file.uploaded', (file) => faces.queueForUpload(file));
 
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis, faces }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {

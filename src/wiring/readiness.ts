@@ -13,6 +13,7 @@ export function createReadiness(
   coordination: Pick<Coordination, 'redis' | 'jobs'>,
   addons: FeatureProbe,
   video: (() => Promise<FeatureStatus>) | null = null,
+  faces: (() => FeatureStatus) | null = null,
 ): ReadinessService {
   const { redis, jobs } = coordination;
   const checks: ReadinessCheck[] = [
@@ -21,5 +22,5 @@ export function createReadiness(
     ...(redis ? [{ name: 'redis', required: false, ping: () => redis.ping() }] : []),
     { name: 'jobs', required: false, ping: () => jobs.ping() },
   ];
-  return new ReadinessService(checks, 2_000, addons, video);
+  return new ReadinessService(checks, 2_000, addons, video, faces);
 }

@@ -101,6 +101,9 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
     TROVE_PUBLIC_KEY: publicKey,
     TROVE_SECRET_KEY: secretKey,
     TROVE_FETCH_ALLOW_PRIVATE: 'true',
+    // Every image upload would start the face model (about 2 s of CPU per server) and detect in the
+    // background, beside suites that time their requests; the face suites turn it on.
+    TROVE_FACE_MODEL: 'off',
   };
   let s3: TestS3Server | null = null;
   let database: { url: string; drop(): Promise<void> } | null = null;

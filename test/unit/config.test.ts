@@ -83,6 +83,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TROVE_MAX_ANIMATION_SOURCE_PIXELS: 'lots' })).toThrow(/TROVE_MAX_ANIMATION_SOURCE_PIXELS: expected a whole number/);
   });
 
+  it('chooses the face detector, its deadline and its recycling, refusing values out of range', () => {
+    expect(loadConfig({}).faces).toEqual({ model: 'ssd', timeoutMs: 20_000, recycleAfter: 500 });
+    expect(loadConfig({ TROVE_FACE_MODEL: 'tiny', TROVE_FACE_TIMEOUT: '5s', TROVE_FACE_RECYCLE_AFTER: '10' }).faces).toEqual({ model: 'tiny', timeoutMs: 5_000, recycleAfter: 10 });
+    expect(loadConfig({ TROVE_FACE_MODEL: 'off' }).faces.model).toBe('off');
+    expect(() => loadConfig({ TROVE_FACE_MODEL: 'haar' })).toThrow(/TROVE_FACE_MODEL/);
+    expect(() => loadConfig({ TROVE_FACE_TIMEOUT: '10ms' })).toThrow(/TROVE_FACE_TIMEOUT/);
+    expect(() => loadConfig({ TROVE_FACE_RECYCLE_AFTER: '0' })).toThrow(/TROVE_FACE_RECYCLE_AFTER/);
+  });
+
   it('still reads TROVE_MAX_ANIMATION_FRAMES, the page limit\'s former name, but not next to the new name', () => {
     expect(loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '70' }).transform.maxSourcePages).toBe(70);
     expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '0' })).toThrow(/^.*TROVE_MAX_ANIMATION_FRAMES: expected a number from 1 to 100000/m);

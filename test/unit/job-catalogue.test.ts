@@ -19,6 +19,7 @@ import {
   VIDEO_CONVERT_JOB,
   VIDEO_HLS_JOB,
   IMAGE_ANALYZE_JOB,
+  FACES_DETECT_JOB,
   WEBHOOK_DELIVERY_JOB,
   webhookRetryPolicy,
   type JobDefinition,
@@ -33,7 +34,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'file.purge', 'image.analyze', 'transform.eager', 'video.convert', 'video.hls', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'faces.detect', 'file.purge', 'image.analyze', 'transform.eager', 'video.convert', 'video.hls', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -80,6 +81,7 @@ describe('the job catalogue', () => {
       [VIDEO_CONVERT_JOB, { token: '123456789' }],
       [VIDEO_HLS_JOB, { uuid: '00000000-0000-4000-8000-000000000000' }],
       [IMAGE_ANALYZE_JOB, { projectId: 'p', uuid: '00000000-0000-4000-8000-000000000000' }],
+      [FACES_DETECT_JOB, { projectId: 'p', uuid: '00000000-0000-4000-8000-000000000000' }],
     ];
 
     it('covers every job', () => {

@@ -8,6 +8,7 @@ import { KyselyFileCountersRepository } from './repositories/file-counters.repos
 import { KyselyFilesRepository } from './repositories/files.repository.js';
 import { KyselyFromUrlTasksRepository } from './repositories/from-url-tasks.repository.js';
 import { KyselyGroupsRepository } from './repositories/groups.repository.js';
+import { KyselyFaceDetectionsRepository } from './repositories/face-detections.repository.js';
 import { KyselyImageAnalysisRepository } from './repositories/image-analysis.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
 import { KyselyProjectStoragesRepository } from './repositories/project-storages.repository.js';
@@ -34,6 +35,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly videoConversions: KyselyVideoConversionsRepository;
   readonly storages: KyselyProjectStoragesRepository;
   readonly imageAnalysis: KyselyImageAnalysisRepository;
+  readonly faceDetections: KyselyFaceDetectionsRepository;
 
   /**
    * `db` may be a `Transaction<Database>`: then every repository here writes inside it. What search
@@ -58,6 +60,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.videoConversions = new KyselyVideoConversionsRepository(db);
     this.storages = new KyselyProjectStoragesRepository(db);
     this.imageAnalysis = new KyselyImageAnalysisRepository(db);
+    this.faceDetections = new KyselyFaceDetectionsRepository(db);
   }
 
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {

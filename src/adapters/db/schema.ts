@@ -340,6 +340,21 @@ export interface ImageAnalysisTable {
   computed_at: string;
 }
 
+/** The faces found in one image file (`faces.detect`), or why none could be. */
+export interface FaceDetectionsTable {
+  file_uuid: string;
+  project_id: string;
+  /** `done` or `failed`. */
+  status: string;
+  version: string;
+  frame_width: number | null;
+  frame_height: number | null;
+  /** JSON array of `[left, top, width, height]` in the frame's pixels. */
+  faces: string;
+  reason: string | null;
+  detected_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
@@ -362,6 +377,7 @@ export interface Database {
   video_conversions: VideoConversionsTable;
   project_storages: ProjectStoragesTable;
   image_analysis: ImageAnalysisTable;
+  face_detections: FaceDetectionsTable;
   file_search: FileSearchTable;
   file_search_tags: FileSearchTagsTable;
   file_search_metadata: FileSearchMetadataTable;

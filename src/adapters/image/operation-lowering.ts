@@ -4,7 +4,8 @@
  * animation limits are checked before decoding.
  */
 
-import type { Length, Operation, Placement, Rgba, UpscaleMode } from '../../domain/transform/operations.js';
+import { blurRegions, type Box, objectBox, regionAroundObject, scaleBoxes, windowOnFaces } from '../../domain/faces.js';
+import { type Length, type Operation, type Placement, placementUsesFaces, type Rgba, type UpscaleMode } from '../../domain/transform/operations.js';
 import { EngineError } from '../../ports/image-engine.js';
 import {
   blurSigma,
@@ -29,6 +30,7 @@ import {
   isZeroPadding,
   lengthToPixels,
   MIRROR,
+  orientRegion,
   type Padding,
   type Region,
   rotation,
@@ -60,6 +62,8 @@ export interface LoweringContext {
   overlays: ReadonlyMap<string, OverlaySource>;
   /** `skip`: overlays that are not loaded are ignored (describe needs sizes only). */
   missingOverlay: 'error' | 'skip';
+  /** Detected faces in pixels of `sourceSize`; absent when the plan needs none (or none were read). */
+  faces?: readonly Box[];
 }
 
 export interface LoweredPlan {
@@ -78,16 +82,21 @@ class Lowering {
   size: Size;
   grey: boolean;
   opaque: boolean;
+  /** The faces in pixels of the current image, moved along with every primitive; empty once unknown. */
+  faces: Box[];
 
   constructor(readonly context: LoweringContext) {
     this.size = context.sourceSize;
     this.grey = context.sourceGrey ?? false;
     this.opaque = !context.sourceHasAlpha;
+    this.faces = [...(context.faces ?? [])];
   }
 
   push(primitive: Primitive): void {
     this.primitives.push(primitive);
+    const before = this.size;
     this.size = sizeAfter(primitive, this.size);
+    if (this.faces.length > 0) this.faces = facesAfter(primitive, this.faces, before, this.size);
   }
 
   resizeTo(size: Size): void {
@@ -114,6 +123,27 @@ class Lowering {
 
 function opaqueBackground(context: LoweringContext): Rgba {
   return { ...context.outputBackground, alpha: 255 };
+}
+
+/** Where the faces are after a primitive (boxes cut to the image; a face cut away is gone). */
+function facesAfter(primitive: Primitive, faces: readonly Box[], before: Size, after: Size): Box[] {
+  switch (primitive.kind) {
+    case 'orient':
+      return faces.map((face) => orientRegion(face, before, primitive.orientation));
+    case 'extract': {
+      const { region } = primitive;
+      return scaleBoxes(faces.map((face) => ({ ...face, left: face.left - region.left, top: face.top - region.top })), after, after);
+    }
+    case 'resize':
+      return scaleBoxes(faces, before, after);
+    case 'extend':
+      return faces.map((face) => ({ ...face, left: face.left + primitive.padding.left, top: face.top + primitive.padding.top }));
+    case 'attention-crop':
+      // libvips chooses the window itself: where the faces went is not known.
+      return [];
+    default:
+      return [...faces];
+  }
 }
 
 export function lowerOperations(operations: readonly Operation[], context: LoweringContext): LoweredPlan {
@@ -148,6 +178,15 @@ function lowerOperation(state: Lowering, operation: Operation): void {
       return;
     case 'crop_ratio':
       lowerCropRatio(state, operation.ratioWidth, operation.ratioHeight, operation.placement);
+      return;
+    case 'crop_object': {
+      const object = objectBox(operation.object, state.faces, state.size);
+      // No face: the image is kept whole (the service refuses the request before when detection failed).
+      if (object) state.extract(regionAroundObject(object, operation.region, state.size));
+      return;
+    }
+    case 'blur_faces':
+      lowerBlurFaces(state, operation.strength);
       return;
     case 'rotate':
       state.push({ kind: 'orient', orientation: rotation(operation.quarterTurns) });
@@ -253,7 +292,12 @@ function lowerScaleCrop(state: Lowering, box: Size, placement: Placement, upscal
   const scaled = !enlarges || upscale === 'on' ? cover : size;
   const crop: Size = { width: Math.min(box.width, scaled.width), height: Math.min(box.height, scaled.height) };
 
-  if (placement.type === 'smart' && !state.context.animated) {
+  const faceFirst = placement.type === 'smart' && placementUsesFaces(placement) && state.faces.length > 0;
+  if (faceFirst) {
+    state.resizeTo(scaled);
+    const window = windowOnFaces(state.faces, crop, state.size);
+    if (window) state.extract(window);
+  } else if (placement.type === 'smart' && placement.mode !== 'smart_faces' && !state.context.animated) {
     if (!(sameSize(scaled, size) && sameSize(crop, size))) state.push({ kind: 'attention-crop', size: crop, scale: !sameSize(scaled, size) });
   } else {
     const origin = sourcePointOf(placement, size);
@@ -296,9 +340,16 @@ function alignmentOf(placement: Placement): { x: 'left' | 'center' | 'right'; y:
 function lowerCrop(state: Lowering, width: Length, height: Length, placement: Placement, background: Rgba): void {
   const { size } = state;
   const wanted: Size = { width: side(lengthToPixels(width, size.width)), height: side(lengthToPixels(height, size.height)) };
-  if (placement.type === 'smart' && !state.context.animated && wanted.width <= size.width && wanted.height <= size.height) {
-    if (!sameSize(wanted, size)) state.push({ kind: 'attention-crop', size: wanted, scale: false });
-    return;
+  if (placement.type === 'smart' && wanted.width <= size.width && wanted.height <= size.height) {
+    const window = placementUsesFaces(placement) ? windowOnFaces(state.faces, wanted, size) : null;
+    if (window) {
+      state.extract(window);
+      return;
+    }
+    if (!state.context.animated && placement.mode !== 'smart_faces') {
+      if (!sameSize(wanted, size)) state.push({ kind: 'attention-crop', size: wanted, scale: false });
+      return;
+    }
   }
   const point = sourcePointOf(placement, size);
   const alignment = alignmentOf(placement);
@@ -365,6 +416,13 @@ function lowerBlurRegion(state: Lowering, operation: Extract<Operation, { op: 'b
   if (right === left || bottom === top) return;
   const region: Region = { left, top, width: right - left, height: bottom - top };
   state.push({ kind: 'pixels', pass: { kind: 'blur-region', region, sigma: blurSigma(operation.strength) } });
+}
+
+/** Each face (with a margin) blurred like a `blur_region` of the same strength. */
+function lowerBlurFaces(state: Lowering, strength: number): void {
+  if (strength <= 0) return;
+  const sigma = blurSigma(strength);
+  for (const region of blurRegions(state.faces, state.size)) state.push({ kind: 'pixels', pass: { kind: 'blur-region', region, sigma } });
 }
 
 function lowerBorderRadius(state: Lowering, radii: readonly [Length, Length, Length, Length], background: Rgba): void {

@@ -27,10 +27,11 @@ import {
   FORMAT_MAX_SIDE,
 } from './encoders.js';
 import { engineCall } from './engine-errors.js';
-import { pixelsOf, type Size } from './geometry.js';
+import { FLIP, inverseOrientation, isUpright, MIRROR, type Orientation, orientedSize, orientRegion, pixelsOf, type Region, rotation, type Size, UPRIGHT } from './geometry.js';
 import { describeImage } from './image-description.js';
 import { mainColors } from './main-colors.js';
 import { type IntermediateSettings, Intermediates } from './intermediates.js';
+import { type FaceSet, scaleBoxes } from '../../domain/faces.js';
 import { type LoweredPlan, lowerOperations, type OverlaySource } from './operation-lowering.js';
 import { planSteps, type Step } from './pipeline-planner.js';
 import { encoderQuality, isLossy, isSmartPreset, measureDetail } from './quality.js';
@@ -73,6 +74,7 @@ interface TransformOptions {
   overlays: ReadonlyMap<string, Buffer>;
   limits: EngineLimits;
   sourceKey?: string;
+  faces?: FaceSet;
 }
 
 const DEFAULT_AVIF_EFFORT = 1;
@@ -97,6 +99,7 @@ interface PrepareRequest {
   overlays: ReadonlyMap<string, Buffer>;
   missingOverlay: 'error' | 'skip';
   limits: EngineLimits;
+  faces?: FaceSet;
 }
 
 function integerIn(name: string, value: number, min: number, max: number): number {
@@ -130,10 +133,10 @@ export class SharpImageEngine implements ImageEngine {
     return engineCall('processing the image', () => deadline.guard(this.runTransform(source, plan, options, deadline)));
   }
 
-  async describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits): Promise<Record<string, unknown>> {
+  async describe(source: Buffer, plan: TransformPlan, info: InfoRequest, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>> {
     const deadline = new Deadline(limits.timeoutMs);
     return engineCall('describing the image', () =>
-      deadline.guard(info.kind === 'json' ? this.describeJson(source, plan, limits) : this.mainColors(source, plan, info.count, limits, deadline)),
+      deadline.guard(info.kind === 'json' ? this.describeJson(source, plan, limits, faces) : this.mainColors(source, plan, info.count, limits, deadline, faces)),
     );
   }
 
@@ -144,7 +147,7 @@ export class SharpImageEngine implements ImageEngine {
 
   private async runTransform(source: Buffer, plan: TransformPlan, options: TransformOptions, deadline: Deadline): Promise<EngineResult> {
     const { format, limits } = options;
-    const prepared = await this.prepare(source, plan.operations, plan, { format, overlays: options.overlays, missingOverlay: 'error', limits });
+    const prepared = await this.prepare(source, plan.operations, plan, { format, overlays: options.overlays, missingOverlay: 'error', limits, faces: options.faces });
     deadline.check();
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
     const eligible = this.intermediates.plan({
@@ -193,9 +196,9 @@ export class SharpImageEngine implements ImageEngine {
     return { data, format, contentType: CONTENT_TYPES[format], width: lowered.size.width, height: lowered.size.height };
   }
 
-  private async describeJson(source: Buffer, plan: TransformPlan, limits: EngineLimits): Promise<Record<string, unknown>> {
+  private async describeJson(source: Buffer, plan: TransformPlan, limits: EngineLimits, faces?: FaceSet): Promise<Record<string, unknown>> {
     const explicit = plan.output.format === 'auto' || plan.output.format === 'preserve' ? null : plan.output.format;
-    const prepared = await this.prepare(source, plan.operations, plan, { format: explicit, overlays: new Map(), missingOverlay: 'skip', limits });
+    const prepared = await this.prepare(source, plan.operations, plan, { format: explicit, overlays: new Map(), missingOverlay: 'skip', limits, faces });
     return describeImage({
       header: prepared.header,
       plan,
@@ -211,6 +214,7 @@ export class SharpImageEngine implements ImageEngine {
     count: number,
     limits: EngineLimits,
     deadline: Deadline,
+    faces?: FaceSet,
   ): Promise<Record<string, unknown>> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_MAIN_COLORS) {
       throw new EngineError('INVALID_OPERATION', `main_colors: ${count} colours asked for; from 1 to ${MAX_MAIN_COLORS} can be listed`);
@@ -218,7 +222,7 @@ export class SharpImageEngine implements ImageEngine {
     // The colours of the transformed image, measured on a thumbnail of it (one more resize, fused
     // with the plan's own when it ends with one; with no operations it shrinks on load).
     const operations: Operation[] = [...plan.operations, { op: 'preview', width: MAIN_COLORS_THUMBNAIL, height: MAIN_COLORS_THUMBNAIL }];
-    const prepared = await this.prepare(source, operations, plan, { format: null, overlays: new Map(), missingOverlay: 'skip', limits });
+    const prepared = await this.prepare(source, operations, plan, { format: null, overlays: new Map(), missingOverlay: 'skip', limits, faces });
     const runner = new StageRunner(runContext(source, prepared, deadline, limits));
     const { pipeline } = await runner.prepareFinal(prepared.steps);
     const image = await runner.materialise(pipeline, prepared.lowered.size);
@@ -245,6 +249,7 @@ export class SharpImageEngine implements ImageEngine {
       outputBackground: plan.output.background,
       overlays,
       missingOverlay: request.missingOverlay,
+      faces: request.faces ? facesInSource(request.faces, header.orientation, autorotate, startSize) : [],
     });
     const steps = planSteps(lowered.primitives, startSize, animated, header.grey);
     checkOutputLimits(lowered.size, format, limits);
@@ -352,4 +357,29 @@ function checkIntermediateLimits(steps: readonly Step[], outputSize: Size, heade
       );
     }
   }
+}
+
+/** EXIF orientation → how the stored pixels are turned to be shown (mirror first, then clockwise quarter turns). */
+const EXIF_ORIENTATIONS: readonly Orientation[] = [
+  UPRIGHT,
+  UPRIGHT,
+  MIRROR,
+  rotation(2),
+  FLIP,
+  { mirrored: true, quarterTurns: 3 },
+  rotation(1),
+  { mirrored: true, quarterTurns: 1 },
+  rotation(3),
+];
+
+/**
+ * Faces are stored in the shown (oriented) frame. Lowering starts from the source as it is read:
+ * the same frame with autorotation, else the stored pixels, which the inverse orientation gives.
+ */
+function facesInSource(faces: FaceSet, exifOrientation: number, autorotate: boolean, startSize: Size): Region[] {
+  const shown = EXIF_ORIENTATIONS[exifOrientation] ?? UPRIGHT;
+  if (autorotate || isUpright(shown)) return scaleBoxes(faces.faces, faces.frame, startSize);
+  const shownSize = orientedSize(startSize, shown);
+  const inShown = scaleBoxes(faces.faces, faces.frame, shownSize);
+  return inShown.map((face) => orientRegion(face, shownSize, inverseOrientation(shown)));
 }

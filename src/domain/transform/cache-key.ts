@@ -7,14 +7,19 @@ import { createHash } from 'node:crypto';
 import type { TransformPlan } from './operations.js';
 
 /** Part of every hash: bump it when the meaning of a plan changes, and old derivatives stop matching. */
-const PLAN_HASH_VERSION = 'trove-plan-v1';
+// v2: smart crops look for faces first.
+const PLAN_HASH_VERSION = 'trove-plan-v2';
 /** 128 bits: collisions are out of reach, and keys stay short. */
 const HASH_HEX_LENGTH = 32;
 
-/** Hex digest of the plan's canonical JSON (keys sorted at every level). */
-export function planHash(plan: TransformPlan): string {
+/**
+ * Hex digest of the plan's canonical JSON (keys sorted at every level). `inputs` names what else
+ * the result depends on (the face detector's version for plans that use faces), so a change of it
+ * names new derivatives.
+ */
+export function planHash(plan: TransformPlan, inputs?: string): string {
   return createHash('sha256')
-    .update(`${PLAN_HASH_VERSION}\n${canonicalJson(plan)}`)
+    .update(`${PLAN_HASH_VERSION}\n${inputs === undefined ? '' : `${inputs}\n`}${canonicalJson(plan)}`)
     .digest('hex')
     .slice(0, HASH_HEX_LENGTH);
 }

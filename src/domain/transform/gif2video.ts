@@ -121,6 +121,8 @@ function sizeOperation(name: SizeOperationName, params: readonly string[], limit
       return { op: 'scale_crop', width: operation.width, height: operation.height, placement: framePlacement(name, operation.placement) };
     case 'crop_ratio':
       throw invalid(`-/crop/ by aspect ratio (${operation.ratioWidth}:${operation.ratioHeight}) is not supported; give a size like -/crop/320x240/center/`);
+    case 'crop_object':
+      throw invalid(`-/crop/${operation.object}/ is not supported (no face detection in video frames); give a size like -/crop/320x240/center/`);
     default:
       // parseSizeOperation returns only the operations named above.
       throw invalid(`-/${name}/ is not supported`);

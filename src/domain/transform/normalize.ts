@@ -4,6 +4,7 @@
  * definitions), never an approximation, and operations are never reordered across each other
  * except inside a run of rotate/flip/mirror, whose composition is exact.
  */
+import type { ObjectRegion } from '../faces.js';
 import {
   DEFAULT_BACKGROUND,
   type Length,
@@ -73,6 +74,11 @@ function canonicalOperation(operation: Operation): Operation | null {
         placement: cornerPlacement(operation.placement),
       };
     }
+    case 'crop_object':
+      return { op: 'crop_object', object: operation.object, region: objectRegion(operation.region) };
+    case 'blur_faces':
+      if (operation.strength === 0) return null;
+      return { op: 'blur_faces', strength: operation.strength };
     case 'rotate':
       return { op: 'rotate', quarterTurns: operation.quarterTurns };
     case 'flip':
@@ -267,4 +273,18 @@ function gcd(a: number, b: number): number {
   let y = Math.abs(b);
   while (y !== 0) [x, y] = [y, x % y];
   return x === 0 ? 1 : x;
+}
+
+/** The object region with its keys in one order and its ratio reduced (2:2 crops like 1:1). */
+function objectRegion(region: ObjectRegion): ObjectRegion {
+  switch (region.kind) {
+    case 'object':
+      return { kind: 'object' };
+    case 'ratio': {
+      const divisor = gcd(region.ratioWidth, region.ratioHeight);
+      return { kind: 'ratio', ratioWidth: region.ratioWidth / divisor, ratioHeight: region.ratioHeight / divisor, alignment: { x: region.alignment.x, y: region.alignment.y } };
+    }
+    case 'size':
+      return { kind: 'size', width: { unit: region.width.unit, value: region.width.value }, height: { unit: region.height.unit, value: region.height.value }, alignment: { x: region.alignment.x, y: region.alignment.y } };
+  }
 }

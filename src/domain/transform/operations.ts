@@ -5,6 +5,8 @@
  * so that equivalent URLs produce byte-identical plans, and therefore one cache key.
  */
 
+import type { CropObject, ObjectRegion } from '../faces.js';
+
 /** sRGB colour with alpha, each channel 0–255. */
 export interface Rgba {
   r: number;
@@ -25,7 +27,10 @@ export type Placement =
   | { type: 'align'; x: HorizontalEdge; y: VerticalEdge }
   /** A point given as lengths from the top-left corner (px or percent of the image). For crops the point is the region's top-left corner; for scale_crop focal points it is the point kept in view. */
   | { type: 'point'; x: Length; y: Length }
-  /** Content-aware: the most interesting region (entropy/attention), see `mode`. */
+  /**
+   * Content-aware, see `mode`: detected faces first for `smart`, `smart_faces`, `smart_faces_objects`
+   * and `smart_objects_faces`, then the most salient region (libvips attention stands in for objects).
+   */
   | { type: 'smart'; mode: 'smart' | 'smart_faces' | 'smart_objects' | 'smart_faces_objects' | 'smart_objects_faces' | 'smart_points' };
 
 /** What a resize does when the requested size is larger than the image (Uploadcare `stretch`). */
@@ -48,6 +53,11 @@ export type Operation =
   | { op: 'crop'; width: Length; height: Length; placement: Placement; background: Rgba }
   /** Cut the largest region of the given aspect ratio (width:height) out, anchored by placement. */
   | { op: 'crop_ratio'; ratioWidth: number; ratioHeight: number; placement: Placement }
+  /**
+   * Cut the region around a detected object out (Uploadcare `-/crop/face/…`): the largest face, all
+   * faces, or the whole image. Without a face the image is kept whole.
+   */
+  | { op: 'crop_object'; object: CropObject; region: ObjectRegion }
   /** Clockwise rotation by a multiple of 90 degrees (1–3 quarter turns; 0 is dropped). */
   | { op: 'rotate'; quarterTurns: 1 | 2 | 3 }
   /** Mirror top-to-bottom. */
@@ -62,6 +72,8 @@ export type Operation =
   | { op: 'unsharp'; strength: number; amount: number }
   /** Blur a rectangle (px or percent of the image). */
   | { op: 'blur_region'; width: Length; height: Length; x: Length; y: Length; strength: number }
+  /** Blur every detected face (Uploadcare `-/blur_region/faces/`); strength on the blur scale. */
+  | { op: 'blur_faces'; strength: number }
   /** Sharpen, Uploadcare's 0–20 scale. */
   | { op: 'sharpen'; strength: number }
   /** Auto-levels and colour boost, 0–100. */
@@ -141,7 +153,44 @@ export const GEOMETRIC_OPERATIONS: ReadonlySet<Operation['op']> = new Set([
   'scale_crop',
   'crop',
   'crop_ratio',
+  'crop_object',
   'rotate',
   'flip',
   'mirror',
 ]);
+
+/**
+ * Operations that hide part of the image: their result is served even when it has more bytes than
+ * the original (serving the original would show what was asked to be hidden).
+ */
+export const CONCEALING_OPERATIONS: ReadonlySet<Operation['op']> = new Set(['blur', 'blur_region', 'blur_faces']);
+
+/** Smart modes that look for faces before anything else. */
+const FACE_FIRST_MODES: ReadonlySet<string> = new Set(['smart', 'smart_faces', 'smart_faces_objects', 'smart_objects_faces']);
+
+export function placementUsesFaces(placement: Placement): boolean {
+  return placement.type === 'smart' && FACE_FIRST_MODES.has(placement.mode);
+}
+
+/** Whether running the plan needs the file's face detection (read once before the job runs). */
+export function planUsesFaces(plan: TransformPlan): boolean {
+  return plan.operations.some((operation) => {
+    switch (operation.op) {
+      case 'crop_object':
+        return operation.object !== 'image';
+      case 'blur_faces':
+        return true;
+      case 'scale_crop':
+      case 'crop':
+      case 'crop_ratio':
+        return placementUsesFaces(operation.placement);
+      default:
+        return false;
+    }
+  });
+}
+
+/** Operations that cannot run without a face detection (the smart placements fall back instead). */
+export function planRequiresFaces(plan: TransformPlan): boolean {
+  return plan.operations.some((operation) => operation.op === 'blur_faces' || (operation.op === 'crop_object' && operation.object !== 'image'));
+}

@@ -22,7 +22,10 @@
  * - blur: strength up to 5000, default 10. `blur/:strength/:amount/`: amount −200…100, default 100;
  *   100 = the blurred image, 0 = unchanged, negative = unsharp masking.
  * - blur_region: `WxH/x,y/[strength]` in px or percent, strength up to 5000 (default: "automatic from
- *   the region size"); `blur_region/faces/` uses face detection.
+ *   the region size"); `blur_region/faces/[strength]` blurs every detected face.
+ * - crop by object: `crop/face|faces|image/[W:H | WxH (px, or percent of the object)]/[alignment]`;
+ *   `face` is the largest face. `zoom_objects` and `crop/objects` need an object detector: refused.
+ * - `/:uuid/detect_faces/` is not an operation (no `-/`): the delivery route answers it.
  * - sharp: 0–20, default 5. enhance: 0–100, default 50.
  * - brightness −100…100, exposure −500…500, contrast/saturation/vibrance −100…500, warmth −100…100;
  *   0 = unchanged. (gamma 0…1000, zero point 100, has no Trove operation.)
@@ -37,6 +40,7 @@
  */
 import { createAppError, type AppError } from '../../errors.js';
 import { isUuid } from '../file.js';
+import { CENTRE, type CropObject, type ObjectAlignment } from '../faces.js';
 import { cleanFilename } from '../filename.js';
 import { normalizePlan } from './normalize.js';
 import {
@@ -206,6 +210,12 @@ function parseDirective(name: string, rawParams: readonly string[], limits: Pars
   if (name === 'gif2video') {
     throw createAppError('INVALID_OPERATION', 400, 'gif2video follows the file directly, not "-/": write /:uuid/gif2video/ or /:uuid/gif2video/-/format/webm/-/quality/better/.');
   }
+  if (name === 'detect_faces') {
+    throw createAppError('INVALID_OPERATION', 400, 'detect_faces follows the file directly, not "-/", and cannot be combined with operations: write /:uuid/detect_faces/.');
+  }
+  if (name === 'zoom_objects') {
+    throw createAppError('INVALID_OPERATION', 400, 'zoom_objects: this Uploadcare operation needs an object detector (it zooms the main object, not faces), which Trove does not have.');
+  }
   if (UNSUPPORTED_UPLOADCARE_OPERATIONS.has(name)) {
     throw createAppError('INVALID_OPERATION', 400, `${name}: this Uploadcare operation is not supported by Trove.`);
   }
@@ -327,6 +337,10 @@ const RESIZE_USAGE = '800x, x600 or 800x600';
 const SCALE_CROP_USAGE = '-/scale_crop/800x600/, optionally followed by a smart type and/or a position like center or 30p,50p';
 const CROP_USAGE = '-/crop/800x600/ (px or percent, e.g. 50px50p), optionally followed by x,y or an alignment like center; or -/crop/16:9/';
 const POSITION_USAGE = 'x,y in px or percent (e.g. 10,20 or 30p,50p) or an alignment: center, top, bottom, left, right, top_left, top_right, bottom_left, bottom_right';
+const CROP_OBJECT_USAGE = '-/crop/face/, -/crop/faces/ or -/crop/image/, optionally followed by an aspect ratio like 1:1 or a size like 200px200p (percent of the object), then an alignment like center';
+const BLUR_FACES_USAGE = '-/blur_region/faces/, optionally followed by a strength 0–5000';
+/** A region around an object may be this many times its size (percent): more is the whole image anyway. */
+const MAX_OBJECT_PERCENT = 10_000;
 const BLUR_REGION_USAGE = '-/blur_region/WxH/x,y/ with px or percent values, optionally followed by a strength 0–5000';
 const BORDER_RADIUS_USAGE = '1 to 4 comma-separated radii in px or percent, e.g. 20 or 10,50p';
 const OVERLAY_USAGE = '-/overlay/:uuid/ (or self), optionally followed by a size like 50px50p, a position like center or 10p,90p, and an opacity like 80p';
@@ -357,14 +371,12 @@ const UNSUPPORTED_UPLOADCARE_OPERATIONS = new Set([
   'filter',
   'srgb',
   'max_icc_size',
-  'zoom_objects',
   'rasterize',
   'trim',
   'text',
   'text_align',
   'font',
   'text_box',
-  'detect_faces',
   'rect',
 ]);
 
@@ -472,11 +484,12 @@ function parseScaleCrop(params: readonly string[], name: string, limits: ParseLi
 }
 
 function parseCrop(params: readonly string[], name: string): Step {
-  atMost(name, params, 2, CROP_USAGE);
   const size = required(name, params, 0, CROP_USAGE);
-  if (size === 'face' || size === 'objects' || size === 'image' || size === 'faces') {
-    throw invalid(name, `crop by detected ${size} is not supported; use ${CROP_USAGE}`);
+  if (size === 'face' || size === 'faces' || size === 'image') return parseCropObject(name, size, params.slice(1));
+  if (size === 'objects' || size === 'object') {
+    throw invalid(name, `crop by detected ${size} needs an object detector, which Trove does not have; use -/crop/face/, -/crop/faces/, -/crop/image/ or ${CROP_USAGE}`);
   }
+  atMost(name, params, 2, CROP_USAGE);
   const positionParam = params[1];
   const ratio = splitPair(size, ':');
   if (ratio) {
@@ -491,6 +504,35 @@ function parseCrop(params: readonly string[], name: string): Step {
   const height = parseLength(name, 'height', sides[1], 'positive');
   const placement = positionParam === undefined ? alignment('left', 'top') : parsePosition(name, positionParam);
   return operation({ op: 'crop', width, height, placement, background: DEFAULT_BACKGROUND });
+}
+
+/**
+ * `-/crop/:tag/`, `-/crop/:tag/:ratio/[:alignment/]`, `-/crop/:tag/:size/[:alignment/]`: the region
+ * around the largest face, all faces or the whole image. A size in percent is relative to the
+ * object (200p is twice its side); the alignment places the object in the region (default centre).
+ */
+function parseCropObject(name: string, object: CropObject, params: readonly string[]): Step {
+  atMost(name, params, 2, CROP_OBJECT_USAGE);
+  const regionParam = params[0];
+  if (regionParam === undefined) return operation({ op: 'crop_object', object, region: { kind: 'object' } });
+  const alignmentParam = params[1];
+  let objectAlignment: ObjectAlignment = CENTRE;
+  if (alignmentParam !== undefined) {
+    const edges = ALIGNMENTS.get(alignmentParam);
+    if (!edges) throw invalid(name, `${quote(alignmentParam)} is not an alignment; use one of ${[...ALIGNMENTS.keys()].join(', ')}`);
+    objectAlignment = { x: edges[0], y: edges[1] };
+  }
+  const ratio = splitPair(regionParam, ':');
+  if (ratio) {
+    const ratioWidth = integerInRange(name, 'aspect ratio', ratio[0], 1, MAX_RATIO_TERM);
+    const ratioHeight = integerInRange(name, 'aspect ratio', ratio[1], 1, MAX_RATIO_TERM);
+    return operation({ op: 'crop_object', object, region: { kind: 'ratio', ratioWidth, ratioHeight, alignment: objectAlignment } });
+  }
+  const sides = splitPair(regionParam, 'x');
+  if (!sides) throw invalid(name, `${quote(regionParam)} is neither an aspect ratio nor a size; use ${CROP_OBJECT_USAGE}`);
+  const width = parseLength(name, 'width', sides[0], 'positive', MAX_OBJECT_PERCENT);
+  const height = parseLength(name, 'height', sides[1], 'positive', MAX_OBJECT_PERCENT);
+  return operation({ op: 'crop_object', object, region: { kind: 'size', width, height, alignment: objectAlignment } });
 }
 
 function parseRotate(params: readonly string[], name: string): Step {
@@ -516,7 +558,11 @@ function parseBlur(params: readonly string[], name: string): Step {
 function parseBlurRegion(params: readonly string[], name: string): Step {
   atMost(name, params, 3, BLUR_REGION_USAGE);
   const size = required(name, params, 0, BLUR_REGION_USAGE);
-  if (size === 'faces') throw invalid(name, 'blurring detected faces is not supported; give a region like -/blur_region/200x100/10,20/');
+  if (size === 'faces') {
+    atMost(name, params, 2, BLUR_FACES_USAGE);
+    const strength = params[1] === undefined ? DEFAULT_BLUR_REGION_STRENGTH : integerInRange(name, 'strength', params[1], 0, 5000);
+    return operation({ op: 'blur_faces', strength });
+  }
   const sides = splitPair(size, 'x');
   if (!sides) throw invalid(name, `${quote(size)} is not a region size; use ${BLUR_REGION_USAGE}`);
   const width = parseLength(name, 'width', sides[0], 'positive');
@@ -661,14 +707,14 @@ function dimension(name: string, side: string, digits: string, max: number): num
 
 const LENGTH = /^(\d{1,9}(?:\.\d{1,6})?)(p|%)?$/;
 
-/** Whole pixels (`120`) or a percentage (`50p`, `50%`, up to 100, fractions allowed). */
-function parseLength(name: string, what: string, token: string, least: 'positive' | 'zero'): Length {
+/** Whole pixels (`120`) or a percentage (`50p`, `50%`, up to `maxPercent`, 100 unless said, fractions allowed). */
+function parseLength(name: string, what: string, token: string, least: 'positive' | 'zero', maxPercent = 100): Length {
   const match = LENGTH.exec(token);
   if (!match) throw invalid(name, `${quote(token)} is not a valid ${what}; use whole pixels like 120 or a percentage like 50p`);
   const value = Number(match[1]);
   if (least === 'positive' && value === 0) throw invalid(name, `${what} must be greater than 0`);
   if (match[2] !== undefined) {
-    if (value > 100) throw invalid(name, `${what} ${quote(token)} is more than 100 percent`);
+    if (value > maxPercent) throw invalid(name, `${what} ${quote(token)} is more than ${maxPercent} percent`);
     return { unit: 'percent', value };
   }
   if (!Number.isInteger(value)) throw invalid(name, `${what} ${quote(token)}: pixels are whole numbers; write a percentage as 12.5p`);

@@ -1,5 +1,5 @@
 import { negotiateFormat } from '../../domain/transform/negotiate.js';
-import { GEOMETRIC_OPERATIONS } from '../../domain/transform/operations.js';
+import { CONCEALING_OPERATIONS, GEOMETRIC_OPERATIONS } from '../../domain/transform/operations.js';
 import { createAppError, type StatusOf } from '../../errors.js';
 import { EngineError, type EngineLimits, type ImageEngine } from '../../ports/image-engine.js';
 import type { TransformJob, TransformOutput, TransformRunner } from '../../ports/transform-runner.js';
@@ -52,7 +52,7 @@ export class LocalTransformRunner implements TransformRunner {
     const source = await this.sources.readSource(file);
     const probe = await this.engine.probe(source, this.limits);
     if (plan.info) {
-      const info = await this.engine.describe(source, plan, plan.info, this.limits);
+      const info = await this.engine.describe(source, plan, plan.info, this.limits, job.faces);
       return { data: Buffer.from(JSON.stringify(info)), contentType: 'application/json' };
     }
     const { format } = negotiateFormat(plan.output.format, representativeAccept(job.variant), {
@@ -62,10 +62,11 @@ export class LocalTransformRunner implements TransformRunner {
     });
     const overlays = await this.loadOverlays(job, source);
     const started = performance.now();
-    const result = await this.engine.transform(source, plan, { format, overlays, limits: this.limits, sourceKey: job.source.blobKey });
+    const result = await this.engine.transform(source, plan, { format, overlays, limits: this.limits, sourceKey: job.source.blobKey, ...(job.faces ? { faces: job.faces } : {}) });
     this.observer.transformed((performance.now() - started) / 1000);
-    const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op));
-    // Re-encoding without a geometric change must never cost the client more bytes than the original.
+    const geometric = plan.operations.some((op) => GEOMETRIC_OPERATIONS.has(op.op) || CONCEALING_OPERATIONS.has(op.op));
+    // Re-encoding without a geometric change must never cost the client more bytes than the original
+    // (a blur must never be undone that way: the original would show what it hides).
     if (!geometric && result.data.length >= file.size) return { data: source, contentType: file.mimeType };
     return { data: result.data, contentType: result.contentType };
   }

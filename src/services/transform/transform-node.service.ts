@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { originalBlobKey } from '../../domain/blob-layout.js';
 import { isUuid } from '../../domain/file.js';
+import { MAX_FACES } from '../../domain/faces.js';
 import { internalSignatureProblem } from '../../domain/internal-signature.js';
 import { createAppError } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -37,6 +38,18 @@ const JobSchema = Type.Object(
       output: Type.Object({ format: Type.String(), quality: Type.String() }),
       info: Type.Union([Type.Null(), Type.Object({ kind: Type.String() })]),
     }),
+    faces: Type.Optional(
+      Type.Object(
+        {
+          frame: Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          faces: Type.Array(
+            Type.Object({ left: Type.Integer(), top: Type.Integer(), width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+            { maxItems: MAX_FACES },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     variant: Type.Union(
       (['jpeg', 'png', 'webp', 'avif', 'gif', 'preserve', 'auto-avif', 'auto-webp', 'auto-basic'] as const).map((variant) => Type.Literal(variant)),
     ),

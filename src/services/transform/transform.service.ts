@@ -1,6 +1,7 @@
 import { derivativeBlobKey } from '../../domain/blob-layout.js';
 import { planHash } from '../../domain/transform/cache-key.js';
-import type { DeliveryPlan, TransformPlan } from '../../domain/transform/operations.js';
+import type { FaceSet } from '../../domain/faces.js';
+import { type DeliveryPlan, planRequiresFaces, planUsesFaces, type TransformPlan } from '../../domain/transform/operations.js';
 import type { StoredFile } from '../../domain/file.js';
 import { AppError, createAppError } from '../../errors.js';
 import type { LockService } from '../../ports/lock-service.js';
@@ -20,6 +21,16 @@ interface TransformSettings {
   waitTimeoutMs: number;
   /** Spends the project's budget for new transformations; throws (429) when it is spent. Hits never pay. */
   admitMiss?: (projectId: string) => Promise<void>;
+  /** The stored faces of a file; absent, operations that need faces answer 503 and smart crops use saliency. */
+  faces?: FaceLookup;
+}
+
+/** Where a transformation's faces come from (FaceDetectionService): read once, before the job exists. */
+export interface FaceLookup {
+  /** The detector's version, or `off`: part of the key of every derivative that uses faces. */
+  readonly revision: string;
+  /** `required`: refuse (422/503) rather than answer null. */
+  forTransformation(file: StoredFile, required: boolean): Promise<FaceSet | null>;
 }
 
 interface TransformObserver {
@@ -130,7 +141,8 @@ export class TransformService {
     const variant = request.plan.info ? 'preserve' : formatVariant(request.plan.output.format, accept);
     let hash = this.hashes.get(request.plan);
     if (hash === undefined) {
-      hash = planHash(request.plan);
+      // Faces are an input of the result: another detector (or none) must name other derivatives.
+      hash = planUsesFaces(request.plan) ? planHash(request.plan, `faces:${this.settings.faces?.revision ?? 'none'}`) : planHash(request.plan);
       this.hashes.set(request.plan, hash);
     }
     return {
@@ -258,14 +270,21 @@ export class TransformService {
     for (const [id, overlay] of await this.overlayFiles(file, plan)) {
       if (id !== 'self') overlays[id] = sourceOf(overlay);
     }
+    const faces = planUsesFaces(plan) ? await this.facesOf(file, planRequiresFaces(plan)) : null;
     await this.settings.admitMiss?.(file.projectId);
     try {
-      const output = await this.runner.run({ key, projectId: file.projectId, priority, source: sourceOf(file), overlays, plan, variant });
+      const output = await this.runner.run({ key, projectId: file.projectId, priority, source: sourceOf(file), overlays, plan, variant, ...(faces ? { faces } : {}) });
       return { data: output.data, contentType: output.contentType, temporary: file.datetimeStored === null, projectId: file.projectId };
     } catch (error) {
       if (error instanceof AppError) this.observer.rejected(error.code);
       throw error;
     }
+  }
+
+  private async facesOf(file: StoredFile, required: boolean): Promise<FaceSet | null> {
+    if (this.settings.faces) return this.settings.faces.forTransformation(file, required);
+    if (required) throw createAppError('FACE_DETECTION_UNAVAILABLE', 503, 'Face detection is unavailable: this server has no face detector.');
+    return null;
   }
 
   /** What the file's record alone says about transforming it. */

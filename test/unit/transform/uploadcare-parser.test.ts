@@ -391,7 +391,9 @@ describe('crop', () => {
     ['-/crop/10x10/middle/', 'crop: "middle" is not a position; use x,y in px or percent (e.g. 10,20 or 30p,50p) or an alignment: center, top, bottom, left, right, top_left, top_right, bottom_left, bottom_right.'],
     ['-/crop/10x10/-5,0/', 'crop: "-5" is not a valid x; use whole pixels like 120 or a percentage like 50p.'],
     ['-/crop/0:9/', 'crop: aspect ratio 0 is out of range; use 1 to 10000.'],
-    ['-/crop/face/', 'crop: crop by detected face is not supported; use -/crop/800x600/ (px or percent, e.g. 50px50p), optionally followed by x,y or an alignment like center; or -/crop/16:9/.'],
+    ['-/crop/objects/', 'crop: crop by detected objects needs an object detector, which Trove does not have; use -/crop/face/, -/crop/faces/, -/crop/image/ or -/crop/800x600/ (px or percent, e.g. 50px50p), optionally followed by x,y or an alignment like center; or -/crop/16:9/.'],
+    ['-/crop/face/1:1/2:1/', 'crop: "2:1" is not an alignment; use one of center, top, bottom, left, right, top_left, top_right, bottom_left, bottom_right.'],
+    ['-/crop/faces/10/', 'crop: "10" is neither an aspect ratio nor a size; use -/crop/face/, -/crop/faces/ or -/crop/image/, optionally followed by an aspect ratio like 1:1 or a size like 200px200p (percent of the object), then an alignment like center.'],
   ])('%s → %s', (rest, message) => {
     expect(failure(rest).message).toBe(message);
   });
@@ -582,7 +584,7 @@ describe('blur_region', () => {
   });
 
   it.each([
-    ['-/blur_region/faces/', 'blur_region: blurring detected faces is not supported; give a region like -/blur_region/200x100/10,20/.'],
+    ['-/blur_region/faces/x/', 'blur_region: strength "x" is not a whole number from 0 to 5000.'],
     ['-/blur_region/100x100/', 'blur_region: missing parameter; use -/blur_region/WxH/x,y/ with px or percent values, optionally followed by a strength 0–5000.'],
     ['-/blur_region/100x100/10/', 'blur_region: "10" is not a position; use x,y in px or percent, e.g. 10,20 or 30p,50p.'],
     ['-/blur_region/100/10,10/', 'blur_region: "100" is not a region size; use -/blur_region/WxH/x,y/ with px or percent values, optionally followed by a strength 0–5000.'],

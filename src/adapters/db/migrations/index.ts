@@ -11,6 +11,7 @@ import * as videoConversions from './0009-video-conversions.js';
 import * as jobLanes from './0010-job-lanes.js';
 import * as videoConversionLists from './0011-video-conversion-lists.js';
 import * as imageAnalysis from './0012-image-analysis.js';
+import * as faceDetections from './0013-face-detections.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-job-lanes': jobLanes,
   '0011-video-conversion-lists': videoConversionLists,
   '0012-image-analysis': imageAnalysis,
+  '0013-face-detections': faceDetections,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -199,6 +199,17 @@ async function serveHls(ctx: HttpContext, request: DeliveryRequest, reply: Fasti
   return reply.send(answer.body);
 }
 
+/** `/:uuid/detect_faces/` (Uploadcare: no `-/`, nothing may follow it). */
+function isDetectFacesPath(rest: string): boolean {
+  return rest === 'detect_faces' || rest === 'detect_faces/';
+}
+
+/** The faces found in the image, as JSON; never cached by the browser longer than the file lives. */
+async function serveDetectFaces(ctx: HttpContext, reply: FastifyReply, file: StoredFile) {
+  const answer = await ctx.services.faces.detectFaces(file);
+  return reply.header('cache-control', 'public, max-age=3600').type('application/json').send(answer);
+}
+
 /**
  * The path after `/:id/`, raw (still percent-encoded) and with its trailing slash: the router drops
  * that slash, but in Uploadcare's grammar it separates the last operation from a filename.
@@ -229,6 +240,10 @@ async function serveFile(ctx: HttpContext, paths: ParsedPaths, request: Delivery
     rest = `${member.effects}${nth[2] ?? ''}`;
   } else {
     throw createAppError('NOT_FOUND', 404, `No file or route at ${request.url.split('?')[0]}.`);
+  }
+  if (isDetectFacesPath(rest)) {
+    if (groupId) throw createAppError('INVALID_OPERATION', 400, 'detect_faces applies to a file: write /:uuid/detect_faces/.');
+    return serveDetectFaces(ctx, reply, await ctx.services.delivery.findOriginal(uuid));
   }
   if (isHlsPath(rest)) return serveHls(ctx, request, reply, uuid, rest, file ?? undefined, groupId);
   if (isGif2VideoPath(rest)) return serveGifVideo(ctx, request, reply, uuid, paths.parseGif2Video(rest), file ?? undefined, groupId);

@@ -35,6 +35,16 @@ const ReadinessSchema = Type.Object(
         { description: 'Whether this node reads and converts video (ffmpeg and ffprobe). Unavailable video never makes the node unready or degraded.' },
       ),
     ),
+    faces: Type.Optional(
+      Type.Object(
+        {
+          available: Type.Boolean(),
+          reason: Type.Optional(Type.String({ description: 'Why face detection is unavailable, e.g. `TROVE_FACE_MODEL=off`.' })),
+          engine: Type.Optional(Type.String({ description: 'The model and its worker, e.g. `ssd (worker running, 12 images)`.' })),
+        },
+        { description: 'Whether this node detects faces (TROVE_FACE_MODEL). Detection that is off or down never makes the node unready or degraded; face operations answer 503.' },
+      ),
+    ),
   },
   { title: 'Readiness' },
 );
@@ -52,13 +62,13 @@ export async function systemRoutes(app: FastifyInstance, options: { ctx: NodeHtt
         tags: ['System'],
         summary: 'Readiness',
         description:
-          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not.',
+          'Database and storage reachable: 200, else 503. Redis and the job queue are best effort: when they are down the answer stays 200 (cache hits and uploads keep working) with `status: "degraded"`. `addons` says which add-ons run here and why the others do not; a configured clamd that does not answer degrades the node, an add-on that is not set up does not. `video` says whether ffmpeg and ffprobe run here, and why not; `faces`, which face detector runs here, and why none does.',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (_request, reply) => {
       const report = await ctx.readiness.check();
-      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks, addons: report.addons, ...(report.video ? { video: report.video } : {}) });
+      return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks, addons: report.addons, ...(report.video ? { video: report.video } : {}), ...(report.faces ? { faces: report.faces } : {}) });
     },
   );
 
