@@ -164,6 +164,19 @@ export interface Config {
     /** Bounds checked from the probe before any transcode. */
     limits: VideoLimits;
   };
+  documents: {
+    /** Document conversions running at once in a worker process (the `document` lane). */
+    concurrency: number;
+    /** Deadline of drawing one PDF page. */
+    timeoutMs: number;
+    /** Most pages of a PDF Trove draws or converts. */
+    maxPages: number;
+    /** Most pixels of one drawn page, checked from its size before drawing. */
+    maxPagePixels: number;
+    libreOfficePath: string;
+    /** Deadline of one LibreOffice run. */
+    libreOfficeTimeoutMs: number;
+  };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */
     credentialsKey: Buffer | null;
