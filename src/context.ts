@@ -27,6 +27,7 @@ import { createStorage, openBlobStore } from './wiring/storage.js';
 import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
 import { createVideoConversions, createVideoEngine } from './wiring/video.js';
+import { createDocumentConversions } from './wiring/documents.js';
 import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
@@ -86,7 +87,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const videos = createVideoConversions(basics, storage, coordination.jobs, video, upload.ingest, delivery.delivery);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams);
+  const documents = createDocumentConversions(basics, storage, coordination.jobs, upload.ingest);
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams, documents.service);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status());
 
   const services: HttpServices = {
@@ -109,6 +111,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     remoteCopy: management.remoteCopy,
     analysis: management.analysis,
     videos: videos.service,
+    documents: documents.service,
     streams: videos.streams,
     delivery: delivery.delivery,
     transform: delivery.transform,
@@ -135,6 +138,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     async close() {
       await background.close();
       await videos.close();
+      await documents.close();
       await management.close();
       await delivery.close();
       await upload.close();

@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import { isUuid } from './file.js';
 import type { ConversionStatus } from './video-conversion.js';
 
+/** PDFs: their first page is what the CDN transforms as an image. */
+export const PDF_MIME_TYPE = 'application/pdf';
+
 /** Formats Trove writes: pages drawn as images, or the whole document as PDF. */
 export const DOCUMENT_TARGET_FORMATS = ['pdf', 'png', 'jpg'] as const;
 export type DocumentTargetFormat = (typeof DOCUMENT_TARGET_FORMATS)[number];
@@ -151,7 +154,7 @@ export type DocumentKind = { kind: 'pdf'; name: 'pdf' } | { kind: 'office'; name
 
 /** What kind of document a file is, from its MIME type and, for zipped Office formats, its extension; null: not a document Trove converts. */
 export function documentKindOf(mimeType: string, filename: string): DocumentKind | null {
-  if (mimeType === 'application/pdf') return { kind: 'pdf', name: 'pdf' };
+  if (mimeType === PDF_MIME_TYPE) return { kind: 'pdf', name: 'pdf' };
   const byType = OFFICE_FORMATS[mimeType];
   if (byType) return { kind: 'office', name: byType };
   const extension = /\.([a-z0-9]{2,5})$/i.exec(filename)?.[1]?.toLowerCase();

@@ -19,6 +19,15 @@ export interface RenderedPage {
   pageCount: number;
 }
 
+/** One page drawn and encoded. */
+export interface PageImage {
+  data: Buffer;
+  format: 'png' | 'jpeg';
+  width: number;
+  height: number;
+  pageCount: number;
+}
+
 export interface DocumentRenderLimits {
   /** Most pages a document may have. */
   maxPages: number;
@@ -37,5 +46,10 @@ export interface DocumentRenderer {
   pageCount(pdf: Buffer, limits: DocumentRenderLimits): Promise<number>;
   /** Page `page` (1-based) at `dpi` dots per inch; throws `DocumentError`. */
   renderPage(pdf: Buffer, page: number, dpi: number, limits: DocumentRenderLimits): Promise<RenderedPage>;
+  /**
+   * Page `page` as an image file. `fast`: a PNG without compression, for pixels that are only
+   * decoded again at once (a CDN preview's transformation).
+   */
+  renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean }, limits: DocumentRenderLimits): Promise<PageImage>;
   close(): Promise<void>;
 }

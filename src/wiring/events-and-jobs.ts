@@ -1,10 +1,11 @@
 import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
-import { VIDEO_LANE } from '../jobs/catalogue.js';
+import { DOCUMENT_LANE, VIDEO_LANE } from '../jobs/catalogue.js';
 import { buildJobRegistry } from '../jobs/registry.js';
 import type { JobRegistry } from '../ports/job-queue.js';
 import { EventDispatcher } from '../services/event-dispatcher.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { SweeperService } from '../services/sweeper.service.js';
+import type { DocumentConversionService } from '../services/document-conversion.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { Basics } from './basics.js';
@@ -46,6 +47,7 @@ export function createEventsAndJobs(
   management: Pick<Management, 'files' | 'webhooks' | 'eager' | 'caches' | 'addons' | 'cdnPurges' | 'analysis'>,
   videos: VideoConversionService,
   streams: VideoStreamingService,
+  documents: DocumentConversionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -74,7 +76,7 @@ export function createEventsAndJobs(
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis, documents }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {
@@ -93,8 +95,11 @@ export function createEventsAndJobs(
     startJobs({ dispatchIntervalMs }) {
       if (config.roles.has('worker')) dispatcher.start(dispatchIntervalMs);
       const taken = jobsOfRoles(jobRegistry, config.roles);
-      // Video jobs lease no more than the process has video slots; the rest wait for another video node.
-      const lanes = new Map([[VIDEO_LANE, config.video.concurrency]]);
+      // Video and document jobs lease no more than the process has slots for them; the rest wait for another node.
+      const lanes = new Map([
+        [VIDEO_LANE, config.video.concurrency],
+        [DOCUMENT_LANE, config.documents.concurrency],
+      ]);
       return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency, lanes }) : Promise.resolve();
     },
     startSweeper() {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { DocumentError, type DocumentRenderer, type DocumentRenderLimits, type RenderedPage } from '../../ports/document-renderer.js';
+import sharp from 'sharp';
+import { DocumentError, type DocumentRenderer, type DocumentRenderLimits, type PageImage, type RenderedPage } from '../../ports/document-renderer.js';
 import type { PdfiumReply, PdfiumRequest } from './pdfium-protocol.js';
 
 interface RendererSettings {
@@ -111,6 +112,16 @@ export class PdfiumRenderer implements DocumentRenderer {
     );
     if (reply.pixels === undefined || reply.width === undefined || reply.height === undefined) throw new Error('pdfium answered without pixels');
     return { width: reply.width, height: reply.height, pixels: Buffer.from(reply.pixels), pageCount: reply.pageCount };
+  }
+
+  async renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean }, limits: DocumentRenderLimits): Promise<PageImage> {
+    const drawn = await this.renderPage(pdf, page, options.dpi, limits);
+    const image = sharp(drawn.pixels, { raw: { width: drawn.width, height: drawn.height, channels: 4 } }).removeAlpha();
+    const data =
+      options.format === 'jpeg'
+        ? await image.jpeg({ quality: 85, mozjpeg: true }).toBuffer()
+        : await image.png(options.fast ? { compressionLevel: 0, adaptiveFiltering: false } : { compressionLevel: 9, palette: false }).toBuffer();
+    return { data, format: options.format, width: drawn.width, height: drawn.height, pageCount: drawn.pageCount };
   }
 
   async close(): Promise<void> {

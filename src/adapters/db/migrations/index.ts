@@ -11,6 +11,7 @@ import * as videoConversions from './0009-video-conversions.js';
 import * as jobLanes from './0010-job-lanes.js';
 import * as videoConversionLists from './0011-video-conversion-lists.js';
 import * as imageAnalysis from './0012-image-analysis.js';
+import * as documentConversions from './0014-document-conversions.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-job-lanes': jobLanes,
   '0011-video-conversion-lists': videoConversionLists,
   '0012-image-analysis': imageAnalysis,
+  // 0013 is kept for another change; Kysely runs migrations by name, so 0014 after 0012 is in order.
+  '0014-document-conversions': documentConversions,
 };
 
 export const migrationProvider: MigrationProvider = {
