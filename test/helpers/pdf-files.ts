@@ -14,6 +14,8 @@ interface PdfOptions {
   pages: PageSpec[];
   /** Text drawn on every page (ASCII). */
   text?: string;
+  /** Lines of text under the first one, as on a page of prose (default 0). */
+  lines?: number;
   /** Adds an OpenAction that runs JavaScript, which a renderer must ignore. */
   javascript?: boolean;
 }
@@ -25,7 +27,8 @@ export function buildPdf(options: PdfOptions): Buffer {
   const pages = add('');
   const font = add('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
   const text = (options.text ?? 'Trove').replace(/[()\\]/g, '');
-  const stream = `0.2 0.4 0.8 rg 20 20 120 80 re f BT /F1 24 Tf 30 120 Td (${text}) Tj ET`;
+  const prose = Array.from({ length: options.lines ?? 0 }, (_, i) => `BT /F1 10 Tf 40 ${800 - i * 12} Td (${i + 1}. The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs.) Tj ET`).join(' ');
+  const stream = `0.2 0.4 0.8 rg 20 20 120 80 re f BT /F1 24 Tf 30 120 Td (${text}) Tj ET${prose ? ` 0 0 0 rg ${prose}` : ''}`;
   const content = add(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
   const kids: number[] = [];
   for (const page of options.pages) {
