@@ -176,6 +176,8 @@ export interface Config {
     libreOfficePath: string;
     /** Deadline of one LibreOffice run. */
     libreOfficeTimeoutMs: number;
+    /** PATH given to LibreOffice (the process's own), where `soffice` and its helpers are found. */
+    programSearchPath: string;
   };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */

@@ -282,6 +282,8 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       maxPagePixels: read('TROVE_DOCUMENT_MAX_PAGE_PIXELS', 50_000_000, (v) => parseInteger(v, 10_000, 1_000_000_000)),
       libreOfficePath: read('TROVE_LIBREOFFICE_PATH', 'soffice', parseProgram),
       libreOfficeTimeoutMs: read('TROVE_LIBREOFFICE_TIMEOUT', 120_000, (v) => durationBetween(v, 1_000, 3_600_000)),
+      // LibreOffice runs with an environment of its own; of Trove's it gets the program search path alone.
+      programSearchPath: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     },
     storages: {
       credentialsKey: read<Buffer | null>('TROVE_STORAGE_CREDENTIALS_KEY', null, parseKey256),

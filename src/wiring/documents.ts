@@ -42,6 +42,7 @@ export function createDocumentConversions(basics: Basics, storage: Pick<Storage,
     timeoutMs: config.documents.libreOfficeTimeoutMs,
     scratchDir,
     maxOutputBytes: config.transform.maxSourceBytes,
+    searchPath: config.documents.programSearchPath,
   });
   const service = new DocumentConversionService(
     records,

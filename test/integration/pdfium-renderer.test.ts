@@ -10,6 +10,7 @@ import { docxOf } from '../helpers/office-files.js';
 import { a4Pdf } from '../helpers/pdf-files.js';
 import { libreOfficeForTests } from '../helpers/libreoffice.js';
 
+const SEARCH_PATH = process.env['PATH'] ?? '/usr/bin:/bin';
 const limits: DocumentRenderLimits = { maxPages: 1000, maxPagePixels: 50_000_000, timeoutMs: 10_000 };
 
 async function refusal(work: Promise<unknown>): Promise<DocumentError> {
@@ -93,7 +94,7 @@ describe('LibreOfficeConverter', () => {
   it.skipIf(!office.present)('turns a DOCX into a PDF pdfium reads, and leaves no scratch files', async () => {
     const scratchDir = tmpdir();
     const before = (await readdir(scratchDir)).filter((name) => name.startsWith('office-')).length;
-    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir, maxOutputBytes: 50 * 1024 ** 2 });
+    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir, maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
     expect(await converter.status()).toEqual({ available: true });
     const pdf = await converter.toPdf(docxOf(['A document for Trove', 'with two paragraphs']), 'docx');
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
@@ -107,14 +108,14 @@ describe('LibreOfficeConverter', () => {
   }, 180_000);
 
   it.skipIf(!office.present)('kills LibreOffice at its deadline and says so', async () => {
-    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 1_000, scratchDir: tmpdir(), maxOutputBytes: 50 * 1024 ** 2 });
+    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 1_000, scratchDir: tmpdir(), maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
     await converter.status();
     const error = await refusal(converter.toPdf(docxOf(['slow']), 'docx'));
     expect(error.code).toBe('DOCUMENT_TIMEOUT');
   }, 60_000);
 
   it('names the packages to install when LibreOffice is missing', async () => {
-    const converter = new LibreOfficeConverter({ program: '/nonexistent/soffice', timeoutMs: 10_000, scratchDir: tmpdir(), maxOutputBytes: 1024 });
+    const converter = new LibreOfficeConverter({ program: '/nonexistent/soffice', timeoutMs: 10_000, scratchDir: tmpdir(), maxOutputBytes: 1024, searchPath: SEARCH_PATH });
     const status = await converter.status();
     expect(status.available).toBe(false);
     expect(status.available ? '' : status.reason).toMatch(/apt-get install libreoffice-writer-nogui/);

@@ -99,7 +99,7 @@ describe('loadConfig', () => {
 
 describe('document settings', () => {
   it('have defaults sized for a small server, and read every variable', () => {
-    expect(loadConfig({}).documents).toEqual({ concurrency: 1, timeoutMs: 30_000, maxPages: 1000, maxPagePixels: 50_000_000, libreOfficePath: 'soffice', libreOfficeTimeoutMs: 120_000 });
+    expect(loadConfig({}).documents).toEqual({ concurrency: 1, timeoutMs: 30_000, maxPages: 1000, maxPagePixels: 50_000_000, libreOfficePath: 'soffice', libreOfficeTimeoutMs: 120_000, programSearchPath: '/usr/local/bin:/usr/bin:/bin' });
     const set = loadConfig({
       TROVE_DOCUMENT_CONCURRENCY: '2',
       TROVE_DOCUMENT_TIMEOUT: '5s',
@@ -107,8 +107,9 @@ describe('document settings', () => {
       TROVE_DOCUMENT_MAX_PAGE_PIXELS: '1000000',
       TROVE_LIBREOFFICE_PATH: '/opt/libreoffice/program/soffice',
       TROVE_LIBREOFFICE_TIMEOUT: '30s',
+      PATH: '/opt/bin:/usr/bin',
     }).documents;
-    expect(set).toEqual({ concurrency: 2, timeoutMs: 5_000, maxPages: 50, maxPagePixels: 1_000_000, libreOfficePath: '/opt/libreoffice/program/soffice', libreOfficeTimeoutMs: 30_000 });
+    expect(set).toEqual({ concurrency: 2, timeoutMs: 5_000, maxPages: 50, maxPagePixels: 1_000_000, libreOfficePath: '/opt/libreoffice/program/soffice', libreOfficeTimeoutMs: 30_000, programSearchPath: '/opt/bin:/usr/bin' });
     for (const name of ['TROVE_DOCUMENT_CONCURRENCY', 'TROVE_DOCUMENT_TIMEOUT', 'TROVE_DOCUMENT_MAX_PAGES', 'TROVE_DOCUMENT_MAX_PAGE_PIXELS', 'TROVE_LIBREOFFICE_PATH', 'TROVE_LIBREOFFICE_TIMEOUT']) {
       expect(ENV_VARS.some((entry) => entry.name === name)).toBe(true);
     }

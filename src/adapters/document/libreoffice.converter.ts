@@ -14,6 +14,8 @@ interface LibreOfficeSettings {
   scratchDir: string;
   /** Largest PDF read back. */
   maxOutputBytes: number;
+  /** PATH of the program's environment. */
+  searchPath: string;
 }
 
 /** Debian's packages with the three converters Trove uses, without a desktop. */
@@ -111,7 +113,7 @@ export class LibreOfficeConverter implements OfficeConverter {
         stdio: ['ignore', 'ignore', 'pipe'],
         shell: false,
         // No inherited secrets or proxies: a PATH to find its own helpers, and a home in the scratch directory.
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TMPDIR: home, LANG: 'C.UTF-8', SAL_USE_VCLPLUGIN: 'svp' },
+        env: { PATH: this.settings.searchPath, HOME: home, TMPDIR: home, LANG: 'C.UTF-8', SAL_USE_VCLPLUGIN: 'svp' },
       });
       let stderr = '';
       let timedOut = false;
