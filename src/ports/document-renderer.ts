@@ -48,8 +48,9 @@ export interface DocumentRenderer {
   renderPage(pdf: Buffer, page: number, dpi: number, limits: DocumentRenderLimits): Promise<RenderedPage>;
   /**
    * Page `page` as an image file. `fast`: a PNG without compression, for pixels that are only
-   * decoded again at once (a CDN preview's transformation).
+   * decoded again at once (a CDN preview's transformation). `fitPixels`: a large page is drawn at a
+   * lower density so it fits in that many pixels (a page too large even at a few dpi is refused).
    */
-  renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean }, limits: DocumentRenderLimits): Promise<PageImage>;
+  renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean; fitPixels?: number }, limits: DocumentRenderLimits): Promise<PageImage>;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { LibreOfficeConverter } from '../../src/adapters/document/libreoffice.co
 import { DocumentError, type DocumentRenderLimits } from '../../src/ports/document-renderer.js';
 import { encryptedPdf, hugePagePdf, javascriptPdf, thousandsOfPagesPdf, truncatedPdf } from '../helpers/hostile-pdfs.js';
 import { docxOf } from '../helpers/office-files.js';
-import { a4Pdf } from '../helpers/pdf-files.js';
+import { a4Pdf, buildPdf } from '../helpers/pdf-files.js';
 import { libreOfficeForTests } from '../helpers/libreoffice.js';
 
 const SEARCH_PATH = process.env['PATH'] ?? '/usr/bin:/bin';
@@ -65,6 +65,15 @@ describe('PdfiumRenderer (pdfium in worker threads)', () => {
     // The same page at a density that fits is drawn.
     const small = await renderer.renderPage(a4Pdf(1), 1, 10, { ...limits, maxPagePixels: 20_000 });
     expect(small.width * small.height).toBeLessThanOrEqual(20_000);
+  });
+
+  it('draws a poster-sized page at a lower density to fit a pixel budget, but not a page of 200 000 points', async () => {
+    const poster = buildPdf({ pages: [{ width: 2384, height: 3370 }] });
+    const fitted = await renderer.renderImage(poster, 1, { dpi: 150, format: 'png', fast: true, fitPixels: 4_000_000 }, limits);
+    expect(fitted.width * fitted.height).toBeLessThanOrEqual(4_000_000);
+    expect(fitted.width).toBeGreaterThan(1500);
+    const huge = await refusal(renderer.renderImage(hugePagePdf(), 1, { dpi: 150, format: 'png', fitPixels: 4_000_000 }, limits));
+    expect(huge.code).toBe('DOCUMENT_TOO_LARGE');
   });
 
   it('draws a page whose document asks to run JavaScript, without running it', async () => {

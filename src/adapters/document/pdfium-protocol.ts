@@ -10,7 +10,13 @@ interface RequestBase {
   maxPagePixels: number;
 }
 
-export type PdfiumRequest = (RequestBase & { op: 'count' }) | (RequestBase & { op: 'render'; page: number; dpi: number });
+export type PdfiumRequest =
+  | (RequestBase & { op: 'count' })
+  /** `fitPixels`: the density is lowered (to MIN_FIT_DPI at most) so the page fits in that many pixels. */
+  | (RequestBase & { op: 'render'; page: number; dpi: number; fitPixels?: number });
+
+/** Below this density a page is not drawn smaller to fit: it is refused as too large. */
+export const MIN_FIT_DPI = 9;
 
 export type PdfiumReply =
   | { id: number; ok: true; pageCount: number; width?: number; height?: number; pixels?: ArrayBuffer }

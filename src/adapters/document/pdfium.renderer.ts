@@ -105,17 +105,17 @@ export class PdfiumRenderer implements DocumentRenderer {
     return reply.pageCount;
   }
 
-  async renderPage(pdf: Buffer, page: number, dpi: number, limits: DocumentRenderLimits): Promise<RenderedPage> {
+  async renderPage(pdf: Buffer, page: number, dpi: number, limits: DocumentRenderLimits, fitPixels?: number): Promise<RenderedPage> {
     const reply = await this.request(
-      { op: 'render', id: 0, pdf: copyOf(pdf), page, dpi, maxPages: limits.maxPages, maxPagePixels: limits.maxPagePixels },
+      { op: 'render', id: 0, pdf: copyOf(pdf), page, dpi, maxPages: limits.maxPages, maxPagePixels: limits.maxPagePixels, ...(fitPixels === undefined ? {} : { fitPixels }) },
       limits.timeoutMs,
     );
     if (reply.pixels === undefined || reply.width === undefined || reply.height === undefined) throw new Error('pdfium answered without pixels');
     return { width: reply.width, height: reply.height, pixels: Buffer.from(reply.pixels), pageCount: reply.pageCount };
   }
 
-  async renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean }, limits: DocumentRenderLimits): Promise<PageImage> {
-    const drawn = await this.renderPage(pdf, page, options.dpi, limits);
+  async renderImage(pdf: Buffer, page: number, options: { dpi: number; format: 'png' | 'jpeg'; fast?: boolean; fitPixels?: number }, limits: DocumentRenderLimits): Promise<PageImage> {
+    const drawn = await this.renderPage(pdf, page, options.dpi, limits, options.fitPixels);
     const image = sharp(drawn.pixels, { raw: { width: drawn.width, height: drawn.height, channels: 4 } }).removeAlpha();
     const data =
       options.format === 'jpeg'

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { PDFiumLibrary, type PDFiumDocument, type PDFiumPage } from '@hyzyla/pdfium';
-import { closeUnrenderedPage, pdfiumFailure, type PdfiumReply, type PdfiumRequest } from './pdfium-protocol.js';
+import { closeUnrenderedPage, MIN_FIT_DPI, pdfiumFailure, type PdfiumReply, type PdfiumRequest } from './pdfium-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('pdfium.worker runs as a worker thread');
@@ -35,7 +35,12 @@ async function answer(request: PdfiumRequest): Promise<PdfiumReply> {
     }
     const page: PDFiumPage = document.getPage(request.page - 1);
     const { originalWidth, originalHeight } = page.getOriginalSize();
-    const scale = request.dpi / 72;
+    let dpi = request.dpi;
+    if (request.fitPixels !== undefined && originalWidth > 0 && originalHeight > 0) {
+      const fitting = Math.sqrt(request.fitPixels / (originalWidth * originalHeight)) * 72;
+      if (fitting < dpi) dpi = Math.max(MIN_FIT_DPI, fitting);
+    }
+    const scale = dpi / 72;
     const width = Math.max(1, Math.round(originalWidth * scale));
     const height = Math.max(1, Math.round(originalHeight * scale));
     // The bitmap is allocated from the page's declared size: a MediaBox of 200 000 points would ask
@@ -46,7 +51,7 @@ async function answer(request: PdfiumRequest): Promise<PdfiumReply> {
         id: request.id,
         ok: false,
         code: 'DOCUMENT_TOO_LARGE',
-        message: `Page ${request.page} measures ${Math.round(originalWidth)} × ${Math.round(originalHeight)} points: ${width} × ${height} pixels at ${request.dpi} dpi, beyond the ${request.maxPagePixels} pixels Trove draws.`,
+        message: `Page ${request.page} measures ${Math.round(originalWidth)} × ${Math.round(originalHeight)} points: ${width} × ${height} pixels at ${Math.round(dpi)} dpi, beyond the ${request.maxPagePixels} pixels Trove draws.`,
       };
     }
     // `render` closes the page and destroys its bitmap itself, also when it throws.

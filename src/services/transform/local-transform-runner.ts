@@ -89,7 +89,8 @@ export class LocalTransformRunner implements TransformRunner {
   private async firstPage(pdf: Buffer): Promise<Buffer> {
     if (!this.documents) throw createAppError('NOT_AN_IMAGE', 400, 'This server does not draw PDF pages: image operations do not apply.');
     const { renderer, limits, dpi } = this.documents;
-    const page = await renderer.renderImage(pdf, 1, { dpi, format: 'png', fast: true }, limits);
+    // A poster-sized page is drawn at a lower density rather than refused by the engine's source limit.
+    const page = await renderer.renderImage(pdf, 1, { dpi, format: 'png', fast: true, fitPixels: this.limits.maxSourcePixels }, limits);
     return page.data;
   }
 
