@@ -10,7 +10,7 @@ import {
   type DocumentConversion,
   type DocumentKind,
 } from '../domain/document-conversion.js';
-import { isExpired, type StoredFile } from '../domain/file.js';
+import { isExpired, isUuid, type StoredFile } from '../domain/file.js';
 import { groupId } from '../domain/group.js';
 import type { Project } from '../domain/project.js';
 import type { ConversionStatus } from '../domain/video-conversion.js';
@@ -127,7 +127,7 @@ export class DocumentConversionService {
 
   /** `GET /convert/document/<uuid>/`: the file's format, what it converts to here, and the groups of pages made from it. */
   async info(project: Project, uuid: string): Promise<DocumentInfoAnswer> {
-    const file = await this.liveFile(project, uuid.toLowerCase());
+    const file = isUuid(uuid.toLowerCase()) ? await this.liveFile(project, uuid.toLowerCase()) : null;
     if (!file) throw createAppError('NOT_FOUND', 404, `File ${uuid.slice(0, 40)} does not exist in this project.`);
     const kind = documentKindOf(file.mimeType, file.originalFilename);
     const converted: Record<string, string> = {};

@@ -14,8 +14,11 @@ import { encryptedPdf, hugePagePdf, javascriptPdf, thousandsOfPagesPdf, truncate
 import { libreOfficeForTests } from '../helpers/libreoffice.js';
 import { docxOf } from '../helpers/office-files.js';
 import { a4Pdf, buildPdf } from '../helpers/pdf-files.js';
+import { availableBackends } from '../helpers/backends.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { fileInfo, sleep, uploadFile } from '../helpers/upload-http.js';
+
+const backends = await availableBackends();
 
 interface Conversion {
   problems: Record<string, string>;
@@ -199,6 +202,7 @@ describe('POST /convert/document/ over HTTP', () => {
     expect((await rest(trove, '/convert/document/status/123456/')).status).toBe(404);
     expect((await rest(trove, '/convert/document/status/abc/')).status).toBe(404);
     expect((await rest(trove, `/convert/document/${missing}/`)).status).toBe(404);
+    expect((await rest(trove, '/convert/document/not-a-uuid/')).status).toBe(404);
 
     // Another project sees neither the conversion nor the file.
     const token = answer.body.result[0]!.token;
@@ -231,12 +235,12 @@ describe('POST /convert/document/ over HTTP', () => {
   }, 120_000);
 });
 
-describe('@uploadcare/rest-client document conversion, unchanged', () => {
+describe.each(backends)('@uploadcare/rest-client document conversion, unchanged (%s)', (backend) => {
   let trove: TestTrove;
   let settings: UserSettings;
   let pdf: string;
   beforeAll(async () => {
-    trove = await startTrove();
+    trove = await startTrove({ backend });
     settings = { authSchema: new UploadcareAuthSchema({ publicKey: trove.publicKey, secretKey: trove.secretKey }), apiBaseURL: `${trove.url}/` };
     pdf = await uploadFile(trove, a4Pdf(2), 'sdk.pdf');
   }, 60_000);
@@ -259,6 +263,8 @@ describe('@uploadcare/rest-client document conversion, unchanged', () => {
     const [outcome] = await Promise.all(polled);
     expect(outcome).toMatchObject({ path: `${pdf}/document/-/format/jpg/`, status: ConversionStatus.FINISHED, error: null });
 
+    await expect(conversionInfo({ uuid: 'not-a-uuid' }, settings)).rejects.toMatchObject({ status: 404 });
+    await expect(conversionJobStatus({ type: ConversionType.DOCUMENT, token: 99 }, settings)).rejects.toMatchObject({ status: 404 });
     const info = await conversionInfo({ uuid: pdf }, settings);
     expect(info.format).toEqual({ name: 'pdf', conversionFormats: [{ name: 'jpg' }, { name: 'png' }] });
     expect(info.convertedGroups['jpg']).toMatch(/~2$/);
