@@ -93,7 +93,7 @@ class PdfiumThread {
  */
 export class PdfiumRenderer implements DocumentRenderer {
   private readonly idle: PdfiumThread[] = [];
-  private readonly waiting: ((thread: PdfiumThread) => void)[] = [];
+  private readonly waiting: { take(thread: PdfiumThread): void; refuse(error: Error): void }[] = [];
   private threads = 0;
   private nextId = 1;
   private closed = false;
@@ -126,6 +126,7 @@ export class PdfiumRenderer implements DocumentRenderer {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.refuse(new Error('the PDF renderer is closed'));
     const threads = this.idle.splice(0);
     this.threads -= threads.length;
     await Promise.all(threads.map((thread) => thread.stop()));
@@ -151,7 +152,7 @@ export class PdfiumRenderer implements DocumentRenderer {
       this.threads += 1;
       return Promise.resolve(new PdfiumThread(this.settings.maxHeapMb, (ended) => this.forget(ended)));
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ take: resolve, refuse: reject }));
   }
 
   /** A thread back from a request: to the next waiter, to the idle list, or replaced when it ended. */
@@ -162,7 +163,7 @@ export class PdfiumRenderer implements DocumentRenderer {
       return;
     }
     const next = this.waiting.shift();
-    if (next) next(thread);
+    if (next) next.take(thread);
     else this.idle.push(thread);
   }
 
@@ -178,11 +179,11 @@ export class PdfiumRenderer implements DocumentRenderer {
   private replaceFor(thread: PdfiumThread): void {
     if (this.idle.includes(thread)) return;
     this.threads -= 1;
+    if (this.closed) return;
     const next = this.waiting.shift();
     if (!next) return;
-    if (this.closed) return;
     this.threads += 1;
-    next(new PdfiumThread(this.settings.maxHeapMb, (ended) => this.forget(ended)));
+    next.take(new PdfiumThread(this.settings.maxHeapMb, (ended) => this.forget(ended)));
   }
 }
 
