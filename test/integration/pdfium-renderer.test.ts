@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -6,7 +8,7 @@ import { PdfiumRenderer } from '../../src/adapters/document/pdfium.renderer.js';
 import { LibreOfficeConverter } from '../../src/adapters/document/libreoffice.converter.js';
 import { DocumentError, type DocumentRenderLimits } from '../../src/ports/document-renderer.js';
 import { encryptedPdf, hugePagePdf, javascriptPdf, thousandsOfPagesPdf, truncatedPdf } from '../helpers/hostile-pdfs.js';
-import { docxOf } from '../helpers/office-files.js';
+import { docxOf, docxWithRemoteImage } from '../helpers/office-files.js';
 import { a4Pdf, buildPdf } from '../helpers/pdf-files.js';
 import { libreOfficeForTests } from '../helpers/libreoffice.js';
 
@@ -114,6 +116,24 @@ describe('LibreOfficeConverter', () => {
       await renderer.close();
     }
     expect((await readdir(scratchDir)).filter((name) => name.startsWith('office-')).length).toBe(before);
+  }, 180_000);
+
+  it.skipIf(!office.present)('does not fetch a picture the document links to', async () => {
+    let requests = 0;
+    const server = createServer((_request, response) => {
+      requests += 1;
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir: tmpdir(), maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
+      const pdf = await converter.toPdf(docxWithRemoteImage(`http://127.0.0.1:${port}/probe.png`), 'docx');
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(requests).toBe(0);
+    } finally {
+      server.close();
+    }
   }, 180_000);
 
   it.skipIf(!office.present)('kills LibreOffice at its deadline and says so', async () => {
