@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PdfiumRenderer } from '../../src/adapters/document/pdfium.renderer.js';
 import { LibreOfficeConverter } from '../../src/adapters/document/libreoffice.converter.js';
 import { DocumentError, type DocumentRenderLimits } from '../../src/ports/document-renderer.js';
@@ -101,10 +102,13 @@ describe('PdfiumRenderer (pdfium in worker threads)', () => {
 
 describe('LibreOfficeConverter', () => {
   const office = libreOfficeForTests();
+  let scratchDir: string;
+  beforeEach(async () => {
+    scratchDir = await mkdtemp(path.join(tmpdir(), 'trove-office-test-'));
+  });
+  afterEach(() => rm(scratchDir, { recursive: true, force: true }));
 
   it.skipIf(!office.present)('turns a DOCX into a PDF pdfium reads, and leaves no scratch files', async () => {
-    const scratchDir = tmpdir();
-    const before = (await readdir(scratchDir)).filter((name) => name.startsWith('office-')).length;
     const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir, maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
     expect(await converter.status()).toEqual({ available: true });
     const pdf = await converter.toPdf(docxOf(['A document for Trove', 'with two paragraphs']), 'docx');
@@ -115,7 +119,7 @@ describe('LibreOfficeConverter', () => {
     } finally {
       await renderer.close();
     }
-    expect((await readdir(scratchDir)).filter((name) => name.startsWith('office-')).length).toBe(before);
+    expect(await readdir(scratchDir)).toEqual([]);
   }, 180_000);
 
   it.skipIf(!office.present)('does not fetch a picture the document links to', async () => {
@@ -127,7 +131,7 @@ describe('LibreOfficeConverter', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir: tmpdir(), maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
+      const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 120_000, scratchDir, maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
       const pdf = await converter.toPdf(docxWithRemoteImage(`http://127.0.0.1:${port}/probe.png`), 'docx');
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
       expect(requests).toBe(0);
@@ -137,14 +141,29 @@ describe('LibreOfficeConverter', () => {
   }, 180_000);
 
   it.skipIf(!office.present)('kills LibreOffice at its deadline and says so', async () => {
-    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 1_000, scratchDir: tmpdir(), maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
+    const converter = new LibreOfficeConverter({ program: office.program, timeoutMs: 1_000, scratchDir, maxOutputBytes: 50 * 1024 ** 2, searchPath: SEARCH_PATH });
     await converter.status();
     const error = await refusal(converter.toPdf(docxOf(['slow']), 'docx'));
     expect(error.code).toBe('DOCUMENT_TIMEOUT');
+    // The run's directory (input, profile, output) went with it.
+    expect(await readdir(scratchDir)).toEqual([]);
   }, 60_000);
 
+  it('removes run directories a crashed process left, and only old ones', async () => {
+    const stale = path.join(scratchDir, 'trove-office-stale');
+    const recent = path.join(scratchDir, 'trove-office-recent');
+    const other = path.join(scratchDir, 'someone-elses');
+    for (const dir of [stale, recent, other]) await mkdir(dir);
+    const longAgo = new Date(Date.now() - 3 * 3_600_000);
+    await utimes(stale, longAgo, longAgo);
+    await utimes(other, longAgo, longAgo);
+    const converter = new LibreOfficeConverter({ program: '/nonexistent/soffice', timeoutMs: 10_000, scratchDir, maxOutputBytes: 1024, searchPath: SEARCH_PATH });
+    await converter.status();
+    expect((await readdir(scratchDir)).sort()).toEqual(['someone-elses', 'trove-office-recent']);
+  });
+
   it('names the packages to install when LibreOffice is missing', async () => {
-    const converter = new LibreOfficeConverter({ program: '/nonexistent/soffice', timeoutMs: 10_000, scratchDir: tmpdir(), maxOutputBytes: 1024, searchPath: SEARCH_PATH });
+    const converter = new LibreOfficeConverter({ program: '/nonexistent/soffice', timeoutMs: 10_000, scratchDir, maxOutputBytes: 1024, searchPath: SEARCH_PATH });
     const status = await converter.status();
     expect(status.available).toBe(false);
     expect(status.available ? '' : status.reason).toMatch(/apt-get install libreoffice-writer-nogui/);

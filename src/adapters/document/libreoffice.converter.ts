@@ -53,7 +53,7 @@ export class LibreOfficeConverter implements OfficeConverter {
   constructor(private readonly settings: LibreOfficeSettings) {}
 
   status(): Promise<OfficeConverterStatus> {
-    this.known ??= this.check();
+    this.known ??= this.sweepScratch().then(() => this.check());
     return this.known;
   }
 
@@ -61,7 +61,7 @@ export class LibreOfficeConverter implements OfficeConverter {
     const status = await this.status();
     if (!status.available) throw new Error(status.reason);
     if (!/^[a-z0-9]{1,8}$/.test(extension)) throw new DocumentError('DOCUMENT_INVALID', `"${extension.slice(0, 20)}" is not a document format.`);
-    const dir = await mkdtemp(path.join(this.settings.scratchDir, 'office-'));
+    const dir = await mkdtemp(path.join(this.settings.scratchDir, 'trove-office-'));
     try {
       const profile = path.join(dir, 'profile');
       const output = path.join(dir, 'out');
@@ -89,11 +89,25 @@ export class LibreOfficeConverter implements OfficeConverter {
     }
   }
 
+  /**
+   * Removes run directories a crashed process left behind: any older than a run's deadline and an
+   * hour is no run's any more.
+   */
+  private async sweepScratch(): Promise<void> {
+    const cutoff = Date.now() - this.settings.timeoutMs - 3_600_000;
+    const names = await readdir(this.settings.scratchDir).catch(() => [] as string[]);
+    for (const name of names.filter((entry) => entry.startsWith('trove-office-'))) {
+      const dir = path.join(this.settings.scratchDir, name);
+      const info = await stat(dir).catch(() => null);
+      if (info?.isDirectory() && info.mtimeMs < cutoff) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   private async check(): Promise<OfficeConverterStatus> {
     const missing = `LibreOffice is not installed here (TROVE_LIBREOFFICE_PATH=${this.settings.program}); install it (Debian: apt-get install ${PACKAGES}) to convert Office documents.`;
     let dir: string | null = null;
     try {
-      dir = await mkdtemp(path.join(this.settings.scratchDir, 'office-check-'));
+      dir = await mkdtemp(path.join(this.settings.scratchDir, 'trove-office-check-'));
       const run = await this.run([`-env:UserInstallation=${pathToFileURL(path.join(dir, 'profile')).href}`, '--headless', '--version'], dir, VERSION_TIMEOUT_MS);
       if (run.code !== 0) return { available: false, reason: missing };
       return { available: true };
