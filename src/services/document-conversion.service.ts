@@ -14,7 +14,7 @@ import { isExpired, isUuid, type StoredFile } from '../domain/file.js';
 import { groupId } from '../domain/group.js';
 import type { Project } from '../domain/project.js';
 import type { ConversionStatus } from '../domain/video-conversion.js';
-import { createAppError } from '../errors.js';
+import { AppError, createAppError } from '../errors.js';
 import { DOCUMENT_CONVERT_JOB, DOCUMENT_CONVERT_RETRY, type DocumentConvertPayload } from '../jobs/catalogue.js';
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -151,19 +151,17 @@ export class DocumentConversionService {
 
   private async accept(project: Project, path: string, store: boolean, saveInGroup: boolean): Promise<DocumentConversion> {
     const { sourceUuid, plan } = parseDocumentConversionPath(path, this.settings.limits.maxPages);
-    const refuse = (why: string): never => {
-      throw new DocumentPathError(`Bad path "${path.slice(0, 300)}": ${why}`);
-    };
+    const problem = (why: string) => new DocumentPathError(`Bad path "${path.slice(0, 300)}": ${why}`);
     const source = await this.liveFile(project, sourceUuid);
-    if (!source) refuse(`file ${sourceUuid} does not exist in this project.`);
-    const kind = documentKindOf(source!.mimeType, source!.originalFilename);
-    if (!kind) refuse(`file ${sourceUuid} is ${source!.mimeType}, not a document Trove converts (PDF, or DOCX, XLSX, PPTX, ODT and other Office files).`);
-    if (kind!.kind === 'pdf' && plan.format === 'pdf') refuse(`file ${sourceUuid} is a PDF already.`);
-    if (kind!.kind === 'office') {
+    if (!source) throw problem(`file ${sourceUuid} does not exist in this project.`);
+    const kind = documentKindOf(source.mimeType, source.originalFilename);
+    if (!kind) throw problem(`file ${sourceUuid} is ${source.mimeType}, not a document Trove converts (PDF, or DOCX, XLSX, PPTX, ODT and other Office files).`);
+    if (kind.kind === 'pdf' && plan.format === 'pdf') throw problem(`file ${sourceUuid} is a PDF already.`);
+    if (kind.kind === 'office') {
       const office = await this.office.status();
-      if (!office.available) refuse(office.reason);
+      if (!office.available) throw problem(office.reason);
     }
-    if (source!.size > this.settings.maxSourceBytes) refuse(`file ${sourceUuid} has ${source!.size} bytes; Trove converts documents up to ${this.settings.maxSourceBytes} bytes.`);
+    if (source.size > this.settings.maxSourceBytes) throw problem(`file ${sourceUuid} has ${source.size} bytes; Trove converts documents up to ${this.settings.maxSourceBytes} bytes.`);
 
     const requestKey = documentRequestKey(project.id, sourceUuid, plan, { store, saveInGroup });
     const known = await this.records.documentConversions.findByRequest(project.id, requestKey);
@@ -216,7 +214,9 @@ export class DocumentConversionService {
     try {
       await this.produce(project, source, kind, conversion, deadline);
     } catch (error) {
-      if (error instanceof DocumentError || attempt >= DOCUMENT_CONVERT_RETRY.maxAttempts) return this.fail(conversion, messageOf(error));
+      // A document that cannot be converted, or a result the project refuses (its file types, its size limit), fails at once.
+      const final = error instanceof DocumentError || (error instanceof AppError && error.statusCode < 500);
+      if (final || attempt >= DOCUMENT_CONVERT_RETRY.maxAttempts) return this.fail(conversion, messageOf(error));
       throw error;
     }
     await this.records.documentConversions.moveStatus(token, ['processing'], 'finished', null, this.now());
