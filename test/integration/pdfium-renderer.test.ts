@@ -79,6 +79,18 @@ describe('PdfiumRenderer (pdfium in worker threads)', () => {
     expect(huge.code).toBe('DOCUMENT_TOO_LARGE');
   });
 
+  it('hands a thread that drew a large page no further work (it ends to give its memory back), and carries on', async () => {
+    const single = new PdfiumRenderer({ threads: 1, maxHeapMb: 64 });
+    try {
+      const poster = buildPdf({ pages: [{ width: 2384, height: 3370 }] });
+      for (let round = 0; round < 3; round += 1) expect((await single.renderPage(poster, 1, 150, limits)).width).toBe(4967);
+      const pages = await Promise.all([1, 2, 3].map(() => single.renderPage(a4Pdf(1), 1, 150, limits)));
+      expect(pages.map((page) => page.width)).toEqual([1240, 1240, 1240]);
+    } finally {
+      await single.close();
+    }
+  }, 60_000);
+
   it('draws a page whose document asks to run JavaScript, without running it', async () => {
     const page = await renderer.renderPage(javascriptPdf(), 1, 72, limits);
     expect(page).toMatchObject({ width: 300, height: 200, pageCount: 1 });

@@ -18,9 +18,11 @@ export type PdfiumRequest =
 /** Below this density a page is not drawn smaller to fit: it is refused as too large. */
 export const MIN_FIT_DPI = 9;
 
-export type PdfiumReply =
+/** `retiring`: the thread ends after this answer (its heap is to be freed); nothing more may be sent to it. */
+export type PdfiumReply = { retiring?: boolean } & (
   | { id: number; ok: true; pageCount: number; width?: number; height?: number; pixels?: ArrayBuffer }
-  | { id: number; ok: false; code: DocumentErrorCode; message: string };
+  | { id: number; ok: false; code: DocumentErrorCode; message: string }
+);
 
 /** pdfium's load errors as Trove's codes: a password is DOCUMENT_ENCRYPTED, anything else DOCUMENT_INVALID. */
 export function pdfiumFailure(error: unknown): { code: DocumentErrorCode; message: string } {

@@ -37,6 +37,8 @@ class PdfiumThread {
     this.worker = new Worker(BOOT, { eval: true, workerData: { entry: WORKER_ENTRY }, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
     this.worker.unref();
     this.worker.on('message', (reply: PdfiumReply) => {
+      // A retiring thread is ended from now on: it is given no other request, and its exit is expected.
+      if (reply.retiring) this.ended = true;
       const pending = this.pending;
       this.pending = null;
       pending?.resolve(reply);

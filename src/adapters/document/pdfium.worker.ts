@@ -12,7 +12,9 @@ const port = parentPort;
 if (!port) throw new Error('pdfium.worker runs as a worker thread');
 
 const library = PDFiumLibrary.init();
-/** Set when a page could not be closed: the thread ends after its answer, and its heap goes with it. */
+/** Pages above this many pixels (about 48 MiB of RGBA) are drawn by a thread that then ends. */
+const RETIRE_AFTER_PIXELS = 12_000_000;
+/** Set when a page could not be closed or was large: the thread ends after its answer, and its heap goes with it. */
 let retire = false;
 
 async function answer(request: PdfiumRequest): Promise<PdfiumReply> {
@@ -54,6 +56,9 @@ async function answer(request: PdfiumRequest): Promise<PdfiumReply> {
         message: `Page ${request.page} measures ${Math.round(originalWidth)} × ${Math.round(originalHeight)} points: ${width} × ${height} pixels at ${Math.round(dpi)} dpi, beyond the ${request.maxPagePixels} pixels Trove draws.`,
       };
     }
+    // WebAssembly memory grows to the largest bitmap drawn and never shrinks: a thread that drew a
+    // large page ends after answering, so its heap goes back to the system.
+    if (width * height > RETIRE_AFTER_PIXELS) retire = true;
     // `render` closes the page and destroys its bitmap itself, also when it throws.
     const rendered = await page.render({ width, height, scale: 1, colorSpace: 'BGRA', render: 'bitmap', renderFormFields: false, transparent: false });
     // pdfium writes BGRA; asked for the reversed byte order (as this wrapper does), it is RGBA.
@@ -69,7 +74,7 @@ async function answer(request: PdfiumRequest): Promise<PdfiumReply> {
 port.on('message', (request: PdfiumRequest) => {
   answer(request).then(
     (reply) => {
-      port.postMessage(reply, reply.ok && reply.pixels ? [reply.pixels] : []);
+      port.postMessage({ ...reply, retiring: retire }, reply.ok && reply.pixels ? [reply.pixels] : []);
       if (retire) process.exit(0);
     },
     (error: unknown) => port.postMessage({ id: request.id, ok: false, ...pdfiumFailure(error) } satisfies PdfiumReply),
