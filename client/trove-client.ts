@@ -133,6 +133,47 @@ export interface DerivativesQueued {
   derivatives: string[];
 }
 
+export interface DocumentConversion {
+  /** Why each refused path was refused, by path */
+  problems: {
+    [key: string]: string;
+  };
+  result: {
+    /** The path as sent */
+    original_source: string;
+    /** Poll `/convert/document/status/<token>/` with it */
+    token: number;
+    /** The converted file (the first page, for a group of pages), once finished */
+    uuid: string;
+  }[];
+}
+
+export interface DocumentConversionStatus {
+  status: 'pending' | 'processing' | 'finished' | 'failed' | 'cancelled';
+  /** Why the conversion failed */
+  error: string | null;
+  result: {
+    uuid: string;
+  } | null;
+}
+
+export interface DocumentInfo {
+  /** Why the file cannot be converted here (LibreOffice missing for an Office file), or null */
+  error: string | null;
+  format: {
+    /** The file's format: `pdf`, `docx`, … */
+    name: string;
+    /** What Trove converts it to here */
+    conversion_formats: {
+      name: string;
+    }[];
+  };
+  /** By format, the latest group of pages made from it (`save_in_group`) */
+  converted_groups: {
+    [key: string]: string;
+  };
+}
+
 export interface ErrorDetail {
   /** What is wrong, in Uploadcare’s wording */
   detail: string;
@@ -765,6 +806,33 @@ export interface GetAddonExecutionStatusArgs {
   };
 }
 export type GetAddonExecutionStatusResult = AddonExecutionStatus;
+
+export interface ConvertDocumentArgs {
+  /** Sent as application/json. */
+  body: {
+    /** `<uuid>/document/-/format/<pdf|png|jpg>/` with `-/page/<N>/` for an image format (the first page when absent) */
+    paths: string[];
+    /** "1" stores the results, "0" leaves them temporary; absent, the project's auto-store decides */
+    store?: string | boolean | null;
+    /** "1" with an image format and no `page`: every page becomes a file, and the pages a group (listed by `GET /convert/document/<uuid>/`) */
+    save_in_group?: string | boolean | null;
+  };
+}
+export type ConvertDocumentResult = DocumentConversion;
+
+export interface GetDocumentConversionStatusArgs {
+  path: {
+    token: string;
+  };
+}
+export type GetDocumentConversionStatusResult = DocumentConversionStatus;
+
+export interface GetDocumentConversionInfoArgs {
+  path: {
+    uuid: string;
+  };
+}
+export type GetDocumentConversionInfoResult = DocumentInfo;
 
 export interface ListVideoConversionsArgs {
   query?: {
@@ -1574,6 +1642,9 @@ export type TroveApiName = keyof typeof API_MOUNTS;
 const OPERATIONS = {
   executeAddon: { method: 'POST', path: '/addons/{name}/execute/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getAddonExecutionStatus: { method: 'GET', path: '/addons/{name}/execute/status/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  convertDocument: { method: 'POST', path: '/convert/document/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
+  getDocumentConversionStatus: { method: 'GET', path: '/convert/document/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
+  getDocumentConversionInfo: { method: 'GET', path: '/convert/document/{uuid}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   listVideoConversions: { method: 'GET', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
   convertVideo: { method: 'POST', path: '/convert/video/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: { kind: 'json', mediaType: 'application/json' } },
   getVideoConversionStatus: { method: 'GET', path: '/convert/video/status/{token}/', api: 'REST API', accept: 'application/vnd.uploadcare-v0.7+json', body: null },
@@ -1666,6 +1737,39 @@ export class TroveClient {
    */
   getAddonExecutionStatus(args: GetAddonExecutionStatusArgs, options?: RequestOptions): Promise<GetAddonExecutionStatusResult> {
     return this.#send<GetAddonExecutionStatusResult>(OPERATIONS.getAddonExecutionStatus, args, options);
+  }
+
+  /**
+   * Convert documents
+   *
+   * Uploadcare's document conversion: each path (`<uuid>/document/-/format/png/-/page/2/`) becomes a background job with a `token`, and the result's `uuid` is given at once. PDFs are drawn by pdfium (png, jpg); Office files (DOCX, XLSX, PPTX, ODT, …) go through LibreOffice (pdf, png, jpg). With `save_in_group` and an image format without `page`, every page becomes a file of one group. A path Trove cannot convert is answered in `problems`; the same request again answers with the same token.
+   *
+   * `POST /convert/document/`
+   */
+  convertDocument(args: ConvertDocumentArgs, options?: RequestOptions): Promise<ConvertDocumentResult> {
+    return this.#send<ConvertDocumentResult>(OPERATIONS.convertDocument, args, options);
+  }
+
+  /**
+   * Document conversion status
+   *
+   * `pending`, `processing`, `finished` (the result exists), `failed` (`error` says why) or `cancelled`.
+   *
+   * `GET /convert/document/status/{token}/`
+   */
+  getDocumentConversionStatus(args: GetDocumentConversionStatusArgs, options?: RequestOptions): Promise<GetDocumentConversionStatusResult> {
+    return this.#send<GetDocumentConversionStatusResult>(OPERATIONS.getDocumentConversionStatus, args, options);
+  }
+
+  /**
+   * Document formats
+   *
+   * The file's format, the formats Trove converts it to here (none for a file that is not a document), and the groups of pages made from it by format.
+   *
+   * `GET /convert/document/{uuid}/`
+   */
+  getDocumentConversionInfo(args: GetDocumentConversionInfoArgs, options?: RequestOptions): Promise<GetDocumentConversionInfoResult> {
+    return this.#send<GetDocumentConversionInfoResult>(OPERATIONS.getDocumentConversionInfo, args, options);
   }
 
   /**

@@ -28,6 +28,7 @@ import { createStorage, openBlobStore } from './wiring/storage.js';
 import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
 import { createVideoConversions, createVideoEngine } from './wiring/video.js';
+import { createDocumentConversions } from './wiring/documents.js';
 import { ReadinessService } from './services/readiness.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
@@ -88,7 +89,8 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const delivery = createDelivery(basics, storage, coordination.locks, coordination.rateLimits, coordination.slots, video, faces.service);
   const management = createManagement(basics, storage, coordination, upload.uploadAuth, delivery, outbox);
   const videos = createVideoConversions(basics, storage, coordination.jobs, video, upload.ingest, delivery.delivery);
-  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams, faces.service);
+  const documents = createDocumentConversions(basics, storage, coordination.jobs, upload.ingest);
+  const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams, faces.service, documents.service);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status(), () => faces.status());
 
   const services: HttpServices = {
@@ -111,6 +113,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     remoteCopy: management.remoteCopy,
     analysis: management.analysis,
     videos: videos.service,
+    documents: documents.service,
     streams: videos.streams,
     delivery: delivery.delivery,
     transform: delivery.transform,
@@ -138,6 +141,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     async close() {
       await background.close();
       await videos.close();
+      await documents.close();
       await management.close();
       await delivery.close();
       await faces.close();

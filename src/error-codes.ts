@@ -130,9 +130,29 @@ export const ERROR_CODES = {
   SIGNING_SECRET_INVALID: { statuses: [400], api: 'rest', meaning: '`signing_secret` is empty or too long.' },
   VERSION_INVALID: { statuses: [400], api: 'rest', meaning: '`version` must be "0.7".' },
   CONVERSION_UNAVAILABLE: {
-    statuses: [403, 503],
+    statuses: [503],
     api: 'rest',
-    meaning: 'Document conversion is not available on this server (403); video conversion is not, because ffmpeg or ffprobe cannot run here (503, saying why). Nothing was queued.',
+    meaning: 'Video conversion is not available on this server, because ffmpeg or ffprobe cannot run here (the message says why). Nothing was queued.',
+  },
+  DOCUMENT_ENCRYPTED: {
+    statuses: [422],
+    api: 'any',
+    meaning: 'The PDF is protected by a password (or a security scheme pdfium does not open): Trove cannot draw or convert its pages. Upload it without the protection.',
+  },
+  DOCUMENT_INVALID: {
+    statuses: [422],
+    api: 'any',
+    meaning: 'The document cannot be read: a malformed or truncated PDF, or an Office file LibreOffice could not open; the message says what failed.',
+  },
+  DOCUMENT_TOO_LARGE: {
+    statuses: [422],
+    api: 'any',
+    meaning: 'The document is beyond a limit of this server: more pages than TROVE_DOCUMENT_MAX_PAGES, a page larger than TROVE_DOCUMENT_MAX_PAGE_PIXELS when drawn, or a page number past its end; the message names the limit.',
+  },
+  DOCUMENT_TIMEOUT: {
+    statuses: [422],
+    api: 'any',
+    meaning: 'Drawing a page or converting the document took longer than TROVE_DOCUMENT_TIMEOUT (or TROVE_LIBREOFFICE_TIMEOUT) and was stopped.',
   },
   CONVERSION_ENDED: {
     statuses: [409],

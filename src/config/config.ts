@@ -173,6 +173,21 @@ export interface Config {
     /** Images a detector worker serves before it is replaced (bounds its memory). */
     recycleAfter: number;
   };
+  documents: {
+    /** Document conversions running at once in a worker process (the `document` lane). */
+    concurrency: number;
+    /** Deadline of drawing one PDF page. */
+    timeoutMs: number;
+    /** Most pages of a PDF Trove draws or converts. */
+    maxPages: number;
+    /** Most pixels of one drawn page, checked from its size before drawing. */
+    maxPagePixels: number;
+    libreOfficePath: string;
+    /** Deadline of one LibreOffice run. */
+    libreOfficeTimeoutMs: number;
+    /** PATH given to LibreOffice (the process's own), where `soffice` and its helpers are found. */
+    programSearchPath: string;
+  };
   storages: {
     /** Seals the credentials of project storages (remote copies); null: storages cannot be registered. */
     credentialsKey: Buffer | null;

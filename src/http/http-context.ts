@@ -18,6 +18,7 @@ import type { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
+import type { DocumentConversionService } from '../services/document-conversion.service.js';
 import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { RemoteCopyService } from '../services/remote-copy.service.js';
 import type { ReadinessProbe } from '../services/readiness.service.js';
@@ -51,6 +52,8 @@ export interface HttpServices {
   /** `appdata.trove_image_analysis` and `GET /files/?similar_to=`. */
   analysis: ImageAnalysisService;
   videos: VideoConversionService;
+  /** `POST /convert/document/` and its status and info. */
+  documents: DocumentConversionService;
   // CDN
   /** `/:uuid/hls/`: videos as HLS ladders. */
   streams: VideoStreamingService;

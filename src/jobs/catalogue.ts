@@ -16,6 +16,7 @@ export interface JobSettings {
   purge?: { timeoutMs: number };
   video?: { transcodeTimeoutMs: number; concurrency: number };
   faces?: { timeoutMs: number };
+  documents?: { libreOfficeTimeoutMs: number };
 }
 
 export interface JobPolicy {
@@ -38,6 +39,9 @@ export interface JobDefinition<Schema extends TObject = TObject> {
 
 /** Video work: minutes per job, so it has leases of its own (TROVE_VIDEO_CONCURRENCY per process) and projects take turns in it. */
 export const VIDEO_LANE = 'video';
+
+/** Document work: seconds to minutes per job (LibreOffice, pages drawn by pdfium), with leases of its own (TROVE_DOCUMENT_CONCURRENCY per process); projects take turns in it. */
+export const DOCUMENT_LANE = 'document';
 
 export type PayloadOf<Job extends JobDefinition> = Static<Job['payload']>;
 
@@ -168,6 +172,29 @@ export const VIDEO_HLS_JOB = {
 } satisfies JobDefinition;
 
 /**
+ * How long one document conversion may take in all: LibreOffice's deadline, then the pages drawn
+ * (each under TROVE_DOCUMENT_TIMEOUT) and stored. The job stops itself at this budget.
+ */
+export function documentJobBudgetMs(settings: JobSettings): number {
+  return (settings.documents?.libreOfficeTimeoutMs ?? 120_000) + 10 * 60_000;
+}
+
+/** 3 attempts, 30 s then 60 s apart: for trouble around the conversion (storage, a lost worker); a document that cannot be read fails at once. */
+export const DOCUMENT_CONVERT_RETRY = { maxAttempts: 3, baseDelayMs: 30_000, maxDelayMs: 120_000 };
+
+/** One document conversion (a row of document_conversions): the result (or a group of pages) stored as files. */
+export const DOCUMENT_CONVERT_JOB = {
+  name: 'document.convert',
+  lane: DOCUMENT_LANE,
+  payload: Type.Object({ token: Type.String() }),
+  policy: (settings) => ({
+    retry: DOCUMENT_CONVERT_RETRY,
+    // Twice the job's own budget: a lease outlives the work it covers, and a lost worker's job is taken again within minutes, not hours.
+    visibilityTimeoutMs: 2 * documentJobBudgetMs(settings),
+  }),
+} satisfies JobDefinition;
+
+/**
  * The analysis of one image file after its upload (or a backfill): placeholders, colours and the
  * perceptual hash. A few retries for trouble around it (storage, a lost worker); bytes that cannot be
  * decoded end it at once.
@@ -201,9 +228,10 @@ export type VideoConvertPayload = PayloadOf<typeof VIDEO_CONVERT_JOB>;
 export type VideoHlsPayload = PayloadOf<typeof VIDEO_HLS_JOB>;
 export type ImageAnalyzePayload = PayloadOf<typeof IMAGE_ANALYZE_JOB>;
 export type FacesDetectPayload = PayloadOf<typeof FACES_DETECT_JOB>;
+export type DocumentConvertPayload = PayloadOf<typeof DOCUMENT_CONVERT_JOB>;
 
 /** A name without exactly one registration stops Trove at start. */
-export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, IMAGE_ANALYZE_JOB, FACES_DETECT_JOB];
+export const JOBS: readonly JobDefinition[] = [WEBHOOK_DELIVERY_JOB, FILE_PURGE_JOB, EAGER_TRANSFORM_JOB, ADDON_EXECUTE_JOB, CDN_PURGE_JOB, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, IMAGE_ANALYZE_JOB, FACES_DETECT_JOB, DOCUMENT_CONVERT_JOB];
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
 /** The named lanes of the catalogue's jobs. */
 export const JOB_LANES: readonly string[] = [...new Set(JOBS.flatMap((job) => (job.lane === undefined ? [] : [job.lane])))];

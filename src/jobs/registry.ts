@@ -1,6 +1,7 @@
 import type { JobRegistration, JobRegistry } from '../ports/job-queue.js';
 import type { AddonService } from '../services/addon.service.js';
 import type { CachePurgeService } from '../services/cache-purge.service.js';
+import type { DocumentConversionService } from '../services/document-conversion.service.js';
 import type { EagerTransformService } from '../services/eager-transform.service.js';
 import type { FileManagementService } from '../services/file-management.service.js';
 import type { FaceDetectionService } from '../services/face-detection.service.js';
@@ -8,7 +9,7 @@ import type { ImageAnalysisService } from '../services/image-analysis.service.js
 import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
-import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, EAGER_TRANSFORM_JOB, FACES_DETECT_JOB, FILE_PURGE_JOB, IMAGE_ANALYZE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
+import { ADDON_EXECUTE_JOB, CDN_PURGE_JOB, DOCUMENT_CONVERT_JOB, EAGER_TRANSFORM_JOB, FACES_DETECT_JOB, FILE_PURGE_JOB, IMAGE_ANALYZE_JOB, JOB_NAMES, VIDEO_CONVERT_JOB, VIDEO_HLS_JOB, WEBHOOK_DELIVERY_JOB, type JobSettings } from './catalogue.js';
 import { bindJob } from './typed-jobs.js';
 
 /** The services whose methods handle jobs. */
@@ -22,6 +23,7 @@ interface JobHandlers {
   streams: VideoStreamingService;
   analysis: ImageAnalysisService;
   faces: FaceDetectionService;
+  documents: DocumentConversionService;
 }
 
 /** Binds every job of the catalogue to its handler. */
@@ -36,6 +38,7 @@ export function buildJobRegistry(services: JobHandlers, settings: JobSettings): 
     [VIDEO_HLS_JOB.name, bindJob(VIDEO_HLS_JOB, (job) => services.streams.run(job), settings)],
     [IMAGE_ANALYZE_JOB.name, bindJob(IMAGE_ANALYZE_JOB, (job) => services.analysis.run(job), settings)],
     [FACES_DETECT_JOB.name, bindJob(FACES_DETECT_JOB, (job) => services.faces.run(job), settings)],
+    [DOCUMENT_CONVERT_JOB.name, bindJob(DOCUMENT_CONVERT_JOB, (job) => services.documents.run(job), settings)],
   ]);
 }
 

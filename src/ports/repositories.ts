@@ -1,3 +1,4 @@
+import type { DocumentConversion } from '../domain/document-conversion.js';
 import type { ConversionStatus, VideoConversion } from '../domain/video-conversion.js';
 import type { AddonName, AddonRequest, AddonRequestStatus, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { DashboardSession } from '../domain/dashboard-session.js';
@@ -185,6 +186,24 @@ export interface VideoConversionsRepository {
   setProgress(token: string, progress: number, at: string): Promise<void>;
   /** Moves a conversion to `status` only from one of `from` (`finished` sets the progress to 100, `pending` to 0); false when it was elsewhere. */
   moveStatus(token: string, from: readonly ConversionStatus[], status: ConversionStatus, error: string | null, at: string): Promise<boolean>;
+}
+
+/** Document conversion jobs, polled by their token. */
+export interface DocumentConversionsRepository {
+  /** Records a new conversion; false (nothing changes) when the project has one for the same request key, or the token is taken. */
+  create(conversion: DocumentConversion): Promise<boolean>;
+  /** The project's conversion for a request key (the same request made again). */
+  findByRequest(projectId: string, requestKey: string): Promise<DocumentConversion | null>;
+  /** A conversion of this project; null for any other (tenant isolation). */
+  find(projectId: string, token: string): Promise<DocumentConversion | null>;
+  /** By token alone (the job carries only the token). */
+  findByToken(token: string): Promise<DocumentConversion | null>;
+  /** The project's finished conversions of one source saved in a group, newest first. */
+  finishedGroups(projectId: string, sourceUuid: string): Promise<DocumentConversion[]>;
+  /** Moves a conversion to `status` only from one of `from`; false when it was elsewhere. */
+  moveStatus(token: string, from: readonly ConversionStatus[], status: ConversionStatus, error: string | null, at: string): Promise<boolean>;
+  /** Records the group of pages a conversion made. */
+  setGroup(token: string, groupId: string, at: string): Promise<void>;
 }
 
 /** One page of a file search. */
@@ -456,6 +475,7 @@ export interface MetadataRepositories {
   readonly usage: UsageRepository;
   readonly addonRequests: AddonRequestsRepository;
   readonly videoConversions: VideoConversionsRepository;
+  readonly documentConversions: DocumentConversionsRepository;
   readonly storages: ProjectStoragesRepository;
   readonly imageAnalysis: ImageAnalysisRepository;
   readonly faceDetections: FaceDetectionsRepository;

@@ -1,11 +1,12 @@
 import type { FaceDetectionService } from '../services/face-detection.service.js';
 import { VIDEO_ROLE_JOBS, type Role } from '../config/config.js';
-import { VIDEO_LANE } from '../jobs/catalogue.js';
+import { DOCUMENT_LANE, VIDEO_LANE } from '../jobs/catalogue.js';
 import { buildJobRegistry } from '../jobs/registry.js';
 import type { JobRegistry } from '../ports/job-queue.js';
 import { EventDispatcher } from '../services/event-dispatcher.service.js';
 import type { OutboxSignal } from '../services/outbox-signal.js';
 import { SweeperService } from '../services/sweeper.service.js';
+import type { DocumentConversionService } from '../services/document-conversion.service.js';
 import type { VideoConversionService } from '../services/video-conversion.service.js';
 import type { VideoStreamingService } from '../services/video-streaming.service.js';
 import type { Basics } from './basics.js';
@@ -48,6 +49,7 @@ export function createEventsAndJobs(
   videos: VideoConversionService,
   streams: VideoStreamingService,
   faces: FaceDetectionService,
+  documents: DocumentConversionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
   const { metadata } = storage;
@@ -77,7 +79,7 @@ export function createEventsAndJobs(
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
 
-  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis, faces }, config);
+  const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis, faces, documents }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
   // row goes, so a crash in between sweeps (and purges) it again.
   const forgetExpired = async (uuid: string) => {
@@ -96,8 +98,11 @@ export function createEventsAndJobs(
     startJobs({ dispatchIntervalMs }) {
       if (config.roles.has('worker')) dispatcher.start(dispatchIntervalMs);
       const taken = jobsOfRoles(jobRegistry, config.roles);
-      // Video jobs lease no more than the process has video slots; the rest wait for another video node.
-      const lanes = new Map([[VIDEO_LANE, config.video.concurrency]]);
+      // Video and document jobs lease no more than the process has slots for them; the rest wait for another node.
+      const lanes = new Map([
+        [VIDEO_LANE, config.video.concurrency],
+        [DOCUMENT_LANE, config.documents.concurrency],
+      ]);
       return taken.size > 0 ? jobs.startWorker(taken, { concurrency: config.jobs.concurrency, lanes }) : Promise.resolve();
     },
     startSweeper() {

@@ -1,6 +1,8 @@
+import { PdfiumRenderer } from '../adapters/document/pdfium.renderer.js';
 import { SharpImageEngine } from '../adapters/image/sharp.engine.js';
 import { HttpTransformRunner } from '../adapters/transform/http-transform-runner.js';
 import type { Config, Role } from '../config/config.js';
+import type { DocumentRenderLimits } from '../ports/document-renderer.js';
 import type { EngineLimits } from '../ports/image-engine.js';
 import type { SlotLedger } from '../ports/slot-ledger.js';
 import type { TransformRunner } from '../ports/transform-runner.js';
@@ -33,6 +35,15 @@ function engineLimits(config: Config): EngineLimits {
   };
 }
 
+/** JavaScript heap of a pdfium thread; its WebAssembly memory is bounded by the page-pixel limit. */
+export const DOCUMENT_THREAD_HEAP_MB = 64;
+/** A PDF's first page is drawn at this density before a preview's operations scale it. */
+const PREVIEW_DPI = 150;
+
+export function documentLimits(config: Config): DocumentRenderLimits {
+  return { maxPages: config.documents.maxPages, maxPagePixels: config.documents.maxPagePixels, timeoutMs: config.documents.timeoutMs };
+}
+
 /**
  * The local runner always exists (the scheduler and engine cost nothing until used): it serves the
  * transform role's endpoint, and this process's own misses when no transform nodes are configured.
@@ -59,7 +70,10 @@ export function createTransformTier(basics: Basics, sources: SourceLoader, slots
     concurrency: 1,
     intermediates: { maxBytes: config.transform.intermediateCacheBytes, minSourcePixels: config.transform.intermediateMinSourcePixels },
   });
-  const local = new LocalTransformRunner(sources, engine, scheduler, { transformed: (seconds) => metrics.transformSeconds.observe(seconds) }, engineLimits(config));
+  // PDF previews draw page 1 in pdfium threads, one per transform slot at most (started when first needed).
+  const pdfPages = new PdfiumRenderer({ threads: config.transform.concurrency, maxHeapMb: DOCUMENT_THREAD_HEAP_MB });
+  const documents = { renderer: pdfPages, limits: documentLimits(config), dpi: PREVIEW_DPI };
+  const local = new LocalTransformRunner(sources, engine, scheduler, { transformed: (seconds) => metrics.transformSeconds.observe(seconds) }, engineLimits(config), documents);
   const { nodes, internalSecret } = config.transformTier;
   const remote =
     nodes.length > 0 && internalSecret !== null
@@ -96,6 +110,7 @@ export function createTransformTier(basics: Basics, sources: SourceLoader, slots
     async close() {
       remote?.close();
       await scheduler.close();
+      await pdfPages.close();
     },
   };
 }

@@ -1195,6 +1195,51 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       });
     });
 
+    describe('document conversions', () => {
+      it('keeps a conversion once per token and per request of a project, moves its status only from the states named, and lists finished groups of one project', async () => {
+        const project = await newProject();
+        const other = await newProject();
+        const source = randomUUID();
+        const conversion = {
+          token: String(2 ** 47 + 777),
+          projectId: project.id,
+          requestKey: randomUUID(),
+          sourceUuid: source,
+          plan: { format: 'png' as const, page: null },
+          store: true,
+          saveInGroup: true,
+          resultUuid: randomUUID(),
+          groupId: null,
+          status: 'pending' as const,
+          error: null,
+          createdAt: at(1),
+          updatedAt: at(1),
+        };
+        expect(await store.documentConversions.create(conversion)).toBe(true);
+        expect(await store.documentConversions.create({ ...conversion, token: '52' })).toBe(false);
+        expect(await store.documentConversions.create({ ...conversion, requestKey: randomUUID() })).toBe(false);
+        expect(await store.documentConversions.find(project.id, conversion.token)).toEqual(conversion);
+        expect(await store.documentConversions.find(other.id, conversion.token)).toBeNull();
+        expect(await store.documentConversions.findByRequest(project.id, conversion.requestKey)).toEqual(conversion);
+        expect(await store.documentConversions.findByRequest(other.id, conversion.requestKey)).toBeNull();
+        // Another project may make the same request of a file with the same uuid.
+        expect(await store.documentConversions.create({ ...conversion, token: '53', projectId: other.id, plan: { format: 'jpg' as const, page: 4 } })).toBe(true);
+        expect((await store.documentConversions.findByToken('53'))?.plan).toEqual({ format: 'jpg', page: 4 });
+
+        expect(await store.documentConversions.moveStatus(conversion.token, ['finished'], 'failed', 'no', at(2))).toBe(false);
+        expect(await store.documentConversions.moveStatus(conversion.token, ['pending', 'processing'], 'processing', null, at(2))).toBe(true);
+        expect(await store.documentConversions.finishedGroups(project.id, source)).toEqual([]);
+        const group = `${randomUUID()}~3`;
+        await store.documentConversions.setGroup(conversion.token, group, at(3));
+        expect(await store.documentConversions.moveStatus(conversion.token, ['processing'], 'finished', null, at(4))).toBe(true);
+        const finished = { ...conversion, groupId: group, status: 'finished' as const, updatedAt: at(4) };
+        expect(await store.documentConversions.findByToken(conversion.token)).toEqual(finished);
+        expect(await store.documentConversions.finishedGroups(project.id, source)).toEqual([finished]);
+        expect(await store.documentConversions.finishedGroups(other.id, source)).toEqual([]);
+        expect(await store.documentConversions.moveStatus('999', ['pending'], 'processing', null, at(4))).toBe(false);
+      });
+    });
+
     describe('video conversions', () => {
       it('keeps a conversion once per token and per request of a project, and moves its status only from the states named', async () => {
         const project = await newProject();

@@ -4,7 +4,7 @@ import { makeJpeg } from '../helpers/images.js';
 import { describeWhenClamd, EICAR, EICAR_SIGNATURE, startClamd, type TestClamd } from '../helpers/clamd.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { closedPort, expectDeliveryError, sleep, uploadFile, UUID_RE } from '../helpers/upload-http.js';
-import { VIDEO_LANE } from '../../src/jobs/catalogue.js';
+import { DOCUMENT_LANE, VIDEO_LANE } from '../../src/jobs/catalogue.js';
 
 const backends = await availableBackends();
 
@@ -234,7 +234,7 @@ describeWhenClamd('add-on')('add-ons over HTTP with a real clamd', () => {
         const uploadInfo = (await (await fetch(`${trove.uploadUrl}/info/?pub_key=${trove.publicKey}&file_id=${photo}`)).json()) as { is_ready: boolean };
         expect(uploadInfo.is_ready).toBe(false);
       } finally {
-        await trove.ctx.jobs.startWorker(trove.ctx.jobRegistry, { concurrency: 8, lanes: new Map([[VIDEO_LANE, 1]]) });
+        await trove.ctx.jobs.startWorker(trove.ctx.jobRegistry, { concurrency: 8, lanes: new Map([[VIDEO_LANE, 1], [DOCUMENT_LANE, 1]]) });
       }
       await until('the clean upload to be released', async () => (await fetch(`${trove.url}/${clean}/`)).status === 200);
       await until('the photo to be released', async () => (await fetch(`${trove.url}/${photo}/-/resize/32x/`)).status === 200);

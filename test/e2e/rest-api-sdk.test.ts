@@ -245,13 +245,22 @@ describe.each(backends)('@uploadcare/rest-client against Trove (%s)', (backend) 
     expect(Object.keys(await getMetadata({ uuid }, signed)).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `key${i}`).sort());
   });
 
-  it('refuses document conversion by name, not with a 404; answers a video conversion of a PDF in `problems`', async () => {
+  it('answers document conversion of a broken PDF with a failed job, and a video conversion of it in `problems`', async () => {
     const uuid = await uploadFile(trove, Buffer.from('%PDF-1.4\n%%EOF\n'), 'doc.pdf');
     const type = ConversionType.DOCUMENT;
-    await expect(convert({ type, paths: [`${uuid}/${type}/-/format/png/`] }, signed)).rejects.toMatchObject({ status: 403 });
-    await expect(convert({ type, paths: [`${uuid}/${type}/`] }, simple)).rejects.toThrow('Document conversion is not available on this server.');
-    await expect(conversionJobStatus({ type, token: 123 }, signed)).rejects.toThrow('Document conversion is not available');
-    await expect(conversionInfo({ uuid }, signed)).rejects.toThrow('Document conversion is not available on this server.');
+    const path = `${uuid}/${type}/-/format/png/`;
+    const accepted = await convert({ type, paths: [path] }, signed);
+    expect(accepted.problems).toEqual({});
+    let status = await conversionJobStatus({ type, token: accepted.result[0]!.token }, signed);
+    for (let i = 0; i < 300 && (status.status === 'pending' || status.status === 'processing'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await conversionJobStatus({ type, token: accepted.result[0]!.token }, simple);
+    }
+    expect(status).toMatchObject({ status: 'failed', error: expect.stringMatching(/cannot be read/) });
+    const refused = await convert({ type, paths: [`${uuid}/${type}/`] }, simple);
+    expect(refused.problems[`${uuid}/${type}/`]).toMatch(/format is required/);
+    await expect(conversionJobStatus({ type, token: 123 }, signed)).rejects.toMatchObject({ status: 404 });
+    expect((await conversionInfo({ uuid }, signed)).format.name).toBe('pdf');
     const video = await convert({ type: ConversionType.VIDEO, paths: [`${uuid}/video/`] }, signed);
     expect(video.result).toEqual([]);
     expect(video.problems[`${uuid}/video/`]).toMatch(/is not a video/);

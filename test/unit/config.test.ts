@@ -98,10 +98,37 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TROVE_MAX_ANIMATION_FRAMES: '70', TROVE_MAX_SOURCE_PAGES: '80' })).toThrow(
       /^.*TROVE_MAX_ANIMATION_FRAMES: the former name of TROVE_MAX_SOURCE_PAGES, which is set too; keep only TROVE_MAX_SOURCE_PAGES/m,
     );
-    expect(ENV_VARS.filter((v) => /PAGES|ANIMATION_FRAMES/.test(v.name)).map((v) => v.name)).toEqual(['TROVE_MAX_SOURCE_PAGES']);
+    expect(ENV_VARS.filter((v) => /PAGES|ANIMATION_FRAMES/.test(v.name) && !v.name.startsWith('TROVE_DOCUMENT_')).map((v) => v.name)).toEqual(['TROVE_MAX_SOURCE_PAGES']);
   });
 
   it('refuses credentials given by half', () => {
     expect(() => loadConfig({ STORAGE_URL: 's3://bucket-a', AWS_ACCESS_KEY_ID: 'only-id' })).toThrow(/set both or neither/);
+  });
+});
+
+describe('document settings', () => {
+  it('have defaults sized for a small server, and read every variable', () => {
+    expect(loadConfig({}).documents).toEqual({ concurrency: 1, timeoutMs: 30_000, maxPages: 1000, maxPagePixels: 50_000_000, libreOfficePath: 'soffice', libreOfficeTimeoutMs: 120_000, programSearchPath: '/usr/local/bin:/usr/bin:/bin' });
+    const set = loadConfig({
+      TROVE_DOCUMENT_CONCURRENCY: '2',
+      TROVE_DOCUMENT_TIMEOUT: '5s',
+      TROVE_DOCUMENT_MAX_PAGES: '50',
+      TROVE_DOCUMENT_MAX_PAGE_PIXELS: '1000000',
+      TROVE_LIBREOFFICE_PATH: '/opt/libreoffice/program/soffice',
+      TROVE_LIBREOFFICE_TIMEOUT: '30s',
+      PATH: '/opt/bin:/usr/bin',
+    }).documents;
+    expect(set).toEqual({ concurrency: 2, timeoutMs: 5_000, maxPages: 50, maxPagePixels: 1_000_000, libreOfficePath: '/opt/libreoffice/program/soffice', libreOfficeTimeoutMs: 30_000, programSearchPath: '/opt/bin:/usr/bin' });
+    for (const name of ['TROVE_DOCUMENT_CONCURRENCY', 'TROVE_DOCUMENT_TIMEOUT', 'TROVE_DOCUMENT_MAX_PAGES', 'TROVE_DOCUMENT_MAX_PAGE_PIXELS', 'TROVE_LIBREOFFICE_PATH', 'TROVE_LIBREOFFICE_TIMEOUT']) {
+      expect(ENV_VARS.some((entry) => entry.name === name)).toBe(true);
+    }
+  });
+
+  it('refuse values out of range, naming the variable', () => {
+    expect(() => loadConfig({ TROVE_DOCUMENT_CONCURRENCY: '0' })).toThrow(/TROVE_DOCUMENT_CONCURRENCY: expected a number from 1 to 64/);
+    expect(() => loadConfig({ TROVE_DOCUMENT_MAX_PAGES: 'many' })).toThrow(/TROVE_DOCUMENT_MAX_PAGES: expected a whole number/);
+    expect(() => loadConfig({ TROVE_DOCUMENT_MAX_PAGE_PIXELS: '10' })).toThrow(/TROVE_DOCUMENT_MAX_PAGE_PIXELS: expected a number from 10000/);
+    expect(() => loadConfig({ TROVE_DOCUMENT_TIMEOUT: '10ms' })).toThrow(/TROVE_DOCUMENT_TIMEOUT/);
+    expect(() => loadConfig({ TROVE_LIBREOFFICE_TIMEOUT: 'soon' })).toThrow(/TROVE_LIBREOFFICE_TIMEOUT/);
   });
 });

@@ -12,6 +12,7 @@ import {
   ADDON_EXECUTE_JOB,
   ADDON_RETRY,
   CDN_PURGE_JOB,
+  DOCUMENT_CONVERT_JOB,
   EAGER_TRANSFORM_JOB,
   FILE_PURGE_JOB,
   JOB_NAMES,
@@ -34,7 +35,7 @@ describe('the job catalogue', () => {
   it('names every job once, each with an object schema and a policy the queues accept', () => {
     expect(JOB_NAMES).toEqual(JOBS.map((job) => job.name));
     expect(new Set(JOB_NAMES).size).toBe(JOBS.length);
-    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'faces.detect', 'file.purge', 'image.analyze', 'transform.eager', 'video.convert', 'video.hls', 'webhook.deliver']);
+    expect([...JOB_NAMES].sort()).toEqual(['addon.execute', 'cdn.purge', 'document.convert', 'faces.detect', 'file.purge', 'image.analyze', 'transform.eager', 'video.convert', 'video.hls', 'webhook.deliver']);
     for (const job of JOBS) {
       expect(job.payload.type, job.name).toBe('object');
       expect(() => assertValidRegistration(job.name, job.policy(DEFAULTS)), job.name).not.toThrow();
@@ -64,6 +65,11 @@ describe('the job catalogue', () => {
     expect(VIDEO_HLS_JOB.policy(slow).visibilityTimeoutMs).toBeGreaterThan(2 * 3_600_000);
     // Video jobs run in their own lane, so they hold none of the default lane's leases.
     expect([VIDEO_CONVERT_JOB.lane, VIDEO_HLS_JOB.lane]).toEqual(['video', 'video']);
+    // Document conversions have a lane of their own too, and a lease of minutes: LibreOffice's deadline and the pages after it, twice.
+    expect(DOCUMENT_CONVERT_JOB.lane).toBe('document');
+    const documentLease = DOCUMENT_CONVERT_JOB.policy(DEFAULTS).visibilityTimeoutMs;
+    expect(documentLease).toBe(2 * (DEFAULTS.documents.libreOfficeTimeoutMs + 10 * 60_000));
+    expect(documentLease).toBeLessThan(3_600_000);
   });
 
   describe('accepts what each producer sends', () => {
@@ -82,6 +88,7 @@ describe('the job catalogue', () => {
       [VIDEO_HLS_JOB, { uuid: '00000000-0000-4000-8000-000000000000' }],
       [IMAGE_ANALYZE_JOB, { projectId: 'p', uuid: '00000000-0000-4000-8000-000000000000' }],
       [FACES_DETECT_JOB, { projectId: 'p', uuid: '00000000-0000-4000-8000-000000000000' }],
+      [DOCUMENT_CONVERT_JOB, { token: '123456789' }],
     ];
 
     it('covers every job', () => {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MetadataRepositories } from '../../ports/repositories.js';
 import { KyselyAddonRequestsRepository } from './repositories/addon-requests.repository.js';
 import { KyselyVideoConversionsRepository } from './repositories/video-conversions.repository.js';
+import { KyselyDocumentConversionsRepository } from './repositories/document-conversions.repository.js';
 import { KyselyDashboardSessionsRepository } from './repositories/dashboard-sessions.repository.js';
 import { KyselyEventOutboxRepository } from './repositories/event-outbox.repository.js';
 import { KyselyFileCountersRepository } from './repositories/file-counters.repository.js';
@@ -33,6 +34,7 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly usage: KyselyUsageRepository;
   readonly addonRequests: KyselyAddonRequestsRepository;
   readonly videoConversions: KyselyVideoConversionsRepository;
+  readonly documentConversions: KyselyDocumentConversionsRepository;
   readonly storages: KyselyProjectStoragesRepository;
   readonly imageAnalysis: KyselyImageAnalysisRepository;
   readonly faceDetections: KyselyFaceDetectionsRepository;
@@ -58,6 +60,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.usage = new KyselyUsageRepository(db);
     this.addonRequests = new KyselyAddonRequestsRepository(db);
     this.videoConversions = new KyselyVideoConversionsRepository(db);
+    this.documentConversions = new KyselyDocumentConversionsRepository(db);
     this.storages = new KyselyProjectStoragesRepository(db);
     this.imageAnalysis = new KyselyImageAnalysisRepository(db);
     this.faceDetections = new KyselyFaceDetectionsRepository(db);

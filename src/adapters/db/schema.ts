@@ -214,6 +214,23 @@ export interface VideoConversionsTable {
   updated_at: string;
 }
 
+export interface DocumentConversionsTable {
+  token: string;
+  project_id: string;
+  request_key: string;
+  source_uuid: string;
+  format: string;
+  page: number | null;
+  store: number;
+  save_in_group: number;
+  result_uuid: string;
+  group_id: string | null;
+  status: string;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DashboardSessionsTable {
   /** SHA-256 of the cookie's token: a leaked table opens no session. */
   id: string;
@@ -375,6 +392,7 @@ export interface Database {
   usage_daily: UsageDailyTable;
   addon_requests: AddonRequestsTable;
   video_conversions: VideoConversionsTable;
+  document_conversions: DocumentConversionsTable;
   project_storages: ProjectStoragesTable;
   image_analysis: ImageAnalysisTable;
   face_detections: FaceDetectionsTable;

@@ -1,4 +1,5 @@
 import { derivativeBlobKey } from '../../domain/blob-layout.js';
+import { PDF_MIME_TYPE } from '../../domain/document-conversion.js';
 import { planHash } from '../../domain/transform/cache-key.js';
 import type { FaceSet } from '../../domain/faces.js';
 import { type DeliveryPlan, planRequiresFaces, planUsesFaces, type TransformPlan } from '../../domain/transform/operations.js';
@@ -289,8 +290,8 @@ export class TransformService {
 
   /** What the file's record alone says about transforming it. */
   private checkSource(file: StoredFile): void {
-    if (!file.isImage) {
-      throw createAppError('NOT_AN_IMAGE', 400, `File ${file.uuid} is ${file.mimeType}, not an image: image operations do not apply.`);
+    if (!file.isImage && file.mimeType !== PDF_MIME_TYPE) {
+      throw createAppError('NOT_AN_IMAGE', 400, `File ${file.uuid} is ${file.mimeType}, not an image or a PDF: image operations do not apply.`);
     }
     if (file.size > this.settings.maxSourceBytes) {
       throw createAppError('SOURCE_TOO_LARGE', 422, `File ${file.uuid} has ${file.size} bytes; Trove transforms originals up to ${this.settings.maxSourceBytes} bytes.`);

@@ -12,6 +12,7 @@ import * as jobLanes from './0010-job-lanes.js';
 import * as videoConversionLists from './0011-video-conversion-lists.js';
 import * as imageAnalysis from './0012-image-analysis.js';
 import * as faceDetections from './0013-face-detections.js';
+import * as documentConversions from './0014-document-conversions.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-video-conversion-lists': videoConversionLists,
   '0012-image-analysis': imageAnalysis,
   '0013-face-detections': faceDetections,
+  '0014-document-conversions': documentConversions,
 };
 
 export const migrationProvider: MigrationProvider = {

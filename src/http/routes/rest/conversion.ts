@@ -1,11 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { createAppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { cursorOf, limitOf, restRoute } from './rest-params.js';
 import { projectOf, restBases } from './rest-request.js';
 import {
+  DocumentConversionSchema,
+  DocumentConversionStatusSchema,
+  DocumentConvertBodySchema,
+  DocumentInfoSchema,
   ErrorDetailSchema,
   restBodyErrorResponses,
   restErrorResponses,
@@ -20,15 +23,7 @@ import {
 const TokenParamsSchema = Type.Object({ token: Type.String({ maxLength: 200 }) });
 const UuidParamsSchema = Type.Object({ uuid: Type.String({ maxLength: 200 }) });
 
-function noDocuments(): never {
-  throw createAppError('CONVERSION_UNAVAILABLE', 403, 'Document conversion is not available on this server.');
-}
-
-/**
- * Uploadcare's conversion endpoints. Video conversions run as background jobs on ffmpeg. Document
- * conversion is refused by name: an SDK's `convert` then fails with a sentence that says what is
- * missing, not with a 404 that reads as a typo; those routes stay out of the OpenAPI document.
- */
+/** Uploadcare's conversion endpoints: video conversions on ffmpeg, document conversions on pdfium and LibreOffice, both as background jobs. */
 export function registerRestConversion(fastify: FastifyInstance, ctx: HttpContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const videos = () => ctx.services.videos;
@@ -98,38 +93,39 @@ export function registerRestConversion(fastify: FastifyInstance, ctx: HttpContex
     async (request) => videos().cancel(projectOf(request), request.params.token),
   );
 
-  const refusal = { 403: ErrorDetailSchema };
+  const documents = () => ctx.services.documents;
   app.post(
     '/convert/document/',
     restRoute({
-      hide: true,
       operationId: 'convertDocument',
-      summary: 'Convert documents (not available)',
-      description: "Uploadcare's document conversion: answers 403, not available on this server.",
-      response: { ...refusal, ...restBodyErrorResponses },
+      summary: 'Convert documents',
+      description:
+        'Uploadcare\'s document conversion: each path (`<uuid>/document/-/format/png/-/page/2/`) becomes a background job with a `token`, and the result\'s `uuid` is given at once. PDFs are drawn by pdfium (png, jpg); Office files (DOCX, XLSX, PPTX, ODT, …) go through LibreOffice (pdf, png, jpg). With `save_in_group` and an image format without `page`, every page becomes a file of one group. A path Trove cannot convert is answered in `problems`; the same request again answers with the same token.',
+      body: DocumentConvertBodySchema,
+      response: { 200: DocumentConversionSchema, ...restBodyErrorResponses },
     }),
-    async () => noDocuments(),
+    async (request) => documents().convert(projectOf(request), request.body),
   );
   app.get(
     '/convert/document/status/:token/',
     restRoute({
-      hide: true,
-      operationId: 'documentConversionStatus',
-      summary: 'Document conversion status (not available)',
+      operationId: 'getDocumentConversionStatus',
+      summary: 'Document conversion status',
+      description: '`pending`, `processing`, `finished` (the result exists), `failed` (`error` says why) or `cancelled`.',
       params: TokenParamsSchema,
-      response: { ...refusal, ...restErrorResponses },
+      response: { 200: DocumentConversionStatusSchema, ...restErrorResponses },
     }),
-    async () => noDocuments(),
+    async (request) => documents().status(projectOf(request), request.params.token),
   );
   app.get(
     '/convert/document/:uuid/',
     restRoute({
-      hide: true,
-      operationId: 'documentConversionInfo',
-      summary: 'Document formats (not available)',
+      operationId: 'getDocumentConversionInfo',
+      summary: 'Document formats',
+      description: 'The file\'s format, the formats Trove converts it to here (none for a file that is not a document), and the groups of pages made from it by format.',
       params: UuidParamsSchema,
-      response: { ...refusal, ...restErrorResponses },
+      response: { 200: DocumentInfoSchema, ...restErrorResponses },
     }),
-    async () => noDocuments(),
+    async (request) => documents().info(projectOf(request), request.params.uuid),
   );
 }

@@ -700,3 +700,62 @@ export const VideoConversionStatusSchema = Type.Object(
   },
   { title: 'VideoConversionStatus' },
 );
+
+export const DocumentConvertBodySchema = Type.Object({
+  paths: Type.Array(Type.String({ maxLength: 1024 }), {
+    minItems: 1,
+    maxItems: 100,
+    description: '`<uuid>/document/-/format/<pdf|png|jpg>/` with `-/page/<N>/` for an image format (the first page when absent)',
+    ...rejects({
+      required: '`paths` is required: a list of paths such as "<uuid>/document/-/format/png/-/page/1/".',
+      default: '`paths` must be a list of 1 to 100 paths such as "<uuid>/document/-/format/png/-/page/1/".',
+    }),
+  }),
+  store: Type.Optional(
+    Type.Union([Type.String({ maxLength: 8 }), Type.Boolean(), Type.Null()], {
+      description: '"1" stores the results, "0" leaves them temporary; absent, the project\'s auto-store decides',
+      ...rejects('`store` is "1" or "0".'),
+    }),
+  ),
+  save_in_group: Type.Optional(
+    Type.Union([Type.String({ maxLength: 8 }), Type.Boolean(), Type.Null()], {
+      description: '"1" with an image format and no `page`: every page becomes a file, and the pages a group (listed by `GET /convert/document/<uuid>/`)',
+      ...rejects('`save_in_group` is "1" or "0".'),
+    }),
+  ),
+});
+
+export const DocumentConversionSchema = Type.Object(
+  {
+    problems: Type.Record(Type.String(), Type.String(), { description: 'Why each refused path was refused, by path' }),
+    result: Type.Array(
+      Type.Object({
+        original_source: Type.String({ description: 'The path as sent' }),
+        token: Type.Integer({ description: 'Poll `/convert/document/status/<token>/` with it' }),
+        uuid: Type.String({ format: 'uuid', description: 'The converted file (the first page, for a group of pages), once finished' }),
+      }),
+    ),
+  },
+  { title: 'DocumentConversion' },
+);
+
+export const DocumentConversionStatusSchema = Type.Object(
+  {
+    status: ConversionStatusSchema,
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the conversion failed' }),
+    result: Type.Union([Type.Object({ uuid: Type.String({ format: 'uuid' }) }), Type.Null()]),
+  },
+  { title: 'DocumentConversionStatus' },
+);
+
+export const DocumentInfoSchema = Type.Object(
+  {
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the file cannot be converted here (LibreOffice missing for an Office file), or null' }),
+    format: Type.Object({
+      name: Type.String({ description: 'The file\'s format: `pdf`, `docx`, …' }),
+      conversion_formats: Type.Array(Type.Object({ name: Type.String() }), { description: 'What Trove converts it to here' }),
+    }),
+    converted_groups: Type.Record(Type.String(), Type.String(), { description: 'By format, the latest group of pages made from it (`save_in_group`)' }),
+  },
+  { title: 'DocumentInfo' },
+);
