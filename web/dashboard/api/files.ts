@@ -36,7 +36,7 @@ interface FilePage {
 }
 
 /** Listed files carry their image analysis (`appdata.trove_image_analysis`): thumbnails show its placeholder while they load. */
-export const LIBRARY_INCLUDE = 'appdata';
+const LIBRARY_INCLUDE = 'appdata';
 
 /** The search's shortest text (Uploadcare's rule): a shorter one is looked for in the list's own way. */
 const MIN_SEARCH_LENGTH = 4;
