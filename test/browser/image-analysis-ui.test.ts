@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA } from 'thumbhash';
@@ -32,38 +33,17 @@ const THUMBNAIL = (url: URL) => url.pathname.includes('/-/preview/240x240/');
 const PREVIEW = (url: URL) => url.pathname.includes('/-/preview/1200x1200/');
 const SIMILAR = (url: URL) => url.pathname.endsWith('/files/') && url.searchParams.has('similar_to');
 
+declare const placeholderKit: {
+  read(root: string, image: string): PlaceholderView;
+  placeholdersDrawn(roots: string[]): boolean;
+  imagesLoaded(selectors: string[]): boolean;
+};
+
+const KIT = fileURLToPath(new URL('./fixtures/placeholder-kit.js', import.meta.url));
+
 /** Reads the placeholder (and the image it stands in for) inside the element `root` selects. */
 function readPlaceholder(page: Page, root: string, image: string): Promise<PlaceholderView> {
-  return page.evaluate(
-    ([rootSelector, imageSelector]) => {
-      const scope = document.querySelector(rootSelector);
-      if (!scope) throw new Error(`nothing matches ${rootSelector}`);
-      const placeholder = scope.querySelector<HTMLElement>('[data-testid="placeholder"]');
-      const real = scope.querySelector<HTMLImageElement>(imageSelector);
-      let mean: [number, number, number] | null = null;
-      if (placeholder instanceof HTMLImageElement && placeholder.complete && placeholder.naturalWidth > 0) {
-        const canvas = document.createElement('canvas');
-        canvas.width = placeholder.naturalWidth;
-        canvas.height = placeholder.naturalHeight;
-        const context = canvas.getContext('2d');
-        if (!context) throw new Error('no 2d context');
-        context.drawImage(placeholder, 0, 0);
-        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-        const sums = [0, 0, 0];
-        for (let i = 0; i < pixels.length; i += 4) for (let c = 0; c < 3; c++) sums[c]! += pixels[i + c]!;
-        const count = pixels.length / 4;
-        mean = [sums[0]! / count, sums[1]! / count, sums[2]! / count];
-      }
-      const rect = placeholder?.getBoundingClientRect();
-      return {
-        kind: placeholder?.dataset.placeholder ?? null,
-        mean,
-        box: rect ? { width: rect.width, height: rect.height } : null,
-        imageLoaded: real !== null && real.complete && real.naturalWidth > 0,
-      };
-    },
-    [root, image] as const,
-  );
+  return page.evaluate(([r, i]) => placeholderKit.read(r, i), [root, image] as const);
 }
 
 /** Holds every request `matches` picks until `release()`: the image stays "loading" as long as the test wants. */
@@ -149,6 +129,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     expect(await trove.ctx.metadata.imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
 
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript({ path: KIT });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
     errors = watchPageErrors(page);
@@ -177,10 +158,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     for (const uuid of [original, nearCopy, unrelated, guide]) await page.locator(card(uuid)).waitFor();
     // Every image asked for its thumbnail, and none got it.
     await expect.poll(() => thumbnails.held.length).toBe(3);
-    await page.waitForFunction(
-      (selectors) => selectors.every((selector) => document.querySelector<HTMLImageElement>(`${selector} [data-testid="placeholder"]`)?.naturalWidth),
-      [card(original), card(nearCopy)],
-    );
+    await page.waitForFunction((roots) => placeholderKit.placeholdersDrawn(roots), [card(original), card(nearCopy)]);
     for (const uuid of [original, nearCopy]) {
       const view = await readPlaceholder(page, card(uuid), 'img:not([data-testid="placeholder"])');
       expect(view.kind).toBe('thumbhash');
@@ -194,10 +172,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     await shots.take(page, 'library-placeholders');
 
     await thumbnails.release();
-    await page.waitForFunction(
-      (selectors) => selectors.every((selector) => (document.querySelector<HTMLImageElement>(`${selector} .thumb img`)?.naturalWidth ?? 0) > 0),
-      [card(original), card(nearCopy), card(unrelated)],
-    );
+    await page.waitForFunction((selectors) => placeholderKit.imagesLoaded(selectors), [card(original), card(nearCopy), card(unrelated)].map((root) => `${root} .thumb img`));
     // A loaded thumbnail stands alone: a transparent image must not show the placeholder through it.
     for (const uuid of [original, nearCopy, unrelated]) expect(await page.locator(`${card(uuid)} [data-testid="placeholder"]`).count()).toBe(0);
     await shots.take(page, 'library-loaded');
@@ -209,7 +184,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     await page.goto(`${trove.url}/dashboard/files/${original}`);
     await page.getByTestId('file-title').waitFor();
     await expect.poll(() => previews.held.length).toBe(1);
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid="file-preview"] [data-testid="placeholder"]')?.naturalWidth ?? 0) > 0);
+    await page.waitForFunction(() => placeholderKit.placeholdersDrawn(['[data-testid="file-preview"]']));
     const view = await readPlaceholder(page, '[data-testid="file-preview"]', '[data-testid="file-preview-image"]');
     expect(view.kind).toBe('thumbhash');
     expect(view.imageLoaded).toBe(false);
@@ -220,7 +195,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     await shots.take(page, 'file-page-placeholder');
 
     await previews.release();
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid="file-preview-image"]')?.naturalWidth ?? 0) > 0);
+    await page.waitForFunction(() => placeholderKit.imagesLoaded(['[data-testid="file-preview-image"]']));
     expect(await page.getByTestId('file-preview').getByTestId('placeholder').count()).toBe(0);
     expect(errors).toEqual([]);
   });

@@ -32,7 +32,7 @@ interface RowSnapshot {
 }
 interface Snapshot {
   value: string[];
-  files: Array<{ id: string; name: string; status: string; uuid: string | null; error: { message: string; code: string } | null }>;
+  files: Array<{ id: string; name: string; status: string; uuid: string | null; placeholder: string | null; error: { message: string; code: string } | null }>;
   hidden: Array<{ name: string; value: string }>;
   rows: RowSnapshot[];
   messages: string[];
@@ -400,8 +400,7 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
     // `done` and `element.files` carry the same value.
     expect(doneDetail.files.find((file) => file.uuid === image.uuid)?.placeholder).toBe(image.placeholder);
     expect(doneDetail.files.find((file) => file.uuid === pdf.uuid)?.placeholder).toBeNull();
-    const listed = await page.evaluate(() => (document.querySelector('trove-uploader') as unknown as { files: Array<{ name: string; placeholder: string | null }> }).files.map((file) => [file.name, file.placeholder]));
-    expect(listed).toEqual([
+    expect((await snapshot(page)).files.map((file) => [file.name, file.placeholder])).toEqual([
       ['landscape.jpg', image.placeholder],
       ['terms.pdf', null],
     ]);

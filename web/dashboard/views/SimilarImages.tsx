@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RestFile } from '../../../client/trove-client';
 import { errorMessage, failureStatus, isAbort } from '../api/errors';
 import { FileThumb } from '../components/FileThumb';
@@ -14,10 +14,15 @@ const SHOWN = 24;
  * asks again at this pace, so it fills in without a reload.
  */
 const PENDING_RETRY_MS = 2000;
+/**
+ * Asks stop after this many pending answers (a minute): an image over the server's analysis limits,
+ * or one uploaded before analysis existed and not backfilled, stays without one for good.
+ */
+const PENDING_RETRIES = 30;
 
 type Similar =
   | { state: 'loading' }
-  | { state: 'pending' }
+  | { state: 'pending'; waiting: boolean }
   | { state: 'error'; message: string }
   | { state: 'done'; files: RestFile[]; total: number };
 
@@ -29,6 +34,7 @@ export function SimilarImages(props: { uuid: string; cdnBase: string }) {
   const { api } = useApp();
   const [similar, setSimilar] = useState<Similar>({ state: 'loading' });
   const [generation, setGeneration] = useState(0);
+  const pendingAnswers = useRef(0);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -41,8 +47,10 @@ export function SimilarImages(props: { uuid: string; cdnBase: string }) {
         if (controller.signal.aborted || isAbort(failure)) return;
         // 409 IMAGE_ANALYSIS_PENDING: the only conflict this call has.
         if (failureStatus(failure) === 409) {
-          setSimilar({ state: 'pending' });
-          retry = window.setTimeout(() => setGeneration((n) => n + 1), PENDING_RETRY_MS);
+          pendingAnswers.current += 1;
+          const waiting = pendingAnswers.current < PENDING_RETRIES;
+          setSimilar({ state: 'pending', waiting });
+          if (waiting) retry = window.setTimeout(() => setGeneration((n) => n + 1), PENDING_RETRY_MS);
         } else {
           setSimilar({ state: 'error', message: errorMessage(failure) });
         }
@@ -55,6 +63,7 @@ export function SimilarImages(props: { uuid: string; cdnBase: string }) {
   }, [api, props.uuid, generation]);
 
   const tryAgain = () => {
+    pendingAnswers.current = 0;
     setSimilar({ state: 'loading' });
     setGeneration((n) => n + 1);
   };
@@ -65,9 +74,21 @@ export function SimilarImages(props: { uuid: string; cdnBase: string }) {
       {similar.state === 'loading' ? (
         <Spinner label="Looking for similar images…" />
       ) : similar.state === 'pending' ? (
-        <p class="subtle" role="status" data-testid="similar-pending">
-          Image analysis in progress: similar images show up here once it is done.
-        </p>
+        similar.waiting ? (
+          <p class="subtle" role="status" data-testid="similar-pending">
+            Image analysis in progress: similar images show up here once it is done.
+          </p>
+        ) : (
+          <div class="subtle" data-testid="similar-pending">
+            <p>
+              This image has no analysis yet. Images over the server's size limits are not analysed, and those uploaded before analysis existed get one from{' '}
+              <code>trove analysis backfill</code>.
+            </p>
+            <button type="button" class="btn btn-small" onClick={tryAgain}>
+              Check again
+            </button>
+          </div>
+        )
       ) : similar.state === 'error' ? (
         <ErrorBox message={similar.message} onRetry={tryAgain} />
       ) : similar.files.length === 0 ? (
