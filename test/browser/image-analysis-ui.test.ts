@@ -29,6 +29,8 @@ interface PlaceholderView {
 }
 
 const REST_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
+/** How long `expect.poll` waits for the page: vitest's 1 s default is short on a busy machine. */
+const SOON = { timeout: 10_000 };
 const THUMBNAIL = (url: URL) => url.pathname.includes('/-/preview/240x240/');
 const PREVIEW = (url: URL) => url.pathname.includes('/-/preview/1200x1200/');
 const SIMILAR = (url: URL) => url.pathname.endsWith('/files/') && url.searchParams.has('similar_to');
@@ -157,7 +159,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     const card = (uuid: string) => `[data-testid="file-card"][data-uuid="${uuid}"]`;
     for (const uuid of [original, nearCopy, unrelated, guide]) await page.locator(card(uuid)).waitFor();
     // Every image asked for its thumbnail, and none got it.
-    await expect.poll(() => thumbnails.held.length).toBe(3);
+    await expect.poll(() => thumbnails.held.length, SOON).toBe(3);
     await page.waitForFunction((roots) => placeholderKit.placeholdersDrawn(roots), [card(original), card(nearCopy)]);
     for (const uuid of [original, nearCopy]) {
       const view = await readPlaceholder(page, card(uuid), 'img:not([data-testid="placeholder"])');
@@ -172,9 +174,9 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     await shots.take(page, 'library-placeholders');
 
     await thumbnails.release();
-    await page.waitForFunction((selectors) => placeholderKit.imagesLoaded(selectors), [card(original), card(nearCopy), card(unrelated)].map((root) => `${root} .thumb img`));
+    await page.waitForFunction((selectors) => placeholderKit.imagesLoaded(selectors), [card(original), card(nearCopy), card(unrelated)].map((root) => `${root} .thumb img:not([data-testid="placeholder"])`));
     // A loaded thumbnail stands alone: a transparent image must not show the placeholder through it.
-    for (const uuid of [original, nearCopy, unrelated]) expect(await page.locator(`${card(uuid)} [data-testid="placeholder"]`).count()).toBe(0);
+    for (const uuid of [original, nearCopy, unrelated]) await expect.poll(() => page.locator(`${card(uuid)} [data-testid="placeholder"]`).count(), SOON).toBe(0);
     await shots.take(page, 'library-loaded');
     expect(errors).toEqual([]);
   });
@@ -183,7 +185,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     const previews = await holdRequests(page, PREVIEW);
     await page.goto(`${trove.url}/dashboard/files/${original}`);
     await page.getByTestId('file-title').waitFor();
-    await expect.poll(() => previews.held.length).toBe(1);
+    await expect.poll(() => previews.held.length, SOON).toBe(1);
     await page.waitForFunction(() => placeholderKit.placeholdersDrawn(['[data-testid="file-preview"]']));
     const view = await readPlaceholder(page, '[data-testid="file-preview"]', '[data-testid="file-preview-image"]');
     expect(view.kind).toBe('thumbhash');
@@ -196,7 +198,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
 
     await previews.release();
     await page.waitForFunction(() => placeholderKit.imagesLoaded(['[data-testid="file-preview-image"]']));
-    expect(await page.getByTestId('file-preview').getByTestId('placeholder').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('file-preview').getByTestId('placeholder').count(), SOON).toBe(0);
     expect(errors).toEqual([]);
   });
 
@@ -211,7 +213,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     // The dashboard's session, not a key: the cookie and the CSRF token, no Authorization header.
     expect(request.headers()['x-csrf-token']).toBeTruthy();
     expect(request.headers().authorization).toBeUndefined();
-    await expect.poll(() => panel().getAttribute('data-state')).toBe('done');
+    await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('done');
     expect(await similarUuids()).toEqual([nearCopy]);
     await panel().scrollIntoViewIfNeeded();
     await shots.take(page, 'similar-panel');
@@ -219,15 +221,15 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     // Each look-alike links to its own page, whose panel finds the original in turn.
     await panel().getByTestId('similar-file').getByRole('link').click();
     await page.waitForURL(`${trove.url}/dashboard/files/${nearCopy}`);
-    await expect.poll(() => page.getByTestId('file-title').textContent()).toBe('landscape-small.jpg');
-    await expect.poll(() => similarUuids()).toEqual([original]);
+    await expect.poll(() => page.getByTestId('file-title').textContent(), SOON).toBe('landscape-small.jpg');
+    await expect.poll(() => similarUuids(), SOON).toEqual([original]);
     expect(errors).toEqual([]);
   });
 
   it('says when nothing is similar, and says the analysis is in progress (409) until it is done', async () => {
     await page.goto(`${trove.url}/dashboard/files/${unrelated}`);
-    await expect.poll(() => panel().getAttribute('data-state')).toBe('done');
-    await expect.poll(() => panel().getByTestId('similar-none').isVisible()).toBe(true);
+    await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('done');
+    await expect.poll(() => panel().getByTestId('similar-none').isVisible(), SOON).toBe(true);
 
     expect(await trove.ctx.metadata.imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
     const conflicts: number[] = [];
@@ -235,7 +237,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
       if (SIMILAR(new URL(response.url())) && response.status() === 409) conflicts.push(response.status());
     });
     await page.reload();
-    await expect.poll(() => panel().getAttribute('data-state')).toBe('pending');
+    await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('pending');
     expect(await panel().getByTestId('similar-pending').textContent()).toMatch(/analysis in progress/i);
     expect(conflicts.length).toBeGreaterThan(0);
     await shots.take(page, 'similar-pending');
@@ -257,12 +259,12 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     };
     await page.route(SIMILAR, refuse);
     await page.goto(`${trove.url}/dashboard/files/${nearCopy}`);
-    await expect.poll(() => panel().getAttribute('data-state')).toBe('error');
+    await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('error');
     expect(await panel().getByTestId('error').textContent()).toContain('Similar images are unavailable right now.');
     expect(refused).toBe(1);
     await page.unroute(SIMILAR, refuse);
     await panel().getByRole('button', { name: 'Try again' }).click();
-    await expect.poll(() => panel().getAttribute('data-state')).toBe('done');
+    await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('done');
     expect(await similarUuids()).toEqual([original]);
     expect(errors.filter((error) => !/status of 500/.test(error))).toEqual([]);
   });
