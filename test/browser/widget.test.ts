@@ -8,10 +8,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { computeUploadSignature } from '../../src/domain/upload-signature.js';
 import { describeWhenBrowser, launchBrowser, StepShots, watchPageErrors } from '../helpers/browser.js';
-import { makeJpeg, makePngWithAlpha } from '../helpers/images.js';
+import { thumbHashToApproximateAspectRatio, thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
+import { makeJpeg, makePhoto, makePngWithAlpha } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { ffmpegClip } from '../helpers/video-clips.js';
-import { updateDefaultProject } from '../helpers/upload-http.js';
+import { sleep, updateDefaultProject } from '../helpers/upload-http.js';
 
 /** The page-side helpers of fixtures/widget-kit.js, as page.evaluate sees them. */
 interface FileSpec {
@@ -31,7 +32,7 @@ interface RowSnapshot {
 }
 interface Snapshot {
   value: string[];
-  files: Array<{ id: string; name: string; status: string; uuid: string | null; error: { message: string; code: string } | null }>;
+  files: Array<{ id: string; name: string; status: string; uuid: string | null; placeholder: string | null; error: { message: string; code: string } | null }>;
   hidden: Array<{ name: string; value: string }>;
   rows: RowSnapshot[];
   messages: string[];
@@ -55,6 +56,7 @@ interface FileUploadedDetail {
   uuid: string;
   info: UploadInfo;
   cdnUrl: string;
+  placeholder: string | null;
   file: { id: string; name: string };
 }
 interface ProgressDetail {
@@ -70,7 +72,7 @@ interface ErrorDetail {
   code: string;
 }
 interface DoneDetail {
-  files: Array<{ uuid: string; cdnUrl: string; info: UploadInfo }>;
+  files: Array<{ uuid: string; cdnUrl: string; info: UploadInfo; placeholder: string | null }>;
   group?: { id: string; cdnUrl: string };
 }
 interface VideoPreview {
@@ -133,6 +135,7 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
   let photoJpeg: Buffer;
   let logoPng: Buffer;
   let clipMp4: Buffer;
+  let landscapeJpeg: Buffer;
   let clipDir: string;
   const shots = new StepShots('widget');
 
@@ -145,7 +148,7 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
 
   beforeAll(async () => {
     clipDir = await mkdtemp(path.join(tmpdir(), 'trove-widget-video-'));
-    [trove, browser, catJpeg, photoJpeg, logoPng, clipMp4] = await Promise.all([
+    [trove, browser, catJpeg, photoJpeg, logoPng, clipMp4, landscapeJpeg] = await Promise.all([
       startTrove(),
       launchBrowser(),
       makeJpeg({ width: 640, height: 400 }),
@@ -156,6 +159,8 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
         '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '1',
         '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-c:a', 'aac',
       ]),
+      // Colours and shapes that a placeholder can get right or wrong (a noisy photo blurs to flat grey).
+      makePhoto(1200, 800, 'landscape').jpeg({ quality: 88 }).toBuffer(),
     ]);
     const kit = await readFile(new URL('./fixtures/widget-kit.js', import.meta.url));
     host = createServer((request, response) => {
@@ -361,6 +366,8 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
     const uploaded = (await page.evaluate(() => troveKit.waitFor('file-uploaded'))) as FileUploadedDetail;
     expect(uploaded.info).toMatchObject({ original_filename: 'cat.jpg', size: catJpeg.length, is_image: true });
     expect(uploaded.cdnUrl).toBe(`${trove.url}/${uploaded.uuid}/`);
+    // The bytes of a link never pass through the page: there is nothing to hash.
+    expect(uploaded.placeholder).toBeNull();
     expect(await info(uploaded.uuid)).toMatchObject({ sha256: sha256(catJpeg) });
     const state = await snapshot(page);
     expect(state.rows).toEqual([expect.objectContaining({ status: 'uploaded', name: 'cat.jpg', percent: '100%' })]);
@@ -368,6 +375,54 @@ describeWhenBrowser('widget')('<trove-uploader> in Chromium, embedded in a page 
     // The preview of a fetched image comes from the CDN.
     await page.waitForFunction(() => troveKit.previewLoaded());
     await shots.take(page, 'url-uploaded');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('gives each picked image’s ThumbHash as `placeholder` with file-uploaded and done, like the one the server computes later', async () => {
+    const { page, errors } = await open('placeholder', `<trove-uploader pubkey="${trove.publicKey}" multiple></trove-uploader>`);
+    const done = page.evaluate(() => troveKit.waitFor('done'));
+    await choose(page, [
+      { name: 'landscape.jpg', mimeType: 'image/jpeg', buffer: landscapeJpeg },
+      { name: 'terms.pdf', mimeType: 'application/pdf', buffer: PDF },
+    ]);
+    const doneDetail = (await done) as DoneDetail;
+    const uploaded = events<FileUploadedDetail>(await recorded(page), 'file-uploaded');
+    const image = uploaded.find((event) => event.file.name === 'landscape.jpg')!;
+    const pdf = uploaded.find((event) => event.file.name === 'terms.pdf')!;
+    expect(pdf.placeholder).toBeNull();
+    expect(image.placeholder).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    const local = Buffer.from(image.placeholder!, 'base64');
+    // A ThumbHash is a few dozen bytes; this one is of a landscape picture (3:2, which the hash rounds).
+    expect(local.length).toBeGreaterThan(4);
+    expect(local.length).toBeLessThan(40);
+    expect(thumbHashToApproximateAspectRatio(local)).toBeGreaterThan(1.3);
+    // `done` and `element.files` carry the same value.
+    expect(doneDetail.files.find((file) => file.uuid === image.uuid)?.placeholder).toBe(image.placeholder);
+    expect(doneDetail.files.find((file) => file.uuid === pdf.uuid)?.placeholder).toBeNull();
+    expect((await snapshot(page)).files.map((file) => [file.name, file.placeholder])).toEqual([
+      ['landscape.jpg', image.placeholder],
+      ['terms.pdf', null],
+    ]);
+
+    // Made in the page from the file, it looks like the server's own, computed after the upload.
+    let server: string | undefined;
+    for (const deadline = Date.now() + 30_000; !server && Date.now() < deadline; await sleep(100)) {
+      const response = await fetch(`${trove.url}/files/${image.uuid}/?include=appdata`, {
+        headers: { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
+      });
+      server = ((await response.json()) as { appdata?: { trove_image_analysis?: { data: { thumbhash: string } } } }).appdata?.trove_image_analysis?.data.thumbhash;
+    }
+    expect(server, 'the server analysed the image').toBeDefined();
+    const remote = Buffer.from(server!, 'base64');
+    expect(thumbHashToApproximateAspectRatio(local)).toBe(thumbHashToApproximateAspectRatio(remote));
+    const [a, b] = [thumbHashToAverageRGBA(local), thumbHashToAverageRGBA(remote)];
+    for (const channel of ['r', 'g', 'b'] as const) expect(Math.abs(a[channel] - b[channel])).toBeLessThan(0.04);
+    const [pictureA, pictureB] = [thumbHashToRGBA(local), thumbHashToRGBA(remote)];
+    expect([pictureA.w, pictureA.h]).toEqual([pictureB.w, pictureB.h]);
+    let difference = 0;
+    for (let i = 0; i < pictureA.rgba.length; i++) difference += Math.abs(pictureA.rgba[i]! - pictureB.rgba[i]!);
+    expect(difference / pictureA.rgba.length).toBeLessThan(8);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,6 +1,7 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends } from '../helpers/backends.js';
+import { makePhoto } from '../helpers/images.js';
 import { startTrove, type TestTrove } from '../helpers/trove-server.js';
 import { sleep, uploadFile } from '../helpers/upload-http.js';
 
@@ -46,26 +47,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   }
 }
 
-/** A photo-like picture: smooth colour gradients, a few soft shapes and fine noise. */
-async function photo(width: number, height: number, variant: 'landscape' | 'other'): Promise<Sharp> {
-  const data = Buffer.alloc(width * height * 3);
-  let seed = 11;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const u = x / width;
-      const v = y / height;
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      const grain = (seed / 2 ** 31 - 0.5) * 12;
-      const [r, g, b] =
-        variant === 'landscape'
-          ? [60 + 150 * u + 40 * Math.sin(v * 9), 90 + 120 * v + 30 * Math.cos(u * 7), 200 - 120 * v + 20 * Math.sin((u + v) * 11)]
-          : [128 + 110 * Math.sin(Math.hypot(u - 0.5, v - 0.5) * 40), 40 + 180 * (1 - u), 80 + 160 * u * v];
-      data.set([r + grain, g + grain, b + grain].map((c) => Math.max(0, Math.min(255, Math.round(c)))), (y * width + x) * 3);
-    }
-  }
-  return sharp(data, { raw: { width, height, channels: 3 } });
-}
-
 const analysisOf = (file: ListedFile) => file.appdata?.trove_image_analysis;
 
 describe.each(backends)('image analysis at upload (%s)', (backend) => {
@@ -88,10 +69,10 @@ describe.each(backends)('image analysis at upload (%s)', (backend) => {
     trove = await startTrove({ backend });
     const created = await trove.ctx.services.projects.create({ name: 'someone else' });
     other = { publicKey: created.project.publicKey, secretKey: created.secrets[0]!.secret };
-    const big = await (await photo(1200, 900, 'landscape')).jpeg({ quality: 92 }).toBuffer();
+    const big = await makePhoto(1200, 900, 'landscape').jpeg({ quality: 92 }).toBuffer();
     original = await uploadFile(trove, big, 'landscape.jpg');
     recompressed = await uploadFile(trove, await sharp(big).resize(500).jpeg({ quality: 55 }).toBuffer(), 'small.jpg');
-    different = await uploadFile(trove, await (await photo(1200, 900, 'other')).jpeg({ quality: 90 }).toBuffer(), 'other.jpg');
+    different = await uploadFile(trove, await makePhoto(1200, 900, 'other').jpeg({ quality: 90 }).toBuffer(), 'other.jpg');
     text = await uploadFile(trove, Buffer.from('not an image'), 'notes.txt');
     for (const [width, quality] of [
       [800, 80],

@@ -51,6 +51,30 @@ function noisy(width: number, height: number): Sharp {
   });
 }
 
+/**
+ * A photo-like picture: smooth colour gradients, a few soft shapes and fine grain. Its perceptual hash
+ * has structure (a flat or noisy image's has none), so `landscape` and `other` are far apart while
+ * resized or recompressed copies of one stay near it.
+ */
+export function makePhoto(width: number, height: number, variant: 'landscape' | 'other'): Sharp {
+  const data = Buffer.alloc(width * height * 3);
+  let seed = 11;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const u = x / width;
+      const v = y / height;
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const grain = (seed / 2 ** 31 - 0.5) * 12;
+      const [r, g, b] =
+        variant === 'landscape'
+          ? [60 + 150 * u + 40 * Math.sin(v * 9), 90 + 120 * v + 30 * Math.cos(u * 7), 200 - 120 * v + 20 * Math.sin((u + v) * 11)]
+          : [128 + 110 * Math.sin(Math.hypot(u - 0.5, v - 0.5) * 40), 40 + 180 * (1 - u), 80 + 160 * u * v];
+      data.set([r + grain, g + grain, b + grain].map((c) => Math.max(0, Math.min(255, Math.round(c)))), (y * width + x) * 3);
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } });
+}
+
 export async function makeJpeg(options: JpegOptions): Promise<Buffer> {
   const { width, height } = options;
   let image = (options.noise ? noisy(width, height) : solid(width, height)).jpeg({ quality: options.quality ?? 80 });

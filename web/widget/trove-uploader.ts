@@ -7,6 +7,7 @@ import { cameraMode, openCamera } from './camera.js';
 import { h, setAttr, setText } from './dom.js';
 import { FileRow, type FileStatus, type RowState } from './file-row.js';
 import { formatBytes, toPercent } from './format.js';
+import { thumbHashOf } from './placeholder.js';
 import { SignatureCache, signatureFromUrl, type SignatureProvider } from './signature.js';
 import { onStringsChange, strings as sharedStrings, type WidgetStrings } from './strings.js';
 import { OBSERVED_ATTRIBUTES, readSettings, type Settings } from './settings.js';
@@ -29,6 +30,8 @@ export interface UploaderFile {
   uuid: string | null;
   cdnUrl: string | null;
   info: FileInfo | null;
+  /** ThumbHash (base64) of an uploaded image picked from the device; null otherwise (see placeholder.ts). */
+  placeholder: string | null;
   error: { message: string; code: string } | null;
 }
 
@@ -36,6 +39,7 @@ export interface UploadedFile {
   uuid: string;
   cdnUrl: string;
   info: FileInfo;
+  placeholder: string | null;
 }
 
 export interface DoneDetail {
@@ -54,6 +58,12 @@ const PREVIEWABLE = /^image\/(jpeg|png|gif|webp|avif|bmp|svg\+xml|x-icon)$/;
  */
 const PREVIEWABLE_VIDEO = /^video\/(mp4|webm|ogg|quicktime)$/;
 const VIDEO_PREVIEW_MAX_BYTES = 500 * 1000 * 1000;
+/**
+ * The longest an upload's `file-uploaded` waits for its placeholder. The hash starts with the upload
+ * and usually ends long before the bytes are sent; a decode that stalls must not hold the event
+ * back, so past this the placeholder is null.
+ */
+const PLACEHOLDER_WAIT_MS = 2000;
 
 interface Entry {
   id: string;
@@ -72,6 +82,9 @@ interface Entry {
   info: FileInfo | null;
   cdnUrl: string | null;
   error: { message: string; code: string } | null;
+  /** The ThumbHash being made from the picked file, from its first upload attempt on; null for a link. */
+  hashing: Promise<string | null> | null;
+  placeholder: string | null;
   previewUrl: string | null;
   /** What `previewUrl` shows: a video plays muted in a loop in place of an image. */
   previewKind: RowState['previewKind'];
@@ -102,6 +115,14 @@ function localPreviewKind(type: string, size: number): RowState['previewKind'] |
   if (PREVIEWABLE.test(type) && size <= PREVIEW_MAX_BYTES) return 'image';
   if (PREVIEWABLE_VIDEO.test(type) && size <= VIDEO_PREVIEW_MAX_BYTES) return 'video';
   return null;
+}
+
+/** The placeholder, or null when it is not ready within `PLACEHOLDER_WAIT_MS`. */
+function placeholderInTime(hashing: Promise<string | null> | null): Promise<string | null> {
+  if (!hashing) return Promise.resolve(null);
+  let timer = 0;
+  const late = new Promise<null>((resolve) => (timer = window.setTimeout(() => resolve(null), PLACEHOLDER_WAIT_MS)));
+  return Promise.race([hashing, late]).finally(() => window.clearTimeout(timer));
 }
 
 function errorMessage(error: unknown): string {
@@ -240,6 +261,7 @@ export class TroveUploader extends HTMLElement {
       uuid: entry.uuid,
       cdnUrl: entry.cdnUrl,
       info: entry.info,
+      placeholder: entry.placeholder,
       error: entry.error,
     }));
   }
@@ -466,6 +488,8 @@ export class TroveUploader extends HTMLElement {
       info: null,
       cdnUrl: null,
       error: null,
+      hashing: null,
+      placeholder: null,
       previewUrl,
       previewKind: previewKind ?? 'image',
       multipart: null,
@@ -524,6 +548,9 @@ export class TroveUploader extends HTMLElement {
     entry.announced = -1;
     this.renderEntry(entry);
     this.emit('upload-start', { file: { id: entry.id, name: entry.name, size: entry.size, type: entry.type } });
+    // Hashed while the bytes go out, and only for files being sent: picking a hundred photos at once
+    // does not decode a hundred of them together.
+    if (entry.file && !entry.hashing) entry.hashing = thumbHashOf(entry.file);
     this.reportProgress(entry);
     const context: TransferContext = {
       api: this.api(settings),
@@ -552,7 +579,9 @@ export class TroveUploader extends HTMLElement {
       } else if (entry.file) info = await sendDirect(context, entry.file, entry.name);
       else throw new UploadError(this.strings.badAnswer, 'no_file', 0);
       if (entry.controller !== controller || entry.status !== 'uploading') return;
-      this.succeed(entry, info, settings);
+      const placeholder = await placeholderInTime(entry.hashing);
+      if (entry.controller !== controller || entry.status !== 'uploading') return;
+      this.succeed(entry, info, settings, placeholder);
     } catch (error) {
       // Cancelled, removed or restarted meanwhile: whoever did that has already updated the entry.
       if (entry.controller !== controller || entry.status !== 'uploading') return;
@@ -571,11 +600,12 @@ export class TroveUploader extends HTMLElement {
     }
   }
 
-  private succeed(entry: Entry, info: FileInfo, settings: Settings): void {
+  private succeed(entry: Entry, info: FileInfo, settings: Settings, placeholder: string | null): void {
     const t = this.strings;
     entry.status = 'uploaded';
     entry.uuid = info.uuid;
     entry.info = info;
+    entry.placeholder = placeholder;
     entry.cdnUrl = `${settings.cdnBase}/${info.uuid}/`;
     entry.multipart = null;
     if (entry.source === 'url') {
@@ -590,7 +620,7 @@ export class TroveUploader extends HTMLElement {
     this.renderEntry(entry);
     this.reportProgress(entry);
     this.announce(t.announceUploaded(entry.name));
-    this.emit('file-uploaded', { uuid: info.uuid, info, cdnUrl: entry.cdnUrl, file: { id: entry.id, name: entry.name } });
+    this.emit('file-uploaded', { uuid: info.uuid, info, cdnUrl: entry.cdnUrl, placeholder, file: { id: entry.id, name: entry.name } });
   }
 
   private fail(entry: Entry, error: unknown): void {
@@ -658,7 +688,7 @@ export class TroveUploader extends HTMLElement {
     const batch = this.entries.filter((entry) => entry.batch === this.batchId);
     const uploaded = this.entries.filter((entry) => entry.status === 'uploaded' && entry.uuid && entry.info && entry.cdnUrl);
     const failed = batch.filter((entry) => entry.status === 'failed' || entry.status === 'cancelled').length;
-    const files: UploadedFile[] = uploaded.map((entry) => ({ uuid: entry.uuid ?? '', cdnUrl: entry.cdnUrl ?? '', info: entry.info as FileInfo }));
+    const files: UploadedFile[] = uploaded.map((entry) => ({ uuid: entry.uuid ?? '', cdnUrl: entry.cdnUrl ?? '', info: entry.info as FileInfo, placeholder: entry.placeholder }));
     this.renderTotal();
     // For one file its own announcement (uploaded, failed, cancelled) already said it all.
     if (batch.length > 1) this.announce(this.strings.announceDone(batch.filter((entry) => entry.status === 'uploaded').length, failed));

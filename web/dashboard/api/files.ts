@@ -35,6 +35,9 @@ interface FilePage {
   cursor: string | null;
 }
 
+/** Listed files carry their image analysis (`appdata.trove_image_analysis`): thumbnails show its placeholder while they load. */
+const LIBRARY_INCLUDE = 'appdata';
+
 /** The search's shortest text (Uploadcare's rule): a shorter one is looked for in the list's own way. */
 const MIN_SEARCH_LENGTH = 4;
 
@@ -55,7 +58,7 @@ export async function loadFilePage(trove: TroveClient, query: FileQuery, cursor:
 
 /** A page of full-text search, with the project's totals (which a search does not give) on the first. */
 async function searchFilePage(trove: TroveClient, query: FileQuery, cursor: string | null, limit: number, signal?: AbortSignal): Promise<FilePage> {
-  const params: NonNullable<SearchFilesArgs['query']> = { limit: String(limit) };
+  const params: NonNullable<SearchFilesArgs['query']> = { limit: String(limit), include: LIBRARY_INCLUDE };
   if (cursor !== null) params.offset = cursor;
   if (query.status === 'stored') params.stored = 'true';
   if (query.status === 'temporary') params.stored = 'false';
@@ -81,6 +84,7 @@ function fileListQuery(query: FileQuery, limit: number, cursor: string | null = 
   const params: NonNullable<ListFilesArgs['query']> = {
     limit: String(limit),
     ordering: query.ordering === 'oldest' ? 'datetime_uploaded' : '-datetime_uploaded',
+    include: LIBRARY_INCLUDE,
   };
   if (query.status === 'stored') params.stored = 'true';
   if (query.status === 'temporary') params.stored = 'false';

@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RestFile } from '../../../client/trove-client';
 import { thumbnailUrl } from '../lib/cdn';
 import { fileKind, typeLabel } from '../lib/format';
+import { filePlaceholder } from '../lib/placeholder';
+import { PlaceholderImage } from './PlaceholderImage';
 
 /**
  * Pauses before asking again for a thumbnail the CDN refused. Scrolling fast through a big library
@@ -12,12 +14,15 @@ const RETRY_DELAYS_MS = [1500, 4000];
 
 /**
  * A square thumbnail box: the CDN preview for live images, otherwise a type label (PDF, MP4…).
- * The box has a fixed aspect so the grid never reflows as images arrive.
+ * The box has a fixed aspect so the grid never reflows as images arrive. Until the preview has
+ * loaded, the image's ThumbHash (or its dominant colour) holds its place when the file was listed
+ * with its analysis.
  */
-export function FileThumb(props: { file: RestFile; cdnBase: string }) {
+export function FileThumb(props: { file: Pick<RestFile, 'uuid' | 'mime_type' | 'is_image' | 'datetime_removed' | 'original_filename' | 'appdata'>; cdnBase: string }) {
   const { file } = props;
   const [attempt, setAttempt] = useState(0);
   const [failed, setFailed] = useState(false);
+  const [loaded, setLoaded] = useState(false);
   const retry = useRef(0);
   useEffect(() => () => window.clearTimeout(retry.current), []);
   const kind = fileKind(file.mime_type, file.is_image);
@@ -34,8 +39,11 @@ export function FileThumb(props: { file: RestFile; cdnBase: string }) {
   return (
     <div class={`thumb thumb-${kind}`}>
       {showImage ? (
-        // A new element per attempt: the browser requests the image again rather than keep the failure.
-        <img key={attempt} src={thumbnailUrl(props.cdnBase, file.uuid)} alt="" loading="lazy" decoding="async" onError={onError} />
+        <>
+          {!loaded && <PlaceholderImage placeholder={filePlaceholder(file)} class="thumb-placeholder" />}
+          {/* A new element per attempt: the browser requests the image again rather than keep the failure. */}
+          <img key={attempt} src={thumbnailUrl(props.cdnBase, file.uuid)} alt="" loading="lazy" decoding="async" onLoad={() => setLoaded(true)} onError={onError} />
+        </>
       ) : (
         <span class="thumb-type" aria-hidden="true">
           <span class="thumb-doc">

@@ -8,19 +8,22 @@ import { Icon } from '../components/Icon';
 import { Link } from '../components/Link';
 import { MetadataEditor } from '../components/MetadataEditor';
 import { EmptyState, ErrorBox, Spinner } from '../components/States';
+import { PlaceholderImage } from '../components/PlaceholderImage';
 import { TagEditor } from '../components/TagEditor';
 import { useApp } from '../context';
 import { cdnUrl, previewUrl } from '../lib/cdn';
 import { describeAudioStream, describeVideoStream, formatBitrate, formatDuration, imageDimensions, videoFacts } from '../lib/content-info';
 import { fileKind, formatBytes, formatCount, formatDateTime, typeLabel } from '../lib/format';
 import { runBusy, useDocumentTitle, useResource } from '../lib/hooks';
+import { filePlaceholder } from '../lib/placeholder';
 import { BASE, navigate } from '../router';
 import { Playground } from './Playground';
+import { SimilarImages } from './SimilarImages';
 import { VideoConversions } from './VideoConversions';
 
 export function FilePage(props: { uuid: string }) {
   const { api } = useApp();
-  const resource = useResource((signal) => api.trove.getFile({ path: { uuid: props.uuid } }, { signal }), [api, props.uuid]);
+  const resource = useResource((signal) => api.trove.getFile({ path: { uuid: props.uuid }, query: { include: 'appdata' } }, { signal }), [api, props.uuid]);
   useDocumentTitle(resource.data?.original_filename ?? 'File');
 
   return (
@@ -127,7 +130,7 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
 
       <div class="file-layout">
         <div class="file-preview panel" data-testid="file-preview">
-          <FilePreview file={file} kind={kind} cdnBase={boot.cdnBase} />
+          <FilePreview key={file.uuid} file={file} kind={kind} cdnBase={boot.cdnBase} />
         </div>
         <div class="file-facts panel">
           <h2>Details</h2>
@@ -193,6 +196,8 @@ function FileDetails(props: { file: RestFile; onChange: (file: RestFile) => void
 
       {kind === 'video' && !removed && <VideoConversions key={file.uuid} uuid={file.uuid} />}
 
+      {kind === 'image' && !removed && <SimilarImages key={file.uuid} uuid={file.uuid} cdnBase={boot.cdnBase} />}
+
       {kind === 'image' && !removed && <Playground uuid={file.uuid} cdnBase={boot.cdnBase} maxOutputDimension={boot.maxOutputDimension} />}
     </>
   );
@@ -239,15 +244,52 @@ function Fact(props: { label: string; testId: string; children: ComponentChildre
   );
 }
 
+/** The image's size as the CDN shows it: EXIF orientations 5 to 8 turn it a quarter, swapping the sides. */
+function uprightSize(file: RestFile): { width: number; height: number } | null {
+  const size = imageDimensions(file);
+  if (!size) return null;
+  const orientation = file.content_info?.image?.orientation ?? 1;
+  return orientation >= 5 ? { width: size.height, height: size.width } : size;
+}
+
+/** The longest side of the file page's preview, in CSS pixels (the CDN's `preview` bound). */
+const PREVIEW_SIZE = 1200;
+
+/** The width of the preview the CDN sends: `preview` shrinks to fit the bound, never enlarges. */
+function previewWidth(size: { width: number; height: number }): number {
+  return Math.round(size.width * Math.min(1, PREVIEW_SIZE / Math.max(size.width, size.height)));
+}
+
 function FilePreview(props: { file: RestFile; kind: ReturnType<typeof fileKind>; cdnBase: string }) {
   const { file, kind } = props;
   const [imageFailed, setImageFailed] = useState(false);
+  const [imageLoaded, setImageLoaded] = useState(false);
   if (file.datetime_removed !== null) {
     return <p class="subtle preview-none">This file was removed; there is nothing to preview.</p>;
   }
   const original = file.original_file_url ?? cdnUrl(props.cdnBase, file.uuid);
   if (kind === 'image' && !imageFailed) {
-    return <img class="file-preview-image" src={previewUrl(props.cdnBase, file.uuid)} alt={file.original_filename} onError={() => setImageFailed(true)} data-testid="file-preview-image" />;
+    const size = uprightSize(file);
+    return (
+      <div class="file-preview-frame">
+        {!imageLoaded && (
+          <PlaceholderImage
+            placeholder={filePlaceholder(file)}
+            class="file-preview-placeholder"
+            // The preview's own box is empty until it loads: the placeholder takes the size it will have.
+            style={size ? { width: `${previewWidth(size)}px`, aspectRatio: `${size.width} / ${size.height}` } : undefined}
+          />
+        )}
+        <img
+          class="file-preview-image"
+          src={previewUrl(props.cdnBase, file.uuid, PREVIEW_SIZE)}
+          alt={file.original_filename}
+          onLoad={() => setImageLoaded(true)}
+          onError={() => setImageFailed(true)}
+          data-testid="file-preview-image"
+        />
+      </div>
+    );
   }
   if (kind === 'video') {
     return <video class="file-preview-media" src={original} controls preload="metadata" data-testid="file-preview-video" />;
