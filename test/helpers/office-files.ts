@@ -50,8 +50,8 @@ function zip(entries: { name: string; data: Buffer }[]): Buffer {
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function docxOf(lines: string[]): Buffer {
-  const paragraphs = lines.map((line) => `<w:p><w:r><w:t>${escape(line)}</w:t></w:r></w:p>`).join('');
+/** A minimal DOCX: the package parts every Word document has, its body, and the document's own relationships when it has any. */
+function docxPackage(body: string, documentRelationships?: string): Buffer {
   return zip([
     {
       name: '[Content_Types].xml',
@@ -65,11 +65,23 @@ export function docxOf(lines: string[]): Buffer {
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
       ),
     },
+    ...(documentRelationships === undefined
+      ? []
+      : [
+          {
+            name: 'word/_rels/document.xml.rels',
+            data: Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${documentRelationships}</Relationships>`),
+          },
+        ]),
     {
       name: 'word/document.xml',
-      data: Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`),
+      data: Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`),
     },
   ]);
+}
+
+export function docxOf(lines: string[]): Buffer {
+  return docxPackage(lines.map((line) => `<w:p><w:r><w:t>${escape(line)}</w:t></w:r></w:p>`).join(''));
 }
 
 /**
@@ -79,30 +91,8 @@ export function docxOf(lines: string[]): Buffer {
 export function docxWithRemoteImage(url: string): Buffer {
   const picture =
     '<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="width:100pt;height:100pt"><v:imagedata r:id="rIdRemote" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></v:shape></w:pict></w:r></w:p>';
-  return zip([
-    {
-      name: '[Content_Types].xml',
-      data: Buffer.from(
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-      ),
-    },
-    {
-      name: '_rels/.rels',
-      data: Buffer.from(
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
-      ),
-    },
-    {
-      name: 'word/_rels/document.xml.rels',
-      data: Buffer.from(
-        `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdRemote" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="${escape(url)}" TargetMode="External"/></Relationships>`,
-      ),
-    },
-    {
-      name: 'word/document.xml',
-      data: Buffer.from(
-        `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Linked picture below</w:t></w:r></w:p>${picture}</w:body></w:document>`,
-      ),
-    },
-  ]);
+  return docxPackage(
+    `<w:p><w:r><w:t>Linked picture below</w:t></w:r></w:p>${picture}`,
+    `<Relationship Id="rIdRemote" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="${escape(url)}" TargetMode="External"/>`,
+  );
 }
