@@ -4,6 +4,18 @@ import type { NodeHttpContext } from '../../http-context.js';
 
 const HealthSchema = Type.Object({ status: Type.Literal('ok') }, { title: 'Health' });
 
+/** A media engine's state on this node: whether it runs, why not, and what runs it. */
+function engineStatus(reason: string, engine: string, description: string) {
+  return Type.Object(
+    {
+      available: Type.Boolean(),
+      reason: Type.Optional(Type.String({ description: reason })),
+      engine: Type.Optional(Type.String({ description: engine })),
+    },
+    { description },
+  );
+}
+
 const ReadinessSchema = Type.Object(
   {
     status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')]),
@@ -26,23 +38,17 @@ const ReadinessSchema = Type.Object(
       { description: 'Every add-on, available or not: one that is not set up here never makes the node unready or degraded.' },
     ),
     video: Type.Optional(
-      Type.Object(
-        {
-          available: Type.Boolean(),
-          reason: Type.Optional(Type.String({ description: 'Why video is unavailable, e.g. `ffprobe: not found`.' })),
-          engine: Type.Optional(Type.String({ description: 'What runs it, e.g. `ffmpeg version 5.1.6-0+deb12u1`.' })),
-        },
-        { description: 'Whether this node reads and converts video (ffmpeg and ffprobe). Unavailable video never makes the node unready or degraded.' },
+      engineStatus(
+        'Why video is unavailable, e.g. `ffprobe: not found`.',
+        'What runs it, e.g. `ffmpeg version 5.1.6-0+deb12u1`.',
+        'Whether this node reads and converts video (ffmpeg and ffprobe). Unavailable video never makes the node unready or degraded.',
       ),
     ),
     faces: Type.Optional(
-      Type.Object(
-        {
-          available: Type.Boolean(),
-          reason: Type.Optional(Type.String({ description: 'Why face detection is unavailable, e.g. `TROVE_FACE_MODEL=off`.' })),
-          engine: Type.Optional(Type.String({ description: 'The model and its worker, e.g. `ssd (worker running, 12 images)`.' })),
-        },
-        { description: 'Whether this node detects faces (TROVE_FACE_MODEL). Detection that is off or down never makes the node unready or degraded; face operations answer 503.' },
+      engineStatus(
+        'Why face detection is unavailable, e.g. `TROVE_FACE_MODEL=off`.',
+        'The model and its worker, e.g. `ssd (worker running, 12 images)`.',
+        'Whether this node detects faces (TROVE_FACE_MODEL). Detection that is off or down never makes the node unready or degraded; face operations answer 503.',
       ),
     ),
   },
