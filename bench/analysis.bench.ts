@@ -11,6 +11,7 @@
  * PostgreSQL runs in a fresh database analysis_bench_<random>, dropped at the end; without a
  * reachable server that part is skipped with a message.
  */
+import { KyselyShardSet } from '../src/adapters/db/shard-set.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -142,7 +143,7 @@ async function similarCost(engine: string, store: KyselyMetadataStore, scratch: 
     });
   }
   console.log(`${engine}: loaded ${FILES} files with analyses in ${((Date.now() - loadStart) / 1000).toFixed(0)} s`);
-  const service = new ImageAnalysisService(store, new FsBlobStore({ root: scratch }), store.createJobQueue(), new SharpImageAnalyzer(), systemClock, quiet, LIMITS);
+  const service = new ImageAnalysisService(await KyselyShardSet.open(store, { configured: [], poolSize: 1, cacheTtlMs: 60_000 }), new FsBlobStore({ root: scratch }), store.createJobQueue(), new SharpImageAnalyzer(), systemClock, quiet, LIMITS);
   const random = mulberry32(7);
   const rows: Record<string, string | number>[] = [];
   for (const distance of [6, 12]) {

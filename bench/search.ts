@@ -12,6 +12,7 @@
  * A fresh database search_bench_<random> is created on that server and dropped at the end,
  * and the SQLite file lives in a temporary folder (BENCH_KEEP_DB=1 keeps both and prints where).
  */
+import { KyselyShardSet } from '../src/adapters/db/shard-set.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -210,7 +211,7 @@ async function load(name: Engine['name'], store: KyselyMetadataStore, library: S
     if ((i / BATCH) % 20 === 19) process.stdout.write(`  ${name}: ${i + BATCH} files loaded\n`);
   }
   const loadSeconds = (performance.now() - started) / 1000;
-  return { name, store, project, service: new FileSearchService(store.fileSearch, { now: () => new Date() }, silent), loadSeconds, indexBytes };
+  return { name, store, project, service: new FileSearchService(await KyselyShardSet.open(store, { configured: [], poolSize: 1, cacheTtlMs: 60_000 }), { now: () => new Date() }, silent), loadSeconds, indexBytes };
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import type { GuardedFetcher } from './ports/fetcher.js';
 import type { JobQueue, JobRegistry } from './ports/job-queue.js';
 import type { LockService } from './ports/lock-service.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
-import type { MetadataStore } from './ports/repositories.js';
+import type { MainStore, ShardAdmin, ShardResolver } from './ports/shards.js';
 import type { CacheInvalidationService } from './services/cache-invalidation.service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { EventDispatcher } from './services/event-dispatcher.service.js';
@@ -36,7 +36,10 @@ export interface Trove {
   config: Config;
   clock: Clock;
   metrics: Metrics;
-  metadata: MetadataStore;
+  /** The main database: projects, keys, settings, sessions (a project's files are on its shard). */
+  metadata: MainStore;
+  /** The shards: `forProject` is the one way to a project's files; `fanOut` visits every shard. */
+  shards: ShardResolver & ShardAdmin;
   blobs: BlobStore;
   fetcher: GuardedFetcher;
   events: EventBus;
@@ -126,6 +129,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     clock: basics.clock,
     metrics: basics.metrics,
     metadata: storage.metadata,
+    shards: storage.shards,
     blobs: storage.blobs,
     fetcher: storage.fetcher,
     events: coordination.events,

@@ -204,6 +204,12 @@ export const ERROR_CODES = {
   // Projects (command line and REST API).
   PROJECT_NOT_FOUND: { statuses: [404], api: 'any', meaning: 'No project has this public key.' },
   PROJECT_KEY_TAKEN: { statuses: [409], api: 'cli', meaning: 'A project with this public key already exists.' },
+  PROJECT_MOVING: { statuses: [503], api: 'any', meaning: 'The project is switching shards and its writes are paused for a few seconds; try again after Retry-After.' },
+  SHARD_UNAVAILABLE: { statuses: [503], api: 'any', meaning: 'The shard database holding this project’s files does not answer; the message names the shard and the cause. Other projects are not affected.' },
+  SHARD_NOT_FOUND: { statuses: [404], api: 'cli', meaning: 'No shard has this name (`trove shards list` shows them).' },
+  SHARD_INVALID: { statuses: [400, 409], api: 'cli', meaning: 'The shard cannot be added: its name is taken or malformed, its URL uses another engine than the main database, or it cannot be reached.' },
+  MOVE_REFUSED: { statuses: [409], api: 'cli', meaning: 'The project cannot be moved as asked: it is on that shard already, another move of it is under way to a different shard, or there is no move to resume or roll back.' },
+  MOVE_VERIFY_FAILED: { statuses: [409], api: 'cli', meaning: 'After copying, the project’s rows on the two shards differ; nothing was switched, and running the move again copies afresh.' },
 
   // Dashboard.
   SESSION_REQUIRED: { statuses: [401], api: 'dashboard', meaning: 'Not signed in, or the session has ended: sign in again.' },

@@ -3,14 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { DEFAULT_ROLES, ROLES, type Role } from './config/config.js';
 import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
 import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
-import { formatHelp, formatProjects, formatStorages } from './cli/print.js';
+import { formatHelp, formatProjects, formatShards, formatStorages } from './cli/print.js';
 import { serve } from './cli/serve.js';
 import { ConfigError, isAppError } from './errors.js';
 import { systemClock } from './lib/clock.js';
 import { ProjectService } from './services/project.service.js';
 import type { ProjectStorageService } from './services/project-storage.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
-import { openMetadataStore } from './wiring/storage.js';
+import { openMetadataStore, openShards } from './wiring/storage.js';
+import { withAdministration } from './wiring/administration.js';
 import { createProjectStorages } from './wiring/storages.js';
 import { withAnalysisBackfill } from './wiring/analysis-backfill.js';
 
@@ -62,21 +63,11 @@ function projectSettings(options: ParsedOptions<SettingName>) {
 }
 
 async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (service: ProjectService) => Promise<T>): Promise<T> {
-  const { store } = await openMetadataStore(config.database);
-  try {
-    return await run(new ProjectService(store.projects));
-  } finally {
-    await store.close();
-  }
+  return withAdministration(config, (admin) => run(admin.projects));
 }
 
 async function withStorages<T>(config: ReturnType<typeof loadConfig>, run: (projects: ProjectService, storages: ProjectStorageService) => Promise<T>): Promise<T> {
-  const { store } = await openMetadataStore(config.database);
-  try {
-    return await run(new ProjectService(store.projects), createProjectStorages(config, store.storages, systemClock));
-  } finally {
-    await store.close();
-  }
+  return withAdministration(config, (admin) => run(admin.projects, createProjectStorages(config, admin.main.storages, systemClock)));
 }
 
 /** A secret from a file, or from standard input for `-`: never on the command line, where `ps` shows it. */
@@ -108,9 +99,28 @@ const COMMANDS: readonly Command[] = [
     summary: 'apply database migrations',
     options: [],
     run: async () => {
-      const { store, applied } = await openMetadataStore(loadConfigFromEnvironment().database);
+      const config = loadConfigFromEnvironment();
+      const { store, applied } = await openMetadataStore(config.database);
       try {
-        process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
+        process.stdout.write(applied.length ? `main: applied ${applied.join(', ')}\n` : 'main: up to date\n');
+        // Opening the shards migrates each one; a shard that does not answer is reported and fails the command.
+        const shards = await openShards(config, store);
+        try {
+          let unreachable = 0;
+          for (const description of shards.describe().filter((shard) => shard.name !== 'main')) {
+            try {
+              await shards.ping(description.name);
+              const done = shards.appliedMigrations().get(description.name) ?? [];
+              process.stdout.write(done.length ? `${description.name}: applied ${done.join(', ')}\n` : `${description.name}: up to date\n`);
+            } catch (error) {
+              unreachable += 1;
+              process.stdout.write(`${description.name}: NOT MIGRATED (${(error as Error).message})\n`);
+            }
+          }
+          if (unreachable > 0) process.exitCode = 1;
+        } finally {
+          await shards.close();
+        }
       } finally {
         await store.close();
       }
@@ -131,13 +141,15 @@ const COMMANDS: readonly Command[] = [
     options: [
       { name: 'name', value: 'NAME', required: true, description: 'project name' },
       { name: 'public-key', value: 'KEY', description: 'public key to use (default: generated)' },
+      { name: 'shard', value: 'SHARD', description: 'shard to keep its files on (default: the least loaded)' },
       ...SETTING_OPTIONS,
     ],
     run: async (options) => {
       const name = options.required('name');
       const publicKey = options.value('public-key');
+      const shard = options.value('shard');
       const settings = projectSettings(options);
-      const created = await withProjects(loadConfigFromEnvironment(), (s) => s.create({ name, ...(publicKey ? { publicKey } : {}), ...settings }));
+      const created = await withProjects(loadConfigFromEnvironment(), (s) => s.create({ name, ...(publicKey ? { publicKey } : {}), ...(shard ? { shard } : {}), ...settings }));
       process.stdout.write(formatProjects([created], true));
     },
   }),
@@ -244,6 +256,28 @@ const COMMANDS: readonly Command[] = [
       const name = options.required('name');
       await withStorages(loadConfigFromEnvironment(), async (projects, storages) => storages.remove(await projects.findByPublicKey(publicKey), name));
       process.stdout.write(`removed storage "${name}"\n`);
+    },
+  }),
+  command({
+    path: ['shards', 'list'],
+    summary: 'list the shards with their projects, files and bytes',
+    options: [],
+    run: async () => {
+      const loads = await withAdministration(loadConfigFromEnvironment(), (admin) => admin.placement.loads());
+      process.stdout.write(formatShards(loads));
+    },
+  }),
+  command({
+    path: ['shards', 'add'],
+    summary: 'add a shard database (checked, migrated and recorded in the main database; running servers find it on first use)',
+    positionals: [
+      { name: 'name', description: 'shard name: lowercase letters, digits, - or _' },
+      { name: 'url', description: 'database URL, the main database’s engine (postgres://… or sqlite:///path)' },
+    ],
+    options: [],
+    run: async (options) => {
+      const added = await withAdministration(loadConfigFromEnvironment(), (admin) => admin.shards.add(options.required('name'), options.required('url')));
+      process.stdout.write(`added shard "${added.name}" (${added.url}); new projects may be placed on it\n`);
     },
   }),
   command({

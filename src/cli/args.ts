@@ -21,6 +21,8 @@ export interface CommandSpec<N extends string = string> {
   readonly path: readonly string[];
   readonly summary: string;
   readonly options: readonly OptionSpec<N>[];
+  /** Required words after the command's own (`trove shards add NAME URL`), read in order before any option. */
+  readonly positionals?: readonly { readonly name: N; readonly description: string }[];
 }
 
 /** A command line that does not match the declaration. Its message is ready to print. */
@@ -148,7 +150,17 @@ function parseOptions(command: CommandSpec, tokens: readonly string[]): ParsedOp
   const values = new Map<string, string | true>();
   const title = commandTitle(command.path);
   const fail = (problem: string) => optionError(command, problem);
-  for (let i = 0; i < tokens.length; i++) {
+  const positionals = command.positionals ?? [];
+  let start = 0;
+  for (const positional of positionals) {
+    const token = tokens[start];
+    if (token === undefined || token.startsWith('-')) {
+      throw fail(`Missing ${positional.name.toUpperCase()} for "${title}": ${commandTitle(command.path)} ${positionals.map((p) => p.name.toUpperCase()).join(' ')}.`);
+    }
+    values.set(positional.name, token);
+    start += 1;
+  }
+  for (let i = start; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (!token.startsWith('-')) {
       const previous = specs.get(tokens[i - 1]?.slice(2) ?? '');

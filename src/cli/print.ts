@@ -1,5 +1,6 @@
 import type { ProjectStorage } from '../domain/project-storage.js';
 import type { ProjectWithSecrets } from '../services/project.service.js';
+import type { ShardLoad } from '../services/shard-placement.service.js';
 import { commandTitle, HELP_COMMAND, type CommandSpec, type OptionSpec } from './args.js';
 
 /** Printed once, on the start that created the default project: the operator needs these keys. */
@@ -22,6 +23,7 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
   for (const { project, secrets } of list) {
     out.push(`${project.name}`);
     out.push(`  public key:     ${project.publicKey}`);
+    out.push(`  shard:          ${project.shard}`);
     out.push(`  auto store:     ${project.autoStore ? 'on' : 'off'}`);
     out.push(`  signed uploads: ${project.signedUploads ? 'required' : 'optional'}`);
     out.push(`  max file size:  ${project.maxFileSize ?? 'server limit'}`);
@@ -33,6 +35,18 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
     out.push('');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `trove shards list`: each shard with what it holds; a shard that does not answer says why. */
+export function formatShards(loads: ShardLoad[]): string {
+  const rows = [['SHARD', 'SOURCE', 'PROJECTS', 'FILES', 'BYTES', 'URL']];
+  for (const load of loads) {
+    rows.push([load.name, load.source, String(load.projects), load.files === null ? '?' : String(load.files), load.bytes === null ? '?' : String(load.bytes), load.url]);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));
+  for (const load of loads) if (load.error !== null) lines.push(`${load.name} does not answer: ${load.error}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Storages without their credentials, which nothing prints. */
@@ -106,13 +120,17 @@ export function formatHelp(commands: readonly CommandSpec[], path: readonly stri
 
 function formatCommandHelp(command: CommandSpec): string {
   const title = commandTitle(command.path);
-  const rows = command.options.map((o): [string, string] => [
-    o.value === undefined ? `--${o.name}` : `--${o.name} ${o.value}`,
-    o.required ? `${o.description} (required)` : o.description,
-  ]);
+  const positionals = command.positionals ?? [];
+  const rows = [
+    ...positionals.map((p): [string, string] => [p.name.toUpperCase(), `${p.description} (required)`]),
+    ...command.options.map((o): [string, string] => [
+      o.value === undefined ? `--${o.name}` : `--${o.name} ${o.value}`,
+      o.required ? `${o.description} (required)` : o.description,
+    ]),
+  ];
   rows.push(['--help, -h', 'show this help']);
   return [
-    wrap(`Usage: ${title} `, command.options.map(optionUsage)),
+    wrap(`Usage: ${title} `, [...positionals.map((p) => p.name.toUpperCase()), ...command.options.map(optionUsage)]),
     '',
     `${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.`,
     '',

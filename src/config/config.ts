@@ -57,6 +57,14 @@ export interface Config {
   workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   database: DatabaseConfig;
+  shards: {
+    /** Shards from TROVE_SHARDS; those added by `trove shards add` are read from the main database. */
+    configured: Array<{ name: string; database: DatabaseConfig }>;
+    /** Connections each PostgreSQL shard may open per process. */
+    poolSize: number;
+    /** How long a process trusts what it read of a project's shard before asking the main database again. */
+    cacheTtlMs: number;
+  };
   storage: StorageConfig;
   http: {
     /** Absolute base URL clients reach Trove at; null: derived from each request's Host. */

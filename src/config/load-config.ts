@@ -7,6 +7,8 @@ import {
   parseBoolean,
   parseBytes,
   parseClamdUrl,
+  parseDatabaseUrl,
+  parseShardList,
   parseDuration,
   parseEnum,
   parseInteger,
@@ -31,7 +33,10 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
   { name: 'DATA_DIR', default: './data', description: 'Folder for the embedded SQLite database and file bytes.' },
   { name: 'DATABASE_URL', default: '(SQLite in DATA_DIR)', description: '`postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:///abs/path.db`.' },
-  { name: 'DATABASE_POOL_SIZE', default: '10', description: 'PostgreSQL connections per process.' },
+  { name: 'DATABASE_POOL_SIZE', default: '10', description: 'PostgreSQL connections per process to the main database.' },
+  { name: 'TROVE_SHARDS', default: '(none)', description: 'Shard databases besides the main one, as `name=url` pairs separated by commas, e.g. `eu1=postgres://db-eu1/trove,eu2=postgres://db-eu2/trove` (SQLite: `b=sqlite:///var/lib/trove/shard-b.db`). Each project\'s files live on one shard; `trove shards add` adds shards without a restart. Every shard uses the main database\'s engine.' },
+  { name: 'TROVE_SHARD_POOL_SIZE', default: '4', description: 'PostgreSQL connections per process to each shard.' },
+  { name: 'TROVE_SHARD_CACHE_TTL', default: '2s', description: 'How long a process reuses what it read of a project\'s shard; a move waits this long (twice) before cleaning up the shard the project left.' },
   { name: 'STORAGE_URL', default: '(files in DATA_DIR/blobs)', description: '`s3://bucket/optional/prefix?endpoint=http://host:9000&region=us-east-1&forcePathStyle=true`, or `file:///abs/dir`.' },
   { name: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN', default: '(none)', description: 'S3 credentials. Without them the AWS SDK default chain is used.' },
   { name: 'AWS_REGION', default: 'us-east-1', description: 'S3 region when STORAGE_URL does not name one.' },
@@ -160,6 +165,17 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     { kind: 'sqlite', path: path.join(dataDir, 'trove.db') },
     (raw) => parseDatabaseUrl(raw, read('DATABASE_POOL_SIZE', 10, (v) => parseInteger(v, 1, 1000))),
   );
+  const shardPoolSize = read('TROVE_SHARD_POOL_SIZE', 4, (v) => parseInteger(v, 1, 100));
+  const shards: Config['shards'] = {
+    configured: read('TROVE_SHARDS', [], (v) => parseShardList(v, shardPoolSize)),
+    poolSize: shardPoolSize,
+    cacheTtlMs: read('TROVE_SHARD_CACHE_TTL', 2_000, (v) => durationBetween(v, 100, 60_000)),
+  };
+  for (const shard of shards.configured) {
+    if (shard.database.kind !== database.kind) {
+      problems.push(`TROVE_SHARDS: shard "${shard.name}" is ${shard.database.kind} but the main database is ${database.kind}; every shard uses the main database's engine`);
+    }
+  }
   const storage = read<StorageConfig>('STORAGE_URL', { kind: 'fs', root: path.join(dataDir, 'blobs') }, (raw) =>
     parseStorageUrl(raw, env, problems),
   );
@@ -176,6 +192,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       parseEnum(v, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     ),
     database,
+    shards,
     storage,
     http: {
       publicUrl: read<string | null>('TROVE_PUBLIC_URL', null, (v) =>
@@ -338,15 +355,6 @@ function durationBetween(raw: string, minMs: number, maxMs: number): number {
   return ms;
 }
 
-function parseDatabaseUrl(raw: string, poolSize: number): DatabaseConfig {
-  const url = parseUrl(raw, ['postgres:', 'postgresql:', 'sqlite:']);
-  if (url.protocol === 'sqlite:') {
-    const file = decodeURIComponent(url.pathname);
-    if (!file || file === '/') throw new Error('sqlite: URL needs a file path, e.g. sqlite:///var/lib/trove/trove.db');
-    return { kind: 'sqlite', path: path.resolve(file) };
-  }
-  return { kind: 'postgres', url: raw, poolSize };
-}
 
 function parseStorageUrl(raw: string, env: Env, problems: string[]): StorageConfig {
   const url = parseUrl(raw, ['s3:', 'file:']);

@@ -1,3 +1,6 @@
+import path from 'node:path';
+import type { DatabaseConfig } from './config.js';
+
 /** Parsers for environment values. Each returns the value or throws a message saying what is wrong. */
 
 const BYTE_UNITS: Record<string, number> = {
@@ -116,4 +119,33 @@ export function parseKey256(raw: string): Buffer {
   }
   // The value is a secret: the message never repeats it.
   throw new Error(`expected 32 bytes as 64 hex digits or in base64 (e.g. the output of \`openssl rand -base64 32\`), got ${v.length} characters`);
+}
+
+/** A database URL: `postgres://…` (a pool of `poolSize`) or `sqlite:///path/file.db`. */
+export function parseDatabaseUrl(raw: string, poolSize: number): DatabaseConfig {
+  const url = parseUrl(raw, ['postgres:', 'postgresql:', 'sqlite:']);
+  if (url.protocol === 'sqlite:') {
+    const file = decodeURIComponent(url.pathname);
+    if (!file || file === '/') throw new Error('sqlite: URL needs a file path, e.g. sqlite:///var/lib/trove/trove.db');
+    return { kind: 'sqlite', path: path.resolve(file) };
+  }
+  return { kind: 'postgres', url: raw, poolSize };
+}
+
+/** Shard names: short, lowercase, safe in a URL and a metric label; `main` is the main database's. */
+export const SHARD_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** `TROVE_SHARDS`: `name=url` pairs separated by commas or spaces, each a database URL. */
+export function parseShardList(raw: string, poolSize: number): Array<{ name: string; database: DatabaseConfig }> {
+  const shards: Array<{ name: string; database: DatabaseConfig }> = [];
+  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new Error(`"${entry}" is not name=url (e.g. eu1=postgres://db-eu1/trove)`);
+    const name = entry.slice(0, at);
+    if (!SHARD_NAME.test(name)) throw new Error(`shard name "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
+    if (name === 'main') throw new Error('"main" is the main database (DATABASE_URL); give the shard another name');
+    if (shards.some((s) => s.name === name)) throw new Error(`shard "${name}" is listed twice`);
+    shards.push({ name, database: parseDatabaseUrl(entry.slice(at + 1), poolSize) });
+  }
+  return shards;
 }

@@ -14,6 +14,8 @@ export interface Project {
   scanOnUpload: boolean;
   /** A file the upload scan finds infected is deleted (otherwise it is kept, never delivered). */
   purgeInfected: boolean;
+  /** The shard holding the project's files ('main': the main database). */
+  shard: string;
   createdAt: string;
 }
 

@@ -57,7 +57,8 @@ export function webhookRetryPolicy(baseDelayMs: number): RetryPolicy {
 /** One attempt to POST a webhook delivery (a row of webhook_deliveries) to its target. */
 export const WEBHOOK_DELIVERY_JOB = {
   name: 'webhook.deliver',
-  payload: Type.Object({ deliveryId: Type.String() }),
+  // projectId: the shard to look in (jobs queued before shards carry none: every shard is asked).
+  payload: Type.Object({ deliveryId: Type.String(), projectId: Type.Optional(Type.String()) }),
   policy: (settings) => ({
     retry: webhookRetryPolicy(settings.webhooks.retryBaseMs),
     // A lost attempt (its worker died) is taken again once it cannot still be running.
@@ -97,7 +98,7 @@ export const ADDON_RETRY = { maxAttempts: 6, baseDelayMs: 10_000, maxDelayMs: 12
  */
 export const ADDON_EXECUTE_JOB = {
   name: 'addon.execute',
-  payload: Type.Object({ requestId: Type.String() }),
+  payload: Type.Object({ requestId: Type.String(), projectId: Type.Optional(Type.String()) }),
   policy: (settings) => ({
     retry: ADDON_RETRY,
     // Two exchanges with clamd (its version, then the scan), each bounded by its timeout.
@@ -144,7 +145,7 @@ export const VIDEO_CONVERT_RETRY = { maxAttempts: 3, baseDelayMs: 30_000, maxDel
 export const VIDEO_CONVERT_JOB = {
   name: 'video.convert',
   lane: VIDEO_LANE,
-  payload: Type.Object({ token: Type.String() }),
+  payload: Type.Object({ token: Type.String(), projectId: Type.Optional(Type.String()) }),
   policy: (settings) => ({
     retry: VIDEO_CONVERT_RETRY,
     visibilityTimeoutMs: videoLeaseMs(settings),
@@ -186,7 +187,7 @@ export const DOCUMENT_CONVERT_RETRY = { maxAttempts: 3, baseDelayMs: 30_000, max
 export const DOCUMENT_CONVERT_JOB = {
   name: 'document.convert',
   lane: DOCUMENT_LANE,
-  payload: Type.Object({ token: Type.String() }),
+  payload: Type.Object({ token: Type.String(), projectId: Type.Optional(Type.String()) }),
   policy: (settings) => ({
     retry: DOCUMENT_CONVERT_RETRY,
     // Twice the job's own budget: a lease outlives the work it covers, and a lost worker's job is taken again within minutes, not hours.

@@ -11,6 +11,9 @@ import type { ProjectStorage } from '../domain/project-storage.js';
 import type { DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookInitiator } from '../domain/webhook.js';
 
 export interface NewProject {
+  /** Chosen in advance when the project's shard needs its anchor row first; random otherwise. */
+  id?: string;
+  createdAt?: string;
   name: string;
   publicKey: string;
   autoStore?: boolean;
@@ -19,6 +22,8 @@ export interface NewProject {
   allowedMimeTypes?: string[] | null;
   scanOnUpload?: boolean;
   purgeInfected?: boolean;
+  /** The shard to hold its files (placement chooses one before creation); default 'main'. */
+  shard?: string;
 }
 
 export type ProjectSettingsPatch = Partial<
@@ -37,6 +42,10 @@ export interface ProjectsRepository {
   revokeSecretKey(projectId: string, keyId: string): Promise<boolean>;
   /** True for exactly one caller ever, across every node: who creates the default project of a fresh install. */
   claimBootstrap(): Promise<boolean>;
+  /** How many projects each shard holds (shards without projects are left out). */
+  countByShard(): Promise<Map<string, number>>;
+  /** Points the project at another shard (a move's switch); false when there is no such project. */
+  setShard(id: string, shard: string): Promise<boolean>;
 }
 
 /** A file event recorded with the change itself; the dispatcher turns it into webhooks and purges. */
@@ -396,6 +405,8 @@ export interface UsageRepository {
   bytes(projectId: string): Promise<{ stored: number; unstored: number }>;
   /** The project of each file among `uuids` (removed files included); unknown uuids are left out. */
   projectsOfFiles(uuids: string[]): Promise<Map<string, string>>;
+  /** Live files and their bytes in this whole database, every project's (a shard's load). */
+  totals(): Promise<{ files: number; bytes: number }>;
 }
 
 /** A registered storage as kept: its settings and its credentials, sealed by the service. */
@@ -492,7 +503,11 @@ export interface MetadataRepositories {
 /** What a service needs to write a change atomically. */
 export type UnitOfWork = Pick<MetadataRepositories, 'transaction'>;
 
-/** Everything Trove keeps in its SQL database. */
+/**
+ * One SQL database with every table (the main database and each shard have the same schema). Only
+ * the adapters hold one: services reach app-wide rows through `MainStore` and a project's rows
+ * through its shard (`ShardResolver`).
+ */
 export interface MetadataStore extends MetadataRepositories {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<string[]>;

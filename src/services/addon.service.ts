@@ -19,7 +19,9 @@ import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { Clock } from '../lib/clock.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { ProjectsRepository } from '../ports/repositories.js';
+import type { ShardRepositories, ShardResolver } from '../ports/shards.js';
+import { shardForJob } from './shard-lookup.js';
 import { VirusScanError, type VirusScanner } from '../ports/virus-scanner.js';
 import type { CacheInvalidationService } from './cache-invalidation.service.js';
 import { writeAppData } from './file-changes.js';
@@ -62,7 +64,8 @@ const NO_CLAMD = 'TROVE_CLAMD_URL is not set, so Trove has no ClamAV daemon to s
  */
 export class AddonService {
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'projects' | 'addonRequests' | 'transaction'>,
+    private readonly shards: ShardResolver,
+    private readonly projects: Pick<ProjectsRepository, 'findById'>,
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     /** null: no clamd is configured. */
@@ -134,8 +137,8 @@ export class AddonService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.records.addonRequests.create(request);
-    await this.enqueue(request.requestId);
+    await (await this.shards.forProject(project.id)).addonRequests.create(request);
+    await this.enqueue(request.requestId, project.id);
     return { requestId: request.requestId };
   }
 
@@ -144,7 +147,7 @@ export class AddonService {
     const addon = this.knownAddon(name);
     if (requestId === undefined || requestId === '') throw createAppError('PARAMETER_INVALID', 400, '`request_id` is required: the id `execute` answered with.');
     if (!isUuid(requestId.toLowerCase())) throw createAppError('PARAMETER_INVALID', 400, '`request_id` must be a UUID, as `execute` answers it.');
-    const request = await this.records.addonRequests.find(project.id, addon, requestId.toLowerCase());
+    const request = await (await this.shards.forProject(project.id)).addonRequests.find(project.id, addon, requestId.toLowerCase());
     if (!request) return { status: 'unknown' };
     return request.status === 'error' ? { status: 'error', error: request.error ?? 'The add-on failed.' } : { status: request.status };
   }
@@ -156,11 +159,11 @@ export class AddonService {
    */
   async queueUploadScan(file: StoredFile): Promise<void> {
     if (file.scanStatus !== 'pending' || file.datetimeRemoved !== null) return;
-    const project = await this.records.projects.findById(file.projectId);
+    const project = await this.projects.findById(file.projectId);
     if (!project) return;
     const at = this.clock.now().toISOString();
     const requestId = uploadScanRequestId(createHash('sha256').update(`upload-scan:${file.uuid}`).digest('hex'));
-    await this.records.addonRequests.create({
+    await (await this.shards.forProject(project.id)).addonRequests.create({
       requestId,
       projectId: project.id,
       addonName: CLAMAV_ADDON,
@@ -171,70 +174,72 @@ export class AddonService {
       createdAt: at,
       updatedAt: at,
     });
-    await this.enqueue(requestId);
+    await this.enqueue(requestId, project.id);
   }
 
   /** The `addon.execute` job: runs one request to its end (idempotent: a finished request is left alone). */
   async run(job: RunningJob<AddonExecutePayload>): Promise<void> {
-    const request = await this.records.addonRequests.findById(job.payload.requestId);
-    if (!request || request.status !== 'in_progress') return;
-    if (request.addonName !== CLAMAV_ADDON) return this.fail(request, null, `${request.addonName} is not available on this server.`);
-    if (!this.scanner) return this.fail(request, null, `uc_clamav_virus_scan is not available on this server: ${NO_CLAMD}`);
-    const file = await this.records.files.findForProject(request.projectId, request.fileUuid, { includeRemoved: true });
-    if (!file || file.datetimeRemoved !== null) return this.fail(request, null, 'The file was removed before it could be scanned.');
+    const found = await shardForJob(this.shards, job.payload.projectId, (shard) => shard.addonRequests.findById(job.payload.requestId));
+    if (!found) return;
+    const { shard, record: request } = found;
+    if (request.status !== 'in_progress') return;
+    if (request.addonName !== CLAMAV_ADDON) return this.fail(shard, request, null, `${request.addonName} is not available on this server.`);
+    if (!this.scanner) return this.fail(shard, request, null, `uc_clamav_virus_scan is not available on this server: ${NO_CLAMD}`);
+    const file = await shard.files.findForProject(request.projectId, request.fileUuid, { includeRemoved: true });
+    if (!file || file.datetimeRemoved !== null) return this.fail(shard, request, null, 'The file was removed before it could be scanned.');
 
     let verdict: { infected: boolean; signature: string | null };
     let version: string;
     try {
       version = await this.scanner.version();
       const stream = await this.blobs.get(file.blobKey);
-      if (!stream) return await this.fail(request, file, 'The file’s bytes are missing from storage.');
+      if (!stream) return await this.fail(shard, request, file, 'The file’s bytes are missing from storage.');
       verdict = await this.scanner.scan(stream, file.size);
     } catch (error) {
       const retryable = !(error instanceof VirusScanError) || error.retryable;
       if (retryable && job.attempt < ADDON_RETRY.maxAttempts) throw error;
       const tries = job.attempt > 1 ? ` (after ${job.attempt} attempts)` : '';
-      return this.fail(request, file, `The virus scan could not be completed${tries}: ${messageOf(error)}`);
+      return this.fail(shard, request, file, `The virus scan could not be completed${tries}: ${messageOf(error)}`);
     }
 
     const at = this.clock.now().toISOString();
     const written = await writeAppData(
-      this.records,
+      shard,
       file,
       { addon: CLAMAV_ADDON, entry: clamavAppData(verdict, version, at, file.appdata[CLAMAV_ADDON]), scanStatus: scanStatusAfter(verdict), infected: verdict.infected },
       addonInitiator(CLAMAV_ADDON, request.requestId),
       at,
     );
-    if (!written) return this.fail(request, null, 'The file was removed while it was being scanned.');
+    if (!written) return this.fail(shard, request, null, 'The file was removed while it was being scanned.');
     // Every process must see the new state at once: an infected file also loses its derivatives, which cache hits would serve without a record.
     if (verdict.infected) await this.caches.withdrawFile(file.uuid).catch(() => undefined);
     else await this.caches.evictFile(file.uuid).catch(() => undefined);
     this.outbox.notify();
     if (verdict.infected && request.params.purgeInfected) {
-      const project = await this.records.projects.findById(request.projectId);
+      const project = await this.projects.findById(request.projectId);
       // Through file management, as a REST delete: the removal's event, counters, caches and purge follow.
       if (project) await this.files.remove(project, file.uuid).catch((error: unknown) => {
         // A file that expired meanwhile is gone already.
         if (!isAppError(error) || error.code !== 'NOT_FOUND') throw error;
       });
     }
-    await this.records.addonRequests.finish(request.requestId, 'done', null, this.clock.now().toISOString());
+    await shard.addonRequests.finish(request.requestId, 'done', null, this.clock.now().toISOString());
   }
 
-  private async fail(request: AddonRequest, file: StoredFile | null, reason: string): Promise<void> {
+  private async fail(shard: ShardRepositories, request: AddonRequest, file: StoredFile | null, reason: string): Promise<void> {
     if (file) {
       // A file held for its upload scan stays held: Trove does not deliver what it could not check.
       if (file.scanStatus === 'pending') {
-        const moved = await this.records.files.moveScanStatus(file.projectId, file.uuid, 'pending', 'failed');
+        const moved = await shard.files.moveScanStatus(file.projectId, file.uuid, 'pending', 'failed');
         if (moved) await this.caches.evictFile(file.uuid).catch(() => undefined);
       }
       this.logger.warn({ requestId: request.requestId, uuid: file.uuid, reason }, 'virus scan failed');
     }
-    await this.records.addonRequests.finish(request.requestId, 'error', reason, this.clock.now().toISOString());
+    await shard.addonRequests.finish(request.requestId, 'error', reason, this.clock.now().toISOString());
   }
 
-  private enqueue(requestId: string): Promise<string> {
-    return enqueueJob(this.jobs, ADDON_EXECUTE_JOB, { requestId }, { dedupeKey: `addon:${requestId}` });
+  private enqueue(requestId: string, projectId: string): Promise<string> {
+    return enqueueJob(this.jobs, ADDON_EXECUTE_JOB, { requestId, projectId }, { dedupeKey: `addon:${requestId}` });
   }
 
   private knownAddon(name: string): AddonName {
@@ -248,7 +253,7 @@ export class AddonService {
   private async targetFile(project: Project, target: string): Promise<StoredFile> {
     const uuid = target.trim().toLowerCase();
     if (!isUuid(uuid)) throw createAppError('PARAMETER_INVALID', 400, '`target` must be the UUID of a file of this project.');
-    const file = await this.records.files.findForProject(project.id, uuid, { includeRemoved: true });
+    const file = await (await this.shards.forProject(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true });
     if (!file || (file.datetimeRemoved === null && isExpired(file, this.clock.now()))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     if (file.datetimeRemoved !== null) throw createAppError('NOT_FOUND', 404, `File ${uuid} was removed: add-ons run on live files only.`);
     return file;

@@ -3,7 +3,9 @@ import { assertDeliverable } from '../domain/addons.js';
 import { isExpired, type StoredFile } from '../domain/file.js';
 import { createAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
-import type { FilesRepository, GroupMember, GroupsRepository } from '../ports/repositories.js';
+import type { GroupMember } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
+import { findOnAnyShard } from './shard-lookup.js';
 import type { Clock } from '../lib/clock.js';
 import { ByteLruCache } from '../lib/byte-lru-cache.js';
 import { LruCache } from '../lib/lru-cache.js';
@@ -32,8 +34,7 @@ export class DeliveryService implements SourceLoader {
   private readonly sources: ByteLruCache;
 
   constructor(
-    private readonly groups: GroupsRepository,
-    private readonly files: FilesRepository,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly settings: DeliverySettings,
@@ -51,7 +52,8 @@ export class DeliveryService implements SourceLoader {
     if (cached && now.getTime() - cached.cachedAt < this.settings.recordCacheTtlMs) {
       file = cached.file;
     } else {
-      file = await this.files.findLive(uuid);
+      // A CDN URL names no project: every shard is asked at once (a miss only; hits are cached).
+      file = await findOnAnyShard(this.shards, (shard) => shard.files.findLive(uuid));
       if (file) this.records.set(uuid, { file, cachedAt: now.getTime() });
       else this.records.delete(uuid);
     }
@@ -107,7 +109,7 @@ export class DeliveryService implements SourceLoader {
     const now = this.clock.now().getTime();
     const cached = this.members.get(key);
     if (cached && now - cached.cachedAt < this.settings.recordCacheTtlMs) return cached.member;
-    const member = await this.groups.findMember(groupId, index);
+    const member = await findOnAnyShard(this.shards, (shard) => shard.groups.findMember(groupId, index));
     this.members.set(key, { member, cachedAt: now });
     return member;
   }

@@ -22,7 +22,9 @@ import type { Clock } from '../lib/clock.js';
 import { DocumentError, type DocumentRenderer, type DocumentRenderLimits } from '../ports/document-renderer.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { OfficeConverter } from '../ports/office-converter.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { ProjectsRepository } from '../ports/repositories.js';
+import type { ProjectShard, ShardResolver } from '../ports/shards.js';
+import { shardForJob } from './shard-lookup.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import { readWholeBlob } from './transform/source-reader.js';
 
@@ -84,7 +86,8 @@ const MAX_TOKEN = 2 ** 48 - 1;
  */
 export class DocumentConversionService {
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'documentConversions'>,
+    private readonly shards: ShardResolver,
+    private readonly projects: Pick<ProjectsRepository, 'findById'>,
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     private readonly renderer: DocumentRenderer,
@@ -120,7 +123,7 @@ export class DocumentConversionService {
 
   /** `GET /convert/document/status/<token>/`: only this project's conversions. */
   async status(project: Project, token: string): Promise<DocumentStatusAnswer> {
-    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await this.records.documentConversions.find(project.id, token) : null;
+    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await (await this.shard(project.id)).documentConversions.find(project.id, token) : null;
     if (!conversion) throw createAppError('NOT_FOUND', 404, `No document conversion of this project has the token ${token.slice(0, 40)}.`);
     return { status: conversion.status, error: conversion.error, result: { uuid: conversion.resultUuid } };
   }
@@ -131,7 +134,7 @@ export class DocumentConversionService {
     if (!file) throw createAppError('NOT_FOUND', 404, `File ${uuid.slice(0, 40)} does not exist in this project.`);
     const kind = documentKindOf(file.mimeType, file.originalFilename);
     const converted: Record<string, string> = {};
-    for (const conversion of await this.records.documentConversions.finishedGroups(project.id, file.uuid)) {
+    for (const conversion of await (await this.shard(project.id)).documentConversions.finishedGroups(project.id, file.uuid)) {
       // Newest first: each format names its latest group of pages.
       if (conversion.groupId && !(conversion.plan.format in converted)) converted[conversion.plan.format] = conversion.groupId;
     }
@@ -144,7 +147,8 @@ export class DocumentConversionService {
 
   /** The `document.convert` job (idempotent: a finished conversion is left alone, stored results are found again). */
   async run(job: RunningJob<DocumentConvertPayload>): Promise<void> {
-    const conversion = await this.records.documentConversions.findByToken(job.payload.token);
+    const found = await shardForJob(this.shards, job.payload.projectId, (shard) => shard.documentConversions.findByToken(job.payload.token));
+    const conversion = found?.record;
     if (!conversion || DONE.includes(conversion.status)) return;
     await this.slots.run(conversion.projectId, 'background', () => this.execute(conversion, job.attempt));
   }
@@ -164,7 +168,7 @@ export class DocumentConversionService {
     if (source.size > this.settings.maxSourceBytes) throw problem(`file ${sourceUuid} has ${source.size} bytes; Trove converts documents up to ${this.settings.maxSourceBytes} bytes.`);
 
     const requestKey = documentRequestKey(project.id, sourceUuid, plan, { store, saveInGroup });
-    const known = await this.records.documentConversions.findByRequest(project.id, requestKey);
+    const known = await (await this.shard(project.id)).documentConversions.findByRequest(project.id, requestKey);
     if (known) return this.again(known);
     const at = this.now();
     const conversion: DocumentConversion = {
@@ -182,9 +186,9 @@ export class DocumentConversionService {
       createdAt: at,
       updatedAt: at,
     };
-    if (!(await this.records.documentConversions.create(conversion))) {
+    if (!(await (await this.shard(conversion.projectId)).documentConversions.create(conversion))) {
       // The same request arrived at the same moment: answer with the one that was recorded.
-      const raced = await this.records.documentConversions.findByRequest(project.id, requestKey);
+      const raced = await (await this.shard(project.id)).documentConversions.findByRequest(project.id, requestKey);
       if (raced) return raced;
       throw new Error('A conversion token collided; try again.');
     }
@@ -196,7 +200,7 @@ export class DocumentConversionService {
   private async again(conversion: DocumentConversion): Promise<DocumentConversion> {
     if (conversion.status !== 'failed' && conversion.status !== 'cancelled') return conversion;
     const at = this.now();
-    if (await this.records.documentConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
+    if (await (await this.shard(conversion.projectId)).documentConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
       await this.enqueue(conversion, `${conversion.token}:${at}`);
     }
     return { ...conversion, status: 'pending', error: null, updatedAt: at };
@@ -204,9 +208,9 @@ export class DocumentConversionService {
 
   private async execute(conversion: DocumentConversion, attempt: number): Promise<void> {
     const { token } = conversion;
-    if (!(await this.records.documentConversions.moveStatus(token, ['pending', 'processing'], 'processing', null, this.now()))) return;
-    const project = await this.records.projects.findById(conversion.projectId);
-    const source = await this.records.files.findForProject(conversion.projectId, conversion.sourceUuid, { includeRemoved: true });
+    if (!(await (await this.shard(conversion.projectId)).documentConversions.moveStatus(token, ['pending', 'processing'], 'processing', null, this.now()))) return;
+    const project = await this.projects.findById(conversion.projectId);
+    const source = await (await this.shard(conversion.projectId)).files.findForProject(conversion.projectId, conversion.sourceUuid, { includeRemoved: true });
     if (!project || !source || source.datetimeRemoved !== null) return this.fail(conversion, 'The source file was removed before it could be converted.');
     const kind = documentKindOf(source.mimeType, source.originalFilename);
     if (!kind) return this.fail(conversion, `The source file is ${source.mimeType}, not a document Trove converts.`);
@@ -219,7 +223,7 @@ export class DocumentConversionService {
       if (final || attempt >= DOCUMENT_CONVERT_RETRY.maxAttempts) return this.fail(conversion, messageOf(error));
       throw error;
     }
-    await this.records.documentConversions.moveStatus(token, ['processing'], 'finished', null, this.now());
+    await (await this.shard(conversion.projectId)).documentConversions.moveStatus(token, ['processing'], 'finished', null, this.now());
     this.logger.info({ token, uuid: conversion.resultUuid, source: source.uuid, format: conversion.plan.format }, 'document converted');
   }
 
@@ -244,7 +248,7 @@ export class DocumentConversionService {
         throw new DocumentError('DOCUMENT_TIMEOUT', `The conversion took longer than its ${Math.round(this.settings.budgetMs / 1000)} s budget after ${position} of ${pages.length} pages.`);
       }
       const uuid = position === 0 ? conversion.resultUuid : documentPageUuid(conversion.token, position);
-      if (!(await this.records.files.findForProject(project.id, uuid, { includeRemoved: true }))) {
+      if (!(await (await this.shard(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true }))) {
         const image = await this.renderer.renderImage(pdf, number, { dpi: this.settings.dpi, format: encoding }, this.settings.limits);
         await this.storeFile(project, conversion, uuid, image.data, pages.length === 1 && page !== null ? `${stem}-page-${number}.${format}` : `${stem}-${number}.${format}`);
       }
@@ -252,15 +256,15 @@ export class DocumentConversionService {
     }
     if (conversion.saveInGroup) {
       const id = groupId(documentPageUuid(conversion.token, -1), members.length);
-      if (!(await this.records.groups.findForProject(project.id, id))) {
-        await this.records.groups.create({ id, projectId: project.id, filesCount: members.length, datetimeCreated: this.now(), datetimeStored: conversion.store ? this.now() : null }, members);
+      if (!(await (await this.shard(project.id)).groups.findForProject(project.id, id))) {
+        await (await this.shard(project.id)).groups.create({ id, projectId: project.id, filesCount: members.length, datetimeCreated: this.now(), datetimeStored: conversion.store ? this.now() : null }, members);
       }
-      await this.records.documentConversions.setGroup(conversion.token, id, this.now());
+      await (await this.shard(conversion.projectId)).documentConversions.setGroup(conversion.token, id, this.now());
     }
   }
 
   private async storeFile(project: Project, conversion: DocumentConversion, uuid: string, data: Buffer, filename: string): Promise<void> {
-    if (await this.records.files.findForProject(project.id, uuid, { includeRemoved: true })) return;
+    if (await (await this.shard(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true })) return;
     const received = await this.ingest.receiveAs(uuid, Readable.from([data]), data.length);
     try {
       await this.ingest.register(project, received, { originalFilename: filename, store: conversion.store, metadata: {}, tags: [], source: 'document-conversion' });
@@ -271,18 +275,23 @@ export class DocumentConversionService {
   }
 
   private async liveFile(project: Project, uuid: string): Promise<StoredFile | null> {
-    const file = await this.records.files.findForProject(project.id, uuid);
+    const file = await (await this.shard(project.id)).files.findForProject(project.id, uuid);
     return file && !isExpired(file, this.clock.now()) ? file : null;
   }
 
   private async fail(conversion: DocumentConversion, reason: string): Promise<void> {
     this.logger.warn({ token: conversion.token, source: conversion.sourceUuid, reason }, 'document conversion failed');
-    await this.records.documentConversions.moveStatus(conversion.token, ['pending', 'processing'], 'failed', reason, this.now());
+    await (await this.shard(conversion.projectId)).documentConversions.moveStatus(conversion.token, ['pending', 'processing'], 'failed', reason, this.now());
   }
 
   /** Projects take turns in the document lane, so one project's many conversions do not hold it. */
   private enqueue(conversion: DocumentConversion, dedupe: string): Promise<string> {
-    return enqueueJob(this.jobs, DOCUMENT_CONVERT_JOB, { token: conversion.token }, { dedupeKey: `document:${dedupe}`, fairnessKey: conversion.projectId });
+    return enqueueJob(this.jobs, DOCUMENT_CONVERT_JOB, { token: conversion.token, projectId: conversion.projectId }, { dedupeKey: `document:${dedupe}`, fairnessKey: conversion.projectId });
+  }
+
+  /** The project's shard, asked for at each step: a conversion can outlast a move of its project. */
+  private shard(projectId: string): Promise<ProjectShard> {
+    return this.shards.forProject(projectId);
   }
 
   private now(): string {

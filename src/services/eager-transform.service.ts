@@ -5,7 +5,7 @@ import { createAppError, AppError } from '../errors.js';
 import { EAGER_TRANSFORM_JOB, type EagerTransformPayload } from '../jobs/catalogue.js';
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FilesRepository } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import type { TransformService } from './transform/transform.service.js';
 
 /** Derivatives one request may ask to have computed ahead of time. */
@@ -18,7 +18,7 @@ export const MAX_EAGER_DERIVATIVES = 20;
  */
 export class EagerTransformService {
   constructor(
-    private readonly files: FilesRepository,
+    private readonly shards: ShardResolver,
     private readonly jobs: JobQueue,
     private readonly transform: TransformService,
     /** The delivery URL limits: an eager path is the same derivative as its URL, or refused as it would be. */
@@ -27,7 +27,7 @@ export class EagerTransformService {
 
   /** Checks every operations path now (a 400 names the bad one), then queues one job per path. */
   async request(project: Project, uuid: string, rawPaths: unknown): Promise<string[]> {
-    if (!isUuid(uuid) || !(await this.files.findForProject(project.id, uuid))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    if (!isUuid(uuid) || !(await (await this.shards.forProject(project.id)).files.findForProject(project.id, uuid))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     if (!Array.isArray(rawPaths) || rawPaths.length === 0 || rawPaths.length > MAX_EAGER_DERIVATIVES) {
       throw createAppError('OPERATIONS_INVALID', 400, `\`operations\` must be a list of 1 to ${MAX_EAGER_DERIVATIVES} CDN operation paths such as "-/resize/200x/".`);
     }

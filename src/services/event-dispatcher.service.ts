@@ -1,7 +1,9 @@
 import type { StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import type { WebhookEvent } from '../domain/webhook.js';
-import type { EventOutboxRepository, FilesRepository, OutboxEvent, ProjectsRepository } from '../ports/repositories.js';
+import type { OutboxEvent, ProjectsRepository } from '../ports/repositories.js';
+import type { ShardResolver, ShardScan } from '../ports/shards.js';
+import { isHomeShard } from './shard-lookup.js';
 import type { WebhookService } from './webhook.service.js';
 
 /** Work an event sets off besides its webhooks; a failure leaves the event in the outbox for the next pass. */
@@ -34,9 +36,8 @@ export class EventDispatcher {
   private readonly batchHandlers: Array<{ events: ReadonlySet<WebhookEvent>; handler: FileBatchHandler }> = [];
 
   constructor(
-    private readonly outbox: EventOutboxRepository,
-    private readonly projectsRepository: ProjectsRepository,
-    private readonly files: FilesRepository,
+    private readonly shards: ShardResolver,
+    private readonly projectsRepository: Pick<ProjectsRepository, 'findById'>,
     private readonly webhooks: WebhookService,
     private readonly logger: DispatcherLogger,
   ) {}
@@ -89,20 +90,35 @@ export class EventDispatcher {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const events = await this.outbox.oldest(BATCH);
-      const files: Array<StoredFile | null> = [];
-      for (const event of events) files.push(await this.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true }));
-      await this.dispatchBatches(events, files);
-      for (const [index, event] of events.entries()) {
-        await this.dispatch(event, files[index] ?? null);
-        await this.outbox.remove(event.id);
-      }
-      if (events.length < BATCH) break;
-    }
+    // Each shard's outbox on its own: a shard that does not answer holds back only its projects' events.
+    const outcomes = await this.shards.fanOut((shard) => this.drainShard(shard));
+    const failed = outcomes.find((outcome) => !outcome.ok);
+    if (failed && !failed.ok) this.logger.warn({ shard: failed.shard, err: failed.error.message }, 'file events of this shard wait for the next dispatch');
     if (Date.now() - this.lastStaleCheck > 60_000) {
       this.lastStaleCheck = Date.now();
       await this.webhooks.requeueStale(STALE_DELIVERY_MS);
+    }
+  }
+
+  private async drainShard(shard: ShardScan): Promise<void> {
+    // Events of a project whose home is another shard (a copy made by a move) are left to its move.
+    const elsewhere = new Set<string>();
+    for (;;) {
+      const taken = await shard.outbox.oldest(BATCH + elsewhere.size);
+      const events: OutboxEvent[] = [];
+      for (const event of taken) {
+        if (elsewhere.has(event.id)) continue;
+        if (await isHomeShard(this.shards, shard, event.projectId)) events.push(event);
+        else elsewhere.add(event.id);
+      }
+      const files: Array<StoredFile | null> = [];
+      for (const event of events) files.push(await shard.files.findForProject(event.projectId, event.fileUuid, { includeRemoved: true }));
+      await this.dispatchBatches(events, files);
+      for (const [index, event] of events.entries()) {
+        await this.dispatch(event, files[index] ?? null);
+        await shard.outbox.remove(event.id);
+      }
+      if (events.length === 0 || taken.length < BATCH + elsewhere.size || elsewhere.size > 10_000) break;
     }
   }
 

@@ -10,7 +10,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import { FaceDetectionError, type FaceDetector, type FaceDetectorStatus } from '../ports/face-detector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
 import type { LockService } from '../ports/lock-service.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 
 interface FaceLogger {
   info(object: Record<string, unknown>, message: string): void;
@@ -45,7 +45,7 @@ export class FaceDetectionService {
   private readonly inFlight = new Map<string, Promise<StoredFaces>>();
 
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'faceDetections'>,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     private readonly detector: FaceDetector,
@@ -68,7 +68,8 @@ export class FaceDetectionService {
    */
   async run(job: RunningJob<FacesDetectPayload>): Promise<void> {
     if (this.detector.model === 'off') return;
-    const file = await this.records.files.findForProject(job.payload.projectId, job.payload.uuid);
+    const shard = await this.shards.forProject(job.payload.projectId);
+    const file = await shard.files.findForProject(job.payload.projectId, job.payload.uuid);
     if (!file || !file.isImage || file.scanStatus === 'infected') return;
     await this.stored(file);
   }
@@ -122,7 +123,7 @@ export class FaceDetectionService {
   /** The stored detection of the current version, or a new one made (once per file in this process) and stored. */
   private async stored(file: StoredFile): Promise<StoredFaces> {
     const version = faceDetectionVersion(this.detector.model === 'tiny' ? 'tiny' : 'ssd');
-    const existing = await this.records.faceDetections.find(file.projectId, file.uuid);
+    const existing = await (await this.shards.forProject(file.projectId)).faceDetections.find(file.projectId, file.uuid);
     if (existing?.version === version) return existing;
     const key = `${file.projectId}/${file.uuid}`;
     const running = this.inFlight.get(key);
@@ -138,7 +139,7 @@ export class FaceDetectionService {
     const lock = await this.locks.tryAcquire(key, this.limits.lockTtlMs);
     if (!lock) await this.locks.waitForRelease(key, this.limits.lockTtlMs);
     try {
-      const meanwhile = await this.records.faceDetections.find(file.projectId, file.uuid);
+      const meanwhile = await (await this.shards.forProject(file.projectId)).faceDetections.find(file.projectId, file.uuid);
       if (meanwhile?.version === version) return meanwhile;
       return await this.detectAndStore(file, version);
     } finally {
@@ -148,7 +149,7 @@ export class FaceDetectionService {
 
   private async detectAndStore(file: StoredFile, version: string): Promise<StoredFaces> {
     const detection = await this.detect(file, version);
-    await this.records.faceDetections.save(file.projectId, file.uuid, detection, this.clock.now().toISOString());
+    await (await this.shards.forProject(file.projectId)).faceDetections.save(file.projectId, file.uuid, detection, this.clock.now().toISOString());
     return detection;
   }
 

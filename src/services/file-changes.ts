@@ -1,7 +1,8 @@
 import type { AddonName, AppDataEntry, ScanStatus } from '../domain/addons.js';
 import type { StoredFile } from '../domain/file.js';
 import type { WebhookInitiator } from '../domain/webhook.js';
-import type { FileInfoPatch, MetadataRepositories, UnitOfWork } from '../ports/repositories.js';
+import type { FileInfoPatch } from '../ports/repositories.js';
+import type { ShardRepositories, ShardUnitOfWork } from '../ports/shards.js';
 import {
   effectsOfAppDataWrite,
   effectsOfDelete,
@@ -12,12 +13,12 @@ import {
   type FileChangeEffects,
 } from './file-change-effects.js';
 
-// Every write to file records, each in one unit of work with the counters and events it implies
+// Every write to file records, each in one unit of work on the project's shard with the counters and events it implies
 // (`file-change-effects.ts`): a failure leaves neither the change nor its events, so a webhook never
 // announces a change that did not happen, and no change goes unannounced.
 
 /** Writes new files: all become visible, or none. */
-export async function insertFiles(store: UnitOfWork, files: StoredFile[]): Promise<void> {
+export async function insertFiles(store: ShardUnitOfWork, files: StoredFile[]): Promise<void> {
   if (files.length === 0) return;
   await store.transaction(async (tx) => {
     await tx.files.insertMany(files);
@@ -26,7 +27,7 @@ export async function insertFiles(store: UnitOfWork, files: StoredFile[]): Promi
 }
 
 /** Stores the project's live, unstored files among `uuids`; returns those this call changed. */
-export async function storeFiles(store: UnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+export async function storeFiles(store: ShardUnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
   if (uuids.length === 0) return [];
   return store.transaction(async (tx) => {
     const stored = await tx.files.setStored(projectId, uuids, at);
@@ -36,7 +37,7 @@ export async function storeFiles(store: UnitOfWork, projectId: string, uuids: st
 }
 
 /** Marks the project's live files among `uuids` removed; returns those this call changed. */
-export async function removeFiles(store: UnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
+export async function removeFiles(store: ShardUnitOfWork, projectId: string, uuids: string[], at: string): Promise<StoredFile[]> {
   if (uuids.length === 0) return [];
   return store.transaction(async (tx) => {
     const removed = await tx.files.setRemoved(projectId, uuids, at);
@@ -54,7 +55,7 @@ export async function removeFiles(store: UnitOfWork, projectId: string, uuids: s
  * file or it changed since it was read.
  */
 export async function updateFileInfo(
-  store: UnitOfWork,
+  store: ShardUnitOfWork,
   projectId: string,
   uuid: string,
   patch: FileInfoPatch,
@@ -73,7 +74,7 @@ export async function updateFileInfo(
  * implies; null when the project has no such live file (it was removed meanwhile).
  */
 export async function writeAppData(
-  store: UnitOfWork,
+  store: ShardUnitOfWork,
   file: Pick<StoredFile, 'projectId' | 'uuid'>,
   result: { addon: AddonName; entry: AppDataEntry; scanStatus: ScanStatus | null; infected: boolean },
   initiator: WebhookInitiator,
@@ -88,7 +89,7 @@ export async function writeAppData(
 }
 
 /** Deletes a file's row for good; false when there was none. */
-export async function deleteFileRow(store: UnitOfWork, uuid: string): Promise<boolean> {
+export async function deleteFileRow(store: ShardUnitOfWork, uuid: string): Promise<boolean> {
   return store.transaction(async (tx) => {
     const deleted = await tx.files.deleteRow(uuid);
     if (deleted) await record(tx, effectsOfDelete(deleted));
@@ -96,7 +97,7 @@ export async function deleteFileRow(store: UnitOfWork, uuid: string): Promise<bo
   });
 }
 
-async function record(tx: MetadataRepositories, effects: FileChangeEffects): Promise<void> {
+async function record(tx: ShardRepositories, effects: FileChangeEffects): Promise<void> {
   for (const { projectId, delta } of effects.counters) await tx.fileCounters.apply(projectId, delta);
   if (effects.events.length > 0) await tx.outbox.append(effects.events);
 }

@@ -11,7 +11,7 @@ import type { ContentInspector } from '../ports/content-inspector.js';
 import type { VideoEngine } from '../ports/video-engine.js';
 import type { ContentInfo } from '../domain/content-info.js';
 import { videoFormatFor } from '../domain/video-info.js';
-import type { UnitOfWork } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import { isoAfter, type Clock } from '../lib/clock.js';
 import { insertFiles } from './file-changes.js';
 import { ByteMeter } from '../lib/byte-meter.js';
@@ -59,7 +59,7 @@ export class FileIngestService {
   constructor(
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
-    private readonly records: UnitOfWork,
+    private readonly shards: ShardResolver,
     private readonly clock: Clock,
     private readonly settings: FileIngestSettings,
     /** Raised after file records (and their upload events) are written, so webhooks go out at once. */
@@ -106,7 +106,7 @@ export class FileIngestService {
   /** Checks the project's rules against the received bytes, then writes the file record. */
   async register(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     const file = await this.prepare(project, received, options);
-    await insertFiles(this.records, [file]);
+    await insertFiles(await this.shards.forProject(project.id), [file]);
     this.announce();
     return file;
   }
@@ -115,9 +115,12 @@ export class FileIngestService {
     this.outbox.notify();
   }
 
-  /** Writes the records of prepared files in one transaction: all become visible, or none. */
+  /** Writes the records of prepared files of one project in one transaction: all become visible, or none. */
   async commit(files: StoredFile[]): Promise<void> {
-    await insertFiles(this.records, files);
+    const projectId = files[0]?.projectId;
+    if (projectId === undefined) return;
+    if (files.some((file) => file.projectId !== projectId)) throw new Error('commit: files of one project only (each project has its own shard)');
+    await insertFiles(await this.shards.forProject(projectId), files);
     this.announce();
   }
 

@@ -15,7 +15,8 @@ import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FileCounts, FileInfoPatch, FileListQuery, FileSearchFilters, MetadataRepositories } from '../ports/repositories.js';
+import type { FileCounts, FileInfoPatch, FileListQuery, FileSearchFilters } from '../ports/repositories.js';
+import type { ProjectShard, ShardResolver } from '../ports/shards.js';
 export type { FileSearchFilters } from '../ports/repositories.js';
 import type { CacheInvalidationService } from './cache-invalidation.service.js';
 import type { Clock } from '../lib/clock.js';
@@ -63,7 +64,7 @@ interface InfoEdit<R> {
 /** Managing a project's files through the REST API: listing, storing, deleting, metadata, copies. */
 export class FileManagementService {
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'fileCounters' | 'transaction'>,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly inspector: ContentInspector,
     private readonly jobs: JobQueue,
@@ -77,6 +78,11 @@ export class FileManagementService {
     /** The delivery URL limits, so a copy's operations are read exactly as its CDN URL is. */
     private readonly parseLimits: ParseLimits,
   ) {}
+
+  /** The project's shard: where its files, counters and events are. */
+  private shardOf(project: Project): Promise<ProjectShard> {
+    return this.shards.forProject(project.id);
+  }
 
   private nudge(): void {
     this.outbox.notify();
@@ -92,9 +98,9 @@ export class FileManagementService {
       ...(request.filters ? { filters: request.filters } : {}),
     };
     const [rows, totals, matching] = await Promise.all([
-      this.records.files.list(project.id, query),
-      this.records.fileCounters.counts(project.id),
-      request.filters ? this.records.files.countMatching(project.id, query) : Promise.resolve(null),
+      (await this.shardOf(project)).files.list(project.id, query),
+      (await this.shardOf(project)).fileCounters.counts(project.id),
+      request.filters ? (await this.shardOf(project)).files.countMatching(project.id, query) : Promise.resolve(null),
     ]);
     const now = this.clock.now();
     const visible = request.removed ? rows : rows.filter((file) => !isExpired(file, now));
@@ -119,7 +125,7 @@ export class FileManagementService {
   async store(project: Project, uuid: string): Promise<StoredFile> {
     const file = await this.find(project, uuid, { includeRemoved: false });
     if (file.datetimeStored) return file;
-    const [stored] = await storeFiles(this.records, project.id, [uuid], this.clock.now().toISOString());
+    const [stored] = await storeFiles((await this.shardOf(project)), project.id, [uuid], this.clock.now().toISOString());
     if (!stored) return this.find(project, uuid, { includeRemoved: false });
     this.delivery.evict(uuid);
     this.nudge();
@@ -129,7 +135,7 @@ export class FileManagementService {
   async remove(project: Project, uuid: string): Promise<StoredFile> {
     const file = await this.find(project, uuid, { includeRemoved: true });
     if (file.datetimeRemoved) return file;
-    const [removed] = await removeFiles(this.records, project.id, [uuid], this.clock.now().toISOString());
+    const [removed] = await removeFiles((await this.shardOf(project)), project.id, [uuid], this.clock.now().toISOString());
     if (!removed) return this.find(project, uuid, { includeRemoved: true });
     await this.afterRemoval([removed]);
     return removed;
@@ -137,7 +143,7 @@ export class FileManagementService {
 
   async storeMany(project: Project, body: unknown): Promise<BatchResult> {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: false });
-    const changed = await storeFiles(this.records, project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
+    const changed = await storeFiles((await this.shardOf(project)), project.id, valid.filter((f) => !f.datetimeStored).map((f) => f.uuid), this.clock.now().toISOString());
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
     for (const file of changed) this.delivery.evict(file.uuid);
     if (changed.length > 0) this.nudge();
@@ -146,7 +152,7 @@ export class FileManagementService {
 
   async removeMany(project: Project, body: unknown): Promise<BatchResult> {
     const { valid, problems } = await this.checkBatch(project, body, { includeRemoved: true });
-    const changed = await removeFiles(this.records, project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
+    const changed = await removeFiles((await this.shardOf(project)), project.id, valid.filter((f) => !f.datetimeRemoved).map((f) => f.uuid), this.clock.now().toISOString());
     await this.afterRemoval(changed);
     const byUuid = new Map(changed.map((file) => [file.uuid, file]));
     return { problems, result: valid.map((file) => byUuid.get(file.uuid) ?? file) };
@@ -231,7 +237,7 @@ export class FileManagementService {
       expiresAt: storeFlag ? null : original.expiresAt ?? null,
     };
     try {
-      await insertFiles(this.records, [copy]);
+      await insertFiles((await this.shardOf(project)), [copy]);
     } catch (error) {
       await this.blobs.delete(blobKey).catch(() => undefined);
       throw error;
@@ -307,7 +313,7 @@ export class FileManagementService {
       const previous: FileInfoPatch = {};
       if (patch.metadata !== undefined) previous.metadata = file.metadata;
       if (patch.tags !== undefined) previous.tags = file.tags;
-      const updated = await updateFileInfo(this.records, project.id, file.uuid, patch, previous, this.clock.now().toISOString());
+      const updated = await updateFileInfo((await this.shardOf(project)), project.id, file.uuid, patch, previous, this.clock.now().toISOString());
       if (updated) {
         if (patch.metadata !== undefined) this.delivery.evict(file.uuid);
         this.nudge();
@@ -321,7 +327,7 @@ export class FileManagementService {
 
   private async find(project: Project, uuid: string, options: { includeRemoved: boolean }): Promise<StoredFile> {
     if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const file = await this.records.files.findForProject(project.id, uuid, options);
+    const file = await (await this.shardOf(project)).files.findForProject(project.id, uuid, options);
     if (!file || (!file.datetimeRemoved && isExpired(file, this.clock.now()))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     if (file.datetimeRemoved && !options.includeRemoved) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return file;
@@ -339,7 +345,7 @@ export class FileManagementService {
       if (!uuid || !isUuid(uuid)) problems[raw] = 'Invalid';
       else if (!wanted.includes(uuid)) wanted.push(uuid);
     }
-    const found = await this.records.files.findManyForProject(project.id, wanted, options);
+    const found = await (await this.shardOf(project)).files.findManyForProject(project.id, wanted, options);
     const now = this.clock.now();
     const usable = new Map(found.filter((f) => f.datetimeRemoved !== null || !isExpired(f, now)).map((f) => [f.uuid, f]));
     const valid: StoredFile[] = [];

@@ -9,7 +9,7 @@ import {
 } from '../domain/file-search.js';
 import type { Project } from '../domain/project.js';
 import type { Clock } from '../lib/clock.js';
-import type { FileSearchRepository } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 
 interface SearchHit {
   file: StoredFile;
@@ -38,7 +38,7 @@ export class FileSearchService {
   #warned = false;
 
   constructor(
-    private readonly index: FileSearchRepository,
+    private readonly shards: ShardResolver,
     private readonly clock: Clock,
     private readonly logger: SearchLogger,
   ) {}
@@ -46,7 +46,8 @@ export class FileSearchService {
   /** `body` is the JSON body as received and `params` the query string; a bad request is one 400 naming every bad field. */
   async search(project: Project, body: unknown, params: FileSearchParams): Promise<FileSearchAnswer> {
     const { criteria, paging } = parseFileSearch(body, params);
-    const result = await this.index.search(project.id, criteria, { limit: paging.limit, offset: paging.offset }, this.clock.now().toISOString());
+    const index = (await this.shards.forProject(project.id)).fileSearch;
+    const result = await index.search(project.id, criteria, { limit: paging.limit, offset: paging.offset }, this.clock.now().toISOString());
     if (!result.fuzzy) this.warnFuzzinessUnavailable();
     return {
       hits: result.files.map((file) => ({ file, highlight: highlightOf(file, criteria, result.alternatives) })),
@@ -60,7 +61,8 @@ export class FileSearchService {
   /** Says once per process, at start, when typo tolerance cannot work here; searches still run, matching exactly. */
   async checkFuzziness(): Promise<void> {
     try {
-      if (!(await this.index.supportsFuzziness())) this.warnFuzzinessUnavailable();
+      const outcomes = await this.shards.fanOut((shard) => shard.fileSearch.supportsFuzziness());
+      if (outcomes.some((outcome) => outcome.ok && !outcome.value)) this.warnFuzzinessUnavailable();
     } catch (error) {
       this.logger.warn({ err: error }, 'could not tell whether file search can tolerate typos; asking again at the first fuzzy search');
     }

@@ -6,7 +6,9 @@ import type { Project } from '../domain/project.js';
 import { FROM_URL_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
 import { AppError, createAppError } from '../errors.js';
 import { FetchError, type FetchErrorCode, type GuardedFetcher } from '../ports/fetcher.js';
-import type { FilesRepository, FromUrlTask, FromUrlTasksRepository } from '../ports/repositories.js';
+import type { FromUrlTask, FromUrlTasksRepository } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
+import { findOnAnyShard, sumOverShards } from './shard-lookup.js';
 import type { Clock } from '../lib/clock.js';
 import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
 import type { FileIngestService } from './file-ingest.service.js';
@@ -57,8 +59,7 @@ export class FromUrlService {
   constructor(
     private readonly auth: UploadAuthService,
     private readonly ingest: FileIngestService,
-    private readonly files: FilesRepository,
-    private readonly tasks: FromUrlTasksRepository,
+    private readonly shards: ShardResolver,
     private readonly fetcher: GuardedFetcher,
     private readonly clock: Clock,
     private readonly settings: FromUrlSettings,
@@ -88,8 +89,9 @@ export class FromUrlService {
     const saveDuplicatesRaw = lastField(fields, 'save_URL_duplicates');
     const saveDuplicates = saveDuplicatesRaw === undefined ? checkDuplicates : saveDuplicatesRaw === '1';
 
+    const shard = await this.shards.forProject(project.id);
     if (checkDuplicates) {
-      const existing = await this.files.findBySourceUrl(project.id, parsed.toString());
+      const existing = await shard.files.findBySourceUrl(project.id, parsed.toString());
       if (existing && !isExpired(existing, this.clock.now())) return { type: 'file_info', file: existing };
     }
 
@@ -107,7 +109,7 @@ export class FromUrlService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.tasks.create(task);
+    await shard.fromUrlTasks.create(task);
     const job = this.limiter
       .run(() =>
         this.download(project, task, {
@@ -127,9 +129,10 @@ export class FromUrlService {
 
   async status(token: string | undefined): Promise<FromUrlStatus | null> {
     if (!token) throw createAppError('TokenRequiredError', 400, '`token` is required.');
-    const task = await this.tasks.find(token);
+    // The status URL carries the token alone (Uploadcare's API): every shard is asked.
+    const task = await findOnAnyShard(this.shards, (shard) => shard.fromUrlTasks.find(token));
     if (!task) return null;
-    const found = task.fileUuid ? await this.files.findForProject(task.projectId, task.fileUuid) : null;
+    const found = task.fileUuid ? await (await this.shards.forProject(task.projectId)).files.findForProject(task.projectId, task.fileUuid) : null;
     return { task, file: found && !isExpired(found, this.clock.now()) ? found : null };
   }
 
@@ -141,17 +144,19 @@ export class FromUrlService {
   /** Sweeper: tasks whose process died mid-download are reported as failed, not left waiting forever. */
   async failStale(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.settings.timeoutMs * 2 - 60_000).toISOString();
-    const stale = await this.tasks.listStale(cutoff, 100);
-    for (const task of stale) {
-      await this.tasks.update(task.token, {
-        status: 'error',
-        error: 'The download was interrupted by a server restart; please try again.',
-        errorCode: 'DownloadFileTaskFailedError',
-      });
-    }
     const finishedCutoff = new Date(this.clock.now().getTime() - 24 * 3_600_000).toISOString();
-    await this.tasks.deleteFinishedBefore(finishedCutoff);
-    return stale.length;
+    return sumOverShards(this.shards, async (shard) => {
+      const stale = await shard.fromUrlTasks.listStale(cutoff, 100);
+      for (const task of stale) {
+        await shard.fromUrlTasks.update(task.token, {
+          status: 'error',
+          error: 'The download was interrupted by a server restart; please try again.',
+          errorCode: 'DownloadFileTaskFailedError',
+        });
+      }
+      await shard.fromUrlTasks.deleteFinishedBefore(finishedCutoff);
+      return stale.length;
+    });
   }
 
   private async download(
@@ -160,6 +165,11 @@ export class FromUrlService {
     options: { filename: string | undefined; store: boolean; metadata: Record<string, string>; tags: string[]; source: string; saveSourceUrl: boolean },
   ): Promise<void> {
     let receivedKey: string | null = null;
+    // Looked up at each write: a long download may outlive a move of the project to another shard.
+    const tasks = {
+      update: async (token: string, patch: Parameters<FromUrlTasksRepository['update']>[1]): Promise<void> =>
+        (await this.shards.forProject(project.id)).fromUrlTasks.update(token, patch),
+    };
     try {
       const maxBytes = Math.min(this.settings.maxBytes, this.ingest.maxFileSizeFor(project));
       const resource = await this.fetcher.fetch(task.sourceUrl, {
@@ -167,7 +177,7 @@ export class FromUrlService {
         timeoutMs: this.settings.timeoutMs,
         maxRedirects: this.settings.maxRedirects,
       });
-      await this.tasks.update(task.token, { status: 'progress', total: resource.contentLength, done: 0 });
+      await tasks.update(task.token, { status: 'progress', total: resource.contentLength, done: 0 });
       let done = 0;
       let lastWrite = 0;
       const progress = new Transform({
@@ -176,7 +186,7 @@ export class FromUrlService {
           const now = Date.now();
           if (now - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
             lastWrite = now;
-            void this.tasks.update(task.token, { done }).catch(() => undefined);
+            void tasks.update(task.token, { done }).catch(() => undefined);
           }
           callback(null, chunk);
         },
@@ -196,11 +206,11 @@ export class FromUrlService {
       });
       receivedKey = null;
       this.onUploaded(file);
-      await this.tasks.update(task.token, { status: 'success', done: file.size, total: file.size, fileUuid: file.uuid });
+      await tasks.update(task.token, { status: 'success', done: file.size, total: file.size, fileUuid: file.uuid });
     } catch (error) {
       if (receivedKey) await this.ingest.discard([{ blobKey: receivedKey }]);
       const { code, message } = describeFailure(error);
-      await this.tasks.update(task.token, { status: 'error', error: message, errorCode: code });
+      await tasks.update(task.token, { status: 'error', error: message, errorCode: code });
     }
   }
 }

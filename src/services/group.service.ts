@@ -3,7 +3,8 @@ import { isExpired, type StoredFile } from '../domain/file.js';
 import type { Project } from '../domain/project.js';
 import { groupId, isGroupId, parseGroupEntry, type GroupEntry } from '../domain/group.js';
 import { createAppError } from '../errors.js';
-import type { FilesRepository, GroupRecord, GroupsRepository } from '../ports/repositories.js';
+import type { GroupRecord } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import type { Clock } from '../lib/clock.js';
 import type { UploadAuthService } from './upload-auth.service.js';
 
@@ -35,8 +36,7 @@ export class GroupService {
 
   constructor(
     private readonly auth: UploadAuthService,
-    private readonly files: FilesRepository,
-    private readonly groups: GroupsRepository,
+    private readonly shards: ShardResolver,
     private readonly clock: Clock,
     private readonly settings: { maxGroupFiles: number },
   ) {}
@@ -59,7 +59,8 @@ export class GroupService {
     });
     const uuids = [...new Set(entries.map((e) => e.uuid))];
     const now = this.clock.now();
-    const found = (await this.files.findManyForProject(project.id, uuids)).filter((f) => !isExpired(f, now));
+    const shard = await this.shards.forProject(project.id);
+    const found = (await shard.files.findManyForProject(project.id, uuids)).filter((f) => !isExpired(f, now));
     const byUuid = new Map(found.map((f) => [f.uuid, f]));
     const missing = uuids.filter((u) => !byUuid.has(u));
     if (missing.length > 0) {
@@ -76,7 +77,7 @@ export class GroupService {
       datetimeCreated: this.clock.now().toISOString(),
       datetimeStored: null,
     };
-    await this.groups.create(
+    await shard.groups.create(
       group,
       entries.map((e, position) => ({ position, fileUuid: e.uuid, effects: e.effects })),
     );
@@ -87,10 +88,11 @@ export class GroupService {
     const project = await this.auth.resolveProject(publicKey);
     if (!id) throw createAppError('GroupIdRequiredError', 400, '`group_id` is required.');
     if (!isGroupId(id)) throw createAppError('GroupNotFoundError', 404, `Group "${id.slice(0, 80)}" not found.`);
-    const found = await this.groups.findForProject(project.id, id);
+    const shard = await this.shards.forProject(project.id);
+    const found = await shard.groups.findForProject(project.id, id);
     if (!found) throw createAppError('GroupNotFoundError', 404, `Group "${id}" not found.`);
     const now = this.clock.now();
-    const files = (await this.files.findManyForProject(project.id, [...new Set(found.members.map((m) => m.fileUuid))])).filter(
+    const files = (await shard.files.findManyForProject(project.id, [...new Set(found.members.map((m) => m.fileUuid))])).filter(
       (f) => !isExpired(f, now),
     );
     const byUuid = new Map(files.map((f) => [f.uuid, f]));
@@ -101,9 +103,10 @@ export class GroupService {
   }
 
   async list(project: Project, request: GroupListRequest): Promise<GroupListPage> {
+    const shard = await this.shards.forProject(project.id);
     const [rows, total] = await Promise.all([
-      this.groups.list(project.id, { order: request.order, after: request.from, limit: request.limit + 1 }),
-      this.groups.count(project.id),
+      shard.groups.list(project.id, { order: request.order, after: request.from, limit: request.limit + 1 }),
+      shard.groups.count(project.id),
     ]);
     const groups = rows.slice(0, request.limit);
     const last = groups.at(-1);
@@ -112,16 +115,17 @@ export class GroupService {
 
   /** A group of the project with its members, for the REST API (which answers an unknown id with 404 "Not found."). */
   async find(project: Project, id: string): Promise<GroupView> {
-    const found = await this.groups.findForProject(project.id, id);
+    const shard = await this.shards.forProject(project.id);
+    const found = await shard.groups.findForProject(project.id, id);
     if (!found) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const files = await this.files.findManyForProject(project.id, found.members.map((m) => m.fileUuid));
+    const files = await shard.files.findManyForProject(project.id, found.members.map((m) => m.fileUuid));
     const byUuid = new Map(files.map((f) => [f.uuid, f]));
     return { group: found.group, members: found.members.map((m) => ({ file: byUuid.get(m.fileUuid) ?? null, effects: m.effects })) };
   }
 
   /** Deletes a group of the project; its files stay. */
   async remove(project: Project, id: string): Promise<void> {
-    if (!(await this.groups.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    if (!(await (await this.shards.forProject(project.id)).groups.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
     for (const listener of this.removalListeners) await listener(id);
   }
 

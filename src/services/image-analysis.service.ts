@@ -21,7 +21,8 @@ import { readStream } from '../lib/read-stream.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { ImageAnalysisError, type ImageAnalyzer } from '../ports/image-analyzer.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { FileCounts, MetadataRepositories } from '../ports/repositories.js';
+import type { FileCounts } from '../ports/repositories.js';
+import type { ShardRepositories, ShardResolver } from '../ports/shards.js';
 
 interface AnalysisLogger {
   info(object: Record<string, unknown>, message: string): void;
@@ -67,7 +68,7 @@ const BACKFILL_BATCH = 500;
  */
 export class ImageAnalysisService {
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'fileCounters' | 'imageAnalysis'>,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     private readonly analyzer: ImageAnalyzer,
@@ -88,16 +89,26 @@ export class ImageAnalysisService {
    */
   async backfill(projectId: string | null, onBatch?: (queued: number) => void): Promise<number> {
     let queued = 0;
-    let afterUuid: string | null = null;
-    for (;;) {
-      const targets = await this.records.imageAnalysis.listUnanalysed({ projectId, version: IMAGE_ANALYSIS_VERSION, afterUuid, limit: BACKFILL_BATCH });
-      for (const target of targets) await this.enqueue(target.projectId, target.uuid);
-      queued += targets.length;
-      if (targets.length > 0) onBatch?.(queued);
-      const last = targets.at(-1);
-      if (targets.length < BACKFILL_BATCH || !last) return queued;
-      afterUuid = last.uuid;
+    const scan = async (shard: ShardRepositories): Promise<void> => {
+      let afterUuid: string | null = null;
+      for (;;) {
+        const targets = await shard.imageAnalysis.listUnanalysed({ projectId, version: IMAGE_ANALYSIS_VERSION, afterUuid, limit: BACKFILL_BATCH });
+        for (const target of targets) await this.enqueue(target.projectId, target.uuid);
+        queued += targets.length;
+        if (targets.length > 0) onBatch?.(queued);
+        const last = targets.at(-1);
+        if (targets.length < BACKFILL_BATCH || !last) return;
+        afterUuid = last.uuid;
+      }
+    };
+    if (projectId !== null) {
+      await scan(await this.shards.forProject(projectId));
+      return queued;
     }
+    // Every project: each shard's files, and a shard that does not answer fails the backfill (run it again).
+    const failed = (await this.shards.fanOut(scan)).find((outcome) => !outcome.ok);
+    if (failed && !failed.ok) throw failed.error;
+    return queued;
   }
 
   private enqueue(projectId: string, uuid: string): Promise<string> {
@@ -111,9 +122,10 @@ export class ImageAnalysisService {
    */
   async run(job: RunningJob<ImageAnalyzePayload>): Promise<void> {
     const { projectId, uuid } = job.payload;
-    const file = await this.records.files.findForProject(projectId, uuid);
+    const shard = await this.shards.forProject(projectId);
+    const file = await shard.files.findForProject(projectId, uuid);
     if (!file || !file.isImage || file.scanStatus === 'infected') return;
-    const existing = await this.records.imageAnalysis.find(projectId, uuid);
+    const existing = await shard.imageAnalysis.find(projectId, uuid);
     if (existing?.version === IMAGE_ANALYSIS_VERSION) return;
     const refusal = this.limitProblem(file);
     if (refusal) {
@@ -135,7 +147,8 @@ export class ImageAnalysisService {
     if (!fingerprint) return;
     const at = this.clock.now().toISOString();
     // false: the file was removed while it was analysed; nothing is kept for it.
-    await this.records.imageAnalysis.save({ ...fingerprint, projectId, fileUuid: uuid, version: IMAGE_ANALYSIS_VERSION, createdAt: existing?.createdAt ?? at, computedAt: at });
+    // Looked up again: the analysis may have outlasted a move of the project to another shard.
+    await (await this.shards.forProject(projectId)).imageAnalysis.save({ ...fingerprint, projectId, fileUuid: uuid, version: IMAGE_ANALYSIS_VERSION, createdAt: existing?.createdAt ?? at, computedAt: at });
   }
 
   private limitProblem(file: StoredFile): string | null {
@@ -149,7 +162,7 @@ export class ImageAnalysisService {
   async withAnalysis(projectId: string, files: StoredFile[]): Promise<StoredFile[]> {
     const images = files.filter((file) => file.isImage).map((file) => file.uuid);
     if (images.length === 0) return files;
-    const analyses = new Map((await this.records.imageAnalysis.findMany(projectId, images)).map((analysis) => [analysis.fileUuid, analysis]));
+    const analyses = new Map((await (await this.shards.forProject(projectId)).imageAnalysis.findMany(projectId, images)).map((analysis) => [analysis.fileUuid, analysis]));
     return files.map((file) => {
       const analysis = analyses.get(file.uuid);
       return analysis ? { ...file, appdata: { ...file.appdata, [IMAGE_ANALYSIS_APPDATA]: imageAnalysisAppData(analysis) } } : file;
@@ -167,17 +180,18 @@ export class ImageAnalysisService {
       throw createAppError('PARAMETER_INVALID', 400, `\`distance\` must be an integer from 0 to ${SIMILAR_MAX_DISTANCE}.`);
     }
     const uuid = request.uuid.toLowerCase();
-    const file = isUuid(uuid) ? await this.records.files.findForProject(project.id, uuid) : null;
+    const shard = await this.shards.forProject(project.id);
+    const file = isUuid(uuid) ? await shard.files.findForProject(project.id, uuid) : null;
     if (!file || isExpired(file, this.clock.now())) throw createAppError('NOT_FOUND', 404, '`similar_to` names no live file of this project.');
     if (!file.isImage) throw createAppError('PARAMETER_INVALID', 400, '`similar_to` must name an image file.');
-    const analysis = await this.records.imageAnalysis.find(project.id, uuid);
+    const analysis = await shard.imageAnalysis.find(project.id, uuid);
     if (!analysis) {
       throw createAppError('IMAGE_ANALYSIS_PENDING', 409, 'This image has no analysis yet: it is computed in the background after upload. Ask again shortly.');
     }
     const origin = hashChunks(analysis.phash);
     const [candidates, totals] = await Promise.all([
-      this.records.imageAnalysis.candidates(project.id, candidateChunks(analysis.phash, distance), request.stored),
-      this.records.fileCounters.counts(project.id),
+      shard.imageAnalysis.candidates(project.id, candidateChunks(analysis.phash, distance), request.stored),
+      shard.fileCounters.counts(project.id),
     ]);
     const matches = candidates
       .filter((candidate) => candidate.fileUuid !== uuid)
@@ -186,7 +200,7 @@ export class ImageAnalysisService {
       .sort(compareMatches);
     const rest = matches.filter((match) => isAfterCursor(match, request.after));
     const page = rest.slice(0, request.limit);
-    const found = new Map((await this.records.files.findManyForProject(project.id, page.map((match) => match.fileUuid))).map((f) => [f.uuid, f]));
+    const found = new Map((await shard.files.findManyForProject(project.id, page.map((match) => match.fileUuid))).map((f) => [f.uuid, f]));
     const now = this.clock.now();
     const files = page.flatMap((match) => {
       const similarFile = found.get(match.fileUuid);

@@ -6,9 +6,10 @@ import { describeBytes } from '../domain/filename.js';
 import type { StoredFile } from '../domain/file.js';
 import { lastField, type Fields } from '../domain/form-fields.js';
 import { MULTIPART_UPLOAD, parseUploadOptions, readUploadCredentials, shouldStore } from '../domain/upload-options.js';
-import { createAppError } from '../errors.js';
+import { AppError, createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MultipartRepository, MultipartUpload } from '../ports/repositories.js';
+import type { MultipartUpload } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import { isoAfter, type Clock } from '../lib/clock.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
@@ -44,7 +45,7 @@ export class MultipartUploadService {
   constructor(
     private readonly auth: UploadAuthService,
     private readonly ingest: FileIngestService,
-    private readonly uploads: MultipartRepository,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly settings: MultipartSettings,
@@ -103,22 +104,25 @@ export class MultipartUploadService {
       expiresAt: isoAfter(this.clock, this.settings.expiryMs),
     };
     try {
-      await this.uploads.create(upload);
+      await (await this.shards.forProject(project.id)).multipart.create(upload);
     } catch (error) {
       await this.blobs.abortMultipart(blobKey, uploadId).catch(() => undefined);
       throw error;
     }
-    const partPaths = Array.from({ length: partCount }, (_, i) => `${uuid}/${i}/?token=${upload.partToken}`);
+    // The token names the project, so a part finds its upload on the project's shard without asking every shard.
+    const partPaths = Array.from({ length: partCount }, (_, i) => `${uuid}/${i}/?token=${partUrlToken(upload)}`);
     return { uuid, partPaths };
   }
 
   /** Stores one part. `index` is 0-based, in the order of the URLs start returned. */
   async uploadPart(uuid: string, index: number, token: string, body: Readable, declaredLength: number | null): Promise<void> {
-    const upload = await this.uploads.find(uuid);
-    if (!upload || upload.expiresAt <= this.clock.now().toISOString()) {
+    const projectId = token.includes('.') ? token.slice(0, token.indexOf('.')) : null;
+    const shard = projectId && UUID_PATTERN.test(projectId) ? await this.shards.forProject(projectId).catch(unlessProjectUnknown) : null;
+    const upload = shard ? await shard.multipart.find(uuid) : null;
+    if (!shard || !upload || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, 'Multipart upload not found: it was completed, aborted or has expired.');
     }
-    if (!constantTimeEqual(token, upload.partToken)) {
+    if (!constantTimeEqual(token, partUrlToken(upload))) {
       throw createAppError('InternalRequestForbiddenError', 403, 'Part URL token is invalid.');
     }
     if (!Number.isInteger(index) || index < 0 || index >= upload.partCount) {
@@ -146,18 +150,19 @@ export class MultipartUploadService {
       }
       throw error;
     }
-    await this.uploads.savePart(uuid, { partNumber: part.partNumber, etag: part.etag, size });
+    await shard.multipart.savePart(uuid, { partNumber: part.partNumber, etag: part.etag, size });
   }
 
   async complete(fields: Fields): Promise<StoredFile> {
     const project = await this.auth.resolveProject(readUploadCredentials(fields, MULTIPART_UPLOAD).publicKey);
     const uuid = lastField(fields, 'uuid');
     if (!uuid) throw createAppError('MultipartFileIdRequiredError', 400, '`uuid` is required.');
-    const upload = await this.uploads.find(uuid);
+    const shard = await this.shards.forProject(project.id);
+    const upload = await shard.multipart.find(uuid);
     if (!upload || upload.projectId !== project.id || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, `Multipart upload ${uuid.slice(0, 40)} not found.`);
     }
-    const parts = await this.uploads.listParts(uuid);
+    const parts = await shard.multipart.listParts(uuid);
     const have = new Set(parts.map((p) => p.partNumber));
     const missing: number[] = [];
     for (let n = 1; n <= upload.partCount; n++) if (!have.has(n)) missing.push(n - 1);
@@ -170,7 +175,7 @@ export class MultipartUploadService {
       throw createAppError('MultipartFileCompletionFailedError', 400, `Parts hold ${total} bytes; the upload was started for ${upload.size}.`);
     }
     // Deleting the row is the claim: of two concurrent completes, only one proceeds.
-    if (!(await this.uploads.delete(uuid))) {
+    if (!(await shard.multipart.delete(uuid))) {
       throw createAppError('MultipartFileAlreadyUploadedError', 409, 'This multipart upload is already being completed.');
     }
     try {
@@ -201,16 +206,33 @@ export class MultipartUploadService {
     }
   }
 
-  /** Sweeper: drops uploads nobody completed in time, with their parts. */
+  /** Sweeper: drops uploads nobody completed in time, with their parts, on every shard that answers. */
   async expire(limit = 100): Promise<number> {
-    const expired = await this.uploads.listExpired(this.clock.now().toISOString(), limit);
-    for (const upload of expired) {
-      if (await this.uploads.delete(upload.uuid)) {
-        await this.blobs.abortMultipart(upload.blobKey, upload.blobUploadId).catch(() => undefined);
+    const now = this.clock.now().toISOString();
+    const outcomes = await this.shards.fanOut(async (shard) => {
+      const expired = await shard.multipart.listExpired(now, limit);
+      for (const upload of expired) {
+        if (await shard.multipart.delete(upload.uuid)) {
+          await this.blobs.abortMultipart(upload.blobKey, upload.blobUploadId).catch(() => undefined);
+        }
       }
-    }
-    return expired.length;
+      return expired.length;
+    });
+    return outcomes.reduce((sum, outcome) => sum + (outcome.ok ? outcome.value : 0), 0);
   }
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a part URL carries: the project (where the upload is recorded) and the upload's secret. */
+function partUrlToken(upload: Pick<MultipartUpload, 'projectId' | 'partToken'>): string {
+  return `${upload.projectId}.${upload.partToken}`;
+}
+
+/** A project that no longer exists has no uploads (null); any other failure, a shard that is down among them, is the answer. */
+function unlessProjectUnknown(error: unknown): null {
+  if (error instanceof AppError && error.code === 'PROJECT_NOT_FOUND') return null;
+  throw error;
 }
 
 /** The file a multipart start names, for messages people read. */

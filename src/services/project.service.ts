@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Project, SecretKey } from '../domain/project.js';
 import { createAppError } from '../errors.js';
 import type { NewProject, ProjectSettingsPatch, ProjectsRepository } from '../ports/repositories.js';
+import type { ShardPlacementService } from './shard-placement.service.js';
 export type { ProjectSettingsPatch } from '../ports/repositories.js';
 
 export interface ProjectWithSecrets {
@@ -28,15 +29,17 @@ const newSecretKey = (): string => randomBytes(20).toString('hex');
 export class ProjectService {
   constructor(
     private readonly projects: ProjectsRepository,
+    private readonly placement: Pick<ShardPlacementService, 'choose' | 'anchor'>,
     private readonly changes: ProjectChangeListener = unheard,
   ) {}
 
+  /** A new project on the shard named in `input.shard`, or on the least loaded one. */
   async create(input: Partial<NewProject> & { name: string }): Promise<ProjectWithSecrets> {
     const publicKey = input.publicKey ?? newPublicKey();
     if (await this.projects.findByPublicKey(publicKey)) {
       throw createAppError('PROJECT_KEY_TAKEN', 409, `A project with public key ${publicKey} already exists.`);
     }
-    const project = await this.projects.create({ ...input, publicKey });
+    const project = await this.createPlaced({ ...input, publicKey });
     const secret = await this.projects.addSecretKey(project.id, newSecretKey());
     return { project, secrets: [secret] };
   }
@@ -101,7 +104,7 @@ export class ProjectService {
       let created = false;
       if (!project) {
         try {
-          project = await this.projects.create({ name: 'Default project', publicKey: fixed.publicKey });
+          project = await this.createPlaced({ name: 'Default project', publicKey: fixed.publicKey });
           created = true;
         } catch (error) {
           project = await this.projects.findByPublicKey(fixed.publicKey);
@@ -127,5 +130,16 @@ export class ProjectService {
     const created = await this.create({ name: 'Default project' });
     if (fixed.secretKey) created.secrets.push(await this.projects.addSecretKey(created.project.id, fixed.secretKey));
     return { ...created, created: true };
+  }
+
+  /**
+   * Places the project on a shard and gives that shard its anchor row before the main database's
+   * row exists: a project is never visible without a shard ready to hold its files.
+   */
+  private async createPlaced(input: NewProject): Promise<Project> {
+    const shard = await this.placement.choose(input.shard ?? null);
+    const placed = { ...input, id: input.id ?? randomUUID(), createdAt: input.createdAt ?? new Date().toISOString(), shard };
+    await this.placement.anchor(shard, placed);
+    return this.projects.create(placed);
   }
 }

@@ -46,7 +46,8 @@ export interface ReadinessProbe {
 /** Asks every dependency whether it answers, each within a time limit, required ones first. */
 export class ReadinessService implements ReadinessProbe {
   constructor(
-    private readonly checks: readonly ReadinessCheck[],
+    /** A function when the set changes while the process runs (shards added to the map). */
+    private readonly checks: readonly ReadinessCheck[] | (() => readonly ReadinessCheck[]),
     private readonly timeoutMs = 2_000,
     private readonly features: FeatureProbe = async () => ({ addons: {}, degraded: false }),
     private readonly video: (() => Promise<FeatureStatus>) | null = null,
@@ -54,9 +55,10 @@ export class ReadinessService implements ReadinessProbe {
   ) {}
 
   async check(): Promise<ReadinessReport> {
+    const checks = typeof this.checks === 'function' ? this.checks() : this.checks;
     const [required, optional, features, video] = await Promise.all([
-      Promise.all(this.checks.filter((c) => c.required).map((c) => this.run(c))),
-      Promise.all(this.checks.filter((c) => !c.required).map((c) => this.run(c))),
+      Promise.all(checks.filter((c) => c.required).map((c) => this.run(c))),
+      Promise.all(checks.filter((c) => !c.required).map((c) => this.run(c))),
       this.features(this.timeoutMs),
       this.video ? this.video() : null,
     ]);

@@ -17,7 +17,7 @@ import type { ParseLimits } from '../domain/transform/uploadcare-parser.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { ConcurrencyLimiter } from '../lib/concurrency-limiter.js';
-import type { FilesRepository } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import { RemoteStorageError } from '../ports/remote-storage.js';
 import type { DeliveryService } from './delivery.service.js';
 import type { ProjectStorageService } from './project-storage.service.js';
@@ -53,7 +53,7 @@ export class RemoteCopyService {
   private readonly writes = new ConcurrencyLimiter(CONCURRENT_WRITES);
 
   constructor(
-    private readonly files: Pick<FilesRepository, 'findForProject'>,
+    private readonly shards: ShardResolver,
     private readonly storages: ProjectStorageService,
     private readonly delivery: DeliveryService,
     private readonly transform: TransformService,
@@ -118,7 +118,7 @@ export class RemoteCopyService {
   /** A live file of the project; removed, expired, unknown and other projects' files alike are "Not found." */
   private async find(project: Project, uuid: string): Promise<StoredFile> {
     if (!isUuid(uuid)) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const file = await this.files.findForProject(project.id, uuid, { includeRemoved: false });
+    const file = await (await this.shards.forProject(project.id)).files.findForProject(project.id, uuid, { includeRemoved: false });
     if (!file || isExpired(file, this.clock.now())) throw createAppError('NOT_FOUND', 404, 'Not found.');
     // A copy would be a way round the hold of a file not found clean.
     assertDeliverable(file);

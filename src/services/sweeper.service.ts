@@ -1,5 +1,7 @@
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { StoredFile } from '../domain/file.js';
+import type { ShardResolver, ShardScan } from '../ports/shards.js';
+import { isHomeShard, sumOverShards } from './shard-lookup.js';
 import type { Clock } from '../lib/clock.js';
 import { deleteFileRow } from './file-changes.js';
 import type { FromUrlService } from './from-url.service.js';
@@ -32,7 +34,7 @@ export class SweeperService {
   private running: Promise<SweepReport> | null = null;
 
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'addonRequests' | 'transaction'>,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly multipart: MultipartUploadService,
     private readonly fromUrl: FromUrlService,
@@ -66,23 +68,12 @@ export class SweeperService {
   private async sweepOnce(): Promise<SweepReport> {
     const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0, finishedAddonRequests: 0 };
     try {
-      for (;;) {
-        const expired = await this.records.files.listExpired(this.clock.now().toISOString(), 200);
-        for (const file of expired) {
-          // Derivatives and caches go first: a derivative must never outlive its original.
-          await this.onFileRemoved(file.uuid);
-          await this.blobs.delete(file.blobKey);
-          await deleteFileRow(this.records, file.uuid);
-          report.expiredFiles++;
-        }
-        if (expired.length < 200) break;
-      }
+      report.expiredFiles = await sumOverShards(this.shards, (shard) => this.sweepExpiredFiles(shard));
       report.expiredMultipartUploads = await this.multipart.expire();
       report.staleFromUrlTasks = await this.fromUrl.failStale();
       report.staleBlobWrites = await this.blobs.pruneStale(this.staleWriteAges);
-      report.finishedAddonRequests = await this.records.addonRequests.deleteFinishedBefore(
-        new Date(this.clock.now().getTime() - ADDON_REQUEST_RETENTION_MS).toISOString(),
-      );
+      const finishedBefore = new Date(this.clock.now().getTime() - ADDON_REQUEST_RETENTION_MS).toISOString();
+      report.finishedAddonRequests = await sumOverShards(this.shards, (shard) => shard.addonRequests.deleteFinishedBefore(finishedBefore));
       if (Object.values(report).some((count) => count > 0)) {
         this.logger.info({ ...report }, 'sweep removed expired uploads');
       }
@@ -91,5 +82,29 @@ export class SweeperService {
       throw error;
     }
     return report;
+  }
+
+  /** Expired files of one shard's projects; a moving project's copy on the other shard is left to its move. */
+  private async sweepExpiredFiles(shard: ShardScan): Promise<number> {
+    let removed = 0;
+    const skipped = new Set<string>();
+    for (;;) {
+      const expired = await shard.files.listExpired(this.clock.now().toISOString(), 200 + skipped.size);
+      const mine: StoredFile[] = [];
+      for (const file of expired) {
+        if (skipped.has(file.uuid)) continue;
+        if (await isHomeShard(this.shards, shard, file.projectId)) mine.push(file);
+        else skipped.add(file.uuid);
+      }
+      for (const file of mine) {
+        // Derivatives and caches go first: a derivative must never outlive its original.
+        await this.onFileRemoved(file.uuid);
+        await this.blobs.delete(file.blobKey);
+        await deleteFileRow(shard, file.uuid);
+        removed++;
+      }
+      if (mine.length === 0 || expired.length < 200 + skipped.size || skipped.size > 10_000) break;
+    }
+    return removed;
   }
 }

@@ -1,4 +1,5 @@
-import type { DailyDeliveries, UsageRepository } from '../ports/repositories.js';
+import type { DailyDeliveries } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import type { Clock } from '../lib/clock.js';
 import { LruCache } from '../lib/lru-cache.js';
 
@@ -52,8 +53,7 @@ export class UsageService {
   private dayStartsAt = 0;
 
   constructor(
-    private readonly usage: UsageRepository,
-    private readonly fileCounts: (projectId: string) => Promise<{ stored: number; unstored: number; removed: number }>,
+    private readonly shards: ShardResolver,
     private readonly clock: Clock,
     private readonly logger: UsageLogger,
     private readonly flushIntervalMs = 10_000,
@@ -102,11 +102,12 @@ export class UsageService {
     await this.flush();
     const today = Date.parse(this.clock.now().toISOString().slice(0, 10));
     const firstDay = new Date(today - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+    const shard = await this.shards.forProject(projectId);
     const [files, bytes, uploads, deliveries] = await Promise.all([
-      this.fileCounts(projectId),
-      this.usage.bytes(projectId),
-      this.usage.uploadsSince(projectId, firstDay),
-      this.usage.deliveriesSince(projectId, firstDay),
+      shard.fileCounters.counts(projectId),
+      shard.usage.bytes(projectId),
+      shard.usage.uploadsSince(projectId, firstDay),
+      shard.usage.deliveriesSince(projectId, firstDay),
     ]);
     const uploadsByDay = new Map(uploads.map((row) => [row.day, row]));
     const deliveriesByDay = new Map(deliveries.map((row) => [row.day, row]));
@@ -145,12 +146,18 @@ export class UsageService {
     const batch = this.pending;
     this.pending = new Map();
     this.pendingCount = 0;
+    // Projects whose counts were not written (their shard did not answer); null: none could be placed.
+    let unwritten: Set<string> | null = null;
     try {
       const unknown = new Set<string>();
       for (const ofDay of batch.values()) {
         for (const uuid of ofDay.keys()) if (this.projectOf.get(uuid) === undefined) unknown.add(uuid);
       }
-      if (unknown.size > 0) for (const [uuid, projectId] of await this.usage.projectsOfFiles([...unknown])) this.projectOf.set(uuid, projectId);
+      if (unknown.size > 0) {
+        // Each shard knows its own files; a shard that is down keeps its files' counts for the next flush.
+        const outcomes = await this.shards.fanOut((shard) => shard.usage.projectsOfFiles([...unknown]));
+        for (const outcome of outcomes) if (outcome.ok) for (const [uuid, projectId] of outcome.value) this.projectOf.set(uuid, projectId);
+      }
       const byProjectDay = new Map<string, DailyDeliveries>();
       for (const [day, ofDay] of batch) {
         for (const [uuid, tally] of ofDay) {
@@ -165,7 +172,22 @@ export class UsageService {
           byProjectDay.set(groupKey, row);
         }
       }
-      await this.usage.addDeliveries([...byProjectDay.values()]);
+      const byProject = new Map<string, DailyDeliveries[]>();
+      for (const row of byProjectDay.values()) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+      const failed = new Set<string>();
+      let firstError: unknown = null;
+      for (const [projectId, rows] of byProject) {
+        try {
+          await (await this.shards.forProject(projectId)).usage.addDeliveries(rows);
+        } catch (error) {
+          failed.add(projectId);
+          firstError ??= error;
+        }
+      }
+      if (failed.size > 0) {
+        unwritten = failed;
+        throw firstError;
+      }
     } catch (error) {
       // The database is away: fold the batch back in so the counts are written by a later flush.
       for (const [day, ofDay] of batch) {
@@ -175,6 +197,8 @@ export class UsageService {
           this.pending.set(day, current);
         }
         for (const [uuid, tally] of ofDay) {
+          const projectId = this.projectOf.get(uuid);
+          if (unwritten !== null && projectId !== undefined && !unwritten.has(projectId)) continue;
           const kept = current.get(uuid);
           if (kept) {
             kept.deliveries += tally.deliveries;

@@ -18,7 +18,9 @@ import { VIDEO_CONVERT_JOB, VIDEO_CONVERT_RETRY, type VideoConvertPayload } from
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { Clock } from '../lib/clock.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { MetadataRepositories, VideoConversionListQuery } from '../ports/repositories.js';
+import type { ProjectsRepository, VideoConversionListQuery } from '../ports/repositories.js';
+import type { ProjectShard, ShardResolver } from '../ports/shards.js';
+import { shardForJob } from './shard-lookup.js';
 import { VideoProbeError, VideoTranscodeError, type TranscodedFile, type TranscodeResult, type VideoEngine } from '../ports/video-engine.js';
 import type { FileIngestService } from './file-ingest.service.js';
 
@@ -99,7 +101,8 @@ const MAX_TOKEN = 2 ** 48 - 1;
  */
 export class VideoConversionService {
   constructor(
-    private readonly records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'videoConversions'>,
+    private readonly shards: ShardResolver,
+    private readonly projects: Pick<ProjectsRepository, 'findById'>,
     private readonly jobs: JobQueue,
     private readonly engine: VideoEngine,
     private readonly ingest: FileIngestService,
@@ -139,7 +142,7 @@ export class VideoConversionService {
 
   /** `GET /convert/video/status/<token>/`: only this project's conversions. */
   async status(project: Project, token: string): Promise<ConversionStatusAnswer> {
-    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await this.records.videoConversions.find(project.id, token) : null;
+    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await (await this.shard(project.id)).videoConversions.find(project.id, token) : null;
     if (!conversion) throw createAppError('NOT_FOUND', 404, `No video conversion of this project has the token ${token.slice(0, 40)}.`);
     return {
       status: conversion.status,
@@ -155,9 +158,10 @@ export class VideoConversionService {
    * page, as for a file of this project never converted.
    */
   async list(project: Project, query: VideoConversionListQuery): Promise<ConversionListPage> {
+    const conversions = (await this.shard(project.id)).videoConversions;
     const [rows, total] = await Promise.all([
-      this.records.videoConversions.list(project.id, { ...query, limit: query.limit + 1 }),
-      this.records.videoConversions.count(project.id, query.sourceUuid),
+      conversions.list(project.id, { ...query, limit: query.limit + 1 }),
+      conversions.count(project.id, query.sourceUuid),
     ]);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
@@ -175,9 +179,10 @@ export class VideoConversionService {
    * The same request made again later starts it anew, as after a failure.
    */
   async cancel(project: Project, token: string): Promise<ConversionStatusAnswer> {
-    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await this.records.videoConversions.find(project.id, token) : null;
+    const conversions = (await this.shard(project.id)).videoConversions;
+    const conversion = /^[1-9]\d{0,15}$/.test(token) ? await conversions.find(project.id, token) : null;
     if (!conversion) throw createAppError('NOT_FOUND', 404, `No video conversion of this project has the token ${token.slice(0, 40)}.`);
-    await this.records.videoConversions.moveStatus(token, ['pending', 'processing'], 'cancelled', 'Cancelled at the request of the project.', this.now());
+    await conversions.moveStatus(token, ['pending', 'processing'], 'cancelled', 'Cancelled at the request of the project.', this.now());
     const answer = await this.status(project, token);
     if (answer.status !== 'cancelled') {
       throw createAppError('CONVERSION_ENDED', 409, `The conversion ${token} has already ended (${answer.status}); only a pending or processing conversion can be cancelled.`);
@@ -188,14 +193,16 @@ export class VideoConversionService {
 
   /** The `video.convert` job (idempotent: a finished conversion is left alone, stored results are found again). */
   async run(job: RunningJob<VideoConvertPayload>): Promise<void> {
-    const conversion = await this.records.videoConversions.findByToken(job.payload.token);
+    const found = await shardForJob(this.shards, job.payload.projectId, (shard) => shard.videoConversions.findByToken(job.payload.token));
+    const conversion = found?.record;
     if (!conversion || DONE.includes(conversion.status)) return;
     await this.slots.run(conversion.projectId, 'background', () => this.execute(conversion, job.attempt));
   }
 
   private async accept(project: Project, path: string, store: boolean): Promise<VideoConversion> {
     const { sourceUuid, plan } = parseVideoConversionPath(path, this.settings.limits.maxDimension);
-    const source = await this.records.files.findForProject(project.id, sourceUuid);
+    const shard = await this.shard(project.id);
+    const source = await shard.files.findForProject(project.id, sourceUuid);
     if (!source || isExpired(source, this.clock.now())) throw new VideoPathError(`Bad path "${path.slice(0, 300)}": file ${sourceUuid} does not exist in this project.`);
     const facts = source.contentInfo?.video;
     if (!facts) throw new VideoPathError(`Bad path "${path.slice(0, 300)}": file ${sourceUuid} is not a video Trove could read.`);
@@ -203,7 +210,7 @@ export class VideoConversionService {
     if (problem) throw new VideoPathError(`Bad path "${path.slice(0, 300)}": ${problem}`);
 
     const requestKey = conversionRequestKey(project.id, sourceUuid, plan, store);
-    const known = await this.records.videoConversions.findByRequest(project.id, requestKey);
+    const known = await shard.videoConversions.findByRequest(project.id, requestKey);
     if (known) return this.again(known);
     const at = this.clock.now().toISOString();
     const conversion: VideoConversion = {
@@ -221,9 +228,9 @@ export class VideoConversionService {
       createdAt: at,
       updatedAt: at,
     };
-    if (!(await this.records.videoConversions.create(conversion))) {
+    if (!(await shard.videoConversions.create(conversion))) {
       // The same request arrived at the same moment: answer with the one that was recorded.
-      const raced = await this.records.videoConversions.findByRequest(project.id, requestKey);
+      const raced = await shard.videoConversions.findByRequest(project.id, requestKey);
       if (raced) return raced;
       throw new Error('A conversion token collided; try again.');
     }
@@ -235,27 +242,28 @@ export class VideoConversionService {
   private async again(conversion: VideoConversion): Promise<VideoConversion> {
     if (conversion.status !== 'failed' && conversion.status !== 'cancelled') return conversion;
     const at = this.clock.now().toISOString();
-    if (await this.records.videoConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
+    if (await (await this.shard(conversion.projectId)).videoConversions.moveStatus(conversion.token, ['failed', 'cancelled'], 'pending', null, at)) {
       await this.enqueue(conversion, `${conversion.token}:${at}`);
     }
     return { ...conversion, status: 'pending', error: null, progress: 0, updatedAt: at };
   }
 
   private async execute(conversion: VideoConversion, attempt: number): Promise<void> {
-    const { token } = conversion;
-    if (!(await this.records.videoConversions.moveStatus(token, ['pending', 'processing'], 'processing', null, this.now()))) return;
-    const project = await this.records.projects.findById(conversion.projectId);
-    const source = await this.records.files.findForProject(conversion.projectId, conversion.sourceUuid, { includeRemoved: true });
+    const { token, projectId } = conversion;
+    const shard = await this.shard(projectId);
+    if (!(await shard.videoConversions.moveStatus(token, ['pending', 'processing'], 'processing', null, this.now()))) return;
+    const project = await this.projects.findById(projectId);
+    const source = await shard.files.findForProject(conversion.projectId, conversion.sourceUuid, { includeRemoved: true });
     if (!project || !source || source.datetimeRemoved !== null) return this.fail(conversion, 'The source file was removed before it could be converted.');
 
     let result: TranscodeResult;
-    const cancellation = this.watchCancellation(token);
+    const cancellation = this.watchCancellation(projectId, token);
     try {
       // The stored facts were checked at the request; the bytes are probed again, and the limits checked, before ffmpeg runs.
       const probe = await this.engine.probe(source.blobKey);
       const problem = videoLimitProblem(probe, source.size, this.settings.limits) ?? cutProblem(conversion.plan, probe.info.duration);
       if (problem) return await this.fail(conversion, problem);
-      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe, onProgress: this.progressWriter(token), signal: cancellation.signal });
+      result = await this.engine.transcode({ sourceKey: source.blobKey, plan: conversion.plan, source: probe, onProgress: this.progressWriter(projectId, token), signal: cancellation.signal });
     } catch (error) {
       // A cancelled conversion keeps its status: it did not fail.
       if (cancellation.signal.aborted) return;
@@ -268,7 +276,8 @@ export class VideoConversionService {
     }
     try {
       // Cancelled while ffmpeg was finishing: nothing is stored.
-      if ((await this.records.videoConversions.findByToken(token))?.status === 'cancelled') return;
+      // Looked up afresh from here on: ffmpeg may have outlasted a move of the project to another shard.
+      if ((await (await this.shard(projectId)).videoConversions.findByToken(token))?.status === 'cancelled') return;
       await this.storeResults(project, source, conversion, result);
     } catch (error) {
       if (attempt >= VIDEO_CONVERT_RETRY.maxAttempts) return this.fail(conversion, `The results could not be stored: ${messageOf(error)}`);
@@ -276,7 +285,7 @@ export class VideoConversionService {
     } finally {
       await result.release();
     }
-    await this.records.videoConversions.moveStatus(token, ['processing'], 'finished', null, this.now());
+    await (await this.shard(projectId)).videoConversions.moveStatus(token, ['processing'], 'finished', null, this.now());
     this.logger.info({ token, uuid: conversion.resultUuid, source: source.uuid }, 'video converted');
   }
 
@@ -290,8 +299,9 @@ export class VideoConversionService {
       await this.storeFile(project, conversion, uuid, thumbnail, `${stem}-thumb-${position + 1}.jpg`);
       members.push({ position, fileUuid: uuid, effects: '' });
     }
-    if (!(await this.records.groups.findForProject(project.id, conversion.thumbnailsGroupId))) {
-      await this.records.groups.create(
+    const groups = (await this.shard(project.id)).groups;
+    if (!(await groups.findForProject(project.id, conversion.thumbnailsGroupId))) {
+      await groups.create(
         { id: conversion.thumbnailsGroupId, projectId: project.id, filesCount: members.length, datetimeCreated: this.now(), datetimeStored: conversion.store ? this.now() : null },
         members,
       );
@@ -299,7 +309,7 @@ export class VideoConversionService {
   }
 
   private async storeFile(project: Project, conversion: VideoConversion, uuid: string, file: TranscodedFile, filename: string): Promise<void> {
-    if (await this.records.files.findForProject(project.id, uuid, { includeRemoved: true })) return;
+    if (await (await this.shard(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true })) return;
     const received = await this.ingest.receiveAs(uuid, file.read(), file.size);
     try {
       await this.ingest.register(project, received, { originalFilename: filename, store: conversion.store, metadata: {}, tags: [], source: 'video-conversion' });
@@ -314,10 +324,10 @@ export class VideoConversionService {
    * Watches the record while ffmpeg runs: a cancel may come to any node, so the one running the
    * conversion learns of it from the database, within CANCEL_CHECK_MS.
    */
-  private watchCancellation(token: string): { signal: AbortSignal; stop(): void } {
+  private watchCancellation(projectId: string, token: string): { signal: AbortSignal; stop(): void } {
     const controller = new AbortController();
     const timer = setInterval(() => {
-      this.records.videoConversions.findByToken(token).then(
+      this.shard(projectId).then((shard) => shard.videoConversions.findByToken(token)).then(
         (current) => {
           if (current?.status === 'cancelled') controller.abort();
         },
@@ -328,7 +338,7 @@ export class VideoConversionService {
     return { signal: controller.signal, stop: () => clearInterval(timer) };
   }
 
-  private progressWriter(token: string): (done: number) => void {
+  private progressWriter(projectId: string, token: string): (done: number) => void {
     let written = 0;
     let lastAt = -Infinity;
     return (done) => {
@@ -338,7 +348,7 @@ export class VideoConversionService {
       if (percent <= written || now - lastAt < PROGRESS_EVERY_MS) return;
       written = percent;
       lastAt = now;
-      this.records.videoConversions.setProgress(token, percent, this.now()).catch((error: unknown) => {
+      this.shard(projectId).then((shard) => shard.videoConversions.setProgress(token, percent, this.now())).catch((error: unknown) => {
         this.logger.warn({ token, reason: messageOf(error) }, 'video conversion progress not written');
       });
     };
@@ -346,12 +356,17 @@ export class VideoConversionService {
 
   private async fail(conversion: VideoConversion, reason: string): Promise<void> {
     this.logger.warn({ token: conversion.token, source: conversion.sourceUuid, reason }, 'video conversion failed');
-    await this.records.videoConversions.moveStatus(conversion.token, ['pending', 'processing'], 'failed', reason, this.now());
+    await (await this.shard(conversion.projectId)).videoConversions.moveStatus(conversion.token, ['pending', 'processing'], 'failed', reason, this.now());
   }
 
   /** Projects take turns in the video lane, so one project's many conversions do not hold it. */
   private enqueue(conversion: VideoConversion, dedupe: string): Promise<string> {
-    return enqueueJob(this.jobs, VIDEO_CONVERT_JOB, { token: conversion.token }, { dedupeKey: `video:${dedupe}`, fairnessKey: conversion.projectId });
+    return enqueueJob(this.jobs, VIDEO_CONVERT_JOB, { token: conversion.token, projectId: conversion.projectId }, { dedupeKey: `video:${dedupe}`, fairnessKey: conversion.projectId });
+  }
+
+  /** The project's shard, asked for at each step: a conversion can outlast a move of its project. */
+  private shard(projectId: string): Promise<ProjectShard> {
+    return this.shards.forProject(projectId);
   }
 
   private now(): string {

@@ -19,7 +19,7 @@ import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { Clock } from '../lib/clock.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue, RunningJob } from '../ports/job-queue.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
 import { VideoProbeError, type HlsResult, type VideoEngine } from '../ports/video-engine.js';
 import type { DeliveryService } from './delivery.service.js';
 
@@ -77,7 +77,7 @@ export class VideoStreamingService {
 
   constructor(
     private readonly delivery: DeliveryService,
-    private readonly files: Pick<MetadataRepositories['files'], 'findForProject'>,
+    private readonly shards: ShardResolver,
     private readonly blobs: BlobStore,
     private readonly jobs: JobQueue,
     private readonly engine: VideoEngine,
@@ -263,7 +263,7 @@ export class VideoStreamingService {
 
   /** The file's purge may have run while the job did: what was written after it goes too. */
   private async forgetIfRemoved(file: StoredFile): Promise<void> {
-    const now = await this.files.findForProject(file.projectId, file.uuid, { includeRemoved: true });
+    const now = await (await this.shards.forProject(file.projectId)).files.findForProject(file.projectId, file.uuid, { includeRemoved: true });
     if (!now || now.datetimeRemoved !== null) await this.blobs.deletePrefix(hlsPrefix(file.uuid));
   }
 

@@ -19,6 +19,8 @@ import { WEBHOOK_DELIVERY_JOB, type WebhookDeliveryPayload } from '../jobs/catal
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { JobQueue, RetryPolicy, RunningJob } from '../ports/job-queue.js';
 import type { OutboxEvent, WebhookPatch, WebhooksRepository } from '../ports/repositories.js';
+import type { ShardResolver } from '../ports/shards.js';
+import { isHomeShard, shardForJob, sumOverShards } from './shard-lookup.js';
 import type { Clock } from '../lib/clock.js';
 
 export interface WebhookInput {
@@ -44,15 +46,15 @@ interface WebhookSettings {
 /** Webhook subscriptions of a project, and the delivery of file events to them. */
 export class WebhookService {
   constructor(
-    private readonly webhooks: WebhooksRepository,
+    private readonly shards: ShardResolver,
     private readonly jobs: JobQueue,
     private readonly fetcher: GuardedFetcher,
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
   ) {}
 
-  list(project: Project): Promise<Webhook[]> {
-    return this.webhooks.list(project.id);
+  async list(project: Project): Promise<Webhook[]> {
+    return (await this.hooksOf(project)).list(project.id);
   }
 
   async create(project: Project, input: WebhookInput): Promise<Webhook> {
@@ -61,10 +63,10 @@ export class WebhookService {
     }
     const targetUrl = checkTargetUrl(input.targetUrl);
     const event = input.event === undefined ? 'file.uploaded' : checkEvent(input.event);
-    if (await this.webhooks.findByTarget(project.id, targetUrl, event)) {
+    if (await (await this.hooksOf(project)).findByTarget(project.id, targetUrl, event)) {
       throw createAppError('WEBHOOK_EXISTS', 400, `A webhook for ${event} to this target_url already exists.`);
     }
-    return this.webhooks.create({
+    return (await this.hooksOf(project)).create({
       projectId: project.id,
       targetUrl,
       event,
@@ -81,24 +83,24 @@ export class WebhookService {
     if (input.event !== undefined) patch.event = checkEvent(input.event);
     if (input.isActive !== undefined) patch.isActive = checkBoolean(input.isActive, 'is_active');
     if (input.signingSecret !== undefined) patch.signingSecret = input.signingSecret === null || input.signingSecret === '' ? null : checkSecret(input.signingSecret);
-    const current = await this.webhooks.find(project.id, id);
+    const current = await (await this.hooksOf(project)).find(project.id, id);
     if (!current) throw createAppError('NOT_FOUND', 404, 'Not found.');
     const target = patch.targetUrl ?? current.targetUrl;
     const event = patch.event ?? current.event;
-    const clash = await this.webhooks.findByTarget(project.id, target, event);
+    const clash = await (await this.hooksOf(project)).findByTarget(project.id, target, event);
     if (clash && clash.id !== id) throw createAppError('WEBHOOK_EXISTS', 400, `A webhook for ${event} to this target_url already exists.`);
-    const updated = await this.webhooks.update(project.id, id, patch, this.clock.now().toISOString());
+    const updated = await (await this.hooksOf(project)).update(project.id, id, patch, this.clock.now().toISOString());
     if (!updated) throw createAppError('NOT_FOUND', 404, 'Not found.');
     return updated;
   }
 
   async remove(project: Project, id: number): Promise<void> {
-    if (!(await this.webhooks.delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    if (!(await (await this.hooksOf(project)).delete(project.id, id))) throw createAppError('NOT_FOUND', 404, 'Not found.');
   }
 
   async unsubscribe(project: Project, targetUrl: unknown): Promise<void> {
     if (typeof targetUrl !== 'string' || targetUrl === '') throw createAppError('TARGET_URL_MISSING', 400, '`target_url` is missing.');
-    const removed = await this.webhooks.deleteByTarget(project.id, targetUrl);
+    const removed = await (await this.hooksOf(project)).deleteByTarget(project.id, targetUrl);
     if (removed === 0) throw createAppError('NOT_FOUND', 404, 'Not found.');
   }
 
@@ -108,7 +110,7 @@ export class WebhookService {
    * queue outage) adds no delivery and, through the dedupe key, no second job.
    */
   async dispatch(project: Project, event: OutboxEvent, file: StoredFile): Promise<number> {
-    const hooks = await this.webhooks.active(project.id, event.event);
+    const hooks = await (await this.hooksOf(project)).active(project.id, event.event);
     if (hooks.length === 0) return 0;
     const at = this.clock.now().toISOString();
     const deliveries: WebhookDelivery[] = hooks.map((hook) => ({
@@ -126,28 +128,43 @@ export class WebhookService {
       updatedAt: at,
       deliveredAt: null,
     }));
-    await this.webhooks.createDeliveries(deliveries);
-    for (const delivery of deliveries) await this.enqueue(delivery.id);
+    await (await this.hooksOf(project)).createDeliveries(deliveries);
+    for (const delivery of deliveries) await this.enqueue(delivery.id, project.id);
     return deliveries.length;
   }
 
   /** Queues again pending deliveries nobody has touched for `idleMs`: their job was lost with the queue's data. */
   async requeueStale(idleMs: number): Promise<number> {
-    const stale = await this.webhooks.listStalePending(new Date(this.clock.now().getTime() - idleMs).toISOString(), 100);
-    for (const delivery of stale) await this.enqueue(delivery.id);
-    return stale.length;
+    const before = new Date(this.clock.now().getTime() - idleMs).toISOString();
+    return sumOverShards(this.shards, async (shard) => {
+      const stale = await shard.webhooks.listStalePending(before, 100);
+      let queued = 0;
+      for (const delivery of stale) {
+        // A moving project's copy on its new shard is not sent twice.
+        if (!(await isHomeShard(this.shards, shard, delivery.projectId))) continue;
+        await this.enqueue(delivery.id, delivery.projectId);
+        queued += 1;
+      }
+      return queued;
+    });
   }
 
-  private enqueue(id: string): Promise<string> {
-    return enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: id }, { dedupeKey: `webhook:${id}` });
+  /** The project's subscriptions and deliveries, on its shard. */
+  private async hooksOf(project: Project): Promise<WebhooksRepository> {
+    return (await this.shards.forProject(project.id)).webhooks;
+  }
+
+  private enqueue(id: string, projectId: string): Promise<string> {
+    return enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: id, projectId }, { dedupeKey: `webhook:${id}` });
   }
 
   /** The job handler: one attempt; a failure throws so the queue retries with backoff. */
   async deliver(job: RunningJob<WebhookDeliveryPayload>): Promise<void> {
-    const delivery = await this.webhooks.findDelivery(job.payload.deliveryId);
+    const found = await shardForJob(this.shards, job.payload.projectId, (shard) => shard.webhooks.findDelivery(job.payload.deliveryId));
     // At-least-once queues may hand a job out twice; a delivered event is not sent again.
-    if (!delivery || delivery.status === 'delivered') return;
-    const hook = await this.webhooks.find(delivery.projectId, delivery.webhookId);
+    if (!found || found.record.status === 'delivered') return;
+    const delivery = found.record;
+    const hook = await found.shard.webhooks.find(delivery.projectId, delivery.webhookId);
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
@@ -175,7 +192,8 @@ export class WebhookService {
     }
     const delivered = error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
     const lastAttempt = !hook || job.attempt >= this.settings.retry.maxAttempts;
-    await this.webhooks.recordAttempt({
+    // Looked up again: the attempt may have outlasted a move of the project to another shard.
+    await (await this.shards.forProject(delivery.projectId)).webhooks.recordAttempt({
       attempt: {
         id: randomUUID(),
         deliveryId: delivery.id,
@@ -191,19 +209,19 @@ export class WebhookService {
   }
 
   async deliveryLog(project: Project, webhookId: number, options: { limit: number; before: string | null }): Promise<DeliveryLogEntry[]> {
-    if (!(await this.webhooks.find(project.id, webhookId))) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    const deliveries = await this.webhooks.listDeliveries(project.id, webhookId, options);
-    const attempts = await this.webhooks.listAttempts(deliveries.map((d) => d.id));
+    if (!(await (await this.hooksOf(project)).find(project.id, webhookId))) throw createAppError('NOT_FOUND', 404, 'Not found.');
+    const deliveries = await (await this.hooksOf(project)).listDeliveries(project.id, webhookId, options);
+    const attempts = await (await this.hooksOf(project)).listAttempts(deliveries.map((d) => d.id));
     return deliveries.map((delivery) => ({ ...delivery, attemptLog: attempts.filter((a) => a.deliveryId === delivery.id) }));
   }
 
   /** Sends a past delivery again (after a receiver outage, or to test a receiver). */
   async replay(project: Project, webhookId: number, deliveryId: string): Promise<WebhookDelivery> {
-    const delivery = await this.webhooks.findDelivery(deliveryId);
+    const delivery = await (await this.hooksOf(project)).findDelivery(deliveryId);
     if (!delivery || delivery.projectId !== project.id || delivery.webhookId !== webhookId) throw createAppError('NOT_FOUND', 404, 'Not found.');
-    await this.webhooks.reopenDelivery(delivery.id, this.clock.now().toISOString());
+    await (await this.hooksOf(project)).reopenDelivery(delivery.id, this.clock.now().toISOString());
     // Not deduplicated: a replay runs now, even while a retry of the same delivery waits its turn.
-    await enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id });
+    await enqueueJob(this.jobs, WEBHOOK_DELIVERY_JOB, { deliveryId: delivery.id, projectId: project.id });
     return { ...delivery, status: 'pending' };
   }
 

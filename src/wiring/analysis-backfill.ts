@@ -4,7 +4,7 @@ import { SharpImageAnalyzer } from '../adapters/image/sharp.image-analyzer.js';
 import { ImageAnalysisService } from '../services/image-analysis.service.js';
 import { silentLogger } from './basics.js';
 import { openJobQueue } from './coordination.js';
-import { openBlobStore, openMetadataStore } from './storage.js';
+import { openBlobStore, openMetadataStore, openShards } from './storage.js';
 
 /**
  * `trove analysis backfill`: the analysis service over the server's database and job queue (the SQL
@@ -13,6 +13,7 @@ import { openBlobStore, openMetadataStore } from './storage.js';
  */
 export async function withAnalysisBackfill<T>(config: Config, publicKey: string | null, run: (analysis: ImageAnalysisService, projectId: string | null) => Promise<T>): Promise<T> {
   const { store } = await openMetadataStore(config.database);
+  const shards = await openShards(config, store);
   const jobs = openJobQueue(config.redisUrl, store, silentLogger);
   try {
     let projectId: string | null = null;
@@ -21,7 +22,7 @@ export async function withAnalysisBackfill<T>(config: Config, publicKey: string 
       if (!project) throw new Error(`No project has the public key ${publicKey}.`);
       projectId = project.id;
     }
-    const analysis = new ImageAnalysisService(store, openBlobStore(config), jobs, new SharpImageAnalyzer(), systemClock, silentLogger, {
+    const analysis = new ImageAnalysisService(shards, openBlobStore(config), jobs, new SharpImageAnalyzer(), systemClock, silentLogger, {
       maxSourcePixels: config.transform.maxSourcePixels,
       maxSourceBytes: config.transform.maxSourceBytes,
       timeoutMs: config.transform.timeoutMs,
@@ -29,6 +30,7 @@ export async function withAnalysisBackfill<T>(config: Config, publicKey: string 
     return await run(analysis, projectId);
   } finally {
     await jobs.close();
+    await shards.close();
     await store.close();
   }
 }

@@ -31,7 +31,7 @@ const MAX_DERIVATIVE_BYTES = 64 * 1024 ** 2;
 
 export function createDelivery(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  storage: Pick<Storage, 'shards' | 'blobs'>,
   locks: LockService,
   rateLimits: RateLimitService,
   slots: SlotLedger,
@@ -39,8 +39,8 @@ export function createDelivery(
   faces: FaceLookup | null = null,
 ): Delivery {
   const { config, clock, logger, metrics } = basics;
-  const { metadata, blobs } = storage;
-  const delivery = new DeliveryService(metadata.groups, metadata.files, blobs, clock, {
+  const { shards, blobs } = storage;
+  const delivery = new DeliveryService(shards, blobs, clock, {
     recordCacheEntries: 10_000,
     recordCacheTtlMs: 30_000,
     originalCacheBytes: config.delivery.originalCacheBytes,
@@ -56,7 +56,7 @@ export function createDelivery(
   });
   const transform = new TransformService(
     delivery,
-    metadata.files,
+    shards,
     derivatives,
     tier.runner,
     locks,

@@ -5,7 +5,6 @@ import { PdfiumRenderer } from '../adapters/document/pdfium.renderer.js';
 import { MemorySlotLedger } from '../adapters/slots/memory.slot-ledger.js';
 import { documentJobBudgetMs } from '../jobs/catalogue.js';
 import type { JobQueue } from '../ports/job-queue.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
 import { DocumentConversionService } from '../services/document-conversion.service.js';
 import type { FileIngestService } from '../services/file-ingest.service.js';
 import { FairScheduler } from '../services/transform/fair-scheduler.js';
@@ -25,9 +24,8 @@ interface DocumentConversions {
  * Document conversions run as jobs of the `document` lane on the worker role, through their own fair
  * scheduler and pdfium threads (`TROVE_DOCUMENT_CONCURRENCY`), apart from image transformations'.
  */
-export function createDocumentConversions(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, jobs: JobQueue, ingest: FileIngestService): DocumentConversions {
+export function createDocumentConversions(basics: Basics, storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>, jobs: JobQueue, ingest: FileIngestService): DocumentConversions {
   const { config, clock, logger } = basics;
-  const records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'documentConversions'> = storage.metadata;
   const slots = config.documents.concurrency;
   const scheduler = new FairScheduler(
     // Nothing is refused for a full queue: waiting conversions are jobs, bounded by the lane's leases.
@@ -45,7 +43,8 @@ export function createDocumentConversions(basics: Basics, storage: Pick<Storage,
     searchPath: config.documents.programSearchPath,
   });
   const service = new DocumentConversionService(
-    records,
+    storage.shards,
+    storage.metadata.projects,
     storage.blobs,
     jobs,
     renderer,

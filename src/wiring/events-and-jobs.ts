@@ -41,7 +41,7 @@ function jobsOfRoles(registry: JobRegistry, roles: ReadonlySet<Role>): JobRegist
 
 export function createEventsAndJobs(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
@@ -52,13 +52,13 @@ export function createEventsAndJobs(
   documents: DocumentConversionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
-  const { metadata } = storage;
+  const { metadata, shards } = storage;
   const { events, jobs } = coordination;
   const { files, caches, cdnPurges } = management;
 
   // File events are written with each change (the outbox); the dispatcher turns them into webhook
   // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
-  const dispatcher = new EventDispatcher(metadata.outbox, metadata.projects, metadata.files, management.webhooks, logger);
+  const dispatcher = new EventDispatcher(shards, metadata.projects, management.webhooks, logger);
   outbox.subscribe(() => dispatcher.nudge());
   dispatcher.on('file.deleted', (file) => files.enqueuePurge(file));
   // What a deleted or infected file served leaves the shield and CDNs: one purge per pass of the
@@ -78,6 +78,10 @@ export function createEventsAndJobs(
 
   // Every process (and node, with Redis) drops changed files and projects from its memory caches.
   events.subscribe((event) => caches.apply(event));
+  // A project's shard may have changed (its move switched): every process asks the main database again.
+  events.subscribe((event) => {
+    if (event.type === 'project.changed') shards.forget(event.projectId);
+  });
 
   const jobRegistry = buildJobRegistry({ webhooks: management.webhooks, files, eager: management.eager, addons: management.addons, cdnPurges, videos, streams, analysis: management.analysis, faces, documents }, config);
   // An expired file leaves every process's memory first, then its purge is queued: both before its
@@ -86,7 +90,7 @@ export function createEventsAndJobs(
     await caches.forgetExpiredFile(uuid);
     await cdnPurges.purgeFiles([uuid]);
   };
-  const sweeper = new SweeperService(metadata, storage.blobs, upload.multipart, upload.fromUrl, clock, forgetExpired, logger, {
+  const sweeper = new SweeperService(shards, storage.blobs, upload.multipart, upload.fromUrl, clock, forgetExpired, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
   });

@@ -15,10 +15,10 @@ interface Faces {
 }
 
 /** The face detector of TROVE_FACE_MODEL (a worker thread started on first use) and the service over it. */
-export function createFaces(basics: Basics, storage: Pick<Storage, 'metadata' | 'blobs'>, coordination: Pick<Coordination, 'jobs' | 'locks'>): Faces {
+export function createFaces(basics: Basics, storage: Pick<Storage, 'shards' | 'blobs'>, coordination: Pick<Coordination, 'jobs' | 'locks'>): Faces {
   const { config, clock, logger } = basics;
   const detector = new WorkerFaceDetector({ model: config.faces.model, timeoutMs: config.faces.timeoutMs, recycleAfter: config.faces.recycleAfter });
-  const service = new FaceDetectionService(storage.metadata, storage.blobs, coordination.jobs, detector, coordination.locks, clock, logger, {
+  const service = new FaceDetectionService(storage.shards, storage.blobs, coordination.jobs, detector, coordination.locks, clock, logger, {
     maxSourcePixels: config.transform.maxSourcePixels,
     maxSourcePages: config.transform.maxSourcePages,
     maxSourceBytes: config.transform.maxSourceBytes,

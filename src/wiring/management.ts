@@ -22,6 +22,7 @@ import type { Coordination } from './coordination.js';
 import type { Delivery } from './delivery.js';
 import type { Storage } from './storage.js';
 import { createPurgeTargets } from './purge.js';
+import { ShardPlacementService } from '../services/shard-placement.service.js';
 import { createProjectStorages } from './storages.js';
 
 /** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
@@ -34,6 +35,8 @@ export interface Management {
   files: FileManagementService;
   /** `POST /files/search/`. */
   search: FileSearchService;
+  /** The shard map with each shard's load, and where new projects go. */
+  placement: ShardPlacementService;
   projects: ProjectService;
   webhooks: WebhookService;
   eager: EagerTransformService;
@@ -52,14 +55,14 @@ export interface Management {
 
 export function createManagement(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'blobs' | 'inspector' | 'fetcher'>,
+  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
   coordination: Pick<Coordination, 'events' | 'jobs' | 'rateLimiter'>,
   uploadAuth: UploadAuthService,
   delivery: Pick<Delivery, 'delivery' | 'transform'>,
   outbox: OutboxSignal,
 ): Management {
   const { config, clock, logger, metrics } = basics;
-  const { metadata } = storage;
+  const { metadata, shards } = storage;
   const purgeTargets = createPurgeTargets(config.purge);
   const cdnPurges = new CachePurgeService(
     coordination.jobs,
@@ -76,9 +79,10 @@ export function createManagement(
     { deliveryPrefix: config.http.deliveryPrefix },
   );
   const apiAuth = new ApiAuthService(metadata.projects, clock);
+  const placement = new ShardPlacementService(shards, shards, metadata.projects);
   const caches = new CacheInvalidationService(coordination.events, delivery, { uploadAuth, apiAuth });
   const files = new FileManagementService(
-    metadata,
+    shards,
     storage.blobs,
     storage.inspector,
     coordination.jobs,
@@ -90,23 +94,23 @@ export function createManagement(
     config.transform,
   );
   const origin = config.http.publicUrl ?? `http://localhost:${config.port}`;
-  const webhooks = new WebhookService(metadata.webhooks, coordination.jobs, storage.fetcher, clock, {
+  const webhooks = new WebhookService(shards, coordination.jobs, storage.fetcher, clock, {
     timeoutMs: config.webhooks.timeoutMs,
     bases: { cdnBase: `${origin}${config.http.deliveryPrefix}`, apiBase: `${origin}${config.http.restPrefix}` },
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
   const scanner = config.addons.clamd ? new ClamdScanner(config.addons.clamd) : null;
-  const addons = new AddonService(metadata, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
+  const addons = new AddonService(shards, metadata.projects, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
   const storages = createProjectStorages(config, metadata.storages, clock);
-  const remoteCopy = new RemoteCopyService(metadata.files, storages, delivery.delivery, delivery.transform, clock, config.transform);
-  const analysis = new ImageAnalysisService(metadata, storage.blobs, coordination.jobs, new SharpImageAnalyzer(), clock, logger, {
+  const remoteCopy = new RemoteCopyService(shards, storages, delivery.delivery, delivery.transform, clock, config.transform);
+  const analysis = new ImageAnalysisService(shards, storage.blobs, coordination.jobs, new SharpImageAnalyzer(), clock, logger, {
     maxSourcePixels: config.transform.maxSourcePixels,
     maxSourceBytes: config.transform.maxSourceBytes,
     timeoutMs: config.transform.timeoutMs,
   });
-  const search = new FileSearchService(metadata.fileSearch, clock, logger);
+  const search = new FileSearchService(shards, clock, logger);
   if (config.roles.has('api')) void search.checkFuzziness();
-  const usage = new UsageService(metadata.usage, (projectId) => metadata.fileCounters.counts(projectId), clock, logger);
+  const usage = new UsageService(shards, clock, logger);
   if (config.roles.has('delivery')) usage.start();
   return {
     apiAuth,
@@ -114,9 +118,10 @@ export function createManagement(
     cdnPurges,
     files,
     search,
-    projects: new ProjectService(metadata.projects, caches),
+    placement,
+    projects: new ProjectService(metadata.projects, placement, caches),
     webhooks,
-    eager: new EagerTransformService(metadata.files, coordination.jobs, delivery.transform, config.transform),
+    eager: new EagerTransformService(shards, coordination.jobs, delivery.transform, config.transform),
     usage,
     dashboardSessions: new DashboardSessionService(metadata.projects, metadata.sessions, coordination.rateLimiter, clock, config.dashboard.adminPassword),
     addons,

@@ -5,22 +5,32 @@ import type { Storage } from './storage.js';
 /**
  * `/ready`: the database and the blob store are required (nothing works without them); Redis and the
  * job queue are best effort (cache hits and uploads keep working), so they only degrade the answer;
+ * each other shard is reported as `shard:NAME` and only degrades it too (its projects fail, the
+ * others keep working);
  * so does a configured clamd that does not answer. Add-ons that are not set up, and video without
  * ffmpeg, are reported, not counted.
  */
 export function createReadiness(
-  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
   coordination: Pick<Coordination, 'redis' | 'jobs'>,
   addons: FeatureProbe,
   video: (() => Promise<FeatureStatus>) | null = null,
   faces: (() => FeatureStatus) | null = null,
 ): ReadinessService {
   const { redis, jobs } = coordination;
-  const checks: ReadinessCheck[] = [
+  const fixed: ReadinessCheck[] = [
     { name: 'database', required: true, ping: () => storage.metadata.ping() },
     { name: 'storage', required: true, ping: () => storage.blobs.ping() },
     ...(redis ? [{ name: 'redis', required: false, ping: () => redis.ping() }] : []),
     { name: 'jobs', required: false, ping: () => jobs.ping() },
+  ];
+  const { shards } = storage;
+  const checks = (): ReadinessCheck[] => [
+    ...fixed,
+    ...shards
+      .names()
+      .filter((name) => name !== 'main')
+      .map((name) => ({ name: `shard:${name}`, required: false, ping: () => shards.ping(name) })),
   ];
   return new ReadinessService(checks, 2_000, addons, video, faces);
 }

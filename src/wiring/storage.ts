@@ -2,6 +2,7 @@ import type { Config, DatabaseConfig } from '../config/config.js';
 import { FsBlobStore } from '../adapters/blob/fs.blob-store.js';
 import { S3BlobStore } from '../adapters/blob/s3.blob-store.js';
 import { KyselyMetadataStore } from '../adapters/db/kysely-metadata-store.js';
+import { KyselyShardSet } from '../adapters/db/shard-set.js';
 import { createGuardedFetcher } from '../adapters/fetch/guarded-fetcher.js';
 import { BytesContentInspector } from '../adapters/inspect/bytes.content-inspector.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -10,8 +11,10 @@ import type { GuardedFetcher } from '../ports/fetcher.js';
 
 /** Where records and bytes live, and the two ways bytes come in from outside (URLs) or get read (inspection). */
 export interface Storage {
-  /** The concrete store: without Redis, the job queue lives in its database too. */
+  /** The main database: projects, keys, settings, sessions and the shard map; without Redis, the job queue too. */
   metadata: KyselyMetadataStore;
+  /** The shards holding projects' files ('main' is the main database itself): the only way to a project's rows. */
+  shards: KyselyShardSet;
   blobs: BlobStore;
   fetcher: GuardedFetcher;
   inspector: ContentInspector;
@@ -32,6 +35,11 @@ export async function openMetadataStore(database: DatabaseConfig): Promise<{ sto
   }
 }
 
+/** The shard map over an open main database (the server and the CLI alike); a closed shard set leaves the main store open. */
+export async function openShards(config: Pick<Config, 'shards'>, metadata: KyselyMetadataStore): Promise<KyselyShardSet> {
+  return KyselyShardSet.open(metadata, { configured: config.shards.configured, poolSize: config.shards.poolSize, cacheTtlMs: config.shards.cacheTtlMs });
+}
+
 /** The blob store alone: what a transform-only node opens. */
 export function openBlobStore(config: Config): BlobStore {
   const storage = config.storage;
@@ -50,6 +58,7 @@ export function openBlobStore(config: Config): BlobStore {
 export async function createStorage(config: Config): Promise<Storage> {
   const blobs = openBlobStore(config);
   const { store: metadata } = await openMetadataStore(config.database);
+  const shards = await openShards(config, metadata);
   const fetcher = createGuardedFetcher({
     allowPrivate: config.fetch.allowPrivate,
     defaults: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
@@ -59,11 +68,13 @@ export async function createStorage(config: Config): Promise<Storage> {
   const inspector = new BytesContentInspector({ maxSharpPages: config.transform.maxSourcePages });
   return {
     metadata,
+    shards,
     blobs,
     fetcher,
     inspector,
     async close() {
       await blobs.close();
+      await shards.close();
       await metadata.close();
     },
   };

@@ -26,30 +26,30 @@ export interface Upload {
 
 export function createUpload(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'blobs' | 'inspector' | 'fetcher'>,
+  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
   rateLimits: RateLimitService,
   outbox: OutboxSignal,
   video: VideoEngine | null = null,
 ): Upload {
   const { config, clock, logger, metrics } = basics;
-  const { metadata, blobs } = storage;
+  const { metadata, shards, blobs } = storage;
   const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
   const ingest = new FileIngestService(
     blobs,
     storage.inspector,
-    metadata,
+    shards,
     clock,
     { maxFileSize: config.upload.maxFileSize, unstoredFileTtlMs: config.upload.unstoredFileTtlMs },
     outbox,
     video ? { engine: video, logger } : null,
   );
-  const multipart = new MultipartUploadService(uploadAuth, ingest, metadata.multipart, blobs, clock, {
+  const multipart = new MultipartUploadService(uploadAuth, ingest, shards, blobs, clock, {
     minFileSize: config.upload.multipartMinFileSize,
     minPartSize: config.upload.multipartMinPartSize,
     maxPartSize: config.upload.multipartMaxPartSize,
     expiryMs: config.upload.multipartExpiryMs,
   });
-  const fromUrl = new FromUrlService(uploadAuth, ingest, metadata.files, metadata.fromUrlTasks, storage.fetcher, clock, config.fetch, logger, (file) => {
+  const fromUrl = new FromUrlService(uploadAuth, ingest, shards, storage.fetcher, clock, config.fetch, logger, (file) => {
     metrics.uploads.inc({ method: 'from_url' });
     metrics.bytesIn.inc({ method: 'from_url' }, file.size);
   });
@@ -62,8 +62,8 @@ export function createUpload(
     }),
     multipart,
     fromUrl,
-    groups: new GroupService(uploadAuth, metadata.files, metadata.groups, clock, { maxGroupFiles: config.upload.maxGroupFiles }),
-    fileInfo: new FileInfoService(uploadAuth, metadata.files, clock),
+    groups: new GroupService(uploadAuth, shards, clock, { maxGroupFiles: config.upload.maxGroupFiles }),
+    fileInfo: new FileInfoService(uploadAuth, shards, clock),
     close: () => fromUrl.drain(),
   };
 }

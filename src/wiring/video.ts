@@ -5,7 +5,6 @@ import { CopiedMedia, InPlaceMedia } from '../adapters/video/local-media.js';
 import type { Config } from '../config/config.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { MemorySlotLedger } from '../adapters/slots/memory.slot-ledger.js';
-import type { MetadataRepositories } from '../ports/repositories.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { VideoEngine } from '../ports/video-engine.js';
 import type { FileIngestService } from '../services/file-ingest.service.js';
@@ -58,13 +57,12 @@ interface VideoConversions {
  */
 export function createVideoConversions(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'blobs'>,
+  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
   jobs: JobQueue,
   engine: VideoEngine,
   ingest: FileIngestService,
   delivery: DeliveryService,
 ): VideoConversions {
-  const records: Pick<MetadataRepositories, 'files' | 'projects' | 'groups' | 'videoConversions'> = storage.metadata;
   const { config, clock, logger } = basics;
   const slots = config.video.concurrency;
   const scheduler = new FairScheduler(
@@ -72,10 +70,10 @@ export function createVideoConversions(
     { concurrency: slots, maxQueuedPerProject: 100_000, idleProjectBurst: 0 },
     new MemorySlotLedger({ slots, nodeTtlMs: 60_000 }),
   );
-  const service = new VideoConversionService(records, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
+  const service = new VideoConversionService(storage.shards, storage.metadata.projects, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
   const streams = new VideoStreamingService(
     delivery,
-    records.files,
+    storage.shards,
     storage.blobs,
     jobs,
     engine,

@@ -128,7 +128,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     const similar = await rest<{ results: AnalysedFile[] }>(`/files/?similar_to=${original}`);
     expect(similar.body.results.map((file) => file.uuid)).toEqual([nearCopy]);
     // `rings.jpg` goes back to having no analysis: what a file looks like while its job has not run.
-    expect(await trove.ctx.metadata.imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
+    expect(await (await trove.projectShard()).imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
 
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript({ path: KIT });
@@ -231,7 +231,7 @@ describeWhenBrowser('image analysis in the dashboard')('image analysis in the da
     await expect.poll(() => panel().getAttribute('data-state'), SOON).toBe('done');
     await expect.poll(() => panel().getByTestId('similar-none').isVisible(), SOON).toBe(true);
 
-    expect(await trove.ctx.metadata.imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
+    expect(await (await trove.projectShard()).imageAnalysis.deleteForFiles(projectId, [unrelated])).toBe(1);
     const conflicts: number[] = [];
     page.on('response', (response) => {
       if (SIMILAR(new URL(response.url())) && response.status() === 409) conflicts.push(response.status());

@@ -157,7 +157,7 @@ describe.each(backends)('cache tags and purges (%s)', (backend) => {
     const at = new Date().toISOString();
     const entry = clamavAppData({ infected: true, signature: 'Win.Test.EICAR_HDB-1' }, 'ClamAV 1.0', at, undefined);
     const written = await writeAppData(
-      trove.ctx.metadata,
+      await trove.projectShard(),
       { projectId, uuid },
       { addon: CLAMAV_ADDON, entry, scanStatus: 'infected', infected: true },
       addonInitiator(CLAMAV_ADDON, randomUUID()),

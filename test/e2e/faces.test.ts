@@ -80,11 +80,11 @@ describe.each(backends)('faces (%s)', (backend) => {
   afterAll(async () => trove?.close());
 
   it('detects faces once after upload and keeps them (faces.detect), for this project only', async () => {
-    const file = await trove.ctx.metadata.files.findLive(group);
+    const file = await (await trove.projectShard()).files.findLive(group);
     expect(file).not.toBeNull();
-    const stored = await until('the stored detection', () => trove.ctx.metadata.faceDetections.find(file!.projectId, group));
+    const stored = await until('the stored detection', async () => (await trove.projectShard()).faceDetections.find(file!.projectId, group));
     expect(stored.status).toBe('done');
-    expect(await trove.ctx.metadata.faceDetections.find('another-project', group)).toBeNull();
+    expect(await (await trove.projectShard()).faceDetections.find('another-project', group)).toBeNull();
   }, 90_000);
 
   it('answers /:uuid/detect_faces/ with the faces in the original pixels', async () => {

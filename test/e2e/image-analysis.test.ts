@@ -167,7 +167,7 @@ describe.each(backends)('image analysis at upload (%s)', (backend) => {
 
   it('answers 409 while an image has no analysis, and the backfill queues it again', async () => {
     const project = (await trove.ctx.metadata.projects.findByPublicKey(trove.publicKey))!;
-    await trove.ctx.metadata.imageAnalysis.deleteForFiles(project.id, [different]);
+    await (await trove.projectShard()).imageAnalysis.deleteForFiles(project.id, [different]);
     const pending = await rest(trove, `/files/?similar_to=${different}`);
     expect(pending.status).toBe(409);
     expect(String(pending.body.detail)).toContain('no analysis yet');
@@ -185,7 +185,7 @@ describe.each(backends)('image analysis at upload (%s)', (backend) => {
       headers: { accept: 'application/vnd.uploadcare-v0.7+json', authorization: `Uploadcare.Simple ${trove.publicKey}:${trove.secretKey}` },
     });
     expect(response.status).toBe(200);
-    expect(await trove.ctx.metadata.imageAnalysis.find(project.id, victim)).toBeNull();
+    expect(await (await trove.projectShard()).imageAnalysis.find(project.id, victim)).toBeNull();
     const page = (await rest(trove, `/files/?similar_to=${original}&distance=12`)).body as unknown as FileList;
     expect(page.results.map((f) => f.uuid)).not.toContain(victim);
     expect((await rest(trove, `/files/?similar_to=${victim}`)).status).toBe(404);

@@ -306,7 +306,7 @@ describe.each(backends)('project storages and remote copies (%s)', (backend) => 
 
     // The stored original loses its tail: the copy fails and the bucket gets no object.
     const cut = await uploadFile(trove, randomBytes(12 * MiB), 'cut.bin', { UPLOADCARE_STORE: '1' });
-    const record = await trove.ctx.metadata.files.findLive(cut);
+    const record = await (await trove.projectShard()).files.findLive(cut);
     await trove.ctx.blobs.put(record!.blobKey, Readable.from([randomBytes(10 * MiB)]));
     const failed = await rest(trove, 'POST', '/files/remote_copy/', { json: { source: cut, target: 'large' } });
     expectDetail(failed, 500, `Stored bytes of ${cut} do not match the recorded size; nothing was copied.`);

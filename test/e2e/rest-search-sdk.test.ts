@@ -73,7 +73,7 @@ describe.each(backends)('searchFiles from @uploadcare/rest-client against Trove 
     for (const name of NAMES) {
       const fields: Array<[string, string]> = [['UPLOADCARE_STORE', '1'], ...bodies[name].fields];
       uuid.set(name, await uploadFile(trove, bodies[name].bytes, name, fields));
-      const info = await trove.ctx.metadata.files.findLive(uuid.get(name)!);
+      const info = await (await trove.projectShard()).files.findLive(uuid.get(name)!);
       uploadedAt.set(name, info!.datetimeUploaded);
       size.set(name, info!.size);
       trove.clock.advance(60_000);

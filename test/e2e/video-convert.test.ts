@@ -1,3 +1,4 @@
+import { findOnAnyShard } from '../../src/services/shard-lookup.js';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -448,13 +449,13 @@ describe('projects in the video lane', () => {
 
       const video = await startTrove({ env: { ...env, TROVE_ROLES: 'api,video' } });
       try {
-        // The status route answers per project; the node's own services read every project's rows.
+        // The status route answers per project; the node's own services read every project's rows, on every shard.
         const finished: string[] = [];
         const deadline = Date.now() + 60_000;
         while (finished.length < tokens.length && Date.now() < deadline) {
           for (const { project, token } of tokens) {
             if (finished.includes(`${project}:${token}`)) continue;
-            const row = await video.ctx.metadata.videoConversions.findByToken(String(token));
+            const row = await findOnAnyShard(video.ctx.shards, (shard) => shard.videoConversions.findByToken(String(token)));
             if (row?.status === 'finished') finished.push(`${project}:${token}`);
           }
           await sleep(50);

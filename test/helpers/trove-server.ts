@@ -9,6 +9,7 @@ import { runsJobs } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createTransformNodeContext, createTrove, type TransformNode, type Trove } from '../../src/context.js';
 import type { LockService } from '../../src/ports/lock-service.js';
+import type { ProjectShard } from '../../src/ports/shards.js';
 import type { ServiceLogger } from '../../src/wiring/basics.js';
 import { createTestDatabase, type BackendName } from './backends.js';
 import { allocatedBytes } from './disk-usage.js';
@@ -33,6 +34,8 @@ export interface TestTrove {
   countStagingFiles(): Promise<number>;
   /** Disk blocks held by unfinished writes (filesystem store only; 0 for S3). */
   stagedBytes(): Promise<number>;
+  /** The shard holding a project's files (default: the test project's), as services reach it. */
+  projectShard(publicKey?: string): Promise<ProjectShard>;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,7 @@ export interface SharedScaleBackend {
 
 export async function createSharedScaleBackend(): Promise<SharedScaleBackend> {
   const database = await createTestDatabase();
+  const shard = await createTestDatabase();
   const s3 = await startS3Server();
   const storageEnv = {
     STORAGE_URL: `s3://${s3.bucket}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&forcePathStyle=true`,
@@ -54,11 +58,13 @@ export async function createSharedScaleBackend(): Promise<SharedScaleBackend> {
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
   };
   return {
-    env: { DATABASE_URL: database.url, ...storageEnv },
+    // Every suite runs sharded: the main database and a second shard, `b`, where the default project goes.
+    env: { DATABASE_URL: database.url, TROVE_SHARDS: `b=${shard.url}`, ...storageEnv },
     storageEnv,
     async close() {
       await s3.stop();
       await database.drop().catch(() => undefined);
+      await shard.drop().catch(() => undefined);
     },
   };
 }
@@ -107,17 +113,24 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
   };
   let s3: TestS3Server | null = null;
   let database: { url: string; drop(): Promise<void> } | null = null;
+  let shardDatabase: { url: string; drop(): Promise<void> } | null = null;
+  // Every suite runs sharded: the main database and a second shard, `b`. Placement sends the first
+  // project (the default one) to `b` (both are empty; ties go by name), and the next one to `main`.
   if (backend === 'scale' && options.shared) {
     Object.assign(env, options.shared.env);
   } else if (backend === 'scale') {
     database = await createTestDatabase();
+    shardDatabase = await createTestDatabase();
     s3 = await startS3Server();
     env.DATABASE_URL = database.url;
+    env.TROVE_SHARDS = `b=${shardDatabase.url}`;
     env.STORAGE_URL = `s3://${s3.bucket}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&forcePathStyle=true`;
     env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
     env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
   }
   Object.assign(env, options.env ?? {});
+  // Beside the main database, so nodes given one DATA_DIR share the shard too.
+  if (backend === 'embedded' && env.TROVE_SHARDS === undefined) env.TROVE_SHARDS = `b=sqlite://${path.join(path.resolve(env.DATA_DIR!), 'shard-b.db')}`;
   const config = loadConfig(env);
   const clock = new MutableClock();
   const ctx = await createTrove(config, {
@@ -174,7 +187,13 @@ export async function startTrove(options: StartOptions = {}): Promise<TestTrove>
       s3Client?.destroy();
       await s3?.stop();
       await database?.drop().catch(() => undefined);
+      await shardDatabase?.drop().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
+    },
+    async projectShard(publicKey = env.TROVE_PUBLIC_KEY!) {
+      const project = await ctx.metadata.projects.findByPublicKey(publicKey);
+      if (!project) throw new Error(`no project has the public key ${publicKey}`);
+      return ctx.shards.forProject(project.id);
     },
   };
 }

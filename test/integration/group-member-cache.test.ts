@@ -1,3 +1,4 @@
+import { KyselyShardSet } from '../../src/adapters/db/shard-set.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,7 @@ describe('group members in the delivery cache (SQLite)', () => {
     await store.groups.create({ id: groupId, projectId: project.id, filesCount: 1, datetimeCreated: now, datetimeStored: null }, [
       { position: 0, fileUuid: uuid, effects: '-/resize/10x/' },
     ]);
-    const delivery = new DeliveryService(store.groups, store.files, blobs, clock, {
+    const delivery = new DeliveryService(await KyselyShardSet.open(store, { configured: [], poolSize: 1, cacheTtlMs: 1_000 }), blobs, clock, {
       originalCacheBytes: 0,
       originalCacheMaxEntryBytes: 0,
       sourceCacheBytes: 0,

@@ -1,3 +1,4 @@
+import { KyselyShardSet } from '../../src/adapters/db/shard-set.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +74,7 @@ describe.skipIf(reason !== null && !REQUIRE_SCALE)('file search on PostgreSQL wi
     expect((await run({ query: 'sunset', fuzziness: true })).files.map((file) => file.originalFilename)).toEqual(['sunset-beach.jpg']);
 
     const warnings: string[] = [];
-    const service = new FileSearchService(store.fileSearch, { now: () => new Date() }, { warn: (_object, message) => warnings.push(message) });
+    const service = new FileSearchService(await KyselyShardSet.open(store, { configured: [], poolSize: 1, cacheTtlMs: 1_000 }), { now: () => new Date() }, { warn: (_object, message) => warnings.push(message) });
     await service.checkFuzziness();
     const answer = await service.search(project, { query: 'sunsett', fuzziness: true }, {});
     expect(answer.fuzzinessUnavailable).toBe(true);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DailyDeliveries, UsageRepository } from '../../src/ports/repositories.js';
 import { UsageService } from '../../src/services/usage.service.js';
 import { MutableClock } from '../helpers/clock.js';
+import { singleShard } from '../helpers/single-shard.js';
 
 /** Keeps what it is given; `failNext` makes the next write fail as a database that is away would. */
 class RecordingUsage implements UsageRepository {
@@ -27,13 +28,16 @@ class RecordingUsage implements UsageRepository {
   async projectsOfFiles(uuids: string[]): Promise<Map<string, string>> {
     return new Map(uuids.filter((uuid) => this.projects.has(uuid)).map((uuid) => [uuid, this.projects.get(uuid)!]));
   }
+  async totals(): Promise<{ files: number; bytes: number }> {
+    return { files: 0, bytes: 0 };
+  }
 }
 
 function setUp() {
   const repository = new RecordingUsage(new Map([['file-a1', 'project-a'], ['file-a2', 'project-a'], ['file-b', 'project-b']]));
   const warnings: string[] = [];
   const clock = new MutableClock();
-  const usage = new UsageService(repository, async () => ({ stored: 0, unstored: 0, removed: 0 }), clock, { warn: (_object, message) => warnings.push(message) });
+  const usage = new UsageService(singleShard({ usage: repository }), clock, { warn: (_object, message) => warnings.push(message) });
   return { repository, warnings, clock, usage };
 }
 
@@ -76,7 +80,8 @@ describe('usage tallies', () => {
     usage.record('file-b', 'miss');
     repository.failNext = true;
     await usage.flush();
-    expect(repository.written).toEqual([]);
+    // Each project's counts go to its own shard: the one whose write failed is kept, the other is written.
+    expect(repository.written.map((row) => row.projectId)).toEqual(['project-b']);
     expect(warnings).toEqual(['usage counts could not be written; keeping them for the next attempt']);
     usage.record('file-a1', 'hit');
     await usage.flush();

@@ -44,7 +44,7 @@ export class KyselyRepositories implements MetadataRepositories {
    * learns about the database is kept by the store and shared with its transactions.
    */
   constructor(
-    protected readonly db: Kysely<Database>,
+    readonly db: Kysely<Database>,
     protected readonly searchCapabilities: SearchCapabilities = new SearchCapabilities(db),
   ) {
     this.projects = new KyselyProjectsRepository(db);

@@ -13,6 +13,8 @@ export interface ProjectsTable {
   scan_on_upload: number;
   purge_infected: number;
   created_at: string;
+  /** The shard holding the project's files ('main': the main database). */
+  shard: Generated<string>;
 }
 
 export interface SecretKeysTable {
@@ -372,7 +374,34 @@ export interface FaceDetectionsTable {
   detected_at: string;
 }
 
+export interface ShardsTable {
+  name: string;
+  url: string;
+  ordinal: number;
+  created_at: string;
+}
+
+export interface ProjectMovesTable {
+  project_id: string;
+  from_shard: string;
+  to_shard: string;
+  phase: string;
+  detail: string | null;
+  started_at: string;
+  updated_at: string;
+}
+
+export interface ShardFencesTable {
+  project_id: string;
+  /** 'paused': every write refused; 'departed': all but deletions refused. */
+  state: string;
+  created_at: string;
+}
+
 export interface Database {
+  shards: ShardsTable;
+  project_moves: ProjectMovesTable;
+  shard_fences: ShardFencesTable;
   projects: ProjectsTable;
   secret_keys: SecretKeysTable;
   files: FilesTable;

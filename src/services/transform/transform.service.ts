@@ -6,7 +6,7 @@ import { type DeliveryPlan, planRequiresFaces, planUsesFaces, type TransformPlan
 import type { StoredFile } from '../../domain/file.js';
 import { AppError, createAppError } from '../../errors.js';
 import type { LockService } from '../../ports/lock-service.js';
-import type { FilesRepository } from '../../ports/repositories.js';
+import type { ShardResolver } from '../../ports/shards.js';
 import type { TransformRunner, TransformSource } from '../../ports/transform-runner.js';
 import type { DeliveryService } from '../delivery.service.js';
 import { formatVariant, type FormatVariant } from './accept-variant.js';
@@ -74,7 +74,7 @@ export class TransformService {
 
   constructor(
     private readonly delivery: DeliveryService,
-    private readonly files: FilesRepository,
+    private readonly shards: ShardResolver,
     private readonly cache: DerivativeCache,
     /** Runs the miss: in this process, or on the transform node the derivative's key hashes to. */
     private readonly runner: TransformRunner,
@@ -307,7 +307,7 @@ export class TransformService {
         overlays.set('self', file);
         continue;
       }
-      const overlay = await this.files.findForProject(file.projectId, op.source);
+      const overlay = await (await this.shards.forProject(file.projectId)).files.findForProject(file.projectId, op.source);
       if (!overlay || !overlay.isImage) {
         throw createAppError('INVALID_OPERATION', 400, `overlay: ${op.source} is not an image of this project.`);
       }

@@ -13,6 +13,7 @@ import * as videoConversionLists from './0011-video-conversion-lists.js';
 import * as imageAnalysis from './0012-image-analysis.js';
 import * as faceDetections from './0013-face-detections.js';
 import * as documentConversions from './0014-document-conversions.js';
+import * as shards from './0015-shards.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-image-analysis': imageAnalysis,
   '0013-face-detections': faceDetections,
   '0014-document-conversions': documentConversions,
+  '0015-shards': shards,
 };
 
 export const migrationProvider: MigrationProvider = {

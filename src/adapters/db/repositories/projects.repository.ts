@@ -5,7 +5,7 @@ import type { NewProject, ProjectSettingsPatch, ProjectsRepository } from '../..
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, ProjectsTable, SecretKeysTable } from '../schema.js';
 
-function toProject(row: Selectable<ProjectsTable>): Project {
+export function toProject(row: Selectable<ProjectsTable>): Project {
   return {
     id: row.id,
     name: row.name,
@@ -16,6 +16,7 @@ function toProject(row: Selectable<ProjectsTable>): Project {
     allowedMimeTypes: readJson<string[] | null>(row.allowed_mime_types, null),
     scanOnUpload: fromFlag(row.scan_on_upload),
     purgeInfected: fromFlag(row.purge_infected),
+    shard: row.shard,
     createdAt: row.created_at,
   };
 }
@@ -28,8 +29,8 @@ export class KyselyProjectsRepository implements ProjectsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(project: NewProject): Promise<Project> {
-    const row: ProjectsTable = {
-      id: randomUUID(),
+    const row: Selectable<ProjectsTable> = {
+      id: project.id ?? randomUUID(),
       name: project.name,
       public_key: project.publicKey,
       auto_store: toFlag(project.autoStore ?? true),
@@ -38,7 +39,8 @@ export class KyselyProjectsRepository implements ProjectsRepository {
       allowed_mime_types: project.allowedMimeTypes ? JSON.stringify(project.allowedMimeTypes) : null,
       scan_on_upload: toFlag(project.scanOnUpload ?? false),
       purge_infected: toFlag(project.purgeInfected ?? false),
-      created_at: new Date().toISOString(),
+      created_at: project.createdAt ?? new Date().toISOString(),
+      shard: project.shard ?? 'main',
     };
     await this.db.insertInto('projects').values(row).execute();
     return toProject(row);
@@ -60,7 +62,7 @@ export class KyselyProjectsRepository implements ProjectsRepository {
   }
 
   async update(id: string, patch: ProjectSettingsPatch): Promise<Project | null> {
-    const values: Partial<ProjectsTable> = {};
+    const values: Partial<Omit<ProjectsTable, 'shard'>> = {};
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.autoStore !== undefined) values.auto_store = toFlag(patch.autoStore);
     if (patch.signedUploads !== undefined) values.signed_uploads = toFlag(patch.signedUploads);
@@ -101,6 +103,16 @@ export class KyselyProjectsRepository implements ProjectsRepository {
       .where('id', '=', keyId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async countByShard(): Promise<Map<string, number>> {
+    const rows = await this.db.selectFrom('projects').select(['shard', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('shard').execute();
+    return new Map(rows.map((row) => [row.shard, Number(row.count)]));
+  }
+
+  async setShard(id: string, shard: string): Promise<boolean> {
+    const result = await this.db.updateTable('projects').set({ shard }).where('id', '=', id).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 

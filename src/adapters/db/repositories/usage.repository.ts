@@ -76,4 +76,13 @@ export class KyselyUsageRepository implements UsageRepository {
     }
     return found;
   }
+
+  async totals(): Promise<{ files: number; bytes: number }> {
+    const row = await this.db
+      .selectFrom('files')
+      .select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes')])
+      .where('datetime_removed', 'is', null)
+      .executeTakeFirst();
+    return { files: Number(row?.files ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
 }
