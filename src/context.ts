@@ -30,6 +30,8 @@ import { createUpload } from './wiring/upload.js';
 import { createVideoConversions, createVideoEngine } from './wiring/video.js';
 import { createDocumentConversions } from './wiring/documents.js';
 import { ReadinessService } from './services/readiness.service.js';
+import type { ShardPlacementService } from './services/shard-placement.service.js';
+import type { ProjectMoveService } from './services/project-move.service.js';
 
 /** A whole Trove process: its services, the adapters under them, and its background work. */
 export interface Trove {
@@ -53,6 +55,8 @@ export interface Trove {
     ingest: FileIngestService;
     caches: CacheInvalidationService;
     sweeper: SweeperService;
+    placement: ShardPlacementService;
+    moves: ProjectMoveService;
   };
   /** What `buildApp` takes: the route-facing services only. */
   http: HttpContext;
@@ -138,7 +142,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     dispatcher: background.dispatcher,
     scheduler: delivery.scheduler,
     readiness,
-    services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper },
+    services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper, placement: management.placement, moves: management.moves },
     http: { config, metrics: basics.metrics, services, readiness, transformNode: delivery.transformNode },
     startJobs: (options) => background.startJobs(options),
     startSweeper: () => background.startSweeper(),

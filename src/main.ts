@@ -7,11 +7,12 @@ import { formatHelp, formatProjects, formatShards, formatStorages } from './cli/
 import { serve } from './cli/serve.js';
 import { ConfigError, isAppError } from './errors.js';
 import { systemClock } from './lib/clock.js';
-import { ProjectService } from './services/project.service.js';
+import { type ProjectService } from './services/project.service.js';
 import type { ProjectStorageService } from './services/project-storage.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
 import { openMetadataStore, openShards } from './wiring/storage.js';
 import { withAdministration } from './wiring/administration.js';
+import type { MoveProgress } from './services/project-move.service.js';
 import { createProjectStorages } from './wiring/storages.js';
 import { withAnalysisBackfill } from './wiring/analysis-backfill.js';
 
@@ -256,6 +257,29 @@ const COMMANDS: readonly Command[] = [
       const name = options.required('name');
       await withStorages(loadConfigFromEnvironment(), async (projects, storages) => storages.remove(await projects.findByPublicKey(publicKey), name));
       process.stdout.write(`removed storage "${name}"\n`);
+    },
+  }),
+  command({
+    path: ['projects', 'move'],
+    summary: 'move a project’s files to another shard while it stays online (run it again to resume an interrupted move)',
+    options: [
+      PROJECT_OPTION,
+      { name: 'to', value: 'SHARD', description: 'shard to move the project to (required unless --rollback)' },
+      { name: 'rollback', description: 'undo the project’s move under way, if it has not switched yet' },
+    ],
+    run: async (options) => {
+      const publicKey = options.required('public-key');
+      const to = options.value('to');
+      const rollback = options.has('rollback');
+      if (rollback === (to !== undefined)) throw new UsageError(['Give either --to SHARD or --rollback.', 'Run "trove projects move --help" for details.']);
+      const report = (progress: MoveProgress) => {
+        if (progress.step === 'phase') process.stderr.write(`${progress.phase}${progress.detail ? `: ${progress.detail}` : ''}\n`);
+        else if (progress.rows % 1000 === 0 || progress.rows < 200) process.stderr.write(`  ${progress.step} ${progress.table}: ${progress.rows} rows\n`);
+      };
+      const move = await withAdministration(loadConfigFromEnvironment(), (admin) =>
+        to === undefined ? admin.moves.rollback(publicKey, { onProgress: report }) : admin.moves.move(publicKey, to, { onProgress: report }),
+      );
+      process.stdout.write(`project ${publicKey}: ${move.phase === 'done' ? `moved from "${move.from}" to "${move.to}"` : `move to "${move.to}" ${move.phase}`}\n`);
     },
   }),
   command({

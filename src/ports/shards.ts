@@ -52,6 +52,7 @@ export interface MainRepositories {
   readonly projects: ProjectsRepository;
   readonly sessions: DashboardSessionsRepository;
   readonly storages: ProjectStoragesRepository;
+  readonly moves: ProjectMovesRepository;
 }
 
 /** The main database as the process holds it: app-wide rows only. */
@@ -119,4 +120,51 @@ export interface ShardAdmin {
   anchor(shard: string, project: { id: string; name: string; publicKey: string; createdAt: string }): Promise<void>;
   /** Resolves when the shard's database answers; throws SHARD_UNAVAILABLE otherwise. */
   ping(shard: string): Promise<void>;
+}
+
+/** One table of a project's rows on the two shards of a move. */
+export interface TableComparison {
+  table: string;
+  sourceRows: number;
+  targetRows: number;
+  sourceChecksum: string;
+  targetChecksum: string;
+}
+
+/** Copies a project's rows between shards, for a move. Every operation can run again after an interruption. */
+export interface ProjectRowCopier {
+  /** Makes `to` hold exactly `from`'s rows of the project (adds, updates, deletes), and rebuilds its search index there. */
+  sync(projectId: string, from: string, to: string, options?: { signal?: AbortSignal; onRows?: (table: string, rows: number) => void }): Promise<void>;
+  /** Rows and checksums of every table of the project on both shards. */
+  compare(projectId: string, from: string, to: string): Promise<TableComparison[]>;
+  /** Deletes every row of the project on a shard (not its fence). */
+  remove(projectId: string, shard: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Refuses the project's writes on a shard (`departed`: all but deletions); returns once no write that began before is still running. */
+  fence(projectId: string, shard: string, state: 'paused' | 'departed'): Promise<void>;
+  unfence(projectId: string, shard: string): Promise<void>;
+  fenceOf(projectId: string, shard: string): Promise<'paused' | 'departed' | null>;
+  /** Removes the anchor row a shard kept for the project (nothing on the main database, where it is the project itself). */
+  dropAnchor(projectId: string, shard: string): Promise<void>;
+}
+
+export type MovePhase = 'copying' | 'paused' | 'switched' | 'done' | 'rolled_back';
+
+/** A project's move between shards as the main database records it. */
+export interface ProjectMove {
+  projectId: string;
+  from: string;
+  to: string;
+  phase: MovePhase;
+  detail: string | null;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export interface ProjectMovesRepository {
+  find(projectId: string): Promise<ProjectMove | null>;
+  /** Records a new move (replacing an ended one of the project). */
+  start(move: ProjectMove): Promise<void>;
+  setPhase(projectId: string, phase: MovePhase, detail: string | null, at: string): Promise<void>;
+  /** Points the project at its new shard and records the move `switched`, in one transaction. */
+  switchShard(projectId: string, to: string, at: string): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { AppError, createAppError } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MultipartUpload } from '../ports/repositories.js';
 import type { ShardResolver } from '../ports/shards.js';
+import { findOnAnyShard } from './shard-lookup.js';
 import { isoAfter, type Clock } from '../lib/clock.js';
 import type { FileIngestService } from './file-ingest.service.js';
 import type { UploadAuthService } from './upload-auth.service.js';
@@ -116,10 +117,8 @@ export class MultipartUploadService {
 
   /** Stores one part. `index` is 0-based, in the order of the URLs start returned. */
   async uploadPart(uuid: string, index: number, token: string, body: Readable, declaredLength: number | null): Promise<void> {
-    const projectId = token.includes('.') ? token.slice(0, token.indexOf('.')) : null;
-    const shard = projectId && UUID_PATTERN.test(projectId) ? await this.shards.forProject(projectId).catch(unlessProjectUnknown) : null;
-    const upload = shard ? await shard.multipart.find(uuid) : null;
-    if (!shard || !upload || upload.expiresAt <= this.clock.now().toISOString()) {
+    const upload = await this.findUpload(uuid, token);
+    if (!upload || upload.expiresAt <= this.clock.now().toISOString()) {
       throw createAppError('MultipartFileNotFoundError', 404, 'Multipart upload not found: it was completed, aborted or has expired.');
     }
     if (!constantTimeEqual(token, partUrlToken(upload))) {
@@ -150,7 +149,22 @@ export class MultipartUploadService {
       }
       throw error;
     }
-    await shard.multipart.savePart(uuid, { partNumber: part.partNumber, etag: part.etag, size });
+    await (await this.shards.forProject(upload.projectId)).multipart.savePart(uuid, { partNumber: part.partNumber, etag: part.etag, size });
+  }
+
+  /**
+   * The upload a part URL names: on the shard of the project its token names, or, for a token that
+   * names none (a forged one, or one handed out before shards), on whichever shard has it, so a
+   * wrong token is refused as such (403) rather than as an unknown upload.
+   */
+  private async findUpload(uuid: string, token: string): Promise<MultipartUpload | null> {
+    const projectId = token.includes('.') ? token.slice(0, token.indexOf('.')) : null;
+    if (projectId !== null && UUID_PATTERN.test(projectId)) {
+      const shard = await this.shards.forProject(projectId).catch(unlessProjectUnknown);
+      const upload = shard ? await shard.multipart.find(uuid) : null;
+      if (upload) return upload;
+    }
+    return findOnAnyShard(this.shards, (shard) => shard.multipart.find(uuid));
   }
 
   async complete(fields: Fields): Promise<StoredFile> {

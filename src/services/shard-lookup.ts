@@ -47,6 +47,6 @@ export async function shardForJob<T>(
   }
   return findOnAnyShard(shards, async (shard) => {
     const record = await find(shard);
-    return record === null ? null : { shard: shard as ShardRepositories, record };
+    return record === null ? null : { shard: shard, record };
   });
 }

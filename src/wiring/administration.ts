@@ -3,6 +3,9 @@ import type { KyselyMetadataStore } from '../adapters/db/kysely-metadata-store.j
 import type { KyselyShardSet } from '../adapters/db/shard-set.js';
 import { ProjectService } from '../services/project.service.js';
 import { ShardPlacementService } from '../services/shard-placement.service.js';
+import { ProjectMoveService } from '../services/project-move.service.js';
+import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
+import { systemClock } from '../lib/clock.js';
 import { openMetadataStore, openShards } from './storage.js';
 
 /** What the command line's project and shard commands work on: the main database and the shard map. */
@@ -11,6 +14,7 @@ export interface Administration {
   shards: KyselyShardSet;
   placement: ShardPlacementService;
   projects: ProjectService;
+  moves: ProjectMoveService;
 }
 
 /** Opens the main database (migrated) and every shard for one command, and closes them after. */
@@ -20,7 +24,12 @@ export async function withAdministration<T>(config: Config, run: (admin: Adminis
     const shards = await openShards(config, store);
     try {
       const placement = new ShardPlacementService(shards, shards, store.projects);
-      return await run({ main: store, shards, placement, projects: new ProjectService(store.projects, placement) });
+      // No event bus here: running servers see a switch when their cached shard of the project ages
+      // out (TROVE_SHARD_CACHE_TTL), which the move waits for before it cleans up.
+      const moves = new ProjectMoveService(store.projects, store.moves, new KyselyProjectRowCopier(shards), shards, { projectChanged: async () => undefined }, systemClock, {
+        shardCacheTtlMs: config.shards.cacheTtlMs,
+      });
+      return await run({ main: store, shards, placement, projects: new ProjectService(store.projects, placement), moves });
     } finally {
       await shards.close();
     }

@@ -23,6 +23,8 @@ import type { Delivery } from './delivery.js';
 import type { Storage } from './storage.js';
 import { createPurgeTargets } from './purge.js';
 import { ShardPlacementService } from '../services/shard-placement.service.js';
+import { ProjectMoveService } from '../services/project-move.service.js';
+import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
 import { createProjectStorages } from './storages.js';
 
 /** The REST API's and dashboard's services: projects and their keys, files, webhooks, usage, sign-in. */
@@ -37,6 +39,8 @@ export interface Management {
   search: FileSearchService;
   /** The shard map with each shard's load, and where new projects go. */
   placement: ShardPlacementService;
+  /** Moves of projects between shards. */
+  moves: ProjectMoveService;
   projects: ProjectService;
   webhooks: WebhookService;
   eager: EagerTransformService;
@@ -119,6 +123,7 @@ export function createManagement(
     files,
     search,
     placement,
+    moves: new ProjectMoveService(metadata.projects, metadata.moves, new KyselyProjectRowCopier(shards), shards, caches, clock, { shardCacheTtlMs: config.shards.cacheTtlMs }),
     projects: new ProjectService(metadata.projects, placement, caches),
     webhooks,
     eager: new EagerTransformService(shards, coordination.jobs, delivery.transform, config.transform),

@@ -108,7 +108,7 @@ describe('trove command line', () => {
     expect(typo.status).not.toBe(0);
     expect(typo.stdout).toBe('');
     expect(typo.stderr).toContain('Unknown option --max-filesize for "trove projects create". Did you mean --max-file-size?');
-    expect(typo.stderr).toMatch(/^Valid options: --name, --public-key, --auto-store, --signed-uploads, --max-file-size, --allowed-types, --scan-on-upload, --purge-infected$/m);
+    expect(typo.stderr).toMatch(/^Valid options: --name, --public-key, --shard, --auto-store, --signed-uploads, --max-file-size, --allowed-types, --scan-on-upload, --purge-infected$/m);
     expect(runCli(['projects', 'list'], env).stdout).not.toContain('typopublickey1');
   });
 

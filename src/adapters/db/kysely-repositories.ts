@@ -13,6 +13,7 @@ import { KyselyFaceDetectionsRepository } from './repositories/face-detections.r
 import { KyselyImageAnalysisRepository } from './repositories/image-analysis.repository.js';
 import { KyselyMultipartRepository } from './repositories/multipart.repository.js';
 import { KyselyProjectStoragesRepository } from './repositories/project-storages.repository.js';
+import { KyselyProjectMovesRepository } from './repositories/project-moves.repository.js';
 import { KyselyProjectsRepository } from './repositories/projects.repository.js';
 import { KyselyUsageRepository } from './repositories/usage.repository.js';
 import { KyselyWebhooksRepository } from './repositories/webhooks.repository.js';
@@ -36,6 +37,8 @@ export class KyselyRepositories implements MetadataRepositories {
   readonly videoConversions: KyselyVideoConversionsRepository;
   readonly documentConversions: KyselyDocumentConversionsRepository;
   readonly storages: KyselyProjectStoragesRepository;
+  /** Main database only: moves of projects between shards. */
+  readonly moves: KyselyProjectMovesRepository;
   readonly imageAnalysis: KyselyImageAnalysisRepository;
   readonly faceDetections: KyselyFaceDetectionsRepository;
 
@@ -62,6 +65,7 @@ export class KyselyRepositories implements MetadataRepositories {
     this.videoConversions = new KyselyVideoConversionsRepository(db);
     this.documentConversions = new KyselyDocumentConversionsRepository(db);
     this.storages = new KyselyProjectStoragesRepository(db);
+    this.moves = new KyselyProjectMovesRepository(db);
     this.imageAnalysis = new KyselyImageAnalysisRepository(db);
     this.faceDetections = new KyselyFaceDetectionsRepository(db);
   }

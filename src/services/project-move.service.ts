@@ -1,0 +1,165 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Project } from '../domain/project.js';
+import { createAppError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { ProjectsRepository } from '../ports/repositories.js';
+import type { MovePhase, ProjectMove, ProjectMovesRepository, ProjectRowCopier, ShardAdmin, ShardResolver } from '../ports/shards.js';
+
+/** What a move reports as it goes (the command line prints it). */
+export type MoveProgress =
+  | { step: 'copying' | 'syncing'; table: string; rows: number }
+  | { step: 'phase'; phase: MovePhase | 'paused-writes' | 'verified' | 'waiting' | 'cleaning'; detail?: string };
+
+interface MoveOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: MoveProgress) => void;
+}
+
+const ACTIVE: readonly MovePhase[] = ['copying', 'paused', 'switched'];
+
+/**
+ * Moves a project's files between shards while it stays online. Each phase is recorded in the main
+ * database before the next begins, and each can run again, so an interrupted move resumes where it
+ * stopped (or rolls back until it switched):
+ *
+ * 1. copying: the project's rows are copied to the new shard while it keeps writing to the old one.
+ * 2. paused: a fence on the old shard refuses the project's writes (503 PROJECT_MOVING with
+ *    Retry-After; other projects go on), what changed since the copy is copied, and both copies are
+ *    compared table by table (rows and checksums).
+ * 3. switched: the main database points the project at the new shard, in the same transaction as
+ *    the phase; every process drops its cached shard of the project.
+ * 4. done: after twice the processes' shard-cache lifetime (no process still sends the project to
+ *    the old shard), the old copy is deleted; its fence stays, refusing all but deletions.
+ */
+export class ProjectMoveService {
+  constructor(
+    private readonly projects: Pick<ProjectsRepository, 'findByPublicKey'>,
+    private readonly moves: ProjectMovesRepository,
+    private readonly copier: ProjectRowCopier,
+    private readonly shards: ShardResolver & Pick<ShardAdmin, 'describe' | 'refresh' | 'ping' | 'anchor'>,
+    private readonly changes: { projectChanged(projectId: string): Promise<void> },
+    private readonly clock: Clock,
+    private readonly settings: { shardCacheTtlMs: number },
+  ) {}
+
+  /** The project's last move (under way or ended), or null. */
+  async status(publicKey: string): Promise<ProjectMove | null> {
+    return this.moves.find((await this.project(publicKey)).id);
+  }
+
+  /** Moves the project to `to`, or finishes its interrupted move there. */
+  async move(publicKey: string, to: string, options: MoveOptions = {}): Promise<ProjectMove> {
+    const project = await this.project(publicKey);
+    let move = await this.moves.find(project.id);
+    if (move && ACTIVE.includes(move.phase)) {
+      if (move.to !== to) {
+        throw createAppError('MOVE_REFUSED', 409, `A move of this project to "${move.to}" is under way (${move.phase}): run it again with --to ${move.to} to finish it, or roll it back.`);
+      }
+    } else {
+      if (project.shard === to) throw createAppError('MOVE_REFUSED', 409, `The project is on shard "${to}" already.`);
+      await this.shards.refresh();
+      if (!this.shards.describe().some((shard) => shard.name === to)) {
+        throw createAppError('SHARD_NOT_FOUND', 404, `No shard is named "${to}"; the shards are ${this.shards.names().join(', ')}.`);
+      }
+      await this.shards.ping(project.shard);
+      await this.shards.ping(to);
+      const at = this.now();
+      move = { projectId: project.id, from: project.shard, to, phase: 'copying', detail: null, startedAt: at, updatedAt: at };
+      await this.moves.start(move);
+    }
+    return this.run(project, move, options);
+  }
+
+  /** Undoes a move that has not switched yet: the project stays where it was, its copy goes. */
+  async rollback(publicKey: string, options: MoveOptions = {}): Promise<ProjectMove> {
+    const project = await this.project(publicKey);
+    const move = await this.moves.find(project.id);
+    if (!move || !ACTIVE.includes(move.phase)) throw createAppError('MOVE_REFUSED', 409, 'The project has no move under way to roll back.');
+    if (move.phase === 'switched') {
+      throw createAppError('MOVE_REFUSED', 409, `The move has switched the project to "${move.to}" already: run it again to finish it (or move the project back).`);
+    }
+    options.onProgress?.({ step: 'phase', phase: 'rolled_back' });
+    await this.copier.unfence(project.id, move.from);
+    await this.copier.remove(project.id, move.to, options.signal === undefined ? {} : { signal: options.signal });
+    await this.copier.dropAnchor(project.id, move.to);
+    await this.moves.setPhase(project.id, 'rolled_back', null, this.now());
+    return { ...move, phase: 'rolled_back', updatedAt: this.now() };
+  }
+
+  private async run(project: Project, start: ProjectMove, options: MoveOptions): Promise<ProjectMove> {
+    const { signal, onProgress } = options;
+    const { projectId, from, to } = start;
+    let phase = start.phase;
+    // Wall time: what it spaces is other processes' caches, which run on wall time.
+    let switchedAt = start.phase === 'switched' ? Date.parse(start.updatedAt) : 0;
+    const step = (value: typeof phase) => {
+      onProgress?.({ step: 'phase', phase: value });
+    };
+    const interrupted = () => {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The move was interrupted.');
+    };
+    const sync = (kind: 'copying' | 'syncing') =>
+      this.copier.sync(projectId, from, to, { ...(signal ? { signal } : {}), onRows: (table, rows) => onProgress?.({ step: kind, table, rows }) });
+
+    if (phase === 'copying') {
+      step('copying');
+      // The project may have lived on the new shard before: the fence it left there goes first.
+      await this.copier.unfence(projectId, to);
+      await this.shards.anchor(to, project);
+      await sync('copying');
+      interrupted();
+      await this.moves.setPhase(projectId, 'paused', null, this.now());
+      phase = 'paused';
+    }
+    if (phase === 'paused') {
+      step('paused');
+      await this.copier.fence(projectId, from, 'paused');
+      onProgress?.({ step: 'phase', phase: 'paused-writes' });
+      interrupted();
+      await sync('syncing');
+      const differences = (await this.copier.compare(projectId, from, to)).filter((t) => t.sourceRows !== t.targetRows || t.sourceChecksum !== t.targetChecksum);
+      if (differences.length > 0) {
+        // Writes resume on the old shard; the next run copies again from the start.
+        await this.copier.unfence(projectId, from);
+        const detail = differences.map((t) => `${t.table}: ${t.sourceRows} rows here, ${t.targetRows} there`).join('; ');
+        await this.moves.setPhase(projectId, 'copying', `verification failed: ${detail}`, this.now());
+        throw createAppError('MOVE_VERIFY_FAILED', 409, `The copies differ after the sync (${detail}); nothing was switched. Run the move again.`);
+      }
+      onProgress?.({ step: 'phase', phase: 'verified' });
+      await this.moves.switchShard(projectId, to, this.now());
+      switchedAt = Date.now();
+      this.shards.forget(projectId);
+      await this.changes.projectChanged(projectId);
+      phase = 'switched';
+      step('switched');
+    }
+    if (phase === 'switched') {
+      // A process that read the old shard just before the switch trusts it for one cache lifetime;
+      // its writes meet the fence meanwhile, and it must not read a copy half deleted.
+      const wait = Math.min(switchedAt + 2 * this.settings.shardCacheTtlMs - Date.now(), 2 * this.settings.shardCacheTtlMs);
+      if (wait > 0) {
+        onProgress?.({ step: 'phase', phase: 'waiting', detail: `${Math.ceil(wait / 1000)} s for every process to see the switch` });
+        await sleep(wait, undefined, signal ? { signal } : undefined);
+      }
+      onProgress?.({ step: 'phase', phase: 'cleaning' });
+      await this.copier.fence(projectId, from, 'departed');
+      await this.copier.remove(projectId, from, signal ? { signal } : {});
+      await this.copier.dropAnchor(projectId, from);
+      await this.moves.setPhase(projectId, 'done', null, this.now());
+      step('done');
+    }
+    const ended = await this.moves.find(projectId);
+    if (!ended) throw new Error('the move record disappeared');
+    return ended;
+  }
+
+  private async project(publicKey: string): Promise<Project> {
+    const project = await this.projects.findByPublicKey(publicKey);
+    if (!project) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has public key ${publicKey}.`);
+    return project;
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+}
