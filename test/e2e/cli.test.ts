@@ -286,3 +286,88 @@ describe('trove storages', () => {
     expect(help.stdout).toMatch(/--secret-access-key-file FILE +file holding the secret access key, or - for standard input/);
   });
 });
+
+describe('trove shards and moves', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'trove-shards-cli-'));
+    env = { DATA_DIR: dataDir, TROVE_SHARD_CACHE_TTL: '100ms' };
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('adds a shard, places projects on the least loaded one, lists them, and refuses a bad shard', { timeout: 120_000 }, () => {
+    const shardUrl = `sqlite://${path.join(dataDir, 'shard-b.db')}`;
+    const added = runCli(['shards', 'add', 'b', shardUrl], env);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain('added shard "b"');
+    // Both shards are empty: the tie goes by name, so the first project lands on b, the next on main.
+    expect(runCli(['projects', 'create', '--name', 'First', '--public-key', 'firstpublickey1'], env).stdout).toMatch(/shard:\s+b/);
+    expect(runCli(['projects', 'create', '--name', 'Second', '--public-key', 'secondpublickey1'], env).stdout).toMatch(/shard:\s+main/);
+    expect(runCli(['projects', 'create', '--name', 'Third', '--public-key', 'thirdpublickey1', '--shard', 'b'], env).stdout).toMatch(/shard:\s+b/);
+    const listed = runCli(['shards', 'list'], env);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^main\s+main\s+1\s+0\s+0\s+\(DATABASE_URL\)$/m);
+    expect(listed.stdout).toMatch(/^b\s+database\s+2\s+0\s+0\s+sqlite:\/\//m);
+    const migrated = runCli(['migrate'], env);
+    expect(migrated.stdout).toMatch(/^main: up to date$/m);
+    expect(migrated.stdout).toMatch(/^b: up to date$/m);
+
+    const again = runCli(['shards', 'add', 'b', shardUrl], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('A shard named "b" exists already.');
+    expect(runCli(['shards', 'add', 'Bad Name', shardUrl], env).stderr).toContain('must be 1–32 lowercase letters');
+    expect(runCli(['shards', 'add', 'pg', 'postgres://127.0.0.1:1/nothing'], env).stderr).toContain('every shard uses the main database');
+    expect(runCli(['shards', 'add', 'c'], env).stderr).toContain('Missing URL for "trove shards add"');
+    expect(runCli(['projects', 'create', '--name', 'Nowhere', '--shard', 'zzz'], env).stderr).toContain('No shard is named "zzz"');
+  });
+
+  it('moves a project, survives being killed mid-copy (SIGKILL), resumes, and refuses nonsense', { timeout: 120_000 }, async () => {
+    // Enough rows that the copy is still running when the first progress line arrives.
+    const { KyselyMetadataStore } = await import('../../src/adapters/db/kysely-metadata-store.js');
+    const { KyselyShardSet } = await import('../../src/adapters/db/shard-set.js');
+    const { insertFiles } = await import('../../src/services/file-changes.js');
+    const { storedFile } = await import('../helpers/stored-file.js');
+    const main = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dataDir, 'trove.db') });
+    const shards = await KyselyShardSet.open(main, { configured: [], poolSize: 1, cacheTtlMs: 100 });
+    const project = (await main.projects.findByPublicKey('firstpublickey1'))!;
+    expect(project.shard).toBe('b');
+    const shard = await shards.forProject(project.id);
+    const files = Array.from({ length: 3_000 }, () => storedFile({ projectId: project.id }));
+    for (let i = 0; i < files.length; i += 500) await insertFiles(shard, files.slice(i, i + 500));
+
+    const child = spawn(process.execPath, [...TSX, MAIN, 'projects', 'move', '--public-key', 'firstpublickey1', '--to', 'main'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const killed = new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/copying files: \d+ rows/.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+      });
+      child.once('close', () => resolve());
+    });
+    await killed;
+    expect(child.signalCode).toBe('SIGKILL');
+    expect((await main.moves.find(project.id))?.phase).toBe('copying');
+    expect((await main.projects.findById(project.id))?.shard).toBe('b');
+
+    const elsewhere = runCli(['projects', 'move', '--public-key', 'firstpublickey1', '--to', 'zzz'], env);
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toContain('is under way');
+    const resumed = await runCliAsync(['projects', 'move', '--public-key', 'firstpublickey1', '--to', 'main'], env);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('moved from "b" to "main"');
+    expect((await main.projects.findById(project.id))?.shard).toBe('main');
+    shards.forget(project.id);
+    const moved = await shards.forProject(project.id);
+    expect(moved.shardName).toBe('main');
+    expect((await moved.fileCounters.counts(project.id)).stored + (await moved.fileCounters.counts(project.id)).unstored).toBe(3_000);
+    const left = (await shards.fanOut(async (scan) => (scan.shardName === 'b' ? scan.usage.totals() : null))).find((o) => o.shard === 'b');
+    expect(left?.ok && left.value?.files).toBe(0);
+    expect(runCli(['projects', 'move', '--public-key', 'firstpublickey1', '--rollback'], env).stderr).toContain('no move under way');
+    expect(runCli(['projects', 'move', '--public-key', 'firstpublickey1'], env).stderr).toContain('Give either --to SHARD or --rollback.');
+    await shards.close();
+    await main.close();
+  });
+});
