@@ -500,9 +500,6 @@ export interface MetadataRepositories {
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T>;
 }
 
-/** What a service needs to write a change atomically. */
-export type UnitOfWork = Pick<MetadataRepositories, 'transaction'>;
-
 /**
  * One SQL database with every table (the main database and each shard have the same schema). Only
  * the adapters hold one: services reach app-wide rows through `MainStore` and a project's rows

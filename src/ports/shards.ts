@@ -48,7 +48,7 @@ export interface ShardRepositories {
 export type ShardUnitOfWork = Pick<ShardRepositories, 'transaction'>;
 
 /** App-wide rows, in the main database: projects and their keys and settings, dashboard sessions. */
-export interface MainRepositories {
+interface MainRepositories {
   readonly projects: ProjectsRepository;
   readonly sessions: DashboardSessionsRepository;
   readonly storages: ProjectStoragesRepository;

@@ -9,7 +9,7 @@ import { systemClock } from '../lib/clock.js';
 import { openMetadataStore, openShards } from './storage.js';
 
 /** What the command line's project and shard commands work on: the main database and the shard map. */
-export interface Administration {
+interface Administration {
   main: KyselyMetadataStore;
   shards: KyselyShardSet;
   placement: ShardPlacementService;

@@ -35,7 +35,7 @@ function errorCode(error: Error): string | undefined {
 }
 
 /** Whether an error says the database could not be reached (rather than refusing one query). */
-export function isUnreachable(error: unknown): error is Error {
+function isUnreachable(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
   const code = errorCode(error);
   if (code !== undefined && (UNREACHABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) return true;
@@ -44,14 +44,14 @@ export function isUnreachable(error: unknown): error is Error {
 }
 
 /** Whether an error is a write refused by a project's fence (its move is switching shards). */
-export function isFenced(error: unknown): boolean {
+function isFenced(error: unknown): boolean {
   return error instanceof Error && error.message.includes(FENCE_MESSAGE);
 }
 
 /** The seconds a client is told to wait while a project's writes are paused by its move. */
-export const MOVE_RETRY_AFTER_SECONDS = 2;
+const MOVE_RETRY_AFTER_SECONDS = 2;
 /** The seconds a client is told to wait after a shard did not answer. */
-export const SHARD_RETRY_AFTER_SECONDS = 5;
+const SHARD_RETRY_AFTER_SECONDS = 5;
 
 /** A shard's database error as the client should see it; other errors pass unchanged. */
 export function translateShardError(shard: string, error: unknown): unknown {

@@ -8,7 +8,7 @@ import { KyselyMetadataStore } from './kysely-metadata-store.js';
 import { shardUnavailable, translateShardError } from './shard-errors.js';
 
 /** The main database's own shard name. */
-export const MAIN_SHARD = 'main';
+const MAIN_SHARD = 'main';
 
 /** Webhook ids a shard hands out start at its ordinal times this, so a moved project's ids never meet another's. */
 const WEBHOOK_IDS_PER_SHARD = 1e12;
@@ -16,7 +16,7 @@ const WEBHOOK_IDS_PER_SHARD = 1e12;
 /** A failed migration of a shard is tried again after this long, on the next use. */
 const RETRY_OPEN_AFTER_MS = 5_000;
 
-export interface ShardSetOptions {
+interface ShardSetOptions {
   /** Shards from the environment (TROVE_SHARDS). */
   configured: ReadonlyArray<{ name: string; database: DatabaseConfig }>;
   /** Connections per PostgreSQL shard. */
@@ -43,7 +43,7 @@ interface Placement {
 }
 
 /** The part of a URL safe to print: no password. */
-export function redactUrl(database: DatabaseConfig): string {
+function redactUrl(database: DatabaseConfig): string {
   if (database.kind === 'sqlite') return `sqlite://${database.path}`;
   try {
     const url = new URL(database.url);

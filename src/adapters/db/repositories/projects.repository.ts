@@ -5,7 +5,7 @@ import type { NewProject, ProjectSettingsPatch, ProjectsRepository } from '../..
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, ProjectsTable, SecretKeysTable } from '../schema.js';
 
-export function toProject(row: Selectable<ProjectsTable>): Project {
+function toProject(row: Selectable<ProjectsTable>): Project {
   return {
     id: row.id,
     name: row.name,
