@@ -17,6 +17,7 @@ const TTL_MS = 30_000;
 describe('group members in the delivery cache (SQLite)', () => {
   let dir: string;
   let store: KyselyMetadataStore;
+  let shards: KyselyShardSet;
   let blobs: FsBlobStore;
   const clock = new MutableClock();
 
@@ -24,25 +25,31 @@ describe('group members in the delivery cache (SQLite)', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'trove-group-cache-'));
     store = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'trove.db') });
     await store.migrate();
+    // Two shards, the project on the second: a CDN URL names no project, so a miss asks both.
+    shards = await KyselyShardSet.open(store, { configured: [{ name: 'b', database: { kind: 'sqlite', path: path.join(dir, 'shard-b.db') } }], poolSize: 1, cacheTtlMs: 1_000 });
     blobs = new FsBlobStore({ root: path.join(dir, 'blobs') });
   });
 
   afterAll(async () => {
     await blobs.close();
+    await shards.close();
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('serves a member from memory until the record lifetime passes, then reads the group again', async () => {
-    const project = await store.projects.create({ name: 'p', publicKey: `pk-${randomUUID()}` });
+    const placed = { id: randomUUID(), name: 'p', publicKey: `pk-${randomUUID()}`, createdAt: clock.now().toISOString(), shard: 'b' };
+    await shards.anchor('b', placed);
+    const project = await store.projects.create(placed);
+    const shard = await shards.forProject(project.id);
     const uuid = randomUUID();
     const now = clock.now().toISOString();
-    await insertFiles(store, [storedFile({ uuid, projectId: project.id, datetimeUploaded: now, datetimeStored: now })]);
+    await insertFiles(shard, [storedFile({ uuid, projectId: project.id, datetimeUploaded: now, datetimeStored: now })]);
     const groupId = `${randomUUID()}~1`;
-    await store.groups.create({ id: groupId, projectId: project.id, filesCount: 1, datetimeCreated: now, datetimeStored: null }, [
+    await shard.groups.create({ id: groupId, projectId: project.id, filesCount: 1, datetimeCreated: now, datetimeStored: null }, [
       { position: 0, fileUuid: uuid, effects: '-/resize/10x/' },
     ]);
-    const delivery = new DeliveryService(await KyselyShardSet.open(store, { configured: [], poolSize: 1, cacheTtlMs: 1_000 }), blobs, clock, {
+    const delivery = new DeliveryService(shards, blobs, clock, {
       originalCacheBytes: 0,
       originalCacheMaxEntryBytes: 0,
       sourceCacheBytes: 0,
@@ -55,7 +62,7 @@ describe('group members in the delivery cache (SQLite)', () => {
     expect([first.file.uuid, first.effects]).toEqual([uuid, '-/resize/10x/']);
 
     // With the rows gone, only memory can still answer.
-    expect(await store.groups.delete(project.id, groupId)).toBe(true);
+    expect(await shard.groups.delete(project.id, groupId)).toBe(true);
     const again = await delivery.findGroupMember(groupId, 0);
     expect(again.file.uuid).toBe(uuid);
 
