@@ -37,6 +37,9 @@ function createKysely(config: DatabaseConfig): Kysely<Database> {
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor may one in use (pg-pool listens only while a client idles): the query in flight is rejected,
+  // and the client, no longer queryable, is dropped when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
