@@ -117,7 +117,7 @@ export interface ShardAdmin {
   /** Checks the database answers, migrates it, and records it in the main database. */
   add(name: string, url: string): Promise<ShardDescription>;
   /** The row a shard needs for a project before holding its files (its foreign keys point at it). */
-  anchor(shard: string, project: { id: string; name: string; publicKey: string; createdAt: string }): Promise<void>;
+  anchor(shard: string, project: { id: string; name: string; createdAt: string }): Promise<void>;
   /** Resolves when the shard's database answers; throws SHARD_UNAVAILABLE otherwise. */
   ping(shard: string): Promise<void>;
 }

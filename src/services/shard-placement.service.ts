@@ -59,7 +59,7 @@ export class ShardPlacementService {
   }
 
   /** Gives a shard the anchor row of a project about to be created on it. */
-  anchor(shard: string, project: { id: string; name: string; publicKey: string; createdAt: string }): Promise<void> {
+  anchor(shard: string, project: { id: string; name: string; createdAt: string }): Promise<void> {
     return this.admin.anchor(shard, project);
   }
 }

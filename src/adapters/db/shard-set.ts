@@ -244,7 +244,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
    * Makes sure a shard holds the anchor row its foreign keys need for a project (a copy of the main
    * database's row; its settings are never read there). Nothing to do on the main database.
    */
-  async anchor(shardName: string, project: { id: string; name: string; publicKey: string; createdAt: string }): Promise<void> {
+  async anchor(shardName: string, project: { id: string; name: string; createdAt: string }): Promise<void> {
     if (shardName === MAIN_SHARD) return;
     const shard = await this.openedShard(shardName);
     try {
@@ -253,7 +253,8 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
         .values({
           id: project.id,
           name: project.name,
-          public_key: project.publicKey,
+          // Never read here, and unique: a leftover anchor (a creation that lost a race) must not hold the real key.
+          public_key: `anchor:${project.id}`,
           auto_store: 0,
           signed_uploads: 0,
           max_file_size: null,
