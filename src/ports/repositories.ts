@@ -82,6 +82,8 @@ export interface FileCountersRepository {
   apply(projectId: string, delta: FileCounts): Promise<void>;
   /** Zero for a project without counters. */
   counts(projectId: string): Promise<FileCounts>;
+  /** Live files (stored and unstored) of every project in this database, from the counters alone (a shard's load). */
+  liveTotal(): Promise<number>;
 }
 
 /** Narrowing of a files list beyond Uploadcare's filters (Trove extensions). */

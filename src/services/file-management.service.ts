@@ -97,10 +97,11 @@ export class FileManagementService {
       limit: request.limit + 1,
       ...(request.filters ? { filters: request.filters } : {}),
     };
+    const shard = await this.shardOf(project);
     const [rows, totals, matching] = await Promise.all([
-      (await this.shardOf(project)).files.list(project.id, query),
-      (await this.shardOf(project)).fileCounters.counts(project.id),
-      request.filters ? (await this.shardOf(project)).files.countMatching(project.id, query) : Promise.resolve(null),
+      shard.files.list(project.id, query),
+      shard.fileCounters.counts(project.id),
+      request.filters ? shard.files.countMatching(project.id, query) : Promise.resolve(null),
     ]);
     const now = this.clock.now();
     const visible = request.removed ? rows : rows.filter((file) => !isExpired(file, now));

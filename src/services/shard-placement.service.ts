@@ -40,7 +40,9 @@ export class ShardPlacementService {
 
   /**
    * The shard for a new project: the one named (which must exist and answer), or the least loaded of
-   * those that answer: fewest live files, then fewest projects, then by name.
+   * those that answer: fewest live files (from each shard's counters, not a scan), then fewest
+   * projects, then by name. Two creations at the same moment may pick the same shard: the spread
+   * evens out with the next ones.
    */
   async choose(requested: string | null): Promise<string> {
     if (requested !== null) {
@@ -51,8 +53,10 @@ export class ShardPlacementService {
       await this.admin.ping(requested);
       return requested;
     }
-    const candidates = (await this.loads()).filter((load) => load.error === null);
-    candidates.sort((a, b) => (a.files ?? 0) - (b.files ?? 0) || a.projects - b.projects || a.name.localeCompare(b.name));
+    await this.admin.refresh();
+    const [projects, outcomes] = await Promise.all([this.projects.countByShard(), this.shards.fanOut((shard) => shard.fileCounters.liveTotal())]);
+    const candidates = outcomes.flatMap((outcome) => (outcome.ok ? [{ name: outcome.shard, files: outcome.value, projects: projects.get(outcome.shard) ?? 0 }] : []));
+    candidates.sort((a, b) => a.files - b.files || a.projects - b.projects || a.name.localeCompare(b.name));
     const chosen = candidates[0];
     if (!chosen) throw createAppError('SHARD_UNAVAILABLE', 503, 'No shard answers: a new project has nowhere to keep its files.');
     return chosen.name;

@@ -1914,6 +1914,22 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       });
     });
 
+    describe('live totals from the counters', () => {
+      it("sums every project's stored and unstored counters of one shard, removed files left out", async () => {
+        const one = await newProject({ shard: 'b' });
+        const two = await newProject({ shard: 'b' });
+        const elsewhere = await newProject({ shard: 'main' });
+        const before = await onEveryShard((scan) => scan.fileCounters.liveTotal());
+        const [bShard, mainShard] = await Promise.all([shardOf(one), shardOf(elsewhere)]);
+        await bShard.fileCounters.apply(one.id, { stored: 3, unstored: 2, removed: 4 });
+        await bShard.fileCounters.apply(two.id, { stored: 1, unstored: 0, removed: 0 });
+        await mainShard.fileCounters.apply(elsewhere.id, { stored: 7, unstored: 0, removed: 1 });
+        expect(await onEveryShard((scan) => scan.fileCounters.liveTotal())).toEqual({ main: before.main + 7, b: before.b + 6 });
+        await bShard.fileCounters.apply(one.id, { stored: -3, unstored: 0, removed: 3 });
+        expect((await onEveryShard((scan) => scan.fileCounters.liveTotal())).b).toBe(before.b + 3);
+      });
+    });
+
     describe('write fences', () => {
       /** Refuses the project's writes on one shard, as a move does before switching it. */
       const fence = async (shard: ShardName, projectId: string, state: 'paused' | 'departed'): Promise<void> => {

@@ -23,4 +23,12 @@ export class KyselyFileCountersRepository implements FileCountersRepository {
     const row = await this.db.selectFrom('project_file_counts').selectAll().where('project_id', '=', projectId).executeTakeFirst();
     return row ? { stored: Number(row.stored), unstored: Number(row.unstored), removed: Number(row.removed) } : { stored: 0, unstored: 0, removed: 0 };
   }
+
+  async liveTotal(): Promise<number> {
+    const row = await this.db
+      .selectFrom('project_file_counts')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(sql`stored + unstored`), eb.lit(0)).as('live'))
+      .executeTakeFirst();
+    return Number(row?.live ?? 0);
+  }
 }
