@@ -320,6 +320,8 @@ describe('trove shards and moves', () => {
     expect(again.stderr).toContain('A shard named "b" exists already.');
     expect(runCli(['shards', 'add', 'Bad Name', shardUrl], env).stderr).toContain('must be 1–32 lowercase letters');
     expect(runCli(['shards', 'add', 'pg', 'postgres://127.0.0.1:1/nothing'], env).stderr).toContain('every shard uses the main database');
+    // A password would sit in clear in the main database's shard map.
+    expect(runCli(['shards', 'add', 'pg', 'postgres://trove:hunter2@127.0.0.1:1/nothing'], env).stderr).toContain('The URL carries a password');
     expect(runCli(['shards', 'add', 'c'], env).stderr).toContain('Missing URL for "trove shards add"');
     expect(runCli(['projects', 'create', '--name', 'Nowhere', '--shard', 'zzz'], env).stderr).toContain('No shard is named "zzz"');
   });

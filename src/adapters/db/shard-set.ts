@@ -219,6 +219,13 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
     } catch (error) {
       throw createAppError('SHARD_INVALID', 400, `Shard URL: ${(error as Error).message}`);
     }
+    if (database.kind === 'postgres' && new URL(database.url).password !== '') {
+      throw createAppError(
+        'SHARD_INVALID',
+        400,
+        'The URL carries a password, which the main database would keep in clear: give it to every node through PGPASSWORD or ~/.pgpass instead, or declare the shard in TROVE_SHARDS.',
+      );
+    }
     if (database.kind !== this.main.dialect) {
       throw createAppError('SHARD_INVALID', 400, `The shard is ${database.kind} but the main database is ${this.main.dialect}; every shard uses the main database's engine.`);
     }
