@@ -29,6 +29,8 @@ import { createTransformNode } from './wiring/transform-node.js';
 import { createUpload } from './wiring/upload.js';
 import { createVideoConversions, createVideoEngine } from './wiring/video.js';
 import { createDocumentConversions } from './wiring/documents.js';
+import { createConfigSync } from './wiring/config-sync.js';
+import type { ConfigSyncService } from './services/config-sync.service.js';
 import { ReadinessService } from './services/readiness.service.js';
 import type { ShardPlacementService } from './services/shard-placement.service.js';
 import type { ProjectMoveService } from './services/project-move.service.js';
@@ -50,6 +52,8 @@ export interface Trove {
   dispatcher: EventDispatcher;
   scheduler: FairScheduler;
   readiness: ReadinessProbe;
+  /** The region's configuration syncer (with TROVE_REGION_CONFIG_URL; run by worker processes). */
+  configSync: ConfigSyncService | null;
   services: HttpServices & {
     uploadAuth: UploadAuthService;
     ingest: FileIngestService;
@@ -98,6 +102,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
   const videos = createVideoConversions(basics, storage, coordination.jobs, video, upload.ingest, delivery.delivery);
   const documents = createDocumentConversions(basics, storage, coordination.jobs, upload.ingest);
   const background = createEventsAndJobs(basics, storage, coordination, outbox, upload, management, videos.service, videos.streams, faces.service, documents.service);
+  const configSync = createConfigSync(basics, storage, management.caches);
   const readiness = createReadiness(storage, coordination, (timeoutMs) => management.addons.readiness(timeoutMs), () => video.status(), () => faces.status());
 
   const services: HttpServices = {
@@ -144,9 +149,14 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     readiness,
     services: { ...services, uploadAuth: upload.uploadAuth, ingest: upload.ingest, caches: management.caches, sweeper: background.sweeper, placement: management.placement, moves: management.moves },
     http: { config, metrics: basics.metrics, services, readiness, transformNode: delivery.transformNode },
-    startJobs: (options) => background.startJobs(options),
+    async startJobs(options) {
+      if (config.roles.has('worker')) configSync?.start();
+      await background.startJobs(options);
+    },
     startSweeper: () => background.startSweeper(),
+    configSync,
     async close() {
+      await configSync?.stop();
       await background.close();
       await videos.close();
       await documents.close();

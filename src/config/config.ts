@@ -66,6 +66,16 @@ export interface Config {
     cacheTtlMs: number;
   };
   storage: StorageConfig;
+  region: {
+    /** The region this node serves in. */
+    name: string;
+    /** The region's own copy of the configuration; null: the node reads the main database directly. */
+    configCopy: DatabaseConfig | null;
+    /** How often the region's syncer reads the change log. */
+    syncIntervalMs: number;
+    /** Changes taken from the front of the log per pass (a bulk change goes through in passes of this size). */
+    syncBatch: number;
+  };
   http: {
     /** Absolute base URL clients reach Trove at; null: derived from each request's Host. */
     publicUrl: string | null;

@@ -9,6 +9,7 @@ import {
   parseClamdUrl,
   parseDatabaseUrl,
   parseShardList,
+  SHARD_NAME,
   parseDuration,
   parseEnum,
   parseInteger,
@@ -35,6 +36,10 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'DATABASE_URL', default: '(SQLite in DATA_DIR)', description: '`postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:///abs/path.db`.' },
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'PostgreSQL connections per process to the main database.' },
   { name: 'TROVE_SHARDS', default: '(none)', description: 'Shard databases besides the main one, as `name=url` pairs separated by commas, e.g. `eu1=postgres://db-eu1/trove,eu2=postgres://db-eu2/trove` (SQLite: `b=sqlite:///var/lib/trove/shard-b.db`). Each project\'s files live on one shard; `trove shards add` adds shards without a restart. Every shard uses the main database\'s engine.' },
+  { name: 'TROVE_REGION', default: 'default', description: 'The region this node serves in (lowercase letters, digits, - or _).' },
+  { name: 'TROVE_REGION_CONFIG_URL', default: '(none: read the main database)', description: 'A database of the region (the main database\'s engine) holding its own copy of the configuration: projects, keys, storages and the shard map. Nodes read the configuration from it and keep working with the last known configuration when the main database is away; the worker processes of the region keep it current from the main database\'s change log.' },
+  { name: 'TROVE_CONFIG_SYNC_INTERVAL', default: '200ms', description: 'How often the region\'s syncer reads the main database\'s configuration change log.' },
+  { name: 'TROVE_CONFIG_SYNC_BATCH', default: '500', description: 'Changes the syncer takes from the front of the log per pass, besides the 100 newest: a change of every project at once is copied in passes of this size, while new changes keep arriving within a pass.' },
   { name: 'TROVE_SHARD_POOL_SIZE', default: '4', description: 'PostgreSQL connections per process to each shard.' },
   { name: 'TROVE_SHARD_CACHE_TTL', default: '2s', description: 'How long a process reuses what it read of a project\'s shard; a move waits this long (twice) before cleaning up the shard the project left.' },
   { name: 'STORAGE_URL', default: '(files in DATA_DIR/blobs)', description: '`s3://bucket/optional/prefix?endpoint=http://host:9000&region=us-east-1&forcePathStyle=true`, or `file:///abs/dir`.' },
@@ -176,6 +181,15 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       problems.push(`TROVE_SHARDS: shard "${shard.name}" is ${shard.database.kind} but the main database is ${database.kind}; every shard uses the main database's engine`);
     }
   }
+  const region: Config['region'] = {
+    name: read('TROVE_REGION', 'default', (v) => {
+      if (!SHARD_NAME.test(v.trim())) throw new Error('a region name is 1–32 lowercase letters, digits, - or _, starting with a letter');
+      return v.trim();
+    }),
+    configCopy: read<DatabaseConfig | null>('TROVE_REGION_CONFIG_URL', null, (v) => parseDatabaseUrl(v, shardPoolSize)),
+    syncIntervalMs: read('TROVE_CONFIG_SYNC_INTERVAL', 200, (v) => durationBetween(v, 20, 60_000)),
+    syncBatch: read('TROVE_CONFIG_SYNC_BATCH', 500, (v) => parseInteger(v, 10, 10_000)),
+  };
   const storage = read<StorageConfig>('STORAGE_URL', { kind: 'fs', root: path.join(dataDir, 'blobs') }, (raw) =>
     parseStorageUrl(raw, env, problems),
   );
@@ -193,6 +207,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     ),
     database,
     shards,
+    region,
     storage,
     http: {
       publicUrl: read<string | null>('TROVE_PUBLIC_URL', null, (v) =>

@@ -32,6 +32,12 @@ export class Metrics {
   /** Jobs sent to transform nodes, by node and outcome (ok, refused: an engine refusal, failed: the node's). */
   readonly transformNodeRequests: Counter<'node' | 'outcome'>;
   readonly transformNodeSeconds: Histogram<'node'>;
+  /** A region's copy of the configuration: age of the oldest change not yet applied (0: none). */
+  readonly configReplicaLag: Gauge<'region'>;
+  /** A region's copy of the configuration: time since it last held every change (its staleness bound). */
+  readonly configReplicaStaleness: Gauge<'region'>;
+  /** Time from a configuration change in the main database to its arrival in a region's copy. */
+  readonly configReplicationDelay: Histogram<'region'>;
   /** Background jobs by state (waiting, active, delayed, dead), read from the queue at scrape time. */
   jobCounts: () => Promise<Record<string, number>> = async () => ({});
 
@@ -80,6 +86,25 @@ export class Metrics {
       name: 'trove_transform_duration_seconds',
       help: 'Time one image transformation took (excluding queueing).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.configReplicaLag = new Gauge({
+      name: 'trove_config_replica_lag_seconds',
+      help: "Age of the oldest configuration change the region's copy has not applied yet (0 when it has them all), by region.",
+      labelNames: ['region'],
+      registers: [this.registry],
+    });
+    this.configReplicaStaleness = new Gauge({
+      name: 'trove_config_replica_staleness_seconds',
+      help: "Time since the region's copy of the configuration last held every change of the main database: how stale its answers can be, by region.",
+      labelNames: ['region'],
+      registers: [this.registry],
+    });
+    this.configReplicationDelay = new Histogram({
+      name: 'trove_config_replication_delay_seconds',
+      help: "Time from a configuration change in the main database to its application in the region's copy, by region.",
+      labelNames: ['region'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60],
       registers: [this.registry],
     });
     this.gif2videoSeconds = new Histogram({

@@ -24,7 +24,7 @@ interface DocumentConversions {
  * Document conversions run as jobs of the `document` lane on the worker role, through their own fair
  * scheduler and pdfium threads (`TROVE_DOCUMENT_CONCURRENCY`), apart from image transformations'.
  */
-export function createDocumentConversions(basics: Basics, storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>, jobs: JobQueue, ingest: FileIngestService): DocumentConversions {
+export function createDocumentConversions(basics: Basics, storage: Pick<Storage, 'config' | 'shards' | 'blobs'>, jobs: JobQueue, ingest: FileIngestService): DocumentConversions {
   const { config, clock, logger } = basics;
   const slots = config.documents.concurrency;
   const scheduler = new FairScheduler(
@@ -44,7 +44,7 @@ export function createDocumentConversions(basics: Basics, storage: Pick<Storage,
   });
   const service = new DocumentConversionService(
     storage.shards,
-    storage.metadata.projects,
+    storage.config.projects,
     storage.blobs,
     jobs,
     renderer,

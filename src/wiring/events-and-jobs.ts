@@ -41,7 +41,7 @@ function jobsOfRoles(registry: JobRegistry, roles: ReadonlySet<Role>): JobRegist
 
 export function createEventsAndJobs(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
+  storage: Pick<Storage, 'config' | 'shards' | 'blobs'>,
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
@@ -52,13 +52,13 @@ export function createEventsAndJobs(
   documents: DocumentConversionService,
 ): EventsAndJobs {
   const { config, clock, logger } = basics;
-  const { metadata, shards } = storage;
+  const { shards } = storage;
   const { events, jobs } = coordination;
   const { files, caches, cdnPurges } = management;
 
   // File events are written with each change (the outbox); the dispatcher turns them into webhook
   // deliveries and purge jobs right after the commit, and on a timer for whatever a crash left.
-  const dispatcher = new EventDispatcher(shards, metadata.projects, management.webhooks, logger);
+  const dispatcher = new EventDispatcher(shards, storage.config.projects, management.webhooks, logger);
   outbox.subscribe(() => dispatcher.nudge());
   dispatcher.on('file.deleted', (file) => files.enqueuePurge(file));
   // What a deleted or infected file served leaves the shield and CDNs: one purge per pass of the

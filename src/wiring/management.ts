@@ -59,7 +59,7 @@ export interface Management {
 
 export function createManagement(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
+  storage: Pick<Storage, 'metadata' | 'config' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
   coordination: Pick<Coordination, 'events' | 'jobs' | 'rateLimiter'>,
   uploadAuth: UploadAuthService,
   delivery: Pick<Delivery, 'delivery' | 'transform'>,
@@ -82,7 +82,8 @@ export function createManagement(
     logger,
     { deliveryPrefix: config.http.deliveryPrefix },
   );
-  const apiAuth = new ApiAuthService(metadata.projects, clock);
+  // Keys and settings are read from the region's copy of the configuration (the main database without one).
+  const apiAuth = new ApiAuthService(storage.config.projects, clock);
   const placement = new ShardPlacementService(shards, shards, metadata.projects);
   const caches = new CacheInvalidationService(coordination.events, delivery, { uploadAuth, apiAuth });
   const files = new FileManagementService(
@@ -104,7 +105,7 @@ export function createManagement(
     retry: webhookRetryPolicy(config.webhooks.retryBaseMs),
   });
   const scanner = config.addons.clamd ? new ClamdScanner(config.addons.clamd) : null;
-  const addons = new AddonService(shards, metadata.projects, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
+  const addons = new AddonService(shards, storage.config.projects, storage.blobs, coordination.jobs, scanner, files, caches, outbox, clock, logger);
   const storages = createProjectStorages(config, metadata.storages, clock);
   const remoteCopy = new RemoteCopyService(shards, storages, delivery.delivery, delivery.transform, clock, config.transform);
   const analysis = new ImageAnalysisService(shards, storage.blobs, coordination.jobs, new SharpImageAnalyzer(), clock, logger, {

@@ -11,15 +11,18 @@ import type { Storage } from './storage.js';
  * ffmpeg, are reported, not counted.
  */
 export function createReadiness(
-  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
+  storage: Pick<Storage, 'metadata' | 'configCopy' | 'shards' | 'blobs'>,
   coordination: Pick<Coordination, 'redis' | 'jobs'>,
   addons: FeatureProbe,
   video: (() => Promise<FeatureStatus>) | null = null,
   faces: (() => FeatureStatus) | null = null,
 ): ReadinessService {
   const { redis, jobs } = coordination;
+  const { configCopy } = storage;
   const fixed: ReadinessCheck[] = [
-    { name: 'database', required: true, ping: () => storage.metadata.ping() },
+    // With a region's copy of the configuration, the node serves without the main database (changes of configuration wait): that only degrades it.
+    { name: 'database', required: configCopy === null, ping: () => storage.metadata.ping() },
+    ...(configCopy ? [{ name: 'config-copy', required: true, ping: () => configCopy.ping() }] : []),
     { name: 'storage', required: true, ping: () => storage.blobs.ping() },
     ...(redis ? [{ name: 'redis', required: false, ping: () => redis.ping() }] : []),
     { name: 'jobs', required: false, ping: () => jobs.ping() },

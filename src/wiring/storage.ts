@@ -15,6 +15,10 @@ export interface Storage {
   metadata: KyselyMetadataStore;
   /** The shards holding projects' files ('main' is the main database itself): the only way to a project's rows. */
   shards: KyselyShardSet;
+  /** Where configuration is read: the region's copy (TROVE_REGION_CONFIG_URL) or, without one, the main database. */
+  config: KyselyMetadataStore;
+  /** The region's copy of the configuration, when it has one (its syncer writes it). */
+  configCopy: KyselyMetadataStore | null;
   blobs: BlobStore;
   fetcher: GuardedFetcher;
   inspector: ContentInspector;
@@ -36,8 +40,13 @@ export async function openMetadataStore(database: DatabaseConfig): Promise<{ sto
 }
 
 /** The shard map over an open main database (the server and the CLI alike); a closed shard set leaves the main store open. */
-export async function openShards(config: Pick<Config, 'shards'>, metadata: KyselyMetadataStore): Promise<KyselyShardSet> {
-  return KyselyShardSet.open(metadata, { configured: config.shards.configured, poolSize: config.shards.poolSize, cacheTtlMs: config.shards.cacheTtlMs });
+export async function openShards(config: Pick<Config, 'shards'>, metadata: KyselyMetadataStore, configCopy: KyselyMetadataStore | null = null): Promise<KyselyShardSet> {
+  return KyselyShardSet.open(metadata, {
+    configured: config.shards.configured,
+    poolSize: config.shards.poolSize,
+    cacheTtlMs: config.shards.cacheTtlMs,
+    ...(configCopy ? { config: configCopy } : {}),
+  });
 }
 
 /** The blob store alone: what a transform-only node opens. */
@@ -58,7 +67,8 @@ export function openBlobStore(config: Config): BlobStore {
 export async function createStorage(config: Config): Promise<Storage> {
   const blobs = openBlobStore(config);
   const { store: metadata } = await openMetadataStore(config.database);
-  const shards = await openShards(config, metadata);
+  const configCopy = config.region.configCopy ? (await openMetadataStore(config.region.configCopy)).store : null;
+  const shards = await openShards(config, metadata, configCopy);
   const fetcher = createGuardedFetcher({
     allowPrivate: config.fetch.allowPrivate,
     defaults: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
@@ -69,12 +79,15 @@ export async function createStorage(config: Config): Promise<Storage> {
   return {
     metadata,
     shards,
+    config: configCopy ?? metadata,
+    configCopy,
     blobs,
     fetcher,
     inspector,
     async close() {
       await blobs.close();
       await shards.close();
+      await configCopy?.close();
       await metadata.close();
     },
   };

@@ -26,14 +26,15 @@ export interface Upload {
 
 export function createUpload(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
+  storage: Pick<Storage, 'config' | 'shards' | 'blobs' | 'inspector' | 'fetcher'>,
   rateLimits: RateLimitService,
   outbox: OutboxSignal,
   video: VideoEngine | null = null,
 ): Upload {
   const { config, clock, logger, metrics } = basics;
-  const { metadata, shards, blobs } = storage;
-  const uploadAuth = new UploadAuthService(metadata.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
+  const { shards, blobs } = storage;
+  // Keys and settings are read from the region's copy of the configuration (the main database without one).
+  const uploadAuth = new UploadAuthService(storage.config.projects, clock, (projectId) => rateLimits.check(projectId, 'upload'));
   const ingest = new FileIngestService(
     blobs,
     storage.inspector,

@@ -57,7 +57,7 @@ interface VideoConversions {
  */
 export function createVideoConversions(
   basics: Basics,
-  storage: Pick<Storage, 'metadata' | 'shards' | 'blobs'>,
+  storage: Pick<Storage, 'config' | 'shards' | 'blobs'>,
   jobs: JobQueue,
   engine: VideoEngine,
   ingest: FileIngestService,
@@ -70,7 +70,7 @@ export function createVideoConversions(
     { concurrency: slots, maxQueuedPerProject: 100_000, idleProjectBurst: 0 },
     new MemorySlotLedger({ slots, nodeTtlMs: 60_000 }),
   );
-  const service = new VideoConversionService(storage.shards, storage.metadata.projects, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
+  const service = new VideoConversionService(storage.shards, storage.config.projects, jobs, engine, ingest, scheduler, clock, { limits: config.video.limits, maxPaths: 100 }, logger);
   const streams = new VideoStreamingService(
     delivery,
     storage.shards,

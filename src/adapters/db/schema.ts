@@ -398,7 +398,24 @@ export interface ShardFencesTable {
   created_at: string;
 }
 
+export interface ConfigChangesTable {
+  seq: Generated<number>;
+  /** The project whose configuration changed; null: the shard map. */
+  project_id: string | null;
+  created_at: string;
+}
+
+export interface ConfigReplicaStateTable {
+  name: string;
+  last_seq: number;
+  /** When the copy last had applied every change there was; null: never yet. */
+  caught_up_at: string | null;
+  updated_at: string;
+}
+
 export interface Database {
+  config_changes: ConfigChangesTable;
+  config_replica_state: ConfigReplicaStateTable;
   shards: ShardsTable;
   project_moves: ProjectMovesTable;
   shard_fences: ShardFencesTable;

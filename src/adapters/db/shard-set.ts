@@ -23,6 +23,8 @@ interface ShardSetOptions {
   poolSize: number;
   cacheTtlMs: number;
   now?: () => number;
+  /** Where projects' shards and the shard map are read: a region's copy of the configuration; default the main database. */
+  config?: KyselyMetadataStore;
 }
 
 interface OpenShard {
@@ -109,7 +111,11 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
     private readonly options: ShardSetOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.config = options.config ?? main;
   }
+
+  /** Where projects' shards and the shard map are read (the main database, or the region's copy of it). */
+  private readonly config: KyselyMetadataStore;
 
   /**
    * Opens every shard of the map: the main database as `main`, TROVE_SHARDS, and those added with
@@ -127,7 +133,11 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
       applied: [],
       guarded: guardShard(main, (error) => translateShardError(MAIN_SHARD, error)),
     });
-    for (const shard of options.configured) await set.register(shard.name, 'env:', 'environment');
+    for (const shard of options.configured) {
+      // Opened from the environment at once: a region's copy of the map may not have the row yet.
+      const ordinal = await set.register(shard.name, 'env:', 'environment');
+      set.openShard({ name: shard.name, source: 'environment', url: redactUrl(shard.database), ordinal }, shard.database);
+    }
     await set.refresh();
     await Promise.all([...set.shards.values()].map((shard) => set.whenReady(shard).catch(() => undefined)));
     return set;
@@ -150,7 +160,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const rows = await this.main.db.selectFrom('shards').selectAll().orderBy('ordinal').execute();
+        const rows = await this.config.db.selectFrom('shards').selectAll().orderBy('ordinal').execute();
         for (const row of rows) {
           if (this.shards.has(row.name)) continue;
           const configured = this.options.configured.find((shard) => shard.name === row.name);
@@ -168,7 +178,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   async forProject(projectId: string): Promise<ProjectShard> {
     const cached = this.placements.get(projectId);
     if (cached && cached.until > this.now()) return cached.handle;
-    const row = await this.main.db.selectFrom('projects').select('shard').where('id', '=', projectId).executeTakeFirst();
+    const row = await this.config.db.selectFrom('projects').select('shard').where('id', '=', projectId).executeTakeFirst();
     if (!row) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has id ${projectId}.`);
     const shard = await this.openedShard(row.shard);
     const handle = { ...shard.guarded, projectId, shardName: row.shard } as unknown as ProjectShard;
@@ -344,20 +354,18 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   }
 
   /** Records a shard in the main database's map with the next ordinal (several nodes may race: the loser finds it made). */
-  private async register(name: string, url: string, source: 'environment' | 'database'): Promise<void> {
+  private async register(name: string, url: string, source: 'environment' | 'database'): Promise<number> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.main.db.selectFrom('shards').selectAll().where('name', '=', name).executeTakeFirst();
       if (existing) {
         if (source === 'database') throw createAppError('SHARD_INVALID', 409, `A shard named "${name}" exists already.`);
-        return;
+        return Number(existing.ordinal);
       }
       const top = await this.main.db.selectFrom('shards').select((eb) => eb.fn.max('ordinal').as('top')).executeTakeFirst();
+      const ordinal = Number(top?.top ?? 0) + 1;
       try {
-        await this.main.db
-          .insertInto('shards')
-          .values({ name, url, ordinal: Number(top?.top ?? 0) + 1, created_at: new Date(this.now()).toISOString() })
-          .execute();
-        return;
+        await this.main.db.insertInto('shards').values({ name, url, ordinal, created_at: new Date(this.now()).toISOString() }).execute();
+        return ordinal;
       } catch {
         // Another node took this ordinal or name at the same moment: look again.
       }

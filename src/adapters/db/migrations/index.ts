@@ -14,6 +14,7 @@ import * as imageAnalysis from './0012-image-analysis.js';
 import * as faceDetections from './0013-face-detections.js';
 import * as documentConversions from './0014-document-conversions.js';
 import * as shards from './0015-shards.js';
+import * as configChanges from './0016-config-changes.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-face-detections': faceDetections,
   '0014-document-conversions': documentConversions,
   '0015-shards': shards,
+  '0016-config-changes': configChanges,
 };
 
 export const migrationProvider: MigrationProvider = {
