@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KyselyConfigReplicator } from '../../src/adapters/db/config-replica.js';
+import { KyselyMetadataStore } from '../../src/adapters/db/kysely-metadata-store.js';
+
+/** The replicator between two SQLite databases: a main one and a region's copy. */
+describe('a region copy of the configuration (SQLite)', () => {
+  let dir: string;
+  let main: KyselyMetadataStore;
+  let copy: KyselyMetadataStore;
+  let replicator: KyselyConfigReplicator;
+  let clock = Date.parse('2026-12-04T10:00:00.000Z');
+  const now = () => new Date(clock);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'trove-config-copy-'));
+    main = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'main.db') });
+    copy = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'copy.db') });
+    await main.migrate();
+    await copy.migrate();
+    replicator = new KyselyConfigReplicator(main.db, copy.db, { batch: 3, tail: 2 });
+    clock = Date.now();
+  });
+
+  afterEach(async () => {
+    await main.close();
+    await copy.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('copies projects, keys and their changes and deletions, and the copy logs nothing of its own', async () => {
+    const project = await main.projects.create({ name: 'Site', publicKey: 'pk_site' });
+    const key = await main.projects.addSecretKey(project.id, 'secret-1');
+    let result = await replicator.syncOnce(now());
+    expect(result.projects).toEqual([project.id]);
+    expect(result.pendingSince).toBeNull();
+    expect(await copy.projects.findByPublicKey('pk_site')).toEqual(project);
+    expect((await copy.projects.listSecretKeys(project.id)).map((k) => k.secret)).toEqual(['secret-1']);
+    // The copy's own triggers stay quiet: it is not a source of changes.
+    expect(await copy.db.selectFrom('config_changes').selectAll().execute()).toEqual([]);
+
+    await main.projects.revokeSecretKey(project.id, key.id);
+    await main.projects.update(project.id, { name: 'Renamed' });
+    result = await replicator.syncOnce(now());
+    expect(result.changes).toHaveLength(2);
+    expect((await copy.projects.findById(project.id))?.name).toBe('Renamed');
+    expect(await copy.projects.listSecretKeys(project.id)).toEqual([]);
+
+    await main.db.deleteFrom('projects').where('id', '=', project.id).execute();
+    await replicator.syncOnce(now());
+    expect(await copy.projects.findById(project.id)).toBeNull();
+    // Nothing new: a pass reads nothing and reports nothing.
+    expect((await replicator.syncOnce(now())).changes).toEqual([]);
+  });
+
+  it('goes through a bulk change in bounded passes, the newest changes first, and reports what is pending', async () => {
+    const projects = [];
+    for (let i = 0; i < 9; i++) projects.push(await main.projects.create({ name: `P${i}`, publicKey: `pk_${i}` }));
+    // 9 changes, 3 per pass from the front, and the 2 newest each pass.
+    const first = await replicator.syncOnce(now());
+    expect(first.changes).toHaveLength(5);
+    expect(first.projects.sort()).toEqual([projects[0]!.id, projects[1]!.id, projects[2]!.id, projects[7]!.id, projects[8]!.id].sort());
+    expect(first.pendingSince).not.toBeNull();
+    const second = await replicator.syncOnce(now());
+    expect(second.changes.map((change) => change.projectId)).toEqual([projects[3]!.id, projects[4]!.id, projects[5]!.id]);
+    const third = await replicator.syncOnce(now());
+    // The 7th, and the 8th and 9th applied already: met again, not news.
+    expect(third.changes.map((change) => change.projectId)).toEqual([projects[6]!.id]);
+    expect(third.pendingSince).toBeNull();
+    expect(third.caughtUpAt).not.toBeNull();
+    expect((await copy.projects.list()).length).toBe(9);
+  });
+
+  it('waits for a hole in the numbers (a change not committed yet), and passes it once it is old', async () => {
+    const project = await main.projects.create({ name: 'Site', publicKey: 'pk_site' });
+    await replicator.syncOnce(now());
+    // A number taken by a transaction that has not committed: the next one is visible, the hole is not.
+    const { rows } = await sql<{ seq: number }>`select max(seq) as seq from config_changes`.execute(main.db);
+    const hole = Number(rows[0]!.seq) + 1;
+    await main.db.insertInto('config_changes').values({ seq: hole + 1, project_id: project.id, created_at: now().toISOString() }).execute();
+    await replicator.syncOnce(now());
+    const held = await copy.db.selectFrom('config_replica_state').select('last_seq').executeTakeFirstOrThrow();
+    expect(Number(held.last_seq)).toBe(hole - 1);
+    // The late commit arrives: its change is applied and the cursor moves past both.
+    await main.projects.update(project.id, { name: 'Late' });
+    clock += 1;
+    await main.db.updateTable('config_changes').set({ seq: hole }).where('seq', '=', hole + 2).execute();
+    await replicator.syncOnce(now());
+    expect((await copy.projects.findById(project.id))?.name).toBe('Late');
+    // A hole that stays (a rolled-back change) is passed after five seconds.
+    await main.db.insertInto('config_changes').values({ seq: hole + 5, project_id: project.id, created_at: now().toISOString() }).execute();
+    await replicator.syncOnce(now());
+    expect(Number((await copy.db.selectFrom('config_replica_state').select('last_seq').executeTakeFirstOrThrow()).last_seq)).toBeLessThan(hole + 5);
+    clock += 6_000;
+    await replicator.syncOnce(now());
+    expect(Number((await copy.db.selectFrom('config_replica_state').select('last_seq').executeTakeFirstOrThrow()).last_seq)).toBe(hole + 5);
+  });
+});
