@@ -142,7 +142,6 @@ export interface ProjectRowCopier {
   /** Refuses the project's writes on a shard (`departed`: all but deletions); returns once no write that began before is still running. */
   fence(projectId: string, shard: string, state: 'paused' | 'departed'): Promise<void>;
   unfence(projectId: string, shard: string): Promise<void>;
-  fenceOf(projectId: string, shard: string): Promise<'paused' | 'departed' | null>;
   /** Removes the anchor row a shard kept for the project (nothing on the main database, where it is the project itself). */
   dropAnchor(projectId: string, shard: string): Promise<void>;
 }

@@ -191,12 +191,6 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
     await db.deleteFrom('shard_fences').where('project_id', '=', projectId).execute();
   }
 
-  async fenceOf(projectId: string, shard: string): Promise<'paused' | 'departed' | null> {
-    const db = await this.db(shard);
-    const row = await db.selectFrom('shard_fences').select('state').where('project_id', '=', projectId).executeTakeFirst();
-    return row ? (row.state === 'departed' ? 'departed' : 'paused') : null;
-  }
-
   async dropAnchor(projectId: string, shard: string): Promise<void> {
     if (shard === 'main') return;
     const db = await this.db(shard);
