@@ -6,7 +6,7 @@ interface SyncLogger {
   warn(object: Record<string, unknown>, message: string): void;
 }
 
-export interface ConfigSyncStatus {
+interface ConfigSyncStatus {
   /** When the copy last held every change; null: never since this process started syncing. */
   caughtUpAt: string | null;
   /** When the oldest change not yet applied was made; null: none pending. */
@@ -55,10 +55,6 @@ export class ConfigSyncService {
       this.running = null;
     });
     return this.running;
-  }
-
-  current(): ConfigSyncStatus {
-    return { ...this.status };
   }
 
   private async pass(): Promise<void> {
