@@ -421,10 +421,20 @@ describe('Trove scale-out reliability (real processes)', () => {
         duplicates: [...delivered.values()].filter((n) => n > 1).length,
       });
 
-      // The delivery log agrees: all delivered, none failed.
-      const log = await fetch(`${node.url}/webhooks/${hookId}/deliveries/?limit=100`, { headers: { ...restHeaders(keys), connection: 'close' } });
-      expect(log.status).toBe(200);
-      const results = ((await log.json()) as { results: Array<{ status: string; payload: { data: { uuid: string } } }> }).results;
+      // The delivery log agrees: all delivered, none failed. The receiver has each request before Trove
+      // has read its answer and recorded the attempt, so the log may trail it by a moment.
+      let results: Array<{ status: string; payload: { data: { uuid: string } } }> = [];
+      await waitFor(
+        'the delivery log to record every delivery',
+        async () => {
+          const log = await fetch(`${node.url}/webhooks/${hookId}/deliveries/?limit=100`, { headers: { ...restHeaders(keys), connection: 'close' } });
+          expect(log.status).toBe(200);
+          results = ((await log.json()) as { results: typeof results }).results;
+          return results.every((r) => r.status === 'delivered') ? true : undefined;
+        },
+        10_000,
+        100,
+      ).catch(() => undefined);
       expect(results).toHaveLength(20);
       expect(results.filter((r) => r.status !== 'delivered').map((r) => `${r.payload.data.uuid}: ${r.status}`)).toEqual([]);
     } finally {
