@@ -112,13 +112,21 @@ async function main(): Promise<void> {
     await ordinary(SECONDS);
 
     phase = 'bulk';
-    const bulkStarted = Date.now();
+    let bulkApplied = 0;
     const bulk = async () => {
       await new Promise((r) => setTimeout(r, 500));
       const client = new pg.Client({ connectionString: urlOf(`${prefix}_main`) });
       await client.connect();
       await client.query(`update projects set name = name || ' (migrated)' where id like 'p-%'`);
+      const committed = Date.now();
       await client.end();
+      // Until the copy holds every project migrated.
+      for (;;) {
+        const row = await copyStore.db.selectFrom('projects').select((eb) => eb.fn.countAll<number>().as('n')).where('name', 'like', '%(migrated)').executeTakeFirstOrThrow();
+        if (Number(row.n) >= PROJECTS) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      bulkApplied = Date.now() - committed;
     };
     await Promise.all([ordinary(SECONDS), bulk()]);
     const { rows } = await writer.query<{ seq: string }>('select max(seq) as seq from config_changes');
@@ -128,7 +136,6 @@ async function main(): Promise<void> {
       if (Number(state?.last_seq ?? 0) >= target) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const bulkDone = Date.now() - bulkStarted;
     await sync.stop();
     await writer.end();
 
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
     for (const row of [summary('ordinary, normal load', delays['normal/ordinary']!), summary('ordinary, during the bulk update', delays['bulk/ordinary']!), summary('bulk update', delays['bulk/bulk']!)]) {
       console.log(`| ${Object.values(row).join(' | ')} |`);
     }
-    console.log(`\nThe bulk update of ${PROJECTS} projects was applied in full ${bulkDone} ms after it started.`);
+    console.log(`\nThe copy held all ${PROJECTS} projects of the bulk update ${bulkApplied} ms after it was committed.`);
   } finally {
     await mainStore.close();
     await copyStore.close();
