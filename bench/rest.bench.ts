@@ -29,6 +29,7 @@ import type { Database } from '../src/adapters/db/schema.js';
 import { toRestFile } from '../src/domain/rest-file.js';
 import type { FileListQuery } from '../src/ports/repositories.js';
 import { mulberry32 } from './fuzz/rng.js';
+import { processCpuSeconds, processTreeCpuSeconds } from './lib/process-cpu.js';
 import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 100_000);
@@ -164,36 +165,6 @@ async function seed(pool: pg.Pool, projectId: string, count: number): Promise<Se
   await pool.query('vacuum analyze files');
   await pool.query('vacuum analyze project_file_counts');
   return counts;
-}
-
-/**
- * CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks, USER_HZ 100);
- * with `children`, plus what its exited, reaped children used.
- */
-function processCpuSeconds(pid: number | string, children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = Number(fields[11]) + Number(fields[12]);
-    return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
-  } catch {
-    return 0; // the process ended meanwhile
-  }
-}
-
-/** CPU seconds of a process and its child processes (the HTTP processes when TROVE_WORKERS > 1). */
-function processTreeCpuSeconds(pid: number): number {
-  let total = processCpuSeconds(pid);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += processCpuSeconds(entry);
-    } catch {
-      // gone
-    }
-  }
-  return total;
 }
 
 /**

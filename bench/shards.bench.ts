@@ -32,9 +32,8 @@
  * The databases are dropped at the end, on failure and on Ctrl-C (BENCH_KEEP_DB=1 keeps them).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -42,6 +41,8 @@ import sharp from 'sharp';
 import { formatShards } from '../src/cli/print.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { withAdministration } from '../src/wiring/administration.js';
+import { send, type Reply } from './lib/http-send.js';
+import { processCpuSeconds, processTreeCpuSeconds } from './lib/process-cpu.js';
 import { RATE_LIMITS_OFF, percentile, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -73,11 +74,6 @@ interface BenchProject {
   publicKey: string;
   secretKey: string;
   shard: string;
-}
-
-interface Reply {
-  status: number;
-  body: Buffer;
 }
 
 interface Measured {
@@ -117,19 +113,6 @@ const median = (values: number[]): number => {
 // The client shares the two cores with the server and PostgreSQL: plain node:http keeps its cost low.
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-function send(url: string, method: string, headers: Record<string, string | number>, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 const BOUNDARY = '----trove-bench-shards';
 
 function uploadForm(publicKey: string, name: string, file: Buffer): Buffer {
@@ -142,11 +125,11 @@ function uploadForm(publicKey: string, name: string, file: Buffer): Buffer {
 
 function upload(server: TroveProcess, project: BenchProject, name: string, file: Buffer): Promise<Reply> {
   const body = uploadForm(project.publicKey, name, file);
-  return send(`${server.uploadUrl}/base/`, 'POST', { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': body.length }, body);
+  return send(agent, `${server.uploadUrl}/base/`, 'POST', { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': body.length }, body);
 }
 
 function listFiles(server: TroveProcess, project: BenchProject): Promise<Reply> {
-  return send(`${server.url}/files/?limit=${PAGE}`, 'GET', {
+  return send(agent, `${server.url}/files/?limit=${PAGE}`, 'GET', {
     accept: 'application/vnd.uploadcare-v0.7+json',
     authorization: `Uploadcare.Simple ${project.publicKey}:${project.secretKey}`,
   });
@@ -219,32 +202,6 @@ function sampleConnections(admin: pg.Client, pattern: string, layout: Layout): {
       return peaks;
     },
   };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks, USER_HZ 100); 0 once it is gone. */
-function processCpuSeconds(pid: number | string): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds of a process and its children (the HTTP processes when TROVE_WORKERS > 1). */
-function processTreeCpuSeconds(pid: number): number {
-  let total = processCpuSeconds(pid);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += processCpuSeconds(entry);
-    } catch {
-      // gone
-    }
-  }
-  return total;
 }
 
 /**

@@ -24,12 +24,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, createServer, request as httpRequest } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { mulberry32 } from './fuzz/rng.js';
+import { send, type Reply } from './lib/http-send.js';
 import { RATE_LIMITS_OFF, percentile, printTable, startTroveProcess, type TroveProcess } from './lib/trove-process.js';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -55,24 +56,6 @@ function parseServerEnv(text: string | undefined): Record<string, string> {
 
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-interface Reply {
-  status: number;
-  body: Buffer;
-}
-
-function send(url: string, method: string, headers: Record<string, string | number>, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 const BOUNDARY = '----trove-bench-soak';
 
@@ -256,7 +239,7 @@ class Workload {
 
   async upload(source: { name: string; type: string; bytes: Buffer }): Promise<Reply & { uuid?: string }> {
     const body = form({ UPLOADCARE_PUB_KEY: this.trove.publicKey, UPLOADCARE_STORE: '1' }, source);
-    const reply = await send(`${this.trove.uploadUrl}/base/`, 'POST', formHeaders(body), body);
+    const reply = await send(agent, `${this.trove.uploadUrl}/base/`, 'POST', formHeaders(body), body);
     const uuid = reply.status === 200 ? (JSON.parse(reply.body.toString('utf8')) as { file?: string }).file : undefined;
     return { ...reply, uuid };
   }
@@ -311,26 +294,26 @@ class Workload {
       case 'cold transform': {
         const url = this.coldUrl(random);
         if (!url) return 'ok';
-        const reply = await send(url, 'GET', {});
+        const reply = await send(agent, url, 'GET', {});
         if (reply.status === 200) this.derivatives.push(url);
         return statusOf(reply);
       }
       case 'hit': {
         const url = this.hotDerivative(random);
-        return url ? statusOf(await send(url, 'GET', {})) : 'ok';
+        return url ? statusOf(await send(agent, url, 'GET', {})) : 'ok';
       }
       case 'original': {
         const uuid = random() < 0.7 ? this.pick(this.images, random) : this.pick(this.blobs, random);
-        return uuid ? statusOf(await send(`${this.trove.url}/${uuid}/`, 'GET', {})) : 'ok';
+        return uuid ? statusOf(await send(agent, `${this.trove.url}/${uuid}/`, 'GET', {})) : 'ok';
       }
       case 'rest list': {
         const ordering = random() < 0.7 ? '-datetime_uploaded' : 'datetime_uploaded';
         const filter = random() < 0.5 ? '&stored=true' : '';
-        return statusOf(await send(`${this.trove.url}/files/?limit=100&ordering=${ordering}${filter}`, 'GET', this.rest));
+        return statusOf(await send(agent, `${this.trove.url}/files/?limit=100&ordering=${ordering}${filter}`, 'GET', this.rest));
       }
       case 'rest info': {
         const uuid = random() < 0.8 ? this.pick(this.images, random) : this.pick(this.blobs, random);
-        return uuid ? statusOf(await send(`${this.trove.url}/files/${uuid}/`, 'GET', this.rest)) : 'ok';
+        return uuid ? statusOf(await send(agent, `${this.trove.url}/files/${uuid}/`, 'GET', this.rest)) : 'ok';
       }
       case 'from_url':
         return this.fromUrl(random);
@@ -340,7 +323,7 @@ class Workload {
   private async fromUrl(random: () => number): Promise<string> {
     const source = Math.floor(random() * this.sources.length);
     const body = form({ pub_key: this.trove.publicKey, store: '1', source_url: this.sourceUrl(source, this.fromUrlCount++) });
-    const started = await send(`${this.trove.uploadUrl}/from_url/`, 'POST', formHeaders(body), body);
+    const started = await send(agent, `${this.trove.uploadUrl}/from_url/`, 'POST', formHeaders(body), body);
     if (started.status !== 200) return `HTTP ${started.status} ${started.body.toString('utf8').slice(0, 80)}`;
     const answer = JSON.parse(started.body.toString('utf8')) as { type: string; token?: string; uuid?: string };
     if (answer.type !== 'token') {
@@ -350,7 +333,7 @@ class Workload {
     const deadline = performance.now() + FROM_URL_TIMEOUT_MS;
     while (performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const reply = await send(`${this.trove.uploadUrl}/from_url/status/?token=${answer.token}`, 'GET', {});
+      const reply = await send(agent, `${this.trove.uploadUrl}/from_url/status/?token=${answer.token}`, 'GET', {});
       const status = JSON.parse(reply.body.toString('utf8')) as { status: string; uuid?: string; error?: string };
       if (status.status === 'success') {
         if (status.uuid) this.images.push(status.uuid);
@@ -392,7 +375,7 @@ async function main() {
       let heapMiB = NaN;
       let externalMiB = NaN;
       try {
-        const metrics = (await send(`${trove.url}/metrics`, 'GET', {})).body.toString('utf8');
+        const metrics = (await send(agent, `${trove.url}/metrics`, 'GET', {})).body.toString('utf8');
         heapMiB = metricValue(metrics, 'trove_nodejs_heap_size_used_bytes') / 1048576;
         externalMiB = metricValue(metrics, 'trove_nodejs_external_memory_bytes') / 1048576;
       } catch {
