@@ -1,42 +1,27 @@
-import type {
-  AddonRequestsRepository,
-  DashboardSessionsRepository,
-  DocumentConversionsRepository,
-  EventOutboxRepository,
-  FaceDetectionsRepository,
-  FileCountersRepository,
-  FileSearchRepository,
-  FilesRepository,
-  FromUrlTasksRepository,
-  GroupsRepository,
-  ImageAnalysisRepository,
-  MultipartRepository,
-  ProjectsRepository,
-  ProjectStoragesRepository,
-  UsageRepository,
-  VideoConversionsRepository,
-  WebhooksRepository,
-} from './repositories.js';
+import type { DashboardSessionsRepository, MetadataRepositories, ProjectsRepository, ProjectStoragesRepository } from './repositories.js';
 
 /**
  * A project's rows: its files and everything hanging off them. They live on one shard database, and
  * only there; every repository here is bound to that database (or to one transaction on it).
  */
-export interface ShardRepositories {
-  readonly files: FilesRepository;
-  readonly fileSearch: FileSearchRepository;
-  readonly fileCounters: FileCountersRepository;
-  readonly multipart: MultipartRepository;
-  readonly fromUrlTasks: FromUrlTasksRepository;
-  readonly groups: GroupsRepository;
-  readonly webhooks: WebhooksRepository;
-  readonly outbox: EventOutboxRepository;
-  readonly usage: UsageRepository;
-  readonly addonRequests: AddonRequestsRepository;
-  readonly videoConversions: VideoConversionsRepository;
-  readonly documentConversions: DocumentConversionsRepository;
-  readonly imageAnalysis: ImageAnalysisRepository;
-  readonly faceDetections: FaceDetectionsRepository;
+/** The repositories of project rows: every repository of a database but the app-wide ones. */
+type ShardRepositoryName =
+  | 'files'
+  | 'fileSearch'
+  | 'fileCounters'
+  | 'multipart'
+  | 'fromUrlTasks'
+  | 'groups'
+  | 'webhooks'
+  | 'outbox'
+  | 'usage'
+  | 'addonRequests'
+  | 'videoConversions'
+  | 'documentConversions'
+  | 'imageAnalysis'
+  | 'faceDetections';
+
+export interface ShardRepositories extends Pick<MetadataRepositories, ShardRepositoryName> {
   /**
    * A unit of work on this shard: `work` gets repositories bound to one transaction, committed
    * together or not at all. Inside it, use only the repositories given to `work`.
