@@ -421,6 +421,8 @@ export interface Project {
   scan_on_upload: boolean;
   /** Trove extension: an upload the scan finds infected is deleted (otherwise kept, never delivered) */
   purge_infected: boolean;
+  /** Trove extension: the region whose storage and shard hold the project’s files */
+  region: string;
 }
 
 /** A storage; its credentials are never answered */

@@ -118,6 +118,7 @@ export async function createTrove(config: Config, overrides: ContextOverrides = 
     webhooks: management.webhooks,
     eager: management.eager,
     projects: management.projects,
+    regions: management.placement,
     usage: management.usage,
     dashboardSessions: management.dashboardSessions,
     addons: management.addons,

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { DEFAULT_ROLES, ROLES, type Role } from './config/config.js';
 import { ENV_VARS, loadConfigFromEnvironment, type loadConfig } from './config/load-config.js';
 import { parseCommandLine, UsageError, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli/args.js';
-import { formatHelp, formatProjects, formatShards, formatStorages } from './cli/print.js';
+import { formatHelp, formatProjects, formatShards, formatStorages, type ProjectInRegion } from './cli/print.js';
 import { serve } from './cli/serve.js';
 import { ConfigError, isAppError } from './errors.js';
 import { systemClock } from './lib/clock.js';
-import { type ProjectService } from './services/project.service.js';
+import type { ProjectService, ProjectWithSecrets } from './services/project.service.js';
 import type { ProjectStorageService } from './services/project-storage.service.js';
 import { parseBoolean, parseBytes } from './config/parse-values.js';
 import { openMetadataStore, openShards } from './wiring/storage.js';
@@ -65,6 +65,14 @@ function projectSettings(options: ParsedOptions<SettingName>) {
 
 async function withProjects<T>(config: ReturnType<typeof loadConfig>, run: (service: ProjectService) => Promise<T>): Promise<T> {
   return withAdministration(config, (admin) => run(admin.projects));
+}
+
+/** Projects with the name of their region (their shard's), as `projects list` and `create` print them. */
+async function withRegions(config: ReturnType<typeof loadConfig>, run: (service: ProjectService) => Promise<ProjectWithSecrets[]>): Promise<ProjectInRegion[]> {
+  return withAdministration(config, async (admin) => {
+    const list = await run(admin.projects);
+    return Promise.all(list.map(async (entry) => ({ ...entry, region: await admin.placement.regionOf(entry.project.shard) })));
+  });
 }
 
 async function withStorages<T>(config: ReturnType<typeof loadConfig>, run: (projects: ProjectService, storages: ProjectStorageService) => Promise<T>): Promise<T> {
@@ -132,7 +140,7 @@ const COMMANDS: readonly Command[] = [
     summary: 'list projects and their keys',
     options: [{ name: 'show-secrets', description: 'print secret keys in full' }],
     run: async (options) => {
-      const list = await withProjects(loadConfigFromEnvironment(), (s) => s.list());
+      const list = await withRegions(loadConfigFromEnvironment(), (s) => s.list());
       process.stdout.write(formatProjects(list, options.has('show-secrets')));
     },
   }),
@@ -142,16 +150,20 @@ const COMMANDS: readonly Command[] = [
     options: [
       { name: 'name', value: 'NAME', required: true, description: 'project name' },
       { name: 'public-key', value: 'KEY', description: 'public key to use (default: generated)' },
-      { name: 'shard', value: 'SHARD', description: 'shard to keep its files on (default: the least loaded)' },
+      { name: 'region', value: 'REGION', description: 'region to keep its files in (default: TROVE_DEFAULT_REGION)' },
+      { name: 'shard', value: 'SHARD', description: 'shard to keep its files on (default: the least loaded of the region)' },
       ...SETTING_OPTIONS,
     ],
     run: async (options) => {
       const name = options.required('name');
       const publicKey = options.value('public-key');
       const shard = options.value('shard');
+      const region = options.value('region');
       const settings = projectSettings(options);
-      const created = await withProjects(loadConfigFromEnvironment(), (s) => s.create({ name, ...(publicKey ? { publicKey } : {}), ...(shard ? { shard } : {}), ...settings }));
-      process.stdout.write(formatProjects([created], true));
+      const created = await withRegions(loadConfigFromEnvironment(), async (s) => [
+        await s.create({ name, ...(publicKey ? { publicKey } : {}), ...(shard ? { shard } : {}), ...(region ? { region } : {}), ...settings }),
+      ]);
+      process.stdout.write(formatProjects(created, true));
     },
   }),
   command({
@@ -166,7 +178,7 @@ const COMMANDS: readonly Command[] = [
       const publicKey = options.required('public-key');
       const name = options.value('name');
       const changes = { ...projectSettings(options), ...(name ? { name } : {}) };
-      const list = await withProjects(loadConfigFromEnvironment(), async (s) => {
+      const list = await withRegions(loadConfigFromEnvironment(), async (s) => {
         await s.update(publicKey, changes);
         return s.list();
       });
@@ -261,24 +273,32 @@ const COMMANDS: readonly Command[] = [
   }),
   command({
     path: ['projects', 'move'],
-    summary: 'move a project’s files to another shard while it stays online (run it again to resume an interrupted move)',
+    summary: 'move a project’s files to another shard or region while it stays online (run it again to resume an interrupted move)',
     options: [
       PROJECT_OPTION,
-      { name: 'to', value: 'SHARD', description: 'shard to move the project to (required unless --rollback)' },
+      { name: 'to', value: 'SHARD', description: 'shard to move the project to' },
+      { name: 'region', value: 'REGION', description: 'region to move the project to (its least loaded shard, unless --to names one of its shards); its originals are copied there' },
       { name: 'rollback', description: 'undo the project’s move under way, if it has not switched yet' },
     ],
     run: async (options) => {
       const publicKey = options.required('public-key');
       const to = options.value('to');
+      const region = options.value('region');
       const rollback = options.has('rollback');
-      if (rollback === (to !== undefined)) throw new UsageError(['Give either --to SHARD or --rollback.', 'Run "trove projects move --help" for details.']);
+      if (rollback === (to !== undefined || region !== undefined)) {
+        throw new UsageError(['Give --to SHARD, --region REGION (or both), or --rollback.', 'Run "trove projects move --help" for details.']);
+      }
       const report = (progress: MoveProgress) => {
         if (progress.step === 'phase') process.stderr.write(`${progress.phase}${progress.detail ? `: ${progress.detail}` : ''}\n`);
+        else if (progress.step === 'originals') process.stderr.write(`  originals: ${progress.copied} copied, ${progress.present} there already, ${progress.absent} gone\n`);
         else if (progress.rows % 1000 === 0 || progress.rows < 200) process.stderr.write(`  ${progress.step} ${progress.table}: ${progress.rows} rows\n`);
       };
-      const move = await withAdministration(loadConfigFromEnvironment(), (admin) =>
-        to === undefined ? admin.moves.rollback(publicKey, { onProgress: report }) : admin.moves.move(publicKey, to, { onProgress: report }),
-      );
+      const move = await withAdministration(loadConfigFromEnvironment(), async (admin) => {
+        if (rollback) return admin.moves.rollback(publicKey, { onProgress: report });
+        const target = to ?? (await admin.moves.targetInRegion(publicKey, region ?? '', admin.placement));
+        if (region !== undefined && to !== undefined) await admin.placement.choose(to, region);
+        return admin.moves.move(publicKey, target, { onProgress: report });
+      });
       process.stdout.write(`project ${publicKey}: ${move.phase === 'done' ? `moved from "${move.from}" to "${move.to}"` : `move to "${move.to}" ${move.phase}`}\n`);
     },
   }),
@@ -298,10 +318,13 @@ const COMMANDS: readonly Command[] = [
       { name: 'name', description: 'shard name: lowercase letters, digits, - or _' },
       { name: 'url', description: 'database URL, the main database’s engine (postgres://… or sqlite:///path)' },
     ],
-    options: [],
+    options: [{ name: 'region', value: 'REGION', description: 'the region the shard serves (default: TROVE_DEFAULT_REGION)' }],
     run: async (options) => {
-      const added = await withAdministration(loadConfigFromEnvironment(), (admin) => admin.shards.add(options.required('name'), options.required('url')));
-      process.stdout.write(`added shard "${added.name}" (${added.url}); new projects may be placed on it\n`);
+      const region = options.value('region');
+      const added = await withAdministration(loadConfigFromEnvironment(), async (admin) =>
+        admin.shards.add(options.required('name'), options.required('url'), region === undefined ? null : admin.placement.regionKey(region)),
+      );
+      process.stdout.write(`added shard "${added.name}" (${added.url}) in region "${region ?? loadConfigFromEnvironment().region.defaultName}"; new projects of the region may be placed on it\n`);
     },
   }),
   command({

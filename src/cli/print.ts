@@ -17,12 +17,18 @@ export function printBootstrapKeys({ project, secrets }: ProjectWithSecrets): vo
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean): string {
+/** A project with the name of its region, as the command line prints it. */
+export interface ProjectInRegion extends ProjectWithSecrets {
+  region: string;
+}
+
+export function formatProjects(list: ProjectInRegion[], showSecrets: boolean): string {
   if (list.length === 0) return 'No projects yet. Create one with: trove projects create --name "My site"\n';
   const out: string[] = [];
-  for (const { project, secrets } of list) {
+  for (const { project, secrets, region } of list) {
     out.push(`${project.name}`);
     out.push(`  public key:     ${project.publicKey}`);
+    out.push(`  region:         ${region}`);
     out.push(`  shard:          ${project.shard}`);
     out.push(`  auto store:     ${project.autoStore ? 'on' : 'off'}`);
     out.push(`  signed uploads: ${project.signedUploads ? 'required' : 'optional'}`);
@@ -39,9 +45,9 @@ export function formatProjects(list: ProjectWithSecrets[], showSecrets: boolean)
 
 /** `trove shards list`: each shard with what it holds; a shard that does not answer says why. */
 export function formatShards(loads: ShardLoad[]): string {
-  const rows = [['SHARD', 'SOURCE', 'PROJECTS', 'FILES', 'BYTES', 'URL']];
+  const rows = [['SHARD', 'REGION', 'SOURCE', 'PROJECTS', 'FILES', 'BYTES', 'URL']];
   for (const load of loads) {
-    rows.push([load.name, load.source, String(load.projects), load.files === null ? '?' : String(load.files), load.bytes === null ? '?' : String(load.bytes), load.url]);
+    rows.push([load.name, load.regionName, load.source, String(load.projects), load.files === null ? '?' : String(load.files), load.bytes === null ? '?' : String(load.bytes), load.url]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));

@@ -59,7 +59,7 @@ export interface Config {
   database: DatabaseConfig;
   shards: {
     /** Shards from TROVE_SHARDS; those added by `trove shards add` are read from the main database. */
-    configured: Array<{ name: string; database: DatabaseConfig }>;
+    configured: Array<{ name: string; database: DatabaseConfig; region: string | null }>;
     /** Connections each PostgreSQL shard may open per process. */
     poolSize: number;
     /** How long a process trusts what it read of a project's shard before asking the main database again. */
@@ -69,6 +69,10 @@ export interface Config {
   region: {
     /** The region this node serves in. */
     name: string;
+    /** The region of STORAGE_URL and the main database: new projects go there unless told otherwise. */
+    defaultName: string;
+    /** The other regions (TROVE_REGIONS), each with its own storage. */
+    others: ReadonlyMap<string, StorageConfig>;
     /** The region's own copy of the configuration; null: the node reads the main database directly. */
     configCopy: DatabaseConfig | null;
     /** How often the region's syncer reads the change log. */

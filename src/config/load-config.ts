@@ -35,8 +35,10 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'DATA_DIR', default: './data', description: 'Folder for the embedded SQLite database and file bytes.' },
   { name: 'DATABASE_URL', default: '(SQLite in DATA_DIR)', description: '`postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:///abs/path.db`.' },
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'PostgreSQL connections per process to the main database.' },
-  { name: 'TROVE_SHARDS', default: '(none)', description: 'Shard databases besides the main one, as `name=url` pairs separated by commas, e.g. `eu1=postgres://db-eu1/trove,eu2=postgres://db-eu2/trove` (SQLite: `b=sqlite:///var/lib/trove/shard-b.db`). Each project\'s files live on one shard; `trove shards add` adds shards without a restart. Every shard uses the main database\'s engine.' },
-  { name: 'TROVE_REGION', default: 'default', description: 'The region this node serves in (lowercase letters, digits, - or _).' },
+  { name: 'TROVE_SHARDS', default: '(none)', description: 'Shard databases besides the main one, as `name=url` pairs separated by commas, e.g. `eu1=postgres://db-eu1/trove,eu2=postgres://db-eu2/trove` (SQLite: `b=sqlite:///var/lib/trove/shard-b.db`). `name@region=url` puts the shard in a region of TROVE_REGIONS (without it, the default region). Each project\'s files live on one shard; `trove shards add` adds shards without a restart. Every shard uses the main database\'s engine.' },
+  { name: 'TROVE_DEFAULT_REGION', default: 'default', description: 'The name of the region of STORAGE_URL and of the main database\'s shard: projects created without `--region` live there.' },
+  { name: 'TROVE_REGIONS', default: '(none: one region)', description: 'The other regions, as `name=storage_url` pairs separated by commas, e.g. `eu=s3://trove-eu?region=eu-central-1,ap=file:///srv/trove/ap`: each keeps the originals of its projects in its own storage, and its shards are named in TROVE_SHARDS (`eu1@eu=…`) or by `trove shards add --region`. Every node lists every region, since it reads originals from their home region.' },
+  { name: 'TROVE_REGION', default: '(TROVE_DEFAULT_REGION)', description: 'The region this node serves in: the derivatives it computes are kept in that region\'s storage.' },
   { name: 'TROVE_REGION_CONFIG_URL', default: '(none: read the main database)', description: 'A database of the region (the main database\'s engine) holding its own copy of the configuration: projects, keys, storages and the shard map. Nodes read the configuration from it and keep working with the last known configuration when the main database is away; the worker processes of the region keep it current from the main database\'s change log.' },
   { name: 'TROVE_CONFIG_SYNC_INTERVAL', default: '200ms', description: 'How often the region\'s syncer reads the main database\'s configuration change log.' },
   { name: 'TROVE_CONFIG_SYNC_BATCH', default: '500', description: 'Changes the syncer takes from the front of the log per pass, besides the 100 newest: a change of every project at once is copied in passes of this size, while new changes keep arriving within a pass.' },
@@ -181,15 +183,29 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
       problems.push(`TROVE_SHARDS: shard "${shard.name}" is ${shard.database.kind} but the main database is ${database.kind}; every shard uses the main database's engine`);
     }
   }
+  const regionName = (v: string) => {
+    if (!SHARD_NAME.test(v.trim())) throw new Error('a region name is 1–32 lowercase letters, digits, - or _, starting with a letter');
+    return v.trim();
+  };
+  const defaultRegion = read('TROVE_DEFAULT_REGION', 'default', regionName);
+  const otherRegions = read<Map<string, StorageConfig>>('TROVE_REGIONS', new Map(), (raw) => parseRegionList(raw, defaultRegion, env, problems));
+  for (const shard of shards.configured) {
+    if (shard.region === defaultRegion) shard.region = null;
+    if (shard.region !== null && !otherRegions.has(shard.region)) {
+      problems.push(`TROVE_SHARDS: shard "${shard.name}" is in region "${shard.region}", which is neither TROVE_DEFAULT_REGION (${defaultRegion}) nor in TROVE_REGIONS`);
+    }
+  }
   const region: Config['region'] = {
-    name: read('TROVE_REGION', 'default', (v) => {
-      if (!SHARD_NAME.test(v.trim())) throw new Error('a region name is 1–32 lowercase letters, digits, - or _, starting with a letter');
-      return v.trim();
-    }),
+    name: read('TROVE_REGION', defaultRegion, regionName),
+    defaultName: defaultRegion,
+    others: otherRegions,
     configCopy: read<DatabaseConfig | null>('TROVE_REGION_CONFIG_URL', null, (v) => parseDatabaseUrl(v, shardPoolSize)),
     syncIntervalMs: read('TROVE_CONFIG_SYNC_INTERVAL', 200, (v) => durationBetween(v, 20, 60_000)),
     syncBatch: read('TROVE_CONFIG_SYNC_BATCH', 500, (v) => parseInteger(v, 10, 10_000)),
   };
+  if (region.name !== defaultRegion && !otherRegions.has(region.name)) {
+    problems.push(`TROVE_REGION: "${region.name}" is neither TROVE_DEFAULT_REGION (${defaultRegion}) nor in TROVE_REGIONS; a node keeps its derivatives in its region's storage`);
+  }
   const storage = read<StorageConfig>('STORAGE_URL', { kind: 'fs', root: path.join(dataDir, 'blobs') }, (raw) =>
     parseStorageUrl(raw, env, problems),
   );
@@ -370,6 +386,21 @@ function durationBetween(raw: string, minMs: number, maxMs: number): number {
   return ms;
 }
 
+
+/** TROVE_REGIONS: `name=storage_url` pairs, none of them the default region (whose storage is STORAGE_URL). */
+function parseRegionList(raw: string, defaultRegion: string, env: Env, problems: string[]): Map<string, StorageConfig> {
+  const regions = new Map<string, StorageConfig>();
+  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new Error(`"${entry}" is not name=storage_url (e.g. eu=s3://trove-eu or ap=file:///srv/trove/ap)`);
+    const name = entry.slice(0, at);
+    if (!SHARD_NAME.test(name)) throw new Error(`region name "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
+    if (name === defaultRegion) throw new Error(`"${name}" is the default region (TROVE_DEFAULT_REGION), whose storage is STORAGE_URL`);
+    if (regions.has(name)) throw new Error(`region "${name}" is listed twice`);
+    regions.set(name, parseStorageUrl(entry.slice(at + 1), env, problems));
+  }
+  return regions;
+}
 
 function parseStorageUrl(raw: string, env: Env, problems: string[]): StorageConfig {
   const url = parseUrl(raw, ['s3:', 'file:']);

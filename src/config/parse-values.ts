@@ -136,16 +136,17 @@ export function parseDatabaseUrl(raw: string, poolSize: number): DatabaseConfig 
 export const SHARD_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** `TROVE_SHARDS`: `name=url` pairs separated by commas or spaces, each a database URL. */
-export function parseShardList(raw: string, poolSize: number): Array<{ name: string; database: DatabaseConfig }> {
-  const shards: Array<{ name: string; database: DatabaseConfig }> = [];
+export function parseShardList(raw: string, poolSize: number): Array<{ name: string; database: DatabaseConfig; region: string | null }> {
+  const shards: Array<{ name: string; database: DatabaseConfig; region: string | null }> = [];
   for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
     const at = entry.indexOf('=');
-    if (at <= 0) throw new Error(`"${entry}" is not name=url (e.g. eu1=postgres://db-eu1/trove)`);
-    const name = entry.slice(0, at);
+    if (at <= 0) throw new Error(`"${entry}" is not name=url or name@region=url (e.g. eu1@eu=postgres://db-eu1/trove)`);
+    const [name = '', region = null] = entry.slice(0, at).split('@');
+    if (region !== null && !SHARD_NAME.test(region)) throw new Error(`region "${region}" of shard "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
     if (!SHARD_NAME.test(name)) throw new Error(`shard name "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
     if (name === 'main') throw new Error('"main" is the main database (DATABASE_URL); give the shard another name');
     if (shards.some((s) => s.name === name)) throw new Error(`shard "${name}" is listed twice`);
-    shards.push({ name, database: parseDatabaseUrl(entry.slice(at + 1), poolSize) });
+    shards.push({ name, database: parseDatabaseUrl(entry.slice(at + 1), poolSize), region });
   }
   return shards;
 }

@@ -14,6 +14,7 @@ import type { FromUrlService } from '../services/from-url.service.js';
 import type { GroupService } from '../services/group.service.js';
 import type { ImageAnalysisService } from '../services/image-analysis.service.js';
 import type { MultipartUploadService } from '../services/multipart-upload.service.js';
+import type { ShardPlacementService } from '../services/shard-placement.service.js';
 import type { ProjectService } from '../services/project.service.js';
 import type { ProjectStorageService } from '../services/project-storage.service.js';
 import type { RateLimitService } from '../services/rate-limit.service.js';
@@ -44,6 +45,8 @@ export interface HttpServices {
   webhooks: WebhookService;
   eager: EagerTransformService;
   projects: ProjectService;
+  /** The region of a project's shard (`GET /project/`, the dashboard). */
+  regions: Pick<ShardPlacementService, 'regionOf'>;
   usage: UsageService;
   dashboardSessions: DashboardSessionService;
   addons: AddonService;

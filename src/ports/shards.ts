@@ -58,6 +58,10 @@ export interface ProjectShard extends ShardRepositories {
   readonly [mintedByResolver]: 'project';
   readonly projectId: string;
   readonly shardName: string;
+  /** The shard's region (null: the default region), whose storage holds the project's originals. */
+  readonly region: string | null;
+  /** The root of the project's original keys in that storage (`regions/<region>/`; empty for the default region). */
+  readonly blobRoot: string;
 }
 
 /** One whole shard, every project on it: what an explicit fan-out visits (sweeper, outbox, admin views). */
@@ -92,6 +96,8 @@ export interface ShardDescription {
   /** The URL without its password. */
   url: string;
   ordinal: number;
+  /** The shard's region; null: the default region. */
+  region: string | null;
 }
 
 /** The shard map's administration: what placement, `trove shards` and `/ready` need beyond the resolver. */
@@ -100,7 +106,7 @@ export interface ShardAdmin {
   /** Reads the map again (shards another process added). */
   refresh(): Promise<void>;
   /** Checks the database answers, migrates it, and records it in the main database. */
-  add(name: string, url: string): Promise<ShardDescription>;
+  add(name: string, url: string, region: string | null): Promise<ShardDescription>;
   /** The row a shard needs for a project before holding its files (its foreign keys point at it). */
   anchor(shard: string, project: { id: string; name: string; createdAt: string }): Promise<void>;
   /** Resolves when the shard's database answers; throws SHARD_UNAVAILABLE otherwise. */
@@ -129,6 +135,19 @@ export interface ProjectRowCopier {
   unfence(projectId: string, shard: string): Promise<void>;
   /** Removes the anchor row a shard kept for the project (nothing on the main database, where it is the project itself). */
   dropAnchor(projectId: string, shard: string): Promise<void>;
+  /**
+   * One page of the project's files on a shard, removed ones too, by uuid after `after`: the keys
+   * of their originals as the shard stores them (relative to its region's root) and their sizes.
+   */
+  originals(projectId: string, shard: string, after: string | null, limit: number): Promise<StoredOriginal[]>;
+}
+
+/** A file's original as a shard records it. */
+export interface StoredOriginal {
+  uuid: string;
+  /** Relative to the root of the shard's region. */
+  key: string;
+  size: number;
 }
 
 export type MovePhase = 'copying' | 'paused' | 'switched' | 'done' | 'rolled_back';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { assertDeliverable } from '../domain/addons.js';
 import { isExpired, type StoredFile } from '../domain/file.js';
-import { createAppError } from '../errors.js';
+import { createAppError, isAppError } from '../errors.js';
 import type { ByteRange, BlobStore } from '../ports/blob-store.js';
 import type { GroupMember } from '../ports/repositories.js';
 import type { ShardResolver } from '../ports/shards.js';
@@ -86,14 +86,32 @@ export class DeliveryService implements SourceLoader {
   async readSource(file: Pick<StoredFile, 'uuid' | 'blobKey' | 'size'>): Promise<Buffer> {
     const cached = this.sources.get(file.uuid);
     if (cached) return cached;
-    const buffer = (file.size <= this.bytes.maxEntryBytes ? this.bytes.get(file.uuid) : undefined) ?? (await readWholeBlob(this.blobs, file));
+    const buffer = (file.size <= this.bytes.maxEntryBytes ? this.bytes.get(file.uuid) : undefined) ?? (await this.withCurrentKey(file, (current) => readWholeBlob(this.blobs, current)));
     this.sources.set(file.uuid, buffer);
     return buffer;
   }
 
   /** All of a file's bytes in memory, checked against its recorded size. */
   readAll(file: StoredFile): Promise<Buffer> {
-    return readWholeBlob(this.blobs, file);
+    return this.withCurrentKey(file, (current) => readWholeBlob(this.blobs, current));
+  }
+
+  /**
+   * Runs a read of a file's original; when the original is not where the record says, reads the
+   * record again and retries once. A record cached before its project moved to another region
+   * names the old region's key, which the move deletes.
+   */
+  private async withCurrentKey<F extends Pick<StoredFile, 'uuid' | 'blobKey'>, T>(file: F, read: (file: F) => Promise<T>): Promise<T> {
+    try {
+      return await read(file);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'FILE_NOT_FOUND') throw error;
+      this.records.delete(file.uuid);
+      const current = await findOnAnyShard(this.shards, (shard) => shard.files.findLive(file.uuid));
+      if (!current || current.blobKey === file.blobKey) throw error;
+      this.records.set(file.uuid, { file: current, cachedAt: this.clock.now().getTime() });
+      return read({ ...file, blobKey: current.blobKey });
+    }
   }
 
   /** `/:group_id/nth/:i/`: the i-th file of a group (0-based), as Uploadcare's CDN serves it. */
@@ -114,10 +132,12 @@ export class DeliveryService implements SourceLoader {
     return member;
   }
 
-  async open(file: StoredFile, range?: ByteRange): Promise<Readable> {
-    const stream = await this.blobs.get(file.blobKey, range);
-    if (!stream) throw createAppError('FILE_NOT_FOUND', 404, `File ${file.uuid} not found.`);
-    return stream;
+  open(file: StoredFile, range?: ByteRange): Promise<Readable> {
+    return this.withCurrentKey(file, async (current) => {
+      const stream = await this.blobs.get(current.blobKey, range);
+      if (!stream) throw createAppError('FILE_NOT_FOUND', 404, `File ${current.uuid} not found.`);
+      return stream;
+    });
   }
 
   evict(uuid: string): void {

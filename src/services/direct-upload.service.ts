@@ -76,6 +76,7 @@ export class DirectUploadService {
               limit === this.settings.maxDirectUploadSize ? 'the limit for direct uploads (use multipart upload for larger files)' : "this project's file size limit"
             }.`,
           ),
+          earlyProject?.id,
         );
         received.push({ fieldName: part.fieldName, filename: part.filename, blob });
       }

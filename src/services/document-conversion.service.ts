@@ -265,7 +265,7 @@ export class DocumentConversionService {
 
   private async storeFile(project: Project, conversion: DocumentConversion, uuid: string, data: Buffer, filename: string): Promise<void> {
     if (await (await this.shard(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true })) return;
-    const received = await this.ingest.receiveAs(uuid, Readable.from([data]), data.length);
+    const received = await this.ingest.receiveAs(uuid, Readable.from([data]), data.length, project.id);
     try {
       await this.ingest.register(project, received, { originalFilename: filename, store: conversion.store, metadata: {}, tags: [], source: 'document-conversion' });
     } catch (error) {

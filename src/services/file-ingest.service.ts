@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, Writable, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { originalBlobKey } from '../domain/blob-layout.js';
+import { keyWithinRegion, originalBlobKey } from '../domain/blob-layout.js';
 import { sanitizeOriginalFilename, safeFilename } from '../domain/filename.js';
 import type { FileMetadata, StoredFile } from '../domain/file.js';
 import { effectiveMaxFileSize, isMimeTypeAllowed, type Project } from '../domain/project.js';
@@ -38,6 +38,8 @@ interface RegisterOptions {
 interface FileIngestSettings {
   maxFileSize: number;
   unstoredFileTtlMs: number;
+  /** Where bytes of a project not known yet land (this node's region): the root of its keys. */
+  localBlobRoot: string;
 }
 
 interface IngestLogger {
@@ -67,19 +69,23 @@ export class FileIngestService {
     private readonly video: VideoFacts | null = null,
   ) {}
 
-  /** Streams `body` into a new blob, refusing it as soon as it passes `maxBytes`. */
-  async receive(body: Readable, maxBytes: number, onTooLarge?: () => Error): Promise<ReceivedBlob> {
+  /**
+   * Streams `body` into a new blob, refusing it as soon as it passes `maxBytes`. With the project
+   * known, the bytes go straight to its region's storage; without (its key comes later in the
+   * form), to this node's region, and `prepare` moves them if the project lives elsewhere.
+   */
+  async receive(body: Readable, maxBytes: number, onTooLarge?: () => Error, projectId?: string): Promise<ReceivedBlob> {
     const uuid = randomUUID();
-    const blobKey = originalBlobKey(uuid);
+    const blobKey = originalBlobKey(uuid, projectId === undefined ? this.settings.localBlobRoot : await this.blobRootOf(projectId));
     const meter = new ByteMeter(maxBytes, this.inspector.headBytes, onTooLarge);
     const metered = pipeline(body, meter, () => undefined);
     await this.blobs.put(blobKey, metered);
     return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
   }
 
-  /** As `receive`, under a uuid chosen in advance (a conversion's result, named before it exists). */
-  async receiveAs(uuid: string, body: Readable, maxBytes: number): Promise<ReceivedBlob> {
-    const blobKey = originalBlobKey(uuid);
+  /** As `receive`, under a uuid chosen in advance (a conversion's result, named before it exists), in the project's region. */
+  async receiveAs(uuid: string, body: Readable, maxBytes: number, projectId: string): Promise<ReceivedBlob> {
+    const blobKey = originalBlobKey(uuid, await this.blobRootOf(projectId));
     const meter = new ByteMeter(maxBytes, this.inspector.headBytes);
     const metered = pipeline(body, meter, () => undefined);
     await this.blobs.put(blobKey, metered);
@@ -96,6 +102,26 @@ export class FileIngestService {
     const meter = new ByteMeter(Number.MAX_SAFE_INTEGER, this.inspector.headBytes);
     await pipelineAsync(stream, meter, new Writable({ write: (_chunk, _enc, done) => done(), highWaterMark: 1024 * 1024 }));
     return { uuid, blobKey, size: meter.bytes, sha256: meter.sha256(), head: meter.head() };
+  }
+
+  /** The root of a project's original keys: its shard's region's. */
+  async blobRootOf(projectId: string): Promise<string> {
+    return (await this.shards.forProject(projectId)).blobRoot;
+  }
+
+  /**
+   * Moves bytes received before their project was known into its region's storage, when that is
+   * not where they landed; `received` then names the new key (which the caller discards on failure).
+   */
+  private async intoProjectRegion(projectId: string, received: ReceivedBlob): Promise<void> {
+    const root = await this.blobRootOf(projectId);
+    if (keyWithinRegion(root, received.blobKey) !== null) return;
+    const target = originalBlobKey(received.uuid, root);
+    const stream = await this.blobs.get(received.blobKey);
+    if (!stream) throw createAppError('ServiceUnavailable', 503, 'The uploaded bytes left storage before they were registered: upload the file again.');
+    await this.blobs.put(target, stream, { size: received.size });
+    await this.blobs.delete(received.blobKey).catch(() => undefined);
+    received.blobKey = target;
   }
 
   /** Removes bytes whose file will never be registered. Never throws: cleanup must not mask the real error. */
@@ -127,6 +153,7 @@ export class FileIngestService {
   /** Checks the project's rules and learns the file's type; writes nothing. */
   async prepare(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     this.assertAcceptable(project, received.size);
+    await this.intoProjectRegion(project.id, received);
     const inspected = await this.inspector.inspect(received.head, received.size);
     if (!isMimeTypeAllowed(project, inspected.mimeType)) {
       throw createAppError(

@@ -213,7 +213,7 @@ export class FileManagementService {
       bytes = await this.delivery.readAll(original);
     }
     const uuid = randomUUID();
-    const blobKey = originalBlobKey(uuid);
+    const blobKey = originalBlobKey(uuid, (await this.shards.forProject(project.id)).blobRoot);
     await this.blobs.put(blobKey, Readable.from([bytes]), { size: bytes.length, contentType: mimeType });
     const now = this.clock.now().toISOString();
     // A transformed copy has its own type and dimensions: read them from its bytes, as uploads are.

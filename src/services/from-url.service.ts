@@ -194,6 +194,7 @@ export class FromUrlService {
       resource.body.on('error', (error) => progress.destroy(error));
       const received = await this.ingest.receive(resource.body.pipe(progress), maxBytes, () =>
         createAppError('DownloadFileSizeLimitExceededError', 413, `The file at the URL is larger than ${maxBytes} bytes.`),
+        project.id,
       );
       receivedKey = received.blobKey;
       const file = await this.ingest.register(project, received, {

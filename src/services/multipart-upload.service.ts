@@ -85,7 +85,7 @@ export class MultipartUploadService {
     const options = parseUploadOptions(fields, MULTIPART_UPLOAD);
 
     const uuid = randomUUID();
-    const blobKey = originalBlobKey(uuid);
+    const blobKey = originalBlobKey(uuid, await this.ingest.blobRootOf(project.id));
     const { uploadId } = await this.blobs.createMultipart(blobKey, { size });
     const upload: MultipartUpload = {
       uuid,

@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { regionBlobRoot } from '../domain/blob-layout.js';
 import type { Project } from '../domain/project.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
+import type { ShardPlacementService } from './shard-placement.service.js';
+import type { BlobCopyReport, OriginalsPlace, ProjectBlobCopy } from './project-blob-copy.js';
 import type { MovePhase, ProjectMove, ProjectMovesRepository, ProjectRowCopier, ShardAdmin, ShardResolver } from '../ports/shards.js';
 
 /** What a move reports as it goes (the command line prints it). */
 export type MoveProgress =
   | { step: 'copying' | 'syncing'; table: string; rows: number }
+  | ({ step: 'originals' } & BlobCopyReport)
   | { step: 'phase'; phase: MovePhase | 'paused-writes' | 'verified' | 'waiting' | 'cleaning'; detail?: string };
 
 interface MoveOptions {
@@ -30,6 +34,11 @@ const ACTIVE: readonly MovePhase[] = ['copying', 'paused', 'switched'];
  *    the phase; every process drops its cached shard of the project.
  * 4. done: after twice the processes' shard-cache lifetime (no process still sends the project to
  *    the old shard), the old copy is deleted; its fence stays, refusing all but deletions.
+ *
+ * A shard in another region moves the project to that region: its originals are copied to the new
+ * region's storage while it keeps working (1), what is missing is copied once writes pause, and each
+ * one is checked there at its recorded size before the switch (2); the old region's go with the old
+ * copy (4). Until the switch, every read is served from the old region.
  */
 export class ProjectMoveService {
   constructor(
@@ -40,6 +49,7 @@ export class ProjectMoveService {
     private readonly changes: { projectChanged(projectId: string): Promise<void> },
     private readonly clock: Clock,
     private readonly settings: { shardCacheTtlMs: number },
+    private readonly originals: ProjectBlobCopy,
   ) {}
 
   /** The project's last move (under way or ended), or null. */
@@ -70,6 +80,21 @@ export class ProjectMoveService {
     return this.run(project, move, options);
   }
 
+  /**
+   * The shard a move to `region` goes to: the shard of the move under way when it is in that region
+   * (so the same command resumes it), else the region's least loaded shard.
+   */
+  async targetInRegion(publicKey: string, region: string, placement: Pick<ShardPlacementService, 'regionKey' | 'leastLoaded'>): Promise<string> {
+    const regionKey = placement.regionKey(region);
+    const project = await this.project(publicKey);
+    const move = await this.moves.find(project.id);
+    if (move && ACTIVE.includes(move.phase) && this.shards.describe().find((d) => d.name === move.to)?.region === regionKey) return move.to;
+    if (this.shards.describe().find((d) => d.name === project.shard)?.region === regionKey) {
+      throw createAppError('MOVE_REFUSED', 409, `The project is in region "${region}" already (shard "${project.shard}"): name a shard with --to to move it within the region.`);
+    }
+    return placement.leastLoaded(regionKey);
+  }
+
   /** Undoes a move that has not switched yet: the project stays where it was, its copy goes. */
   async rollback(publicKey: string, options: MoveOptions = {}): Promise<ProjectMove> {
     const project = await this.project(publicKey);
@@ -80,6 +105,9 @@ export class ProjectMoveService {
     }
     options.onProgress?.({ step: 'phase', phase: 'rolled_back' });
     await this.copier.unfence(project.id, move.from);
+    const [from, to] = [this.place(move.from), this.place(move.to)];
+    // The copied originals go with the copied rows, which name them.
+    if (from.root !== to.root) await this.originals.remove(project.id, to, options.signal);
     await this.copier.remove(project.id, move.to, options.signal === undefined ? {} : { signal: options.signal });
     await this.copier.dropAnchor(project.id, move.to);
     await this.moves.setPhase(project.id, 'rolled_back', null, this.now());
@@ -100,6 +128,9 @@ export class ProjectMoveService {
     };
     const sync = (kind: 'copying' | 'syncing') =>
       this.copier.sync(projectId, from, to, { ...(signal ? { signal } : {}), onRows: (table, rows) => onProgress?.({ step: kind, table, rows }) });
+    const [source, target] = [this.place(from), this.place(to)];
+    const crossRegion = source.root !== target.root;
+    const copyOriginals = () => this.originals.copy(projectId, source, target, { ...(signal ? { signal } : {}), onPage: (report) => onProgress?.({ step: 'originals', ...report }) });
 
     if (phase === 'copying') {
       step('copying');
@@ -107,6 +138,7 @@ export class ProjectMoveService {
       await this.copier.unfence(projectId, to);
       await this.shards.anchor(to, project);
       await sync('copying');
+      if (crossRegion) await copyOriginals();
       interrupted();
       await this.moves.setPhase(projectId, 'paused', null, this.now());
       phase = 'paused';
@@ -124,6 +156,17 @@ export class ProjectMoveService {
         const detail = differences.map((t) => `${t.table}: ${t.sourceRows} rows here, ${t.targetRows} there`).join('; ');
         await this.moves.setPhase(projectId, 'copying', `verification failed: ${detail}`, this.now());
         throw createAppError('MOVE_VERIFY_FAILED', 409, `The copies differ after the sync (${detail}); nothing was switched. Run the move again.`);
+      }
+      if (crossRegion) {
+        try {
+          await copyOriginals();
+          await this.originals.verify(projectId, source, target, signal);
+        } catch (error) {
+          // Writes resume in the old region, which still serves every read.
+          await this.copier.unfence(projectId, from);
+          await this.moves.setPhase(projectId, 'copying', `originals: ${(error as Error).message}`, this.now());
+          throw error;
+        }
       }
       onProgress?.({ step: 'phase', phase: 'verified' });
       await this.moves.switchShard(projectId, to, this.now());
@@ -143,6 +186,8 @@ export class ProjectMoveService {
       }
       onProgress?.({ step: 'phase', phase: 'cleaning' });
       await this.copier.fence(projectId, from, 'departed');
+      // Before the rows that name them; a cleanup interrupted here deletes them again, harmlessly.
+      if (crossRegion) await this.originals.remove(projectId, source, signal);
       await this.copier.remove(projectId, from, signal ? { signal } : {});
       await this.copier.dropAnchor(projectId, from);
       await this.moves.setPhase(projectId, 'done', null, this.now());
@@ -151,6 +196,13 @@ export class ProjectMoveService {
     const ended = await this.moves.find(projectId);
     if (!ended) throw new Error('the move record disappeared');
     return ended;
+  }
+
+  /** A shard with the root of its region's keys. */
+  private place(shard: string): OriginalsPlace {
+    const description = this.shards.describe().find((d) => d.name === shard);
+    if (!description) throw createAppError('SHARD_NOT_FOUND', 404, `No shard is named "${shard}"; the shards are ${this.shards.names().join(', ')}.`);
+    return { shard, root: regionBlobRoot(description.region) };
   }
 
   private async project(publicKey: string): Promise<Project> {

@@ -33,8 +33,8 @@ export class ProjectService {
     private readonly changes: ProjectChangeListener = unheard,
   ) {}
 
-  /** A new project on the shard named in `input.shard`, or on the least loaded one. */
-  async create(input: Partial<NewProject> & { name: string }): Promise<ProjectWithSecrets> {
+  /** A new project on the shard named in `input.shard`, or on the least loaded one of `input.region` (default: the default region). */
+  async create(input: Partial<NewProject> & { name: string; region?: string }): Promise<ProjectWithSecrets> {
     const publicKey = input.publicKey ?? newPublicKey();
     if (await this.projects.findByPublicKey(publicKey)) {
       throw createAppError('PROJECT_KEY_TAKEN', 409, `A project with public key ${publicKey} already exists.`);
@@ -136,8 +136,8 @@ export class ProjectService {
    * Places the project on a shard and gives that shard its anchor row before the main database's
    * row exists: a project is never visible without a shard ready to hold its files.
    */
-  private async createPlaced(input: NewProject): Promise<Project> {
-    const shard = await this.placement.choose(input.shard ?? null);
+  private async createPlaced({ region, ...input }: NewProject & { region?: string }): Promise<Project> {
+    const shard = await this.placement.choose(input.shard ?? null, region ?? null);
     const placed = { ...input, id: input.id ?? randomUUID(), createdAt: input.createdAt ?? new Date().toISOString(), shard };
     await this.placement.anchor(shard, placed);
     return this.projects.create(placed);

@@ -310,7 +310,7 @@ export class VideoConversionService {
 
   private async storeFile(project: Project, conversion: VideoConversion, uuid: string, file: TranscodedFile, filename: string): Promise<void> {
     if (await (await this.shard(project.id)).files.findForProject(project.id, uuid, { includeRemoved: true })) return;
-    const received = await this.ingest.receiveAs(uuid, file.read(), file.size);
+    const received = await this.ingest.receiveAs(uuid, file.read(), file.size, project.id);
     try {
       await this.ingest.register(project, received, { originalFilename: filename, store: conversion.store, metadata: {}, tags: [], source: 'video-conversion' });
     } catch (error) {

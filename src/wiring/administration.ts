@@ -6,7 +6,8 @@ import { ShardPlacementService } from '../services/shard-placement.service.js';
 import { ProjectMoveService } from '../services/project-move.service.js';
 import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
 import { systemClock } from '../lib/clock.js';
-import { openMetadataStore, openShards } from './storage.js';
+import { openBlobStore, openMetadataStore, openShards, regionNames } from './storage.js';
+import { ProjectBlobCopy } from '../services/project-blob-copy.js';
 
 /** What the command line's project and shard commands work on: the main database and the shard map. */
 interface Administration {
@@ -23,13 +24,26 @@ export async function withAdministration<T>(config: Config, run: (admin: Adminis
   try {
     const shards = await openShards(config, store);
     try {
-      const placement = new ShardPlacementService(shards, shards, store.projects);
+      const placement = new ShardPlacementService(shards, shards, store.projects, regionNames(config));
       // No event bus here: running servers see a switch when their cached shard of the project ages
       // out (TROVE_SHARD_CACHE_TTL), which the move waits for before it cleans up.
-      const moves = new ProjectMoveService(store.projects, store.moves, new KyselyProjectRowCopier(shards), shards, { projectChanged: async () => undefined }, systemClock, {
-        shardCacheTtlMs: config.shards.cacheTtlMs,
-      });
-      return await run({ main: store, shards, placement, projects: new ProjectService(store.projects, placement), moves });
+      const rows = new KyselyProjectRowCopier(shards);
+      const blobs = openBlobStore(config);
+      const moves = new ProjectMoveService(
+        store.projects,
+        store.moves,
+        rows,
+        shards,
+        { projectChanged: async () => undefined },
+        systemClock,
+        { shardCacheTtlMs: config.shards.cacheTtlMs },
+        new ProjectBlobCopy(blobs, rows),
+      );
+      try {
+        return await run({ main: store, shards, placement, projects: new ProjectService(store.projects, placement), moves });
+      } finally {
+        await blobs.close();
+      }
     } finally {
       await shards.close();
     }

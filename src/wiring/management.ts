@@ -20,9 +20,10 @@ import { webhookRetryPolicy } from '../jobs/catalogue.js';
 import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Delivery } from './delivery.js';
-import type { Storage } from './storage.js';
+import { regionNames, type Storage } from './storage.js';
 import { createPurgeTargets } from './purge.js';
 import { ShardPlacementService } from '../services/shard-placement.service.js';
+import { ProjectBlobCopy } from '../services/project-blob-copy.js';
 import { ProjectMoveService } from '../services/project-move.service.js';
 import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
 import { createProjectStorages } from './storages.js';
@@ -84,7 +85,8 @@ export function createManagement(
   );
   // Keys and settings are read from the region's copy of the configuration (the main database without one).
   const apiAuth = new ApiAuthService(storage.config.projects, clock);
-  const placement = new ShardPlacementService(shards, shards, metadata.projects);
+  const rowCopier = new KyselyProjectRowCopier(shards);
+  const placement = new ShardPlacementService(shards, shards, metadata.projects, regionNames(config));
   const caches = new CacheInvalidationService(coordination.events, delivery, { uploadAuth, apiAuth });
   const files = new FileManagementService(
     shards,
@@ -124,7 +126,7 @@ export function createManagement(
     files,
     search,
     placement,
-    moves: new ProjectMoveService(metadata.projects, metadata.moves, new KyselyProjectRowCopier(shards), shards, caches, clock, { shardCacheTtlMs: config.shards.cacheTtlMs }),
+    moves: new ProjectMoveService(metadata.projects, metadata.moves, rowCopier, shards, caches, clock, { shardCacheTtlMs: config.shards.cacheTtlMs }, new ProjectBlobCopy(storage.blobs, rowCopier)),
     projects: new ProjectService(metadata.projects, placement, caches),
     webhooks,
     eager: new EagerTransformService(shards, coordination.jobs, delivery.transform, config.transform),

@@ -1,5 +1,6 @@
-import type { Config, DatabaseConfig } from '../config/config.js';
+import type { Config, DatabaseConfig, StorageConfig } from '../config/config.js';
 import { FsBlobStore } from '../adapters/blob/fs.blob-store.js';
+import { RegionalBlobStore } from '../adapters/blob/regional.blob-store.js';
 import { S3BlobStore } from '../adapters/blob/s3.blob-store.js';
 import { KyselyMetadataStore } from '../adapters/db/kysely-metadata-store.js';
 import { KyselyShardSet } from '../adapters/db/shard-set.js';
@@ -8,6 +9,8 @@ import { BytesContentInspector } from '../adapters/inspect/bytes.content-inspect
 import type { BlobStore } from '../ports/blob-store.js';
 import type { ContentInspector } from '../ports/content-inspector.js';
 import type { GuardedFetcher } from '../ports/fetcher.js';
+import { regionBlobRoot } from '../domain/blob-layout.js';
+import type { RegionNames } from '../services/shard-placement.service.js';
 
 /** Where records and bytes live, and the two ways bytes come in from outside (URLs) or get read (inspection). */
 export interface Storage {
@@ -49,9 +52,28 @@ export async function openShards(config: Pick<Config, 'shards'>, metadata: Kysel
   });
 }
 
-/** The blob store alone: what a transform-only node opens. */
+/** The regions the configuration declares, the default first. */
+export function regionNames(config: Pick<Config, 'region'>): RegionNames {
+  return { defaultName: config.region.defaultName, all: [config.region.defaultName, ...config.region.others.keys()] };
+}
+
+/** The root of the keys of this node's region (empty in the default region). */
+export function localBlobRoot(config: Pick<Config, 'region'>): string {
+  return regionBlobRoot(config.region.name === config.region.defaultName ? null : config.region.name);
+}
+
+/**
+ * The blob store alone (what a transform-only node opens): STORAGE_URL, or with TROVE_REGIONS
+ * every region's storage behind one store that sends each key to its region.
+ */
 export function openBlobStore(config: Config): BlobStore {
-  const storage = config.storage;
+  if (config.region.others.size === 0) return openStorage(config.storage);
+  const stores = new Map<string, BlobStore>([[config.region.defaultName, openStorage(config.storage)]]);
+  for (const [name, storage] of config.region.others) stores.set(name, openStorage(storage));
+  return new RegionalBlobStore(stores, config.region.defaultName, config.region.name);
+}
+
+function openStorage(storage: StorageConfig): BlobStore {
   if (storage.kind === 'fs') return new FsBlobStore({ root: storage.root });
   return new S3BlobStore({
     bucket: storage.bucket,

@@ -9,7 +9,7 @@ import type { RateLimitService } from '../services/rate-limit.service.js';
 import { UploadAuthService } from '../services/upload-auth.service.js';
 import type { VideoEngine } from '../ports/video-engine.js';
 import type { Basics } from './basics.js';
-import type { Storage } from './storage.js';
+import { localBlobRoot, type Storage } from './storage.js';
 
 /** The Upload API's services: who may upload, and the four ways bytes become files. */
 export interface Upload {
@@ -40,7 +40,7 @@ export function createUpload(
     storage.inspector,
     shards,
     clock,
-    { maxFileSize: config.upload.maxFileSize, unstoredFileTtlMs: config.upload.unstoredFileTtlMs },
+    { maxFileSize: config.upload.maxFileSize, unstoredFileTtlMs: config.upload.unstoredFileTtlMs, localBlobRoot: localBlobRoot(config) },
     outbox,
     video ? { engine: video, logger } : null,
   );

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { FsBlobStore } from '../adapters/blob/fs.blob-store.js';
+import { RegionalBlobStore } from '../adapters/blob/regional.blob-store.js';
 import { FfmpegVideoEngine } from '../adapters/video/ffmpeg.video-engine.js';
-import { CopiedMedia, InPlaceMedia } from '../adapters/video/local-media.js';
+import { CopiedMedia, InPlaceMedia, InPlaceWhenLocalMedia } from '../adapters/video/local-media.js';
 import type { Config } from '../config/config.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { MemorySlotLedger } from '../adapters/slots/memory.slot-ledger.js';
@@ -28,8 +29,13 @@ const MAX_PROBE_OUTPUT_BYTES = 1024 * 1024;
  * copy in `DATA_DIR/video-scratch` of an S3 object.
  */
 export function createVideoEngine(config: Config, blobs: BlobStore): VideoEngine {
+  const copied = new CopiedMedia(blobs, path.join(config.dataDir, 'video-scratch'));
   const media =
-    blobs instanceof FsBlobStore ? new InPlaceMedia((key) => blobs.localPath(key)) : new CopiedMedia(blobs, path.join(config.dataDir, 'video-scratch'));
+    blobs instanceof FsBlobStore
+      ? new InPlaceMedia((key) => blobs.localPath(key))
+      : blobs instanceof RegionalBlobStore
+        ? new InPlaceWhenLocalMedia((key) => blobs.localPath(key), copied)
+        : copied;
   return new FfmpegVideoEngine(media, {
     ffmpegPath: config.video.ffmpegPath,
     ffprobePath: config.video.ffprobePath,

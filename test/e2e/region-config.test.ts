@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,16 +32,21 @@ async function timeUntil(what: string, limitMs: number, check: () => Promise<boo
 
 /**
  * Two regions on one machine: one main database (behind a TCP proxy the test can cut), a copy of the
- * configuration per region, one server per region, the shard and the blob store shared. Each server
- * reads keys and settings from its region's copy, which its syncer keeps current from the change log.
+ * configuration per region, one server per region. `east` (the default region) keeps its originals
+ * in one folder, on the shards `main` and `b`; `west` in another folder, on its shard `w`. Each
+ * server reads keys and settings from its region's copy, which its syncer keeps current from the
+ * change log, and keeps the derivatives it computes in its own region's folder.
  */
-describe.skipIf(skip)('configuration copied to each region (PostgreSQL)', () => {
+describe.skipIf(skip)('two regions: configuration copies, placement, delivery across regions, moves (PostgreSQL)', () => {
   let backend: SharedScaleBackend;
   let proxy: TcpProxy;
   const copies: Array<{ url: string; drop(): Promise<void> }> = [];
+  let westShard: { url: string; drop(): Promise<void> };
   let east: TestTrove;
   let west: TestTrove;
   let mainUrl: string;
+  let folders: string;
+  const folder = (region: 'east' | 'west') => path.join(folders, region);
   const keys = { TROVE_PUBLIC_KEY: `pk_${randomBytes(8).toString('hex')}`, TROVE_SECRET_KEY: `sk_${randomBytes(16).toString('hex')}` };
 
   beforeAll(async () => {
@@ -48,7 +56,19 @@ describe.skipIf(skip)('configuration copied to each region (PostgreSQL)', () => 
     const proxied = new URL(mainUrl);
     proxied.port = String(proxy.port);
     copies.push(await createTestDatabase(), await createTestDatabase());
-    const region = (name: string, copy: string) => ({ ...keys, DATABASE_URL: proxied.toString(), TROVE_REGION: name, TROVE_REGION_CONFIG_URL: copy, TROVE_CONFIG_SYNC_INTERVAL: '100ms' });
+    westShard = await createTestDatabase();
+    folders = await mkdtemp(path.join(tmpdir(), 'trove-regions-'));
+    const region = (name: string, copy: string) => ({
+      ...keys,
+      DATABASE_URL: proxied.toString(),
+      STORAGE_URL: `file://${folder('east')}`,
+      TROVE_DEFAULT_REGION: 'east',
+      TROVE_REGIONS: `west=file://${folder('west')}`,
+      TROVE_SHARDS: `${backend.env.TROVE_SHARDS!},w@west=${westShard.url}`,
+      TROVE_REGION: name,
+      TROVE_REGION_CONFIG_URL: copy,
+      TROVE_CONFIG_SYNC_INTERVAL: '100ms',
+    });
     east = await startTrove({ backend: 'scale', shared: backend, env: region('east', copies[0]!.url) });
     west = await startTrove({ backend: 'scale', shared: backend, env: region('west', copies[1]!.url) });
     // Each copy starts empty: the default project's key works once the region's syncer has copied it.
@@ -60,7 +80,9 @@ describe.skipIf(skip)('configuration copied to each region (PostgreSQL)', () => 
     await west?.close();
     await proxy?.stop();
     for (const copy of copies) await copy.drop().catch(() => undefined);
+    await westShard?.drop().catch(() => undefined);
     await backend?.close();
+    if (folders) await rm(folders, { recursive: true, force: true });
   });
 
   it('uses in both regions, within a second, a key made in the main database, and refuses a revoked one in both', async () => {
@@ -116,6 +138,132 @@ describe.skipIf(skip)('configuration copied to each region (PostgreSQL)', () => 
     } finally {
       await client.end();
     }
+  }, 120_000);
+
+  /** Where a region's folder keeps the original of a file. */
+  const originalPath = (region: 'east' | 'west', uuid: string) => path.join(folder(region), 'originals', uuid.slice(0, 2), uuid);
+  const exists = (file: string) => stat(file).then(() => true, () => false);
+  const derivativesIn = async (region: 'east' | 'west', uuid: string) => (await readdir(path.join(folder(region), 'derivatives', uuid)).catch(() => [])).length;
+  const projectRegion = async (trove: TestTrove, publicKey: string, secretKey: string) => {
+    const response = await fetch(`${trove.url}/project/`, { headers: { accept: REST_ACCEPT, authorization: `Uploadcare.Simple ${publicKey}:${secretKey}` } });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { region: string }).region;
+  };
+  const uploadTo = async (trove: TestTrove, publicKey: string, options: { keyAfterFiles?: boolean; side?: number } = {}) => {
+    const response = await postBase(trove, buildForm(trove, [{ bytes: await makePng(options.side ?? 9, 7), filename: 'west.png', type: 'image/png' }], { publicKey, keyAfterFiles: options.keyAfterFiles ?? false }));
+    return response;
+  };
+  let westProject: { publicKey: string; secretKey: string; id: string };
+  const westFiles: string[] = [];
+
+  it('places a project created in a region on that region\'s shard, and the files any region receives for it in that region\'s storage', async () => {
+    const created = await east.ctx.services.projects.create({ name: 'West shop', region: 'west' });
+    expect(created.project.shard).toBe('w');
+    westProject = { publicKey: created.project.publicKey, secretKey: created.secrets[0]!.secret, id: created.project.id };
+    await Promise.all([east, west].map((trove) => timeUntil('the new project in both copies', 2_000, async () => (await listFiles(trove, westProject.publicKey, westProject.secretKey)).status === 200)));
+    for (const trove of [east, west]) {
+      expect(await projectRegion(trove, westProject.publicKey, westProject.secretKey)).toBe('west');
+      expect(await projectRegion(trove, keys.TROVE_PUBLIC_KEY, keys.TROVE_SECRET_KEY)).toBe('east');
+    }
+    await expect(east.ctx.services.projects.create({ name: 'Nowhere', region: 'north' })).rejects.toMatchObject({ code: 'REGION_NOT_FOUND' });
+    await expect(east.ctx.services.projects.create({ name: 'Mismatch', region: 'west', shard: 'b' })).rejects.toMatchObject({ code: 'REGION_NOT_FOUND' });
+
+    // Through either region's node, with the key before the file (the bytes go straight to the
+    // project's region) or after it (they land in the node's region and are moved once it is known).
+    for (const [trove, keyAfterFiles] of [[east, false], [east, true], [west, false], [west, true]] as const) {
+      const response = await uploadTo(trove, westProject.publicKey, { keyAfterFiles });
+      expect(response.status, await response.clone().text()).toBe(200);
+      const { file } = (await response.json()) as { file: string };
+      westFiles.push(file);
+      expect(await exists(originalPath('west', file))).toBe(true);
+      expect(await exists(originalPath('east', file))).toBe(false);
+      const shard = await trove.ctx.shards.forProject(westProject.id);
+      expect(shard.shardName).toBe('w');
+      expect((await shard.files.findForProject(westProject.id, file))?.blobKey).toBe(`regions/west/originals/${file.slice(0, 2)}/${file}`);
+    }
+    // The default region's project keeps its files in the default region's folder.
+    const home = await uploadTo(west, keys.TROVE_PUBLIC_KEY);
+    const { file: homeFile } = (await home.json()) as { file: string };
+    expect(await exists(originalPath('east', homeFile))).toBe(true);
+    expect(await exists(originalPath('west', homeFile))).toBe(false);
+  }, 60_000);
+
+  it('delivers a file from any region: the original read from its home region, each derivative kept in the region that computed it', async () => {
+    const uuid = westFiles[0]!;
+    const original = await readFile(originalPath('west', uuid));
+    const fromEast = await fetch(`${east.url}/${uuid}/`);
+    expect(fromEast.status).toBe(200);
+    expect(Buffer.from(await fromEast.arrayBuffer()).equals(original)).toBe(true);
+
+    const resized = await fetch(`${east.url}/${uuid}/-/resize/4x/-/format/png/`);
+    expect(resized.status).toBe(200);
+    expect(resized.headers.get('content-type')).toBe('image/png');
+    await timeUntil('the derivative in the east folder', 5_000, async () => (await derivativesIn('east', uuid)) > 0);
+    expect(await derivativesIn('west', uuid)).toBe(0);
+
+    const fromWest = await fetch(`${west.url}/${uuid}/-/resize/4x/-/format/png/`);
+    expect(fromWest.status).toBe(200);
+    expect(Buffer.from(await fromWest.arrayBuffer()).equals(Buffer.from(await resized.arrayBuffer()))).toBe(true);
+    await timeUntil('the derivative in the west folder', 5_000, async () => (await derivativesIn('west', uuid)) > 0);
+  }, 30_000);
+
+  it('moves a project to another region while it keeps serving: interrupted, resumed, then served from its new home', async () => {
+    for (let i = 0; i < 12; i++) {
+      const response = await uploadTo(i % 2 ? east : west, westProject.publicKey, { side: 10 + i });
+      expect(response.status).toBe(200);
+      westFiles.push(((await response.json()) as { file: string }).file);
+    }
+    const moves = east.ctx.services.moves;
+    const target = await moves.targetInRegion(westProject.publicKey, 'east', east.ctx.services.placement);
+    expect(['main', 'b']).toContain(target);
+
+    // Interrupted while its originals are copied: the project stays in the west and serves from there.
+    const stop = new AbortController();
+    await expect(
+      moves.move(westProject.publicKey, target, { signal: stop.signal, onProgress: (progress) => progress.step === 'originals' && stop.abort(new Error('stopped mid-copy')) }),
+    ).rejects.toThrow('stopped mid-copy');
+    expect((await moves.status(westProject.publicKey))?.phase).toBe('copying');
+    expect((await fetch(`${west.url}/${westFiles[1]}/`)).status).toBe(200);
+
+    // Uploads go on through both regions while the move runs; paused writes answer 503 with Retry-After.
+    let moving = true;
+    const during: string[] = [];
+    const refused: number[] = [];
+    const uploads = (async () => {
+      for (let i = 0; moving; i++) {
+        const response = await uploadTo(i % 2 ? east : west, westProject.publicKey, { side: 30 + (i % 20) });
+        if (response.status === 200) during.push(((await response.json()) as { file: string }).file);
+        else {
+          refused.push(response.status);
+          expect(response.headers.get('retry-after')).not.toBeNull();
+        }
+      }
+    })();
+    let finished;
+    try {
+      // The same command resumes it.
+      expect(await moves.targetInRegion(westProject.publicKey, 'east', east.ctx.services.placement)).toBe(target);
+      finished = await moves.move(westProject.publicKey, target);
+    } finally {
+      moving = false;
+      await uploads;
+    }
+    expect(finished.phase).toBe('done');
+    expect(refused.every((status) => status === 503)).toBe(true);
+    expect(during.length).toBeGreaterThan(0);
+
+    await Promise.all([east, west].map((trove) => timeUntil('the new region in both copies', 5_000, async () => (await projectRegion(trove, westProject.publicKey, westProject.secretKey)) === 'east')));
+    for (const uuid of [...westFiles, ...during]) {
+      expect(await exists(originalPath('east', uuid)), uuid).toBe(true);
+      expect(await exists(originalPath('west', uuid)), uuid).toBe(false);
+      for (const trove of [east, west]) expect((await fetch(`${trove.url}/${uuid}/`)).status, `${uuid} from ${trove === east ? 'east' : 'west'}`).toBe(200);
+    }
+    // New files go to the new region.
+    const after = await uploadTo(west, westProject.publicKey);
+    expect(after.status).toBe(200);
+    expect(await exists(originalPath('east', ((await after.json()) as { file: string }).file))).toBe(true);
+    const listed = await (await fetch(`${east.url}/files/?limit=100`, { headers: { accept: REST_ACCEPT, authorization: `Uploadcare.Simple ${westProject.publicKey}:${westProject.secretKey}` } })).json();
+    expect((listed as { total: number }).total).toBe(westFiles.length + during.length + 1);
   }, 120_000);
 
   it('keeps serving uploads, deliveries and the API in both regions with the main database down, and says so', async () => {

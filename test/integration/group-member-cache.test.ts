@@ -26,7 +26,7 @@ describe('group members in the delivery cache (SQLite)', () => {
     store = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'trove.db') });
     await store.migrate();
     // Two shards, the project on the second: a CDN URL names no project, so a miss asks both.
-    shards = await KyselyShardSet.open(store, { configured: [{ name: 'b', database: { kind: 'sqlite', path: path.join(dir, 'shard-b.db') } }], poolSize: 1, cacheTtlMs: 1_000 });
+    shards = await KyselyShardSet.open(store, { configured: [{ name: 'b', database: { kind: 'sqlite', path: path.join(dir, 'shard-b.db') }, region: null }], poolSize: 1, cacheTtlMs: 1_000 });
     blobs = new FsBlobStore({ root: path.join(dir, 'blobs') });
   });
 

@@ -9,6 +9,7 @@ import { SqlJobQueue, type SqlJobQueueOptions } from '../queue/sql.job-queue.js'
 import { CachedSqliteDatabase } from './cached-sqlite-database.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyRepositories } from './kysely-repositories.js';
+import { SearchCapabilities } from './search/file-search.repository.js';
 import type { Database } from './schema.js';
 
 const PG_INT8_OID = 20;
@@ -46,8 +47,10 @@ function createKysely(config: DatabaseConfig): Kysely<Database> {
 export class KyselyMetadataStore extends KyselyRepositories implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
 
-  constructor(config: DatabaseConfig) {
-    super(createKysely(config));
+  /** `blobRoot`: for a shard of a region other than the default one, the root of that region's blob keys. */
+  constructor(config: DatabaseConfig, options: { blobRoot?: string } = {}) {
+    const db = createKysely(config);
+    super(db, new SearchCapabilities(db), options.blobRoot ?? '');
     this.dialect = config.kind;
   }
 

@@ -49,12 +49,14 @@ export class KyselyRepositories implements MetadataRepositories {
   constructor(
     readonly db: Kysely<Database>,
     protected readonly searchCapabilities: SearchCapabilities = new SearchCapabilities(db),
+    /** The root of blob keys in the storage of the region this database is a shard of (empty: the default region). */
+    protected readonly blobRoot = '',
   ) {
     this.projects = new KyselyProjectsRepository(db);
-    this.files = new KyselyFilesRepository(db);
-    this.fileSearch = new KyselyFileSearchRepository(db, searchCapabilities);
+    this.files = new KyselyFilesRepository(db, blobRoot);
+    this.fileSearch = new KyselyFileSearchRepository(db, searchCapabilities, blobRoot);
     this.fileCounters = new KyselyFileCountersRepository(db);
-    this.multipart = new KyselyMultipartRepository(db);
+    this.multipart = new KyselyMultipartRepository(db, blobRoot);
     this.fromUrlTasks = new KyselyFromUrlTasksRepository(db);
     this.groups = new KyselyGroupsRepository(db);
     this.webhooks = new KyselyWebhooksRepository(db);
@@ -73,6 +75,6 @@ export class KyselyRepositories implements MetadataRepositories {
   transaction<T>(work: (repositories: MetadataRepositories) => Promise<T>): Promise<T> {
     // Inside a unit of work already: join it (Kysely cannot nest transactions).
     if (this.db.isTransaction) return work(this);
-    return this.db.transaction().execute((trx) => work(new KyselyRepositories(trx, this.searchCapabilities)));
+    return this.db.transaction().execute((trx) => work(new KyselyRepositories(trx, this.searchCapabilities, this.blobRoot)));
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ProjectRowCopier, TableComparison } from '../../ports/shards.js';
+import type { ProjectRowCopier, StoredOriginal, TableComparison } from '../../ports/shards.js';
 import { isPostgres } from './dialect.js';
 import { FENCED_TABLES } from './migrations/0015-shards.js';
 import { toFile } from './repositories/files.repository.js';
@@ -110,6 +110,15 @@ async function* pages(db: Kysely<Database>, table: ProjectTable, projectId: stri
 
 const same = (a: Row, b: Row): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** Copy passes tried before a foreign key still failing is reported. */
+const COPY_PASSES = 5;
+
+/** A row whose parent the target lacks: PostgreSQL's 23503, SQLite's SQLITE_CONSTRAINT_FOREIGNKEY. */
+function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
 /**
  * Copies, compares and removes a project's rows between two shard databases of one engine. Every
  * operation is idempotent, so a move interrupted anywhere runs again from its last recorded phase.
@@ -120,7 +129,27 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
   async sync(projectId: string, from: string, to: string, options: { signal?: AbortSignal; onRows?: (table: string, rows: number) => void } = {}): Promise<void> {
     const source = await this.db(from);
     const target = await this.db(to);
-    // Parents first (their children's foreign keys need them); stale rows go children first.
+    // While the project keeps writing, a row can appear after its parent's table was copied (a new
+    // file's analysis): its insert then fails its foreign key, and a pass from the top copies both.
+    for (let pass = 1; ; pass++) {
+      try {
+        await this.copyRows(projectId, source, target, options);
+        break;
+      } catch (error) {
+        if (pass >= COPY_PASSES || !isForeignKeyViolation(error)) throw error;
+      }
+    }
+    for (const table of [...PROJECT_TABLES].reverse()) {
+      for await (const page of pages(target, table, projectId, options.signal)) {
+        const kept = await rowsWithKeys(source, table, page.map((row) => keyOf(table, row)));
+        await deleteKeys(target, table, page.filter((row) => !kept.has(keyText(table, row))).map((row) => keyOf(table, row)));
+      }
+    }
+    await this.reindex(projectId, target, options.signal);
+  }
+
+  /** Parents first (their children's foreign keys need them); stale rows go afterwards, children first. */
+  private async copyRows(projectId: string, source: Kysely<Database>, target: Kysely<Database>, options: { signal?: AbortSignal; onRows?: (table: string, rows: number) => void }): Promise<void> {
     for (const table of PROJECT_TABLES) {
       let copied = 0;
       for await (const page of pages(source, table, projectId, options.signal)) {
@@ -134,13 +163,6 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
         options.onRows?.(table.name, copied);
       }
     }
-    for (const table of [...PROJECT_TABLES].reverse()) {
-      for await (const page of pages(target, table, projectId, options.signal)) {
-        const kept = await rowsWithKeys(source, table, page.map((row) => keyOf(table, row)));
-        await deleteKeys(target, table, page.filter((row) => !kept.has(keyText(table, row))).map((row) => keyOf(table, row)));
-      }
-    }
-    await this.reindex(projectId, target, options.signal);
   }
 
   async compare(projectId: string, from: string, to: string): Promise<TableComparison[]> {
@@ -195,6 +217,14 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
     if (shard === 'main') return;
     const db = await this.db(shard);
     await db.deleteFrom('projects').where('id', '=', projectId).execute();
+  }
+
+  async originals(projectId: string, shard: string, after: string | null, limit: number): Promise<StoredOriginal[]> {
+    const db = await this.db(shard);
+    let query = db.selectFrom('files').select(['uuid', 'blob_key', 'size']).where('project_id', '=', projectId);
+    if (after !== null) query = query.where('uuid', '>', after);
+    const rows = await query.orderBy('uuid').limit(limit).execute();
+    return rows.map((row) => ({ uuid: row.uuid, key: row.blob_key, size: Number(row.size) }));
   }
 
   private async db(shard: string): Promise<Kysely<Database>> {

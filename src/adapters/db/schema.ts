@@ -379,6 +379,8 @@ export interface ShardsTable {
   url: string;
   ordinal: number;
   created_at: string;
+  /** Null: the default region. */
+  region: string | null;
 }
 
 export interface ProjectMovesTable {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DatabaseConfig } from '../../config/config.js';
 import { parseDatabaseUrl, SHARD_NAME } from '../../config/parse-values.js';
+import { regionBlobRoot } from '../../domain/blob-layout.js';
 import { createAppError } from '../../errors.js';
 import type { MetadataRepositories } from '../../ports/repositories.js';
 import type { ProjectShard, ShardAdmin, ShardDescription, ShardOutcome, ShardRepositories, ShardResolver, ShardScan } from '../../ports/shards.js';
@@ -18,7 +19,7 @@ const RETRY_OPEN_AFTER_MS = 5_000;
 
 interface ShardSetOptions {
   /** Shards from the environment (TROVE_SHARDS). */
-  configured: ReadonlyArray<{ name: string; database: DatabaseConfig }>;
+  configured: ReadonlyArray<{ name: string; database: DatabaseConfig; region: string | null }>;
   /** Connections per PostgreSQL shard. */
   poolSize: number;
   cacheTtlMs: number;
@@ -125,7 +126,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   static async open(main: KyselyMetadataStore, options: ShardSetOptions): Promise<KyselyShardSet> {
     const set = new KyselyShardSet(main, options);
     set.shards.set(MAIN_SHARD, {
-      description: { name: MAIN_SHARD, source: 'main', url: '(DATABASE_URL)', ordinal: 0 },
+      description: { name: MAIN_SHARD, source: 'main', url: '(DATABASE_URL)', ordinal: 0, region: null },
       store: main,
       ready: Promise.resolve(),
       failedAt: 0,
@@ -135,8 +136,8 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
     });
     for (const shard of options.configured) {
       // Opened from the environment at once: a region's copy of the map may not have the row yet.
-      const ordinal = await set.register(shard.name, 'env:', 'environment');
-      set.openShard({ name: shard.name, source: 'environment', url: redactUrl(shard.database), ordinal }, shard.database);
+      const ordinal = await set.register(shard.name, 'env:', 'environment', shard.region);
+      set.openShard({ name: shard.name, source: 'environment', url: redactUrl(shard.database), ordinal, region: shard.region }, shard.database);
     }
     await set.refresh();
     await Promise.all([...set.shards.values()].map((shard) => set.whenReady(shard).catch(() => undefined)));
@@ -166,7 +167,8 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
           const configured = this.options.configured.find((shard) => shard.name === row.name);
           if (row.url === 'env:' && !configured) continue; // Declared by another node's environment.
           const database = configured?.database ?? parseDatabaseUrl(row.url, this.options.poolSize);
-          this.openShard({ name: row.name, source: configured ? 'environment' : 'database', url: redactUrl(database), ordinal: Number(row.ordinal) }, database);
+          const region = configured ? configured.region : row.region;
+          this.openShard({ name: row.name, source: configured ? 'environment' : 'database', url: redactUrl(database), ordinal: Number(row.ordinal), region }, database);
         }
       } finally {
         this.refreshing = null;
@@ -181,7 +183,8 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
     const row = await this.config.db.selectFrom('projects').select('shard').where('id', '=', projectId).executeTakeFirst();
     if (!row) throw createAppError('PROJECT_NOT_FOUND', 404, `No project has id ${projectId}.`);
     const shard = await this.openedShard(row.shard);
-    const handle = { ...shard.guarded, projectId, shardName: row.shard } as unknown as ProjectShard;
+    const region = shard.description.region;
+    const handle = { ...shard.guarded, projectId, shardName: row.shard, region, blobRoot: regionBlobRoot(region) } as unknown as ProjectShard;
     this.placements.set(projectId, { handle, until: this.now() + this.options.cacheTtlMs });
     return handle;
   }
@@ -219,7 +222,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
    * Adds a shard to the map in the main database, after checking that it answers and migrating it;
    * every process opens it on its next look at the map.
    */
-  async add(name: string, url: string): Promise<ShardDescription> {
+  async add(name: string, url: string, region: string | null): Promise<ShardDescription> {
     if (!SHARD_NAME.test(name) || name === MAIN_SHARD) {
       throw createAppError('SHARD_INVALID', 400, `Shard name "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter, and not "main".`);
     }
@@ -249,7 +252,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
     } finally {
       await probe.close().catch(() => undefined);
     }
-    await this.register(name, url, 'database');
+    await this.register(name, url, 'database', region);
     await this.refresh();
     const added = this.shards.get(name);
     if (!added) throw createAppError('SHARD_INVALID', 409, `Shard "${name}" was not added.`);
@@ -309,7 +312,7 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   }
 
   private openShard(description: ShardDescription, database: DatabaseConfig): OpenShard {
-    const store = new KyselyMetadataStore(database);
+    const store = new KyselyMetadataStore(database, { blobRoot: regionBlobRoot(description.region) });
     const shard: OpenShard = {
       description,
       store,
@@ -354,17 +357,19 @@ export class KyselyShardSet implements ShardResolver, ShardAdmin {
   }
 
   /** Records a shard in the main database's map with the next ordinal (several nodes may race: the loser finds it made). */
-  private async register(name: string, url: string, source: 'environment' | 'database'): Promise<number> {
+  private async register(name: string, url: string, source: 'environment' | 'database', region: string | null): Promise<number> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.main.db.selectFrom('shards').selectAll().where('name', '=', name).executeTakeFirst();
       if (existing) {
         if (source === 'database') throw createAppError('SHARD_INVALID', 409, `A shard named "${name}" exists already.`);
+        // The environment decides where its shards are: the map follows it.
+        if (existing.region !== region) await this.main.db.updateTable('shards').set({ region }).where('name', '=', name).execute();
         return Number(existing.ordinal);
       }
       const top = await this.main.db.selectFrom('shards').select((eb) => eb.fn.max('ordinal').as('top')).executeTakeFirst();
       const ordinal = Number(top?.top ?? 0) + 1;
       try {
-        await this.main.db.insertInto('shards').values({ name, url, ordinal, created_at: new Date(this.now()).toISOString() }).execute();
+        await this.main.db.insertInto('shards').values({ name, url, ordinal, created_at: new Date(this.now()).toISOString(), region }).execute();
         return ordinal;
       } catch {
         // Another node took this ordinal or name at the same moment: look again.

@@ -26,6 +26,19 @@ export class InPlaceMedia implements LocalMediaSource {
   }
 }
 
+/** In place when the key's region keeps it on this machine's disk, else a copy. */
+export class InPlaceWhenLocalMedia implements LocalMediaSource {
+  constructor(
+    private readonly pathOf: (blobKey: string) => string | null,
+    private readonly copied: LocalMediaSource,
+  ) {}
+
+  open(blobKey: string): Promise<LocalMedia> {
+    const local = this.pathOf(blobKey);
+    return local === null ? this.copied.open(blobKey) : Promise.resolve({ path: local, release: async () => undefined });
+  }
+}
+
 /** A copy in a scratch folder (an S3 store), removed on release. */
 export class CopiedMedia implements LocalMediaSource {
   constructor(

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { originalBlobKey } from '../../domain/blob-layout.js';
+import { isOriginalBlobKey } from '../../domain/blob-layout.js';
 import { isUuid } from '../../domain/file.js';
 import { MAX_FACES } from '../../domain/faces.js';
 import { internalSignatureProblem } from '../../domain/internal-signature.js';
@@ -107,5 +107,5 @@ export class TransformNodeService {
 /** A job reads originals only, each at the one key its uuid gives: nothing else in the blob store. */
 function checkSource(where: string, source: Static<typeof SourceSchema>): void {
   if (!isUuid(source.uuid)) throw createAppError('TRANSFORM_JOB_INVALID', 400, `${where}.uuid is not a file uuid.`);
-  if (source.blobKey !== originalBlobKey(source.uuid)) throw createAppError('TRANSFORM_JOB_INVALID', 400, `${where}.blobKey is not the original of ${source.uuid}.`);
+  if (!isOriginalBlobKey(source.blobKey, source.uuid)) throw createAppError('TRANSFORM_JOB_INVALID', 400, `${where}.blobKey is not the original of ${source.uuid}.`);
 }

@@ -111,6 +111,15 @@ function ProjectForm(props: { project: Project; onSaved: (project: Project) => v
           <CopyButton text={project.pub_key} testId="copy-pub-key" />
         </div>
       </div>
+      <div class="field">
+        <span class="label">Region</span>
+        <div>
+          <code class="mono-box" data-testid="settings-region">
+            {project.region}
+          </code>
+          <span class="hint block">Where the project’s files are stored. Delivery nodes in every region serve them; move a project with <code>trove projects move --region</code>.</span>
+        </div>
+      </div>
       <label class="check">
         <input type="checkbox" checked={autostore} onChange={(e) => setAutostore(e.currentTarget.checked)} data-testid="settings-autostore" />
         <span>

@@ -147,7 +147,7 @@ async function backfill(db: Kysely<Database>): Promise<void> {
   for (;;) {
     const rows = await db.selectFrom('files').selectAll().where('datetime_removed', 'is', null).where('uuid', '>', after).orderBy('uuid').limit(500).execute();
     if (rows.length === 0) return;
-    await indexFiles(db, rows.map(toFile));
+    await indexFiles(db, rows.map((row) => toFile(row)));
     after = rows.at(-1)?.uuid ?? after;
   }
 }

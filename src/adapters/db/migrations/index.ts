@@ -15,6 +15,7 @@ import * as faceDetections from './0013-face-detections.js';
 import * as documentConversions from './0014-document-conversions.js';
 import * as shards from './0015-shards.js';
 import * as configChanges from './0016-config-changes.js';
+import * as shardRegions from './0017-shard-regions.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-document-conversions': documentConversions,
   '0015-shards': shards,
   '0016-config-changes': configChanges,
+  '0017-shard-regions': shardRegions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,11 +4,14 @@ import type { ContentInfo } from '../../../domain/content-info.js';
 import type { StoredFile } from '../../../domain/file.js';
 import type { FileInfoPatch, FileListQuery, FilesRepository } from '../../../ports/repositories.js';
 import { atomically } from '../atomically.js';
+import { keyWithinRegion } from '../../../domain/blob-layout.js';
+import { createAppError } from '../../../errors.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, FilesTable } from '../schema.js';
 import { indexFiles, markStored, unindexFiles } from '../search/search-index.js';
 
-export function toFile(row: Selectable<FilesTable>): StoredFile {
+/** A file as its row holds it; `blobRoot` is the root of the keys of its shard's region. */
+export function toFile(row: Selectable<FilesTable>, blobRoot = ''): StoredFile {
   return {
     uuid: row.uuid,
     projectId: row.project_id,
@@ -18,7 +21,7 @@ export function toFile(row: Selectable<FilesTable>): StoredFile {
     originalFilename: row.original_filename,
     filename: row.filename,
     sha256: row.sha256,
-    blobKey: row.blob_key,
+    blobKey: blobRoot + row.blob_key,
     contentInfo: readJson<ContentInfo | null>(row.content_info, null),
     metadata: readJson<Record<string, string>>(row.metadata, {}),
     tags: readJson<string[]>(row.tags, []),
@@ -46,7 +49,7 @@ function readScanStatus(raw: string | null): ScanStatus | null {
 /** Retries of an appdata write that lost a race to another write of the same file. */
 const APPDATA_WRITE_ATTEMPTS = 5;
 
-function toRow(file: StoredFile): FilesTable {
+function toRow(file: StoredFile, blobRoot: string): FilesTable {
   return {
     uuid: file.uuid,
     project_id: file.projectId,
@@ -56,7 +59,7 @@ function toRow(file: StoredFile): FilesTable {
     original_filename: file.originalFilename,
     filename: file.filename,
     sha256: file.sha256,
-    blob_key: file.blobKey,
+    blob_key: storedBlobKey(blobRoot, file.blobKey),
     content_info: file.contentInfo ? JSON.stringify(file.contentInfo) : null,
     metadata: JSON.stringify(file.metadata),
     tags: JSON.stringify(file.tags),
@@ -71,14 +74,30 @@ function toRow(file: StoredFile): FilesTable {
   };
 }
 
+/**
+ * A key relative to the shard's region. A key of another region means the project moved between
+ * regions while its file was uploading: the upload is refused, to be sent again.
+ */
+export function storedBlobKey(blobRoot: string, key: string): string {
+  const within = keyWithinRegion(blobRoot, key);
+  if (within === null) throw createAppError('PROJECT_MOVING', 503, 'The project moved to another region while this file was uploading: upload it again.');
+  return within;
+}
+
 export class KyselyFilesRepository implements FilesRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The root of the keys of this shard's region (empty: the default region). */
+    private readonly blobRoot = '',
+  ) {}
+
+  private readonly toFile = (row: Selectable<FilesTable>): StoredFile => toFile(row, this.blobRoot);
 
   async insertMany(files: StoredFile[]): Promise<void> {
     if (files.length === 0) return;
     // Chunked so one statement stays under SQLite's bound-parameter limit; one transaction makes them all visible at once.
     await atomically(this.db, async (db) => {
-      for (let i = 0; i < files.length; i += 50) await db.insertInto('files').values(files.slice(i, i + 50).map(toRow)).execute();
+      for (let i = 0; i < files.length; i += 50) await db.insertInto('files').values(files.slice(i, i + 50).map((file) => toRow(file, this.blobRoot))).execute();
       await indexFiles(db, files);
     });
   }
@@ -99,7 +118,7 @@ export class KyselyFilesRepository implements FilesRepository {
     }
     const direction = descending ? 'desc' : 'asc';
     const rows = await select.orderBy('datetime_uploaded', direction).orderBy('uuid', direction).limit(query.limit).execute();
-    return rows.map(toFile);
+    return rows.map(this.toFile);
   }
 
   async countMatching(projectId: string, query: Pick<FileListQuery, 'stored' | 'removed' | 'filters'>): Promise<number> {
@@ -154,7 +173,7 @@ export class KyselyFilesRepository implements FilesRepository {
         .returningAll()
         .execute();
       await markStored(db, rows.map((row) => row.uuid));
-      return rows.map(toFile);
+      return rows.map(this.toFile);
     });
   }
 
@@ -171,7 +190,7 @@ export class KyselyFilesRepository implements FilesRepository {
         .execute();
       // Search finds live files only.
       await unindexFiles(db, rows.map((row) => row.uuid));
-      return rows.map(toFile);
+      return rows.map(this.toFile);
     });
   }
 
@@ -192,7 +211,7 @@ export class KyselyFilesRepository implements FilesRepository {
       if (expected.tags !== undefined) update = update.where('tags', '=', JSON.stringify(expected.tags));
       const row = await update.returningAll().executeTakeFirst();
       if (!row) return null;
-      const file = toFile(row);
+      const file = this.toFile(row);
       // Metadata and tags are searched: the index is rewritten with the change.
       await unindexFiles(db, [file.uuid]);
       await indexFiles(db, [file]);
@@ -216,7 +235,7 @@ export class KyselyFilesRepository implements FilesRepository {
         .where('datetime_removed', 'is', null)
         .executeTakeFirst();
       if (!row) return null;
-      const before = toFile(row);
+      const before = this.toFile(row);
       const next = JSON.stringify({ ...before.appdata, [addon]: entry });
       // Compare-and-set on the text read: a concurrent write of another add-on makes this match nothing, and the loop merges again.
       const updated = await this.db
@@ -228,7 +247,7 @@ export class KyselyFilesRepository implements FilesRepository {
         .where(sql<string>`coalesce(appdata, '')`, '=', row.appdata ?? '')
         .returningAll()
         .executeTakeFirst();
-      if (updated) return { before, after: toFile(updated) };
+      if (updated) return { before, after: this.toFile(updated) };
     }
     throw new Error(`The appdata of file ${uuid} kept changing under ${APPDATA_WRITE_ATTEMPTS} writes in a row.`);
   }
@@ -242,14 +261,14 @@ export class KyselyFilesRepository implements FilesRepository {
       .where('scan_status', '=', from)
       .returningAll()
       .executeTakeFirst();
-    return row ? toFile(row) : null;
+    return row ? this.toFile(row) : null;
   }
 
   async findForProject(projectId: string, uuid: string, options: { includeRemoved?: boolean } = {}): Promise<StoredFile | null> {
     let select = this.db.selectFrom('files').selectAll().where('uuid', '=', uuid).where('project_id', '=', projectId);
     if (!options.includeRemoved) select = select.where('datetime_removed', 'is', null);
     const row = await select.executeTakeFirst();
-    return row ? toFile(row) : null;
+    return row ? this.toFile(row) : null;
   }
 
   async findLive(uuid: string): Promise<StoredFile | null> {
@@ -259,7 +278,7 @@ export class KyselyFilesRepository implements FilesRepository {
       .where('uuid', '=', uuid)
       .where('datetime_removed', 'is', null)
       .executeTakeFirst();
-    return row ? toFile(row) : null;
+    return row ? this.toFile(row) : null;
   }
 
   async findManyForProject(projectId: string, uuids: string[], options: { includeRemoved?: boolean } = {}): Promise<StoredFile[]> {
@@ -270,7 +289,7 @@ export class KyselyFilesRepository implements FilesRepository {
       let select = this.db.selectFrom('files').selectAll().where('project_id', '=', projectId).where('uuid', 'in', uuids.slice(i, i + 500));
       if (!options.includeRemoved) select = select.where('datetime_removed', 'is', null);
       const rows = await select.execute();
-      found.push(...rows.map(toFile));
+      found.push(...rows.map(this.toFile));
     }
     return found;
   }
@@ -284,7 +303,7 @@ export class KyselyFilesRepository implements FilesRepository {
       .where('datetime_removed', 'is', null)
       .orderBy('datetime_uploaded', 'desc')
       .executeTakeFirst();
-    return row ? toFile(row) : null;
+    return row ? this.toFile(row) : null;
   }
 
   async listExpired(now: string, limit: number): Promise<StoredFile[]> {
@@ -297,7 +316,7 @@ export class KyselyFilesRepository implements FilesRepository {
       .orderBy('expires_at')
       .limit(limit)
       .execute();
-    return rows.map(toFile);
+    return rows.map(this.toFile);
   }
 
   async deleteRow(uuid: string): Promise<StoredFile | null> {
@@ -305,7 +324,7 @@ export class KyselyFilesRepository implements FilesRepository {
     return atomically(this.db, async (db) => {
       await unindexFiles(db, [uuid]);
       const row = await db.deleteFrom('files').where('uuid', '=', uuid).returningAll().executeTakeFirst();
-      return row ? toFile(row) : null;
+      return row ? this.toFile(row) : null;
     });
   }
 }

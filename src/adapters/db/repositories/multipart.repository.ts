@@ -2,12 +2,13 @@ import type { Kysely, Selectable } from 'kysely';
 import type { MultipartPart, MultipartRepository, MultipartUpload } from '../../../ports/repositories.js';
 import { fromFlag, readJson, toFlag } from '../json-columns.js';
 import type { Database, MultipartUploadsTable } from '../schema.js';
+import { storedBlobKey } from './files.repository.js';
 
-function toUpload(row: Selectable<MultipartUploadsTable>): MultipartUpload {
+function toUpload(row: Selectable<MultipartUploadsTable>, blobRoot: string): MultipartUpload {
   return {
     uuid: row.uuid,
     projectId: row.project_id,
-    blobKey: row.blob_key,
+    blobKey: blobRoot + row.blob_key,
     blobUploadId: row.blob_upload_id,
     partToken: row.part_token,
     size: Number(row.size),
@@ -24,7 +25,13 @@ function toUpload(row: Selectable<MultipartUploadsTable>): MultipartUpload {
 }
 
 export class KyselyMultipartRepository implements MultipartRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The root of the keys of this shard's region (empty: the default region). */
+    private readonly blobRoot = '',
+  ) {}
+
+  private readonly toUpload = (row: Selectable<MultipartUploadsTable>): MultipartUpload => toUpload(row, this.blobRoot);
 
   async create(upload: MultipartUpload): Promise<void> {
     await this.db
@@ -32,7 +39,7 @@ export class KyselyMultipartRepository implements MultipartRepository {
       .values({
         uuid: upload.uuid,
         project_id: upload.projectId,
-        blob_key: upload.blobKey,
+        blob_key: storedBlobKey(this.blobRoot, upload.blobKey),
         blob_upload_id: upload.blobUploadId,
         part_token: upload.partToken,
         size: upload.size,
@@ -51,7 +58,7 @@ export class KyselyMultipartRepository implements MultipartRepository {
 
   async find(uuid: string): Promise<MultipartUpload | null> {
     const row = await this.db.selectFrom('multipart_uploads').selectAll().where('uuid', '=', uuid).executeTakeFirst();
-    return row ? toUpload(row) : null;
+    return row ? this.toUpload(row) : null;
   }
 
   async savePart(uuid: string, part: MultipartPart): Promise<void> {
@@ -86,6 +93,6 @@ export class KyselyMultipartRepository implements MultipartRepository {
       .orderBy('expires_at')
       .limit(limit)
       .execute();
-    return rows.map(toUpload);
+    return rows.map(this.toUpload);
   }
 }

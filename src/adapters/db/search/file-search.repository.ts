@@ -56,6 +56,8 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: SearchCapabilities,
+    /** The root of the keys of this shard's region (empty: the default region). */
+    private readonly blobRoot = '',
   ) {
     this.postgres = isPostgres(db);
   }
@@ -114,7 +116,7 @@ export class KyselyFileSearchRepository implements FileSearchRepository {
       const counted = await sql<{ n: number | string }>`select count(*) as n from file_search s where ${where}`.execute(this.db);
       total = Number(counted.rows[0]?.n ?? 0);
     }
-    return { files: result.rows.map((row) => toFile(row)), total, alternatives, fuzzy: fuzzy || !criteria.fuzziness };
+    return { files: result.rows.map((row) => toFile(row, this.blobRoot)), total, alternatives, fuzzy: fuzzy || !criteria.fuzziness };
   }
 
   /** Orders text by its bytes on both engines (SQLite's BINARY; PostgreSQL's "C"), whatever the database's collation. */

@@ -21,7 +21,7 @@ import {
   type RestProject,
 } from './schemas.js';
 
-function toRestProject(project: Project): RestProject {
+function toRestProject(project: Project, region: string): RestProject {
   return {
     name: project.name,
     pub_key: project.publicKey,
@@ -33,6 +33,7 @@ function toRestProject(project: Project): RestProject {
     allowed_mime_types: project.allowedMimeTypes,
     scan_on_upload: project.scanOnUpload,
     purge_infected: project.purgeInfected,
+    region,
   };
 }
 
@@ -60,11 +61,12 @@ export function toSettingsPatch(body: ProjectPatchBody): ProjectSettingsPatch {
 export function registerRestProject(fastify: FastifyInstance, ctx: HttpContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const projects = () => ctx.services.projects;
+  const restProject = async (project: Project) => toRestProject(project, await ctx.services.regions.regionOf(project.shard));
 
   app.get(
     '/project/',
     restRoute({ operationId: 'getProject', summary: 'Project info', response: { 200: ProjectSchema, ...restErrorResponses } }),
-    async (request) => toRestProject(projectOf(request)),
+    async (request) => restProject(projectOf(request)),
   );
 
   app.put(
@@ -81,7 +83,7 @@ export function registerRestProject(fastify: FastifyInstance, ctx: HttpContext):
       const patch = toSettingsPatch(request.body);
       // Every upload would be held forever by a scan that cannot run here.
       if (patch.scanOnUpload === true) ctx.services.addons.requireVirusScanner();
-      return toRestProject(await projects().update(projectOf(request).publicKey, patch));
+      return restProject(await projects().update(projectOf(request).publicKey, patch));
     },
   );
 

@@ -187,6 +187,7 @@ export const ProjectSchema = Type.Object(
     allowed_mime_types: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Trove extension: null allows every type' }),
     scan_on_upload: Type.Boolean({ description: 'Trove extension: every new upload is scanned for viruses and not delivered until found clean' }),
     purge_infected: Type.Boolean({ description: 'Trove extension: an upload the scan finds infected is deleted (otherwise kept, never delivered)' }),
+    region: Type.String({ description: 'Trove extension: the region whose storage and shard hold the project’s files' }),
   },
   { title: 'Project' },
 );
