@@ -79,6 +79,8 @@ export interface Config {
     syncIntervalMs: number;
     /** Changes taken from the front of the log per pass (a bulk change goes through in passes of this size). */
     syncBatch: number;
+    /** How long the main database keeps its configuration change log. */
+    logRetentionMs: number;
   };
   http: {
     /** Absolute base URL clients reach Trove at; null: derived from each request's Host. */

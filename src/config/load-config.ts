@@ -41,6 +41,7 @@ export const ENV_VARS: EnvVarDoc[] = [
   { name: 'TROVE_REGION', default: '(TROVE_DEFAULT_REGION)', description: 'The region this node serves in: the derivatives it computes are kept in that region\'s storage.' },
   { name: 'TROVE_REGION_CONFIG_URL', default: '(none: read the main database)', description: 'A database of the region (the main database\'s engine) holding its own copy of the configuration: projects, keys, storages and the shard map. Nodes read the configuration from it and keep working with the last known configuration when the main database is away; the worker processes of the region keep it current from the main database\'s change log.' },
   { name: 'TROVE_CONFIG_SYNC_INTERVAL', default: '200ms', description: 'How often the region\'s syncer reads the main database\'s configuration change log.' },
+  { name: 'TROVE_CONFIG_LOG_RETENTION', default: '7d', description: 'How long the main database keeps its configuration change log (the sweep prunes it). A region\'s copy that made no pass for half this long copies the whole configuration again instead of reading the log.' },
   { name: 'TROVE_CONFIG_SYNC_BATCH', default: '500', description: 'Changes the syncer takes from the front of the log per pass, besides the 100 newest: a change of every project at once is copied in passes of this size, while new changes keep arriving within a pass.' },
   { name: 'TROVE_SHARD_POOL_SIZE', default: '4', description: 'PostgreSQL connections per process to each shard.' },
   { name: 'TROVE_SHARD_CACHE_TTL', default: '2s', description: 'How long a process reuses what it read of a project\'s shard; a move waits this long (twice) before cleaning up the shard the project left.' },
@@ -202,6 +203,7 @@ export function loadConfig(env: Env, overrides: { roles?: Role[] } = {}): Config
     configCopy: read<DatabaseConfig | null>('TROVE_REGION_CONFIG_URL', null, (v) => parseDatabaseUrl(v, shardPoolSize)),
     syncIntervalMs: read('TROVE_CONFIG_SYNC_INTERVAL', 200, (v) => durationBetween(v, 20, 60_000)),
     syncBatch: read('TROVE_CONFIG_SYNC_BATCH', 500, (v) => parseInteger(v, 10, 10_000)),
+    logRetentionMs: read('TROVE_CONFIG_LOG_RETENTION', 7 * 24 * 3_600_000, (v) => durationBetween(v, 60_000, 365 * 24 * 3_600_000)),
   };
   if (region.name !== defaultRegion && !otherRegions.has(region.name)) {
     problems.push(`TROVE_REGION: "${region.name}" is neither TROVE_DEFAULT_REGION (${defaultRegion}) nor in TROVE_REGIONS; a node keeps its derivatives in its region's storage`);

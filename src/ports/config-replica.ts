@@ -15,3 +15,9 @@ export interface ConfigReplicator {
   /** One bounded pass: a batch from the front of the log and the newest changes past it. */
   syncOnce(now: Date): Promise<ConfigSyncResult>;
 }
+
+/** The main database's log of configuration changes. */
+export interface ConfigChangeLog {
+  /** Deletes changes made before `before` (ISO time); returns how many went. */
+  pruneBefore(before: string): Promise<number>;
+}

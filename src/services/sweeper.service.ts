@@ -1,4 +1,5 @@
 import type { BlobStore } from '../ports/blob-store.js';
+import type { ConfigChangeLog } from '../ports/config-replica.js';
 import type { StoredFile } from '../domain/file.js';
 import type { ShardResolver, ShardScan } from '../ports/shards.js';
 import { isHomeShard, sumOverShards } from './shard-lookup.js';
@@ -13,6 +14,7 @@ interface SweepReport {
   staleFromUrlTasks: number;
   staleBlobWrites: number;
   finishedAddonRequests: number;
+  configChanges: number;
 }
 
 /** How long a finished add-on request can still be polled. */
@@ -26,8 +28,9 @@ interface SweepLogger {
 /**
  * Removes what has outlived its welcome: unstored files past their expiry (bytes first, then the
  * record, so a crash in between leaves a record the next sweep retries rather than orphan bytes),
- * multipart uploads nobody completed, from_url tasks whose process died, and add-on requests finished
- * a week ago (their results stay in the files' appdata).
+ * multipart uploads nobody completed, from_url tasks whose process died, add-on requests finished
+ * a week ago (their results stay in the files' appdata), and configuration changes older than the
+ * change log's retention.
  */
 export class SweeperService {
   private timer: NodeJS.Timeout | null = null;
@@ -43,6 +46,8 @@ export class SweeperService {
     private readonly logger: SweepLogger,
     /** Temp writes older than these belong to a process that died (no live upload runs that long). */
     private readonly staleWriteAges: { putOlderThanMs: number; multipartOlderThanMs: number },
+    /** The main database's configuration change log, kept this long for regions' copies. */
+    private readonly configLog: { log: ConfigChangeLog; retentionMs: number },
   ) {}
 
   start(intervalMs: number): void {
@@ -66,7 +71,7 @@ export class SweeperService {
   }
 
   private async sweepOnce(): Promise<SweepReport> {
-    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0, finishedAddonRequests: 0 };
+    const report: SweepReport = { expiredFiles: 0, expiredMultipartUploads: 0, staleFromUrlTasks: 0, staleBlobWrites: 0, finishedAddonRequests: 0, configChanges: 0 };
     try {
       report.expiredFiles = await sumOverShards(this.shards, (shard) => this.sweepExpiredFiles(shard));
       report.expiredMultipartUploads = await this.multipart.expire();
@@ -74,6 +79,7 @@ export class SweeperService {
       report.staleBlobWrites = await this.blobs.pruneStale(this.staleWriteAges);
       const finishedBefore = new Date(this.clock.now().getTime() - ADDON_REQUEST_RETENTION_MS).toISOString();
       report.finishedAddonRequests = await sumOverShards(this.shards, (shard) => shard.addonRequests.deleteFinishedBefore(finishedBefore));
+      report.configChanges = await this.configLog.log.pruneBefore(new Date(this.clock.now().getTime() - this.configLog.retentionMs).toISOString());
       if (Object.values(report).some((count) => count > 0)) {
         this.logger.info({ ...report }, 'sweep removed expired uploads');
       }

@@ -12,6 +12,7 @@ import type { VideoStreamingService } from '../services/video-streaming.service.
 import type { Basics } from './basics.js';
 import type { Coordination } from './coordination.js';
 import type { Management } from './management.js';
+import { KyselyConfigChangeLog } from '../adapters/db/config-replica.js';
 import type { Storage } from './storage.js';
 import type { Upload } from './upload.js';
 
@@ -41,7 +42,7 @@ function jobsOfRoles(registry: JobRegistry, roles: ReadonlySet<Role>): JobRegist
 
 export function createEventsAndJobs(
   basics: Basics,
-  storage: Pick<Storage, 'config' | 'shards' | 'blobs'>,
+  storage: Pick<Storage, 'metadata' | 'config' | 'shards' | 'blobs'>,
   coordination: Pick<Coordination, 'events' | 'jobs'>,
   outbox: OutboxSignal,
   upload: Pick<Upload, 'multipart' | 'fromUrl' | 'groups'>,
@@ -93,7 +94,7 @@ export function createEventsAndJobs(
   const sweeper = new SweeperService(shards, storage.blobs, upload.multipart, upload.fromUrl, clock, forgetExpired, logger, {
     putOlderThanMs: 6 * 3_600_000,
     multipartOlderThanMs: config.upload.multipartExpiryMs + 3_600_000,
-  });
+  }, { log: new KyselyConfigChangeLog(storage.metadata.db), retentionMs: config.region.logRetentionMs });
 
   return {
     dispatcher,

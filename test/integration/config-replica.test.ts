@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KyselyConfigReplicator } from '../../src/adapters/db/config-replica.js';
+import { KyselyConfigChangeLog, KyselyConfigReplicator } from '../../src/adapters/db/config-replica.js';
 import { KyselyMetadataStore } from '../../src/adapters/db/kysely-metadata-store.js';
+
+const RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** The replicator between two SQLite databases: a main one and a region's copy. */
 describe('a region copy of the configuration (SQLite)', () => {
@@ -21,7 +23,7 @@ describe('a region copy of the configuration (SQLite)', () => {
     copy = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'copy.db') });
     await main.migrate();
     await copy.migrate();
-    replicator = new KyselyConfigReplicator(main.db, copy.db, { batch: 3, tail: 2 });
+    replicator = new KyselyConfigReplicator(main.db, copy.db, { batch: 3, tail: 2, logRetentionMs: RETENTION_MS });
     clock = Date.now();
   });
 
@@ -97,5 +99,40 @@ describe('a region copy of the configuration (SQLite)', () => {
     clock += 6_000;
     await replicator.syncOnce(now());
     expect(Number((await copy.db.selectFrom('config_replica_state').select('last_seq').executeTakeFirstOrThrow()).last_seq)).toBe(hole + 5);
+  });
+
+  it('starts a new copy with the whole configuration, including what was made before the log existed', async () => {
+    const early = await main.projects.create({ name: 'Early', publicKey: 'pk_early' });
+    await main.projects.addSecretKey(early.id, 'secret-early');
+    // As on a database migrated from before the change log: nothing logged of it.
+    await main.db.deleteFrom('config_changes').execute();
+    await replicator.syncOnce(now());
+    expect(await copy.projects.findByPublicKey('pk_early')).toEqual(early);
+    expect((await copy.projects.listSecretKeys(early.id)).map((key) => key.secret)).toEqual(['secret-early']);
+  });
+
+  it('copies everything again after an absence longer than half the log is kept, dropping what the main database deleted', async () => {
+    const kept = await main.projects.create({ name: 'Kept', publicKey: 'pk_kept' });
+    const gone = await main.projects.create({ name: 'Gone', publicKey: 'pk_gone' });
+    await replicator.syncOnce(now());
+    expect(await copy.projects.findByPublicKey('pk_gone')).not.toBeNull();
+    // Days later: changes made meanwhile were pruned from the log before the copy read them.
+    clock += RETENTION_MS;
+    await main.projects.update(kept.id, { name: 'Kept (renamed)' });
+    await main.db.deleteFrom('projects').where('id', '=', gone.id).execute();
+    const pruned = await new KyselyConfigChangeLog(main.db).pruneBefore(new Date(clock + 60_000).toISOString());
+    expect(pruned).toBeGreaterThan(0);
+    expect(await main.db.selectFrom('config_changes').selectAll().execute()).toEqual([]);
+    await replicator.syncOnce(now());
+    expect((await copy.projects.findById(kept.id))?.name).toBe('Kept (renamed)');
+    expect(await copy.projects.findById(gone.id)).toBeNull();
+  });
+
+  it('prunes only changes older than the time given', async () => {
+    await main.projects.create({ name: 'Site', publicKey: 'pk_prune' });
+    const log = new KyselyConfigChangeLog(main.db);
+    expect(await log.pruneBefore('2000-01-01T00:00:00.000Z')).toBe(0);
+    expect((await main.db.selectFrom('config_changes').selectAll().execute()).length).toBeGreaterThan(0);
+    expect(await log.pruneBefore(new Date(Date.now() + 60_000).toISOString())).toBeGreaterThan(0);
   });
 });

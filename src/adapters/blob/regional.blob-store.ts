@@ -25,7 +25,8 @@ export class RegionalBlobStore implements BlobStore {
   constructor(
     private readonly stores: ReadonlyMap<string, BlobStore>,
     private readonly defaultRegion: string,
-    localRegion: string,
+    /** The region of this node: where what it computes is kept. */
+    readonly localRegion: string,
   ) {
     const local = stores.get(localRegion);
     if (!local || !stores.has(defaultRegion)) throw new Error(`the regions' stores must include the default (${defaultRegion}) and this node's (${localRegion})`);

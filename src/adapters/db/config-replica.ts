@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ConfigReplicator, ConfigSyncResult } from '../../ports/config-replica.js';
+import type { ConfigChangeLog, ConfigReplicator, ConfigSyncResult } from '../../ports/config-replica.js';
 import type { Database } from './schema.js';
 
 /** The one row of `config_replica_state` a copy keeps. */
@@ -16,6 +16,8 @@ interface ReplicatorOptions {
   batch: number;
   /** The newest changes, past that batch, also applied each pass: an ordinary change does not wait behind a bulk one. */
   tail: number;
+  /** How long the main database keeps its change log (TROVE_CONFIG_LOG_RETENTION). */
+  logRetentionMs: number;
 }
 
 /**
@@ -36,7 +38,14 @@ export class KyselyConfigReplicator implements ConfigReplicator {
 
   async syncOnce(now: Date): Promise<ConfigSyncResult> {
     await this.ensureState(now);
-    const state = await this.replica.selectFrom('config_replica_state').selectAll().where('name', '=', STATE).executeTakeFirstOrThrow();
+    let state = await this.replica.selectFrom('config_replica_state').selectAll().where('name', '=', STATE).executeTakeFirstOrThrow();
+    // A new copy holds nothing (and configuration older than the log was never logged); a copy that
+    // made no pass for half the log's retention may have missed changes the log no longer has.
+    const fresh = state.caught_up_at === null && Number(state.last_seq) === 0;
+    if (fresh || now.getTime() - Date.parse(state.updated_at) > this.options.logRetentionMs / 2) {
+      await this.copyEverything(now, Number(state.last_seq));
+      state = await this.replica.selectFrom('config_replica_state').selectAll().where('name', '=', STATE).executeTakeFirstOrThrow();
+    }
     const cursor = Number(state.last_seq);
     const backlog = await this.main.selectFrom('config_changes').selectAll().where('seq', '>', cursor).orderBy('seq').limit(this.options.batch).execute();
     const frontier = backlog.length > 0 ? Number(backlog.at(-1)!.seq) : cursor;
@@ -90,6 +99,31 @@ export class KyselyConfigReplicator implements ConfigReplicator {
     return this.ready;
   }
 
+  /**
+   * Copies the whole configuration, then puts the cursor on the last change older than the wait for
+   * holes: every change after it is read again from the log, and applying one again is harmless.
+   */
+  private async copyEverything(now: Date, cursor: number): Promise<void> {
+    const settled = new Date(now.getTime() - GAP_WAIT_MS).toISOString();
+    const horizon = await this.main.selectFrom('config_changes').select((eb) => eb.fn.max('seq').as('seq')).where('created_at', '<', settled).executeTakeFirst();
+    // The main database's projects, then the copy's (one deleted in the main database goes).
+    for (const source of [this.main, this.replica]) {
+      let after = '';
+      for (;;) {
+        const ids = (await source.selectFrom('projects').select('id').where('id', '>', after).orderBy('id').limit(CHUNK).execute()).map((row) => row.id);
+        if (ids.length === 0) break;
+        await this.copyProjects(ids);
+        after = ids.at(-1)!;
+      }
+    }
+    await this.copyShardMap();
+    await this.replica
+      .updateTable('config_replica_state')
+      .set({ last_seq: Math.max(cursor, Number(horizon?.seq ?? 0)), updated_at: now.toISOString() })
+      .where('name', '=', STATE)
+      .execute();
+  }
+
   /** Replaces the copy's rows of these projects with the main database's (none left for a project deleted there). */
   private async copyProjects(ids: string[]): Promise<void> {
     const [projects, keys, storages] = await Promise.all([
@@ -113,5 +147,15 @@ export class KyselyConfigReplicator implements ConfigReplicator {
       await trx.deleteFrom('shards').execute();
       if (shards.length > 0) await trx.insertInto('shards').values(shards).execute();
     });
+  }
+}
+
+/** The main database's change log: kept for a while, so that a region's copy can catch up after an absence. */
+export class KyselyConfigChangeLog implements ConfigChangeLog {
+  constructor(private readonly main: Kysely<Database>) {}
+
+  async pruneBefore(before: string): Promise<number> {
+    const result = await this.main.deleteFrom('config_changes').where('created_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
