@@ -141,7 +141,8 @@ export function parseShardList(raw: string, poolSize: number): Array<{ name: str
   for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
     const at = entry.indexOf('=');
     if (at <= 0) throw new Error(`"${entry}" is not name=url or name@region=url (e.g. eu1@eu=postgres://db-eu1/trove)`);
-    const [name = '', region = null] = entry.slice(0, at).split('@');
+    const [name = '', region = null, ...extra] = entry.slice(0, at).split('@');
+    if (extra.length > 0) throw new Error(`"${entry}" names more than one region: use name@region=url`);
     if (region !== null && !SHARD_NAME.test(region)) throw new Error(`region "${region}" of shard "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
     if (!SHARD_NAME.test(name)) throw new Error(`shard name "${name}" must be 1–32 lowercase letters, digits, - or _, starting with a letter`);
     if (name === 'main') throw new Error('"main" is the main database (DATABASE_URL); give the shard another name');

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InvalidBlobKeyError } from '../../src/adapters/blob/blob-key.js';
 import { InvalidUploadIdError } from '../../src/adapters/blob/errors.js';
 import { FS_STAGING_DIR, FsBlobStore } from '../../src/adapters/blob/fs.blob-store.js';
+import { RegionalBlobStore } from '../../src/adapters/blob/regional.blob-store.js';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../src/adapters/blob/s3.blob-store.js';
 import { allocatedBytes } from '../helpers/disk-usage.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -117,6 +118,47 @@ describe('FsBlobStore', () => {
       await writeFile(path.join(root, 'file'), 'x');
       await expect(new FsBlobStore({ root: path.join(root, 'file') }).ping()).rejects.toThrow();
     });
+  });
+});
+
+/** Every file under `root` but the staging directory, as keys relative to it. */
+async function listKeys(root: string, dir = ''): Promise<string[]> {
+  const entries = await readdir(path.join(root, dir), { withFileTypes: true }).catch(() => []);
+  const keys: string[] = [];
+  for (const entry of entries) {
+    const key = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    if (key === FS_STAGING_DIR) continue;
+    if (entry.isDirectory()) keys.push(...(await listKeys(root, key)));
+    else keys.push(key);
+  }
+  return keys;
+}
+
+describe('RegionalBlobStore over filesystem stores', () => {
+  // The node serves in `west`: the suite's originals go to the default region's store, every other
+  // key to west's; `east` is declared but never named by the suite's keys, so it must stay empty.
+  runBlobStoreConformance('regional (fs)', async () => {
+    const regions = await Promise.all(['default', 'west', 'east'].map(async (name) => ({ name, ...(await makeFsStore()) })));
+    const store = new RegionalBlobStore(new Map(regions.map((region) => [region.name, region.store])), 'default', 'west');
+    const root = (name: string) => regions.find((region) => region.name === name)?.root ?? '';
+    return {
+      store,
+      cleanup: async () => {
+        try {
+          expect((await listKeys(root('default'))).filter((key) => !key.startsWith('originals/'))).toEqual([]);
+          expect((await listKeys(root('west'))).filter((key) => key.startsWith('originals/'))).toEqual([]);
+          expect(await listKeys(root('east'))).toEqual([]);
+          expect(await listStaging(root('east'))).toEqual([]);
+        } finally {
+          for (const region of regions) await region.cleanup();
+        }
+      },
+      listLeftovers: async () => (await Promise.all(regions.map(async (region) => (await listStaging(region.root)).map((name) => `${region.name}:${name}`)))).flat(),
+      stagedBytes: async () => {
+        const bytes = await Promise.all(regions.map((region) => allocatedBytes(path.join(region.root, FS_STAGING_DIR))));
+        return bytes.reduce((sum, value) => sum + value, 0);
+      },
+    };
   });
 });
 

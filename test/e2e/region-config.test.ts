@@ -9,7 +9,7 @@ import { createTestDatabase, postgresUnavailableReason, REQUIRE_SCALE } from '..
 import { makePng } from '../helpers/images.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { createSharedScaleBackend, startTrove, type SharedScaleBackend, type TestTrove } from '../helpers/trove-server.js';
-import { buildForm, postBase } from '../helpers/upload-http.js';
+import { buildForm, fromUrlToken, multipartComplete, multipartStart, postBase, putPart, waitForFromUrl } from '../helpers/upload-http.js';
 
 const REST_ACCEPT = 'application/vnd.uploadcare-v0.7+json';
 const reason = await postgresUnavailableReason();
@@ -68,6 +68,8 @@ describe.skipIf(skip)('two regions: configuration copies, placement, delivery ac
       TROVE_REGION: name,
       TROVE_REGION_CONFIG_URL: copy,
       TROVE_CONFIG_SYNC_INTERVAL: '100ms',
+      TROVE_MULTIPART_MIN_FILE_SIZE: '1MiB',
+      TROVE_MULTIPART_MIN_PART_SIZE: '512KiB',
     });
     east = await startTrove({ backend: 'scale', shared: backend, env: region('east', copies[0]!.url) });
     west = await startTrove({ backend: 'scale', shared: backend, env: region('west', copies[1]!.url) });
@@ -186,6 +188,25 @@ describe.skipIf(skip)('two regions: configuration copies, placement, delivery ac
     const { file: homeFile } = (await home.json()) as { file: string };
     expect(await exists(originalPath('east', homeFile))).toBe(true);
     expect(await exists(originalPath('west', homeFile))).toBe(false);
+
+    // A multipart upload through the other region's node assembles in the project's region.
+    const bytes = randomBytes(1536 * 1024);
+    const started = await multipartStart(east, { filename: 'big.bin', size: String(bytes.length), content_type: 'application/octet-stream', part_size: String(768 * 1024) }, westProject.publicKey);
+    expect(started.status).toBe(200);
+    const { uuid: big, parts } = (await started.json()) as { uuid: string; parts: string[] };
+    for (const [index, url] of parts.entries()) expect((await putPart(url, bytes.subarray(index * 768 * 1024, (index + 1) * 768 * 1024))).status).toBe(200);
+    expect((await multipartComplete(east, big, westProject.publicKey)).status).toBe(200);
+    expect((await readFile(originalPath('west', big))).equals(bytes)).toBe(true);
+    expect(await exists(originalPath('east', big))).toBe(false);
+    westFiles.push(big);
+
+    // So does a file fetched from a URL (here the default project's file, from the east node's CDN).
+    const token = await fromUrlToken(west, { pub_key: westProject.publicKey, source_url: `${east.url}/${homeFile}/`, store: '1' });
+    const fetched = await waitForFromUrl(west, token);
+    expect(fetched.status).toBe('success');
+    const fetchedUuid = (fetched as { uuid: string }).uuid;
+    expect(await exists(originalPath('west', fetchedUuid))).toBe(true);
+    westFiles.push(fetchedUuid);
   }, 60_000);
 
   it('delivers a file from any region: the original read from its home region, each derivative kept in the region that computed it', async () => {

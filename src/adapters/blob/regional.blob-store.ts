@@ -18,6 +18,8 @@ interface Route {
  * purged file leaves no derivative behind anywhere.
  */
 export class RegionalBlobStore implements BlobStore {
+  // Every method is async: a key of an undeclared region rejects, as every store's errors do, so
+  // callers' `.catch` (cleanup that must not throw) sees it.
   readonly kind: 'fs' | 's3';
   private readonly local: BlobStore;
   private readonly distinct: BlobStore[];
@@ -35,22 +37,22 @@ export class RegionalBlobStore implements BlobStore {
     this.distinct = [local, ...[...new Set(stores.values())].filter((store) => store !== local)];
   }
 
-  put(key: string, body: Readable, options?: PutBlobOptions): Promise<BlobInfo> {
+  async put(key: string, body: Readable, options?: PutBlobOptions): Promise<BlobInfo> {
     const route = this.route(key);
     return route.store.put(route.key, body, options);
   }
 
-  get(key: string, range?: ByteRange): Promise<Readable | null> {
+  async get(key: string, range?: ByteRange): Promise<Readable | null> {
     const route = this.route(key);
     return route.store.get(route.key, range);
   }
 
-  head(key: string): Promise<BlobInfo | null> {
+  async head(key: string): Promise<BlobInfo | null> {
     const route = this.route(key);
     return route.store.head(route.key);
   }
 
-  delete(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
     const route = this.route(key);
     return route.store.delete(route.key);
   }
@@ -65,22 +67,22 @@ export class RegionalBlobStore implements BlobStore {
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
-  createMultipart(key: string, options: { size: number; contentType?: string }): Promise<MultipartBlobUpload> {
+  async createMultipart(key: string, options: { size: number; contentType?: string }): Promise<MultipartBlobUpload> {
     const route = this.route(key);
     return route.store.createMultipart(route.key, options);
   }
 
-  uploadPart(key: string, uploadId: string, part: UploadPartInput, body: Readable): Promise<CompletedPart> {
+  async uploadPart(key: string, uploadId: string, part: UploadPartInput, body: Readable): Promise<CompletedPart> {
     const route = this.route(key);
     return route.store.uploadPart(route.key, uploadId, part, body);
   }
 
-  completeMultipart(key: string, uploadId: string, parts: CompletedPart[]): Promise<BlobInfo> {
+  async completeMultipart(key: string, uploadId: string, parts: CompletedPart[]): Promise<BlobInfo> {
     const route = this.route(key);
     return route.store.completeMultipart(route.key, uploadId, parts);
   }
 
-  abortMultipart(key: string, uploadId: string): Promise<void> {
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
     const route = this.route(key);
     return route.store.abortMultipart(route.key, uploadId);
   }
@@ -96,7 +98,7 @@ export class RegionalBlobStore implements BlobStore {
   }
 
   /** Throws when a region's store cannot be reached. */
-  pingRegion(region: string): Promise<void> {
+  async pingRegion(region: string): Promise<void> {
     return this.storeOf(region).ping();
   }
 
