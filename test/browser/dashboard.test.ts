@@ -853,6 +853,9 @@ describeWhenBrowser('dashboard')('the dashboard in Chromium', () => {
     await signInWithKeys(tab, trove.publicKey, trove.secretKey);
     await page.getByTestId('nav-settings').click();
     await expect.poll(() => page.getByTestId('secret-row').count()).toBe(1);
+    // The region holding the project's files: the default one on a server without TROVE_REGIONS.
+    expect((await page.getByTestId('settings-region').textContent())?.trim()).toBe('default');
+    expect((await restOk<{ region: string }>('/project/')).region).toBe('default');
     await shot(page, 'settings');
 
     await page.getByTestId('settings-name').fill('Holiday photos');

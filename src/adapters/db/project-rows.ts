@@ -89,6 +89,25 @@ async function upsert(db: Kysely<Database>, table: ProjectTable, rows: Row[]): P
   await sql`insert into ${sql.table(table.name)} (${sql.join(columns.map((column) => sql.ref(column)))}) values ${values} on conflict (${sql.join(table.key.map((column) => sql.ref(column)))}) ${conflict}`.execute(db);
 }
 
+/**
+ * Upserts a page; while the project keeps writing, a row can appear after its parent's table was
+ * copied (a new file's analysis), and fails its foreign key. Such rows are left for the next sync:
+ * the one with writes paused copies the parent first, and the comparison after it proves nothing
+ * was left out.
+ */
+async function upsertPresentParents(db: Kysely<Database>, table: ProjectTable, rows: Row[]): Promise<void> {
+  try {
+    await upsert(db, table, rows);
+  } catch (error) {
+    if (!isForeignKeyViolation(error)) throw error;
+    for (const row of rows) {
+      await upsert(db, table, [row]).catch((rowError: unknown) => {
+        if (!isForeignKeyViolation(rowError)) throw rowError;
+      });
+    }
+  }
+}
+
 async function deleteKeys(db: Kysely<Database>, table: ProjectTable, keys: unknown[][]): Promise<void> {
   if (keys.length === 0) return;
   const columns = sql.join(table.key.map((column) => sql.ref(column)));
@@ -110,9 +129,6 @@ async function* pages(db: Kysely<Database>, table: ProjectTable, projectId: stri
 
 const same = (a: Row, b: Row): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** Copy passes tried before a foreign key still failing is reported. */
-const COPY_PASSES = 5;
-
 /** A row whose parent the target lacks: PostgreSQL's 23503, SQLite's SQLITE_CONSTRAINT_FOREIGNKEY. */
 function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -129,16 +145,7 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
   async sync(projectId: string, from: string, to: string, options: { signal?: AbortSignal; onRows?: (table: string, rows: number) => void } = {}): Promise<void> {
     const source = await this.db(from);
     const target = await this.db(to);
-    // While the project keeps writing, a row can appear after its parent's table was copied (a new
-    // file's analysis): its insert then fails its foreign key, and a pass from the top copies both.
-    for (let pass = 1; ; pass++) {
-      try {
-        await this.copyRows(projectId, source, target, options);
-        break;
-      } catch (error) {
-        if (pass >= COPY_PASSES || !isForeignKeyViolation(error)) throw error;
-      }
-    }
+    await this.copyRows(projectId, source, target, options);
     for (const table of [...PROJECT_TABLES].reverse()) {
       for await (const page of pages(target, table, projectId, options.signal)) {
         const kept = await rowsWithKeys(source, table, page.map((row) => keyOf(table, row)));
@@ -158,7 +165,7 @@ export class KyselyProjectRowCopier implements ProjectRowCopier {
           const there = present.get(keyText(table, row));
           return there === undefined || !same(there, row);
         });
-        await upsert(target, table, changed);
+        await upsertPresentParents(target, table, changed);
         copied += page.length;
         options.onRows?.(table.name, copied);
       }

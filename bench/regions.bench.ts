@@ -1,0 +1,145 @@
+/**
+ * Moving a project between regions: how fast its originals are copied to the new region's storage,
+ * and checked there, against copying the same folder directly (`fs.cp`, the ceiling).
+ *
+ * Two regions on this machine, each a folder (`west`, where the project lives, and the default
+ * region), one SQLite main database and a west shard `w`. BENCH_FILES originals of BENCH_FILE_KIB KiB
+ * (random bytes) are written through the regional blob store and recorded on `w`, as uploads would be.
+ * Each round then measures, in alternating order (so a busy machine slows both alike):
+ *   trove   ProjectBlobCopy.copy: the move's copy of every original the shard's rows name (pages of
+ *           500 rows, 8 copies at once, each checked absent first), then verify (each original's size
+ *           in the new region), as `trove projects move --region` runs them;
+ *   direct  fs.cp of the west folder's originals into the default folder.
+ * The copies are deleted after each measurement. The table gives medians, MB/s and the ratio
+ * direct time / Trove time (the median of the rounds' ratios: 1 is as fast as the copy itself).
+ *
+ *   npm run bench:regions                    (about a minute)
+ *   BENCH_ROUNDS=5 BENCH_FILES=2000 BENCH_FILE_KIB=64
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { FsBlobStore } from '../src/adapters/blob/fs.blob-store.js';
+import { RegionalBlobStore } from '../src/adapters/blob/regional.blob-store.js';
+import { KyselyMetadataStore } from '../src/adapters/db/kysely-metadata-store.js';
+import { KyselyProjectRowCopier } from '../src/adapters/db/project-rows.js';
+import { KyselyShardSet } from '../src/adapters/db/shard-set.js';
+import { originalBlobKey, regionBlobRoot } from '../src/domain/blob-layout.js';
+import type { StoredFile } from '../src/domain/file.js';
+import { ProjectBlobCopy } from '../src/services/project-blob-copy.js';
+import { percentile } from './lib/trove-process.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const FILES = Number(process.env.BENCH_FILES ?? 2000);
+const FILE_BYTES = Number(process.env.BENCH_FILE_KIB ?? 64) * 1024;
+
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'trove-bench-regions-'));
+  const folders = { default: path.join(dir, 'default'), west: path.join(dir, 'west') };
+  const blobs = new RegionalBlobStore(
+    new Map([
+      ['default', new FsBlobStore({ root: folders.default })],
+      ['west', new FsBlobStore({ root: folders.west })],
+    ]),
+    'default',
+    'default',
+  );
+  const main = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'main.db') });
+  await main.migrate();
+  const shards = await KyselyShardSet.open(main, { configured: [{ name: 'w', database: { kind: 'sqlite', path: path.join(dir, 'w.db') }, region: 'west' }], poolSize: 1, cacheTtlMs: 60_000 });
+  try {
+    const project = await main.projects.create({ id: randomUUID(), name: 'Moving', publicKey: 'pk_bench_regions', shard: 'w', createdAt: new Date().toISOString() });
+    await shards.anchor('w', project);
+    const shard = await shards.forProject(project.id);
+    const west = regionBlobRoot('west');
+    const now = new Date().toISOString();
+    const files: StoredFile[] = [];
+    for (let i = 0; i < FILES; i++) {
+      const uuid = randomUUID();
+      const blobKey = originalBlobKey(uuid, west);
+      await blobs.put(blobKey, Readable.from([randomBytes(FILE_BYTES)]), { size: FILE_BYTES });
+      files.push({
+        uuid,
+        projectId: project.id,
+        size: FILE_BYTES,
+        mimeType: 'application/octet-stream',
+        isImage: false,
+        originalFilename: `f${i}.bin`,
+        filename: `f${i}.bin`,
+        sha256: '',
+        blobKey,
+        contentInfo: null,
+        metadata: {},
+        tags: [],
+        appdata: {},
+        scanStatus: null,
+        source: null,
+        sourceUrl: null,
+        datetimeUploaded: now,
+        datetimeStored: now,
+        datetimeRemoved: null,
+        expiresAt: null,
+      });
+    }
+    for (let i = 0; i < files.length; i += 500) await shard.files.insertMany(files.slice(i, i + 500));
+    const copier = new ProjectBlobCopy(blobs, new KyselyProjectRowCopier(shards));
+    const from = { shard: 'w', root: west };
+    const to = { shard: 'w', root: regionBlobRoot(null) };
+    const megabytes = (FILES * FILE_BYTES) / 1e6;
+    console.log(`${FILES} originals of ${FILE_BYTES / 1024} KiB (${megabytes.toFixed(0)} MB) per copy, ${ROUNDS} rounds`);
+
+    const times = { trove: [] as number[], verify: [] as number[], direct: [] as number[] };
+    const ratios: number[] = [];
+    const runTrove = async () => {
+      const started = performance.now();
+      const report = await copier.copy(project.id, from, to);
+      const copied = performance.now();
+      const verified = await copier.verify(project.id, from, to);
+      if (report.copied !== FILES || verified !== FILES) throw new Error(`copied ${report.copied}, verified ${verified} of ${FILES}`);
+      times.verify.push(performance.now() - copied);
+      await rm(path.join(folders.default, 'originals'), { recursive: true, force: true });
+      return copied - started;
+    };
+    const runDirect = async () => {
+      const started = performance.now();
+      await cp(path.join(folders.west, 'originals'), path.join(folders.default, 'originals'), { recursive: true });
+      const took = performance.now() - started;
+      await rm(path.join(folders.default, 'originals'), { recursive: true, force: true });
+      return took;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      let trove: number;
+      let direct: number;
+      if (round % 2 === 0) {
+        trove = await runTrove();
+        direct = await runDirect();
+      } else {
+        direct = await runDirect();
+        trove = await runTrove();
+      }
+      times.trove.push(trove);
+      times.direct.push(direct);
+      ratios.push(direct / trove);
+      console.log(`round ${round + 1}: trove ${trove.toFixed(0)} ms (+ verify ${times.verify.at(-1)!.toFixed(0)} ms), direct ${direct.toFixed(0)} ms, ratio ${(direct / trove).toFixed(2)}`);
+    }
+    const rate = (ms: number) => `${(megabytes / (ms / 1000)).toFixed(0)} MB/s, ${(FILES / (ms / 1000)).toFixed(0)} files/s`;
+    console.log('');
+    console.log('| copy | median time | throughput |');
+    console.log('| --- | ---: | ---: |');
+    console.log(`| Trove (ProjectBlobCopy.copy) | ${median(times.trove).toFixed(0)} ms | ${rate(median(times.trove))} |`);
+    console.log(`| Trove verify (size of each, in the new region) | ${median(times.verify).toFixed(0)} ms | ${(FILES / (median(times.verify) / 1000)).toFixed(0)} files/s |`);
+    console.log(`| direct (fs.cp of the folder) | ${median(times.direct).toFixed(0)} ms | ${rate(median(times.direct))} |`);
+    console.log(`\ndirect / Trove: ${median(ratios).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+  } finally {
+    await shards.close();
+    await main.close();
+    await blobs.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
