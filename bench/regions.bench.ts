@@ -7,9 +7,11 @@
  * (random bytes) are written through the regional blob store and recorded on `w`, as uploads would be.
  * Each round then measures, in alternating order (so a busy machine slows both alike):
  *   trove   ProjectBlobCopy.copy: the move's copy of every original the shard's rows name (pages of
- *           500 rows, 8 copies at once, each checked absent first), then verify (each original's size
- *           in the new region), as `trove projects move --region` runs them;
- *   direct  fs.cp of the west folder's originals into the default folder.
+ *           500 rows, 32 copies at once, each checked absent first; each written as every original
+ *           is, fsynced with its folder before it counts, since the old region's copy is deleted
+ *           after the switch), then verify (each original's size in the new region), as
+ *           `trove projects move --region` runs them;
+ *   direct  fs.cp of the west folder's originals into the default folder (no fsync).
  * The copies are deleted after each measurement. The table gives medians, MB/s and the ratio
  * direct time / Trove time (the median of the rounds' ratios: 1 is as fast as the copy itself).
  *

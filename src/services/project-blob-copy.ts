@@ -4,7 +4,7 @@ import type { ProjectRowCopier, StoredOriginal } from '../ports/shards.js';
 
 /** Originals listed per page, and copied at once within a page. */
 const PAGE = 500;
-const PARALLEL = 8;
+const PARALLEL = 32;
 
 /** Where a project's originals are and go: a shard and the root of its region's keys. */
 export interface OriginalsPlace {
