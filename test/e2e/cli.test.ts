@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,7 +108,7 @@ describe('trove command line', () => {
     expect(typo.status).not.toBe(0);
     expect(typo.stdout).toBe('');
     expect(typo.stderr).toContain('Unknown option --max-filesize for "trove projects create". Did you mean --max-file-size?');
-    expect(typo.stderr).toMatch(/^Valid options: --name, --public-key, --shard, --auto-store, --signed-uploads, --max-file-size, --allowed-types, --scan-on-upload, --purge-infected$/m);
+    expect(typo.stderr).toMatch(/^Valid options: --name, --public-key, --region, --shard, --auto-store, --signed-uploads, --max-file-size, --allowed-types, --scan-on-upload, --purge-infected$/m);
     expect(runCli(['projects', 'list'], env).stdout).not.toContain('typopublickey1');
   });
 
@@ -309,8 +309,8 @@ describe('trove shards and moves', () => {
     expect(runCli(['projects', 'create', '--name', 'Third', '--public-key', 'thirdpublickey1', '--shard', 'b'], env).stdout).toMatch(/shard:\s+b/);
     const listed = runCli(['shards', 'list'], env);
     expect(listed.status, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(/^main\s+main\s+1\s+0\s+0\s+\(DATABASE_URL\)$/m);
-    expect(listed.stdout).toMatch(/^b\s+database\s+2\s+0\s+0\s+sqlite:\/\//m);
+    expect(listed.stdout).toMatch(/^main\s+default\s+main\s+1\s+0\s+0\s+\(DATABASE_URL\)$/m);
+    expect(listed.stdout).toMatch(/^b\s+default\s+database\s+2\s+0\s+0\s+sqlite:\/\//m);
     const migrated = runCli(['migrate'], env);
     expect(migrated.stdout).toMatch(/^main: up to date$/m);
     expect(migrated.stdout).toMatch(/^b: up to date$/m);
@@ -368,8 +368,136 @@ describe('trove shards and moves', () => {
     const left = (await shards.fanOut(async (scan) => (scan.shardName === 'b' ? scan.usage.totals() : null))).find((o) => o.shard === 'b');
     expect(left?.ok && left.value?.files).toBe(0);
     expect(runCli(['projects', 'move', '--public-key', 'firstpublickey1', '--rollback'], env).stderr).toContain('no move under way');
-    expect(runCli(['projects', 'move', '--public-key', 'firstpublickey1'], env).stderr).toContain('Give either --to SHARD or --rollback.');
+    expect(runCli(['projects', 'move', '--public-key', 'firstpublickey1'], env).stderr).toContain('Give --to SHARD, --region REGION (or both), or --rollback.');
     await shards.close();
     await main.close();
+  });
+});
+
+describe('trove regions', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  /** Where a region's fs storage keeps the original of `uuid`. */
+  const original = (region: string, uuid: string) => path.join(dataDir, region, 'originals', uuid.slice(0, 2), uuid);
+  const exists = (file: string) => stat(file).then(() => true, () => false);
+  const projectBlock = (listed: string, publicKey: string) => listed.split('\n\n').find((block) => block.includes(`  public key:     ${publicKey}\n`)) ?? '';
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'trove-regions-cli-'));
+    env = {
+      DATA_DIR: dataDir,
+      TROVE_SHARD_CACHE_TTL: '100ms',
+      TROVE_DEFAULT_REGION: 'east',
+      STORAGE_URL: `file://${path.join(dataDir, 'east')}`,
+      TROVE_REGIONS: `west=file://${path.join(dataDir, 'west')}`,
+      TROVE_SHARDS: `b=sqlite://${path.join(dataDir, 'shard-b.db')},w@west=sqlite://${path.join(dataDir, 'shard-w.db')}`,
+    };
+    // Before commands run at once: processes migrating a new SQLite database together race each other.
+    const migrated = await runCliAsync(['migrate'], env);
+    expect(migrated.status, migrated.stderr).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  // Each command line takes seconds to start: the commands that do not depend on each other run at once.
+  it('adds shards and creates projects in declared regions only, and lists each with its region', { timeout: 120_000 }, async () => {
+    const [added, north, east, nowhere, astray] = await Promise.all([
+      runCliAsync(['shards', 'add', 'c', `sqlite://${path.join(dataDir, 'shard-c.db')}`, '--region', 'west'], env),
+      runCliAsync(['shards', 'add', 'n', `sqlite://${path.join(dataDir, 'shard-n.db')}`, '--region', 'north'], env),
+      runCliAsync(['projects', 'create', '--name', 'East', '--public-key', 'eastpublickey1'], env),
+      runCliAsync(['projects', 'create', '--name', 'North', '--public-key', 'northpublickey1', '--region', 'north'], env),
+      runCliAsync(['projects', 'create', '--name', 'Astray', '--public-key', 'astraypublickey1', '--region', 'west', '--shard', 'b'], env),
+    ]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain('added shard "c"');
+    expect(added.stdout).toContain('in region "west"');
+    expect(north.status).toBe(1);
+    expect(north.stderr).toContain('No region is named "north"; the regions are east, west');
+    expect(east.status, east.stderr).toBe(0);
+    expect(east.stdout).toMatch(/^ {2}region: {9}east$/m);
+    expect(east.stdout).toMatch(/^ {2}shard: {10}(main|b)$/m);
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toContain('No region is named "north"');
+    expect(astray.status).toBe(1);
+    expect(astray.stderr).toContain('Shard "b" is in region "east", not "west".');
+
+    const west = await runCliAsync(['projects', 'create', '--name', 'West', '--public-key', 'westpublickey1', '--region', 'west'], env);
+    expect(west.status, west.stderr).toBe(0);
+    expect(west.stdout).toMatch(/^ {2}region: {9}west$/m);
+    expect(west.stdout).toMatch(/^ {2}shard: {10}(w|c)$/m);
+
+    const [shards, projects] = await Promise.all([runCliAsync(['shards', 'list'], env), runCliAsync(['projects', 'list'], env)]);
+    expect(shards.status, shards.stderr).toBe(0);
+    expect(shards.stdout).toMatch(/^SHARD\s+REGION\s+SOURCE\s+PROJECTS\s+FILES\s+BYTES\s+URL$/m);
+    expect(shards.stdout).toMatch(/^main\s+east\s+main\s+[01]\s+0\s+0\s+\(DATABASE_URL\)$/m);
+    expect(shards.stdout).toMatch(/^b\s+east\s+environment\s+[01]\s+0\s+0\s+sqlite:\/\//m);
+    expect(shards.stdout).toMatch(/^w\s+west\s+environment\s+[01]\s+0\s+0\s+sqlite:\/\//m);
+    expect(shards.stdout).toMatch(/^c\s+west\s+database\s+[01]\s+0\s+0\s+sqlite:\/\//m);
+    expect(shards.stdout).not.toMatch(/^n\s/m);
+    expect(projects.status, projects.stderr).toBe(0);
+    expect(projectBlock(projects.stdout, 'westpublickey1')).toMatch(/^ {2}region: {9}west$/m);
+    expect(projectBlock(projects.stdout, 'eastpublickey1')).toMatch(/^ {2}region: {9}east$/m);
+    expect(projects.stdout).not.toContain('northpublickey1');
+    expect(projects.stdout).not.toContain('astraypublickey1');
+  });
+
+  it('moves a project to another region with its originals, while a server keeps serving them', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, [...TSX, MAIN, 'serve'], {
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await waitForHealth(url, child);
+      const contents = Array.from({ length: 4 }, (_, i) => `west file number ${i}\n`.repeat(i + 1));
+      const uuids: string[] = [];
+      for (const [i, content] of contents.entries()) {
+        const form = new FormData();
+        form.set('UPLOADCARE_PUB_KEY', 'westpublickey1');
+        form.set('file', new Blob([content]), `w${i}.txt`);
+        const response = await fetch(`${url}/upload/base/`, { method: 'POST', body: form });
+        expect(response.status).toBe(200);
+        uuids.push(((await response.json()) as { file: string }).file);
+      }
+      for (const [i, uuid] of uuids.entries()) {
+        expect(await readFile(original('west', uuid), 'utf8')).toBe(contents[i]);
+        expect(await exists(original('east', uuid))).toBe(false);
+      }
+
+      const moved = await runCliAsync(['projects', 'move', '--public-key', 'westpublickey1', '--region', 'east'], env);
+      expect(moved.status, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/^project westpublickey1: moved from "(w|c)" to "(main|b)"$/m);
+      expect(moved.stderr).toContain(`originals: ${uuids.length} copied`);
+      for (const [i, uuid] of uuids.entries()) {
+        expect(await readFile(original('east', uuid), 'utf8')).toBe(contents[i]);
+        expect(await exists(original('west', uuid))).toBe(false);
+      }
+      // The server has seen the switch (its shard cache lives 100 ms): it reads them from east now.
+      for (const [i, uuid] of uuids.entries()) {
+        const response = await fetch(`${url}/${uuid}/`);
+        expect(response.status, uuid).toBe(200);
+        expect(await response.text()).toBe(contents[i]);
+      }
+
+      const [listed, again, nowhere] = await Promise.all([
+        runCliAsync(['projects', 'list'], env),
+        runCliAsync(['projects', 'move', '--public-key', 'westpublickey1', '--region', 'east'], env),
+        runCliAsync(['projects', 'move', '--public-key', 'westpublickey1', '--region', 'north'], env),
+      ]);
+      expect(projectBlock(listed.stdout, 'westpublickey1')).toMatch(/^ {2}region: {9}east$/m);
+      expect(projectBlock(listed.stdout, 'westpublickey1')).toMatch(/^ {2}shard: {10}(main|b)$/m);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toContain('The project is in region "east" already');
+      expect(nowhere.status).toBe(1);
+      expect(nowhere.stderr).toContain('No region is named "north"');
+
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

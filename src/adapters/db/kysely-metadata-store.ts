@@ -44,6 +44,9 @@ function createKysely(config: DatabaseConfig): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/** Tries of a SQLite migration that another process is running at the same moment (250 ms apart). */
+const SQLITE_MIGRATION_ATTEMPTS = 20;
+
 export class KyselyMetadataStore extends KyselyRepositories implements MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
 
@@ -62,9 +65,16 @@ export class KyselyMetadataStore extends KyselyRepositories implements MetadataS
       migrationTableName: 'trove_migrations',
       migrationLockTableName: 'trove_migrations_lock',
     });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(String(error));
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    for (let attempt = 1; ; attempt++) {
+      const { error, results } = await migrator.migrateToLatest();
+      if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      // SQLite has no migration lock across processes: two commands started at once on a new file
+      // both migrate, and the later one meets the other's tables. It waits for the other to finish.
+      if (this.dialect !== 'sqlite' || attempt >= SQLITE_MIGRATION_ATTEMPTS || !/already exists|duplicate column|UNIQUE constraint failed|SQLITE_BUSY|database is locked/i.test(String(error))) {
+        throw error instanceof Error ? error : new Error(String(error));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   async ping(): Promise<void> {
