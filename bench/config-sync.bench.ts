@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     // Ordinary changes touch the 50 projects o-…, the bulk one the PROJECTS projects p-….
     let phase: 'normal' | 'bulk' = 'normal';
     const delays: Record<string, number[]> = { 'normal/ordinary': [], 'bulk/ordinary': [], 'bulk/bulk': [] };
-    const replicator = new KyselyConfigReplicator(mainStore.db, copyStore.db, { batch: BATCH, tail: 100, logRetentionMs: 7 * 24 * 3_600_000 });
+    const replicator = new KyselyConfigReplicator(mainStore.db, copyStore.db, { batch: BATCH, tail: 100, logRetentionMs: 7 * 24 * 3_600_000, region: 'bench' });
     const measuring = {
       async syncOnce(now: Date) {
         const result = await replicator.syncOnce(now);

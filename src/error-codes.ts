@@ -211,6 +211,7 @@ export const ERROR_CODES = {
   MOVE_REFUSED: { statuses: [409], api: 'cli', meaning: 'The project cannot be moved as asked: it is on that shard already, another move of it is under way to a different shard, or there is no move to resume or roll back.' },
   REGION_NOT_FOUND: { statuses: [404], api: 'cli', meaning: 'No region has this name, or it has no shard: regions are TROVE_DEFAULT_REGION and those of TROVE_REGIONS, and a shard joins one with `name@region=url` in TROVE_SHARDS or `trove shards add --region`.' },
   REGION_NOT_CONFIGURED: { statuses: [503], api: 'any', meaning: 'The project’s files are in a region this node does not know: every node must list every region in TROVE_REGIONS.' },
+  MOVE_REGIONS_BEHIND: { statuses: [409], api: 'cli', meaning: 'The project switched shards, but a region’s copy of the configuration has not applied the switch yet: the old copy of its rows is kept until it has; run the move again to finish.' },
   MOVE_BLOB_MISSING: { statuses: [409], api: 'cli', meaning: 'A file’s original is missing or of another size in the region it is moving to after the copy; nothing was switched, and running the move again copies it afresh.' },
   MOVE_VERIFY_FAILED: { statuses: [409], api: 'cli', meaning: 'After copying, the project’s rows on the two shards differ; nothing was switched, and running the move again copies afresh.' },
 

@@ -290,6 +290,7 @@ const COMMANDS: readonly Command[] = [
       }
       const report = (progress: MoveProgress) => {
         if (progress.step === 'phase') process.stderr.write(`${progress.phase}${progress.detail ? `: ${progress.detail}` : ''}\n`);
+        else if (progress.step === 'regions') process.stderr.write(`  waiting for the configuration copies of ${progress.behind.map((copy) => copy.region).join(', ')} to apply change ${progress.seq}\n`);
         else if (progress.step === 'originals') process.stderr.write(`  originals: ${progress.copied} copied, ${progress.present} there already, ${progress.absent} gone\n`);
         else if (progress.rows % 1000 === 0 || progress.rows < 200) process.stderr.write(`  ${progress.step} ${progress.table}: ${progress.rows} rows\n`);
       };

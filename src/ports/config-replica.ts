@@ -21,3 +21,11 @@ export interface ConfigChangeLog {
   /** Deletes changes made before `before` (ISO time); returns how many went. */
   pruneBefore(before: string): Promise<number>;
 }
+
+/** How far the regions' copies of the configuration got, as they report it to the main database. */
+export interface ConfigCopies {
+  /** The number of the newest change logged for a project; null when none is (any more). */
+  lastChangeOf(projectId: string): Promise<number | null>;
+  /** The copies that reported since `activeSince` (ISO time) and have not applied change `seq` yet. */
+  behind(seq: number, activeSince: string): Promise<Array<{ region: string; lastSeq: number }>>;
+}

@@ -3,6 +3,7 @@ import { regionBlobRoot } from '../domain/blob-layout.js';
 import type { Project } from '../domain/project.js';
 import { createAppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
+import type { ConfigCopies } from '../ports/config-replica.js';
 import type { ProjectsRepository } from '../ports/repositories.js';
 import type { ShardPlacementService } from './shard-placement.service.js';
 import type { BlobCopyReport, OriginalsPlace, ProjectBlobCopy } from './project-blob-copy.js';
@@ -11,6 +12,7 @@ import type { MovePhase, ProjectMove, ProjectMovesRepository, ProjectRowCopier, 
 /** What a move reports as it goes (the command line prints it). */
 export type MoveProgress =
   | { step: 'copying' | 'syncing'; table: string; rows: number }
+  | { step: 'regions'; behind: Array<{ region: string; lastSeq: number }>; seq: number }
   | ({ step: 'originals' } & BlobCopyReport)
   | { step: 'phase'; phase: MovePhase | 'paused-writes' | 'verified' | 'waiting' | 'cleaning'; detail?: string };
 
@@ -20,6 +22,11 @@ interface MoveOptions {
 }
 
 const ACTIVE: readonly MovePhase[] = ['copying', 'paused', 'switched'];
+
+/** A region's copy that reported within this long counts: one silent longer is a region gone or down. */
+const ACTIVE_COPY_MS = 10 * 60_000;
+const COPY_POLL_MS = 100;
+const DEFAULT_COPIES_WAIT_MS = 60_000;
 
 /**
  * Moves a project's files between shards while it stays online. Each phase is recorded in the main
@@ -32,8 +39,9 @@ const ACTIVE: readonly MovePhase[] = ['copying', 'paused', 'switched'];
  *    compared table by table (rows and checksums).
  * 3. switched: the main database points the project at the new shard, in the same transaction as
  *    the phase; every process drops its cached shard of the project.
- * 4. done: after twice the processes' shard-cache lifetime (no process still sends the project to
- *    the old shard), the old copy is deleted; its fence stays, refusing all but deletions.
+ * 4. done: once every region's configuration copy has applied the switch, and twice the processes'
+ *    shard-cache lifetime later (no process still sends the project to the old shard), the old copy
+ *    is deleted; its fence stays, refusing all but deletions.
  *
  * A shard in another region moves the project to that region: its originals are copied to the new
  * region's storage while it keeps working (1), what is missing is copied once writes pause, and each
@@ -48,8 +56,11 @@ export class ProjectMoveService {
     private readonly shards: ShardResolver & Pick<ShardAdmin, 'describe' | 'refresh' | 'ping' | 'anchor'>,
     private readonly changes: { projectChanged(projectId: string): Promise<void> },
     private readonly clock: Clock,
-    private readonly settings: { shardCacheTtlMs: number },
+    /** `copiesWaitMs`: how long the clean-up waits for the regions' copies (default a minute). */
+    private readonly settings: { shardCacheTtlMs: number; copiesWaitMs?: number },
     private readonly originals: ProjectBlobCopy,
+    /** The regions' configuration copies: each must have applied the switch before the old rows go. */
+    private readonly copies: ConfigCopies,
   ) {}
 
   /** The project's last move (under way or ended), or null. */
@@ -177,9 +188,12 @@ export class ProjectMoveService {
       step('switched');
     }
     if (phase === 'switched') {
+      // A region reads the project's shard from its own copy of the configuration: the switch is
+      // seen there once that copy has applied it.
+      const seenEverywhereAt = Math.max(switchedAt, await this.switchInEveryCopy(projectId, signal, onProgress));
       // A process that read the old shard just before the switch trusts it for one cache lifetime;
       // its writes meet the fence meanwhile, and it must not read a copy half deleted.
-      const wait = Math.min(switchedAt + 2 * this.settings.shardCacheTtlMs - Date.now(), 2 * this.settings.shardCacheTtlMs);
+      const wait = Math.min(seenEverywhereAt + 2 * this.settings.shardCacheTtlMs - Date.now(), 2 * this.settings.shardCacheTtlMs);
       if (wait > 0) {
         onProgress?.({ step: 'phase', phase: 'waiting', detail: `${Math.ceil(wait / 1000)} s for every process to see the switch` });
         await sleep(wait, undefined, signal ? { signal } : undefined);
@@ -196,6 +210,34 @@ export class ProjectMoveService {
     const ended = await this.moves.find(projectId);
     if (!ended) throw new Error('the move record disappeared');
     return ended;
+  }
+
+  /**
+   * Waits until every region's copy of the configuration that reported lately has applied the
+   * project's switch (its newest logged change); returns when (wall time; 0 at once when none lags).
+   * A copy still behind after `copiesWaitMs` stops the move before its clean-up: the project works
+   * on its new shard, and the same command finishes the move later.
+   */
+  private async switchInEveryCopy(projectId: string, signal: AbortSignal | undefined, onProgress: MoveOptions['onProgress']): Promise<number> {
+    const seq = await this.copies.lastChangeOf(projectId);
+    if (seq === null) return 0;
+    const started = Date.now();
+    let waited = false;
+    for (;;) {
+      const behind = await this.copies.behind(seq, new Date(Date.now() - ACTIVE_COPY_MS).toISOString());
+      if (behind.length === 0) return waited ? Date.now() : 0;
+      if (!waited) onProgress?.({ step: 'regions', behind, seq });
+      waited = true;
+      if (Date.now() - started > (this.settings.copiesWaitMs ?? DEFAULT_COPIES_WAIT_MS)) {
+        const lagging = behind.map((copy) => `${copy.region} (at change ${copy.lastSeq})`).join(', ');
+        throw createAppError(
+          'MOVE_REGIONS_BEHIND',
+          409,
+          `The project is on its new shard, but the configuration copy of ${lagging} has not applied change ${seq}, its switch, after ${Math.round((this.settings.copiesWaitMs ?? DEFAULT_COPIES_WAIT_MS) / 1000)} s: the old copy is kept until it has. Run the move again to finish it.`,
+        );
+      }
+      await sleep(COPY_POLL_MS, undefined, signal ? { signal } : undefined);
+    }
   }
 
   /** A shard with the root of its region's keys. */

@@ -8,6 +8,7 @@ import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
 import { systemClock } from '../lib/clock.js';
 import { openBlobStore, openMetadataStore, openShards, regionNames } from './storage.js';
 import { ProjectBlobCopy } from '../services/project-blob-copy.js';
+import { KyselyConfigCopies } from '../adapters/db/config-replica.js';
 
 /** What the command line's project and shard commands work on: the main database and the shard map. */
 interface Administration {
@@ -38,6 +39,7 @@ export async function withAdministration<T>(config: Config, run: (admin: Adminis
         systemClock,
         { shardCacheTtlMs: config.shards.cacheTtlMs },
         new ProjectBlobCopy(blobs, rows),
+        new KyselyConfigCopies(store.db),
       );
       try {
         return await run({ main: store, shards, placement, projects: new ProjectService(store.projects, placement), moves });

@@ -17,6 +17,6 @@ export function createConfigSync(
 ): ConfigSyncService | null {
   const { config, clock, metrics, logger } = basics;
   if (!storage.configCopy) return null;
-  const replicator = new KyselyConfigReplicator(storage.metadata.db, storage.configCopy.db, { batch: config.region.syncBatch, tail: TAIL, logRetentionMs: config.region.logRetentionMs });
+  const replicator = new KyselyConfigReplicator(storage.metadata.db, storage.configCopy.db, { batch: config.region.syncBatch, tail: TAIL, logRetentionMs: config.region.logRetentionMs, region: config.region.name });
   return new ConfigSyncService(replicator, changes, clock, metrics, logger, { region: config.region.name, intervalMs: config.region.syncIntervalMs });
 }

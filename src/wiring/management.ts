@@ -24,6 +24,7 @@ import { regionNames, type Storage } from './storage.js';
 import { createPurgeTargets } from './purge.js';
 import { ShardPlacementService } from '../services/shard-placement.service.js';
 import { ProjectBlobCopy } from '../services/project-blob-copy.js';
+import { KyselyConfigCopies } from '../adapters/db/config-replica.js';
 import { ProjectMoveService } from '../services/project-move.service.js';
 import { KyselyProjectRowCopier } from '../adapters/db/project-rows.js';
 import { createProjectStorages } from './storages.js';
@@ -126,7 +127,7 @@ export function createManagement(
     files,
     search,
     placement,
-    moves: new ProjectMoveService(metadata.projects, metadata.moves, rowCopier, shards, caches, clock, { shardCacheTtlMs: config.shards.cacheTtlMs }, new ProjectBlobCopy(storage.blobs, rowCopier)),
+    moves: new ProjectMoveService(metadata.projects, metadata.moves, rowCopier, shards, caches, clock, { shardCacheTtlMs: config.shards.cacheTtlMs }, new ProjectBlobCopy(storage.blobs, rowCopier), new KyselyConfigCopies(metadata.db)),
     projects: new ProjectService(metadata.projects, placement, caches),
     webhooks,
     eager: new EagerTransformService(shards, coordination.jobs, delivery.transform, config.transform),

@@ -270,6 +270,17 @@ describe.skipIf(skip)('two regions: configuration copies, placement, delivery ac
       await uploads;
     }
     expect(finished.phase).toBe('done');
+    // The old rows went only once both regions' copies had applied the switch.
+    const client = new pg.Client({ connectionString: mainUrl });
+    await client.connect();
+    try {
+      const { rows: switched } = await client.query<{ seq: string }>('select max(seq) as seq from config_changes where project_id = $1', [westProject.id]);
+      const { rows: copiesSeen } = await client.query<{ region: string; last_seq: string }>('select region, last_seq from config_copies order by region');
+      expect(copiesSeen.map((copy) => copy.region)).toEqual(['east', 'west']);
+      for (const copy of copiesSeen) expect(Number(copy.last_seq)).toBeGreaterThanOrEqual(Number(switched[0]!.seq));
+    } finally {
+      await client.end();
+    }
     expect(refused.every((status) => status === 503)).toBe(true);
     expect(during.length).toBeGreaterThan(0);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KyselyConfigChangeLog, KyselyConfigReplicator } from '../../src/adapters/db/config-replica.js';
+import { KyselyConfigChangeLog, KyselyConfigCopies, KyselyConfigReplicator } from '../../src/adapters/db/config-replica.js';
 import { KyselyMetadataStore } from '../../src/adapters/db/kysely-metadata-store.js';
 
 const RETENTION_MS = 7 * 24 * 3_600_000;
@@ -23,7 +23,7 @@ describe('a region copy of the configuration (SQLite)', () => {
     copy = new KyselyMetadataStore({ kind: 'sqlite', path: path.join(dir, 'copy.db') });
     await main.migrate();
     await copy.migrate();
-    replicator = new KyselyConfigReplicator(main.db, copy.db, { batch: 3, tail: 2, logRetentionMs: RETENTION_MS });
+    replicator = new KyselyConfigReplicator(main.db, copy.db, { batch: 3, tail: 2, logRetentionMs: RETENTION_MS, region: 'west' });
     clock = Date.now();
   });
 
@@ -126,6 +126,23 @@ describe('a region copy of the configuration (SQLite)', () => {
     await replicator.syncOnce(now());
     expect((await copy.projects.findById(kept.id))?.name).toBe('Kept (renamed)');
     expect(await copy.projects.findById(gone.id)).toBeNull();
+  });
+
+  it('reports how far it got to the main database, where moves read which copies lag', async () => {
+    const project = await main.projects.create({ name: 'Site', publicKey: 'pk_report' });
+    await replicator.syncOnce(now());
+    const copies = new KyselyConfigCopies(main.db);
+    const seq = await copies.lastChangeOf(project.id);
+    const reported = await main.db.selectFrom('config_copies').selectAll().execute();
+    expect(reported).toEqual([{ region: 'west', last_seq: seq, updated_at: now().toISOString() }]);
+    expect(await copies.behind(seq!, new Date(clock - 60_000).toISOString())).toEqual([]);
+    await main.projects.update(project.id, { name: 'Renamed' });
+    const next = await copies.lastChangeOf(project.id);
+    expect(next).toBeGreaterThan(seq!);
+    expect(await copies.behind(next!, new Date(clock - 60_000).toISOString())).toEqual([{ region: 'west', lastSeq: seq }]);
+    // A copy that has not reported for longer than asked does not count.
+    expect(await copies.behind(next!, new Date(clock + 60_000).toISOString())).toEqual([]);
+    expect(await copies.lastChangeOf('no-such-project')).toBeNull();
   });
 
   it('prunes only changes older than the time given', async () => {

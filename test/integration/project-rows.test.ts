@@ -9,33 +9,13 @@ import { KyselyProjectRowCopier } from '../../src/adapters/db/project-rows.js';
 import { KyselyShardSet } from '../../src/adapters/db/shard-set.js';
 import { originalBlobKey, regionBlobRoot } from '../../src/domain/blob-layout.js';
 import type { StoredFile } from '../../src/domain/file.js';
+import { storedFile } from '../helpers/stored-file.js';
 import type { Project } from '../../src/domain/project.js';
 
-function storedFile(projectId: string, blobRoot: string): StoredFile {
+/** A file record of the project with its original under `root` (its region's key root). */
+function inRegion(projectId: string, root: string): StoredFile {
   const uuid = randomUUID();
-  const now = new Date().toISOString();
-  return {
-    uuid,
-    projectId,
-    size: 3,
-    mimeType: 'image/png',
-    isImage: true,
-    originalFilename: 'a.png',
-    filename: 'a.png',
-    sha256: '',
-    blobKey: originalBlobKey(uuid, blobRoot),
-    contentInfo: null,
-    metadata: {},
-    tags: [],
-    appdata: {},
-    scanStatus: null,
-    source: null,
-    sourceUrl: null,
-    datetimeUploaded: now,
-    datetimeStored: now,
-    datetimeRemoved: null,
-    expiresAt: null,
-  };
+  return storedFile({ projectId, uuid, size: 3, blobKey: originalBlobKey(uuid, root) });
 }
 
 /** Copying a project's rows between two shards (SQLite) while the project keeps writing. */
@@ -79,7 +59,7 @@ describe('project rows copied between shards', () => {
 
   it('leaves a row whose parent appeared after its table was copied for the next sync, which then copies both', async () => {
     const source = await shards.forProject(project.id);
-    const first = storedFile(project.id, regionBlobRoot('west'));
+    const first = inRegion(project.id, regionBlobRoot('west'));
     await source.files.insertMany([first]);
     expect(await source.imageAnalysis.save(analysisOf(first))).toBe(true);
     const copier = new KyselyProjectRowCopier(shards);
@@ -117,7 +97,7 @@ describe('project rows copied between shards', () => {
     const source = await shards.forProject(project.id);
     expect(source.region).toBe('west');
     expect(source.blobRoot).toBe('regions/west/');
-    const files = Array.from({ length: 5 }, () => storedFile(project.id, source.blobRoot));
+    const files = Array.from({ length: 5 }, () => inRegion(project.id, source.blobRoot));
     await source.files.insertMany(files);
     const copier = new KyselyProjectRowCopier(shards);
     const firstPage = await copier.originals(project.id, 'w', null, 3);
@@ -126,6 +106,6 @@ describe('project rows copied between shards', () => {
     expect(listed.map((o) => o.uuid)).toEqual(files.map((f) => f.uuid).sort());
     for (const original of listed) expect(original).toEqual({ uuid: original.uuid, key: originalBlobKey(original.uuid), size: 3 });
     // A key of another region cannot be recorded on this shard.
-    await expect(source.files.insertMany([storedFile(project.id, '')])).rejects.toMatchObject({ code: 'PROJECT_MOVING' });
+    await expect(source.files.insertMany([inRegion(project.id, '')])).rejects.toMatchObject({ code: 'PROJECT_MOVING' });
   });
 });

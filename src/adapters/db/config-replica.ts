@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ConfigChangeLog, ConfigReplicator, ConfigSyncResult } from '../../ports/config-replica.js';
+import type { ConfigChangeLog, ConfigCopies, ConfigReplicator, ConfigSyncResult } from '../../ports/config-replica.js';
 import type { Database } from './schema.js';
 
 /** The one row of `config_replica_state` a copy keeps. */
@@ -18,7 +18,12 @@ interface ReplicatorOptions {
   tail: number;
   /** How long the main database keeps its change log (TROVE_CONFIG_LOG_RETENTION). */
   logRetentionMs: number;
+  /** The region whose copy this is: how far it got is reported to the main database under this name. */
+  region: string;
 }
+
+/** A copy reports how far it got when its cursor moves, and at least this often (moves see it active). */
+const REPORT_EVERY_MS = 10_000;
 
 /**
  * Copies the main database's configuration (projects, keys, storages, the shard map) into a region's
@@ -29,6 +34,7 @@ export class KyselyConfigReplicator implements ConfigReplicator {
   private ready: Promise<void> | null = null;
   /** Changes past the cursor this process has applied already (the tail's, or ones read again behind a hole). */
   private appliedPastCursor = new Set<number>();
+  private reported = { seq: -1, at: 0 };
 
   constructor(
     private readonly main: Kysely<Database>,
@@ -74,6 +80,7 @@ export class KyselyConfigReplicator implements ConfigReplicator {
       .set({ last_seq: advanced, updated_at: at, ...(caughtUp ? { caught_up_at: at } : {}) })
       .where('name', '=', STATE)
       .execute();
+    await this.report(advanced, now);
     const news = changes.filter((change) => !this.appliedPastCursor.has(Number(change.seq)));
     for (const change of news) this.appliedPastCursor.add(Number(change.seq));
     for (const seq of this.appliedPastCursor) if (seq <= advanced) this.appliedPastCursor.delete(seq);
@@ -83,6 +90,18 @@ export class KyselyConfigReplicator implements ConfigReplicator {
       pendingSince: unread?.created_at ?? null,
       caughtUpAt: caughtUp ? at : state.caught_up_at,
     };
+  }
+
+  /** Tells the main database how far this copy got (moves wait for every active copy to pass their switch). */
+  private async report(seq: number, now: Date): Promise<void> {
+    if (seq === this.reported.seq && now.getTime() - this.reported.at < REPORT_EVERY_MS) return;
+    const at = now.toISOString();
+    await this.main
+      .insertInto('config_copies')
+      .values({ region: this.options.region, last_seq: seq, updated_at: at })
+      .onConflict((oc) => oc.column('region').doUpdateSet({ last_seq: seq, updated_at: at }))
+      .execute();
+    this.reported = { seq, at: now.getTime() };
   }
 
   /** Marks the database a copy first: from then on its triggers log nothing of what is copied into it. */
@@ -157,5 +176,20 @@ export class KyselyConfigChangeLog implements ConfigChangeLog {
   async pruneBefore(before: string): Promise<number> {
     const result = await this.main.deleteFrom('config_changes').where('created_at', '<', before).executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+}
+
+/** What the main database knows of the regions' copies: how far each applied the change log. */
+export class KyselyConfigCopies implements ConfigCopies {
+  constructor(private readonly main: Kysely<Database>) {}
+
+  async lastChangeOf(projectId: string): Promise<number | null> {
+    const row = await this.main.selectFrom('config_changes').select((eb) => eb.fn.max('seq').as('seq')).where('project_id', '=', projectId).executeTakeFirst();
+    return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+  }
+
+  async behind(seq: number, activeSince: string): Promise<Array<{ region: string; lastSeq: number }>> {
+    const rows = await this.main.selectFrom('config_copies').selectAll().where('last_seq', '<', seq).where('updated_at', '>=', activeSince).orderBy('region').execute();
+    return rows.map((row) => ({ region: row.region, lastSeq: Number(row.last_seq) }));
   }
 }

@@ -383,6 +383,13 @@ export interface ShardsTable {
   region: string | null;
 }
 
+/** In the main database: the change each region's configuration copy has applied up to, as it last reported. */
+export interface ConfigCopiesTable {
+  region: string;
+  last_seq: number;
+  updated_at: string;
+}
+
 export interface ProjectMovesTable {
   project_id: string;
   from_shard: string;
@@ -419,6 +426,7 @@ export interface Database {
   config_changes: ConfigChangesTable;
   config_replica_state: ConfigReplicaStateTable;
   shards: ShardsTable;
+  config_copies: ConfigCopiesTable;
   project_moves: ProjectMovesTable;
   shard_fences: ShardFencesTable;
   projects: ProjectsTable;

@@ -16,6 +16,7 @@ import * as documentConversions from './0014-document-conversions.js';
 import * as shards from './0015-shards.js';
 import * as configChanges from './0016-config-changes.js';
 import * as shardRegions from './0017-shard-regions.js';
+import * as configCopies from './0018-config-copies.js';
 
 /** Migrations are imported statically so they ship inside the build and run the same from src/ and dist/. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-shards': shards,
   '0016-config-changes': configChanges,
   '0017-shard-regions': shardRegions,
+  '0018-config-copies': configCopies,
 };
 
 export const migrationProvider: MigrationProvider = {
