@@ -69,7 +69,9 @@ export const WEBHOOK_DELIVERY_JOB = {
 /** Deletes a removed file's original and derivatives from the blob store. */
 export const FILE_PURGE_JOB = {
   name: 'file.purge',
-  payload: Type.Object({ uuid: Type.String(), blobKey: Type.String() }),
+  // `projectId`: the original is deleted where the file's record says when the job runs (a region
+  // move since may have put it elsewhere). Jobs queued before it existed carry none.
+  payload: Type.Object({ uuid: Type.String(), blobKey: Type.String(), projectId: Type.Optional(Type.String()) }),
   policy: () => ({
     retry: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 3_600_000 },
     visibilityTimeoutMs: 10 * 60_000,

@@ -9,7 +9,7 @@ import { validateMetadata } from '../domain/metadata.js';
 import { checkTagCount, normalizeTags, patchTags, tagChange, type TagChange } from '../domain/tags.js';
 import type { Project } from '../domain/project.js';
 import type { ParseLimits } from '../domain/transform/uploadcare-parser.js';
-import { createAppError } from '../errors.js';
+import { createAppError, isAppError } from '../errors.js';
 import { FILE_PURGE_JOB, type FilePurgePayload } from '../jobs/catalogue.js';
 import { enqueueJob } from '../jobs/typed-jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -249,9 +249,23 @@ export class FileManagementService {
 
   /** The job that deletes a removed file's bytes and derivatives (durable: retried until done). */
   async purge(job: RunningJob<FilePurgePayload>): Promise<void> {
-    const { uuid, blobKey } = job.payload;
+    const { uuid, blobKey, projectId } = job.payload;
     await this.transform.purge(uuid);
     await this.blobs.delete(blobKey);
+    // The project may have moved to another region since the file was deleted, its original with it.
+    const current = projectId === undefined ? null : await this.removedRecord(projectId, uuid);
+    if (current && current.blobKey !== blobKey) await this.blobs.delete(current.blobKey);
+  }
+
+  /** The record of a removed file; null when there is none (or its project is gone). */
+  private async removedRecord(projectId: string, uuid: string): Promise<StoredFile | null> {
+    try {
+      const file = await (await this.shards.forProject(projectId)).files.findForProject(projectId, uuid, { includeRemoved: true });
+      return file?.datetimeRemoved ? file : null;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'PROJECT_NOT_FOUND') return null;
+      throw error;
+    }
   }
 
   /**
@@ -267,8 +281,8 @@ export class FileManagementService {
   }
 
   /** The purge job of a deleted file, queued by the event dispatcher. */
-  enqueuePurge(file: Pick<StoredFile, 'uuid' | 'blobKey'>): Promise<string> {
-    return enqueueJob(this.jobs, FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey }, { dedupeKey: `purge:${file.uuid}` });
+  enqueuePurge(file: Pick<StoredFile, 'uuid' | 'blobKey' | 'projectId'>): Promise<string> {
+    return enqueueJob(this.jobs, FILE_PURGE_JOB, { uuid: file.uuid, blobKey: file.blobKey, projectId: file.projectId }, { dedupeKey: `purge:${file.uuid}` });
   }
 
   /** The file's tags, in storage order. */

@@ -290,12 +290,29 @@ describe.skipIf(skip)('two regions: configuration copies, placement, delivery ac
       expect(await exists(originalPath('west', uuid)), uuid).toBe(false);
       for (const trove of [east, west]) expect((await fetch(`${trove.url}/${uuid}/`)).status, `${uuid} from ${trove === east ? 'east' : 'west'}`).toBe(200);
     }
+    // A purge queued before the move names the old region's key: it deletes the file's original where
+    // the record says now.
+    const purged = westFiles[2]!;
+    const shard = await east.ctx.shards.forProject(westProject.id);
+    await shard.files.setRemoved(westProject.id, [purged], new Date().toISOString());
+    await east.ctx.services.files.purge({
+      id: 'stale-purge',
+      name: 'file.purge',
+      attempt: 1,
+      enqueuedAt: new Date().toISOString(),
+      payload: { uuid: purged, blobKey: `regions/west/originals/${purged.slice(0, 2)}/${purged}`, projectId: westProject.id },
+    });
+    expect(await exists(originalPath('east', purged))).toBe(false);
+    westFiles.splice(2, 1);
+
     // New files go to the new region.
     const after = await uploadTo(west, westProject.publicKey);
     expect(after.status).toBe(200);
-    expect(await exists(originalPath('east', ((await after.json()) as { file: string }).file))).toBe(true);
-    const listed = await (await fetch(`${east.url}/files/?limit=100`, { headers: { accept: REST_ACCEPT, authorization: `Uploadcare.Simple ${westProject.publicKey}:${westProject.secretKey}` } })).json();
-    expect((listed as { total: number }).total).toBe(westFiles.length + during.length + 1);
+    const afterFile = ((await after.json()) as { file: string }).file;
+    expect(await exists(originalPath('east', afterFile))).toBe(true);
+    // Every file answered 200 is listed, once, and nothing else (the purged one is removed).
+    const listed = (await (await fetch(`${east.url}/files/?limit=1000`, { headers: { accept: REST_ACCEPT, authorization: `Uploadcare.Simple ${westProject.publicKey}:${westProject.secretKey}` } })).json()) as { results: Array<{ uuid: string }> };
+    expect(listed.results.map((file) => file.uuid).sort()).toEqual([...westFiles, ...during, afterFile].sort());
   }, 120_000);
 
   it('keeps serving uploads, deliveries and the API in both regions with the main database down, and says so', async () => {
