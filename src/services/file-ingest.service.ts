@@ -150,10 +150,12 @@ export class FileIngestService {
     this.announce();
   }
 
-  /** Checks the project's rules and learns the file's type; writes nothing. */
+  /**
+   * Checks the project's rules and learns the file's type; writes no record. Bytes that landed
+   * outside the project's region (its key came after the file) are moved there first.
+   */
   async prepare(project: Project, received: ReceivedBlob, options: RegisterOptions): Promise<StoredFile> {
     this.assertAcceptable(project, received.size);
-    await this.intoProjectRegion(project.id, received);
     const inspected = await this.inspector.inspect(received.head, received.size);
     if (!isMimeTypeAllowed(project, inspected.mimeType)) {
       throw createAppError(
@@ -162,6 +164,7 @@ export class FileIngestService {
         `Files of type ${inspected.mimeType} are not accepted by this project (allowed: ${(project.allowedMimeTypes ?? []).join(', ')}).`,
       );
     }
+    await this.intoProjectRegion(project.id, received);
     const now = this.clock.now().toISOString();
     const originalFilename = sanitizeOriginalFilename(options.originalFilename);
     const file: StoredFile = {

@@ -80,7 +80,9 @@ export class KyselyConfigReplicator implements ConfigReplicator {
       .set({ last_seq: advanced, updated_at: at, ...(caughtUp ? { caught_up_at: at } : {}) })
       .where('name', '=', STATE)
       .execute();
-    await this.report(advanced, now);
+    // What was applied stands even when the report fails (the main database just went away): the
+    // next pass reports again.
+    await this.report(advanced, now).catch(() => undefined);
     const news = changes.filter((change) => !this.appliedPastCursor.has(Number(change.seq)));
     for (const change of news) this.appliedPastCursor.add(Number(change.seq));
     for (const seq of this.appliedPastCursor) if (seq <= advanced) this.appliedPastCursor.delete(seq);
