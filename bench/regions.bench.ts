@@ -33,6 +33,7 @@ import { KyselyShardSet } from '../src/adapters/db/shard-set.js';
 import { originalBlobKey, regionBlobRoot } from '../src/domain/blob-layout.js';
 import type { StoredFile } from '../src/domain/file.js';
 import { ProjectBlobCopy } from '../src/services/project-blob-copy.js';
+import { storedFile } from '../test/helpers/stored-file.js';
 import { percentile } from './lib/trove-process.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -76,28 +77,7 @@ async function main(): Promise<void> {
       const uuid = randomUUID();
       const blobKey = originalBlobKey(uuid, west);
       await blobs.put(blobKey, Readable.from([randomBytes(FILE_BYTES)]), { size: FILE_BYTES });
-      files.push({
-        uuid,
-        projectId: project.id,
-        size: FILE_BYTES,
-        mimeType: 'application/octet-stream',
-        isImage: false,
-        originalFilename: `f${i}.bin`,
-        filename: `f${i}.bin`,
-        sha256: '',
-        blobKey,
-        contentInfo: null,
-        metadata: {},
-        tags: [],
-        appdata: {},
-        scanStatus: null,
-        source: null,
-        sourceUrl: null,
-        datetimeUploaded: now,
-        datetimeStored: now,
-        datetimeRemoved: null,
-        expiresAt: null,
-      });
+      files.push(storedFile({ projectId: project.id, uuid, size: FILE_BYTES, mimeType: 'application/octet-stream', originalFilename: `f${i}.bin`, filename: `f${i}.bin`, blobKey, datetimeStored: now }));
     }
     for (let i = 0; i < files.length; i += 500) await shard.files.insertMany(files.slice(i, i + 500));
     const copier = new ProjectBlobCopy(blobs, new KyselyProjectRowCopier(shards));
